@@ -1,0 +1,325 @@
+package dev.crunchguard;
+
+import com.google.gson.JsonObject;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An immutable snapshot of an Arvados container record, as the server returned it.
+ *
+ * <p>Every field of the API's container resource has an accessor, named after the API field in
+ * camel case ({@code locked_by_uuid} is {@link #lockedByUuid()}). A field the server did not return
+ * (because the request used {@code select}, or the response is the 5-field answer of lock/unlock)
+ * reads as null, or as an empty list or map; {@link #has(String)} tells absent from null. Fields a
+ * newer server adds are ignored. Lists and maps are unmodifiable; JSON numbers in free-form maps are
+ * {@code Long} when integral, else {@code Double}.
+ */
+public final class Container {
+  private final String uuid;
+  private final Set<String> present;
+  private final @Nullable ContainerState state;
+  private final @Nullable String kind;
+  private final @Nullable String etag;
+  private final @Nullable String ownerUuid;
+  private final @Nullable Instant createdAt;
+  private final @Nullable String modifiedByUserUuid;
+  private final @Nullable Instant modifiedAt;
+  private final List<String> command;
+  private final @Nullable String containerImage;
+  private final @Nullable String cwd;
+  private final Map<String, String> environment;
+  private final @Nullable Long exitCode;
+  private final @Nullable Instant finishedAt;
+  private final @Nullable String lockedByUuid;
+  private final @Nullable String log;
+  private final Map<String, Object> mounts;
+  private final @Nullable String output;
+  private final @Nullable String outputPath;
+  private final List<String> outputGlob;
+  private final @Nullable Long priority;
+  private final @Nullable Double progress;
+  private final Map<String, Object> runtimeConstraints;
+  private final Map<String, Object> runtimeStatus;
+  private final @Nullable Instant startedAt;
+  private final @Nullable String authUuid;
+  private final Map<String, Object> schedulingParameters;
+  private final @Nullable String runtimeUserUuid;
+  private final List<String> runtimeAuthScopes;
+  private final @Nullable Long lockCount;
+  private final @Nullable String gatewayAddress;
+  private final @Nullable Boolean interactiveSessionStarted;
+  private final List<String> outputStorageClasses;
+  private final Map<String, Object> outputProperties;
+  private final @Nullable Double cost;
+  private final @Nullable Double subrequestsCost;
+  private final @Nullable Boolean service;
+  private final Map<String, Object> publishedPorts;
+
+  private Container(JsonObject o) {
+    String u = Json.string(o, "uuid");
+    if (u == null) {
+      throw new Json.DecodeException("container record has no 'uuid'");
+    }
+    this.uuid = u;
+    this.present = Collections.unmodifiableSet(new LinkedHashSet<>(o.keySet()));
+    String s = Json.string(o, "state");
+    this.state = s == null ? null : ContainerState.fromWire(s);
+    this.kind = Json.string(o, "kind");
+    this.etag = Json.string(o, "etag");
+    this.ownerUuid = Json.string(o, "owner_uuid");
+    this.createdAt = Json.timestamp(o, "created_at");
+    this.modifiedByUserUuid = Json.string(o, "modified_by_user_uuid");
+    this.modifiedAt = Json.timestamp(o, "modified_at");
+    this.command = Json.stringList(o, "command");
+    this.containerImage = Json.string(o, "container_image");
+    this.cwd = Json.string(o, "cwd");
+    this.environment = Json.stringMap(o, "environment");
+    this.exitCode = Json.integer(o, "exit_code");
+    this.finishedAt = Json.timestamp(o, "finished_at");
+    this.lockedByUuid = Json.string(o, "locked_by_uuid");
+    this.log = Json.string(o, "log");
+    this.mounts = Json.objectMap(o, "mounts");
+    this.output = Json.string(o, "output");
+    this.outputPath = Json.string(o, "output_path");
+    this.outputGlob = Json.stringList(o, "output_glob");
+    this.priority = Json.integer(o, "priority");
+    this.progress = Json.number(o, "progress");
+    this.runtimeConstraints = Json.objectMap(o, "runtime_constraints");
+    this.runtimeStatus = Json.objectMap(o, "runtime_status");
+    this.startedAt = Json.timestamp(o, "started_at");
+    this.authUuid = Json.string(o, "auth_uuid");
+    this.schedulingParameters = Json.objectMap(o, "scheduling_parameters");
+    this.runtimeUserUuid = Json.string(o, "runtime_user_uuid");
+    this.runtimeAuthScopes = Json.stringList(o, "runtime_auth_scopes");
+    this.lockCount = Json.integer(o, "lock_count");
+    this.gatewayAddress = Json.string(o, "gateway_address");
+    this.interactiveSessionStarted = Json.bool(o, "interactive_session_started");
+    this.outputStorageClasses = Json.stringList(o, "output_storage_classes");
+    this.outputProperties = Json.objectMap(o, "output_properties");
+    this.cost = Json.number(o, "cost");
+    this.subrequestsCost = Json.number(o, "subrequests_cost");
+    this.service = Json.bool(o, "service");
+    this.publishedPorts = Json.objectMap(o, "published_ports");
+  }
+
+  /** Decodes a container record; throws {@link Json.DecodeException} when a field has the wrong type. */
+  static Container fromJson(JsonObject o) {
+    return new Container(o);
+  }
+
+  /**
+   * Whether the server's response contained this field (even as null).
+   *
+   * @param apiField the API's field name, for example {@code "lock_count"}
+   * @return true if present in the response
+   */
+  public boolean has(String apiField) {
+    return present.contains(apiField);
+  }
+
+  /** @return {@code uuid}, always present: {@code <cluster>-dz642-<15 chars>} */
+  public String uuid() {
+    return uuid;
+  }
+
+  /** @return {@code state}; {@link ContainerState#UNKNOWN} for a state this SDK does not know */
+  public @Nullable ContainerState state() {
+    return state;
+  }
+
+  /** @return {@code kind}, normally {@code arvados#container} */
+  public @Nullable String kind() {
+    return kind;
+  }
+
+  /** @return {@code etag} */
+  public @Nullable String etag() {
+    return etag;
+  }
+
+  /** @return {@code owner_uuid} */
+  public @Nullable String ownerUuid() {
+    return ownerUuid;
+  }
+
+  /** @return {@code created_at} */
+  public @Nullable Instant createdAt() {
+    return createdAt;
+  }
+
+  /** @return {@code modified_by_user_uuid} */
+  public @Nullable String modifiedByUserUuid() {
+    return modifiedByUserUuid;
+  }
+
+  /** @return {@code modified_at} */
+  public @Nullable Instant modifiedAt() {
+    return modifiedAt;
+  }
+
+  /** @return {@code command}, the argv of the container's process */
+  public List<String> command() {
+    return command;
+  }
+
+  /** @return {@code container_image}, a portable data hash */
+  public @Nullable String containerImage() {
+    return containerImage;
+  }
+
+  /** @return {@code cwd} */
+  public @Nullable String cwd() {
+    return cwd;
+  }
+
+  /** @return {@code environment} */
+  public Map<String, String> environment() {
+    return environment;
+  }
+
+  /** @return {@code exit_code}, set by the runner when the process has exited */
+  public @Nullable Long exitCode() {
+    return exitCode;
+  }
+
+  /** @return {@code finished_at} */
+  public @Nullable Instant finishedAt() {
+    return finishedAt;
+  }
+
+  /** @return {@code locked_by_uuid}: the token uuid of the dispatcher holding the lock */
+  public @Nullable String lockedByUuid() {
+    return lockedByUuid;
+  }
+
+  /** @return {@code log}, a portable data hash */
+  public @Nullable String log() {
+    return log;
+  }
+
+  /** @return {@code mounts} */
+  public Map<String, Object> mounts() {
+    return mounts;
+  }
+
+  /** @return {@code output}, a portable data hash */
+  public @Nullable String output() {
+    return output;
+  }
+
+  /** @return {@code output_path} */
+  public @Nullable String outputPath() {
+    return outputPath;
+  }
+
+  /** @return {@code output_glob} */
+  public List<String> outputGlob() {
+    return outputGlob;
+  }
+
+  /** @return {@code priority}; 0 means nobody wants it run now */
+  public @Nullable Long priority() {
+    return priority;
+  }
+
+  /** @return {@code progress} */
+  public @Nullable Double progress() {
+    return progress;
+  }
+
+  /** @return {@code runtime_constraints} */
+  public Map<String, Object> runtimeConstraints() {
+    return runtimeConstraints;
+  }
+
+  /** @return {@code runtime_status} */
+  public Map<String, Object> runtimeStatus() {
+    return runtimeStatus;
+  }
+
+  /** @return {@code started_at} */
+  public @Nullable Instant startedAt() {
+    return startedAt;
+  }
+
+  /** @return {@code auth_uuid}: the uuid of the current lock epoch's container token; the fencing token */
+  public @Nullable String authUuid() {
+    return authUuid;
+  }
+
+  /** @return {@code scheduling_parameters} */
+  public Map<String, Object> schedulingParameters() {
+    return schedulingParameters;
+  }
+
+  /** @return {@code runtime_user_uuid} */
+  public @Nullable String runtimeUserUuid() {
+    return runtimeUserUuid;
+  }
+
+  /** @return {@code runtime_auth_scopes} */
+  public List<String> runtimeAuthScopes() {
+    return runtimeAuthScopes;
+  }
+
+  /** @return {@code lock_count}: how many times the container has been locked */
+  public @Nullable Long lockCount() {
+    return lockCount;
+  }
+
+  /** @return {@code gateway_address} */
+  public @Nullable String gatewayAddress() {
+    return gatewayAddress;
+  }
+
+  /** @return {@code interactive_session_started} */
+  public @Nullable Boolean interactiveSessionStarted() {
+    return interactiveSessionStarted;
+  }
+
+  /** @return {@code output_storage_classes} */
+  public List<String> outputStorageClasses() {
+    return outputStorageClasses;
+  }
+
+  /** @return {@code output_properties} */
+  public Map<String, Object> outputProperties() {
+    return outputProperties;
+  }
+
+  /** @return {@code cost} */
+  public @Nullable Double cost() {
+    return cost;
+  }
+
+  /** @return {@code subrequests_cost} */
+  public @Nullable Double subrequestsCost() {
+    return subrequestsCost;
+  }
+
+  /** @return {@code service} */
+  public @Nullable Boolean service() {
+    return service;
+  }
+
+  /** @return {@code published_ports} */
+  public Map<String, Object> publishedPorts() {
+    return publishedPorts;
+  }
+
+  @Override
+  public String toString() {
+    return "Container{uuid=" + uuid
+        + ", state=" + (state == null ? null : state.wireName())
+        + ", priority=" + priority
+        + ", locked_by_uuid=" + lockedByUuid
+        + ", auth_uuid=" + authUuid
+        + ", lock_count=" + lockCount
+        + ", exit_code=" + exitCode + '}';
+  }
+}

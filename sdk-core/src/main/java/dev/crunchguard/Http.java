@@ -1,0 +1,314 @@
+package dev.crunchguard;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import okhttp3.ResponseBody;
+import okio.Buffer;
+import okio.BufferedSource;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import retrofit2.Call;
+import retrofit2.Response;
+
+/**
+ * Executes one logical call: attempts, retries with backoff, one request id for all attempts,
+ * bounded body reading, and the mapping of error responses to exceptions. Thread-safe.
+ *
+ * <p>It also records whether an earlier attempt of the call may have been applied by the server
+ * although its answer was lost (a transport failure after the request could have been sent, or a
+ * gateway error). The callers use that to tell a lost response from a real refusal.
+ */
+final class Http {
+  private static final Logger log = LoggerFactory.getLogger(Http.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final char[] BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
+  static final long MAX_BODY_BYTES = 32L * 1024 * 1024;
+  private static final int EXCERPT_CHARS = 200;
+
+  /** Sleeps; replaced in tests. */
+  interface Sleeper {
+    void sleep(long nanos) throws InterruptedException;
+  }
+
+  static final Sleeper REAL_SLEEPER = nanos -> TimeUnit.NANOSECONDS.sleep(nanos);
+
+  private final RetryPolicy policy;
+  private final Redactor redactor;
+  private final Sleeper sleeper;
+  private final LongSupplier nanoClock;
+
+  Http(RetryPolicy policy, Redactor redactor, Sleeper sleeper, LongSupplier nanoClock) {
+    this.policy = policy;
+    this.redactor = redactor;
+    this.sleeper = sleeper;
+    this.nanoClock = nanoClock;
+  }
+
+  Redactor redactor() {
+    return redactor;
+  }
+
+  /** {@code req-} followed by 20 lowercase base-36 characters, as Arvados clients generate. */
+  static String newRequestId() {
+    char[] c = new char[20];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = BASE36[RANDOM.nextInt(36)];
+    }
+    return "req-" + new String(c);
+  }
+
+  /** The final answer of a call: a status and its body (any status; errors are not thrown here). */
+  static final class Outcome {
+    final String operation;
+    final int status;
+    final String body;
+    final String requestId;
+    final int attempts;
+    /** An earlier attempt may have been applied by the server although its answer was lost. */
+    final boolean maybeAppliedEarlier;
+
+    Outcome(String operation, int status, String body, String requestId, int attempts, boolean maybeAppliedEarlier) {
+      this.operation = operation;
+      this.status = status;
+      this.body = body;
+      this.requestId = requestId;
+      this.attempts = attempts;
+      this.maybeAppliedEarlier = maybeAppliedEarlier;
+    }
+
+    boolean isSuccess() {
+      return status >= 200 && status < 300;
+    }
+  }
+
+  /**
+   * Runs the call, retrying per the policy. Returns the last HTTP answer, success or not; throws
+   * {@link ArvadosTransportException} when no attempt produced an answer that can be used.
+   */
+  Outcome execute(String operation, Function<String, Call<ResponseBody>> newCall) {
+    String requestId = newRequestId();
+    long start = nanoClock.getAsLong();
+    long budget = policy.maxElapsed().toNanos();
+    boolean maybeApplied = false;
+    IOException lastFailure = null;
+    int attempt = 0;
+    while (true) {
+      attempt++;
+      Call<ResponseBody> call = newCall.apply(requestId);
+      String method = call.request().method();
+      String path = call.request().url().encodedPath();
+      long t0 = nanoClock.getAsLong();
+      int status;
+      String body;
+      @Nullable String retryAfter;
+      try {
+        Response<ResponseBody> response = call.execute();
+        status = response.code();
+        retryAfter = response.headers().get("Retry-After");
+        ResponseBody rb = response.isSuccessful() ? response.body() : response.errorBody();
+        body = readBounded(rb, status);
+      } catch (BodyTooLargeException e) {
+        log.debug("{} {} -> {} body over {} bytes [{}]", method, path, e.status, MAX_BODY_BYTES, requestId);
+        throw malformed(operation, e.status, requestId, "response body larger than " + MAX_BODY_BYTES + " bytes", "");
+      } catch (IOException e) {
+        boolean applied = mayHaveReachedServer(e);
+        maybeApplied |= applied;
+        lastFailure = e;
+        log.debug("{} {} attempt {} failed: {} [{}]", method, path, attempt, describe(e), requestId);
+        if (e instanceof SSLHandshakeException || e instanceof SSLPeerUnverifiedException) {
+          // Certificate and handshake problems do not heal by retrying.
+          throw new ArvadosTransportException(operation + ": TLS failure: " + describe(e), requestId, attempt, e);
+        }
+        long wait = nextWait(attempt, start, budget, null, -1);
+        if (wait < 0) {
+          throw new ArvadosTransportException(operation + ": " + describe(e), requestId, attempt, e);
+        }
+        sleep(wait, operation, requestId, attempt, e);
+        continue;
+      } catch (RuntimeException e) {
+        // OkHttp surfaces some protocol failures as unchecked exceptions; treat them like I/O.
+        throw new ArvadosTransportException(operation + ": " + describe(e), requestId, attempt, e);
+      }
+      long ms = TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - t0);
+      log.debug("{} {} -> {} in {} ms (attempt {}) [{}]", method, path, status, ms, attempt, requestId);
+      if (policy.isRetryableStatus(status)) {
+        boolean gateway = status == 502 || status == 504;
+        long wait = nextWait(attempt, start, budget, retryAfter, status);
+        if (wait >= 0) {
+          maybeApplied |= gateway;
+          log.debug("{} {} will retry after HTTP {} in {} ms [{}]", method, path, status, TimeUnit.NANOSECONDS.toMillis(wait), requestId);
+          sleep(wait, operation, requestId, attempt, null);
+          continue;
+        }
+      }
+      return new Outcome(operation, status, body, requestId, attempt, maybeApplied);
+    }
+  }
+
+  /** The wait before the next attempt in nanos, or -1 when the policy says stop. */
+  private long nextWait(int attemptsSoFar, long start, long budget, @Nullable String retryAfter, int status) {
+    if (attemptsSoFar >= policy.maxAttempts()) {
+      return -1;
+    }
+    long wait = policy.backoffNanos(attemptsSoFar);
+    if (retryAfter != null && (status == 429 || status == 503)) {
+      long ra = parseRetryAfterNanos(retryAfter);
+      if (ra >= 0) {
+        wait = ra;
+      }
+    }
+    long elapsed = nanoClock.getAsLong() - start;
+    if (elapsed + wait > budget) {
+      return -1;
+    }
+    return wait;
+  }
+
+  static long parseRetryAfterNanos(String value) {
+    String v = value.trim();
+    try {
+      long seconds = Long.parseLong(v);
+      return seconds < 0 ? -1 : TimeUnit.SECONDS.toNanos(Math.min(seconds, 86_400));
+    } catch (NumberFormatException notSeconds) {
+      try {
+        Instant when = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+        long millis = when.toEpochMilli() - System.currentTimeMillis();
+        return TimeUnit.MILLISECONDS.toNanos(Math.max(0, millis));
+      } catch (DateTimeParseException notDate) {
+        return -1;
+      }
+    }
+  }
+
+  private void sleep(long nanos, String operation, String requestId, int attempt, @Nullable IOException cause) {
+    try {
+      sleeper.sleep(nanos);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      ArvadosTransportException ex = new ArvadosTransportException(operation + ": interrupted while waiting to retry", requestId, attempt, e);
+      if (cause != null) {
+        ex.addSuppressed(cause);
+      }
+      throw ex;
+    }
+  }
+
+  /** A connect failure never reached the server; anything later might have. */
+  private static boolean mayHaveReachedServer(IOException e) {
+    return !(e instanceof ConnectException
+        || e instanceof UnknownHostException
+        || e instanceof NoRouteToHostException
+        || (e instanceof InterruptedIOException && "connect timed out".equals(e.getMessage())));
+  }
+
+  private static String describe(Throwable e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : ": " + (m.length() > 200 ? m.substring(0, 200) : m));
+  }
+
+  private static final class BodyTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+    final int status;
+
+    BodyTooLargeException(int status) {
+      super("body too large", null);
+      this.status = status;
+    }
+  }
+
+  private static String readBounded(@Nullable ResponseBody rb, int status) throws IOException {
+    if (rb == null) {
+      return "";
+    }
+    try (rb) {
+      BufferedSource source = rb.source();
+      if (source.request(MAX_BODY_BYTES + 1)) {
+        throw new BodyTooLargeException(status);
+      }
+      Buffer buffer = source.getBuffer();
+      return buffer.readString(StandardCharsets.UTF_8);
+    }
+  }
+
+  // ---- mapping answers to results or exceptions ----
+
+  /** Parses a successful answer's JSON object, or throws {@link MalformedResponseException}. */
+  JsonObject successObject(Outcome o) {
+    try {
+      return Json.parseObject(o.body);
+    } catch (Json.DecodeException e) {
+      throw malformed(o.operation, o.status, o.requestId, e.getMessage(), o.body);
+    }
+  }
+
+  /** Decodes a container from a successful answer. */
+  Container container(Outcome o, JsonObject json) {
+    try {
+      return Container.fromJson(json);
+    } catch (Json.DecodeException e) {
+      throw malformed(o.operation, o.status, o.requestId, e.getMessage(), o.body);
+    }
+  }
+
+  MalformedResponseException malformed(String operation, int status, String requestId, @Nullable String reason, String body) {
+    String excerpt = redactor.excerpt(body, EXCERPT_CHARS);
+    ArvadosApiException base = new ArvadosApiException(
+        operation + ": could not decode the response (" + reason + ")", status, List.of(), null, requestId, excerpt);
+    return new MalformedResponseException(base);
+  }
+
+  /** The exception for an error answer, typed by status. */
+  ArvadosApiException error(Outcome o) {
+    List<String> errors = new ArrayList<>();
+    String errorToken = null;
+    String excerpt = null;
+    try {
+      JsonObject env = Json.parseObject(o.body);
+      JsonElement list = env.get("errors");
+      if (list != null && list.isJsonArray()) {
+        for (JsonElement e : list.getAsJsonArray()) {
+          errors.add(redactor.redact(e.isJsonPrimitive() ? e.getAsString() : e.toString()));
+        }
+      }
+      JsonElement tok = env.get("error_token");
+      if (tok != null && tok.isJsonPrimitive()) {
+        errorToken = tok.getAsString();
+      }
+      if (errors.isEmpty()) {
+        excerpt = redactor.excerpt(o.body, EXCERPT_CHARS);
+      }
+    } catch (Json.DecodeException notJson) {
+      excerpt = o.body.isEmpty() ? "" : redactor.excerpt(o.body, EXCERPT_CHARS);
+    }
+    ArvadosApiException base = new ArvadosApiException(o.operation, o.status, errors, errorToken, o.requestId, excerpt);
+    switch (o.status) {
+      case 401:
+        return new UnauthorizedException(base);
+      case 403:
+        return new PermissionDeniedException(base);
+      case 404:
+        return new NotFoundException(base);
+      default:
+        return base;
+    }
+  }
+}
