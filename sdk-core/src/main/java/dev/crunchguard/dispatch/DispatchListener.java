@@ -1,0 +1,57 @@
+package dev.crunchguard.dispatch;
+
+import dev.crunchguard.ContainerLock;
+import dev.crunchguard.LostOwnershipException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Receives a {@link Dispatcher}'s events, for metrics or logs; every method has an empty default.
+ * Called on the dispatcher's threads: keep it quick and do not throw (exceptions are logged and
+ * ignored).
+ */
+public interface DispatchListener {
+  /** @param lock a lock this dispatcher just won */
+  default void lockWon(ContainerLock lock) {}
+
+  /** @param containerUuid a container another dispatcher locked first (a normal outcome) */
+  default void lockConflict(String containerUuid) {}
+
+  /**
+   * @param containerUuid the container
+   * @param cause what showed the loss
+   */
+  default void lostOwnership(String containerUuid, LostOwnershipException cause) {}
+
+  /**
+   * A write through a lock of this dispatcher was refused by the server because its epoch had
+   * ended: the guard at work.
+   *
+   * @param containerUuid the container
+   * @param cause the refusal
+   */
+  default void staleWriteBlocked(String containerUuid, LostOwnershipException cause) {}
+
+  /**
+   * @param containerUuid the container
+   * @param reason why the runner was told to stop
+   */
+  default void stopRequested(String containerUuid, StopReason reason) {}
+
+  /** @param containerUuid a container whose runner has just been started */
+  default void runnerStarted(String containerUuid) {}
+
+  /**
+   * @param containerUuid the container
+   * @param failure what the runner threw, or null if it returned normally
+   */
+  default void runnerFinished(String containerUuid, @Nullable Throwable failure) {}
+
+  /**
+   * @param containerUuid a container this dispatcher returned to the queue
+   * @param why a short reason
+   */
+  default void unlocked(String containerUuid, String why) {}
+
+  /** @param failure a poll of the queue that failed; the next poll retries */
+  default void pollFailed(Exception failure) {}
+}

@@ -1,0 +1,322 @@
+package dev.crunchguard.runner;
+
+import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.ArvadosException;
+import dev.crunchguard.Container;
+import dev.crunchguard.ContainerLock;
+import dev.crunchguard.ContainerState;
+import dev.crunchguard.ContainerUpdate;
+import dev.crunchguard.LockHandoff;
+import dev.crunchguard.LostOwnershipException;
+import dev.crunchguard.dispatch.CancellationSignal;
+import dev.crunchguard.dispatch.StopReason;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The runner side of a handed-off lock, for crunch-run-like processes. Thread-safe.
+ *
+ * <p>Built from the environment ({@code ARVADOS_API_HOST}, {@code ARVADOS_API_TOKEN},
+ * {@code ARVADOS_API_HOST_INSECURE} and the {@link LockHandoff} variables), it refuses to start
+ * unless the container is Locked in the handed-off epoch. It then runs an <em>ownership watch</em>:
+ * every {@code watchInterval} it re-reads the container ({@link ContainerLock#verify()}); when the
+ * epoch has ended, the lock's {@code onLost} listeners fire, and when the priority has fallen to 0,
+ * {@link #cancellation()} fires. A runner can therefore kill its child process within one interval
+ * (plus one round trip) of being fenced off, not only at its next write.
+ *
+ * <pre>{@code
+ * public static void main(String[] args) {
+ *   try (RunnerContext ctx = RunnerContext.fromEnvironment()) {
+ *     RunResult r = ctx.runCommand(ctx.container().command());
+ *     System.exit(r.outcome() == RunOutcome.COMPLETED ? 0 : 1);
+ *   }
+ * }
+ * }</pre>
+ */
+public final class RunnerContext implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RunnerContext.class);
+
+  private final ArvadosClient client;
+  private final boolean ownsClient;
+  private final ContainerLock lock;
+  private final Container container;
+  private final CancellationSignal cancellation = new CancellationSignal();
+  private final Duration watchInterval;
+  private final Duration killGrace;
+  private final ScheduledExecutorService watcher;
+  private final ScheduledFuture<?> watch;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private RunnerContext(Builder b) {
+    this.client = b.client;
+    this.ownsClient = b.ownsClient;
+    this.watchInterval = b.watchInterval;
+    this.killGrace = b.killGrace;
+    this.lock = client.containers().resume(b.handoff);
+    Container c;
+    try {
+      c = lock.verify();
+    } catch (RuntimeException e) {
+      closeOwnedClient();
+      throw e;
+    }
+    if (c.state() != ContainerState.LOCKED) {
+      closeOwnedClient();
+      throw new IllegalStateException("refusing to start: container " + c.uuid() + " is "
+          + (c.state() == null ? "in an unknown state" : c.state().wireName()) + ", not Locked, in the handed-off epoch");
+    }
+    // verify() read only the epoch fields; the runner needs the whole record (command, mounts...).
+    Container full;
+    try {
+      full = client.containers().get(c.uuid());
+    } catch (RuntimeException e) {
+      closeOwnedClient();
+      throw e;
+    }
+    this.container = full;
+    lock.onLost(e -> cancellation.cancel(StopReason.LOST));
+    this.watcher = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "crunchguard-ownership-watch");
+      t.setDaemon(true);
+      return t;
+    });
+    this.watch = watcher.scheduleWithFixedDelay(this::check, watchInterval.toNanos(), watchInterval.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * A context from this process's environment, with a 5-second watch interval.
+   *
+   * @return a started context; {@link #close()} also closes its client
+   * @throws IllegalStateException if the container is not Locked in the handed-off epoch
+   * @throws LostOwnershipException if the handed-off epoch has already ended
+   */
+  public static RunnerContext fromEnvironment() {
+    return builder(ArvadosClient.fromEnvironment(), LockHandoff.fromEnvironment()).closeClient(true).start();
+  }
+
+  /**
+   * A builder for a context on the given client and handoff.
+   *
+   * @param client the runner's client
+   * @param handoff the epoch handed over by the dispatcher
+   * @return a new builder
+   */
+  public static Builder builder(ArvadosClient client, LockHandoff handoff) {
+    return new Builder(client, handoff);
+  }
+
+  /** @return the lock in the handed-off epoch */
+  public ContainerLock lock() {
+    return lock;
+  }
+
+  /** @return the full container record as read at start */
+  public Container container() {
+    return container;
+  }
+
+  /** @return fires when the runner must stop (priority 0, loss), with the reason */
+  public CancellationSignal cancellation() {
+    return cancellation;
+  }
+
+  /**
+   * Registers a listener for the loss of the epoch (see {@link ContainerLock#onLost}).
+   *
+   * @param listener receives the loss, once
+   */
+  public void onLost(Consumer<LostOwnershipException> listener) {
+    lock.onLost(listener);
+  }
+
+  private void check() {
+    if (lock.isLost() || lock.isReleased()) {
+      return;
+    }
+    try {
+      Container c = lock.verify();
+      if (c.priority() != null && c.priority() == 0) {
+        cancellation.cancel(StopReason.PRIORITY_ZERO);
+      }
+    } catch (LostOwnershipException e) {
+      log.info("ownership watch: {}", e.getMessage());
+    } catch (IllegalStateException released) {
+      // finished between the check above and verify()
+    } catch (ArvadosException e) {
+      log.debug("ownership watch could not check {}: {}", lock.containerUuid(), e.getMessage());
+    }
+  }
+
+  /**
+   * Runs a local command for the container: marks it Running, starts the command (inheriting this
+   * process's standard streams), stops it on loss or cancellation (SIGTERM, then SIGKILL after the
+   * grace period), and records the outcome: Complete with the exit code, Cancelled, or nothing at
+   * all when the epoch was lost.
+   *
+   * @param command the argv, for example {@link Container#command()}
+   * @return the outcome
+   */
+  public RunResult runCommand(List<String> command) {
+    Objects.requireNonNull(command, "command");
+    if (command.isEmpty()) {
+      throw new IllegalArgumentException("command must not be empty");
+    }
+    return runCommand(new ProcessBuilder(command).inheritIO());
+  }
+
+  /**
+   * Like {@link #runCommand(List)} with a caller-configured {@link ProcessBuilder} (working
+   * directory, environment, redirections).
+   *
+   * @param pb the process to start
+   * @return the outcome
+   */
+  public RunResult runCommand(ProcessBuilder pb) {
+    Objects.requireNonNull(pb, "pb");
+    try {
+      lock.update(ContainerUpdate.builder()
+          .state(ContainerState.RUNNING)
+          .runtimeStatus(Map.of("activity", "running " + String.join(" ", pb.command())))
+          .build());
+    } catch (LostOwnershipException e) {
+      return new RunResult(RunOutcome.LOST, null, e);
+    }
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException e) {
+      try {
+        lock.cancel("could not start the command: " + e.getMessage());
+      } catch (LostOwnershipException lost) {
+        return new RunResult(RunOutcome.LOST, null, lost);
+      }
+      return new RunResult(RunOutcome.FAILED_TO_START, null, null);
+    }
+    cancellation.onCancel(reason -> stop(p, reason));
+    int exit;
+    try {
+      exit = p.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stop(p, StopReason.SHUTDOWN);
+      return finish(null, StopReason.SHUTDOWN);
+    }
+    StopReason reason = cancellation.reason();
+    return finish(reason == null ? exit : null, reason);
+  }
+
+  private RunResult finish(@Nullable Integer exit, @Nullable StopReason reason) {
+    try {
+      if (reason == StopReason.LOST || lock.isLost()) {
+        lock.verify(); // throws: fail fast with the recorded loss
+      }
+      if (reason != null) {
+        lock.cancel("stopped: " + reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+        return new RunResult(RunOutcome.CANCELLED, null, null);
+      }
+      lock.complete(Objects.requireNonNull(exit), null);
+      return new RunResult(RunOutcome.COMPLETED, exit, null);
+    } catch (LostOwnershipException e) {
+      return new RunResult(RunOutcome.LOST, exit, e);
+    }
+  }
+
+  private void stop(Process p, StopReason reason) {
+    if (!p.isAlive()) {
+      return;
+    }
+    log.info("stopping the command of {}: {}", lock.containerUuid(), reason);
+    p.destroy();
+    p.descendants().forEach(ProcessHandle::destroy);
+    watcher.schedule(() -> {
+      if (p.isAlive()) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+      }
+    }, killGrace.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Stops the ownership watch and, if this context created its client, closes it. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    watch.cancel(false);
+    watcher.shutdown();
+    closeOwnedClient();
+  }
+
+  private void closeOwnedClient() {
+    if (ownsClient) {
+      client.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RunnerContext{lock=" + lock + ", watchInterval=" + watchInterval + '}';
+  }
+
+  /** Builds and starts a {@link RunnerContext}. */
+  public static final class Builder {
+    private final ArvadosClient client;
+    private final LockHandoff handoff;
+    private Duration watchInterval = Duration.ofSeconds(5);
+    private Duration killGrace = Duration.ofSeconds(10);
+    private boolean ownsClient;
+
+    private Builder(ArvadosClient client, LockHandoff handoff) {
+      this.client = Objects.requireNonNull(client, "client");
+      this.handoff = Objects.requireNonNull(handoff, "handoff");
+    }
+
+    /** @param interval time between two ownership checks (default 5 s); positive @return this builder */
+    public Builder watchInterval(Duration interval) {
+      this.watchInterval = positive(interval, "watchInterval");
+      return this;
+    }
+
+    /** @param grace time between SIGTERM and SIGKILL when stopping a command (default 10 s) @return this builder */
+    public Builder killGrace(Duration grace) {
+      this.killGrace = positive(grace, "killGrace");
+      return this;
+    }
+
+    /** @param owns whether {@link RunnerContext#close()} closes the client (default false) @return this builder */
+    public Builder closeClient(boolean owns) {
+      this.ownsClient = owns;
+      return this;
+    }
+
+    /**
+     * Checks the epoch and starts the ownership watch.
+     *
+     * @return the context
+     * @throws IllegalStateException if the container is not Locked in the handed-off epoch
+     * @throws LostOwnershipException if the epoch has already ended
+     */
+    public RunnerContext start() {
+      return new RunnerContext(this);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be a positive duration, got " + d);
+      }
+      return d;
+    }
+  }
+}
