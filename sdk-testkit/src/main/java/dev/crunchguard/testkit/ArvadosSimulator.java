@@ -1,0 +1,503 @@
+package dev.crunchguard.testkit;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509TrustManager;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An in-memory simulator of the Arvados containers HTTP API (RailsAPI behind
+ * arvados-controller), written from the wire specification. Start one with {@link #builder()},
+ * point an HTTP client at {@link #baseUrl()}, and use the Java methods to create containers, read
+ * records, inject faults and check the write history.
+ *
+ * <pre>{@code
+ * try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken("secret").build().start()) {
+ *   String uuid = sim.createContainer(ContainerSpec.builder().priority(1).build());
+ *   // POST sim.baseUrl() + "arvados/v1/containers/" + uuid + "/lock" with "Authorization: Bearer secret"
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. Each container's check-and-write is atomic under its own lock.
+ */
+public final class ArvadosSimulator implements AutoCloseable {
+  /** The default cluster id. */
+  public static final String DEFAULT_CLUSTER_ID = "zzzzz";
+
+  static {
+    // The JDK server otherwise writes with Nagle on, which costs ~40 ms per request against
+    // delayed ACKs. Read once per JVM when the first server is created; a user's explicit setting wins.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
+  private final Builder config;
+  private final TokenRegistry tokens;
+  private final History history = new History();
+  private final RequestCounters counters = new RequestCounters();
+  private final FaultInjector faults = new FaultInjector();
+  private final ContainersService containers;
+  private final HttpApi api;
+  private final @Nullable Tls tls;
+  private final Map<String, String> tokenUuids = new LinkedHashMap<>();
+  private @Nullable HttpServer server;
+  private @Nullable ExecutorService executor;
+  private volatile boolean closed;
+
+  private ArvadosSimulator(Builder b) {
+    this.config = b;
+    this.tokens = new TokenRegistry(b.clusterId);
+    if (b.systemRootToken != null) {
+      tokenUuids.put(b.systemRootToken, tokens.addConfigured(b.systemRootToken, true, true).uuid);
+    }
+    for (String t : b.adminTokens) {
+      tokenUuids.put(t, tokens.addConfigured(t, true, false).uuid);
+    }
+    for (String t : b.userTokens) {
+      tokenUuids.put(t, tokens.addConfigured(t, false, false).uuid);
+    }
+    ContainerRules rules = new ContainerRules(tokens, b.maxDispatchAttempts);
+    this.containers = new ContainersService(b.clusterId, tokens, rules, history);
+    containers.setRaceWindow(b.raceWindow);
+    ControlEndpoints control = b.controlEndpoints ? new ControlEndpoints(this) : null;
+    this.api = new HttpApi(containers, tokens, faults, counters, control, b.maxBodyBytes);
+    api.disabled().addAll(b.disabled);
+    this.tls = b.https ? new Tls(b.bindAddress) : null;
+  }
+
+  /** A new builder with the defaults: 127.0.0.1, port 0, cluster zzzzz, no tokens. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds and starts serving.
+   *
+   * @return this
+   * @throws UncheckedIOException when the port cannot be bound
+   * @throws IllegalStateException when already started or closed
+   */
+  public synchronized ArvadosSimulator start() {
+    if (server != null || closed) {
+      throw new IllegalStateException("simulator already started or closed");
+    }
+    AtomicInteger n = new AtomicInteger();
+    ThreadPoolExecutor ex =
+        new ThreadPoolExecutor(
+            config.threads,
+            config.threads,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "arvados-simulator-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      InetSocketAddress addr = new InetSocketAddress(config.bindAddress, config.port);
+      HttpServer s;
+      if (tls != null) {
+        HttpsServer hs = HttpsServer.create(addr, 128);
+        hs.setHttpsConfigurator(new HttpsConfigurator(tls.serverContext));
+        s = hs;
+      } else {
+        s = HttpServer.create(addr, 128);
+      }
+      s.createContext("/", api);
+      s.setExecutor(ex);
+      s.start();
+      this.server = s;
+      this.executor = ex;
+      return this;
+    } catch (IOException e) {
+      ex.shutdownNow();
+      throw new UncheckedIOException("cannot bind " + config.bindAddress.getHostAddress() + ":" + config.port, e);
+    }
+  }
+
+  /** Stops serving immediately and releases the port. Idempotent. */
+  @Override
+  public synchronized void close() {
+    closed = true;
+    if (server != null) {
+      server.stop(0);
+      server = null;
+    }
+    if (executor != null) {
+      executor.shutdownNow();
+      executor = null;
+    }
+  }
+
+  /** The bound port. */
+  public synchronized int port() {
+    if (server == null) {
+      throw new IllegalStateException("simulator not started");
+    }
+    return server.getAddress().getPort();
+  }
+
+  /** The base URL with a trailing slash, e.g. {@code http://127.0.0.1:41234/}. */
+  public String baseUrl() {
+    InetAddress a = config.bindAddress;
+    String host = a.isAnyLocalAddress() ? "127.0.0.1" : a.getHostAddress();
+    if (host.contains(":")) {
+      host = "[" + host + "]";
+    }
+    return (tls != null ? "https" : "http") + "://" + host + ":" + port() + "/";
+  }
+
+  /** The cluster id (uuid prefix). */
+  public String clusterId() {
+    return config.clusterId;
+  }
+
+  /** The configured MaxDispatchAttempts. */
+  public int maxDispatchAttempts() {
+    return config.maxDispatchAttempts;
+  }
+
+  /**
+   * The token uuid ({@code <cluster>-gj3su-...}) of a configured token.
+   *
+   * @throws IllegalArgumentException when the token was not configured (the secret is not echoed)
+   */
+  public String tokenUuid(String secret) {
+    String u = tokenUuids.get(secret);
+    if (u == null) {
+      throw new IllegalArgumentException("not a configured token");
+    }
+    return u;
+  }
+
+  /** Creates a Queued container with the given attributes, as an admin would; returns its uuid. */
+  public String createContainer(ContainerSpec spec) {
+    Map<String, JsonElement> attrs = new LinkedHashMap<>(spec.toAttributes().asMap());
+    try {
+      return containers.create(attrs, containers.systemCaller(), RequestContext.direct()).uuid();
+    } catch (ApiException e) {
+      throw new IllegalArgumentException("invalid container spec: " + e.messages);
+    }
+  }
+
+  /** Creates a Queued container with priority 1 and default attributes; returns its uuid. */
+  public String createContainer() {
+    return createContainer(ContainerSpec.builder().build());
+  }
+
+  /**
+   * Reads a container record directly (no HTTP, not counted, not faulted).
+   *
+   * @throws NoSuchElementException when there is no such container
+   */
+  public ContainerSnapshot container(String uuid) {
+    return findContainer(uuid).orElseThrow(() -> new NoSuchElementException("no container " + uuid));
+  }
+
+  /** Reads a container record directly, if it exists. */
+  public Optional<ContainerSnapshot> findContainer(String uuid) {
+    ContainerRecord r = containers.find(uuid);
+    return r == null ? Optional.empty() : Optional.of(new ContainerSnapshot(r));
+  }
+
+  /** Snapshots of all containers. */
+  public List<ContainerSnapshot> containers() {
+    List<ContainerSnapshot> l = new ArrayList<>();
+    for (ContainerRecord r : containers.all()) {
+      l.add(new ContainerSnapshot(r));
+    }
+    return l;
+  }
+
+  /**
+   * Sets a container's priority the way the controller's background priority fixer does (§4.7):
+   * raw, without callbacks, without touching {@code modified_at}, without history.
+   */
+  public ContainerSnapshot setPriority(String uuid, long priority) {
+    return new ContainerSnapshot(containers.setPriorityDirect(uuid, priority));
+  }
+
+  /** How many requests reached an endpoint (faulted ones included). */
+  public long requestCount(Endpoint endpoint) {
+    return counters.get(endpoint);
+  }
+
+  /** How many requests about one container reached an endpoint. */
+  public long requestCount(Endpoint endpoint, String containerUuid) {
+    return counters.get(endpoint, containerUuid);
+  }
+
+  /** All request counts by action name ({@code containers.lock}). */
+  public Map<String, Long> requestCounts() {
+    return counters.totals();
+  }
+
+  /** The request counts of one container by action name. */
+  public Map<String, Long> requestCounts(String containerUuid) {
+    return counters.forContainer(containerUuid);
+  }
+
+  /** Resets all request counters. */
+  public void resetRequestCounts() {
+    counters.clear();
+  }
+
+  /** A snapshot copy of the write history, in sequence order. */
+  public List<HistoryEvent> history() {
+    return history.snapshot();
+  }
+
+  /** The history events of one container. */
+  public List<HistoryEvent> history(String containerUuid) {
+    return history.snapshot().stream().filter(e -> e.containerUuid().equals(containerUuid)).toList();
+  }
+
+  /** Clears the write history. */
+  public void clearHistory() {
+    history.clear();
+  }
+
+  /** Runs the {@link SafetyChecker} over the current history. */
+  public SafetyReport checkSafety() {
+    return SafetyChecker.check(history.snapshot());
+  }
+
+  /** The fault injector. */
+  public FaultInjector faults() {
+    return faults;
+  }
+
+  /** Makes an endpoint answer 404 {@code Disabled} (like {@code API.DisabledAPIs}). */
+  public void disableApi(Endpoint endpoint) {
+    api.disabled().add(Objects.requireNonNull(endpoint));
+  }
+
+  /** Re-enables an endpoint. */
+  public void enableApi(Endpoint endpoint) {
+    api.disabled().remove(endpoint);
+  }
+
+  /**
+   * Switches the §4.10 update window on (non-null pause, may be zero) or off (null) at run time.
+   */
+  public void setUpdateRaceWindow(@Nullable Duration pause) {
+    containers.setRaceWindow(pause);
+  }
+
+  /** Whether https mode is on. */
+  public boolean isHttps() {
+    return tls != null;
+  }
+
+  /**
+   * An SSL context that trusts this simulator's self-signed certificate (https mode only).
+   *
+   * @throws IllegalStateException in http mode
+   */
+  public SSLContext clientSslContext() {
+    return requireTls().clientContext;
+  }
+
+  /** A trust manager that trusts this simulator's certificate (https mode only). */
+  public X509TrustManager clientTrustManager() {
+    return requireTls().clientTrustManager;
+  }
+
+  /** The self-signed certificate in PEM form (https mode only). */
+  public String certificatePem() {
+    return requireTls().certificatePem;
+  }
+
+  private Tls requireTls() {
+    if (tls == null) {
+      throw new IllegalStateException("https is not enabled");
+    }
+    return tls;
+  }
+
+  /** Clears history, counters and faults (containers and tokens stay). */
+  public void reset() {
+    history.clear();
+    counters.clear();
+    faults.clear();
+  }
+
+  ContainersService service() {
+    return containers;
+  }
+
+  RequestCounters counters() {
+    return counters;
+  }
+
+  JsonObject renderSnapshot(ContainerSnapshot s) {
+    return s.jsonObject();
+  }
+
+  @Override
+  public String toString() {
+    return "ArvadosSimulator[" + config.clusterId + (server == null ? ", not started" : ", " + baseUrl()) + "]";
+  }
+
+  /** Builder of {@link ArvadosSimulator}. Not thread-safe. */
+  public static final class Builder {
+    private int port = 0;
+    private InetAddress bindAddress = InetAddress.getLoopbackAddress();
+    private String clusterId = DEFAULT_CLUSTER_ID;
+    private final List<String> adminTokens = new ArrayList<>();
+    private final List<String> userTokens = new ArrayList<>();
+    private @Nullable String systemRootToken;
+    private int maxDispatchAttempts = 10;
+    private boolean https;
+    private boolean controlEndpoints;
+    private @Nullable Duration raceWindow;
+    private int threads = 16;
+    private int maxBodyBytes = 1 << 20;
+    private final Set<Endpoint> disabled = EnumSet.noneOf(Endpoint.class);
+
+    private Builder() {}
+
+    /** The port (default 0: any free port). */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port out of range");
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** The address to bind (default 127.0.0.1). */
+    public Builder bindAddress(String address) {
+      try {
+        this.bindAddress = InetAddress.getByName(Objects.requireNonNull(address));
+      } catch (UnknownHostException e) {
+        throw new IllegalArgumentException("unknown bind address " + address, e);
+      }
+      return this;
+    }
+
+    /** The cluster id: five lowercase letters or digits (default zzzzz). */
+    public Builder clusterId(String id) {
+      if (!id.matches("[a-z0-9]{5}")) {
+        throw new IllegalArgumentException("cluster id must be 5 lowercase letters or digits");
+      }
+      this.clusterId = id;
+      return this;
+    }
+
+    /** Adds an admin (dispatcher) token; a bare secret or {@code v2/<uuid>/<secret>}. Repeatable. */
+    public Builder adminToken(String secret) {
+      adminTokens.add(requireToken(secret));
+      return this;
+    }
+
+    /** Adds a non-admin user token. Repeatable. */
+    public Builder userToken(String secret) {
+      userTokens.add(requireToken(secret));
+      return this;
+    }
+
+    /** Sets the SystemRootToken: an admin token whose uuid is {@code <cluster>-gj3su-000000000000000}. */
+    public Builder systemRootToken(String secret) {
+      this.systemRootToken = requireToken(secret);
+      return this;
+    }
+
+    /** Containers.MaxDispatchAttempts (default 10). */
+    public Builder maxDispatchAttempts(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxDispatchAttempts must be >= 1");
+      }
+      this.maxDispatchAttempts = n;
+      return this;
+    }
+
+    /** Serve https with a fresh self-signed certificate (default false). */
+    public Builder https(boolean on) {
+      this.https = on;
+      return this;
+    }
+
+    /** Serve the {@code /_simulator/...} control endpoints (default false: they are 404). */
+    public Builder enableControlEndpoints(boolean on) {
+      this.controlEndpoints = on;
+      return this;
+    }
+
+    /**
+     * Reproduce the real server's update window (§4.10): updates validate against a record read
+     * without the row lock, sleep {@code pause}, then write the changed columns without
+     * re-validating. Null (the default) means atomic check-and-write.
+     */
+    public Builder updateRaceWindow(@Nullable Duration pause) {
+      if (pause != null && pause.isNegative()) {
+        throw new IllegalArgumentException("pause must not be negative");
+      }
+      this.raceWindow = pause;
+      return this;
+    }
+
+    /** Handler threads (default 16). */
+    public Builder threads(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("threads must be >= 1");
+      }
+      this.threads = n;
+      return this;
+    }
+
+    /** Largest accepted request body (default 1 MiB); larger bodies get 413. */
+    public Builder maxBodyBytes(int n) {
+      if (n < 1024) {
+        throw new IllegalArgumentException("maxBodyBytes must be >= 1024");
+      }
+      this.maxBodyBytes = n;
+      return this;
+    }
+
+    /** Disables an endpoint from the start (404 {@code Disabled}). */
+    public Builder disableApi(Endpoint e) {
+      disabled.add(Objects.requireNonNull(e));
+      return this;
+    }
+
+    /** Builds a simulator (not started). */
+    public ArvadosSimulator build() {
+      return new ArvadosSimulator(this);
+    }
+
+    private static String requireToken(String t) {
+      Objects.requireNonNull(t, "token");
+      if (t.isEmpty() || t.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+        throw new IllegalArgumentException("a token must be non-empty printable ASCII without spaces");
+      }
+      return t;
+    }
+  }
+}

@@ -1,0 +1,219 @@
+package dev.crunchguard.testkit;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What to create with {@link ArvadosSimulator#createContainer(ContainerSpec)}: an immutable set of
+ * creation attributes. Unset attributes get the server defaults (Queued, priority 0, cwd ".").
+ */
+public final class ContainerSpec {
+  private final List<String> command;
+  private final long priority;
+  private final String containerImage;
+  private final String cwd;
+  private final String outputPath;
+  private final Map<String, String> environment;
+  private final @Nullable String runtimeToken;
+  private final @Nullable String runtimeUserUuid;
+  private final @Nullable String secretMountsJson;
+
+  private ContainerSpec(Builder b) {
+    this.command = List.copyOf(b.command);
+    this.priority = b.priority;
+    this.containerImage = b.containerImage;
+    this.cwd = b.cwd;
+    this.outputPath = b.outputPath;
+    this.environment = Map.copyOf(b.environment);
+    this.runtimeToken = b.runtimeToken;
+    this.runtimeUserUuid = b.runtimeUserUuid;
+    this.secretMountsJson = b.secretMountsJson;
+  }
+
+  /** A new builder (command {@code ["echo","hello"]}, priority 1, image {@code "test"}). */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The command. */
+  public List<String> command() {
+    return command;
+  }
+
+  /** The priority. */
+  public long priority() {
+    return priority;
+  }
+
+  /** The container image. */
+  public String containerImage() {
+    return containerImage;
+  }
+
+  /** The runtime token, if any ({@code v2/<uuid>/<secret>}). */
+  public @Nullable String runtimeToken() {
+    return runtimeToken;
+  }
+
+  /** The creation attributes as a JSON object ({@code runtime_token} included when set). */
+  JsonObject toAttributes() {
+    JsonObject o = new JsonObject();
+    o.add("command", Json.stringArray(command));
+    o.addProperty("priority", priority);
+    o.addProperty("container_image", containerImage);
+    o.addProperty("cwd", cwd);
+    o.addProperty("output_path", outputPath);
+    JsonObject env = new JsonObject();
+    environment.forEach(env::addProperty);
+    o.add("environment", env);
+    if (runtimeToken != null) {
+      o.addProperty("runtime_token", runtimeToken);
+    }
+    if (runtimeUserUuid != null) {
+      o.addProperty("runtime_user_uuid", runtimeUserUuid);
+    }
+    if (secretMountsJson != null) {
+      o.add("secret_mounts", Json.parseStrict(secretMountsJson));
+    }
+    return o;
+  }
+
+  static ContainerSpec fromJson(JsonObject o) {
+    Builder b = builder();
+    JsonElement c = o.get("command");
+    if (c != null && c.isJsonArray()) {
+      List<String> cmd = new java.util.ArrayList<>();
+      c.getAsJsonArray().forEach(x -> cmd.add(x.getAsString()));
+      b.command(cmd);
+    }
+    if (o.has("priority")) {
+      b.priority(o.get("priority").getAsLong());
+    }
+    if (o.has("container_image")) {
+      b.containerImage(o.get("container_image").getAsString());
+    }
+    if (o.has("cwd")) {
+      b.cwd(o.get("cwd").getAsString());
+    }
+    if (o.has("output_path")) {
+      b.outputPath(o.get("output_path").getAsString());
+    }
+    if (o.has("runtime_token") && !o.get("runtime_token").isJsonNull()) {
+      b.runtimeToken(o.get("runtime_token").getAsString());
+    }
+    if (o.has("runtime_user_uuid") && !o.get("runtime_user_uuid").isJsonNull()) {
+      b.runtimeUserUuid(o.get("runtime_user_uuid").getAsString());
+    }
+    if (o.has("environment") && o.get("environment").isJsonObject()) {
+      Map<String, String> env = new LinkedHashMap<>();
+      for (Map.Entry<String, JsonElement> e : o.getAsJsonObject("environment").entrySet()) {
+        env.put(e.getKey(), e.getValue().getAsString());
+      }
+      b.environment(env);
+    }
+    if (o.has("secret_mounts") && o.get("secret_mounts").isJsonObject()) {
+      b.secretMountsJson(o.get("secret_mounts").toString());
+    }
+    return b.build();
+  }
+
+  @Override
+  public String toString() {
+    return "ContainerSpec[command=" + command + ", priority=" + priority + ", runtimeToken="
+        + (runtimeToken == null ? "none" : "set") + "]";
+  }
+
+  /** Builder of {@link ContainerSpec}. */
+  public static final class Builder {
+    private List<String> command = List.of("echo", "hello");
+    private long priority = 1;
+    private String containerImage = "test";
+    private String cwd = ".";
+    private String outputPath = "test";
+    private Map<String, String> environment = Map.of();
+    private @Nullable String runtimeToken;
+    private @Nullable String runtimeUserUuid;
+    private @Nullable String secretMountsJson;
+
+    private Builder() {}
+
+    /** The command. */
+    public Builder command(List<String> command) {
+      this.command = List.copyOf(command);
+      return this;
+    }
+
+    /** The command. */
+    public Builder command(String... command) {
+      return command(List.of(command));
+    }
+
+    /** The priority (default 1; 0 makes the container unlockable). */
+    public Builder priority(long priority) {
+      if (priority < 0) {
+        throw new IllegalArgumentException("priority must be >= 0");
+      }
+      this.priority = priority;
+      return this;
+    }
+
+    /** The container image (default {@code "test"}). */
+    public Builder containerImage(String image) {
+      this.containerImage = Objects.requireNonNull(image);
+      return this;
+    }
+
+    /** The working directory (default {@code "."}). */
+    public Builder cwd(String cwd) {
+      this.cwd = Objects.requireNonNull(cwd);
+      return this;
+    }
+
+    /** The output path (default {@code "test"}). */
+    public Builder outputPath(String p) {
+      this.outputPath = Objects.requireNonNull(p);
+      return this;
+    }
+
+    /** The environment. */
+    public Builder environment(Map<String, String> env) {
+      this.environment = Map.copyOf(env);
+      return this;
+    }
+
+    /**
+     * A runtime token ({@code v2/<27-char uuid>/<secret>}). Such containers never get an
+     * {@code auth_uuid}. An unknown token uuid is registered as a new non-admin token.
+     */
+    public Builder runtimeToken(String token) {
+      this.runtimeToken = Objects.requireNonNull(token);
+      return this;
+    }
+
+    /** The runtime user (owner of the container token minted on lock). */
+    public Builder runtimeUserUuid(String uuid) {
+      this.runtimeUserUuid = Objects.requireNonNull(uuid);
+      return this;
+    }
+
+    /** Secret mounts, as a JSON object text; never rendered by get/list. */
+    public Builder secretMountsJson(String json) {
+      JsonElement e = Json.parseStrict(json);
+      if (!e.isJsonObject()) {
+        throw new IllegalArgumentException("secret mounts must be a JSON object");
+      }
+      this.secretMountsJson = json;
+      return this;
+    }
+
+    /** Builds the spec. */
+    public ContainerSpec build() {
+      return new ContainerSpec(this);
+    }
+  }
+}

@@ -1,0 +1,441 @@
+package dev.crunchguard.testkit;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The containers resource: an in-memory table with one lock per row, the operations of spec §1,
+ * and history recording. Nothing here serialises unrelated containers.
+ */
+final class ContainersService {
+  /** One row and its lock. */
+  private static final class Slot {
+    final ReentrantLock lock = new ReentrantLock();
+    volatile ContainerRecord record;
+    volatile boolean deleted;
+
+    Slot(ContainerRecord r) {
+      this.record = r;
+    }
+  }
+
+  private final String cluster;
+  private final TokenRegistry tokens;
+  private final ContainerRules rules;
+  private final History history;
+  private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+  private final Map<String, String> containerByAuthUuid = new ConcurrentHashMap<>();
+  private final Caller systemCaller;
+  private volatile @Nullable Duration raceWindow;
+
+  ContainersService(String cluster, TokenRegistry tokens, ContainerRules rules, History history) {
+    this.cluster = cluster;
+    this.tokens = tokens;
+    this.rules = rules;
+    this.history = history;
+    this.systemCaller =
+        new Caller(
+            new TokenRecord(
+                Ids.systemRootTokenUuid(cluster),
+                Ids.random36(50),
+                Ids.systemUserUuid(cluster),
+                true,
+                TokenRecord.Kind.SYSTEM_ROOT,
+                Json.now(),
+                List.of("all")),
+            null);
+  }
+
+  Caller systemCaller() {
+    return systemCaller;
+  }
+
+  /** Enables (non-null) or disables (null) the §4.10 update window. */
+  void setRaceWindow(@Nullable Duration pause) {
+    this.raceWindow = pause;
+  }
+
+  @Nullable Duration raceWindow() {
+    return raceWindow;
+  }
+
+  @Nullable ContainerRecord find(String uuid) {
+    Slot s = slots.get(uuid);
+    return s == null || s.deleted ? null : s.record;
+  }
+
+  Collection<ContainerRecord> all() {
+    List<ContainerRecord> out = new ArrayList<>(slots.size());
+    for (Slot s : slots.values()) {
+      if (!s.deleted) {
+        out.add(s.record);
+      }
+    }
+    return out;
+  }
+
+  /** Every authenticated caller may read every container (documented simulator choice). */
+  private Slot readable(String uuid, Caller caller) {
+    Objects.requireNonNull(caller);
+    Slot s = slots.get(uuid);
+    if (s == null || s.deleted) {
+      throw ApiException.notFound();
+    }
+    return s;
+  }
+
+  ContainerRecord get(String uuid, Caller caller) {
+    return readable(uuid, caller).record;
+  }
+
+  ContainerRecord create(Map<String, JsonElement> attrs, Caller caller, RequestContext ctx) {
+    String uuid;
+    do {
+      uuid = Ids.uuid(cluster, "dz642");
+    } while (slots.containsKey(uuid));
+    try {
+      ContainerRules.Saved saved = rules.create(uuid, attrs, caller);
+      Slot slot = new Slot(saved.record);
+      slot.lock.lock();
+      try {
+        slots.put(uuid, slot);
+        recordEvent(WriteAction.CREATE, uuid, ctx, caller, attrs, null, saved.record, saved.record, null);
+      } finally {
+        slot.lock.unlock();
+      }
+      return saved.record;
+    } catch (ApiException e) {
+      // A rejected create has no container yet: it is not part of any container's history.
+      throw e;
+    }
+  }
+
+  ContainerRecord update(String uuid, Map<String, JsonElement> attrs, Caller caller, RequestContext ctx) {
+    Slot s = readable(uuid, caller);
+    Duration window = raceWindow;
+    if (window != null) {
+      return updateWithWindow(s, uuid, attrs, caller, ctx, window);
+    }
+    String requested = requestedState(attrs);
+    return underLock(
+        s,
+        uuid,
+        WriteAction.UPDATE,
+        ctx,
+        caller,
+        attrs,
+        requested,
+        cur -> rules.save(cur, attrs, caller, ContainerRules.Action.UPDATE));
+  }
+
+  /**
+   * Real Arvados (§4.10): validate against a row read without a lock, optionally pause, then take
+   * the row lock and write the changed columns without re-validating.
+   */
+  private ContainerRecord updateWithWindow(
+      Slot s, String uuid, Map<String, JsonElement> attrs, Caller caller, RequestContext ctx, Duration pause) {
+    ContainerRecord snapshot = s.record;
+    ContainerRules.Saved saved;
+    try {
+      saved = rules.save(snapshot, attrs, caller, ContainerRules.Action.UPDATE);
+    } catch (ApiException e) {
+      s.lock.lock();
+      try {
+        recordEvent(WriteAction.UPDATE, uuid, ctx, caller, attrs, requestedState(attrs), s.record, null, e);
+      } finally {
+        s.lock.unlock();
+      }
+      throw e;
+    }
+    if (!pause.isZero()) {
+      try {
+        Thread.sleep(pause.toMillis(), pause.toNanosPart() % 1_000_000);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    s.lock.lock();
+    try {
+      ContainerRecord current = s.record;
+      ContainerRecord written = current;
+      if (saved.changed) {
+        EnumMap<Attr, JsonElement> merged = current.mutableCopy();
+        for (Attr a : Attr.values()) {
+          JsonElement after = saved.record.get(a);
+          if (!after.equals(snapshot.get(a))) {
+            merged.put(a, after);
+          }
+        }
+        written = new ContainerRecord(merged);
+        commit(s, current, written);
+      }
+      recordEvent(WriteAction.UPDATE, uuid, ctx, caller, attrs, requestedState(attrs), current, written, null);
+      return written;
+    } finally {
+      s.lock.unlock();
+    }
+  }
+
+  ContainerRecord lock(String uuid, Caller caller, RequestContext ctx) {
+    Slot s = readable(uuid, caller);
+    Map<String, JsonElement> attrs = Map.of("state", new JsonPrimitive(State.LOCKED.wire));
+    return underLock(
+        s,
+        uuid,
+        WriteAction.LOCK,
+        ctx,
+        caller,
+        Map.of(),
+        State.LOCKED.wire,
+        cur -> {
+          if (cur.state() != State.QUEUED) {
+            throw ApiException.raised(
+                422, "ArvadosModel::LockFailedError", "cannot lock when " + cur.string(Attr.STATE));
+          }
+          return rules.save(cur, attrs, caller, ContainerRules.Action.LOCK);
+        });
+  }
+
+  ContainerRecord unlock(String uuid, Caller caller, RequestContext ctx) {
+    Slot s = readable(uuid, caller);
+    Map<String, JsonElement> attrs = Map.of("state", new JsonPrimitive(State.QUEUED.wire));
+    return underLock(
+        s,
+        uuid,
+        WriteAction.UNLOCK,
+        ctx,
+        caller,
+        Map.of(),
+        State.QUEUED.wire,
+        cur -> {
+          if (cur.state() != State.LOCKED) {
+            throw ApiException.raised(
+                422,
+                "ArvadosModel::InvalidStateTransitionError",
+                "cannot unlock when " + cur.string(Attr.STATE));
+          }
+          return rules.save(cur, attrs, caller, ContainerRules.Action.UNLOCK);
+        });
+  }
+
+  ContainerRecord delete(String uuid, Caller caller, RequestContext ctx) {
+    Slot s = readable(uuid, caller);
+    s.lock.lock();
+    try {
+      if (s.deleted) {
+        throw ApiException.notFound();
+      }
+      ContainerRecord cur = s.record;
+      if (!caller.admin()) {
+        ApiException e = ApiException.permissionDenied();
+        recordEvent(WriteAction.DELETE, uuid, ctx, caller, Map.of(), null, cur, null, e);
+        throw e;
+      }
+      s.deleted = true;
+      slots.remove(uuid, s);
+      String auth = cur.authUuid();
+      if (auth != null) {
+        containerByAuthUuid.remove(auth, uuid);
+      }
+      recordEvent(WriteAction.DELETE, uuid, ctx, caller, Map.of(), null, cur, cur, null);
+      return cur;
+    } finally {
+      s.lock.unlock();
+    }
+  }
+
+  private interface Step {
+    ContainerRules.Saved apply(ContainerRecord current);
+  }
+
+  private ContainerRecord underLock(
+      Slot s,
+      String uuid,
+      WriteAction action,
+      RequestContext ctx,
+      Caller caller,
+      Map<String, JsonElement> attrs,
+      @Nullable String requestedState,
+      Step step) {
+    s.lock.lock();
+    try {
+      if (s.deleted) {
+        throw ApiException.notFound();
+      }
+      ContainerRecord cur = s.record;
+      ContainerRules.Saved saved;
+      try {
+        saved = step.apply(cur);
+      } catch (ApiException e) {
+        recordEvent(action, uuid, ctx, caller, attrs, requestedState, cur, null, e);
+        throw e;
+      }
+      if (saved.changed) {
+        commit(s, cur, saved.record);
+      }
+      recordEvent(action, uuid, ctx, caller, attrs, requestedState, cur, saved.record, null);
+      return saved.record;
+    } finally {
+      s.lock.unlock();
+    }
+  }
+
+  private void commit(Slot s, ContainerRecord before, ContainerRecord after) {
+    s.record = after;
+    String a0 = before.authUuid();
+    String a1 = after.authUuid();
+    if (!Objects.equals(a0, a1)) {
+      if (a0 != null) {
+        containerByAuthUuid.remove(a0, after.uuid());
+      }
+      if (a1 != null) {
+        containerByAuthUuid.put(a1, after.uuid());
+      }
+    }
+  }
+
+  /** Sets priority like the controller's background fixer: raw, no callbacks, no modified_at. */
+  ContainerRecord setPriorityDirect(String uuid, long priority) {
+    if (priority < 0) {
+      throw new IllegalArgumentException("priority must be >= 0");
+    }
+    Slot s = slots.get(uuid);
+    if (s == null || s.deleted) {
+      throw new IllegalArgumentException("no such container: " + uuid);
+    }
+    s.lock.lock();
+    try {
+      EnumMap<Attr, JsonElement> m = s.record.mutableCopy();
+      m.put(Attr.PRIORITY, new JsonPrimitive(priority));
+      ContainerRecord r = new ContainerRecord(m);
+      s.record = r;
+      return r;
+    } finally {
+      s.lock.unlock();
+    }
+  }
+
+  /** {@code Container.for_current_token} (container.rb:485-496). */
+  @Nullable ContainerRecord forCurrentToken(Caller caller) {
+    String byAuth = containerByAuthUuid.get(caller.tokenUuid());
+    if (byAuth != null) {
+      ContainerRecord r = find(byAuth);
+      if (r != null && caller.tokenUuid().equals(r.authUuid())) {
+        return r;
+      }
+    }
+    if (caller.containerUuid() != null) {
+      ContainerRecord r = find(caller.containerUuid());
+      if (r != null && caller.presented(r.runtimeToken())) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  JsonObject auth(String uuid, Caller caller) {
+    ContainerRecord c = get(uuid, caller);
+    if (!caller.tokenUuid().equals(c.lockedByUuid())) {
+      throw ApiException.permissionDenied("Not locked by your token");
+    }
+    String rt = c.runtimeToken();
+    if (rt == null) {
+      String auth = c.authUuid();
+      TokenRecord t = auth == null ? null : tokens.byUuid(auth);
+      if (t == null) {
+        throw ApiException.notFound();
+      }
+      return t.render();
+    }
+    Caller rc = tokens.validate(rt, this::find);
+    if (rc == null) {
+      throw ApiException.permissionDenied("Invalid runtime_token");
+    }
+    return rc.token().render();
+  }
+
+  JsonObject secretMounts(String uuid, Caller caller) {
+    ContainerRecord c = get(uuid, caller);
+    ContainerRecord mine = forCurrentToken(caller);
+    if (mine == null || !mine.uuid().equals(c.uuid())) {
+      throw ApiException.rails(403, "Token is not associated with this container.");
+    }
+    JsonObject o = new JsonObject();
+    o.add("secret_mounts", c.get(Attr.SECRET_MOUNTS));
+    return o;
+  }
+
+  void clearAll() {
+    slots.clear();
+    containerByAuthUuid.clear();
+  }
+
+  private static @Nullable String requestedState(Map<String, JsonElement> attrs) {
+    JsonElement s = attrs.get("state");
+    return s == null || !s.isJsonPrimitive() ? null : s.getAsString();
+  }
+
+  private void recordEvent(
+      WriteAction action,
+      String uuid,
+      RequestContext ctx,
+      Caller caller,
+      Map<String, JsonElement> attrs,
+      @Nullable String requestedState,
+      ContainerRecord before,
+      @Nullable ContainerRecord after,
+      @Nullable ApiException error) {
+    ClaimSource source = ClaimSource.NONE;
+    String claimed = null;
+    if (attrs.containsKey("auth_uuid")) {
+      source = ClaimSource.BODY;
+      JsonElement v = attrs.get("auth_uuid");
+      claimed = v == null || v.isJsonNull() ? null : v.isJsonPrimitive() ? v.getAsString() : v.toString();
+    } else if (ctx.headerEpochPresent()) {
+      source = ClaimSource.HEADER;
+      String h = ctx.headerEpoch();
+      claimed = h == null || h.isEmpty() || "null".equals(h) ? null : h;
+    }
+    ContainerRecord end = after != null ? after : before;
+    Supplier<List<String>> errs = () -> error == null ? List.of() : error.messages;
+    history.add(
+        new HistoryEvent(
+            history.nextSequence(),
+            System.nanoTime(),
+            uuid,
+            action,
+            ctx.requestId(),
+            caller == systemCaller ? null : caller.tokenUuid(),
+            ctx.clientIdentity(),
+            action == WriteAction.CREATE ? null : before.authUuid(),
+            end.authUuid(),
+            source,
+            claimed,
+            error == null,
+            error == null ? 200 : error.status,
+            error != null && error.isStaleAuthUuid(),
+            requestedState,
+            action == WriteAction.CREATE ? null : before.string(Attr.STATE),
+            end.string(Attr.STATE),
+            action == WriteAction.CREATE ? 0 : before.longValue(Attr.LOCK_COUNT),
+            new java.util.LinkedHashSet<>(attrs.keySet()),
+            errs.get()));
+  }
+
+  static Map<String, JsonElement> copy(Map<String, JsonElement> m) {
+    return new LinkedHashMap<>(m);
+  }
+}

@@ -1,0 +1,225 @@
+package dev.crunchguard.testkit;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+
+/**
+ * The {@code /_simulator/...} control endpoints for standalone use (no authentication; only
+ * served when enabled):
+ *
+ * <ul>
+ *   <li>{@code GET history}, {@code DELETE history} (also clears counters)
+ *   <li>{@code GET check}: the safety report
+ *   <li>{@code GET faults}, {@code POST faults} (a rule, or {@code {"random":{...}}}), {@code DELETE faults}
+ *   <li>{@code POST containers} (a container spec), {@code GET containers/{uuid}}, {@code POST
+ *       containers/{uuid}/priority} ({@code {"priority":N}})
+ *   <li>{@code GET counts}, {@code DELETE counts}; {@code POST reset}; {@code GET tokens?secret=...}
+ *       is deliberately absent: use {@code api_client_authorizations/current}
+ * </ul>
+ */
+final class ControlEndpoints {
+  static final String PREFIX = "/_simulator/";
+
+  private final ArvadosSimulator sim;
+
+  ControlEndpoints(ArvadosSimulator sim) {
+    this.sim = sim;
+  }
+
+  void handle(HttpExchange ex, byte[] body, String requestId) throws IOException {
+    String path = ex.getRequestURI().getPath().substring(PREFIX.length());
+    while (path.endsWith("/")) {
+      path = path.substring(0, path.length() - 1);
+    }
+    String method = ex.getRequestMethod();
+    try {
+      JsonElement result = route(method, path, body);
+      if (result == null) {
+        throw ApiException.notFound();
+      }
+      HttpApi.sendJson(ex, 200, result);
+    } catch (ApiException e) {
+      HttpApi.sendError(ex, requestId, e);
+    } catch (JsonParseException | IllegalArgumentException | IllegalStateException | NullPointerException
+        | ClassCastException | UnsupportedOperationException e) {
+      HttpApi.sendError(ex, requestId, ApiException.rails(422, "invalid control request: " + e.getMessage()));
+    } catch (NoSuchElementException e) {
+      HttpApi.sendError(ex, requestId, ApiException.notFound());
+    }
+  }
+
+  private JsonElement route(String method, String path, byte[] body) {
+    String[] p = path.split("/");
+    switch (method + " " + p[0]) {
+      case "GET history":
+        return historyJson(sim.history());
+      case "DELETE history":
+      case "POST reset":
+        sim.clearHistory();
+        sim.resetRequestCounts();
+        return ok();
+      case "GET check":
+        return reportJson(sim.checkSafety());
+      case "GET faults":
+        {
+          JsonArray a = new JsonArray();
+          for (FaultRule r : sim.faults().rules()) {
+            a.add(Json.object("kind", r.kind().name(), "remaining", r.remaining(), "container", r.containerUuid(),
+                "endpoints", Json.stringArray(r.endpoints().stream().map(Endpoint::action).sorted().toList())));
+          }
+          return Json.object("rules", a);
+        }
+      case "POST faults":
+        addFault(parseObject(body));
+        return ok();
+      case "DELETE faults":
+        sim.faults().clear();
+        return ok();
+      case "GET counts":
+        {
+          JsonObject o = new JsonObject();
+          o.add("endpoints", Json.GSON.toJsonTree(sim.requestCounts()));
+          o.add("containers", Json.GSON.toJsonTree(sim.counters().allContainers()));
+          return o;
+        }
+      case "DELETE counts":
+        sim.resetRequestCounts();
+        return ok();
+      case "POST containers":
+        if (p.length == 1) {
+          ContainerSpec spec = ContainerSpec.fromJson(parseObject(body));
+          return Json.object("uuid", sim.createContainer(spec));
+        }
+        if (p.length == 3 && p[2].equals("priority")) {
+          JsonObject o = parseObject(body);
+          return sim.renderSnapshot(sim.setPriority(p[1], o.get("priority").getAsLong()));
+        }
+        return null;
+      case "GET containers":
+        if (p.length == 2) {
+          return sim.renderSnapshot(sim.container(p[1]));
+        }
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  private void addFault(JsonObject o) {
+    if (o.has("random")) {
+      JsonObject r = o.getAsJsonObject("random");
+      RandomFaults.Builder b = RandomFaults.seed(r.get("seed").getAsLong());
+      for (Map.Entry<String, JsonElement> e : r.getAsJsonObject("rates").entrySet()) {
+        b.rate(FaultKind.valueOf(e.getKey()), e.getValue().getAsDouble());
+      }
+      if (r.has("endpoints")) {
+        r.getAsJsonArray("endpoints").forEach(x -> b.on(endpoint(x.getAsString())));
+      }
+      if (r.has("delay_ms")) {
+        b.delay(Duration.ofMillis(r.get("delay_ms").getAsLong()));
+      }
+      if (r.has("retry_after")) {
+        b.retryAfterSeconds(r.get("retry_after").getAsInt());
+      }
+      sim.faults().random(b.build());
+      return;
+    }
+    FaultRule.Builder b = FaultRule.of(FaultKind.valueOf(o.get("kind").getAsString()));
+    if (o.has("endpoint")) {
+      b.on(endpoint(o.get("endpoint").getAsString()));
+    }
+    if (o.has("endpoints")) {
+      o.getAsJsonArray("endpoints").forEach(x -> b.on(endpoint(x.getAsString())));
+    }
+    if (o.has("container")) {
+      b.container(o.get("container").getAsString());
+    }
+    if (o.has("times")) {
+      int t = o.get("times").getAsInt();
+      if (t < 0) {
+        b.always();
+      } else {
+        b.times(t);
+      }
+    }
+    if (o.has("delay_ms")) {
+      b.delay(Duration.ofMillis(o.get("delay_ms").getAsLong()));
+    }
+    if (o.has("retry_after")) {
+      b.retryAfterSeconds(o.get("retry_after").getAsInt());
+    }
+    sim.faults().add(b.build());
+  }
+
+  private static Endpoint endpoint(String name) {
+    Endpoint e = Endpoint.parse(name);
+    if (e == null) {
+      throw new IllegalArgumentException("unknown endpoint " + name);
+    }
+    return e;
+  }
+
+  private static JsonObject parseObject(byte[] body) {
+    JsonElement e = Json.parseStrict(new String(body, StandardCharsets.UTF_8));
+    if (!e.isJsonObject()) {
+      throw new IllegalArgumentException("body must be a JSON object");
+    }
+    return e.getAsJsonObject();
+  }
+
+  private static JsonObject ok() {
+    return Json.object("ok", true);
+  }
+
+  static JsonObject historyJson(List<HistoryEvent> events) {
+    JsonArray a = new JsonArray();
+    for (HistoryEvent e : events) {
+      a.add(eventJson(e));
+    }
+    return Json.object("events", a);
+  }
+
+  static JsonObject eventJson(HistoryEvent e) {
+    return Json.object(
+        "sequence", e.sequence(),
+        "monotonic_nanos", e.monotonicNanos(),
+        "container_uuid", e.containerUuid(),
+        "action", e.action().name(),
+        "request_id", e.requestId(),
+        "token_uuid", e.tokenUuid(),
+        "client", e.clientIdentity(),
+        "applied_epoch", e.appliedEpoch(),
+        "epoch_after", e.epochAfter(),
+        "claim_source", e.claimSource().name(),
+        "claimed_epoch", e.claimedEpoch(),
+        "accepted", e.accepted(),
+        "status", e.status(),
+        "stale_epoch_rejection", e.staleEpochRejection(),
+        "requested_state", e.requestedState(),
+        "state_before", e.stateBefore(),
+        "state_after", e.stateAfter(),
+        "lock_count_before", e.lockCountBefore(),
+        "fields", Json.stringArray(e.fields().stream().sorted().toList()),
+        "errors", Json.stringArray(e.errors()));
+  }
+
+  static JsonObject reportJson(SafetyReport r) {
+    JsonArray v = new JsonArray();
+    for (SafetyViolation x : r.violations()) {
+      JsonArray seqs = new JsonArray();
+      x.eventSequences().forEach(seqs::add);
+      v.add(Json.object("property", x.property().name(), "container_uuid", x.containerUuid(), "epoch", x.epoch(),
+          "description", x.description(), "events", seqs));
+    }
+    return Json.object("safe", r.isSafe(), "events_checked", r.eventsChecked(), "violations", v, "summary", r.summary());
+  }
+}

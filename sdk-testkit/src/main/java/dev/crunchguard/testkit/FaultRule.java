@@ -1,0 +1,164 @@
+package dev.crunchguard.testkit;
+
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A programmed fault: "the next N requests to these endpoints (for this container) get fault K".
+ * Build with {@link #of(FaultKind)}; install with {@link FaultInjector#add(FaultRule)}.
+ */
+public final class FaultRule {
+  private final FaultKind kind;
+  private final Set<Endpoint> endpoints;
+  private final @Nullable String containerUuid;
+  private final int times;
+  private final Duration delay;
+  private final int retryAfterSeconds;
+  private final AtomicInteger remaining;
+
+  private FaultRule(Builder b) {
+    this.kind = b.kind;
+    this.endpoints = b.endpoints.isEmpty() ? EnumSet.allOf(Endpoint.class) : EnumSet.copyOf(b.endpoints);
+    this.containerUuid = b.containerUuid;
+    this.times = b.times;
+    this.delay = b.delay;
+    this.retryAfterSeconds = b.retryAfterSeconds;
+    this.remaining = new AtomicInteger(b.times);
+  }
+
+  /** Starts a rule of the given kind (all endpoints, any container, once). */
+  public static Builder of(FaultKind kind) {
+    return new Builder(kind);
+  }
+
+  /** The fault kind. */
+  public FaultKind kind() {
+    return kind;
+  }
+
+  /** The endpoints it applies to. */
+  public Set<Endpoint> endpoints() {
+    return Set.copyOf(endpoints);
+  }
+
+  /** The container it applies to, or null for any. */
+  public @Nullable String containerUuid() {
+    return containerUuid;
+  }
+
+  /** How many matching requests it was programmed for ({@code -1}: unlimited). */
+  public int times() {
+    return times;
+  }
+
+  /** How many matching requests it will still affect ({@code -1}: unlimited). */
+  public int remaining() {
+    return times < 0 ? -1 : Math.max(0, remaining.get());
+  }
+
+  /** The sleep of a {@link FaultKind#DELAY} rule. */
+  public Duration delay() {
+    return delay;
+  }
+
+  /** The {@code Retry-After} of a {@link FaultKind#TOO_MANY_REQUESTS} rule. */
+  public int retryAfterSeconds() {
+    return retryAfterSeconds;
+  }
+
+  boolean matches(Endpoint e, @Nullable String uuid) {
+    return endpoints.contains(e) && (containerUuid == null || containerUuid.equals(uuid));
+  }
+
+  /** Atomically takes one use of the rule; false when it is used up. */
+  boolean claim() {
+    if (times < 0) {
+      return true;
+    }
+    while (true) {
+      int r = remaining.get();
+      if (r <= 0) {
+        return false;
+      }
+      if (remaining.compareAndSet(r, r - 1)) {
+        return true;
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "FaultRule[" + kind + " on " + endpoints + (containerUuid == null ? "" : " for " + containerUuid)
+        + ", remaining " + remaining() + "]";
+  }
+
+  /** Builder of {@link FaultRule}. */
+  public static final class Builder {
+    private final FaultKind kind;
+    private final Set<Endpoint> endpoints = EnumSet.noneOf(Endpoint.class);
+    private @Nullable String containerUuid;
+    private int times = 1;
+    private Duration delay = Duration.ofMillis(200);
+    private int retryAfterSeconds = 1;
+
+    private Builder(FaultKind kind) {
+      this.kind = Objects.requireNonNull(kind, "kind");
+    }
+
+    /** Restricts the rule to these endpoints (repeatable; default: all). */
+    public Builder on(Endpoint... endpoints) {
+      for (Endpoint e : endpoints) {
+        this.endpoints.add(Objects.requireNonNull(e));
+      }
+      return this;
+    }
+
+    /** Restricts the rule to requests about this container. */
+    public Builder container(String uuid) {
+      this.containerUuid = Objects.requireNonNull(uuid);
+      return this;
+    }
+
+    /** Affects the next {@code n} matching requests (default 1). */
+    public Builder times(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("times must be >= 1");
+      }
+      this.times = n;
+      return this;
+    }
+
+    /** Affects every matching request until the faults are cleared. */
+    public Builder always() {
+      this.times = -1;
+      return this;
+    }
+
+    /** The sleep for {@link FaultKind#DELAY} (default 200 ms). */
+    public Builder delay(Duration d) {
+      if (d.isNegative()) {
+        throw new IllegalArgumentException("delay must not be negative");
+      }
+      this.delay = d;
+      return this;
+    }
+
+    /** The {@code Retry-After} seconds for {@link FaultKind#TOO_MANY_REQUESTS} (default 1). */
+    public Builder retryAfterSeconds(int s) {
+      if (s < 0) {
+        throw new IllegalArgumentException("retryAfterSeconds must not be negative");
+      }
+      this.retryAfterSeconds = s;
+      return this;
+    }
+
+    /** Builds the rule. */
+    public FaultRule build() {
+      return new FaultRule(this);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package dev.crunchguard.testkit;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The append-only write history. Appends are lock-free. */
+final class History {
+  private final AtomicLong seq = new AtomicLong();
+  private final ConcurrentLinkedQueue<HistoryEvent> events = new ConcurrentLinkedQueue<>();
+
+  long nextSequence() {
+    return seq.incrementAndGet();
+  }
+
+  void add(HistoryEvent e) {
+    events.add(e);
+  }
+
+  List<HistoryEvent> snapshot() {
+    List<HistoryEvent> l = new ArrayList<>(events);
+    l.sort((a, b) -> Long.compare(a.sequence(), b.sequence()));
+    return List.copyOf(l);
+  }
+
+  void clear() {
+    events.clear();
+  }
+}

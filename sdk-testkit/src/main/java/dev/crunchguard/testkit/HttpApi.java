@@ -1,0 +1,414 @@
+package dev.crunchguard.testkit;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP front end: request ids, routing, disabled APIs, faults, token extraction, parameter
+ * handling, rendering of results and errors. Business rules live in {@link ContainersService}.
+ */
+final class HttpApi implements HttpHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+  private static final Pattern AUTH_HEADER = Pattern.compile("(OAuth2|Bearer) ([!-~]+)");
+  private static final Pattern MEMBER =
+      Pattern.compile("/arvados/v1/containers/([^/]+)(?:/(lock|unlock|auth|secret_mounts|update_priority))?");
+  static final String CLIENT_HEADER = "X-Crunch-Guard-Client";
+  static final String EPOCH_HEADER = "X-Crunch-Guard-Epoch";
+
+  private final ContainersService containers;
+  private final TokenRegistry tokens;
+  private final FaultInjector faults;
+  private final RequestCounters counters;
+  private final @Nullable ControlEndpoints control;
+  private final int maxBodyBytes;
+  private final Set<Endpoint> disabled = ConcurrentHashMap.newKeySet();
+
+  HttpApi(
+      ContainersService containers,
+      TokenRegistry tokens,
+      FaultInjector faults,
+      RequestCounters counters,
+      @Nullable ControlEndpoints control,
+      int maxBodyBytes) {
+    this.containers = containers;
+    this.tokens = tokens;
+    this.faults = faults;
+    this.counters = counters;
+    this.control = control;
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  Set<Endpoint> disabled() {
+    return disabled;
+  }
+
+  private record Route(Endpoint endpoint, @Nullable String uuid) {}
+
+  @Override
+  public void handle(HttpExchange ex) throws IOException {
+    String requestId = requestId(ex.getRequestHeaders().getFirst("X-Request-Id"));
+    ex.getResponseHeaders().set("X-Request-Id", requestId);
+    FaultKind terminal = null;
+    try {
+      byte[] body = readBody(ex);
+      if (body == null) {
+        sendError(ex, requestId, ApiException.rails(413, "Request body too large (limit " + maxBodyBytes + " bytes)"));
+        return;
+      }
+      String rawPath = ex.getRequestURI().getRawPath();
+      if (control != null && rawPath.startsWith(ControlEndpoints.PREFIX)) {
+        control.handle(ex, body, requestId);
+        return;
+      }
+      Request req =
+          Request.parse(
+              ex.getRequestMethod(),
+              ex.getRequestURI().getPath(),
+              ex.getRequestURI().getRawQuery(),
+              ex.getRequestHeaders().getFirst("Content-Type"),
+              body,
+              ex.getRequestHeaders().getFirst("X-Http-Method-Override"));
+      Route route = route(req.method, req.path);
+      if (route == null) {
+        throw ApiException.notFound();
+      }
+      counters.count(route.endpoint(), route.uuid());
+      if (disabled.contains(route.endpoint())) {
+        throw ApiException.rails(404, "Disabled");
+      }
+      FaultInjector.Decision d = faults.decide(route.endpoint(), route.uuid());
+      if (d.delayMillis() > 0) {
+        Thread.sleep(d.delayMillis());
+      }
+      terminal = d.terminal();
+      if (terminal != null && terminal != FaultKind.LOST_RESPONSE) {
+        injectBeforeApply(ex, terminal, d.retryAfterSeconds(), req, requestId);
+        return;
+      }
+      RequestContext ctx =
+          new RequestContext(
+              requestId,
+              clientIdentity(ex),
+              ex.getRequestHeaders().containsKey(EPOCH_HEADER),
+              ex.getRequestHeaders().getFirst(EPOCH_HEADER));
+      Caller caller = authenticate(ex, req);
+      if (!caller.token().scopeAllows(req.method, req.path)) {
+        throw ApiException.rails(403, "Forbidden");
+      }
+      JsonObject result = dispatch(route, req, caller, ctx);
+      if (terminal == FaultKind.LOST_RESPONSE) {
+        ex.close();
+        return;
+      }
+      sendJson(ex, 200, result);
+    } catch (ApiException e) {
+      if (terminal == FaultKind.LOST_RESPONSE) {
+        ex.close();
+        return;
+      }
+      sendError(ex, requestId, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      ex.close();
+    } catch (IOException e) {
+      LOG.debug("I/O error answering {}: {}", requestId, e.toString());
+      ex.close();
+    } catch (RuntimeException e) {
+      LOG.error("simulator bug while handling {} {} ({})", ex.getRequestMethod(), ex.getRequestURI().getPath(), requestId, e);
+      sendError(ex, requestId, ApiException.rails(500, "#<" + e.getClass().getName() + ": simulator internal error>"));
+    }
+  }
+
+  private void injectBeforeApply(HttpExchange ex, FaultKind kind, int retryAfter, Request req, String requestId)
+      throws IOException {
+    switch (kind) {
+      case CONNECTION_RESET:
+        ex.close();
+        return;
+      case BAD_GATEWAY:
+        sendError(ex, requestId, new ApiException(502, List.of(
+            "request failed: " + req.method + " http://railsapi.internal" + req.path + ": dial tcp: connection refused"),
+            ApiException.Style.CONTROLLER));
+        return;
+      case SERVICE_UNAVAILABLE:
+        sendError(ex, requestId, new ApiException(503, List.of("Service Unavailable"), ApiException.Style.CONTROLLER));
+        return;
+      case TOO_MANY_REQUESTS:
+        ex.getResponseHeaders().set("Retry-After", Integer.toString(retryAfter));
+        sendError(ex, requestId, new ApiException(429, List.of("Too Many Requests"), ApiException.Style.CONTROLLER));
+        return;
+      default:
+        throw new IllegalStateException("not a before-apply fault: " + kind);
+    }
+  }
+
+  private static @Nullable Route route(String method, String path) {
+    if (path.equals("/arvados/v1/api_client_authorizations/current")) {
+      return method.equals("GET") ? new Route(Endpoint.TOKEN_CURRENT, null) : null;
+    }
+    if (path.equals("/arvados/v1/containers")) {
+      switch (method) {
+        case "GET":
+          return new Route(Endpoint.LIST, null);
+        case "POST":
+          return new Route(Endpoint.CREATE, null);
+        default:
+          return null;
+      }
+    }
+    if (path.equals("/arvados/v1/containers/current")) {
+      return method.equals("GET") ? new Route(Endpoint.CURRENT, null) : null;
+    }
+    Matcher m = MEMBER.matcher(path);
+    if (!m.matches()) {
+      return null;
+    }
+    String uuid = m.group(1);
+    String action = m.group(2);
+    if (action == null) {
+      switch (method) {
+        case "GET":
+          return new Route(Endpoint.GET, uuid);
+        case "PUT":
+        case "PATCH":
+          return new Route(Endpoint.UPDATE, uuid);
+        case "DELETE":
+          return new Route(Endpoint.DELETE, uuid);
+        default:
+          return null;
+      }
+    }
+    switch (action) {
+      case "lock":
+        return method.equals("POST") ? new Route(Endpoint.LOCK, uuid) : null;
+      case "unlock":
+        return method.equals("POST") ? new Route(Endpoint.UNLOCK, uuid) : null;
+      case "update_priority":
+        return method.equals("POST") ? new Route(Endpoint.UPDATE_PRIORITY, uuid) : null;
+      case "auth":
+        return method.equals("GET") ? new Route(Endpoint.AUTH, uuid) : null;
+      case "secret_mounts":
+        return method.equals("GET") ? new Route(Endpoint.SECRET_MOUNTS, uuid) : null;
+      default:
+        return null;
+    }
+  }
+
+  private JsonObject dispatch(Route route, Request req, Caller caller, RequestContext ctx) {
+    String uuid = route.uuid();
+    switch (route.endpoint()) {
+      case TOKEN_CURRENT:
+        return caller.token().render();
+      case LIST:
+        {
+          checkListScope(req, caller);
+          ListQuery q = ListQuery.parse(req.params);
+          return q.envelope(containers.all());
+        }
+      case GET:
+        {
+          List<String> select = ListQuery.parseSelect(req.params.get("select"));
+          return render(containers.get(uuid, caller), select);
+        }
+      case CURRENT:
+        {
+          ContainerRecord c = containers.forCurrentToken(caller);
+          if (c == null) {
+            throw ApiException.rails(404, "Token is not associated with a container.");
+          }
+          return render(c, ListQuery.parseSelect(req.params.get("select")));
+        }
+      case CREATE:
+        {
+          List<String> select = ListQuery.parseSelect(req.params.get("select"));
+          Map<String, JsonElement> attrs = resourceAttrs(req, false);
+          return render(containers.create(attrs, caller, ctx), select);
+        }
+      case UPDATE:
+        {
+          List<String> select = ListQuery.parseSelect(req.params.get("select"));
+          Map<String, JsonElement> attrs = resourceAttrs(req, true);
+          return render(containers.update(uuid, attrs, caller, ctx), select);
+        }
+      case DELETE:
+        return render(containers.delete(uuid, caller, ctx), null);
+      case LOCK:
+        return lockResponse(containers.lock(uuid, caller, ctx));
+      case UNLOCK:
+        return lockResponse(containers.unlock(uuid, caller, ctx));
+      case AUTH:
+        return containers.auth(uuid, caller);
+      case SECRET_MOUNTS:
+        return containers.secretMounts(uuid, caller);
+      case UPDATE_PRIORITY:
+        // No container requests are modelled, so there is nothing to recompute from.
+        return render(containers.get(uuid, caller), null);
+      default:
+        throw ApiException.notFound();
+    }
+  }
+
+  private void checkListScope(Request req, Caller caller) {
+    JsonElement bypass = req.params.get("bypass_federation");
+    if (bypass != null) {
+      Boolean b = Attr.parseBool(bypass);
+      if (b == null) {
+        throw ApiException.unprocessable("Invalid value for bypass_federation parameter");
+      }
+      if (b && !caller.admin()) {
+        throw ApiException.permissionDenied("bypass_federation flag requires admin");
+      }
+    }
+    JsonElement distinct = req.params.get("distinct");
+    if (distinct != null && Attr.parseBool(distinct) == null) {
+      throw ApiException.unprocessable("Invalid value for distinct parameter");
+    }
+    String cluster = req.stringParam("cluster_id");
+    if (cluster != null && !cluster.isEmpty() && !cluster.equals(tokens.cluster())) {
+      throw new ApiException(
+          404, List.of("no proxy available for cluster " + cluster), ApiException.Style.CONTROLLER);
+    }
+  }
+
+  private static JsonObject render(ContainerRecord r, @Nullable List<String> select) {
+    return select == null ? r.render() : r.render(select);
+  }
+
+  private static JsonObject lockResponse(ContainerRecord r) {
+    return r.render(List.of("uuid", "state", "priority", "auth_uuid", "locked_by_uuid"));
+  }
+
+  /** {@code resource_attrs} (application_controller.rb:387-408) plus ParamsWrapper. */
+  private static Map<String, JsonElement> resourceAttrs(Request req, boolean update) {
+    JsonElement c = req.params.get("container");
+    Map<String, JsonElement> attrs = new LinkedHashMap<>();
+    if (c == null) {
+      if (req.jsonBody != null) {
+        for (Map.Entry<String, JsonElement> e : req.jsonBody.entrySet()) {
+          if (Attr.byName(e.getKey()) != null) {
+            attrs.put(e.getKey(), e.getValue());
+          }
+        }
+      }
+    } else if (c.isJsonObject()) {
+      attrs.putAll(c.getAsJsonObject().asMap());
+    } else if (c.isJsonPrimitive() && c.getAsJsonPrimitive().isString()) {
+      JsonElement parsed;
+      try {
+        parsed = Json.parseStrict(c.getAsString());
+      } catch (JsonParseException e) {
+        throw ApiException.raised(422, "Oj::ParseError", "unexpected character (after ) at line 1, column 1 [parse.c:762]");
+      }
+      if (!parsed.isJsonObject()) {
+        throw ApiException.unprocessable("No container hash provided with request");
+      }
+      attrs.putAll(parsed.getAsJsonObject().asMap());
+    } else {
+      throw ApiException.unprocessable("No container hash provided with request");
+    }
+    attrs.keySet().removeAll(ContainerRules.ALWAYS_DROPPED);
+    if (update) {
+      attrs.keySet().removeAll(ContainerRules.DROPPED_ON_UPDATE);
+    }
+    return attrs;
+  }
+
+  private Caller authenticate(HttpExchange ex, Request req) {
+    String[] candidates = new String[3];
+    candidates[0] = req.stringParam("api_token");
+    candidates[1] = req.stringParam("oauth_token");
+    String h = ex.getRequestHeaders().getFirst("Authorization");
+    if (h != null) {
+      Matcher m = AUTH_HEADER.matcher(h);
+      if (m.find()) {
+        candidates[2] = m.group(2);
+      }
+    }
+    for (String t : candidates) {
+      if (t == null || t.isEmpty()) {
+        continue;
+      }
+      Caller c = tokens.validate(t, containers::find);
+      if (c != null) {
+        return c;
+      }
+    }
+    throw ApiException.notLoggedIn();
+  }
+
+  static String clientIdentity(HttpExchange ex) {
+    String c = ex.getRequestHeaders().getFirst(CLIENT_HEADER);
+    if (c == null || c.isEmpty()) {
+      c = ex.getRequestHeaders().getFirst("User-Agent");
+    }
+    return c == null || c.isEmpty() ? "unknown" : c;
+  }
+
+  static String requestId(@Nullable String incoming) {
+    if (incoming != null && !incoming.isEmpty() && incoming.length() <= 1024) {
+      return incoming;
+    }
+    return Ids.requestId();
+  }
+
+  /** Reads the body, at most {@code maxBodyBytes}; null when it is larger. */
+  private byte[] readBody(HttpExchange ex) throws IOException {
+    String cl = ex.getRequestHeaders().getFirst("Content-Length");
+    if (cl != null) {
+      try {
+        if (Long.parseLong(cl.trim()) > maxBodyBytes) {
+          return null;
+        }
+      } catch (NumberFormatException e) {
+        // let the stream decide
+      }
+    }
+    try (InputStream in = ex.getRequestBody()) {
+      byte[] b = in.readNBytes(maxBodyBytes + 1);
+      return b.length > maxBodyBytes ? null : b;
+    }
+  }
+
+  static void sendJson(HttpExchange ex, int status, JsonElement body) throws IOException {
+    byte[] bytes = Json.GSON.toJson(body).getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+    ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+    try (OutputStream os = ex.getResponseBody()) {
+      os.write(bytes);
+    }
+  }
+
+  static void sendError(HttpExchange ex, String requestId, ApiException e) throws IOException {
+    JsonObject o = new JsonObject();
+    JsonArray errors = new JsonArray();
+    if (e.style == ApiException.Style.RAILS) {
+      for (String m : e.messages) {
+        errors.add(m + " (" + requestId + ")");
+      }
+      o.add("errors", errors);
+      o.addProperty("error_token", Ids.errorToken());
+    } else {
+      e.messages.forEach(errors::add);
+      o.add("errors", errors);
+    }
+    sendJson(ex, e.status, o);
+  }
+}

@@ -1,0 +1,534 @@
+package dev.crunchguard.testkit;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonPrimitive;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The list parameters of spec §1.2 (filters, where, order, limit, offset, count, select), parsed
+ * and validated up front, then evaluated over a snapshot of container records.
+ */
+final class ListQuery {
+  static final int DEFAULT_LIMIT = 100;
+  static final int MAX_ITEMS_PER_RESPONSE = 1000;
+  private static final Pattern DIGITS = Pattern.compile("[0-9]+");
+  private static final Set<String> OPERATORS =
+      Set.of("=", "!=", "<", "<=", ">", ">=", "like", "ilike", "in", "not in", "is_a");
+  private static final Map<String, String> KIND_INFIX =
+      Map.of(
+          "arvados#container", "dz642",
+          "arvados#containerRequest", "xvhdp",
+          "arvados#user", "tpzed",
+          "arvados#group", "j7d0g",
+          "arvados#apiClientAuthorization", "gj3su",
+          "arvados#collection", "4zz18");
+
+  private record Filter(Attr attr, String op, JsonElement operand) {}
+
+  private record Order(Attr attr, boolean desc) {}
+
+  private final List<Filter> filters = new ArrayList<>();
+  private final List<Order> orders = new ArrayList<>();
+  final int limit;
+  final int offset;
+  final boolean countExact;
+  final @Nullable List<String> select;
+
+  private ListQuery(Map<String, JsonElement> params) {
+    parseFilters(params.get("filters"));
+    parseWhere(params.get("where"));
+    parseOrder(params.get("order"));
+    limit = Math.min(parseNonNegative(params.get("limit"), "limit", DEFAULT_LIMIT), MAX_ITEMS_PER_RESPONSE);
+    offset = parseNonNegative(params.get("offset"), "offset", 0);
+    JsonElement count = params.get("count");
+    if (count == null || count.isJsonNull()) {
+      countExact = true;
+    } else if (count.isJsonPrimitive() && "exact".equals(count.getAsString())) {
+      countExact = true;
+    } else if (count.isJsonPrimitive() && "none".equals(count.getAsString())) {
+      countExact = false;
+    } else {
+      throw ApiException.unprocessable("count parameter must be 'exact' or 'none'");
+    }
+    select = parseSelect(params.get("select"));
+  }
+
+  static ListQuery parse(Map<String, JsonElement> params) {
+    return new ListQuery(params);
+  }
+
+  /** Parses the {@code select} parameter; null when absent. Shared with get/update. */
+  static @Nullable List<String> parseSelect(@Nullable JsonElement v) {
+    if (v == null || v.isJsonNull()) {
+      return null;
+    }
+    JsonElement arr = jsonParam(v, "select");
+    if (!arr.isJsonArray()) {
+      throw argumentError("select parameter must be an array");
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonElement e : arr.getAsJsonArray()) {
+      String name = e.isJsonPrimitive() ? e.getAsString() : Json.GSON.toJson(e);
+      Attr a = Attr.byName(name);
+      boolean ok = (a != null && !a.hidden) || "kind".equals(name) || "etag".equals(name);
+      if (!ok) {
+        throw ApiException.unprocessable(
+            "Invalid attribute '" + name + "' of Container in select parameter");
+      }
+      if (!out.contains(name)) {
+        out.add(name);
+      }
+    }
+    return out;
+  }
+
+  private static JsonElement jsonParam(JsonElement v, String name) {
+    if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isString()) {
+      try {
+        return Json.parseStrict(v.getAsString());
+      } catch (JsonParseException e) {
+        throw argumentError("Could not parse \"" + name + "\" parameter as JSON");
+      }
+    }
+    return v;
+  }
+
+  private static ApiException argumentError(String message) {
+    return ApiException.raised(422, "ArgumentError", message);
+  }
+
+  private static int parseNonNegative(@Nullable JsonElement v, String name, int dflt) {
+    if (v == null || v.isJsonNull()) {
+      return dflt;
+    }
+    String s = v.isJsonPrimitive() ? v.getAsString() : "";
+    if (!DIGITS.matcher(s).matches()) {
+      throw ApiException.unprocessable("Invalid value for " + name + " parameter");
+    }
+    try {
+      return Integer.parseInt(s);
+    } catch (NumberFormatException e) {
+      return Integer.MAX_VALUE;
+    }
+  }
+
+  private void parseFilters(@Nullable JsonElement v) {
+    if (v == null || v.isJsonNull()) {
+      return;
+    }
+    JsonElement f = jsonParam(v, "filters");
+    if (!f.isJsonArray()) {
+      throw argumentError("filters parameter must be an array");
+    }
+    JsonArray arr = f.getAsJsonArray();
+    // A single filter given as a flat triple is accepted like Rails does.
+    if (arr.size() == 3 && arr.get(0).isJsonPrimitive() && arr.get(1).isJsonPrimitive()) {
+      JsonArray wrapped = new JsonArray();
+      wrapped.add(arr);
+      arr = wrapped;
+    }
+    for (JsonElement e : arr) {
+      if (!e.isJsonArray() || e.getAsJsonArray().size() != 3) {
+        throw argumentError("Invalid filter " + Json.GSON.toJson(e) + ": must be an array of 3 elements");
+      }
+      JsonArray t = e.getAsJsonArray();
+      if (!t.get(0).isJsonPrimitive() || !t.get(1).isJsonPrimitive()) {
+        throw argumentError("Invalid filter " + Json.GSON.toJson(e));
+      }
+      String attrName = t.get(0).getAsString();
+      if (attrName.startsWith("containers.")) {
+        attrName = attrName.substring("containers.".length());
+      }
+      String op = t.get(1).getAsString().toLowerCase(Locale.ROOT);
+      if (!OPERATORS.contains(op)) {
+        throw argumentError("Invalid operator '" + t.get(1).getAsString() + "'");
+      }
+      Attr a = Attr.byName(attrName);
+      if (a == null || a.hidden) {
+        throw argumentError("Invalid attribute '" + t.get(0).getAsString() + "' in filter");
+      }
+      JsonElement operand = t.get(2);
+      validate(a, op, operand);
+      filters.add(new Filter(a, op, operand));
+    }
+  }
+
+  private void parseWhere(@Nullable JsonElement v) {
+    if (v == null || v.isJsonNull()) {
+      return;
+    }
+    JsonElement w = jsonParam(v, "where");
+    if (!w.isJsonObject()) {
+      throw argumentError("where parameter must be a hash");
+    }
+    for (Map.Entry<String, JsonElement> e : w.getAsJsonObject().entrySet()) {
+      Attr a = Attr.byName(e.getKey());
+      if (a == null || a.hidden) {
+        throw argumentError("Invalid attribute '" + e.getKey() + "' in where");
+      }
+      String op = e.getValue().isJsonArray() ? "in" : "=";
+      validate(a, op, e.getValue());
+      filters.add(new Filter(a, op, e.getValue()));
+    }
+  }
+
+  private static boolean scalar(Attr a) {
+    return a.type != Attr.Type.HASH && a.type != Attr.Type.STRING_ARRAY;
+  }
+
+  private static void validate(Attr a, String op, JsonElement operand) {
+    if (!scalar(a)) {
+      throw argumentError(
+          "Invalid attribute '" + a.json + "' for operator '" + op + "' in filter (the simulator filters scalar columns only)");
+    }
+    switch (op) {
+      case "in":
+      case "not in":
+        if (!operand.isJsonArray()) {
+          throw argumentError(
+              "Invalid operand type '" + typeName(operand) + "' for '" + op + "' operator in filters");
+        }
+        for (JsonElement x : operand.getAsJsonArray()) {
+          if (!x.isJsonNull()) {
+            key(a, x);
+          }
+        }
+        return;
+      case "is_a":
+        if (!(operand.isJsonArray() || (operand.isJsonPrimitive() && operand.getAsJsonPrimitive().isString()))) {
+          throw argumentError("Invalid operand type '" + typeName(operand) + "' for 'is_a' operator in filters");
+        }
+        return;
+      case "like":
+      case "ilike":
+        if (!(operand.isJsonPrimitive() && operand.getAsJsonPrimitive().isString())
+            || !(a.type == Attr.Type.STRING || a.type == Attr.Type.NSTRING)) {
+          throw argumentError("Invalid operand type '" + typeName(operand) + "' for '" + op + "' operator in filters");
+        }
+        return;
+      default:
+        if (operand.isJsonNull()) {
+          return;
+        }
+        if (!operand.isJsonPrimitive()) {
+          throw argumentError("Invalid operand type '" + typeName(operand) + "' for '" + op + "' operator in filters");
+        }
+        key(a, operand);
+    }
+  }
+
+  private static String typeName(JsonElement e) {
+    if (e.isJsonArray()) {
+      return "Array";
+    }
+    if (e.isJsonObject()) {
+      return "Hash";
+    }
+    if (e.isJsonNull()) {
+      return "NilClass";
+    }
+    JsonPrimitive p = e.getAsJsonPrimitive();
+    return p.isBoolean() ? (p.getAsBoolean() ? "TrueClass" : "FalseClass") : p.isNumber() ? "Integer" : "String";
+  }
+
+  /** A comparable key for a non-null value of {@code a}; raises 422 like PostgreSQL would. */
+  @SuppressWarnings({"rawtypes"})
+  private static Comparable key(Attr a, JsonElement v) {
+    String s = v.getAsString();
+    switch (a.type) {
+      case INT:
+      case NINT:
+      case NUMBER:
+      case NNUMBER:
+        try {
+          return new BigDecimal(s.trim());
+        } catch (NumberFormatException e) {
+          String pgType = (a.type == Attr.Type.INT || a.type == Attr.Type.NINT) ? "bigint" : "double precision";
+          throw ApiException.raised(
+              422,
+              "ActiveRecord::StatementInvalid",
+              "PG::InvalidTextRepresentation: ERROR:  invalid input syntax for type " + pgType + ": \"" + s + "\"");
+        }
+      case TIME:
+      case NTIME:
+        Instant t = Json.parseTime(s);
+        if (t == null) {
+          throw ApiException.raised(
+              422,
+              "ActiveRecord::StatementInvalid",
+              "PG::InvalidDatetimeFormat: ERROR:  invalid input syntax for type timestamp: \"" + s + "\"");
+        }
+        return t;
+      case BOOL:
+        Boolean b = Attr.parseBool(v);
+        if (b == null) {
+          throw ApiException.raised(
+              422,
+              "ActiveRecord::StatementInvalid",
+              "PG::InvalidTextRepresentation: ERROR:  invalid input syntax for type boolean: \"" + s + "\"");
+        }
+        return b;
+      default:
+        return s;
+    }
+  }
+
+  private void parseOrder(@Nullable JsonElement v) {
+    List<String> entries = new ArrayList<>();
+    if (v != null && !v.isJsonNull()) {
+      if (v.isJsonArray()) {
+        for (JsonElement e : v.getAsJsonArray()) {
+          if (e.isJsonPrimitive()) {
+            entries.add(e.getAsString());
+          }
+        }
+      } else if (v.isJsonPrimitive()) {
+        String s = v.getAsString().trim();
+        JsonElement parsed = null;
+        if (s.startsWith("[")) {
+          try {
+            parsed = Json.parseStrict(s);
+          } catch (JsonParseException e) {
+            throw argumentError("Could not parse \"order\" parameter as JSON");
+          }
+        }
+        if (parsed != null && parsed.isJsonArray()) {
+          for (JsonElement e : parsed.getAsJsonArray()) {
+            if (e.isJsonPrimitive()) {
+              entries.add(e.getAsString());
+            }
+          }
+        } else {
+          for (String part : s.split(",")) {
+            entries.add(part);
+          }
+        }
+      }
+    }
+    entries.add("modified_at desc");
+    entries.add("uuid desc");
+    for (String entry : entries) {
+      String[] w = entry.trim().split("\\s+");
+      if (w.length == 0 || w.length > 2 || w[0].isEmpty()) {
+        continue;
+      }
+      String col = w[0];
+      if (col.startsWith("containers.")) {
+        col = col.substring("containers.".length());
+      }
+      Attr a = Attr.byName(col);
+      if (a == null || a.hidden || !scalar(a)) {
+        continue;
+      }
+      boolean desc = false;
+      if (w.length == 2) {
+        String d = w[1].toLowerCase(Locale.ROOT);
+        if (d.equals("desc")) {
+          desc = true;
+        } else if (!d.equals("asc")) {
+          continue;
+        }
+      }
+      Attr fa = a;
+      if (orders.stream().noneMatch(o -> o.attr() == fa)) {
+        orders.add(new Order(a, desc));
+      }
+    }
+  }
+
+  /** The matching records, sorted, before paging. */
+  List<ContainerRecord> matching(Collection<ContainerRecord> all) {
+    List<ContainerRecord> out = new ArrayList<>();
+    for (ContainerRecord r : all) {
+      if (matches(r)) {
+        out.add(r);
+      }
+    }
+    out.sort(comparator());
+    return out;
+  }
+
+  private boolean matches(ContainerRecord r) {
+    for (Filter f : filters) {
+      if (!matches(r, f)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static boolean matches(ContainerRecord r, Filter f) {
+    JsonElement v = r.get(f.attr());
+    boolean isNull = v.isJsonNull();
+    JsonElement operand = f.operand();
+    switch (f.op()) {
+      case "=":
+        if (operand.isJsonNull()) {
+          return isNull;
+        }
+        return !isNull && key(f.attr(), v).compareTo(key(f.attr(), operand)) == 0;
+      case "!=":
+        if (operand.isJsonNull()) {
+          return !isNull;
+        }
+        return isNull || key(f.attr(), v).compareTo(key(f.attr(), operand)) != 0;
+      case "<":
+      case "<=":
+      case ">":
+      case ">=":
+        {
+          if (isNull || operand.isJsonNull()) {
+            return false;
+          }
+          int c = key(f.attr(), v).compareTo(key(f.attr(), operand));
+          switch (f.op()) {
+            case "<":
+              return c < 0;
+            case "<=":
+              return c <= 0;
+            case ">":
+              return c > 0;
+            default:
+              return c >= 0;
+          }
+        }
+      case "in":
+      case "not in":
+        {
+          boolean listHasNull = false;
+          boolean found = false;
+          for (JsonElement x : operand.getAsJsonArray()) {
+            if (x.isJsonNull()) {
+              listHasNull = true;
+            } else if (!isNull && key(f.attr(), v).compareTo(key(f.attr(), x)) == 0) {
+              found = true;
+            }
+          }
+          if ("in".equals(f.op())) {
+            return isNull ? listHasNull : found;
+          }
+          return isNull ? !listHasNull : !found;
+        }
+      case "like":
+      case "ilike":
+        {
+          if (isNull) {
+            return false;
+          }
+          boolean ci = "ilike".equals(f.op());
+          return likePattern(operand.getAsString(), ci).matcher(v.getAsString()).matches();
+        }
+      case "is_a":
+        {
+          if (isNull) {
+            return false;
+          }
+          String s = v.getAsString();
+          List<String> kinds = new ArrayList<>();
+          if (operand.isJsonArray()) {
+            operand.getAsJsonArray().forEach(k -> kinds.add(k.isJsonPrimitive() ? k.getAsString() : ""));
+          } else {
+            kinds.add(operand.getAsString());
+          }
+          for (String k : kinds) {
+            String infix = KIND_INFIX.get(k);
+            if (infix != null && s.length() == 27 && s.substring(6, 11).equals(infix)) {
+              return true;
+            }
+          }
+          return false;
+        }
+      default:
+        return false;
+    }
+  }
+
+  private static Pattern likePattern(String like, boolean ci) {
+    StringBuilder re = new StringBuilder();
+    for (int i = 0; i < like.length(); i++) {
+      char c = like.charAt(i);
+      if (c == '\\' && i + 1 < like.length()) {
+        re.append(Pattern.quote(String.valueOf(like.charAt(++i))));
+      } else if (c == '%') {
+        re.append(".*");
+      } else if (c == '_') {
+        re.append('.');
+      } else {
+        re.append(Pattern.quote(String.valueOf(c)));
+      }
+    }
+    return Pattern.compile(re.toString(), ci ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.DOTALL : Pattern.DOTALL);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private Comparator<ContainerRecord> comparator() {
+    return (x, y) -> {
+      for (Order o : orders) {
+        JsonElement a = x.get(o.attr());
+        JsonElement b = y.get(o.attr());
+        int c;
+        if (a.isJsonNull() && b.isJsonNull()) {
+          c = 0;
+        } else if (a.isJsonNull()) {
+          c = 1; // PostgreSQL: NULLS LAST ascending (and so NULLS FIRST descending)
+        } else if (b.isJsonNull()) {
+          c = -1;
+        } else {
+          c = key(o.attr(), a).compareTo(key(o.attr(), b));
+        }
+        if (c != 0) {
+          return o.desc() ? -c : c;
+        }
+      }
+      return 0;
+    };
+  }
+
+  /** Builds the list envelope of spec §1.3. */
+  JsonObject envelope(Collection<ContainerRecord> all) {
+    List<ContainerRecord> m = matching(all);
+    JsonObject o = new JsonObject();
+    o.addProperty("kind", "arvados#containerList");
+    o.addProperty("etag", "");
+    o.addProperty("self_link", "");
+    o.addProperty("offset", offset);
+    o.addProperty("limit", limit);
+    JsonArray items = new JsonArray();
+    for (int i = offset; i < m.size() && items.size() < limit; i++) {
+      ContainerRecord r = m.get(i);
+      if (select == null) {
+        items.add(r.render());
+      } else {
+        JsonObject item = r.render(select);
+        if (!item.has("kind")) {
+          item.addProperty("kind", ContainerRecord.KIND);
+        }
+        items.add(item);
+      }
+    }
+    o.add("items", items);
+    if (countExact) {
+      o.addProperty("items_available", m.size());
+    }
+    return o;
+  }
+
+  @Override
+  public String toString() {
+    return "ListQuery[filters=" + filters.size() + ", limit=" + limit + ", offset=" + offset + "]";
+  }
+}

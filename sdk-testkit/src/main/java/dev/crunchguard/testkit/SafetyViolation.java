@@ -1,0 +1,36 @@
+package dev.crunchguard.testkit;
+
+import java.util.List;
+
+/**
+ * One violated safety property.
+ *
+ * @param property the property
+ * @param containerUuid the container
+ * @param epoch the epoch key ({@link HistoryEvent#epochKey()}) the violation happened in
+ * @param description a readable explanation
+ * @param eventSequences the {@link HistoryEvent#sequence()} numbers involved
+ */
+public record SafetyViolation(
+    Property property, String containerUuid, String epoch, String description, List<Long> eventSequences) {
+
+  /** The checked properties. */
+  public enum Property {
+    /** P1: no write is accepted from a stale epoch. */
+    STALE_EPOCH_WRITE,
+    /** P2: at most one client identity per (container, epoch) has accepted runner writes. */
+    MULTIPLE_RUNNERS_PER_EPOCH,
+    /** P3: a container reaches Running at most once per epoch. */
+    RUNNING_MORE_THAN_ONCE_PER_EPOCH
+  }
+
+  /** Copies the list. */
+  public SafetyViolation {
+    eventSequences = List.copyOf(eventSequences);
+  }
+
+  @Override
+  public String toString() {
+    return property + " on " + containerUuid + " in epoch " + epoch + ": " + description + " (events " + eventSequences + ")";
+  }
+}

@@ -1,0 +1,73 @@
+package dev.crunchguard.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The §7 token legend and container fixtures, built through the public API and real HTTP. */
+final class Fixtures {
+  static final String SYS = "sys-root-secret-0123456789";
+  static final String D2 = "dispatch2-secret-0123456789";
+  static final String ACT = "active-user-secret-0123456789";
+  static final String ACT2 = "other-user-secret-0123456789";
+  static final String RTOK = "v2/zzzzz-gj3su-runtimetoken001/runtime-token-secret-0123456789";
+
+  final ArvadosSimulator sim;
+  final Http http;
+
+  Fixtures(ArvadosSimulator sim) {
+    this.sim = sim;
+    this.http = new Http(sim);
+  }
+
+  static ArvadosSimulator.Builder builder() {
+    return ArvadosSimulator.builder().systemRootToken(SYS).adminToken(D2).userToken(ACT).userToken(ACT2);
+  }
+
+  String queued() {
+    return sim.createContainer(ContainerSpec.builder().priority(1).build());
+  }
+
+  String queued(long priority) {
+    return sim.createContainer(ContainerSpec.builder().priority(priority).build());
+  }
+
+  /** Locked by {@code token}, priority as given. */
+  String lockedBy(String token, long priority) {
+    String u = queued(1);
+    assertThat(http.lock(u, token).status()).isEqualTo(200);
+    if (priority != 1) {
+      sim.setPriority(u, priority);
+    }
+    return u;
+  }
+
+  /** Running, locked by SYS, priority 12, with secret mounts. */
+  String running() {
+    String u =
+        sim.createContainer(
+            ContainerSpec.builder()
+                .priority(12)
+                .secretMountsJson("{\"/secret/6x9\":{\"kind\":\"text\",\"content\":\"42\\n\"}}")
+                .build());
+    assertThat(http.lock(u, SYS).status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"state\":\"Running\"}").status()).isEqualTo(200);
+    return u;
+  }
+
+  /** The container's own token, v2 form, from the auth endpoint (as crunch-run gets it). */
+  String containerToken(String uuid, String lockHolder) {
+    Http.Res r = http.get(Http.c(uuid) + "/auth").token(lockHolder).send();
+    assertThat(r.status()).isEqualTo(200);
+    return "v2/" + r.str("uuid") + "/" + r.str("api_token");
+  }
+
+  /** A container with a runtime token, Locked by D2. */
+  String runtimeTokenContainer() {
+    String u = sim.createContainer(ContainerSpec.builder().priority(1).runtimeToken(RTOK).build());
+    assertThat(http.lock(u, D2).status()).isEqualTo(200);
+    return u;
+  }
+
+  String state(String uuid) {
+    return sim.container(uuid).state();
+  }
+}

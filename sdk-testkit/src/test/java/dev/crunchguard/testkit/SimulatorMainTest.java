@@ -1,0 +1,58 @@
+package dev.crunchguard.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class SimulatorMainTest {
+  private static int run(ByteArrayOutputStream out, ByteArrayOutputStream err, String... args) {
+    return SimulatorMain.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void helpPrintsUsageAndExitsZero() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(run(out, err, "--help")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("usage:").contains("--admin-token");
+  }
+
+  @Test
+  void unknownFlagPrintsUsageOnStderrAndExitsTwo() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(run(out, err, "--frobnicate")).isEqualTo(2);
+    assertThat(out.size()).isZero();
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown option --frobnicate").contains("usage:");
+  }
+
+  @Test
+  void missingOrBadValuesAreUsageErrorsThatNeverEchoTheToken() {
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--port"})).hasMessageContaining("needs a value");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--port", "x"})).hasMessageContaining("needs a number");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--cluster-id", "TOOLONG"})).hasMessageContaining("cluster id");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--admin-token", "has space-secret"}))
+        .hasMessageNotContaining("space-secret");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--cert-out", "/tmp/x"})).hasMessageContaining("--https");
+  }
+
+  @Test
+  void acceptsEveryDocumentedOptionInBothForms() throws Exception {
+    SimulatorMain.Options o =
+        SimulatorMain.parse(
+            new String[] {"--port=0", "--bind", "127.0.0.1", "--admin-token", "a1", "--admin-token=a2", "--user-token", "u1",
+              "--system-root-token", "root", "--cluster-id", "xyzzy", "--max-dispatch-attempts", "3", "--control",
+              "--race-window-ms", "5"});
+    try (ArvadosSimulator sim = o.builder.build().start()) {
+      assertThat(sim.clusterId()).isEqualTo("xyzzy");
+      assertThat(sim.maxDispatchAttempts()).isEqualTo(3);
+      assertThat(sim.tokenUuid("root")).isEqualTo("xyzzy-gj3su-000000000000000");
+      assertThat(sim.tokenUuid("a2")).startsWith("xyzzy-gj3su-");
+      assertThat(new Http(sim).get("_simulator/counts").send().status()).isEqualTo(200);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package dev.crunchguard.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Starts the shaded jar as a subprocess, exactly as the README does (runs after packaging). */
+class StandaloneJarIT {
+  private static Path jar() {
+    String p = System.getProperty("simulator.jar", "target/arvados-simulator.jar");
+    Path jar = Path.of(p);
+    assertThat(jar).exists();
+    return jar;
+  }
+
+  private static Process start(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-jar");
+    cmd.add(jar().toString());
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+  }
+
+  @Test
+  void jarPrintsOneListeningLineAndServesTheApiUntilKilled() throws Exception {
+    Process p = start("--port", "0", "--admin-token", "SECRET", "--control");
+    try {
+      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      String line = out.readLine();
+      assertThat(line).matches("listening on http://127\\.0\\.0\\.1:[0-9]+");
+      Http http = new Http(line.substring("listening on ".length()), java.net.http.HttpClient.newHttpClient());
+      Http.Res me = http.get("arvados/v1/api_client_authorizations/current").token("SECRET").send();
+      assertThat(me.status()).isEqualTo(200);
+      Http.Res created = http.post("_simulator/containers").json("{\"priority\":1}").send();
+      String uuid = created.str("uuid");
+      Http.Res lock = http.lock(uuid, "SECRET");
+      assertThat(lock.status()).isEqualTo(200);
+      assertThat(lock.str("locked_by_uuid")).isEqualTo(me.str("uuid"));
+      assertThat(http.get("_simulator/check").send().json().get("safe").getAsBoolean()).isTrue();
+      assertThat(p.isAlive()).isTrue();
+      assertThat(out.ready()).as("nothing else on stdout").isFalse();
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
+  void jarHttpsModeWritesCertificateAndPrintsHttpsUrl() throws Exception {
+    File cert = File.createTempFile("simulator", ".pem");
+    cert.deleteOnExit();
+    Process p = start("--https", "--cert-out", cert.getPath(), "--admin-token", "SECRET");
+    try {
+      String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+      assertThat(line).matches("listening on https://127\\.0\\.0\\.1:[0-9]+");
+      assertThat(Files.readString(cert.toPath())).startsWith("-----BEGIN CERTIFICATE-----");
+    } finally {
+      p.destroy();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void jarRejectsBadFlagsWithExitCodeTwo() throws Exception {
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString(), "--nope");
+    Process p = new ProcessBuilder(cmd).start();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(err).contains("usage:");
+    assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEmpty();
+  }
+}
