@@ -1,0 +1,406 @@
+package dev.crunchguard.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.ContainerLock;
+import dev.crunchguard.RetryPolicy;
+import dev.crunchguard.testkit.ArvadosSimulator;
+import dev.crunchguard.testkit.ContainerSpec;
+import dev.crunchguard.testkit.Endpoint;
+import dev.crunchguard.testkit.FaultKind;
+import dev.crunchguard.testkit.FaultRule;
+import dev.crunchguard.testkit.RandomFaults;
+import dev.crunchguard.testsupport.AdminHttp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class DispatcherTest {
+  static final String TOKEN = "dispatchtoken0123456789abcdef";
+  static final String TOKEN2 = "seconddispatchtoken987654321";
+
+  ArvadosSimulator sim;
+  final List<AutoCloseable> closeables = new ArrayList<>();
+
+  @BeforeEach
+  void start() {
+    sim = ArvadosSimulator.builder().adminToken(TOKEN).adminToken(TOKEN2).maxDispatchAttempts(3).build().start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    Collections.reverse(closeables);
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
+    sim.close();
+  }
+
+  ArvadosClient client(String token) {
+    ArvadosClient c = ArvadosClient.builder().baseUrl(sim.baseUrl()).token(token)
+        .retryPolicy(RetryPolicy.builder().initialBackoff(Duration.ofMillis(5)).maxBackoff(Duration.ofMillis(50)).build())
+        .build();
+    closeables.add(c);
+    return c;
+  }
+
+  Dispatcher.Builder dispatcher(String token, ContainerRunner runner) {
+    return Dispatcher.builder(client(token), runner)
+        .pollInterval(Duration.ofMillis(50))
+        .lockRetryInterval(Duration.ofMillis(200))
+        .shutdownTimeout(Duration.ofSeconds(5));
+  }
+
+  Dispatcher track(Dispatcher d) {
+    closeables.add(d);
+    return d;
+  }
+
+  static void await(BooleanSupplier cond, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!cond.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  /** A runner that completes its container at once. */
+  static final ContainerRunner COMPLETE = ctx -> {
+    ctx.lock().markRunning();
+    ctx.lock().complete(0, null);
+  };
+
+  @Test
+  void locksHighestPriorityFirst_andRunsEachOnce() throws Exception {
+    List<String> order = Collections.synchronizedList(new ArrayList<>());
+    String low = sim.createContainer(ContainerSpec.builder().priority(1).build());
+    String high = sim.createContainer(ContainerSpec.builder().priority(900).build());
+    String mid = sim.createContainer(ContainerSpec.builder().priority(50).build());
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
+      order.add(ctx.containerUuid());
+      COMPLETE.run(ctx);
+    }).maxConcurrentRuns(1).build());
+
+    for (int i = 0; i < 3; i++) {
+      d.pollOnce();
+      await(() -> d.stats().active() == 0, "run to finish");
+    }
+
+    assertThat(order).containsExactly(high, mid, low);
+    assertThat(sim.containers()).allSatisfy(c -> assertThat(c.state()).isEqualTo("Complete"));
+    assertThat(d.stats().locksWon()).isEqualTo(3);
+    sim.checkSafety().assertSafe();
+  }
+
+  @Test
+  void queuedContainerAtPriorityZero_isNotLocked() {
+    String zero = sim.createContainer(ContainerSpec.builder().priority(0).build());
+    Dispatcher d = track(dispatcher(TOKEN, COMPLETE).build());
+    d.pollOnce();
+    assertThat(sim.container(zero).state()).isEqualTo("Queued");
+    assertThat(d.stats().lockAttempts()).isZero();
+    assertThat(d.isIdle()).isTrue();
+  }
+
+  @Test
+  void lockConflict_isCountedAndReported_notFatal() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    List<String> conflicts = new ArrayList<>();
+    Dispatcher slow = track(dispatcher(TOKEN2, COMPLETE).listener(new DispatchListener() {
+      @Override
+      public void lockConflict(String containerUuid) {
+        conflicts.add(containerUuid);
+      }
+    }).build());
+    Dispatcher fast = track(dispatcher(TOKEN, ctx -> ctx.cancellation().await(Duration.ofSeconds(5))).build());
+    // the slow dispatcher's lock request is held back in the server long enough for the fast one to lock first
+    sim.faults().add(FaultRule.of(FaultKind.DELAY).on(Endpoint.LOCK).container(uuid).times(1).delay(Duration.ofMillis(500)).build());
+
+    Thread t = new Thread(slow::pollOnce);
+    t.start();
+    await(() -> sim.requestCount(Endpoint.LOCK, uuid) == 1, "the slow lock request to arrive");
+    fast.pollOnce();
+    t.join();
+
+    assertThat(fast.stats().locksWon()).isEqualTo(1);
+    assertThat(slow.stats().lockConflicts()).isEqualTo(1);
+    assertThat(slow.stats().locksWon()).isZero();
+    assertThat(slow.stats().pollFailures()).isZero();
+    assertThat(conflicts).containsExactly(uuid);
+  }
+
+  @Test
+  void relockBySameToken_signalsRunnerToStop_andLeavesNewEpochAlone() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    AtomicReference<StopReason> reason = new AtomicReference<>();
+    CountDownLatch running = new CountDownLatch(1);
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
+      running.countDown();
+      ctx.cancellation().await(Duration.ofSeconds(10));
+      reason.set(ctx.cancellation().reason());
+    }).build());
+    d.pollOnce();
+    assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
+
+    // another process that shares the token requeues and re-locks it: locked_by_uuid does not change
+    ArvadosClient sameToken = client(TOKEN);
+    sameToken.containers().unlock(uuid);
+    ContainerLock newEpoch = sameToken.containers().lock(uuid);
+    d.pollOnce();
+    await(() -> reason.get() != null, "the stop signal");
+
+    assertThat(reason.get()).isEqualTo(StopReason.RELOCKED);
+    assertThat(d.stats().relocksDetected()).isEqualTo(1);
+    await(() -> d.stats().active() == 0, "run to finish");
+    assertThat(sim.container(uuid).state()).isEqualTo("Locked");
+    assertThat(sim.container(uuid).authUuid()).isEqualTo(newEpoch.authUuid());
+  }
+
+  @Test
+  void cancelledContainer_signalsRunner() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    AtomicReference<StopReason> reason = new AtomicReference<>();
+    CountDownLatch running = new CountDownLatch(1);
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
+      ctx.lock().markRunning();
+      running.countDown();
+      ctx.cancellation().await(Duration.ofSeconds(10));
+      reason.set(ctx.cancellation().reason());
+    }).build());
+    d.pollOnce();
+    assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(new AdminHttp(sim.baseUrl(), TOKEN2).cancel(uuid)).isEqualTo(200); // a non-holder admin cancels
+
+    d.pollOnce();
+    await(() -> reason.get() != null, "the stop signal");
+    assertThat(reason.get()).isEqualTo(StopReason.CANCELLED);
+  }
+
+  @Test
+  void priorityZero_signalsRunner_andUnlocksWhatNeverStarted() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    AtomicReference<StopReason> reason = new AtomicReference<>();
+    CountDownLatch started = new CountDownLatch(1);
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
+      started.countDown();
+      ctx.cancellation().await(Duration.ofSeconds(10));
+      reason.set(ctx.cancellation().reason());
+    }).build());
+    d.pollOnce();
+    assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+
+    sim.setPriority(uuid, 0);
+    d.pollOnce();
+    await(() -> d.stats().active() == 0, "run to finish");
+
+    assertThat(reason.get()).isEqualTo(StopReason.PRIORITY_ZERO);
+    assertThat(sim.container(uuid).state()).isEqualTo("Queued");
+    assertThat(d.stats().unlocks()).isEqualTo(1);
+  }
+
+  @Test
+  void runnerFailingBeforeRunning_isUnlocked_andBackedOff() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
+      throw new IllegalStateException("node broke");
+    }).lockRetryInterval(Duration.ofSeconds(30)).build());
+
+    d.pollOnce();
+    await(() -> d.stats().active() == 0, "run to finish");
+    assertThat(sim.container(uuid).state()).isEqualTo("Queued");
+    assertThat(sim.container(uuid).lockCount()).isEqualTo(1);
+
+    d.pollOnce();
+    d.pollOnce();
+    assertThat(sim.container(uuid).lockCount()).as("backed off: no lock/unlock loop").isEqualTo(1);
+    assertThat(d.stats().runnersFailed()).isEqualTo(1);
+    assertThat(d.stats().unlocks()).isEqualTo(1);
+  }
+
+  @Test
+  void containerThatKeepsFailing_isLeftForMaxDispatchAttemptsToCancel() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    AtomicInteger runs = new AtomicInteger();
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
+      runs.incrementAndGet();
+      throw new IllegalStateException("always fails");
+    }).lockRetryInterval(Duration.ofMillis(20)).maxFailureBackoff(Duration.ofMillis(80)).build());
+    d.start();
+
+    await(() -> sim.container(uuid).state().equals("Cancelled"), "the server to cancel it");
+    assertThat(sim.container(uuid).lockCount()).isEqualTo(3);
+    assertThat(runs.get()).isEqualTo(3);
+    assertThat(sim.container(uuid).runtimeStatusJson()).contains("MaxDispatchAttempts");
+  }
+
+  @Test
+  void runnerReturningWhileRunning_getsContainerCancelled() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> ctx.lock().markRunning()).build());
+    d.pollOnce();
+    await(() -> d.stats().active() == 0, "run to finish");
+    assertThat(sim.container(uuid).state()).isEqualTo("Cancelled");
+    assertThat(sim.container(uuid).runtimeStatusJson()).contains("runner exited");
+  }
+
+  @Test
+  void startupRecovery_unlocksUntrackedLocksOfItsToken_byDefault() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ContainerLock leftover = client(TOKEN).containers().lock(uuid);
+    List<String> seenEpochs = Collections.synchronizedList(new ArrayList<>());
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
+      seenEpochs.add(ctx.lock().authUuid());
+      COMPLETE.run(ctx);
+    }).build());
+
+    d.pollOnce();
+    await(() -> d.stats().active() == 0, "run to finish");
+
+    assertThat(d.stats().unlocks()).isEqualTo(1);
+    assertThat(seenEpochs).hasSize(1).doesNotContain(leftover.authUuid());
+    assertThat(sim.container(uuid).state()).isEqualTo("Complete");
+    assertThat(sim.container(uuid).lockCount()).isEqualTo(2);
+  }
+
+  @Test
+  void startupRecovery_adopt_handsLeftoverLockToRunner() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ContainerLock leftover = client(TOKEN).containers().lock(uuid);
+    List<String> seenEpochs = Collections.synchronizedList(new ArrayList<>());
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
+      seenEpochs.add(ctx.lock().authUuid());
+      COMPLETE.run(ctx);
+    }).recoveryPolicy(RecoveryPolicy.ADOPT).build());
+
+    d.pollOnce();
+    await(() -> d.stats().active() == 0, "run to finish");
+
+    assertThat(seenEpochs).containsExactly(leftover.authUuid());
+    assertThat(sim.container(uuid).lockCount()).isEqualTo(1);
+    assertThat(sim.container(uuid).state()).isEqualTo("Complete");
+  }
+
+  @Test
+  void afterStartup_untrackedLocksOfSameToken_areLeftToTheirOwner() throws Exception {
+    Dispatcher d = track(dispatcher(TOKEN, COMPLETE).build());
+    d.pollOnce();
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ContainerLock othersLock = client(TOKEN).containers().lock(uuid);
+
+    d.pollOnce();
+    d.pollOnce();
+
+    assertThat(sim.container(uuid).state()).isEqualTo("Locked");
+    assertThat(sim.container(uuid).authUuid()).isEqualTo(othersLock.authUuid());
+    assertThat(d.stats().unlocks()).isZero();
+  }
+
+  @Test
+  void gracefulShutdown_signalsRunners_andUnlocksWhatNeverStarted() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    AtomicReference<StopReason> reason = new AtomicReference<>();
+    CountDownLatch started = new CountDownLatch(1);
+    Dispatcher d = dispatcher(TOKEN, ctx -> {
+      started.countDown();
+      ctx.cancellation().await(Duration.ofSeconds(10));
+      reason.set(ctx.cancellation().reason());
+    }).build();
+    d.start();
+    assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+
+    d.close();
+
+    assertThat(reason.get()).isEqualTo(StopReason.SHUTDOWN);
+    assertThat(sim.container(uuid).state()).isEqualTo("Queued");
+    assertThat(d.stats().active()).isZero();
+  }
+
+  @Test
+  void runnerThatIgnoresShutdown_isInterrupted_andItsContainerUnlocked() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    CountDownLatch started = new CountDownLatch(1);
+    Dispatcher d = dispatcher(TOKEN, ctx -> {
+      started.countDown();
+      Thread.sleep(60_000);
+    }).shutdownTimeout(Duration.ofMillis(200)).build();
+    d.start();
+    assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+
+    d.close();
+
+    assertThat(sim.container(uuid).state()).isEqualTo("Queued");
+  }
+
+  @Test
+  void listenerExceptions_doNotStopTheDispatcher() throws Exception {
+    sim.createContainer(ContainerSpec.builder().build());
+    Dispatcher d = track(dispatcher(TOKEN, COMPLETE).listener(new DispatchListener() {
+      @Override
+      public void lockWon(ContainerLock lock) {
+        throw new IllegalStateException("metrics backend down");
+      }
+    }).build());
+    d.pollOnce();
+    await(() -> d.stats().active() == 0, "run to finish");
+    assertThat(sim.containers()).allSatisfy(c -> assertThat(c.state()).isEqualTo("Complete"));
+  }
+
+  @Test
+  void awaitIdle_returnsOnceQueueIsDrained() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      sim.createContainer(ContainerSpec.builder().build());
+    }
+    Dispatcher d = track(dispatcher(TOKEN, COMPLETE).maxConcurrentRuns(2).build());
+    d.start();
+    assertThat(d.awaitIdle(Duration.ofSeconds(20))).isTrue();
+    assertThat(sim.containers()).allSatisfy(c -> assertThat(c.state()).isEqualTo("Complete"));
+  }
+
+  @Test
+  void racingDispatchersUnderFaults_runEachContainerInOneEpochOnly() throws Exception {
+    long seed = System.nanoTime();
+    System.out.println("racingDispatchersUnderFaults seed=" + seed);
+    int n = 60;
+    for (int i = 0; i < n; i++) {
+      sim.createContainer(ContainerSpec.builder().priority(1 + i % 7).build());
+    }
+    sim.faults().random(RandomFaults.seed(seed)
+        .on(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.LIST, Endpoint.GET, Endpoint.UNLOCK)
+        .rate(FaultKind.LOST_RESPONSE, 0.03)
+        .rate(FaultKind.SERVICE_UNAVAILABLE, 0.03)
+        .rate(FaultKind.DELAY, 0.05)
+        .delay(Duration.ofMillis(5))
+        .build());
+    ConcurrentHashMap<String, AtomicInteger> completions = new ConcurrentHashMap<>();
+    ContainerRunner runner = ctx -> {
+      ctx.lock().markRunning();
+      Thread.sleep(5);
+      ctx.lock().complete(0, null);
+      completions.computeIfAbsent(ctx.containerUuid(), k -> new AtomicInteger()).incrementAndGet();
+    };
+    Dispatcher a = track(dispatcher(TOKEN, runner).maxConcurrentRuns(4).lockRetryInterval(Duration.ofMillis(20)).build());
+    Dispatcher b = track(dispatcher(TOKEN2, runner).maxConcurrentRuns(4).lockRetryInterval(Duration.ofMillis(20)).build());
+    a.start();
+    b.start();
+
+    await(() -> sim.containers().stream().allMatch(c -> c.state().equals("Complete") || c.state().equals("Cancelled")),
+        "every container to be final (seed " + seed + ")");
+
+    sim.checkSafety().assertSafe();
+    assertThat(completions.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
+    assertThat(a.stats().locksWon() + b.stats().locksWon()).isGreaterThanOrEqualTo(n);
+  }
+}

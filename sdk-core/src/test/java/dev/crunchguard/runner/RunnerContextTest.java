@@ -1,0 +1,168 @@
+package dev.crunchguard.runner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.ContainerLock;
+import dev.crunchguard.LockHandoff;
+import dev.crunchguard.LostOwnershipException;
+import dev.crunchguard.RetryPolicy;
+import dev.crunchguard.dispatch.StopReason;
+import dev.crunchguard.testkit.ArvadosSimulator;
+import dev.crunchguard.testkit.ContainerSpec;
+import dev.crunchguard.testsupport.AdminHttp;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunnerContextTest {
+  static final String TOKEN = "runnertesttoken0123456789abc";
+  static final String OTHER = "otheradmintoken9876543210xyz";
+  static final Duration WATCH = Duration.ofMillis(200);
+
+  ArvadosSimulator sim;
+  ArvadosClient dispatcher;
+  ArvadosClient runner;
+
+  @BeforeEach
+  void start() {
+    sim = ArvadosSimulator.builder().adminToken(TOKEN).adminToken(OTHER).build().start();
+    dispatcher = client();
+    runner = client();
+  }
+
+  ArvadosClient client() {
+    return ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN)
+        .retryPolicy(RetryPolicy.builder().initialBackoff(Duration.ofMillis(5)).maxBackoff(Duration.ofMillis(20)).build())
+        .build();
+  }
+
+  @AfterEach
+  void stop() {
+    dispatcher.close();
+    runner.close();
+    sim.close();
+  }
+
+  RunnerContext context(LockHandoff handoff) {
+    return RunnerContext.builder(runner, handoff).watchInterval(WATCH).killGrace(Duration.ofSeconds(1)).start();
+  }
+
+  @Test
+  void refusesToStart_whenTheHandedOffEpochEnded() {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    dispatcher.containers().unlock(uuid);
+    dispatcher.containers().lock(uuid);
+
+    assertThatThrownBy(() -> context(handoff)).isInstanceOf(LostOwnershipException.class);
+  }
+
+  @Test
+  void refusesToStart_whenAlreadyRunning() {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ContainerLock lock = dispatcher.containers().lock(uuid);
+    lock.markRunning();
+
+    assertThatThrownBy(() -> context(lock.handoff()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("Running");
+  }
+
+  @Test
+  void runCommand_recordsExitCodeAndCompletes() {
+    String uuid = sim.createContainer(ContainerSpec.builder().command("sh", "-c", "exit 3").build());
+    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    try (RunnerContext ctx = context(handoff)) {
+      assertThat(ctx.container().command()).containsExactly("sh", "-c", "exit 3");
+      RunResult r = ctx.runCommand(ctx.container().command());
+      assertThat(r.outcome()).isEqualTo(RunOutcome.COMPLETED);
+      assertThat(r.exitCode()).isEqualTo(3);
+    }
+    assertThat(sim.container(uuid).state()).isEqualTo("Complete");
+    assertThat(sim.container(uuid).exitCode()).isEqualTo(3L);
+  }
+
+  @Test
+  void commandThatCannotStart_cancelsTheContainer() {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    try (RunnerContext ctx = context(handoff)) {
+      RunResult r = ctx.runCommand(List.of("/nonexistent/crunchguard-no-such-binary"));
+      assertThat(r.outcome()).isEqualTo(RunOutcome.FAILED_TO_START);
+    }
+    assertThat(sim.container(uuid).state()).isEqualTo("Cancelled");
+    assertThat(sim.container(uuid).runtimeStatusJson()).contains("could not start");
+  }
+
+  @Test
+  void ownershipWatch_firesWithinOneIntervalOfARelock() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    try (RunnerContext ctx = context(handoff)) {
+      CompletableFuture<Long> lostAt = new CompletableFuture<>();
+      ctx.onLost(e -> lostAt.complete(System.nanoTime()));
+      dispatcher.containers().unlock(uuid);
+      long relockedAt = System.nanoTime();
+      dispatcher.containers().lock(uuid);
+
+      long detected = lostAt.get(5, TimeUnit.SECONDS);
+      assertThat(Duration.ofNanos(detected - relockedAt)).isLessThan(WATCH.plusSeconds(2));
+      assertThat(ctx.lock().isLost()).isTrue();
+      assertThat(ctx.cancellation().reason()).isEqualTo(StopReason.LOST);
+    }
+  }
+
+  @Test
+  void ownershipWatch_stopsTheChild_whenTheContainerIsCancelledUnderIt(@TempDir Path dir) throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    Path marker = dir.resolve("started");
+    try (RunnerContext ctx = context(handoff)) {
+      CompletableFuture<RunResult> result = CompletableFuture.supplyAsync(() ->
+          ctx.runCommand(List.of("sh", "-c", "touch " + marker + "; exec sleep 30")));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!Files.exists(marker) && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(sim.container(uuid).state()).isEqualTo("Running");
+
+      long cancelledAt = System.nanoTime();
+      assertThat(new AdminHttp(sim.baseUrl(), OTHER).cancel(uuid)).isEqualTo(200);
+      RunResult r = result.get(10, TimeUnit.SECONDS);
+      long stoppedAfter = System.nanoTime() - cancelledAt;
+
+      assertThat(r.outcome()).isEqualTo(RunOutcome.LOST);
+      assertThat(r.exitCode()).isNull();
+      assertThat(Duration.ofNanos(stoppedAfter)).isLessThan(WATCH.plusSeconds(3));
+    }
+    assertThat(sim.container(uuid).state()).isEqualTo("Cancelled");
+  }
+
+  @Test
+  void priorityZero_stopsTheChild_andCancels(@TempDir Path dir) throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    Path marker = dir.resolve("started");
+    try (RunnerContext ctx = context(handoff)) {
+      CompletableFuture<RunResult> result = CompletableFuture.supplyAsync(() ->
+          ctx.runCommand(List.of("sh", "-c", "touch " + marker + "; exec sleep 30")));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!Files.exists(marker) && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      sim.setPriority(uuid, 0);
+      RunResult r = result.get(10, TimeUnit.SECONDS);
+      assertThat(r.outcome()).isEqualTo(RunOutcome.CANCELLED);
+    }
+    assertThat(sim.container(uuid).state()).isEqualTo("Cancelled");
+  }
+}
