@@ -473,14 +473,19 @@ public final class Dispatcher implements AutoCloseable {
       }
       return;
     }
+    // A plain read, not lock.verify(): when the runner finished the container through its own
+    // handed-off lock, this lock was never used, and its epoch ending is not a loss.
     Container now;
     try {
-      now = lock.verify();
-    } catch (LostOwnershipException e) {
+      now = containers.get(t.uuid);
+    } catch (dev.crunchguard.NotFoundException e) {
       return;
     } catch (ArvadosException e) {
       log.warn("cannot check {} after its runner ended ({}); will retry the unlock", t.uuid, e.getMessage());
       pendingUnlock.put(t.uuid, lock);
+      return;
+    }
+    if (newEpoch(lock, now)) {
       return;
     }
     if (now.state() == ContainerState.LOCKED) {

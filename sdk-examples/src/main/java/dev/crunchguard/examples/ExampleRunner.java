@@ -1,0 +1,67 @@
+package dev.crunchguard.examples;
+
+import dev.crunchguard.LostOwnershipException;
+import dev.crunchguard.runner.RunResult;
+import dev.crunchguard.runner.RunnerContext;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The runner side ({@code run}): started by {@link LocalDispatcher} as a separate JVM with the lock
+ * handed off through the environment. It checks the epoch, runs the container's {@code command} as a
+ * local process, and records the outcome; its ownership watch stops the process within one interval
+ * of the epoch ending.
+ *
+ * <p>Exit status: 0 when the container was completed (whatever the command's own exit code, which is
+ * recorded in {@code exit_code}), 3 when it was cancelled, 4 when the lock was lost, 5 when the
+ * command could not be started, 2 on a usage error or a refused start.
+ */
+final class ExampleRunner {
+  private ExampleRunner() {}
+
+  static int main(List<String> args, PrintStream err) {
+    Flags f = Flags.parse(args, Set.of(), Set.of("watch-interval", "kill-grace"));
+    Duration watch = f.duration("watch-interval", Duration.ofSeconds(2));
+    Duration grace = f.duration("kill-grace", Duration.ofSeconds(5));
+    RunnerContext ctx;
+    try {
+      ctx = RunnerContext.builder(dev.crunchguard.ArvadosClient.fromEnvironment(), dev.crunchguard.LockHandoff.fromEnvironment())
+          .watchInterval(watch)
+          .killGrace(grace)
+          .closeClient(true)
+          .start();
+    } catch (IllegalStateException | IllegalArgumentException | LostOwnershipException e) {
+      err.println("runner: refusing to start: " + e.getMessage());
+      return 2;
+    }
+    try (ctx) {
+      ctx.onLost(e -> err.println("runner: fenced off " + e.containerUuid() + ": " + e.getMessage()));
+      List<String> command = ctx.container().command();
+      if (command.isEmpty()) {
+        ctx.lock().cancel("the container has no command");
+        return 3;
+      }
+      Thread hook = new Thread(() -> ctx.cancellation().cancel(dev.crunchguard.dispatch.StopReason.SHUTDOWN));
+      Runtime.getRuntime().addShutdownHook(hook);
+      RunResult r = ctx.runCommand(command);
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the JVM is already exiting
+      }
+      err.println("runner: " + ctx.lock().containerUuid() + " " + r.outcome() + (r.exitCode() == null ? "" : " exit_code=" + r.exitCode()));
+      switch (r.outcome()) {
+        case COMPLETED:
+          return 0;
+        case CANCELLED:
+          return 3;
+        case LOST:
+          return 4;
+        default:
+          return 5;
+      }
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package dev.crunchguard.examples;
+
+import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.dispatch.Dispatcher;
+import dev.crunchguard.dispatch.RunContext;
+import dev.crunchguard.dispatch.StopReason;
+import java.io.File;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A dispatcher like Arvados' crunch-dispatch-local ({@code dispatch}): it locks queued containers
+ * and runs each one through {@link ExampleRunner} in a separate JVM, handing the lock over through
+ * the environment. Reads {@code ARVADOS_API_HOST}, {@code ARVADOS_API_TOKEN} (an admin token) and
+ * {@code ARVADOS_API_HOST_INSECURE}, so it runs against the simulator or a real cluster.
+ */
+final class LocalDispatcher {
+  private LocalDispatcher() {}
+
+  static int main(List<String> args, PrintStream err) throws InterruptedException {
+    Flags f = Flags.parse(args, Set.of("until-idle"), Set.of("concurrency", "poll-interval", "watch-interval", "timeout"));
+    int concurrency = f.integer("concurrency", 4, 1, 1000);
+    Duration poll = f.duration("poll-interval", Duration.ofSeconds(5));
+    Duration watch = f.duration("watch-interval", Duration.ofSeconds(2));
+    Duration timeout = f.duration("timeout", Duration.ofDays(3650));
+    boolean untilIdle = f.bool("until-idle");
+    try (ArvadosClient client = ArvadosClient.builderFromEnvironment().userAgent("crunchguard-local-dispatcher").build();
+         Dispatcher dispatcher = Dispatcher.builder(client, ctx -> launchRunner(ctx, watch, err))
+             .maxConcurrentRuns(concurrency)
+             .pollInterval(poll)
+             .lockRetryInterval(poll)
+             .build()) {
+      Runtime.getRuntime().addShutdownHook(new Thread(dispatcher::close));
+      err.println("dispatching from " + client.baseUrl() + " with up to " + concurrency + " runners");
+      dispatcher.start();
+      if (untilIdle) {
+        boolean idle = dispatcher.awaitIdle(timeout);
+        err.println("dispatcher " + (idle ? "idle" : "timed out") + ": " + DemoDispatcher.format(dispatcher.stats()));
+        return idle ? 0 : 1;
+      }
+      Thread.sleep(timeout.toMillis());
+      return 0;
+    }
+  }
+
+  private static void launchRunner(RunContext ctx, Duration watch, PrintStream err) throws Exception {
+    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "run", "--watch-interval", watch.toMillis() + "ms"));
+    ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+    pb.environment().putAll(ctx.lock().handoff().toEnvironment());
+    Process p = pb.start();
+    ctx.cancellation().onCancel(reason -> {
+      err.println("stopping the runner of " + ctx.containerUuid() + ": " + reason);
+      p.destroy();
+    });
+    int exit = p.waitFor();
+    if (exit != 0 && exit != 3 && exit != 4) {
+      throw new IllegalStateException("runner for " + ctx.containerUuid() + " exited with status " + exit);
+    }
+    if (ctx.cancellation().reason() == StopReason.SHUTDOWN && p.isAlive()) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package dev.crunchguard.examples;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code java -jar crunchguard-examples.jar <command>}: {@code demo}, {@code dispatch}, {@code run},
+ * {@code --help}.
+ */
+public final class Main {
+  static final String USAGE = String.join("\n",
+      "usage: java -jar crunchguard-examples.jar <command> [flags]",
+      "",
+      "commands:",
+      "  demo      the race demo: dispatchers race over containers on the embedded simulator,",
+      "            with faults and forced re-locks, with and without the guard",
+      "            [--containers 300] [--dispatchers 3] [--jvms 1] [--concurrency 8]",
+      "            [--seed N] [--timeout 3m] [--poll-interval 100ms] [--guarded-only]",
+      "  dispatch  a local dispatcher (like crunch-dispatch-local): runs each locked container's",
+      "            command through the example runner in a separate JVM. Reads ARVADOS_API_HOST,",
+      "            ARVADOS_API_TOKEN (admin) and ARVADOS_API_HOST_INSECURE",
+      "            [--concurrency 4] [--poll-interval 5s] [--watch-interval 2s] [--until-idle] [--timeout D]",
+      "  run       the runner side, started by 'dispatch' with the lock in its environment",
+      "            [--watch-interval 2s] [--kill-grace 5s]",
+      "  --help    this text",
+      "");
+
+  private Main() {}
+
+  /**
+   * Runs a command and exits with its status.
+   *
+   * @param args the command and its flags
+   */
+  public static void main(String[] args) {
+    int status;
+    try {
+      status = run(Arrays.asList(args), System.out, System.err);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      status = 130;
+    }
+    System.out.flush();
+    System.exit(status);
+  }
+
+  static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
+    if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("-h") || args.get(0).equals("help")) {
+      (args.isEmpty() ? err : out).print(USAGE);
+      return args.isEmpty() ? 2 : 0;
+    }
+    List<String> rest = args.subList(1, args.size());
+    try {
+      switch (args.get(0)) {
+        case "demo":
+          return RaceDemo.main(rest, out, err);
+        case "dispatch":
+          return LocalDispatcher.main(rest, err);
+        case "run":
+          return ExampleRunner.main(rest, err);
+        case "demo-worker":
+          return DemoDispatcher.main(rest);
+        default:
+          err.println("unknown command: " + args.get(0));
+          err.print(USAGE);
+          return 2;
+      }
+    } catch (Flags.UsageException e) {
+      err.println(e.getMessage());
+      err.print(USAGE);
+      return 2;
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      err.println(args.get(0) + " failed: " + e);
+      return 1;
+    }
+  }
+}

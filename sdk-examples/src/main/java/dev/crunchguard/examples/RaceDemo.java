@@ -1,0 +1,297 @@
+package dev.crunchguard.examples;
+
+import com.google.gson.JsonObject;
+import dev.crunchguard.testkit.ArvadosSimulator;
+import dev.crunchguard.testkit.ContainerSnapshot;
+import dev.crunchguard.testkit.ContainerSpec;
+import dev.crunchguard.testkit.Endpoint;
+import dev.crunchguard.testkit.FaultKind;
+import dev.crunchguard.testkit.HistoryEvent;
+import dev.crunchguard.testkit.RandomFaults;
+import dev.crunchguard.testkit.SafetyReport;
+import dev.crunchguard.testkit.SafetyViolation;
+import dev.crunchguard.testkit.WriteAction;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
+import okhttp3.OkHttpClient;
+
+/**
+ * The race demo: several dispatchers (one or more in other JVMs) race over a few hundred containers
+ * on the embedded simulator, with faults (lost responses, 503s, 429s, delays), forced re-locks (a peer
+ * sharing a dispatcher's token unlocks containers under their runners, so that others lock them
+ * again) and a few cancellations during runs. It runs
+ * once with the guard and once with plain updates, then prints both reports side by side, computed
+ * from the simulator's own history. Exits 1 if the guarded run violates a safety property or does not
+ * finish.
+ */
+final class RaceDemo {
+  /** Share of runs under which a peer with the same token unlocks the container (a forced re-lock). */
+  static final double RELOCK_RATE = 0.15;
+  /** Share of runs whose container is cancelled while Running. */
+  static final double CANCEL_RATE = 0.02;
+
+  /** The figures of one run. */
+  record Result(String mode, int containers, long completed, long cancelled, long notFinal, long locksWon,
+      long lockConflicts, long relocks, long chaosUnlocks, long chaosCancels, long staleBlocked, long staleAccepted,
+      long doubleRuns, long requests, Duration wall, long seed, SafetyReport safety) {
+    double requestsPerContainer() {
+      return containers == 0 ? 0 : (double) requests / containers;
+    }
+  }
+
+  private final int containers;
+  private final int localDispatchers;
+  private final int jvms;
+  private final int concurrency;
+  private final long seed;
+  private final Duration timeout;
+  private final Duration poll;
+  private final PrintStream progress;
+
+  RaceDemo(int containers, int localDispatchers, int jvms, int concurrency, long seed, Duration timeout, Duration poll, PrintStream progress) {
+    this.containers = containers;
+    this.localDispatchers = localDispatchers;
+    this.jvms = jvms;
+    this.concurrency = concurrency;
+    this.seed = seed;
+    this.timeout = timeout;
+    this.poll = poll;
+    this.progress = progress;
+  }
+
+  static int main(List<String> args, PrintStream out, PrintStream err) throws Exception {
+    Flags f = Flags.parse(args, Set.of("guarded-only"),
+        Set.of("containers", "dispatchers", "jvms", "concurrency", "seed", "timeout", "poll-interval"));
+    long seed = f.longValue("seed", new SecureRandom().nextLong() & 0xffffffffL);
+    RaceDemo demo = new RaceDemo(
+        f.integer("containers", 300, 1, 100_000),
+        f.integer("dispatchers", 3, 1, 64),
+        f.integer("jvms", 1, 0, 8),
+        f.integer("concurrency", 8, 1, 1000),
+        seed,
+        f.duration("timeout", Duration.ofMinutes(3)),
+        f.duration("poll-interval", Duration.ofMillis(100)),
+        err);
+    err.printf("race demo: %d containers, %d dispatchers in this JVM + %d in other JVMs, seed %d%n",
+        demo.containers, demo.localDispatchers, demo.jvms, seed);
+    Result guarded = demo.run(true);
+    Result plain = f.bool("guarded-only") ? null : demo.run(false);
+    out.print(report(guarded, plain));
+    boolean ok = guarded.safety().isSafe() && guarded.notFinal() == 0;
+    if (!ok) {
+      out.println();
+      out.println("FAILED: the guarded run " + (guarded.notFinal() > 0 ? "left " + guarded.notFinal() + " containers not final" : "violated safety"));
+      out.println(guarded.safety().summary());
+    }
+    return ok ? 0 : 1;
+  }
+
+  Result run(boolean guarded) throws Exception {
+    String mode = guarded ? "guarded" : "plain";
+    Random rnd = new Random(seed);
+    int dispatchers = localDispatchers + jvms;
+    List<String> tokens = new ArrayList<>();
+    ArvadosSimulator.Builder sb = ArvadosSimulator.builder().maxDispatchAttempts(10);
+    for (int i = 0; i < dispatchers; i++) {
+      String t = "demo" + i + "x" + Long.toString(rnd.nextLong() & Long.MAX_VALUE, 36);
+      tokens.add(t);
+      sb.adminToken(t);
+    }
+    OkHttpClient shared = new OkHttpClient.Builder()
+        .dispatcher(new Dispatcher())
+        .connectionPool(new ConnectionPool(64, 30, TimeUnit.SECONDS))
+        .build();
+    shared.dispatcher().setMaxRequestsPerHost(256);
+    List<DemoDispatcher> local = new ArrayList<>();
+    List<Process> workers = new ArrayList<>();
+    try (ArvadosSimulator sim = sb.build().start()) {
+      for (int i = 0; i < containers; i++) {
+        sim.createContainer(ContainerSpec.builder().command("true").priority(1 + rnd.nextInt(1000)).build());
+      }
+      sim.clearHistory();
+      sim.resetRequestCounts();
+      sim.faults().random(RandomFaults.seed(seed)
+          .on(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.UNLOCK, Endpoint.GET, Endpoint.LIST)
+          .rate(FaultKind.LOST_RESPONSE, 0.02)
+          .rate(FaultKind.SERVICE_UNAVAILABLE, 0.02)
+          .rate(FaultKind.TOO_MANY_REQUESTS, 0.002)
+          .retryAfterSeconds(1)
+          .rate(FaultKind.DELAY, 0.05)
+          .delay(Duration.ofMillis(5))
+          .build());
+      long start = System.nanoTime();
+      for (int i = 0; i < localDispatchers; i++) {
+        DemoDispatcher d = new DemoDispatcher(shared, sim.baseUrl(), tokens.get(i), "dispatcher-" + i, guarded, concurrency, poll,
+            RELOCK_RATE, CANCEL_RATE);
+        local.add(d);
+        d.start();
+      }
+      for (int j = 0; j < jvms; j++) {
+        workers.add(startWorker(sim.baseUrl(), tokens.get(localDispatchers + j), "jvm-dispatcher-" + j, mode));
+      }
+
+      long deadline = start + timeout.toNanos();
+      long lastReport = 0;
+      long notFinal;
+      while (true) {
+        notFinal = sim.containers().stream().filter(c -> !isFinal(c)).count();
+        long now = System.nanoTime();
+        if (notFinal == 0 || now > deadline) {
+          break;
+        }
+        if (now - lastReport > TimeUnit.SECONDS.toNanos(1)) {
+          progress.printf("  [%s] %d/%d containers final%n", mode, containers - notFinal, containers);
+          lastReport = now;
+        }
+        Thread.sleep(50);
+      }
+      Duration wall = Duration.ofNanos(System.nanoTime() - start);
+      sim.faults().clear();
+      for (Process w : workers) {
+        stopWorker(w);
+      }
+      for (DemoDispatcher d : local) {
+        d.close();
+      }
+      return summarize(mode, sim, wall, notFinal);
+    } finally {
+      for (Process w : workers) {
+        w.destroyForcibly();
+      }
+      for (DemoDispatcher d : local) {
+        d.close();
+      }
+      shared.dispatcher().executorService().shutdown();
+      shared.connectionPool().evictAll();
+    }
+  }
+
+  private static boolean isFinal(ContainerSnapshot c) {
+    return c.state().equals("Complete") || c.state().equals("Cancelled");
+  }
+
+  private Process startWorker(String baseUrl, String token, String id, String mode) throws Exception {
+    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+        "-cp", System.getProperty("java.class.path"), Main.class.getName(), "demo-worker",
+        "--base-url", baseUrl, "--id", id, "--mode", mode,
+        "--concurrency", Integer.toString(concurrency), "--poll-interval", poll.toMillis() + "ms",
+        "--relock-rate", Double.toString(RELOCK_RATE), "--cancel-rate", Double.toString(CANCEL_RATE));
+    pb.environment().put("ARVADOS_API_TOKEN", token);
+    pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+    Process p = pb.start();
+    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line = r.readLine();
+    if (!"READY".equals(line)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("demo worker " + id + " did not start (said: " + line + ")");
+    }
+    return p;
+  }
+
+  private void stopWorker(Process p) throws Exception {
+    try (Writer w = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
+      w.write("stop\n");
+    } catch (java.io.IOException gone) {
+      // it already exited
+    }
+    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    while ((line = r.readLine()) != null) {
+      if (line.startsWith("STATS ")) {
+        progress.println("  other JVM: " + line.substring(6));
+      }
+    }
+    if (!p.waitFor(20, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+    }
+  }
+
+  private Result summarize(String mode, ArvadosSimulator sim, Duration wall, long notFinal) {
+    List<HistoryEvent> history = sim.history();
+    long chaosUnlocks = 0;
+    long chaosCancels = 0;
+    long locksWon = 0;
+    long conflicts = 0;
+    long relocks = 0;
+    long staleBlocked = 0;
+    for (HistoryEvent e : history) {
+      if (e.clientIdentity().equals("chaos") && e.accepted()) {
+        if (e.action() == WriteAction.UNLOCK) {
+          chaosUnlocks++;
+        } else if ("Cancelled".equals(e.requestedState())) {
+          chaosCancels++;
+        }
+      }
+      if (e.action() == WriteAction.LOCK) {
+        if (e.accepted()) {
+          locksWon++;
+          if (e.lockCountBefore() >= 1) {
+            relocks++;
+          }
+        } else {
+          conflicts++;
+        }
+      } else if (e.action() == WriteAction.UPDATE && !e.accepted() && e.staleEpochRejection()) {
+        staleBlocked++;
+      }
+    }
+    SafetyReport safety = sim.checkSafety();
+    long staleAccepted = safety.violations(SafetyViolation.Property.STALE_EPOCH_WRITE).size();
+    long doubleRuns = safety.violations().size() - staleAccepted;
+    List<ContainerSnapshot> all = sim.containers();
+    long completed = all.stream().filter(c -> c.state().equals("Complete")).count();
+    long cancelled = all.stream().filter(c -> c.state().equals("Cancelled")).count();
+    long requests = sim.requestCounts().values().stream().mapToLong(Long::longValue).sum();
+    return new Result(mode, containers, completed, cancelled, notFinal, locksWon, conflicts, relocks, chaosUnlocks,
+        chaosCancels, staleBlocked, staleAccepted, doubleRuns, requests, wall, seed, safety);
+  }
+
+  static String report(Result g, Result p) {
+    StringBuilder sb = new StringBuilder();
+    String fmt = "%-40s %14s %14s%n";
+    sb.append(String.format(Locale.ROOT, fmt, "", "with guard", p == null ? "" : "plain updates"));
+    row(sb, fmt, "containers", g.containers(), p == null ? null : (long) p.containers());
+    row(sb, fmt, "  completed", g.completed(), p == null ? null : p.completed());
+    row(sb, fmt, "  cancelled", g.cancelled(), p == null ? null : p.cancelled());
+    row(sb, fmt, "  not final at the end", g.notFinal(), p == null ? null : p.notFinal());
+    row(sb, fmt, "locks won", g.locksWon(), p == null ? null : p.locksWon());
+    row(sb, fmt, "lock conflicts", g.lockConflicts(), p == null ? null : p.lockConflicts());
+    row(sb, fmt, "re-locks (container locked again)", g.relocks(), p == null ? null : p.relocks());
+    row(sb, fmt, "forced unlocks under runners", g.chaosUnlocks(), p == null ? null : (Long) p.chaosUnlocks());
+    row(sb, fmt, "forced cancels during runs", g.chaosCancels(), p == null ? null : (Long) p.chaosCancels());
+    row(sb, fmt, "stale writes blocked by the guard", g.staleBlocked(), p == null ? null : p.staleBlocked());
+    row(sb, fmt, "stale writes accepted (must be 0)", g.staleAccepted(), p == null ? null : p.staleAccepted());
+    row(sb, fmt, "double runs (must be 0)", g.doubleRuns(), p == null ? null : p.doubleRuns());
+    sb.append(String.format(Locale.ROOT, fmt, "requests per container",
+        String.format(Locale.ROOT, "%.1f", g.requestsPerContainer()),
+        p == null ? "" : String.format(Locale.ROOT, "%.1f", p.requestsPerContainer())));
+    sb.append(String.format(Locale.ROOT, fmt, "wall time",
+        String.format(Locale.ROOT, "%.1f s", g.wall().toMillis() / 1000.0),
+        p == null ? "" : String.format(Locale.ROOT, "%.1f s", p.wall().toMillis() / 1000.0)));
+    sb.append(String.format(Locale.ROOT, fmt, "safety check (simulator history)",
+        g.safety().isSafe() ? "PASS" : "FAIL", p == null ? "" : (p.safety().isSafe() ? "PASS" : "FAIL")));
+    sb.append("seed ").append(g.seed()).append('\n');
+    return sb.toString();
+  }
+
+  private static void row(StringBuilder sb, String fmt, String label, long g, Long p) {
+    sb.append(String.format(Locale.ROOT, fmt, label, g, p == null ? "" : p.toString()));
+  }
+}
