@@ -1,0 +1,51 @@
+package dev.crunchguard.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.crunchguard.testkit.ArvadosSimulator;
+import dev.crunchguard.testkit.ContainerSpec;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The local dispatcher and the example runner, each in its own JVM, against the simulator. */
+class LocalDispatcherTest {
+  static final String TOKEN = "localdispatchtesttoken012345";
+
+  @Test
+  void dispatchUntilIdle_runsEachCommandInARunnerProcess_andRecordsExitCodes() throws Exception {
+    try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken(TOKEN).build().start()) {
+      String ok = sim.createContainer(ContainerSpec.builder().command("true").priority(5).build());
+      String three = sim.createContainer(ContainerSpec.builder().command("sh", "-c", "exit 3").priority(4).build());
+      String missing = sim.createContainer(ContainerSpec.builder().command("/nonexistent/crunchguard-binary").priority(3).build());
+
+      String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+      ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+          "dispatch", "--until-idle", "--concurrency", "2", "--poll-interval", "200ms", "--watch-interval", "200ms",
+          "--timeout", "90s");
+      pb.environment().put("ARVADOS_API_HOST", sim.baseUrl());
+      pb.environment().put("ARVADOS_API_TOKEN", TOKEN);
+      pb.environment().remove("ARVADOS_API_HOST_INSECURE");
+      pb.redirectErrorStream(true);
+      Process p = pb.start();
+      boolean exited = p.waitFor(120, TimeUnit.SECONDS);
+      if (!exited) {
+        p.destroyForcibly();
+      }
+      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+      assertThat(exited).as(output).isTrue();
+      assertThat(p.exitValue()).as(output).isZero();
+      assertThat(output).doesNotContain(TOKEN);
+      assertThat(sim.container(ok).state()).isEqualTo("Complete");
+      assertThat(sim.container(ok).exitCode()).isZero();
+      assertThat(sim.container(three).state()).isEqualTo("Complete");
+      assertThat(sim.container(three).exitCode()).isEqualTo(3L);
+      assertThat(sim.container(missing).state()).isEqualTo("Cancelled");
+      sim.checkSafety().assertSafe();
+      assertThat(List.of(ok, three, missing)).allSatisfy(u -> assertThat(sim.container(u).lockCount()).isEqualTo(1));
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package dev.crunchguard.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+  final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  int run(String... args) throws Exception {
+    return Main.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void help_printsEveryCommand_andSucceeds() throws Exception {
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("demo", "dispatch", "run", "--until-idle");
+  }
+
+  @Test
+  void noCommand_isAUsageError() throws Exception {
+    assertThat(run()).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("usage:");
+  }
+
+  @Test
+  void unknownCommandOrFlag_isAUsageError() throws Exception {
+    assertThat(run("frobnicate")).isEqualTo(2);
+    assertThat(run("demo", "--no-such-flag")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown command: frobnicate", "unknown flag: --no-such-flag");
+  }
+
+  @Test
+  void badFlagValue_isAUsageError() throws Exception {
+    assertThat(run("demo", "--containers", "many")).isEqualTo(2);
+    assertThat(run("dispatch", "--poll-interval", "-5s")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--containers must be an integer", "--poll-interval");
+  }
+
+  @Test
+  void runWithoutHandoff_refusesToStart() throws Exception {
+    // the test JVM has no lock handed off in its environment
+    assertThat(run("run")).isNotZero();
+  }
+}
