@@ -378,6 +378,20 @@ final class ContainersService {
     return o;
   }
 
+  /** Runs {@code body} while holding one container's row lock (tests of lock granularity). */
+  void withRowLock(String uuid, Runnable body) {
+    Slot s = slots.get(uuid);
+    if (s == null) {
+      throw new IllegalArgumentException("no such container");
+    }
+    s.lock.lock();
+    try {
+      body.run();
+    } finally {
+      s.lock.unlock();
+    }
+  }
+
   void clearAll() {
     slots.clear();
     containerByAuthUuid.clear();

@@ -67,6 +67,7 @@ final class HttpApi implements HttpHandler {
     String requestId = requestId(ex.getRequestHeaders().getFirst("X-Request-Id"));
     ex.getResponseHeaders().set("X-Request-Id", requestId);
     FaultKind terminal = null;
+    Route route = null;
     try {
       byte[] body = readBody(ex);
       if (body == null) {
@@ -86,7 +87,7 @@ final class HttpApi implements HttpHandler {
               ex.getRequestHeaders().getFirst("Content-Type"),
               body,
               ex.getRequestHeaders().getFirst("X-Http-Method-Override"));
-      Route route = route(req.method, req.path);
+      route = route(req.method, req.path);
       if (route == null) {
         throw ApiException.notFound();
       }
@@ -124,6 +125,10 @@ final class HttpApi implements HttpHandler {
         ex.close();
         return;
       }
+      if (route != null && route.endpoint() == Endpoint.TOKEN_CURRENT && e.style == ApiException.Style.RAILS) {
+        sendError(ex, requestId, routerWrapped(e, requestId));
+        return;
+      }
       sendError(ex, requestId, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -134,6 +139,32 @@ final class HttpApi implements HttpHandler {
     } catch (RuntimeException e) {
       LOG.error("simulator bug while handling {} {} ({})", ex.getRequestMethod(), ex.getRequestURI().getPath(), requestId, e);
       sendError(ex, requestId, ApiException.rails(500, "#<" + e.getClass().getName() + ": simulator internal error>"));
+    }
+  }
+
+  /**
+   * The controller routes api_client_authorizations/current through its Go router, which wraps
+   * RailsAPI errors (spec §3.4, inferred text).
+   */
+  private static ApiException routerWrapped(ApiException e, String requestId) {
+    StringBuilder sb = new StringBuilder("//railsapi.internal/arvados/v1/api_client_authorizations/current: ");
+    sb.append(e.status).append(' ').append(reason(e.status)).append(": ");
+    for (int i = 0; i < e.messages.size(); i++) {
+      sb.append(i == 0 ? "" : "; ").append(e.messages.get(i)).append(" (").append(requestId).append(')');
+    }
+    return new ApiException(e.status, List.of(sb.toString()), ApiException.Style.CONTROLLER);
+  }
+
+  private static String reason(int status) {
+    switch (status) {
+      case 401:
+        return "Unauthorized";
+      case 403:
+        return "Forbidden";
+      case 404:
+        return "Not Found";
+      default:
+        return "Unprocessable Entity";
     }
   }
 

@@ -130,6 +130,10 @@ public final class SimulatorMain {
    * @param args the command line
    */
   public static void main(String[] args) {
+    // The shaded jar carries no SLF4J provider; keep its "no providers" notice off stderr.
+    if (System.getProperty("slf4j.internal.verbosity") == null) {
+      System.setProperty("slf4j.internal.verbosity", "ERROR");
+    }
     int rc = run(args, System.out, System.err);
     if (rc != 0) {
       System.exit(rc);

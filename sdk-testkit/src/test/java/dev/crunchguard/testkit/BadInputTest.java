@@ -1,0 +1,151 @@
+package dev.crunchguard.testkit;
+
+import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Http.c;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Bad requests get 4xx, never 500, and never a half-applied change. */
+class BadInputTest {
+  static ArvadosSimulator sim;
+  static Fixtures fx;
+  static Http http;
+
+  @BeforeAll
+  static void start() {
+    sim = Fixtures.builder().build().start();
+    fx = new Fixtures(sim);
+    http = fx.http;
+  }
+
+  @AfterAll
+  static void stop() {
+    sim.close();
+  }
+
+  private static void assertRejectedUnchanged(String u, Http.Call call, int status, String messageStart) {
+    String before = sim.container(u).json();
+    Http.Res r = call.send();
+    assertThat(r.status()).as(r.body()).isEqualTo(status);
+    if (messageStart != null) {
+      assertThat(r.errors().get(0)).startsWith(messageStart);
+    }
+    assertThat(sim.container(u).json()).isEqualTo(before);
+  }
+
+  @Test
+  void malformedJsonBodyIs400() {
+    String u = fx.queued();
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2"), 400, null);
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":{}} trailing"), 400, null);
+  }
+
+  @Test
+  void wrongTypesAre422AndNothingIsHalfApplied() {
+    String u = fx.running();
+    Map<String, String> bad =
+        Map.ofEntries(
+            Map.entry("{\"priority\":\"abc\"}", "Priority is not a number"),
+            Map.entry("{\"priority\":1.5}", "Priority must be an integer"),
+            Map.entry("{\"priority\":null}", "Priority can't be blank"),
+            Map.entry("{\"priority\":99999999999999999999999}", "Priority is out of range"),
+            Map.entry("{\"progress\":\"fast\"}", "Progress is not a number"),
+            Map.entry("{\"exit_code\":true}", "Exit code is not a number"),
+            Map.entry("{\"runtime_status\":5}", "Runtime status must be a hash"),
+            Map.entry("{\"runtime_status\":\"not json\"}", "#<ArgumentError: parameter runtime_status must be a Hash>"),
+            Map.entry("{\"runtime_status\":\"[1]\"}", "#<ArgumentError: parameter runtime_status must be a Hash>"),
+            Map.entry("{\"output_properties\":[]}", "Output properties must be a hash"),
+            Map.entry("{\"log\":{\"a\":1}}", "Log must be a string"),
+            Map.entry("{\"finished_at\":\"yesterday\"}", "Finished at is not a valid time"),
+            Map.entry("{\"interactive_session_started\":\"maybe\"}", "Interactive session started must be true or false"),
+            Map.entry("{\"bogus\":1}", "#<ActiveModel::UnknownAttributeError: unknown attribute 'bogus' for Container.>"),
+            Map.entry("{\"state\":{}}", "State must be a string"));
+    for (Map.Entry<String, String> e : bad.entrySet()) {
+      // Each bad value travels with a valid change that must not be applied.
+      String body = e.getKey().substring(0, e.getKey().length() - 1) + ",\"gateway_address\":\"h:2\"}";
+      assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":" + body + "}"), 422, e.getValue());
+    }
+  }
+
+  @Test
+  void containerParameterThatIsNotAHash() {
+    String u = fx.queued();
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":[1,2]}"), 422, "No container hash provided with request");
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "[1]")), 422, "No container hash provided with request");
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "{nope")), 422, "#<Oj::ParseError:");
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2},\"select\":[\"nope\"]}"), 422,
+        "Invalid attribute 'nope' of Container in select parameter");
+  }
+
+  @Test
+  void hugeBodyIs413() {
+    String u = fx.queued();
+    String big = "{\"container\":{\"runtime_status\":{\"activity\":\"" + "x".repeat(1_100_000) + "\"}}}";
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json(big), 413, "Request body too large");
+  }
+
+  @Test
+  void unknownPathsAndMethodsAre404() {
+    for (Http.Call call : List.of(http.get("arvados/v1/nope").token(SYS), http.get("foo").token(SYS),
+        http.post(c("zzzzz-dz642-aaaaaaaaaaaaaaa") + "/frob").token(SYS), http.delete("arvados/v1/containers").token(SYS),
+        http.get(c("zzzzz-dz642-aaaaaaaaaaaaaaa") + "/lock").token(SYS), http.get("arvados/v1/containers/not-a-uuid").token(SYS),
+        http.get("arvados/v1/containers/%2e%2e").token(SYS))) {
+      Http.Res r = call.send();
+      assertThat(r.status()).isEqualTo(404);
+      assertThat(r.errors().get(0)).startsWith("Path not found (");
+    }
+  }
+
+  @Test
+  void randomGarbageNeverGets500OrHalfAppliesAnything() {
+    Random rnd = new Random(20260807L);
+    String[] attrs = {"priority", "state", "runtime_status", "progress", "exit_code", "log", "output", "command", "mounts",
+        "auth_uuid", "locked_by_uuid", "started_at", "cost", "environment", "output_glob", "bogus", "service", "lock_count"};
+    String[] values = {"null", "1", "-1", "1.5", "1e400", "\"\"", "\"Running\"", "\"Complete\"", "\"Queued\"", "[]", "[1]",
+        "[\"a\"]", "{}", "{\"error\":1}", "{\"warning\":\"w\"}", "true", "\"2020-01-01T00:00:00Z\"", "\"{}\"", "\"[\"",
+        "\"zzzzz-gj3su-aaaaaaaaaaaaaaa\""};
+    String[] states = {"Queued", "Locked", "Running", "Complete"};
+    int ok = 0;
+    for (int i = 0; i < 300; i++) {
+      String u;
+      switch (states[rnd.nextInt(states.length)]) {
+        case "Queued":
+          u = fx.queued();
+          break;
+        case "Locked":
+          u = fx.lockedBy(SYS, 1);
+          break;
+        case "Running":
+          u = fx.running();
+          break;
+        default:
+          u = fx.running();
+          fx.http.update(u, SYS, "{\"state\":\"Complete\"}");
+      }
+      StringBuilder body = new StringBuilder("{");
+      int n = 1 + rnd.nextInt(3);
+      for (int k = 0; k < n; k++) {
+        body.append(k == 0 ? "" : ",").append('"').append(attrs[rnd.nextInt(attrs.length)]).append("\":")
+            .append(values[rnd.nextInt(values.length)]);
+      }
+      body.append('}');
+      String before = sim.container(u).json();
+      String token = rnd.nextInt(5) == 0 ? Fixtures.D2 : SYS;
+      Http.Res r = http.update(u, token, body.toString());
+      assertThat(r.status()).as(body.toString()).isIn(200, 403, 422);
+      if (r.status() != 200) {
+        assertThat(sim.container(u).json()).as(body.toString()).isEqualTo(before);
+        assertThat(r.json().has("error_token")).isTrue();
+      } else {
+        ok++;
+      }
+    }
+    assertThat(ok).as("some random updates are valid").isGreaterThan(5);
+  }
+}

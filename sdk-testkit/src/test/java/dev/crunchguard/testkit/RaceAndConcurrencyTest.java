@@ -1,0 +1,211 @@
+package dev.crunchguard.testkit;
+
+import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Http.c;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Atomicity (§4.10, simulator default), the real server's window (option), and the checker on live races. */
+class RaceAndConcurrencyTest {
+  ArvadosSimulator sim;
+  Fixtures fx;
+  Http http;
+  ExecutorService pool = Executors.newFixedThreadPool(24);
+
+  @BeforeEach
+  void start() {
+    sim = Fixtures.builder().threads(24).build().start();
+    fx = new Fixtures(sim);
+    http = fx.http;
+  }
+
+  @AfterEach
+  void stop() {
+    pool.shutdownNow();
+    sim.close();
+  }
+
+  @Test
+  void manyThreadsLockingTheSameContainer_exactlyOneWins() throws Exception {
+    for (int round = 0; round < 3; round++) {
+      String u = fx.queued();
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Http.Res>> fs = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        String token = i % 2 == 0 ? SYS : Fixtures.D2;
+        fs.add(pool.submit(() -> {
+          go.await();
+          return http.lock(u, token);
+        }));
+      }
+      go.countDown();
+      int ok = 0;
+      for (Future<Http.Res> f : fs) {
+        Http.Res r = f.get(30, TimeUnit.SECONDS);
+        if (r.status() == 200) {
+          ok++;
+        } else {
+          assertThat(r.status()).isEqualTo(422);
+          assertThat(r.errors().get(0)).contains("cannot lock when Locked");
+        }
+      }
+      assertThat(ok).isEqualTo(1);
+      assertThat(sim.container(u).lockCount()).isEqualTo(1);
+      assertThat(sim.history(u).stream().filter(e -> e.action() == WriteAction.LOCK && e.accepted())).hasSize(1);
+    }
+  }
+
+  @Test
+  void concurrentGuardedWritersWithStaleEpochs_areSafeWhenCheckAndWriteIsAtomic() throws Exception {
+    String u = fx.queued();
+    String epoch = http.lock(u, SYS).str("auth_uuid");
+    assertThat(http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-0")
+        .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}}").send().status()).isEqualTo(200);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<Integer>> fs = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      String claimed = i % 2 == 0 ? epoch : "zzzzz-gj3su-staleepoch00000";
+      String client = "runner-" + (i % 2);
+      fs.add(pool.submit(() -> {
+        go.await();
+        return http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", client)
+            .json("{\"container\":{\"progress\":0.5,\"auth_uuid\":\"" + claimed + "\"}}").send().status();
+      }));
+    }
+    go.countDown();
+    int accepted = 0;
+    for (Future<Integer> f : fs) {
+      int s = f.get(30, TimeUnit.SECONDS);
+      assertThat(s).isIn(200, 422);
+      accepted += s == 200 ? 1 : 0;
+    }
+    assertThat(accepted).isEqualTo(8);
+    SafetyReport r = sim.checkSafety();
+    assertThat(r.isSafe()).as(r.summary()).isTrue();
+  }
+
+  @Test
+  void unrelatedContainersAreNotSerialised() throws Exception {
+    String a = fx.running();
+    String b = fx.running();
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> sim.service().withRowLock(a, () -> {
+      held.countDown();
+      try {
+        release.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }), pool);
+    assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+    Future<Integer> blocked = pool.submit(() -> http.update(a, SYS, "{\"progress\":0.1}").status());
+    long t0 = System.nanoTime();
+    assertThat(http.update(b, SYS, "{\"progress\":0.2}").status()).isEqualTo(200);
+    assertThat(http.lock(fx.queued(), SYS).status()).isEqualTo(200);
+    assertThat(http.get("arvados/v1/containers").token(SYS).send().status()).isEqualTo(200);
+    assertThat(http.show(a, SYS).status()).as("reads never take the row lock").isEqualTo(200);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+    Thread.sleep(100);
+    assertThat(blocked.isDone()).as("the write to the held container waits").isFalse();
+    release.countDown();
+    assertThat(blocked.get(10, TimeUnit.SECONDS)).isEqualTo(200);
+    holder.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void headerClaimedEpochIsNotEnforced_checkerReportsStaleWrite() {
+    String u = fx.queued();
+    String e1 = http.lock(u, SYS).str("auth_uuid");
+    http.unlock(u, SYS);
+    String e2 = http.lock(u, SYS).str("auth_uuid");
+    Http.Res r = http.put(c(u)).token(SYS).header("X-Crunch-Guard-Epoch", e1).header("X-Crunch-Guard-Client", "old-runner")
+        .json("{\"container\":{\"runtime_status\":{\"activity\":\"stale\"}}}").send();
+    assertThat(r.status()).isEqualTo(200);
+    SafetyReport rep = sim.checkSafety();
+    assertThat(rep.violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).singleElement()
+        .satisfies(v -> assertThat(v.epoch()).isEqualTo(e2));
+  }
+
+  /** Starts a guarded update that pauses in the window, then re-locks under it. */
+  @Test
+  void realServerWindow_staleGuardedWriteIsAcceptedAndTheCheckerCatchesIt() throws Exception {
+    sim.setUpdateRaceWindow(Duration.ofMillis(600));
+    String u = fx.queued();
+    String e1 = http.lock(u, SYS).str("auth_uuid");
+    Future<Http.Res> slow = pool.submit(() -> http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-1")
+        .json("{\"container\":{\"runtime_status\":{\"activity\":\"from e1\"},\"auth_uuid\":\"" + e1 + "\"}}").send());
+    Thread.sleep(150);
+    assertThat(http.unlock(u, SYS).status()).isEqualTo(200);
+    String e2 = http.lock(u, SYS).str("auth_uuid");
+    assertThat(slow.get(10, TimeUnit.SECONDS).status()).as("validated against the pre-lock snapshot").isEqualTo(200);
+    assertThat(sim.container(u).authUuid()).isEqualTo(e2);
+    assertThat(sim.container(u).runtimeStatusJson()).contains("from e1");
+    SafetyReport rep = sim.checkSafety();
+    assertThat(rep.violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).hasSize(1);
+
+    // The same interleaving with the simulator's default atomic check-and-write is rejected.
+    sim.setUpdateRaceWindow(null);
+    sim.clearHistory();
+    Http.Res atomic = http.put(c(u)).token(SYS)
+        .json("{\"container\":{\"runtime_status\":{\"activity\":\"from e1\"},\"auth_uuid\":\"" + e1 + "\"}}").send();
+    assertThat(atomic.status()).isEqualTo(422);
+    assertThat(sim.checkSafety().isSafe()).isTrue();
+  }
+
+  @Test
+  void realServerWindow_twoRunnersBothStartTheContainer() throws Exception {
+    sim.setUpdateRaceWindow(Duration.ofMillis(400));
+    String u = fx.queued();
+    String e1 = http.lock(u, SYS).str("auth_uuid");
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<Http.Res>> fs = new ArrayList<>();
+    for (String client : List.of("runner-a", "runner-b")) {
+      fs.add(pool.submit(() -> {
+        go.await();
+        return http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", client)
+            .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + e1 + "\"}}").send();
+      }));
+    }
+    go.countDown();
+    for (Future<Http.Res> f : fs) {
+      assertThat(f.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+    }
+    SafetyReport rep = sim.checkSafety();
+    assertThat(rep.violations(SafetyViolation.Property.RUNNING_MORE_THAN_ONCE_PER_EPOCH)).hasSize(1);
+    assertThat(rep.violations(SafetyViolation.Property.MULTIPLE_RUNNERS_PER_EPOCH)).hasSize(1);
+    assertThat(rep.violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).isEmpty();
+    // Each validated against "Locked", so both count as transitions to Running.
+    assertThat(sim.history(u).stream().filter(e -> "Running".equals(e.requestedState()))).hasSize(2);
+  }
+
+  @Test
+  void oneRunnerPerEpochAcrossAttemptsIsSafe() {
+    String u = fx.queued();
+    String e1 = http.lock(u, SYS).str("auth_uuid");
+    assertThat(http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-a")
+        .json("{\"container\":{\"runtime_status\":{\"activity\":\"starting\"},\"auth_uuid\":\"" + e1 + "\"}}").send()
+        .status()).isEqualTo(200);
+    assertThat(http.unlock(u, SYS).status()).isEqualTo(200);
+    String e2 = http.lock(u, SYS).str("auth_uuid");
+    for (String body : List.of("{\"state\":\"Running\"", "{\"progress\":1.0", "{\"state\":\"Complete\",\"exit_code\":0")) {
+      assertThat(http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-b")
+          .json("{\"container\":" + body + ",\"auth_uuid\":\"" + e2 + "\"}}").send().status()).isEqualTo(200);
+    }
+    SafetyReport r = sim.checkSafety();
+    assertThat(r.isSafe()).as(r.summary()).isTrue();
+    assertThat(r.eventsChecked()).isGreaterThanOrEqualTo(8);
+  }
+}

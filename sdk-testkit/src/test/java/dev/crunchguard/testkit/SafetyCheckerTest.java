@@ -1,0 +1,102 @@
+package dev.crunchguard.testkit;
+
+import static dev.crunchguard.testkit.SafetyViolation.Property.MULTIPLE_RUNNERS_PER_EPOCH;
+import static dev.crunchguard.testkit.SafetyViolation.Property.RUNNING_MORE_THAN_ONCE_PER_EPOCH;
+import static dev.crunchguard.testkit.SafetyViolation.Property.STALE_EPOCH_WRITE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The checker on hand-written histories: each property violated and held. */
+class SafetyCheckerTest {
+  private static final String C = "zzzzz-dz642-aaaaaaaaaaaaaaa";
+  private static final String E1 = "zzzzz-gj3su-epoch0000000001";
+  private static final String E2 = "zzzzz-gj3su-epoch0000000002";
+
+  private final List<HistoryEvent> h = new ArrayList<>();
+
+  private void ev(WriteAction a, String client, String applied, ClaimSource src, String claimed, boolean ok,
+      String reqState, String before, String after, String... fields) {
+    h.add(new HistoryEvent(h.size() + 1, h.size(), C, a, "req-" + h.size(), "zzzzz-gj3su-000000000000000", client,
+        applied, applied, src, claimed, ok, ok ? 200 : 422, false, reqState, before, after, 1, Set.of(fields), List.of()));
+  }
+
+  @Test
+  void emptyAndOrderlyHistoriesAreSafe() {
+    assertThat(SafetyChecker.check(List.of()).isSafe()).isTrue();
+    ev(WriteAction.LOCK, "d", null, ClaimSource.NONE, null, true, "Locked", "Queued", "Locked");
+    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.BODY, E1, true, "Running", "Locked", "Running", "state", "auth_uuid");
+    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.BODY, E1, true, null, "Running", "Running", "progress", "auth_uuid");
+    ev(WriteAction.UPDATE, "r2", E1, ClaimSource.BODY, E2, false, null, "Running", "Running", "progress", "auth_uuid");
+    ev(WriteAction.UPDATE, "admin", E1, ClaimSource.NONE, null, true, null, "Running", "Running", "priority");
+    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.BODY, E1, true, "Complete", "Running", "Complete", "state", "auth_uuid");
+    SafetyReport r = SafetyChecker.check(h);
+    assertThat(r.isSafe()).as(r.summary()).isTrue();
+    assertThat(r.eventsChecked()).isEqualTo(6);
+    r.assertSafe();
+  }
+
+  @Test
+  void p1_acceptedWriteClaimingAnotherEpochIsAViolation() {
+    ev(WriteAction.UPDATE, "r1", E2, ClaimSource.HEADER, E1, true, null, "Running", "Running", "progress");
+    ev(WriteAction.UPDATE, "r1", E2, ClaimSource.BODY, E1, false, null, "Running", "Running", "progress", "auth_uuid");
+    SafetyReport r = SafetyChecker.check(h);
+    assertThat(r.violations()).extracting(SafetyViolation::property).containsExactly(STALE_EPOCH_WRITE);
+    assertThat(r.violations().get(0).eventSequences()).containsExactly(1L);
+    assertThatThrownBy(r::assertSafe).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("STALE_EPOCH_WRITE").hasMessageContaining(C).hasMessageContaining(E1);
+  }
+
+  @Test
+  void p2_runnerWritesFromTwoClientsInOneEpochViolate_adminWritesDoNot() {
+    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, null, "Running", "Running", "log");
+    ev(WriteAction.UPDATE, "admin", E1, ClaimSource.NONE, null, true, "Cancelled", "Running", "Cancelled", "state");
+    ev(WriteAction.UPDATE, "admin2", E1, ClaimSource.NONE, null, true, null, "Running", "Running", "priority");
+    assertThat(SafetyChecker.check(h).isSafe()).isTrue();
+    ev(WriteAction.UPDATE, "r2", E1, ClaimSource.NONE, null, true, null, "Running", "Running", "exit_code");
+    SafetyReport r = SafetyChecker.check(h);
+    assertThat(r.violations(MULTIPLE_RUNNERS_PER_EPOCH)).hasSize(1);
+    assertThat(r.violations(MULTIPLE_RUNNERS_PER_EPOCH).get(0).eventSequences()).containsExactly(1L, 4L);
+  }
+
+  @Test
+  void p2_sameClientInDifferentEpochsIsFine() {
+    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, null, "Running", "Running", "output");
+    ev(WriteAction.UPDATE, "r2", E2, ClaimSource.NONE, null, true, null, "Running", "Running", "output");
+    assertThat(SafetyChecker.check(h).isSafe()).isTrue();
+  }
+
+  @Test
+  void p3_twoTransitionsToRunningInOneEpochViolate() {
+    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, "Running", "Locked", "Running", "state");
+    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, "Running", "Running", "Running", "state");
+    assertThat(SafetyChecker.check(h).isSafe()).as("a repeated Running from the same client is a no-op").isTrue();
+    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, "Running", "Locked", "Running", "state");
+    SafetyReport r = SafetyChecker.check(h);
+    assertThat(r.violations(RUNNING_MORE_THAN_ONCE_PER_EPOCH)).hasSize(1);
+    assertThat(r.violations(MULTIPLE_RUNNERS_PER_EPOCH)).isEmpty();
+  }
+
+  @Test
+  void p3_runningFromASecondClientViolates() {
+    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, "Running", "Locked", "Running", "state");
+    ev(WriteAction.UPDATE, "r2", E1, ClaimSource.NONE, null, true, "Running", "Running", "Running", "state");
+    SafetyReport r = SafetyChecker.check(h);
+    assertThat(r.violations(RUNNING_MORE_THAN_ONCE_PER_EPOCH)).hasSize(1);
+    assertThat(r.violations(MULTIPLE_RUNNERS_PER_EPOCH)).hasSize(1);
+  }
+
+  @Test
+  void runtimeTokenContainersUseTheLockCountAsEpoch() {
+    h.add(new HistoryEvent(1, 1, C, WriteAction.UPDATE, "a", null, "r1", null, null, ClaimSource.NONE, null, true, 200,
+        false, "Running", "Locked", "Running", 1, Set.of("state"), List.of()));
+    h.add(new HistoryEvent(2, 2, C, WriteAction.UPDATE, "b", null, "r2", null, null, ClaimSource.NONE, null, true, 200,
+        false, "Running", "Locked", "Running", 2, Set.of("state"), List.of()));
+    assertThat(SafetyChecker.check(h).isSafe()).isTrue();
+    assertThat(h.get(0).epochKey()).isEqualTo("lock#1");
+  }
+}
