@@ -63,8 +63,11 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Start-up and shutdown</h2>
  * On its first poll, containers locked by its token that it does not track are handled by the
- * {@link RecoveryPolicy} (default: unlock). Later, such containers are left alone: they belong to
- * another process that shares the token. {@link #close()} stops locking, signals every runner,
+ * {@link RecoveryPolicy} (default: unlock). Later, such containers are left alone (they belong to
+ * another process that shares the token), except those whose own lock attempt ended without a clear
+ * answer (a lost response that the read-back could not attribute, or a transport failure): the same
+ * policy handles them on the next poll, so that a lock that may be this dispatcher's is never left
+ * orphaned. {@link #close()} stops locking, signals every runner,
  * waits up to the shutdown timeout, and unlocks what never started.
  *
  * <pre>{@code
@@ -109,6 +112,8 @@ public final class Dispatcher implements AutoCloseable {
   private final Map<String, Long> notBefore = new ConcurrentHashMap<>();
   private final Map<String, Integer> failures = new ConcurrentHashMap<>();
   private final Map<String, ContainerLock> pendingUnlock = new ConcurrentHashMap<>();
+  /** Containers whose lock attempt ended without a clear answer: the lock may be ours. */
+  private final Set<String> suspects = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private volatile boolean recovered;
@@ -223,6 +228,15 @@ public final class Dispatcher implements AutoCloseable {
       if (!recovered) {
         recover(mine);
         recovered = true;
+      } else if (!suspects.isEmpty()) {
+        List<Container> suspected = new ArrayList<>();
+        for (Container c : mine) {
+          if (suspects.contains(c.uuid())) {
+            suspected.add(c);
+          }
+        }
+        suspects.clear();
+        recover(suspected);
       }
       checkTracked(mineByUuid);
       sawLockable = lockQueued();
@@ -399,11 +413,16 @@ public final class Dispatcher implements AutoCloseable {
     } catch (LockConflictException e) {
       lockConflicts.incrementAndGet();
       notBefore.put(c.uuid(), System.nanoTime() + lockRetryInterval.toNanos());
+      if (e.observedState() == ContainerState.LOCKED) {
+        // a lost response was resolved by a read-back that did not prove the lock ours: it may be
+        suspects.add(c.uuid());
+      }
       log.debug("lock conflict on {}: {}", c.uuid(), e.getMessage());
       listener.lockConflict(c.uuid());
       return;
     } catch (ArvadosException e) {
       notBefore.put(c.uuid(), System.nanoTime() + lockRetryInterval.toNanos());
+      suspects.add(c.uuid());
       log.warn("could not lock {}: {}", c.uuid(), e.getMessage());
       return;
     }

@@ -21,6 +21,7 @@ final class DemoDispatcher implements AutoCloseable {
   final String id;
   final ArvadosClient client;
   final Dispatcher dispatcher;
+  final DemoRunner runner;
 
   DemoDispatcher(OkHttpClient shared, String baseUrl, String token, String id, boolean guarded, int concurrency, Duration poll,
       double relockRate, double cancelRate) {
@@ -34,7 +35,8 @@ final class DemoDispatcher implements AutoCloseable {
         .retryPolicy(RetryPolicy.builder().initialBackoff(Duration.ofMillis(20)).maxBackoff(Duration.ofMillis(500))
             .maxAttempts(8).maxElapsed(Duration.ofSeconds(20)).build())
         .build();
-    this.dispatcher = Dispatcher.builder(client, new DemoRunner(client, shared, baseUrl, token, id, guarded, relockRate, cancelRate))
+    this.runner = new DemoRunner(client, shared, baseUrl, token, id, guarded, relockRate, cancelRate);
+    this.dispatcher = Dispatcher.builder(client, runner)
         .maxConcurrentRuns(concurrency)
         .pollInterval(poll)
         .lockRetryInterval(poll)
@@ -99,7 +101,8 @@ final class DemoDispatcher implements AutoCloseable {
         // wait for the parent's stop
       }
       d.dispatcher.close();
-      System.out.println("STATS " + format(d.stats()));
+      System.out.println("STATS " + format(d.stats()) + " falseLosses=" + d.runner.falseLosses()
+          + " leakedConnections=" + (shared.connectionPool().connectionCount() - shared.connectionPool().idleConnectionCount()));
       System.out.flush();
     } finally {
       shared.dispatcher().executorService().shutdown();

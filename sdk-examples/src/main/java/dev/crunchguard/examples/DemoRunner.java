@@ -34,6 +34,8 @@ final class DemoRunner implements ContainerRunner {
   private final double cancelRate;
   private final PlainWriter chaos;
   private final AtomicLong runs = new AtomicLong();
+  private final AtomicLong fencedOff = new AtomicLong();
+  private final AtomicLong falseLosses = new AtomicLong();
 
   DemoRunner(ArvadosClient client, OkHttpClient sharedHttp, String baseUrl, String token, String dispatcherId, boolean guarded,
       double relockRate, double cancelRate) {
@@ -67,8 +69,10 @@ final class DemoRunner implements ContainerRunner {
         }
         Thread.sleep(rnd.nextLong(20, 80));
         lock.complete(0, null);
-      } catch (LostOwnershipException fencedOff) {
+      } catch (LostOwnershipException e) {
         // the guard at work: this run's epoch ended; stop without another write
+        fencedOff.incrementAndGet();
+        checkLossWasReal(e);
       }
     } else {
       PlainWriter plain = new PlainWriter(sharedHttp, baseUrl, token, identity);
@@ -91,5 +95,38 @@ final class DemoRunner implements ContainerRunner {
     JsonObject c = new JsonObject();
     c.addProperty("state", "Cancelled");
     return c;
+  }
+
+  /**
+   * A loss reported while the epoch is still current would kill good work. Epochs never come back,
+   * so if the container still shows the held auth_uuid in Locked/Running after the exception, the
+   * report was false.
+   */
+  private void checkLossWasReal(LostOwnershipException e) {
+    if (e.heldAuthUuid() == null) {
+      return;
+    }
+    JsonObject now = chaos.read(e.containerUuid());
+    if (now == null) {
+      return;
+    }
+    String state = now.get("state").getAsString();
+    boolean current = (state.equals("Locked") || state.equals("Running"))
+        && now.get("auth_uuid") != null && !now.get("auth_uuid").isJsonNull()
+        && now.get("auth_uuid").getAsString().equals(e.heldAuthUuid());
+    if (current) {
+      falseLosses.incrementAndGet();
+      System.err.println("FALSE LOSS: " + e.getMessage());
+    }
+  }
+
+  /** @return runs whose writes the guard refused */
+  long fencedOff() {
+    return fencedOff.get();
+  }
+
+  /** @return losses reported while the epoch was still current (must be 0) */
+  long falseLosses() {
+    return falseLosses.get();
   }
 }

@@ -44,6 +44,34 @@ final class PlainWriter {
     return send(rb);
   }
 
+  /**
+   * Reads a container's {@code state} and {@code auth_uuid}, retrying transient failures; null if
+   * it cannot be read after several attempts.
+   */
+  @Nullable JsonObject read(String uuid) {
+    Request r = new Request.Builder()
+        .url(baseUrl + "arvados/v1/containers/" + uuid + "?select=%5B%22uuid%22%2C%22state%22%2C%22auth_uuid%22%5D")
+        .header("Authorization", "Bearer " + token)
+        .header("X-Crunch-Guard-Client", clientId)
+        .build();
+    for (int attempt = 0; attempt < 20; attempt++) {
+      try (Response response = http.newCall(r).execute()) {
+        if (response.code() == 200 && response.body() != null) {
+          return com.google.gson.JsonParser.parseString(response.body().string()).getAsJsonObject();
+        }
+      } catch (IOException | RuntimeException e) {
+        // retry
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+    return null;
+  }
+
   /** The plain unlock: releases whatever epoch is current. */
   int unlock(String uuid) {
     return send(new Request.Builder().url(baseUrl + "arvados/v1/containers/" + uuid + "/unlock").post(RequestBody.create(new byte[0])));

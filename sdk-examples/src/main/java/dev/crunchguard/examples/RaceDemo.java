@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -30,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The race demo: several dispatchers (one or more in other JVMs) race over a few hundred containers
@@ -49,9 +51,15 @@ final class RaceDemo {
   /** The figures of one run. */
   record Result(String mode, int containers, long completed, long cancelled, long notFinal, long locksWon,
       long lockConflicts, long relocks, long chaosUnlocks, long chaosCancels, long staleBlocked, long staleAccepted,
-      long doubleRuns, long requests, Duration wall, long seed, SafetyReport safety) {
+      long doubleRuns, long falseLosses, long leakedThreads, long leakedConnections, long requests, Duration wall,
+      long seed, SafetyReport safety) {
     double requestsPerContainer() {
       return containers == 0 ? 0 : (double) requests / containers;
+    }
+
+    /** Every container final, no safety violation, no false loss, nothing leaked. */
+    boolean ok() {
+      return notFinal == 0 && safety.isSafe() && falseLosses == 0 && leakedThreads == 0 && leakedConnections == 0;
     }
   }
 
@@ -63,6 +71,7 @@ final class RaceDemo {
   private final Duration timeout;
   private final Duration poll;
   private final PrintStream progress;
+  private @Nullable Duration raceWindow;
 
   RaceDemo(int containers, int localDispatchers, int jvms, int concurrency, long seed, Duration timeout, Duration poll, PrintStream progress) {
     this.containers = containers;
@@ -75,12 +84,21 @@ final class RaceDemo {
     this.progress = progress;
   }
 
+  /**
+   * Makes the simulator reproduce the real server's update window (spec §4.10): updates are checked
+   * against a copy read before the row lock, with this pause between read and write.
+   */
+  RaceDemo withRaceWindow(@Nullable Duration pause) {
+    this.raceWindow = pause;
+    return this;
+  }
+
   static int main(List<String> args, PrintStream out, PrintStream err) throws Exception {
     Flags f = Flags.parse(args, Set.of("guarded-only"),
-        Set.of("containers", "dispatchers", "jvms", "concurrency", "seed", "timeout", "poll-interval"));
+        Set.of("containers", "dispatchers", "jvms", "concurrency", "seed", "timeout", "poll-interval", "race-window"));
     long seed = f.longValue("seed", new SecureRandom().nextLong() & 0xffffffffL);
     RaceDemo demo = new RaceDemo(
-        f.integer("containers", 300, 1, 100_000),
+        f.integer("containers", 300, 1, 1_000_000),
         f.integer("dispatchers", 3, 1, 64),
         f.integer("jvms", 1, 0, 8),
         f.integer("concurrency", 8, 1, 1000),
@@ -88,38 +106,50 @@ final class RaceDemo {
         f.duration("timeout", Duration.ofMinutes(3)),
         f.duration("poll-interval", Duration.ofMillis(100)),
         err);
-    err.printf("race demo: %d containers, %d dispatchers in this JVM + %d in other JVMs, seed %d%n",
-        demo.containers, demo.localDispatchers, demo.jvms, seed);
+    if (f.string("race-window", null) != null) {
+      demo.withRaceWindow(f.duration("race-window", Duration.ofMillis(1)));
+    }
+    err.printf("race demo: %d containers, %d dispatchers in this JVM + %d in other JVMs, seed %d%s%n",
+        demo.containers, demo.localDispatchers, demo.jvms, seed,
+        demo.raceWindow == null ? "" : ", server update window " + demo.raceWindow.toMillis() + " ms (spec §4.10)");
     Result guarded = demo.run(true);
     Result plain = f.bool("guarded-only") ? null : demo.run(false);
     out.print(report(guarded, plain));
-    boolean ok = guarded.safety().isSafe() && guarded.notFinal() == 0;
+    boolean ok = guarded.ok();
     if (!ok) {
       out.println();
-      out.println("FAILED: the guarded run " + (guarded.notFinal() > 0 ? "left " + guarded.notFinal() + " containers not final" : "violated safety"));
+      out.println("FAILED: the guarded run " + (guarded.notFinal() > 0 ? "left " + guarded.notFinal() + " containers not final; " : "")
+          + (guarded.falseLosses() > 0 ? "reported " + guarded.falseLosses() + " false losses; " : "")
+          + (guarded.leakedThreads() + guarded.leakedConnections() > 0 ? "leaked threads or connections; " : "")
+          + (guarded.safety().isSafe() ? "" : "violated safety"));
       out.println(guarded.safety().summary());
     }
     return ok ? 0 : 1;
   }
+
+  /** A dispatcher in another JVM. */
+  private record Worker(Process process, BufferedReader out) {}
 
   Result run(boolean guarded) throws Exception {
     String mode = guarded ? "guarded" : "plain";
     Random rnd = new Random(seed);
     int dispatchers = localDispatchers + jvms;
     List<String> tokens = new ArrayList<>();
-    ArvadosSimulator.Builder sb = ArvadosSimulator.builder().maxDispatchAttempts(10);
+    ArvadosSimulator.Builder sb = ArvadosSimulator.builder().maxDispatchAttempts(10).updateRaceWindow(raceWindow);
     for (int i = 0; i < dispatchers; i++) {
       String t = "demo" + i + "x" + Long.toString(rnd.nextLong() & Long.MAX_VALUE, 36);
       tokens.add(t);
       sb.adminToken(t);
     }
+    Set<Thread> threadsBefore = crunchguardThreads();
     OkHttpClient shared = new OkHttpClient.Builder()
         .dispatcher(new Dispatcher())
         .connectionPool(new ConnectionPool(64, 30, TimeUnit.SECONDS))
         .build();
     shared.dispatcher().setMaxRequestsPerHost(256);
     List<DemoDispatcher> local = new ArrayList<>();
-    List<Process> workers = new ArrayList<>();
+    List<Worker> workers = new ArrayList<>();
+    long[] workerFigures = new long[2];
     try (ArvadosSimulator sim = sb.build().start()) {
       for (int i = 0; i < containers; i++) {
         sim.createContainer(ContainerSpec.builder().command("true").priority(1 + rnd.nextInt(1000)).build());
@@ -127,8 +157,10 @@ final class RaceDemo {
       sim.clearHistory();
       sim.resetRequestCounts();
       sim.faults().random(RandomFaults.seed(seed)
-          .on(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.UNLOCK, Endpoint.GET, Endpoint.LIST)
+          .on(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.UNLOCK, Endpoint.GET, Endpoint.LIST, Endpoint.TOKEN_CURRENT)
           .rate(FaultKind.LOST_RESPONSE, 0.02)
+          .rate(FaultKind.CONNECTION_RESET, 0.01)
+          .rate(FaultKind.BAD_GATEWAY, 0.01)
           .rate(FaultKind.SERVICE_UNAVAILABLE, 0.02)
           .rate(FaultKind.TOO_MANY_REQUESTS, 0.002)
           .retryAfterSeconds(1)
@@ -159,20 +191,33 @@ final class RaceDemo {
           progress.printf("  [%s] %d/%d containers final%n", mode, containers - notFinal, containers);
           lastReport = now;
         }
-        Thread.sleep(50);
+        Thread.sleep(200);
       }
       Duration wall = Duration.ofNanos(System.nanoTime() - start);
-      sim.faults().clear();
-      for (Process w : workers) {
-        stopWorker(w);
+      if (notFinal > 0) {
+        sim.containers().stream().filter(c -> !isFinal(c)).limit(10).forEach(c -> progress.printf(
+            "  not final: %s state=%s priority=%d lock_count=%d locked_by=%s%n",
+            c.uuid(), c.state(), c.priority(), c.lockCount(), c.lockedByUuid()));
       }
+      sim.faults().clear();
+      for (Worker w : workers) {
+        long[] fig = stopWorker(w);
+        workerFigures[0] += fig[0];
+        workerFigures[1] += fig[1];
+      }
+      long falseLosses = workerFigures[0];
       for (DemoDispatcher d : local) {
         d.close();
+        falseLosses += d.runner.falseLosses();
       }
-      return summarize(mode, sim, wall, notFinal);
+      // Leak checks: every connection back in the pool, every dispatcher/runner thread gone.
+      long leakedConnections = workerFigures[1]
+          + (shared.connectionPool().connectionCount() - shared.connectionPool().idleConnectionCount());
+      long leakedThreads = awaitThreadsGone(threadsBefore);
+      return summarize(mode, sim, wall, notFinal, falseLosses, leakedThreads, leakedConnections);
     } finally {
-      for (Process w : workers) {
-        w.destroyForcibly();
+      for (Worker w : workers) {
+        w.process().destroyForcibly();
       }
       for (DemoDispatcher d : local) {
         d.close();
@@ -182,11 +227,34 @@ final class RaceDemo {
     }
   }
 
+  private static Set<Thread> crunchguardThreads() {
+    Set<Thread> out = new HashSet<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.isAlive() && t.getName().startsWith("crunchguard-")) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /** The Crunch Guard threads started during the run that are still alive after a grace period. */
+  private static long awaitThreadsGone(Set<Thread> before) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      Set<Thread> now = crunchguardThreads();
+      now.removeAll(before);
+      if (now.isEmpty() || System.nanoTime() > deadline) {
+        return now.size();
+      }
+      Thread.sleep(50);
+    }
+  }
+
   private static boolean isFinal(ContainerSnapshot c) {
     return c.state().equals("Complete") || c.state().equals("Cancelled");
   }
 
-  private Process startWorker(String baseUrl, String token, String id, String mode) throws Exception {
+  private Worker startWorker(String baseUrl, String token, String id, String mode) throws Exception {
     String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
         "-cp", System.getProperty("java.class.path"), Main.class.getName(), "demo-worker",
@@ -202,28 +270,44 @@ final class RaceDemo {
       p.destroyForcibly();
       throw new IllegalStateException("demo worker " + id + " did not start (said: " + line + ")");
     }
-    return p;
+    return new Worker(p, r);
   }
 
-  private void stopWorker(Process p) throws Exception {
-    try (Writer w = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
-      w.write("stop\n");
+  /** Stops a worker; returns its false losses and leaked connections. */
+  private long[] stopWorker(Worker w) throws Exception {
+    Process p = w.process();
+    try (Writer out = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
+      out.write("stop\n");
     } catch (java.io.IOException gone) {
       // it already exited
     }
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    long[] figures = {0, 0};
+    boolean reported = false;
     String line;
-    while ((line = r.readLine()) != null) {
+    while ((line = w.out().readLine()) != null) {
       if (line.startsWith("STATS ")) {
+        reported = true;
         progress.println("  other JVM: " + line.substring(6));
+        for (String kv : line.substring(6).split(" ")) {
+          if (kv.startsWith("falseLosses=")) {
+            figures[0] = Long.parseLong(kv.substring(12));
+          } else if (kv.startsWith("leakedConnections=")) {
+            figures[1] = Long.parseLong(kv.substring(18));
+          }
+        }
       }
     }
     if (!p.waitFor(20, TimeUnit.SECONDS)) {
       p.destroyForcibly();
     }
+    if (!reported) {
+      throw new IllegalStateException("a demo worker exited without reporting (status " + p.exitValue() + ")");
+    }
+    return figures;
   }
 
-  private Result summarize(String mode, ArvadosSimulator sim, Duration wall, long notFinal) {
+  private Result summarize(String mode, ArvadosSimulator sim, Duration wall, long notFinal, long falseLosses,
+      long leakedThreads, long leakedConnections) {
     List<HistoryEvent> history = sim.history();
     long chaosUnlocks = 0;
     long chaosCancels = 0;
@@ -260,7 +344,8 @@ final class RaceDemo {
     long cancelled = all.stream().filter(c -> c.state().equals("Cancelled")).count();
     long requests = sim.requestCounts().values().stream().mapToLong(Long::longValue).sum();
     return new Result(mode, containers, completed, cancelled, notFinal, locksWon, conflicts, relocks, chaosUnlocks,
-        chaosCancels, staleBlocked, staleAccepted, doubleRuns, requests, wall, seed, safety);
+        chaosCancels, staleBlocked, staleAccepted, doubleRuns, falseLosses, leakedThreads, leakedConnections, requests,
+        wall, seed, safety);
   }
 
   static String report(Result g, Result p) {
@@ -279,6 +364,9 @@ final class RaceDemo {
     row(sb, fmt, "stale writes blocked by the guard", g.staleBlocked(), p == null ? null : p.staleBlocked());
     row(sb, fmt, "stale writes accepted (must be 0)", g.staleAccepted(), p == null ? null : p.staleAccepted());
     row(sb, fmt, "double runs (must be 0)", g.doubleRuns(), p == null ? null : p.doubleRuns());
+    row(sb, fmt, "false losses (must be 0)", g.falseLosses(), p == null ? null : p.falseLosses());
+    row(sb, fmt, "leaked threads + connections (must be 0)", g.leakedThreads() + g.leakedConnections(),
+        p == null ? null : p.leakedThreads() + p.leakedConnections());
     sb.append(String.format(Locale.ROOT, fmt, "requests per container",
         String.format(Locale.ROOT, "%.1f", g.requestsPerContainer()),
         p == null ? "" : String.format(Locale.ROOT, "%.1f", p.requestsPerContainer())));
