@@ -10,7 +10,7 @@ import static dev.crunchguard.Fixtures.CONTAINER;
 import static dev.crunchguard.Fixtures.ERROR_TOKEN;
 import static dev.crunchguard.Fixtures.SERVER_REQ;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static dev.crunchguard.Fixtures.expect;
 
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
@@ -49,7 +49,7 @@ class ErrorMappingTest extends ClientTestBase {
   void get_errorStatus_isMappedToItsTypeWithEnvelopeDetails(int status, String type, String message) throws Exception {
     answer(get(urlPathEqualTo(CONTAINER_PATH)), status, Fixtures.envelope(message));
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
 
     assertThat(e).isExactlyInstanceOf(Class.forName(type));
     assertThat(e.status()).isEqualTo(status);
@@ -71,7 +71,7 @@ class ErrorMappingTest extends ClientTestBase {
   void errorWithSeveralMessages_keepsThemAllInOrder() {
     answer(get(urlPathEqualTo(CONTAINER_PATH)), 422, Fixtures.envelope("Priority can't be blank", "Priority is not a number"));
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.errors()).containsExactly("Priority can't be blank (" + SERVER_REQ + ")", "Priority is not a number (" + SERVER_REQ + ")");
     assertThat(e.getMessage()).contains("Priority can't be blank").contains("Priority is not a number");
@@ -82,7 +82,7 @@ class ErrorMappingTest extends ClientTestBase {
     // Errors made by arvados-controller itself carry no error_token and no request-id suffix (spec §3.4).
     answer(get(urlPathEqualTo(CONTAINER_PATH)), 400, "{\"errors\":[\"invalid character 'x' looking for beginning of value\"]}");
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(400);
     assertThat(e.errorToken()).isNull();
@@ -93,7 +93,7 @@ class ErrorMappingTest extends ClientTestBase {
   void errorBodyThatIsNotTheEnvelope_isKeptAsAShortExcerpt() {
     answer(get(urlPathEqualTo(CONTAINER_PATH)), 404, "404 page not found\n");
 
-    NotFoundException e = catchThrowableOfType(NotFoundException.class, () -> containers().get(CONTAINER));
+    NotFoundException e = expect(NotFoundException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.errors()).isEmpty();
     assertThat(e.bodyExcerpt()).isEqualTo("404 page not found");
@@ -104,7 +104,7 @@ class ErrorMappingTest extends ClientTestBase {
   void lock_cannotLockWhenLocked_isLockConflictWithoutReadBack() {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 422, Fixtures.envelope(Fixtures.LOCK_FAILED_LOCKED));
 
-    LockConflictException e = catchThrowableOfType(LockConflictException.class, () -> containers().lock(CONTAINER));
+    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
 
     assertThat(e.status()).isEqualTo(422);
     assertThat(e.containerUuid()).isEqualTo(CONTAINER);
@@ -122,7 +122,7 @@ class ErrorMappingTest extends ClientTestBase {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 422,
         Fixtures.envelope("#<ArvadosModel::LockFailedError: cannot lock when " + state + ">"));
 
-    LockConflictException e = catchThrowableOfType(LockConflictException.class, () -> containers().lock(CONTAINER));
+    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
 
     assertThat(e.isPriorityZero()).isFalse();
     assertThat(requestCount()).isEqualTo(1);
@@ -132,7 +132,7 @@ class ErrorMappingTest extends ClientTestBase {
   void lock_priorityZero_isLockConflictThatSaysSo() {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 422, Fixtures.envelope(Fixtures.LOCK_FAILED_PRIORITY));
 
-    LockConflictException e = catchThrowableOfType(LockConflictException.class, () -> containers().lock(CONTAINER));
+    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
 
     assertThat(e.isPriorityZero()).isTrue();
     assertThat(e.observedState()).isNull();
@@ -144,7 +144,7 @@ class ErrorMappingTest extends ClientTestBase {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 422,
         Fixtures.envelope("Auth uuid cannot be assigned because priority <= 0"));
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, () -> containers().lock(CONTAINER));
+    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().lock(CONTAINER));
 
     assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
   }
@@ -154,7 +154,7 @@ class ErrorMappingTest extends ClientTestBase {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 403,
         Fixtures.envelope("#<ArvadosModel::PermissionDeniedError: ArvadosModel::PermissionDeniedError>"));
 
-    assertThat(catchThrowableOfType(ArvadosApiException.class, () -> containers().lock(CONTAINER)))
+    assertThat(expect(ArvadosApiException.class, () -> containers().lock(CONTAINER)))
         .isExactlyInstanceOf(PermissionDeniedException.class);
   }
 
@@ -162,7 +162,7 @@ class ErrorMappingTest extends ClientTestBase {
   void lock_withUnknownToken_isUnauthorized() {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
 
-    assertThat(catchThrowableOfType(ArvadosApiException.class, () -> containers().lock(CONTAINER)))
+    assertThat(expect(ArvadosApiException.class, () -> containers().lock(CONTAINER)))
         .isExactlyInstanceOf(UnauthorizedException.class);
   }
 
@@ -171,7 +171,7 @@ class ErrorMappingTest extends ClientTestBase {
     answer(get(urlPathEqualTo(CONTAINER_PATH + "/auth")), 403,
         Fixtures.envelope("#<ArvadosModel::PermissionDeniedError: Not locked by your token>"));
 
-    PermissionDeniedException e = catchThrowableOfType(PermissionDeniedException.class, () -> containers().auth(CONTAINER));
+    PermissionDeniedException e = expect(PermissionDeniedException.class, () -> containers().auth(CONTAINER));
 
     assertThat(e.hasErrorContaining("Not locked by your token")).isTrue();
   }
@@ -180,7 +180,7 @@ class ErrorMappingTest extends ClientTestBase {
   void current_withATokenOfNoContainer_isNotFound() {
     answer(get(urlPathEqualTo("/arvados/v1/containers/current")), 404, Fixtures.envelope("Token is not associated with a container."));
 
-    assertThat(catchThrowableOfType(ArvadosApiException.class, () -> containers().current()))
+    assertThat(expect(ArvadosApiException.class, () -> containers().current()))
         .isExactlyInstanceOf(NotFoundException.class);
   }
 
@@ -188,7 +188,7 @@ class ErrorMappingTest extends ClientTestBase {
   void plainUnlock_ofAnotherTokensLock_isPermissionDenied() {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/unlock")), 403, Fixtures.envelope(Fixtures.UNLOCK_DIFFERENT_TOKEN));
 
-    PermissionDeniedException e = catchThrowableOfType(PermissionDeniedException.class, () -> containers().unlock(CONTAINER));
+    PermissionDeniedException e = expect(PermissionDeniedException.class, () -> containers().unlock(CONTAINER));
 
     assertThat(e.hasErrorContaining("locked by a different token")).isTrue();
   }
@@ -198,7 +198,7 @@ class ErrorMappingTest extends ClientTestBase {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/unlock")), 422,
         Fixtures.envelope("#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Queued>"));
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, () -> containers().unlock(CONTAINER));
+    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().unlock(CONTAINER));
 
     assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
     assertThat(e.hasErrorContaining("cannot unlock when Queued")).isTrue();
@@ -209,15 +209,15 @@ class ErrorMappingTest extends ClientTestBase {
   void tokenUuid_withUnknownToken_isUnauthorized_andNothingIsCached() {
     answer(get(urlPathEqualTo("/arvados/v1/api_client_authorizations/current")), 401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
 
-    assertThat(catchThrowableOfType(ArvadosApiException.class, () -> client.tokenUuid())).isExactlyInstanceOf(UnauthorizedException.class);
-    assertThat(catchThrowableOfType(ArvadosApiException.class, () -> client.tokenUuid())).isExactlyInstanceOf(UnauthorizedException.class);
+    assertThat(expect(ArvadosApiException.class, () -> client.tokenUuid())).isExactlyInstanceOf(UnauthorizedException.class);
+    assertThat(expect(ArvadosApiException.class, () -> client.tokenUuid())).isExactlyInstanceOf(UnauthorizedException.class);
     assertThat(requestCount()).isEqualTo(2);
   }
 
   @Test
   void allApiExceptions_areUncheckedArvadosExceptions() {
     answer(get(urlPathEqualTo(CONTAINER_PATH)), 404, Fixtures.envelope(Fixtures.PATH_NOT_FOUND));
-    Throwable e = catchThrowableOfType(RuntimeException.class, () -> containers().get(CONTAINER));
+    Throwable e = expect(RuntimeException.class, () -> containers().get(CONTAINER));
     assertThat(e).isInstanceOf(ArvadosException.class).isInstanceOf(ArvadosApiException.class);
   }
 }

@@ -12,7 +12,7 @@ import static dev.crunchguard.Fixtures.DISPATCHER_TOKEN_UUID;
 import static dev.crunchguard.Fixtures.OTHER_DISPATCHER_UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static dev.crunchguard.Fixtures.expect;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import java.util.List;
@@ -60,7 +60,7 @@ class FailFastTest extends ClientTestBase {
 
   private LostOwnershipException loseIt(ContainerLock lock) {
     stubStaleWriter();
-    LostOwnershipException first = catchThrowableOfType(LostOwnershipException.class, lock::markRunning);
+    LostOwnershipException first = expect(LostOwnershipException.class, lock::markRunning);
     assertThat(first).isNotNull();
     wm.resetRequests();
     return first;
@@ -72,7 +72,7 @@ class FailFastTest extends ClientTestBase {
     ContainerLock lock = heldLock();
     LostOwnershipException first = loseIt(lock);
 
-    LostOwnershipException again = catchThrowableOfType(LostOwnershipException.class, () -> CALLS.get(call).accept(lock));
+    LostOwnershipException again = expect(LostOwnershipException.class, () -> CALLS.get(call).accept(lock));
 
     assertThat(requestCount()).isZero();
     assertThat(again).isNotSameAs(first);
@@ -96,8 +96,8 @@ class FailFastTest extends ClientTestBase {
     assertThat(lock.isLost()).isFalse();
 
     LostOwnershipException first = loseIt(lock);
-    catchThrowableOfType(LostOwnershipException.class, lock::markRunning);
-    catchThrowableOfType(LostOwnershipException.class, lock::verify);
+    expect(LostOwnershipException.class, lock::markRunning);
+    expect(LostOwnershipException.class, lock::verify);
 
     assertThat(a).containsExactly(first);
     assertThat(b).containsExactly(first);
@@ -114,7 +114,7 @@ class FailFastTest extends ClientTestBase {
       threads.add(Thread.currentThread());
       seen.add(e);
     });
-    catchThrowableOfType(LostOwnershipException.class, lock::markRunning);
+    expect(LostOwnershipException.class, lock::markRunning);
 
     assertThat(seen).containsExactly(first);
     assertThat(threads).containsExactly(Thread.currentThread());

@@ -47,6 +47,13 @@ final class Fixtures {
   static final String NOT_LOGGED_IN = "Not logged in";
   static final String PATH_NOT_FOUND = "Path not found";
 
+  /** The exception {@code call} throws, which must be a {@code type}; fails clearly when nothing is thrown. */
+  static <T extends Throwable> T expect(Class<T> type, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
+    org.assertj.core.api.Assertions.assertThat(t).as("expected %s", type.getSimpleName()).isInstanceOf(type);
+    return type.cast(t);
+  }
+
   static WireMockExtension wireMock() {
     return WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
   }

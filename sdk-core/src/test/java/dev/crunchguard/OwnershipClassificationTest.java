@@ -14,7 +14,7 @@ import static dev.crunchguard.Fixtures.CONTAINER;
 import static dev.crunchguard.Fixtures.DISPATCHER_TOKEN_UUID;
 import static dev.crunchguard.Fixtures.OTHER_DISPATCHER_UUID;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static dev.crunchguard.Fixtures.expect;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import org.junit.jupiter.api.Test;
@@ -55,7 +55,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     getAnswers(Fixtures.recordJson(CONTAINER, "Running", AUTH_B, OTHER_DISPATCHER_UUID, 4));
     ContainerLock lock = heldLock();
 
-    LostOwnershipException e = catchThrowableOfType(LostOwnershipException.class, lock::markRunning);
+    LostOwnershipException e = expect(LostOwnershipException.class, lock::markRunning);
 
     assertThat(e.containerUuid()).isEqualTo(CONTAINER);
     assertThat(e.heldAuthUuid()).isEqualTo(AUTH_A);
@@ -76,7 +76,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.staleWriter("Locked", AUTH_B, AUTH_A));
     getAnswers(Fixtures.recordJson(CONTAINER, "Locked", AUTH_B, DISPATCHER_TOKEN_UUID, 4));
 
-    LostOwnershipException e = catchThrowableOfType(LostOwnershipException.class,
+    LostOwnershipException e = expect(LostOwnershipException.class,
         () -> heldLock().reportProgress(0.5));
 
     assertThat(e.observedLockedByUuid()).isEqualTo(DISPATCHER_TOKEN_UUID);
@@ -88,7 +88,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.staleWriter("Queued", null, AUTH_A));
     getAnswers(Fixtures.recordJson(CONTAINER, "Queued", null, null, 3));
 
-    LostOwnershipException e = catchThrowableOfType(LostOwnershipException.class, () -> heldLock().markRunning());
+    LostOwnershipException e = expect(LostOwnershipException.class, () -> heldLock().markRunning());
 
     assertThat(e.observedState()).isEqualTo(ContainerState.QUEUED);
     assertThat(e.observedAuthUuid()).isNull();
@@ -101,7 +101,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.envelope(Fixtures.AUTH_READONLY));
     getAnswers(Fixtures.recordJson(CONTAINER, "Cancelled", null, null, 3));
 
-    LostOwnershipException e = catchThrowableOfType(LostOwnershipException.class, () -> heldLock().markRunning());
+    LostOwnershipException e = expect(LostOwnershipException.class, () -> heldLock().markRunning());
 
     assertThat(e.observedState()).isEqualTo(ContainerState.CANCELLED);
   }
@@ -113,7 +113,7 @@ class OwnershipClassificationTest extends ClientTestBase {
         .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
     ContainerLock lock = heldLock();
 
-    LostOwnershipException e = catchThrowableOfType(LostOwnershipException.class, lock::markRunning);
+    LostOwnershipException e = expect(LostOwnershipException.class, lock::markRunning);
 
     assertThat(e.observedState()).isNull();
     assertThat(e.observedAuthUuid()).isNull();
@@ -128,7 +128,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.envelope(msg));
     ContainerLock lock = heldLock();
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class,
+    ArvadosApiException e = expect(ArvadosApiException.class,
         () -> lock.update(ContainerUpdate.builder().exitCode(1).build()));
 
     assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
@@ -151,7 +151,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.envelope(msg));
     ContainerLock lock = heldLock();
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class,
+    ArvadosApiException e = expect(ArvadosApiException.class,
         () -> lock.update(ContainerUpdate.builder().runtimeStatus(java.util.Map.of("activity", "staging")).build()));
 
     assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
@@ -165,7 +165,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.envelope("State cannot change from Locked to Complete"));
     ContainerLock lock = heldLock();
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, () -> lock.complete(0, null));
+    ArvadosApiException e = expect(ArvadosApiException.class, () -> lock.complete(0, null));
 
     assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
     assertThat(lock.isLost()).isFalse();
@@ -178,7 +178,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     getAnswers(Fixtures.recordJson(CONTAINER, "Locked", AUTH_B, OTHER_DISPATCHER_UUID, 4));
     ContainerLock lock = heldLock();
 
-    LostOwnershipException e = catchThrowableOfType(LostOwnershipException.class, lock::unlock);
+    LostOwnershipException e = expect(LostOwnershipException.class, lock::unlock);
 
     assertThat(e.observedLockedByUuid()).isEqualTo(OTHER_DISPATCHER_UUID);
     assertThat(e.getCause()).isInstanceOf(PermissionDeniedException.class);
@@ -192,7 +192,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     getAnswers(Fixtures.recordJson(CONTAINER, "Running", AUTH_B, OTHER_DISPATCHER_UUID, 4));
     ContainerLock lock = heldLock();
 
-    LostOwnershipException e = catchThrowableOfType(LostOwnershipException.class, lock::markRunning);
+    LostOwnershipException e = expect(LostOwnershipException.class, lock::markRunning);
 
     assertThat(e.authUuidChanged()).isTrue();
     assertThat(e.getCause()).isInstanceOf(PermissionDeniedException.class);
@@ -205,7 +205,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     getAnswers(Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3));
     ContainerLock lock = heldLock();
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, lock::markRunning);
+    ArvadosApiException e = expect(ArvadosApiException.class, lock::markRunning);
 
     assertThat(e).isExactlyInstanceOf(PermissionDeniedException.class);
     assertThat(lock.isLost()).isFalse();
@@ -219,7 +219,7 @@ class OwnershipClassificationTest extends ClientTestBase {
         .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(PERMISSION_DENIED))));
     ContainerLock lock = heldLock();
 
-    assertThat(catchThrowableOfType(ArvadosApiException.class, lock::markRunning)).isExactlyInstanceOf(PermissionDeniedException.class);
+    assertThat(expect(ArvadosApiException.class, lock::markRunning)).isExactlyInstanceOf(PermissionDeniedException.class);
     assertThat(lock.isLost()).isFalse();
   }
 
@@ -229,7 +229,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     try (ArvadosClient runner = builder().token(Fixtures.CONTAINER_TOKEN).build()) {
       ContainerLock lock = runner.containers().resume(LockHandoff.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
 
-      LostOwnershipException e = catchThrowableOfType(LostOwnershipException.class, () -> lock.reportProgress(0.9));
+      LostOwnershipException e = expect(LostOwnershipException.class, () -> lock.reportProgress(0.9));
 
       assertThat(e.heldAuthUuid()).isEqualTo(AUTH_A);
       assertThat(e.observedState()).isNull();
@@ -244,7 +244,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
     try (ArvadosClient runner = builder().token(Fixtures.CONTAINER_TOKEN + "/" + CONTAINER).build()) {
       ContainerLock lock = runner.containers().resume(LockHandoff.of(CONTAINER, AUTH_A, null, null));
-      assertThat(catchThrowableOfType(LostOwnershipException.class, lock::markRunning)).isNotNull();
+      assertThat(expect(LostOwnershipException.class, lock::markRunning)).isNotNull();
     }
   }
 
@@ -253,7 +253,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
     ContainerLock lock = heldLock();
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, lock::markRunning);
+    ArvadosApiException e = expect(ArvadosApiException.class, lock::markRunning);
 
     assertThat(e).isExactlyInstanceOf(UnauthorizedException.class);
     assertThat(lock.isLost()).isFalse();
@@ -273,7 +273,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     getAnswers(Fixtures.epochFields(CONTAINER, "Locked", AUTH_B, DISPATCHER_TOKEN_UUID, 4));
     ContainerLock lock = heldLock();
 
-    LostOwnershipException e = catchThrowableOfType(LostOwnershipException.class, lock::verify);
+    LostOwnershipException e = expect(LostOwnershipException.class, lock::verify);
 
     assertThat(e.observedAuthUuid()).isEqualTo(AUTH_B);
     assertThat(e.authUuidChanged()).isTrue();
@@ -285,7 +285,7 @@ class OwnershipClassificationTest extends ClientTestBase {
   @Test
   void verify_afterComplete_isLost_evenWithoutAuthUuidInTheAnswer() {
     getAnswers("{\"uuid\":\"" + CONTAINER + "\",\"state\":\"Complete\"}");
-    LostOwnershipException e = catchThrowableOfType(LostOwnershipException.class, () -> heldLock().verify());
+    LostOwnershipException e = expect(LostOwnershipException.class, () -> heldLock().verify());
     assertThat(e.observedState()).isEqualTo(ContainerState.COMPLETE);
     assertThat(e.authUuidChanged()).as("auth_uuid was not in the answer").isNull();
   }
@@ -294,7 +294,7 @@ class OwnershipClassificationTest extends ClientTestBase {
   void verify_whenTheContainerIsGone_isLost() {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(404)
         .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
-    LostOwnershipException e = catchThrowableOfType(LostOwnershipException.class, () -> heldLock().verify());
+    LostOwnershipException e = expect(LostOwnershipException.class, () -> heldLock().verify());
     assertThat(e.getCause()).isInstanceOf(NotFoundException.class);
   }
 
@@ -304,7 +304,7 @@ class OwnershipClassificationTest extends ClientTestBase {
         .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.NOT_LOGGED_IN))));
     try (ArvadosClient runner = builder().token(Fixtures.CONTAINER_TOKEN).build()) {
       ContainerLock lock = runner.containers().resume(LockHandoff.of(CONTAINER, AUTH_A, null, null));
-      assertThat(catchThrowableOfType(LostOwnershipException.class, lock::verify).getCause()).isInstanceOf(UnauthorizedException.class);
+      assertThat(expect(LostOwnershipException.class, lock::verify).getCause()).isInstanceOf(UnauthorizedException.class);
     }
   }
 
@@ -313,7 +313,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(401)
         .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.NOT_LOGGED_IN))));
     ContainerLock lock = heldLock();
-    assertThat(catchThrowableOfType(ArvadosApiException.class, lock::verify)).isExactlyInstanceOf(UnauthorizedException.class);
+    assertThat(expect(ArvadosApiException.class, lock::verify)).isExactlyInstanceOf(UnauthorizedException.class);
     assertThat(lock.isLost()).isFalse();
   }
 }

@@ -14,7 +14,7 @@ import static dev.crunchguard.Fixtures.CONTAINER;
 import static dev.crunchguard.Fixtures.DISPATCHER_TOKEN_UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static dev.crunchguard.Fixtures.expect;
 
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.http.Fault;
@@ -123,7 +123,7 @@ class RetryTest extends ClientTestBase {
   void retryAfterBeyondTheTimeBudget_stopsRetrying() {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(503).withHeader("Retry-After", "3600")));
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(503);
     assertThat(requestCount()).isEqualTo(1);
@@ -159,7 +159,7 @@ class RetryTest extends ClientTestBase {
         .maxBackoff(Duration.ofSeconds(1)).maxElapsed(Duration.ofMinutes(5)).build();
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(503)));
     try (ArvadosClient c = builder().retryPolicy(policy).build()) {
-      ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, () -> c.containers().get(CONTAINER));
+      ArvadosApiException e = expect(ArvadosApiException.class, () -> c.containers().get(CONTAINER));
       assertThat(e.status()).isEqualTo(503);
     }
 
@@ -177,7 +177,7 @@ class RetryTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(502)
         .withHeader("Content-Type", "text/html").withBody("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>")));
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(502);
     assertThat(e.bodyExcerpt()).contains("502 Bad Gateway");
@@ -193,7 +193,7 @@ class RetryTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
 
     try (ArvadosClient c = builder().retryPolicy(policy).build()) {
-      ArvadosTransportException e = catchThrowableOfType(ArvadosTransportException.class, () -> c.containers().get(CONTAINER));
+      ArvadosTransportException e = expect(ArvadosTransportException.class, () -> c.containers().get(CONTAINER));
       assertThat(e.attempts()).isEqualTo(requestCount());
     }
 
@@ -220,7 +220,7 @@ class RetryTest extends ClientTestBase {
   void transportFailureOnEveryAttempt_isTransportException_withAttemptsAndRequestId() {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
 
-    ArvadosTransportException e = catchThrowableOfType(ArvadosTransportException.class, () -> containers().get(CONTAINER));
+    ArvadosTransportException e = expect(ArvadosTransportException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.attempts()).isEqualTo(6);
     assertThat(e.requestId()).matches(Fixtures.REQUEST_ID).isEqualTo(requestIds().get(0));
@@ -234,7 +234,7 @@ class RetryTest extends ClientTestBase {
   void clientErrors_areNeverRetried(int code) {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(code)));
 
-    ArvadosApiException e = catchThrowableOfType(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(code);
     assertThat(requestCount()).isEqualTo(1);
@@ -259,8 +259,8 @@ class RetryTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo("/arvados/v1/containers/current")).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
 
     try (ArvadosClient c = builder().retryPolicy(RetryPolicy.none()).build()) {
-      assertThat(catchThrowableOfType(ArvadosApiException.class, () -> c.containers().get(CONTAINER)).status()).isEqualTo(503);
-      assertThat(catchThrowableOfType(ArvadosTransportException.class, () -> c.containers().current()).attempts()).isEqualTo(1);
+      assertThat(expect(ArvadosApiException.class, () -> c.containers().get(CONTAINER)).status()).isEqualTo(503);
+      assertThat(expect(ArvadosTransportException.class, () -> c.containers().current()).attempts()).isEqualTo(1);
     }
 
     assertThat(requestCount()).isEqualTo(2);
@@ -271,7 +271,7 @@ class RetryTest extends ClientTestBase {
   void customRetryStatuses_replaceTheDefaults() {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(502)));
     try (ArvadosClient c = builder().retryPolicy(RetryPolicy.builder().retryStatuses(503).build()).build()) {
-      assertThat(catchThrowableOfType(ArvadosApiException.class, () -> c.containers().get(CONTAINER)).status()).isEqualTo(502);
+      assertThat(expect(ArvadosApiException.class, () -> c.containers().get(CONTAINER)).status()).isEqualTo(502);
     }
     assertThat(requestCount()).isEqualTo(1);
   }
@@ -294,7 +294,7 @@ class RetryTest extends ClientTestBase {
       throw new InterruptedException("shutdown");
     };
     try (ArvadosClient c = builder().sleeper(interrupted).build()) {
-      ArvadosTransportException e = catchThrowableOfType(ArvadosTransportException.class, () -> c.containers().get(CONTAINER));
+      ArvadosTransportException e = expect(ArvadosTransportException.class, () -> c.containers().get(CONTAINER));
       assertThat(Thread.interrupted()).as("interrupt flag restored (and cleared here)").isTrue();
       assertThat(e.getCause()).isInstanceOf(InterruptedException.class);
       assertThat(e.getSuppressed()).hasSize(1).allMatch(s -> s instanceof IOException);
