@@ -388,7 +388,9 @@ class LostResponseTest extends ClientTestBase {
   void lockRefused_afterAConnectTimeout_isLockConflictWithoutReadBack() throws Exception {
     // A connect timeout never reached the server, so the refusal cannot be our own lock.
     List<Socket> backlog = new ArrayList<>();
-    try (ServerSocket full = fullBacklogServer(backlog)) {
+    ServerSocket maybeFull = fullBacklogServer(backlog);
+    org.junit.jupiter.api.Assumptions.assumeTrue(maybeFull != null, "this OS refuses rather than drops connects to a full backlog");
+    try (ServerSocket full = maybeFull) {
       OkHttpClient shared = new OkHttpClient.Builder()
           .socketFactory(new FirstConnectGoesTo(new InetSocketAddress(InetAddress.getLoopbackAddress(), full.getLocalPort())))
           .build();
@@ -409,7 +411,10 @@ class LostResponseTest extends ClientTestBase {
     }
   }
 
-  /** A loopback server that never accepts and whose accept queue is full, so that connects time out. */
+  /**
+   * A loopback server that never accepts and whose accept queue is full, so that connects time out
+   * (Linux drops the SYN); null where the OS refuses such connects instead.
+   */
   private static ServerSocket fullBacklogServer(List<Socket> keep) throws IOException {
     ServerSocket ss = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
     for (int i = 0; i < 20; i++) {
@@ -420,10 +425,13 @@ class LostResponseTest extends ClientTestBase {
       } catch (SocketTimeoutException full) {
         s.close();
         return ss;
+      } catch (IOException refused) {
+        s.close();
+        break;
       }
     }
     ss.close();
-    throw new IllegalStateException("could not fill the accept queue of a loopback server");
+    return null;
   }
 
   /** Sends the first connection to another address (a full backlog), the rest where asked. */

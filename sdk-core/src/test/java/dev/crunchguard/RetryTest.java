@@ -304,6 +304,17 @@ class RetryTest extends ClientTestBase {
     assertThat(requestCount()).isEqualTo(1);
   }
 
+  @Test
+  void connectFailures_neverReachedTheServer_butOtherIoFailuresMayHave() {
+    assertThat(Http.mayHaveReachedServer(new java.net.SocketTimeoutException("Connect timed out"))).as("JDK 13+").isFalse();
+    assertThat(Http.mayHaveReachedServer(new java.net.SocketTimeoutException("connect timed out"))).as("JDK 8-12").isFalse();
+    assertThat(Http.mayHaveReachedServer(new java.net.ConnectException("Connection refused"))).isFalse();
+    assertThat(Http.mayHaveReachedServer(new java.net.UnknownHostException("zzzzz.example.org"))).isFalse();
+    assertThat(Http.mayHaveReachedServer(new java.net.SocketTimeoutException("timeout"))).as("read timeout").isTrue();
+    assertThat(Http.mayHaveReachedServer(new java.net.SocketException("Connection reset"))).isTrue();
+    assertThat(Http.mayHaveReachedServer(new java.io.EOFException("\\n not found: limit=0 content=…"))).isTrue();
+  }
+
   // ---- RetryPolicy itself ----
 
   @Test
