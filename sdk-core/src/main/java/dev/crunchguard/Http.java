@@ -275,7 +275,7 @@ final class Http {
   MalformedResponseException malformed(String operation, int status, String requestId, @Nullable String reason, String body) {
     String excerpt = redactor.excerpt(body, EXCERPT_CHARS);
     ArvadosApiException base = new ArvadosApiException(
-        operation + ": could not decode the response (" + reason + ")", status, List.of(), null, requestId, excerpt);
+        operation + ": could not decode the response (" + redactor.redact(reason) + ")", status, List.of(), null, requestId, excerpt);
     return new MalformedResponseException(base);
   }
 

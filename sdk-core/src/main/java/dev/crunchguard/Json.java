@@ -150,7 +150,8 @@ final class Json {
     try {
       return Instant.parse(s);
     } catch (DateTimeParseException ex) {
-      throw new DecodeException("field '" + name + "': expected an RFC 3339 timestamp, got " + abbreviate(s));
+      // The value is not echoed: a string field may hold anything, a token included.
+      throw new DecodeException("field '" + name + "': expected an RFC 3339 timestamp, got a string of " + s.length() + " characters");
     }
   }
 
