@@ -205,11 +205,12 @@ public final class ContainerLock {
     body.add("container", fields);
     Http.Outcome o = http.execute("update container " + containerUuid, rid -> service.update(rid, containerUuid, null, body));
     if (o.isSuccess()) {
-      Container c = http.container(o, http.successObject(o));
-      lastSeen = c;
+      // The server applied the write: an epoch-ending one is released even if the body is undecodable.
       if (endsEpoch(update.state())) {
         release(update.state());
       }
+      Container c = http.container(o, http.successObject(o));
+      lastSeen = c;
       return c;
     }
     return handleRefusal(update, o);

@@ -116,7 +116,7 @@ public final class ContainerQuery {
       if (field == null || !FIELD.matcher(field).matches()) {
         throw new IllegalArgumentException("filter field must be a container field name, got " + field);
       }
-      if (!OPERATORS.contains(operator)) {
+      if (operator == null || !OPERATORS.contains(operator)) {
         throw new IllegalArgumentException("unsupported filter operator " + operator + "; use one of " + OPERATORS);
       }
       boolean wantsList = operator.equals("in") || operator.equals("not in");

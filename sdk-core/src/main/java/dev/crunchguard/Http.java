@@ -212,12 +212,15 @@ final class Http {
     }
   }
 
-  /** A connect failure never reached the server; anything later might have. */
-  private static boolean mayHaveReachedServer(IOException e) {
+  /**
+   * A connect failure never reached the server; anything later might have. The JDK spells a
+   * connect timeout "Connect timed out" since JDK 13 and "connect timed out" before.
+   */
+  static boolean mayHaveReachedServer(IOException e) {
     return !(e instanceof ConnectException
         || e instanceof UnknownHostException
         || e instanceof NoRouteToHostException
-        || (e instanceof InterruptedIOException && "connect timed out".equals(e.getMessage())));
+        || (e instanceof InterruptedIOException && "connect timed out".equalsIgnoreCase(e.getMessage())));
   }
 
   private static String describe(Throwable e) {
@@ -272,7 +275,7 @@ final class Http {
   MalformedResponseException malformed(String operation, int status, String requestId, @Nullable String reason, String body) {
     String excerpt = redactor.excerpt(body, EXCERPT_CHARS);
     ArvadosApiException base = new ArvadosApiException(
-        operation + ": could not decode the response (" + reason + ")", status, List.of(), null, requestId, excerpt);
+        operation + ": could not decode the response (" + redactor.redact(reason) + ")", status, List.of(), null, requestId, excerpt);
     return new MalformedResponseException(base);
   }
 

@@ -42,15 +42,22 @@ final class Json {
       throw new DecodeException("empty body where a JSON object was expected");
     }
     JsonElement element;
+    JsonReader reader = new JsonReader(new StringReader(text));
+    reader.setStrictness(Strictness.STRICT);
     try {
-      JsonReader reader = new JsonReader(new StringReader(text));
-      reader.setStrictness(Strictness.STRICT);
       element = com.google.gson.JsonParser.parseReader(reader);
-      if (reader.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
-        throw new DecodeException("trailing data after the JSON document");
-      }
-    } catch (JsonParseException | java.io.IOException | IllegalStateException | StackOverflowError e) {
+    } catch (JsonParseException | IllegalStateException | StackOverflowError e) {
       throw new DecodeException("invalid JSON: " + shortReason(e));
+    }
+    boolean trailing;
+    try {
+      trailing = reader.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT;
+    } catch (java.io.IOException | IllegalStateException e) {
+      // A strict reader refuses a second top-level value when peeking at it.
+      trailing = true;
+    }
+    if (trailing) {
+      throw new DecodeException("trailing data after the JSON document");
     }
     if (!element.isJsonObject()) {
       throw new DecodeException("expected a JSON object, got " + kindOf(element));
@@ -150,7 +157,8 @@ final class Json {
     try {
       return Instant.parse(s);
     } catch (DateTimeParseException ex) {
-      throw new DecodeException("field '" + name + "': expected an RFC 3339 timestamp, got " + abbreviate(s));
+      // The value is not echoed: a string field may hold anything, a token included.
+      throw new DecodeException("field '" + name + "': expected an RFC 3339 timestamp, got a string of " + s.length() + " characters");
     }
   }
 

@@ -171,13 +171,17 @@ public final class RetryPolicy {
     /**
      * Replaces the set of retried HTTP statuses.
      *
-     * @param statuses statuses from 408 to 599; never a success
+     * @param statuses statuses from 408 to 599 except 422, which is final: it is how the server
+     *     refuses a stale writer and a bad field, and retrying cannot change it
      * @return this builder
      */
     public Builder retryStatuses(int... statuses) {
       for (int s : statuses) {
         if (s < 408 || s > 599) {
           throw new IllegalArgumentException("only statuses 408..599 can be retried, got " + s);
+        }
+        if (s == 422) {
+          throw new IllegalArgumentException("422 cannot be retried: it is the server's final refusal (a stale writer or a bad field)");
         }
       }
       this.retryStatuses = Set.copyOf(Arrays.stream(statuses).boxed().toList());
