@@ -1,7 +1,6 @@
 package dev.crunchguard.testkit;
 
 import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
@@ -356,10 +355,6 @@ public final class ArvadosSimulator implements AutoCloseable {
     return counters;
   }
 
-  JsonObject renderSnapshot(ContainerSnapshot s) {
-    return s.jsonObject();
-  }
-
   @Override
   public String toString() {
     return "ArvadosSimulator[" + config.clusterId + (server == null ? ", not started" : ", " + baseUrl()) + "]";
@@ -368,7 +363,7 @@ public final class ArvadosSimulator implements AutoCloseable {
   /** Builder of {@link ArvadosSimulator}. Not thread-safe. */
   public static final class Builder {
     private int port = 0;
-    private InetAddress bindAddress = InetAddress.getLoopbackAddress();
+    private InetAddress bindAddress = loopback();
     private String clusterId = DEFAULT_CLUSTER_ID;
     private final List<String> adminTokens = new ArrayList<>();
     private final List<String> userTokens = new ArrayList<>();
@@ -490,6 +485,14 @@ public final class ArvadosSimulator implements AutoCloseable {
     /** Builds a simulator (not started). */
     public ArvadosSimulator build() {
       return new ArvadosSimulator(this);
+    }
+
+    private static InetAddress loopback() {
+      try {
+        return InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1});
+      } catch (UnknownHostException e) {
+        throw new IllegalStateException(e);
+      }
     }
 
     private static String requireToken(String t) {
