@@ -83,6 +83,7 @@ public final class ArvadosSimulator implements AutoCloseable {
     ContainerRules rules = new ContainerRules(tokens, b.maxDispatchAttempts);
     this.containers = new ContainersService(b.clusterId, tokens, rules, history);
     containers.setRaceWindow(b.raceWindow);
+    history.setEnabled(b.recordHistory);
     ControlEndpoints control = b.controlEndpoints ? new ControlEndpoints(this) : null;
     this.api = new HttpApi(containers, tokens, faults, counters, control, b.maxBodyBytes);
     api.disabled().addAll(b.disabled);
@@ -277,6 +278,11 @@ public final class ArvadosSimulator implements AutoCloseable {
     return history.snapshot().stream().filter(e -> e.containerUuid().equals(containerUuid)).toList();
   }
 
+  /** Turns history recording on or off (for long benchmarks); on by default. */
+  public void setRecordHistory(boolean on) {
+    history.setEnabled(on);
+  }
+
   /** Clears the write history. */
   public void clearHistory() {
     history.clear();
@@ -374,6 +380,7 @@ public final class ArvadosSimulator implements AutoCloseable {
     private @Nullable Duration raceWindow;
     private int threads = 16;
     private int maxBodyBytes = 1 << 20;
+    private boolean recordHistory = true;
     private final Set<Endpoint> disabled = EnumSet.noneOf(Endpoint.class);
 
     private Builder() {}
@@ -473,6 +480,12 @@ public final class ArvadosSimulator implements AutoCloseable {
         throw new IllegalArgumentException("maxBodyBytes must be >= 1024");
       }
       this.maxBodyBytes = n;
+      return this;
+    }
+
+    /** Record the write history (default true; turn off for long benchmarks). */
+    public Builder recordHistory(boolean on) {
+      this.recordHistory = on;
       return this;
     }
 

@@ -407,6 +407,9 @@ final class ContainersService {
       ContainerRecord before,
       @Nullable ContainerRecord after,
       @Nullable ApiException error) {
+    if (!history.enabled()) {
+      return;
+    }
     ClaimSource source = ClaimSource.NONE;
     String claimed = null;
     if (attrs.containsKey("auth_uuid")) {
