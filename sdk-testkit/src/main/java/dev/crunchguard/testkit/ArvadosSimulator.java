@@ -236,6 +236,18 @@ public final class ArvadosSimulator implements AutoCloseable {
   }
 
   /**
+   * The container's own token ({@code v2/<auth_uuid>/<secret>}), as crunch-run builds it from the
+   * {@code auth} endpoint; empty when the container has no {@code auth_uuid} (not Locked/Running,
+   * or a runtime_token container). Append {@code "/" + uuid} for the 4-part form.
+   */
+  public Optional<String> containerToken(String uuid) {
+    ContainerRecord r = containers.find(uuid);
+    String auth = r == null ? null : r.authUuid();
+    TokenRecord t = auth == null ? null : tokens.byUuid(auth);
+    return t == null ? Optional.empty() : Optional.of(t.v2());
+  }
+
+  /**
    * Sets a container's priority the way the controller's background priority fixer does (§4.7):
    * raw, without callbacks, without touching {@code modified_at}, without history.
    */
