@@ -1,7 +1,6 @@
 package dev.crunchguard.testkit;
 
 import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
@@ -84,6 +83,7 @@ public final class ArvadosSimulator implements AutoCloseable {
     ContainerRules rules = new ContainerRules(tokens, b.maxDispatchAttempts);
     this.containers = new ContainersService(b.clusterId, tokens, rules, history);
     containers.setRaceWindow(b.raceWindow);
+    history.setEnabled(b.recordHistory);
     ControlEndpoints control = b.controlEndpoints ? new ControlEndpoints(this) : null;
     this.api = new HttpApi(containers, tokens, faults, counters, control, b.maxBodyBytes);
     api.disabled().addAll(b.disabled);
@@ -236,6 +236,18 @@ public final class ArvadosSimulator implements AutoCloseable {
   }
 
   /**
+   * The container's own token ({@code v2/<auth_uuid>/<secret>}), as crunch-run builds it from the
+   * {@code auth} endpoint; empty when the container has no {@code auth_uuid} (not Locked/Running,
+   * or a runtime_token container). Append {@code "/" + uuid} for the 4-part form.
+   */
+  public Optional<String> containerToken(String uuid) {
+    ContainerRecord r = containers.find(uuid);
+    String auth = r == null ? null : r.authUuid();
+    TokenRecord t = auth == null ? null : tokens.byUuid(auth);
+    return t == null ? Optional.empty() : Optional.of(t.v2());
+  }
+
+  /**
    * Sets a container's priority the way the controller's background priority fixer does (§4.7):
    * raw, without callbacks, without touching {@code modified_at}, without history.
    */
@@ -276,6 +288,11 @@ public final class ArvadosSimulator implements AutoCloseable {
   /** The history events of one container. */
   public List<HistoryEvent> history(String containerUuid) {
     return history.snapshot().stream().filter(e -> e.containerUuid().equals(containerUuid)).toList();
+  }
+
+  /** Turns history recording on or off (for long benchmarks); on by default. */
+  public void setRecordHistory(boolean on) {
+    history.setEnabled(on);
   }
 
   /** Clears the write history. */
@@ -356,10 +373,6 @@ public final class ArvadosSimulator implements AutoCloseable {
     return counters;
   }
 
-  JsonObject renderSnapshot(ContainerSnapshot s) {
-    return s.jsonObject();
-  }
-
   @Override
   public String toString() {
     return "ArvadosSimulator[" + config.clusterId + (server == null ? ", not started" : ", " + baseUrl()) + "]";
@@ -368,7 +381,7 @@ public final class ArvadosSimulator implements AutoCloseable {
   /** Builder of {@link ArvadosSimulator}. Not thread-safe. */
   public static final class Builder {
     private int port = 0;
-    private InetAddress bindAddress = InetAddress.getLoopbackAddress();
+    private InetAddress bindAddress = loopback();
     private String clusterId = DEFAULT_CLUSTER_ID;
     private final List<String> adminTokens = new ArrayList<>();
     private final List<String> userTokens = new ArrayList<>();
@@ -379,6 +392,7 @@ public final class ArvadosSimulator implements AutoCloseable {
     private @Nullable Duration raceWindow;
     private int threads = 16;
     private int maxBodyBytes = 1 << 20;
+    private boolean recordHistory = true;
     private final Set<Endpoint> disabled = EnumSet.noneOf(Endpoint.class);
 
     private Builder() {}
@@ -481,6 +495,12 @@ public final class ArvadosSimulator implements AutoCloseable {
       return this;
     }
 
+    /** Record the write history (default true; turn off for long benchmarks). */
+    public Builder recordHistory(boolean on) {
+      this.recordHistory = on;
+      return this;
+    }
+
     /** Disables an endpoint from the start (404 {@code Disabled}). */
     public Builder disableApi(Endpoint e) {
       disabled.add(Objects.requireNonNull(e));
@@ -490,6 +510,14 @@ public final class ArvadosSimulator implements AutoCloseable {
     /** Builds a simulator (not started). */
     public ArvadosSimulator build() {
       return new ArvadosSimulator(this);
+    }
+
+    private static InetAddress loopback() {
+      try {
+        return InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1});
+      } catch (UnknownHostException e) {
+        throw new IllegalStateException(e);
+      }
     }
 
     private static String requireToken(String t) {

@@ -2,7 +2,9 @@ package dev.crunchguard.testkit;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -70,6 +72,38 @@ public final class ContainerSnapshot {
   public @Nullable Double progress() {
     JsonElement e = json.get("progress");
     return e.isJsonNull() ? null : e.getAsDouble();
+  }
+
+  /** The command. */
+  public List<String> command() {
+    List<String> l = new ArrayList<>();
+    json.getAsJsonArray("command").forEach(e -> l.add(e.getAsString()));
+    return List.copyOf(l);
+  }
+
+  /** The container_image. */
+  public String containerImage() {
+    return json.get("container_image").getAsString();
+  }
+
+  /** The cost. */
+  public double cost() {
+    return json.get("cost").getAsDouble();
+  }
+
+  /** The gateway_address, or null. */
+  public @Nullable String gatewayAddress() {
+    return str("gateway_address");
+  }
+
+  /** The runtime_user_uuid, or null. */
+  public @Nullable String runtimeUserUuid() {
+    return str("runtime_user_uuid");
+  }
+
+  /** The created_at timestamp text. */
+  public String createdAt() {
+    return json.get("created_at").getAsString();
   }
 
   /** The runtime_status as JSON text. */

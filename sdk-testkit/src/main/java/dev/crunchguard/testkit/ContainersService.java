@@ -7,13 +7,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -106,21 +105,17 @@ final class ContainersService {
     do {
       uuid = Ids.uuid(cluster, "dz642");
     } while (slots.containsKey(uuid));
+    // A rejected create has no container yet: it is not part of any container's history.
+    ContainerRules.Saved saved = rules.create(uuid, attrs, caller);
+    Slot slot = new Slot(saved.record);
+    slot.lock.lock();
     try {
-      ContainerRules.Saved saved = rules.create(uuid, attrs, caller);
-      Slot slot = new Slot(saved.record);
-      slot.lock.lock();
-      try {
-        slots.put(uuid, slot);
-        recordEvent(WriteAction.CREATE, uuid, ctx, caller, attrs, null, saved.record, saved.record, null);
-      } finally {
-        slot.lock.unlock();
-      }
-      return saved.record;
-    } catch (ApiException e) {
-      // A rejected create has no container yet: it is not part of any container's history.
-      throw e;
+      slots.put(uuid, slot);
+      recordEvent(WriteAction.CREATE, uuid, ctx, caller, attrs, null, saved.record, saved.record, null);
+    } finally {
+      slot.lock.unlock();
     }
+    return saved.record;
   }
 
   ContainerRecord update(String uuid, Map<String, JsonElement> attrs, Caller caller, RequestContext ctx) {
@@ -412,6 +407,9 @@ final class ContainersService {
       ContainerRecord before,
       @Nullable ContainerRecord after,
       @Nullable ApiException error) {
+    if (!history.enabled()) {
+      return;
+    }
     ClaimSource source = ClaimSource.NONE;
     String claimed = null;
     if (attrs.containsKey("auth_uuid")) {
@@ -424,7 +422,6 @@ final class ContainersService {
       claimed = h == null || h.isEmpty() || "null".equals(h) ? null : h;
     }
     ContainerRecord end = after != null ? after : before;
-    Supplier<List<String>> errs = () -> error == null ? List.of() : error.messages;
     history.add(
         new HistoryEvent(
             history.nextSequence(),
@@ -445,11 +442,7 @@ final class ContainersService {
             action == WriteAction.CREATE ? null : before.string(Attr.STATE),
             end.string(Attr.STATE),
             action == WriteAction.CREATE ? 0 : before.longValue(Attr.LOCK_COUNT),
-            new java.util.LinkedHashSet<>(attrs.keySet()),
-            errs.get()));
-  }
-
-  static Map<String, JsonElement> copy(Map<String, JsonElement> m) {
-    return new LinkedHashMap<>(m);
+            new LinkedHashSet<>(attrs.keySet()),
+            error == null ? List.of() : error.messages));
   }
 }

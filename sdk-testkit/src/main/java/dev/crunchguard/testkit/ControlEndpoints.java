@@ -101,12 +101,12 @@ final class ControlEndpoints {
         }
         if (p.length == 3 && p[2].equals("priority")) {
           JsonObject o = parseObject(body);
-          return sim.renderSnapshot(sim.setPriority(p[1], o.get("priority").getAsLong()));
+          return sim.setPriority(p[1], o.get("priority").getAsLong()).jsonObject();
         }
         return null;
       case "GET containers":
         if (p.length == 2) {
-          return sim.renderSnapshot(sim.container(p[1]));
+          return sim.container(p[1]).jsonObject();
         }
         return null;
       default:

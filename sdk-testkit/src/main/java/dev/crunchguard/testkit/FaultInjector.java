@@ -25,8 +25,8 @@ public final class FaultInjector {
   }
 
   /** What to do with one request. */
-  record Decision(long delayMillis, @Nullable FaultKind terminal, int retryAfterSeconds) {
-    static final Decision NONE = new Decision(0, null, 0);
+  record Decision(long delayMillis, @Nullable FaultKind terminal, @Nullable Integer retryAfterSeconds) {
+    static final Decision NONE = new Decision(0, null, null);
   }
 
   FaultInjector() {}
@@ -57,7 +57,7 @@ public final class FaultInjector {
   Decision decide(Endpoint endpoint, @Nullable String uuid) {
     long delay = 0;
     FaultKind terminal = null;
-    int retryAfter = 0;
+    Integer retryAfter = null;
     for (FaultRule r : rules) {
       if (!r.matches(endpoint, uuid)) {
         continue;

@@ -17,7 +17,7 @@ public final class FaultRule {
   private final @Nullable String containerUuid;
   private final int times;
   private final Duration delay;
-  private final int retryAfterSeconds;
+  private final @Nullable Integer retryAfterSeconds;
   private final AtomicInteger remaining;
 
   private FaultRule(Builder b) {
@@ -65,8 +65,13 @@ public final class FaultRule {
     return delay;
   }
 
-  /** The {@code Retry-After} of a {@link FaultKind#TOO_MANY_REQUESTS} rule. */
-  public int retryAfterSeconds() {
+  /**
+   * The {@code Retry-After} seconds: always sent with {@link FaultKind#TOO_MANY_REQUESTS} (default
+   * 1), sent with {@link FaultKind#SERVICE_UNAVAILABLE} only when set explicitly.
+   *
+   * @return the explicit value, or null when none was set
+   */
+  public @Nullable Integer retryAfterSeconds() {
     return retryAfterSeconds;
   }
 
@@ -103,7 +108,7 @@ public final class FaultRule {
     private @Nullable String containerUuid;
     private int times = 1;
     private Duration delay = Duration.ofMillis(200);
-    private int retryAfterSeconds = 1;
+    private @Nullable Integer retryAfterSeconds;
 
     private Builder(FaultKind kind) {
       this.kind = Objects.requireNonNull(kind, "kind");
@@ -147,7 +152,10 @@ public final class FaultRule {
       return this;
     }
 
-    /** The {@code Retry-After} seconds for {@link FaultKind#TOO_MANY_REQUESTS} (default 1). */
+    /**
+     * The {@code Retry-After} seconds for {@link FaultKind#TOO_MANY_REQUESTS} (default 1) and
+     * {@link FaultKind#SERVICE_UNAVAILABLE} (default: no header).
+     */
     public Builder retryAfterSeconds(int s) {
       if (s < 0) {
         throw new IllegalArgumentException("retryAfterSeconds must not be negative");

@@ -9,13 +9,24 @@ import java.util.concurrent.atomic.AtomicLong;
 final class History {
   private final AtomicLong seq = new AtomicLong();
   private final ConcurrentLinkedQueue<HistoryEvent> events = new ConcurrentLinkedQueue<>();
+  private volatile boolean enabled = true;
+
+  void setEnabled(boolean on) {
+    enabled = on;
+  }
+
+  boolean enabled() {
+    return enabled;
+  }
 
   long nextSequence() {
     return seq.incrementAndGet();
   }
 
   void add(HistoryEvent e) {
-    events.add(e);
+    if (enabled) {
+      events.add(e);
+    }
   }
 
   List<HistoryEvent> snapshot() {

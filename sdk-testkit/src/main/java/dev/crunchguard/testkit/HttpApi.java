@@ -168,7 +168,8 @@ final class HttpApi implements HttpHandler {
     }
   }
 
-  private void injectBeforeApply(HttpExchange ex, FaultKind kind, int retryAfter, Request req, String requestId)
+  private void injectBeforeApply(
+      HttpExchange ex, FaultKind kind, @Nullable Integer retryAfter, Request req, String requestId)
       throws IOException {
     switch (kind) {
       case CONNECTION_RESET:
@@ -180,10 +181,13 @@ final class HttpApi implements HttpHandler {
             ApiException.Style.CONTROLLER));
         return;
       case SERVICE_UNAVAILABLE:
+        if (retryAfter != null) {
+          ex.getResponseHeaders().set("Retry-After", Integer.toString(retryAfter));
+        }
         sendError(ex, requestId, new ApiException(503, List.of("Service Unavailable"), ApiException.Style.CONTROLLER));
         return;
       case TOO_MANY_REQUESTS:
-        ex.getResponseHeaders().set("Retry-After", Integer.toString(retryAfter));
+        ex.getResponseHeaders().set("Retry-After", Integer.toString(retryAfter == null ? 1 : retryAfter));
         sendError(ex, requestId, new ApiException(429, List.of("Too Many Requests"), ApiException.Style.CONTROLLER));
         return;
       default:

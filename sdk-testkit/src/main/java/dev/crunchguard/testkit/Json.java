@@ -59,6 +59,7 @@ final class Json {
    * @throws JsonParseException when the text is not exactly one valid JSON value
    */
   static JsonElement parseStrict(String text) {
+    checkNesting(text);
     try (JsonReader reader = new JsonReader(new StringReader(text))) {
       reader.setStrictness(Strictness.STRICT);
       JsonElement e = JsonParser.parseReader(reader);
@@ -73,8 +74,30 @@ final class Json {
     }
   }
 
-  static JsonElement orNull(@Nullable JsonElement e) {
-    return e == null ? JsonNull.INSTANCE : e;
+  /** Like Ruby's JSON parser: more than 100 levels of nesting is a parse error. */
+  static final int MAX_NESTING = 100;
+
+  private static void checkNesting(String text) {
+    int depth = 0;
+    boolean inString = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (inString) {
+        if (c == '\\') {
+          i++;
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '[' || c == '{') {
+        if (++depth > MAX_NESTING) {
+          throw new JsonParseException("nesting of " + depth + " is too deep");
+        }
+      } else if (c == ']' || c == '}') {
+        depth--;
+      }
+    }
   }
 
   static JsonElement str(@Nullable String s) {

@@ -6,6 +6,7 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Seeded random faults: each request to a selected endpoint draws once per fault kind, in {@link
@@ -18,7 +19,7 @@ public final class RandomFaults {
   private final Map<FaultKind, Double> rates;
   private final Set<Endpoint> endpoints;
   private final Duration delay;
-  private final int retryAfterSeconds;
+  private final @Nullable Integer retryAfterSeconds;
 
   private RandomFaults(Builder b) {
     this.seed = b.seed;
@@ -53,8 +54,8 @@ public final class RandomFaults {
     return delay;
   }
 
-  /** The {@code Retry-After} for drawn 429s. */
-  public int retryAfterSeconds() {
+  /** The {@code Retry-After} for drawn 429s (default 1) and 503s (default none). */
+  public @Nullable Integer retryAfterSeconds() {
     return retryAfterSeconds;
   }
 
@@ -64,7 +65,7 @@ public final class RandomFaults {
     private final Map<FaultKind, Double> rates = new EnumMap<>(FaultKind.class);
     private final Set<Endpoint> endpoints = EnumSet.noneOf(Endpoint.class);
     private Duration delay = Duration.ofMillis(50);
-    private int retryAfterSeconds = 1;
+    private @Nullable Integer retryAfterSeconds;
 
     private Builder(long seed) {
       this.seed = seed;
@@ -93,7 +94,7 @@ public final class RandomFaults {
       return this;
     }
 
-    /** The {@code Retry-After} of drawn 429s (default 1). */
+    /** The {@code Retry-After} of drawn 429s (default 1) and 503s (default: no header). */
     public Builder retryAfterSeconds(int s) {
       this.retryAfterSeconds = s;
       return this;

@@ -28,6 +28,7 @@ public final class SimulatorMain {
           "  --https                    serve https with a fresh self-signed certificate",
           "  --cert-out FILE            with --https: write the certificate (PEM) to FILE",
           "  --control                  serve the /_simulator/... control endpoints",
+          "  --disable-api ACTION       answer 404 Disabled for an action, e.g. containers.lock; repeatable",
           "  --race-window-ms N         reproduce the real server's update window (spec 4.10), pausing N ms",
           "  --help                     print this help",
           "Prints 'listening on <url>' on stdout when ready, then serves until killed.");
@@ -98,6 +99,16 @@ public final class SimulatorMain {
           case "--cert-out":
             o.certOut = value != null ? value : next(args, ++i, a);
             break;
+          case "--disable-api":
+            {
+              String name = value != null ? value : next(args, ++i, a);
+              Endpoint e = Endpoint.parse(name);
+              if (e == null) {
+                throw new UsageException("unknown action " + name);
+              }
+              o.builder.disableApi(e);
+              break;
+            }
           case "--race-window-ms":
             o.builder.updateRaceWindow(Duration.ofMillis(Long.parseLong(value != null ? value : next(args, ++i, a))));
             break;

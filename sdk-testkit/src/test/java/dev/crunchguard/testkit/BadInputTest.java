@@ -84,6 +84,20 @@ class BadInputTest {
   }
 
   @Test
+  void deeplyNestedJsonIsRejectedNotCrashed() {
+    String u = fx.running();
+    String deep = "[".repeat(5000) + "]".repeat(5000);
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":{\"runtime_status\":{\"x\":" + deep + "}}}"), 400, null);
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "{\"runtime_status\":{\"x\":" + deep + "}}")),
+        422, "#<Oj::ParseError:");
+    String ok = "[".repeat(90) + "]".repeat(90);
+    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"x\":" + ok + "}}").status()).isEqualTo(200);
+    // Brackets inside strings do not count.
+    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"activity\":\"" + "[{".repeat(300) + "\\\"\"}}").status())
+        .isEqualTo(200);
+  }
+
+  @Test
   void hugeBodyIs413() {
     String u = fx.queued();
     String big = "{\"container\":{\"runtime_status\":{\"activity\":\"" + "x".repeat(1_100_000) + "\"}}}";

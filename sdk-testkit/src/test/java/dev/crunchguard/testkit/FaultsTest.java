@@ -95,6 +95,19 @@ class FaultsTest {
   }
 
   @Test
+  void serviceUnavailableSendsRetryAfterOnlyWhenAsked() {
+    String u = fx.queued();
+    sim.faults().add(FaultRule.of(FaultKind.SERVICE_UNAVAILABLE).on(Endpoint.GET).build());
+    sim.faults().add(FaultRule.of(FaultKind.SERVICE_UNAVAILABLE).on(Endpoint.GET).retryAfterSeconds(3).build());
+    Http.Res plain = http.show(u, SYS);
+    assertThat(plain.status()).isEqualTo(503);
+    assertThat(plain.header("Retry-After")).isNull();
+    Http.Res withHeader = http.show(u, SYS);
+    assertThat(withHeader.status()).isEqualTo(503);
+    assertThat(withHeader.header("Retry-After")).isEqualTo("3");
+  }
+
+  @Test
   void delayHoldsTheRequestThenHandlesIt() {
     String u = fx.queued();
     sim.faults().add(FaultRule.of(FaultKind.DELAY).on(Endpoint.LOCK).delay(Duration.ofMillis(300)).build());

@@ -132,6 +132,18 @@ class HistoryTest {
   }
 
   @Test
+  void historyRecordingCanBeSwitchedOff() {
+    String u = fx.queued();
+    int before = sim.history().size();
+    sim.setRecordHistory(false);
+    http.lock(u, SYS);
+    assertThat(sim.history()).hasSize(before);
+    sim.setRecordHistory(true);
+    http.unlock(u, SYS);
+    assertThat(sim.history()).hasSize(before + 1);
+  }
+
+  @Test
   void controlEndpointsAre404UnlessEnabled() {
     try (ArvadosSimulator plain = Fixtures.builder().build().start()) {
       Http.Res r = new Http(plain).get("_simulator/history").send();

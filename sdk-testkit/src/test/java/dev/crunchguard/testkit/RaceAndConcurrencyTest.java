@@ -187,8 +187,11 @@ class RaceAndConcurrencyTest {
     assertThat(rep.violations(SafetyViolation.Property.RUNNING_MORE_THAN_ONCE_PER_EPOCH)).hasSize(1);
     assertThat(rep.violations(SafetyViolation.Property.MULTIPLE_RUNNERS_PER_EPOCH)).hasSize(1);
     assertThat(rep.violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).isEmpty();
-    // Each validated against "Locked", so both count as transitions to Running.
-    assertThat(sim.history(u).stream().filter(e -> "Running".equals(e.requestedState()))).hasSize(2);
+    // Both were validated against the Locked snapshot and accepted; the history records the state
+    // current at write time, so the second shows Running before and is flagged as a second client.
+    List<HistoryEvent> running = sim.history(u).stream().filter(e -> "Running".equals(e.requestedState())).toList();
+    assertThat(running).hasSize(2).allMatch(HistoryEvent::accepted);
+    assertThat(running).extracting(HistoryEvent::stateBefore).containsExactly("Locked", "Running");
   }
 
   @Test

@@ -38,6 +38,7 @@ class SimulatorMainTest {
     assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--admin-token", "has space-secret"}))
         .hasMessageNotContaining("space-secret");
     assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--cert-out", "/tmp/x"})).hasMessageContaining("--https");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--disable-api", "containers.frob"})).hasMessageContaining("unknown action");
   }
 
   @Test
@@ -46,13 +47,16 @@ class SimulatorMainTest {
         SimulatorMain.parse(
             new String[] {"--port=0", "--bind", "127.0.0.1", "--admin-token", "a1", "--admin-token=a2", "--user-token", "u1",
               "--system-root-token", "root", "--cluster-id", "xyzzy", "--max-dispatch-attempts", "3", "--control",
-              "--race-window-ms", "5"});
+              "--race-window-ms", "5", "--disable-api", "containers.lock"});
     try (ArvadosSimulator sim = o.builder.build().start()) {
       assertThat(sim.clusterId()).isEqualTo("xyzzy");
       assertThat(sim.maxDispatchAttempts()).isEqualTo(3);
       assertThat(sim.tokenUuid("root")).isEqualTo("xyzzy-gj3su-000000000000000");
       assertThat(sim.tokenUuid("a2")).startsWith("xyzzy-gj3su-");
       assertThat(new Http(sim).get("_simulator/counts").send().status()).isEqualTo(200);
+      Http.Res lock = new Http(sim).lock(sim.createContainer(), "a1");
+      assertThat(lock.status()).isEqualTo(404);
+      assertThat(lock.errors().get(0)).startsWith("Disabled");
     }
   }
 }

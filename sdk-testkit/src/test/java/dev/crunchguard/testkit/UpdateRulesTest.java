@@ -128,6 +128,22 @@ class UpdateRulesTest {
   }
 
   @Test
+  void containerTokenHelperMatchesTheAuthEndpointAndSnapshotAccessorsReadTheRecord() {
+    assertThat(sim.containerToken(fx.queued())).isEmpty();
+    String u = fx.running();
+    assertThat(sim.containerToken(u)).contains(fx.containerToken(u, SYS));
+    assertThat(http.update(u, SYS, "{\"gateway_address\":\"gw:1\",\"cost\":0.25}").status()).isEqualTo(200);
+    ContainerSnapshot s = sim.container(u);
+    assertThat(s.command()).containsExactly("echo", "hello");
+    assertThat(s.containerImage()).isEqualTo("test");
+    assertThat(s.gatewayAddress()).isEqualTo("gw:1");
+    assertThat(s.cost()).isEqualTo(0.25);
+    assertThat(s.createdAt()).endsWith("Z");
+    assertThat(s.runtimeUserUuid()).isNull();
+    assertThat(s.toMap()).containsEntry("state", "Running");
+  }
+
+  @Test
   void unlockExpiresTheContainerTokenAndClearsRuntimeStatus() {
     String u = fx.lockedBy(SYS, 1);
     String ctok = fx.containerToken(u, SYS);
