@@ -74,6 +74,7 @@ public final class ArvadosClient implements AutoCloseable {
   private final RetryPolicy retryPolicy;
   private final String userAgent;
   private final String clientId;
+  private final @Nullable String explicitClientId;
   private final AmbiguousLockPolicy ambiguousLockPolicy;
   private final @Nullable OkHttpClient sharedOkHttp;
   private final Http.Sleeper sleeper;
@@ -95,6 +96,7 @@ public final class ArvadosClient implements AutoCloseable {
     this.writeTimeout = b.writeTimeout;
     this.retryPolicy = b.retryPolicy;
     this.userAgent = b.userAgent;
+    this.explicitClientId = b.clientId;
     this.clientId = b.clientId != null ? b.clientId : Http.newRequestId().substring(4, 16);
     this.ambiguousLockPolicy = b.ambiguousLockPolicy;
     this.sharedOkHttp = b.sharedOkHttp;
@@ -279,6 +281,7 @@ public final class ArvadosClient implements AutoCloseable {
     b.writeTimeout = writeTimeout;
     b.retryPolicy = retryPolicy;
     b.userAgent = userAgent;
+    b.clientId = explicitClientId;
     b.ambiguousLockPolicy = ambiguousLockPolicy;
     b.sharedOkHttp = sharedOkHttp;
     b.sleeper = sleeper;
@@ -303,6 +306,11 @@ public final class ArvadosClient implements AutoCloseable {
 
   ArvadosService service() {
     return service;
+  }
+
+  /** The OkHttp client this client built (derived from the shared one, if any); for tests. */
+  OkHttpClient okHttp() {
+    return okHttp;
   }
 
   Http http() {

@@ -45,7 +45,8 @@ public final class ContainerQuery {
   }
 
   /**
-   * A query for every readable container, in the server's default order.
+   * A query for every readable container, in {@code uuid} order (the order
+   * {@link Containers#list} appends for stable paging).
    *
    * @return the query
    */

@@ -178,7 +178,9 @@ public final class Containers {
 
   /**
    * Locks a Queued container ({@code POST /arvados/v1/containers/{uuid}/lock}) and returns this
-   * process's hold on the new lock epoch. One request on success.
+   * process's hold on the new lock epoch. One request on success; two for an unfenced container
+   * (one with a {@code runtime_token}, whose lock answer has no {@code auth_uuid}), where a read
+   * learns the {@code lock_count} that its writes compare.
    *
    * <p>If a response was lost and the retry is refused because the container is already Locked,
    * the container is read back: when it is locked by this client's token, the client's

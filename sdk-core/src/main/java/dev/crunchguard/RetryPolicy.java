@@ -10,8 +10,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * When and how long the SDK retries a call. Immutable and thread-safe.
  *
  * <p>Retried: connection failures and timeouts, and the HTTP statuses in {@link #retryStatuses()}
- * (by default 429, 500, 502, 503 and 504). Never retried: any other 4xx, and in particular the
- * refusal of a stale writer, which is reported as {@link LostOwnershipException}. Waits grow
+ * (by default 429, 500, 502, 503 and 504). Never retried: TLS handshake and certificate failures
+ * (they do not heal), any other 4xx, and in particular the refusal of a stale writer (422, which
+ * {@link Builder#retryStatuses} refuses), which is reported as {@link LostOwnershipException}. Waits grow
  * exponentially from {@link #initialBackoff()} to at most {@link #maxBackoff()}, each chosen at
  * random between half and all of that bound (jitter); a {@code Retry-After} header (seconds or an
  * HTTP date) on 429 or 503 replaces the computed wait. A call stops after {@link #maxAttempts()}

@@ -25,11 +25,17 @@ final class Uuids {
     return uuid;
   }
 
+  /**
+   * The rejected value for a message. A uuid is 27 characters; a value of 32 or more (the length
+   * of the shortest Arvados secret), or a v2 token, may be a token passed by mistake and is not shown.
+   */
   private static String quote(@Nullable String s) {
     if (s == null) {
       return "null";
     }
-    String cut = s.length() > 60 ? s.substring(0, 60) + "…" : s;
-    return '"' + cut + '"';
+    if (s.length() >= 32 || s.startsWith("v2/")) {
+      return "a string of " + s.length() + " characters, not shown";
+    }
+    return '"' + s + '"';
   }
 }

@@ -271,6 +271,16 @@ class SecretsTest extends ClientTestBase {
   }
 
   @Test
+  void aTokenPassedWhereAUuidGoes_isNotEchoedInTheArgumentError() {
+    run(() -> containers().get(DISPATCHER_TOKEN));
+    run(() -> containers().lock(DISPATCHER_SECRET));
+    run(() -> containers().auth(CONTAINER_SECRET));
+    run(() -> LockHandoff.of(CONTAINER, CONTAINER_TOKEN, null, null));
+    run(() -> LockHandoff.of(CONTAINER, AUTH_A, DISPATCHER_SECRET, null));
+    assertThat(requestCount()).isZero();
+  }
+
+  @Test
   void redactor_masksTheClientTokenOtherV2TokensBearerAndApiTokenFields() {
     Redactor r = new Redactor(DISPATCHER_TOKEN);
     String other = "v2/zzzzz-gj3su-0000000000xyz12/abcdefghijklmnopqrstuvwxyz0123456789";

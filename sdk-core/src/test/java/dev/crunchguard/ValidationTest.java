@@ -66,6 +66,13 @@ class ValidationTest extends ClientTestBase {
   }
 
   @Test
+  void malformedUuid_isQuotedInTheMessage_whenItCannotBeASecret() {
+    assertThatThrownBy(() -> containers().get("zzzzz-dz642-short")).hasMessageEndingWith(": \"zzzzz-dz642-short\"");
+    assertThatThrownBy(() -> containers().get(null)).hasMessageEndingWith(": null");
+    assertThatThrownBy(() -> containers().get("x".repeat(40))).hasMessageEndingWith("a string of 40 characters, not shown");
+  }
+
+  @Test
   void lockOfASeenContainer_withABadUuid_isIllegalArgument() {
     Container seen = Container.fromJson(com.google.gson.JsonParser.parseString("{\"uuid\":\"zzzzz-dz642-short\"}").getAsJsonObject());
     assertThatThrownBy(() -> containers().lock(seen)).isInstanceOf(IllegalArgumentException.class);
