@@ -147,6 +147,30 @@ class ClientConfigTest extends ClientTestBase {
   }
 
   @Test
+  void builderDefaults_areAsDocumented() {
+    try (ArvadosClient c = ArvadosClient.builder().apiHost("zzzzz.example.org").token("t").build()) {
+      assertThat(c.okHttp().connectTimeoutMillis()).isEqualTo(10_000);
+      assertThat(c.okHttp().readTimeoutMillis()).isEqualTo(60_000);
+      assertThat(c.okHttp().writeTimeoutMillis()).isEqualTo(60_000);
+      assertThat(c.okHttp().retryOnConnectionFailure()).as("retries are the SDK's, with one request id").isFalse();
+      assertThat(c.toString()).doesNotContain("insecureTls");
+    }
+  }
+
+  @Test
+  void timeouts_areApplied_evenOverASharedClient() {
+    OkHttpClient shared = new OkHttpClient.Builder().readTimeout(java.time.Duration.ofMinutes(9)).retryOnConnectionFailure(true).build();
+    try (ArvadosClient c = builder().okHttpClient(shared).connectTimeout(java.time.Duration.ofMillis(1500))
+        .readTimeout(java.time.Duration.ofSeconds(7)).writeTimeout(java.time.Duration.ofSeconds(8)).build()) {
+      assertThat(c.okHttp().connectTimeoutMillis()).isEqualTo(1500);
+      assertThat(c.okHttp().readTimeoutMillis()).isEqualTo(7000);
+      assertThat(c.okHttp().writeTimeoutMillis()).isEqualTo(8000);
+      assertThat(c.okHttp().retryOnConnectionFailure()).isFalse();
+    }
+    assertThat(shared.readTimeoutMillis()).as("the shared client itself is untouched").isEqualTo(9 * 60_000);
+  }
+
+  @Test
   void close_isIdempotent_andReleasesOwnThreads() {
     ArvadosClient c = builder().build();
     c.close();

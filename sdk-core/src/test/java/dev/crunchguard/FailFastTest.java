@@ -130,7 +130,10 @@ class FailFastTest extends ClientTestBase {
     lock.onLost(e -> later.incrementAndGet());
     stubStaleWriter();
 
-    assertThatThrownBy(lock::markRunning).isInstanceOf(LostOwnershipException.class);
+    try (CapturedLogs logs = new CapturedLogs()) {
+      assertThatThrownBy(lock::markRunning).isInstanceOf(LostOwnershipException.class);
+      assertThat(logs.rendered()).anyMatch(l -> l.startsWith("WARN") && l.contains("onLost listener") && l.contains("listener bug"));
+    }
     assertThat(later).hasValue(1);
   }
 

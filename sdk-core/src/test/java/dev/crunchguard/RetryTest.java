@@ -144,8 +144,8 @@ class RetryTest extends ClientTestBase {
 
   @Test
   void readTimeout_isRetried() {
-    try (ArvadosClient quick = builder().readTimeout(Duration.ofMillis(200)).build()) {
-      getFailsOnceWith(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0)).withFixedDelay(1500));
+    try (ArvadosClient quick = builder().readTimeout(Duration.ofMillis(500)).build()) {
+      getFailsOnceWith(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0)).withFixedDelay(2500));
 
       assertThat(quick.containers().get(CONTAINER).uuid()).isEqualTo(CONTAINER);
     }
