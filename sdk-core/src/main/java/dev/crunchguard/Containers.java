@@ -219,10 +219,19 @@ public final class Containers {
       }
       Long lockCount = null;
       if (c.authUuid() == null) {
-        // Unfenced (runtime_token) container: its writes compare lock_count, which the 5-field
-        // lock response does not carry.
-        Container read = getJson(uuid, EPOCH_SELECT).container;
-        lockCount = read.lockCount();
+        // Unfenced (runtime_token) container: its writes also compare lock_count, which the
+        // 5-field lock response does not carry. The lock is ours whatever this read gives: if it
+        // fails, or shows the container already in another state or locked by another token, the
+        // lock is returned without lock_count and its first write's check decides.
+        try {
+          Container read = getJson(uuid, EPOCH_SELECT).container;
+          if (read.state() == ContainerState.LOCKED && Objects.equals(read.lockedByUuid(), c.lockedByUuid())
+              && read.authUuid() == null) {
+            lockCount = read.lockCount();
+          }
+        } catch (ArvadosException e) {
+          log.debug("could not read lock_count of unfenced {} after locking it: {}", uuid, e.getMessage());
+        }
       }
       log.debug("locked {} (auth_uuid {})", uuid, c.authUuid());
       return new ContainerLock(this, uuid, c.authUuid(), c.lockedByUuid(), lockCount, c);

@@ -46,9 +46,9 @@ public final class LockHandoff {
       throw new IllegalArgumentException("lock_count of a held lock must be >= 1, got " + lockCount);
     }
     this.lockCount = lockCount;
-    if (authUuid == null && (lockedByUuid == null || lockCount == null)) {
+    if (authUuid == null && lockedByUuid == null) {
       throw new IllegalArgumentException(
-          "an unfenced handoff (no auth_uuid) needs locked_by_uuid and lock_count for " + containerUuid);
+          "an unfenced handoff (no auth_uuid) needs at least locked_by_uuid for " + containerUuid);
     }
   }
 
@@ -56,8 +56,8 @@ public final class LockHandoff {
    * A handoff for the given epoch.
    *
    * @param containerUuid the container
-   * @param authUuid the epoch's auth_uuid, or null for an unfenced container (then both other
-   *     values are required)
+   * @param authUuid the epoch's auth_uuid, or null for an unfenced container (then
+   *     {@code lockedByUuid} is required, and {@code lockCount} makes the check stronger)
    * @param lockedByUuid the locker's token uuid, or null if unknown
    * @param lockCount the container's lock_count in this epoch, or null if unknown
    * @return the handoff

@@ -94,9 +94,9 @@ class LockHandoffTest {
   }
 
   @Test
-  void unfencedHandoff_needsLockedByAndLockCount() {
-    assertThatThrownBy(() -> LockHandoff.of(CONTAINER, null, DISPATCHER_TOKEN_UUID, null)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unfenced");
-    assertThatThrownBy(() -> LockHandoff.of(CONTAINER, null, null, 3L)).isInstanceOf(IllegalArgumentException.class);
+  void unfencedHandoff_needsLockedBy_lockCountOptional() {
+    assertThat(LockHandoff.of(CONTAINER, null, DISPATCHER_TOKEN_UUID, null).lockCount()).isNull();
+    assertThatThrownBy(() -> LockHandoff.of(CONTAINER, null, null, 3L)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unfenced");
     assertThatThrownBy(() -> LockHandoff.fromEnvironment(Map.of(ENV_CONTAINER_UUID, CONTAINER))).isInstanceOf(IllegalArgumentException.class);
   }
 

@@ -236,6 +236,21 @@ class GuardAgainstSimulatorTest {
   }
 
   @Test
+  void unfencedLock_whoseLockCountReadFails_isStillReturned_andChecksByLocker() {
+    String uuid = sim.createContainer(ContainerSpec.builder().runtimeToken(runtimeToken()).build());
+    // every attempt of the read that follows the lock fails: the lock must not be left orphaned
+    sim.faults().add(FaultRule.of(FaultKind.SERVICE_UNAVAILABLE).on(Endpoint.GET).container(uuid).times(6).build());
+
+    ContainerLock lock = client.containers().lock(uuid);
+
+    assertThat(lock.isFenced()).isFalse();
+    assertThat(lock.handoff().lockCount()).isNull();
+    lock.markRunning();
+    lock.complete(0, null);
+    assertThat(sim.container(uuid).state()).isEqualTo("Complete");
+  }
+
+  @Test
   void unfencedContainer_happyPath() {
     String uuid = sim.createContainer(ContainerSpec.builder().runtimeToken(runtimeToken()).build());
     ContainerLock lock = client.containers().lock(uuid);
