@@ -20,6 +20,13 @@ class WholeSuiteSecretAuditTest {
   }
 
   @Test
+  void propertyTestsOfTheJqwikEngine_ranBeforeTheAudit() {
+    assertThat(dev.crunchguard.DecodingPropertiesTest.served.get())
+        .as("jqwik must run before Jupiter (its dependency comes first in sdk-core/pom.xml), or their logs go unaudited")
+        .isPositive();
+  }
+
+  @Test
   void theAuditDetectsALeak() {
     String someSecret = SecretAuditAppender.secrets().iterator().next();
     assertThat(SecretAuditAppender.leak("sending " + someSecret)).isEqualTo("test secret");
