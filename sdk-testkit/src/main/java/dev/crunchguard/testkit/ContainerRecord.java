@@ -20,6 +20,7 @@ final class ContainerRecord {
   static final String KIND = "arvados#container";
 
   private final EnumMap<Attr, JsonElement> values;
+  private volatile @Nullable String etag;
 
   ContainerRecord(Map<Attr, JsonElement> values) {
     this.values = new EnumMap<>(Attr.class);
@@ -98,8 +99,17 @@ final class ContainerRecord {
     return o;
   }
 
-  /** Base-36 MD5 of the attribute dump, like {@code kind_and_etag.rb}. */
+  /** Base-36 MD5 of the attribute dump, like {@code kind_and_etag.rb}. Cached: records are immutable. */
   String etag() {
+    String e = etag;
+    if (e == null) {
+      e = computeEtag();
+      etag = e;
+    }
+    return e;
+  }
+
+  private String computeEtag() {
     JsonObject dump = new JsonObject();
     for (Attr a : Attr.values()) {
       dump.add(a.json, values.get(a));

@@ -39,6 +39,7 @@ final class ContainersService {
   private final Map<String, String> containerByAuthUuid = new ConcurrentHashMap<>();
   private final Caller systemCaller;
   private volatile @Nullable Duration raceWindow;
+  private volatile @Nullable Runnable windowHook;
 
   ContainersService(String cluster, TokenRegistry tokens, ContainerRules rules, History history) {
     this.cluster = cluster;
@@ -69,6 +70,11 @@ final class ContainersService {
 
   @Nullable Duration raceWindow() {
     return raceWindow;
+  }
+
+  /** Test hook: runs inside the §4.10 window, after validation and before the pause. */
+  void setWindowHook(@Nullable Runnable hook) {
+    this.windowHook = hook;
   }
 
   @Nullable ContainerRecord find(String uuid) {
@@ -154,6 +160,10 @@ final class ContainersService {
         s.lock.unlock();
       }
       throw e;
+    }
+    Runnable hook = windowHook;
+    if (hook != null) {
+      hook.run();
     }
     if (!pause.isZero()) {
       try {

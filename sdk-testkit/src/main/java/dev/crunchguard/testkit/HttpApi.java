@@ -404,22 +404,39 @@ final class HttpApi implements HttpHandler {
     return Ids.requestId();
   }
 
-  /** Reads the body, at most {@code maxBodyBytes}; null when it is larger. */
-  private byte[] readBody(HttpExchange ex) throws IOException {
+  /** Oversized bodies are read and discarded up to this many bytes, so the 413 reaches the client. */
+  private static final long DRAIN_LIMIT = 64L << 20;
+
+  /**
+   * Reads the body, at most {@code maxBodyBytes}; null when it is larger (the rest is then drained,
+   * up to {@link #DRAIN_LIMIT}, and the connection is marked for closing).
+   */
+  private byte @Nullable [] readBody(HttpExchange ex) throws IOException {
+    boolean tooLarge = false;
     String cl = ex.getRequestHeaders().getFirst("Content-Length");
     if (cl != null) {
       try {
-        if (Long.parseLong(cl.trim()) > maxBodyBytes) {
-          return null;
-        }
+        tooLarge = Long.parseLong(cl.trim()) > maxBodyBytes;
       } catch (NumberFormatException e) {
         // let the stream decide
       }
     }
     try (InputStream in = ex.getRequestBody()) {
-      byte[] b = in.readNBytes(maxBodyBytes + 1);
-      return b.length > maxBodyBytes ? null : b;
+      if (!tooLarge) {
+        byte[] b = in.readNBytes(maxBodyBytes + 1);
+        if (b.length <= maxBodyBytes) {
+          return b;
+        }
+      }
+      byte[] sink = new byte[64 * 1024];
+      long drained = 0;
+      int n;
+      while (drained < DRAIN_LIMIT && (n = in.read(sink)) > 0) {
+        drained += n;
+      }
     }
+    ex.getResponseHeaders().set("Connection", "close");
+    return null;
   }
 
   static void sendJson(HttpExchange ex, int status, JsonElement body) throws IOException {

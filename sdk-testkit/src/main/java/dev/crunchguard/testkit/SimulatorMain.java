@@ -28,6 +28,7 @@ public final class SimulatorMain {
           "  --https                    serve https with a fresh self-signed certificate",
           "  --cert-out FILE            with --https: write the certificate (PEM) to FILE",
           "  --control                  serve the /_simulator/... control endpoints",
+          "  --threads N                handler threads (default 16)",
           "  --disable-api ACTION       answer 404 Disabled for an action, e.g. containers.lock; repeatable",
           "  --race-window-ms N         reproduce the real server's update window (spec 4.10), pausing N ms",
           "  --help                     print this help",
@@ -98,6 +99,9 @@ public final class SimulatorMain {
             break;
           case "--cert-out":
             o.certOut = value != null ? value : next(args, ++i, a);
+            break;
+          case "--threads":
+            o.builder.threads(Integer.parseInt(value != null ? value : next(args, ++i, a)));
             break;
           case "--disable-api":
             {

@@ -101,7 +101,11 @@ class BadInputTest {
   void hugeBodyIs413() {
     String u = fx.queued();
     String big = "{\"container\":{\"runtime_status\":{\"activity\":\"" + "x".repeat(1_100_000) + "\"}}}";
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json(big), 413, "Request body too large");
+    for (int i = 0; i < 10; i++) {
+      // The body is drained before answering, so the client always gets the 413 and its body.
+      assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json(big), 413, "Request body too large");
+    }
+    assertThat(http.update(u, SYS, "{\"priority\":2}").status()).isEqualTo(200);
   }
 
   @Test

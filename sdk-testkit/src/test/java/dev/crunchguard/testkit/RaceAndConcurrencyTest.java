@@ -117,7 +117,9 @@ class RaceAndConcurrencyTest {
     assertThat(http.lock(fx.queued(), SYS).status()).isEqualTo(200);
     assertThat(http.get("arvados/v1/containers").token(SYS).send().status()).isEqualTo(200);
     assertThat(http.show(a, SYS).status()).as("reads never take the row lock").isEqualTo(200);
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+    // These completed while A's row lock was held (the holder waits up to 20 s for release): had
+    // they been serialised behind A they could only have finished after that timeout.
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(15));
     Thread.sleep(100);
     assertThat(blocked.isDone()).as("the write to the held container waits").isFalse();
     release.countDown();
@@ -139,24 +141,42 @@ class RaceAndConcurrencyTest {
         .satisfies(v -> assertThat(v.epoch()).isEqualTo(e2));
   }
 
-  /** Starts a guarded update that pauses in the window, then re-locks under it. */
+  /** Parks every update inside the window until {@code release} opens; counts arrivals. */
+  private CountDownLatch parkInWindow(CountDownLatch arrived, CountDownLatch release) {
+    sim.service().setWindowHook(() -> {
+      arrived.countDown();
+      try {
+        release.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    return release;
+  }
+
+  /** A guarded update validates, parks in the window, the container is re-locked, then it writes. */
   @Test
   void realServerWindow_staleGuardedWriteIsAcceptedAndTheCheckerCatchesIt() throws Exception {
-    sim.setUpdateRaceWindow(Duration.ofMillis(600));
+    sim.setUpdateRaceWindow(Duration.ZERO);
+    CountDownLatch validated = new CountDownLatch(1);
+    CountDownLatch release = parkInWindow(validated, new CountDownLatch(1));
     String u = fx.queued();
     String e1 = http.lock(u, SYS).str("auth_uuid");
     Future<Http.Res> slow = pool.submit(() -> http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-1")
         .json("{\"container\":{\"runtime_status\":{\"activity\":\"from e1\"},\"auth_uuid\":\"" + e1 + "\"}}").send());
-    Thread.sleep(150);
+    assertThat(validated.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(http.unlock(u, SYS).status()).isEqualTo(200);
     String e2 = http.lock(u, SYS).str("auth_uuid");
+    release.countDown();
     assertThat(slow.get(10, TimeUnit.SECONDS).status()).as("validated against the pre-lock snapshot").isEqualTo(200);
     assertThat(sim.container(u).authUuid()).isEqualTo(e2);
     assertThat(sim.container(u).runtimeStatusJson()).contains("from e1");
     SafetyReport rep = sim.checkSafety();
-    assertThat(rep.violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).hasSize(1);
+    assertThat(rep.violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).singleElement()
+        .satisfies(v -> assertThat(v.epoch()).isEqualTo(e2));
 
     // The same interleaving with the simulator's default atomic check-and-write is rejected.
+    sim.service().setWindowHook(null);
     sim.setUpdateRaceWindow(null);
     sim.clearHistory();
     Http.Res atomic = http.put(c(u)).token(SYS)
@@ -166,20 +186,29 @@ class RaceAndConcurrencyTest {
   }
 
   @Test
-  void realServerWindow_twoRunnersBothStartTheContainer() throws Exception {
-    sim.setUpdateRaceWindow(Duration.ofMillis(400));
+  void realServerWindow_pauseAloneOpensTheWindow() throws Exception {
+    sim.setUpdateRaceWindow(Duration.ofMillis(300));
     String u = fx.queued();
     String e1 = http.lock(u, SYS).str("auth_uuid");
-    CountDownLatch go = new CountDownLatch(1);
+    long t0 = System.nanoTime();
+    assertThat(http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2,\"auth_uuid\":\"" + e1 + "\"}}").send().status())
+        .isEqualTo(200);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(290));
+    assertThat(sim.container(u).priority()).isEqualTo(2);
+  }
+
+  @Test
+  void realServerWindow_twoRunnersBothStartTheContainer() throws Exception {
+    sim.setUpdateRaceWindow(Duration.ZERO);
+    CountDownLatch bothValidated = new CountDownLatch(2);
+    parkInWindow(bothValidated, bothValidated);
+    String u = fx.queued();
+    String e1 = http.lock(u, SYS).str("auth_uuid");
     List<Future<Http.Res>> fs = new ArrayList<>();
     for (String client : List.of("runner-a", "runner-b")) {
-      fs.add(pool.submit(() -> {
-        go.await();
-        return http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", client)
-            .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + e1 + "\"}}").send();
-      }));
+      fs.add(pool.submit(() -> http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", client)
+          .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + e1 + "\"}}").send()));
     }
-    go.countDown();
     for (Future<Http.Res> f : fs) {
       assertThat(f.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
     }

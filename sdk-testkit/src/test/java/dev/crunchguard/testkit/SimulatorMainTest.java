@@ -47,7 +47,7 @@ class SimulatorMainTest {
         SimulatorMain.parse(
             new String[] {"--port=0", "--bind", "127.0.0.1", "--admin-token", "a1", "--admin-token=a2", "--user-token", "u1",
               "--system-root-token", "root", "--cluster-id", "xyzzy", "--max-dispatch-attempts", "3", "--control",
-              "--race-window-ms", "5", "--disable-api", "containers.lock"});
+              "--race-window-ms", "5", "--disable-api", "containers.lock", "--threads", "4"});
     try (ArvadosSimulator sim = o.builder.build().start()) {
       assertThat(sim.clusterId()).isEqualTo("xyzzy");
       assertThat(sim.maxDispatchAttempts()).isEqualTo(3);
