@@ -382,8 +382,13 @@ public final class ContainerLock {
       if (observed == null) {
         observed = readBackQuietly();
       }
-      throw lost(observed == null ? null : observed.container,
-          authRefused ? "the server refused the epoch's auth_uuid" : "the lock is held by a different token", err);
+      // The text is the server's evidence; a read-back that still shows this epoch overrides it
+      // (the text can also appear inside an echoed field value). Without a read-back, trust it.
+      if (observed == null || epochEnded(observed.container)) {
+        throw lost(observed == null ? null : observed.container,
+            authRefused ? "the server refused the epoch's auth_uuid" : "the lock is held by a different token", err);
+      }
+      throw err;
     }
     if (o.status == 404 || (isFenced() && o.status == 422)) {
       // Fenced and no auth_uuid complaint: the epoch is current, the caller's fields were refused.

@@ -143,6 +143,19 @@ class GuardAgainstSimulatorTest {
   }
 
   @Test
+  void refusalWhoseEchoedValueMentionsAuthUuid_isNotMistakenForLoss() {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ContainerLock lock = client.containers().lock(uuid);
+
+    // output may not be written while Locked; the server echoes the value in its message
+    assertThatThrownBy(() -> lock.update(ContainerUpdate.builder().output("Auth uuid is readonly").build()))
+        .isExactlyInstanceOf(ArvadosApiException.class)
+        .hasMessageContaining("Auth uuid is readonly");
+    assertThat(lock.isLost()).isFalse();
+    lock.markRunning();
+  }
+
+  @Test
   void lockOfLockedContainer_isLockConflict() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     other.containers().lock(uuid);
