@@ -79,7 +79,8 @@ public final class Bench {
     return now;
   }
 
-  private static int run(Args a, List<String> argv, PrintStream out, PrintStream err) throws Exception {
+  private static int run(Args a, List<String> argv, PrintStream out, PrintStream rawErr) throws Exception {
+    PrintStream err = new PrintStream(new Elapsed(rawErr), true, java.nio.charset.StandardCharsets.UTF_8);
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       // SDK info lines (unlocks, stop signals) would drown the progress; warnings still show.
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
@@ -121,7 +122,7 @@ public final class Bench {
         String time = a.string("jmh-time", smoke ? "100ms" : "2s");
         Args.parseDuration("jmh-time", time);
         jmh = GuardOverhead.jmh(forks, wi, mi, time, smoke ? 20 : 10_000,
-            smoke ? List.of("fixed") : List.of("simulator", "fixed"), err);
+            smoke ? List.of("simulator") : List.of("simulator", "fixed"), err);
         jmhDesc = forks + " fork(s), " + wi + " warm-up + " + mi + " measured iterations of " + time + ", -prof gc";
       }
       GuardOverhead.report(rep, runs, jmh, jmhDesc);
@@ -149,15 +150,15 @@ public final class Bench {
       p0 = took(err, "4", p0);
     }
     if (parts.contains("memory")) {
-      MemoryBench.run(rep, a.integer("locks", smoke ? 100 : 10_000),
+      MemoryBench.run(rep, a.integer("locks", smoke ? 30 : 10_000),
           a.integers("tracked", smoke ? List.of(5, 15) : List.of(200, 1_000)),
           a.integer("startups", smoke ? 1 : 5), smoke, err);
       p0 = took(err, "5", p0);
     }
     if (parts.contains("simulator")) {
       SimulatorCapacity.run(rep,
-          a.integers("sim-sizes", smoke ? List.of(200) : List.of(1_000, 100_000)),
-          a.duration("sim-duration", smoke ? Duration.ofMillis(200) : Duration.ofSeconds(3)),
+          a.integers("sim-sizes", smoke ? List.of(100) : List.of(1_000, 100_000)),
+          a.duration("sim-duration", smoke ? Duration.ofMillis(100) : Duration.ofSeconds(3)),
           a.integer("sim-threads", smoke ? 2 : 8), err);
       took(err, "6", p0);
     }

@@ -43,13 +43,20 @@ final class MemoryBench {
     double[] coldFirst;
     double[] jvmToMain;
     Summary warmBuild;
-    progress.printf("[bench] 5. memory: simulator with %d containers in another JVM%n", locks + maxTracked);
+    int extra = smoke ? 20 : 1_000;
+    int total = locks + maxTracked + extra;
+    progress.printf("[bench] 5. memory: simulator with %d containers in another JVM%n", total);
+    String threadsToken = "benchmemorythreads0123456789";
+    tokens.add(threadsToken);
     try (Child sim = Child.start(List.of(), List.of("bench-serve", "--kind", "sim", "--containers",
-        Integer.toString(locks + maxTracked), "--tokens", String.join(",", tokens)))) {
+        Integer.toString(total), "--tokens", String.join(",", tokens)))) {
       String url = sim.value("URL");
       List<String> uuids = sim.values("C");
 
-      // --- heap per ContainerLock ---
+      // --- threads with the whole table Queued ---
+      queueThreads.add(threadsRun(url, threadsToken, total, progress));
+
+      // --- heap per ContainerLock (these stay locked: the queue shrinks by as many) ---
       try (ArvadosClient client = ArvadosClient.builder().baseUrl(url).token(tokens.get(0)).build()) {
         List<String> lockUuids = uuids.subList(0, locks);
         ContainerLock[] held = new ContainerLock[locks];
@@ -81,7 +88,11 @@ final class MemoryBench {
         tracked.add(trackedRun(url, tokens.get(k + 1), n, progress));
       }
 
+      // --- threads with a shorter queue (the locked ones are gone from it) ---
+      queueThreads.add(threadsRun(url, threadsToken, total - locks, progress));
+
       // --- start-up ---
+      progress.printf("[bench] 5. start-up: %d fresh JVMs%n", startups);
       coldBuild = new double[startups];
       coldFirst = new double[startups];
       jvmToMain = new double[startups];
@@ -105,14 +116,6 @@ final class MemoryBench {
         }
       }
       warmBuild = Summary.of(warm);
-    }
-
-    // --- threads against queue length ---
-    for (int q : smoke ? List.of(20, 60) : List.of(1_000, 10_000)) {
-      try (Child sim = Child.start(List.of(), List.of("bench-serve", "--kind", "sim", "--containers", Integer.toString(q),
-          "--tokens", "benchmemorythreads0123456789"))) {
-        queueThreads.add(threadsRun(sim.value("URL"), "benchmemorythreads0123456789", q, progress));
-      }
     }
     report(rep, locks, perLock, perResumed, tracked, queueThreads, Summary.of(jvmToMain), Summary.of(coldBuild),
         Summary.of(coldFirst), warmBuild);
@@ -157,22 +160,24 @@ final class MemoryBench {
   static QueueThreads threadsRun(String url, String token, int queued, PrintStream progress) throws InterruptedException {
     try (ArvadosClient client = ArvadosClient.builder().baseUrl(url).token(token).build()) {
       Set<Long> before = Thread.getAllStackTraces().keySet().stream().map(Thread::getId).collect(Collectors.toSet());
-      int threads0 = Heap.liveThreads();
       Dispatcher d = blocking(client, 8);
       try {
         d.start();
         awaitActive(d, 8);
-        Thread.sleep(500);
-        int added = Heap.liveThreads() - threads0;
+        Thread.sleep(300);
         TreeMap<String, Integer> names = new TreeMap<>();
+        int dispatcherThreads = 0;
         for (Thread t : Thread.getAllStackTraces().keySet()) {
           if (!before.contains(t.getId())) {
             names.merge(t.getName().replaceAll("-\\d+$", "-N"), 1, Integer::sum);
+            if (t.getName().startsWith("crunchguard-")) {
+              dispatcherThreads++;
+            }
           }
         }
         String desc = names.entrySet().stream().map(e -> e.getKey() + " ×" + e.getValue()).collect(Collectors.joining(", "));
-        progress.printf("[bench] 5. %d queued, 8 runs: +%d threads (%s)%n", queued, added, desc);
-        return new QueueThreads(queued, added, desc);
+        progress.printf("[bench] 5. %d queued, 8 runs: %d dispatcher threads; new threads: %s%n", queued, dispatcherThreads, desc);
+        return new QueueThreads(queued, dispatcherThreads, desc);
       } finally {
         d.close();
       }
@@ -227,8 +232,10 @@ final class MemoryBench {
       q.add(List.of(Integer.toString(x.queued()), "8", Integer.toString(x.threadsAdded()), x.names()));
     }
     rep.para("A Dispatcher with `maxConcurrentRuns 8` and blocking runners, 8 containers tracked, against queues of "
-        + "different lengths (threads added by the client and the dispatcher):");
-    rep.table(List.of("Queued containers", "tracked", "threads added", "which"), q);
+        + "different lengths, on one simulator (the second measurement runs after the lock test has taken containers "
+        + "out of the queue). Dispatcher threads = new threads named `crunchguard-*`; all new threads (OkHttp's "
+        + "shared TaskRunner threads come and go with idle connections) are listed:");
+    rep.table(List.of("Queued containers", "tracked", "dispatcher threads", "all new threads"), q);
     if (!Double.isNaN(threadSlope)) {
       rep.para("With blocking runners every tracked container occupies one runner thread (the runner API is "
           + "synchronous): " + Summary.f("%.2f", threadSlope) + " threads per additional tracked container between "
@@ -253,7 +260,7 @@ final class MemoryBench {
     if (queue.size() >= 2) {
       boolean same = queue.stream().map(QueueThreads::threadsAdded).distinct().count() == 1;
       rep.target("5", "threads per dispatcher independent of the number of containers",
-          queue.stream().map(x -> x.queued() + " queued: +" + x.threadsAdded()).collect(Collectors.joining("; ")), same);
+          queue.stream().map(x -> x.queued() + " queued: " + x.threadsAdded() + " threads").collect(Collectors.joining("; ")), same);
     }
   }
 }
