@@ -28,7 +28,7 @@ public class GuardOverheadJmh {
   public String server;
 
   /** Guarded and raw calls made in set-up, untimed, to warm the server JVM and both client paths. */
-  @Param({"10000"})
+  @Param({"3000"})
   public int warmCalls;
 
   private OverheadFixture fixture;

@@ -23,6 +23,16 @@ final class Machine {
     return System.getProperty("os.arch");
   }
 
+  /** {@code /proc/loadavg}'s 1, 5 and 15 minute load averages, or "n/a". */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII).trim().split("\\s+");
+      return f[0] + " / " + f[1] + " / " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "n/a";
+    }
+  }
+
   static String describe() {
     Runtime rt = Runtime.getRuntime();
     return String.format(Locale.ROOT,
