@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * {@code java -jar crunchguard-examples.jar <command>}: {@code demo}, {@code dispatch}, {@code run},
- * {@code --help}.
+ * {@code bench}, {@code --help}.
  */
 public final class Main {
   static final String USAGE = String.join("\n",
@@ -23,6 +23,8 @@ public final class Main {
       "            [--concurrency 4] [--poll-interval 5s] [--watch-interval 2s] [--until-idle] [--timeout D]",
       "  run       the runner side, started by 'dispatch' with the lock in its environment",
       "            [--watch-interval 2s] [--kill-grace 5s]",
+      "  bench     the benchmarks (src/docs/performance.md): progress on stderr, Markdown report on stdout",
+      "            [--parts overhead,jmh,requests,dispatch,loss,memory,simulator|all] [--smoke]; bench --help for all flags",
       "  --help    this text",
       "");
 
@@ -61,6 +63,15 @@ public final class Main {
           return ExampleRunner.main(rest, err);
         case "demo-worker":
           return DemoDispatcher.main(rest);
+        case "bench":
+          if (rest.contains("--help")) {
+            out.print(dev.crunchguard.examples.bench.Bench.USAGE);
+            return 0;
+          }
+          return dev.crunchguard.examples.bench.Bench.main(rest, out, err);
+        case "bench-serve":
+        case "bench-startup":
+          return dev.crunchguard.examples.bench.Bench.helper(args.get(0), rest, out);
         default:
           err.println("unknown command: " + args.get(0));
           err.print(USAGE);

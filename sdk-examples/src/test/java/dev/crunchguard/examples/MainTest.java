@@ -19,7 +19,7 @@ class MainTest {
   @Test
   void help_printsEveryCommand_andSucceeds() throws Exception {
     assertThat(run("--help")).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("demo", "dispatch", "run", "--until-idle");
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("demo", "dispatch", "run", "--until-idle", "bench");
   }
 
   @Test
@@ -40,6 +40,15 @@ class MainTest {
     assertThat(run("demo", "--containers", "many")).isEqualTo(2);
     assertThat(run("dispatch", "--poll-interval", "-5s")).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("--containers must be an integer", "--poll-interval");
+  }
+
+  @Test
+  void benchHelpAndBadFlags() throws Exception {
+    assertThat(run("bench", "--help")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("--parts", "--smoke", "--intervals");
+    assertThat(run("bench", "--parts", "nonsense")).isEqualTo(2);
+    assertThat(run("bench", "--no-such-flag")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown part: nonsense", "unknown flag: --no-such-flag");
   }
 
   @Test
