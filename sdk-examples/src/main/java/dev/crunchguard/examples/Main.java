@@ -17,6 +17,8 @@ public final class Main {
       "            with faults and forced re-locks, with and without the guard",
       "            [--containers 300] [--dispatchers 3] [--jvms 1] [--concurrency 8]",
       "            [--seed N] [--timeout 3m] [--poll-interval 100ms] [--guarded-only]",
+      "            [--race-window 2ms]  simulate the real server's update window (spec 4.10)",
+      "            [--soak-requests N]  repeat guarded rounds until N requests (the soak)",
       "  dispatch  a local dispatcher (like crunch-dispatch-local): runs each locked container's",
       "            command through the example runner in a separate JVM. Reads ARVADOS_API_HOST,",
       "            ARVADOS_API_TOKEN (admin) and ARVADOS_API_HOST_INSECURE",

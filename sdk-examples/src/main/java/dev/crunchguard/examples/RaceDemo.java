@@ -95,7 +95,8 @@ final class RaceDemo {
 
   static int main(List<String> args, PrintStream out, PrintStream err) throws Exception {
     Flags f = Flags.parse(args, Set.of("guarded-only"),
-        Set.of("containers", "dispatchers", "jvms", "concurrency", "seed", "timeout", "poll-interval", "race-window"));
+        Set.of("containers", "dispatchers", "jvms", "concurrency", "seed", "timeout", "poll-interval", "race-window",
+            "soak-requests"));
     long seed = f.longValue("seed", new SecureRandom().nextLong() & 0xffffffffL);
     RaceDemo demo = new RaceDemo(
         f.integer("containers", 300, 1, 1_000_000),
@@ -112,6 +113,10 @@ final class RaceDemo {
     err.printf("race demo: %d containers, %d dispatchers in this JVM + %d in other JVMs, seed %d%s%n",
         demo.containers, demo.localDispatchers, demo.jvms, seed,
         demo.raceWindow == null ? "" : ", server update window " + demo.raceWindow.toMillis() + " ms (spec §4.10)");
+    long soak = f.longValue("soak-requests", 0);
+    if (soak > 0) {
+      return soak(demo, soak, out, err);
+    }
     Result guarded = demo.run(true);
     Result plain = f.bool("guarded-only") ? null : demo.run(false);
     out.print(report(guarded, plain));
@@ -125,6 +130,51 @@ final class RaceDemo {
       out.println(guarded.safety().summary());
     }
     return ok ? 0 : 1;
+  }
+
+  /**
+   * The soak: guarded rounds with consecutive seeds until the simulator has served at least
+   * {@code targetRequests} requests; prints one line per round and the totals. Exit 1 on any failed
+   * round.
+   */
+  static int soak(RaceDemo first, long targetRequests, PrintStream out, PrintStream err) throws Exception {
+    long requests = 0;
+    long containers = 0;
+    long relocks = 0;
+    long staleBlocked = 0;
+    long violations = 0;
+    long falseLosses = 0;
+    long leaks = 0;
+    long notFinal = 0;
+    long events = 0;
+    int rounds = 0;
+    long start = System.nanoTime();
+    RaceDemo demo = first;
+    while (requests < targetRequests) {
+      Result r = demo.run(true);
+      rounds++;
+      requests += r.requests();
+      containers += r.containers();
+      relocks += r.relocks();
+      staleBlocked += r.staleBlocked();
+      violations += r.safety().violations().size();
+      falseLosses += r.falseLosses();
+      leaks += r.leakedThreads() + r.leakedConnections();
+      notFinal += r.notFinal();
+      events += r.safety().eventsChecked();
+      out.printf(Locale.ROOT, "round %d seed %d: %d requests, %d re-locks, %d stale writes blocked, %d violations, "
+          + "%d false losses, %d leaks, %d not final, %.1f s%n", rounds, r.seed(), r.requests(), r.relocks(),
+          r.staleBlocked(), r.safety().violations().size(), r.falseLosses(), r.leakedThreads() + r.leakedConnections(),
+          r.notFinal(), r.wall().toMillis() / 1000.0);
+      out.flush();
+      demo = new RaceDemo(first.containers, first.localDispatchers, first.jvms, first.concurrency, first.seed + rounds,
+          first.timeout, first.poll, first.progress).withRaceWindow(first.raceWindow);
+    }
+    out.printf(Locale.ROOT, "soak: %d rounds, %d containers, %d requests, %d history events checked, %d re-locks, "
+        + "%d stale writes blocked, %d safety violations, %d false losses, %d leaks, %d not final, %.1f min%n",
+        rounds, containers, requests, events, relocks, staleBlocked, violations, falseLosses, leaks, notFinal,
+        (System.nanoTime() - start) / 60e9);
+    return violations + falseLosses + leaks + notFinal == 0 ? 0 : 1;
   }
 
   /** A dispatcher in another JVM. */

@@ -19,7 +19,7 @@ class MainTest {
   @Test
   void help_printsEveryCommand_andSucceeds() throws Exception {
     assertThat(run("--help")).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("demo", "dispatch", "run", "--until-idle", "bench");
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("demo", "dispatch", "run", "--until-idle", "bench", "--race-window", "--soak-requests");
   }
 
   @Test
