@@ -188,12 +188,13 @@ final class RequestCount {
         List.of("**total per container**", "3 reads + 4 writes", "**7** (+ periodic log PUTs)"),
         List.of("dispatcher, per poll", "each of the 2–3 queries (mine; Queued; uuid in ≤20 unseen) is a count query "
             + "(limit 0) plus its pages (§6.3 step 2); GET api_client_authorizations/current once (§6.3 step 1)",
-            "≥ 4 per poll while it tracks anything")));
+            "≥ 2 per query that finds anything (count query + a page), so ≥ 3 per poll while it tracks anything")));
     rep.para("arvados-dispatch-cloud (§6.4) also sends one lock per container and polls with `count=none`, keyset "
         + "paging and `limit=1000`; with crunch-run that is again 7 per container. Crunch Guard's hand-written "
         + "life cycle sends 3 (no reads: the guard needs none, the epoch is in the lock response). Its Dispatcher adds "
-        + "only list requests (2 per poll while idle-free: mine, then a Queued page, each with `count=exact` on the "
-        + "first page only). A RunnerContext-based runner, the crunch-run analogue, reads twice at start (the epoch "
+        + "only list requests: 2 per poll (its own containers, then a page of the queue; `count=exact` on a query's "
+        + "first page only, no separate count query), plus a look-up by uuid for tracked containers missing from the "
+        + "first. A RunnerContext-based runner, the crunch-run analogue, reads twice at start (the epoch "
         + "check and the full record), and the dispatcher reads once after the run when the runner finished the "
         + "container through its own handed-off lock.");
     Counts hand = rows.get(0);
