@@ -240,12 +240,13 @@ public final class RunnerContext implements AutoCloseable {
     log.info("stopping the command of {}: {}", lock.containerUuid(), reason);
     p.destroy();
     p.descendants().forEach(ProcessHandle::destroy);
-    watcher.schedule(() -> {
+    // Not on the watch thread: close() may already have shut it down, and the SIGKILL must still come.
+    java.util.concurrent.CompletableFuture.delayedExecutor(killGrace.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
       if (p.isAlive()) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
       }
-    }, killGrace.toNanos(), TimeUnit.NANOSECONDS);
+    });
   }
 
   /** Stops the ownership watch and, if this context created its client, closes it. Idempotent. */

@@ -148,6 +148,25 @@ class RunnerContextTest {
   }
 
   @Test
+  void childIgnoringSigterm_isKilledAfterTheGrace_evenWhenTheContextIsClosedMeanwhile(@TempDir Path dir) throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    Path marker = dir.resolve("started");
+    RunnerContext ctx = context(handoff);
+    CompletableFuture<RunResult> result = CompletableFuture.supplyAsync(() ->
+        ctx.runCommand(List.of("sh", "-c", "trap '' TERM; touch " + marker + "; while true; do sleep 0.1; done")));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!Files.exists(marker) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    ctx.close(); // the watch thread is gone before the stop: the SIGKILL must not depend on it
+    ctx.cancellation().cancel(StopReason.SHUTDOWN);
+
+    RunResult r = result.get(15, TimeUnit.SECONDS);
+    assertThat(r.outcome()).isEqualTo(RunOutcome.CANCELLED);
+  }
+
+  @Test
   void priorityZero_stopsTheChild_andCancels(@TempDir Path dir) throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
