@@ -8,13 +8,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** A small command-line flag parser: {@code --name value}, {@code --name=value} and boolean {@code --name}. */
-final class Flags {
+/**
+ * The examples' command-line flag parser: {@code --name value}, {@code --name=value} and boolean
+ * {@code --name}. Shared by every command, including {@code bench}.
+ */
+public final class Flags {
   /** A usage error: printed with the command's help, exit status 2. */
-  static final class UsageException extends RuntimeException {
+  public static final class UsageException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    UsageException(String message) {
+    public UsageException(String message) {
       super(message);
     }
   }
@@ -24,7 +27,7 @@ final class Flags {
 
   private Flags() {}
 
-  static Flags parse(List<String> args, Set<String> booleans, Set<String> valued) {
+  public static Flags parse(List<String> args, Set<String> booleans, Set<String> valued) {
     Flags f = new Flags();
     List<String> rest = new ArrayList<>(args);
     for (int i = 0; i < rest.size(); i++) {
@@ -56,22 +59,51 @@ final class Flags {
     return f;
   }
 
-  boolean bool(String name) {
+  public boolean has(String name) {
+    return values.containsKey(name);
+  }
+
+  public boolean bool(String name) {
     String v = values.get(name);
     return v != null && (v.equals("true") || v.equals("1") || v.equals("yes"));
   }
 
-  String string(String name, String dflt) {
+  public String string(String name, String dflt) {
     return values.getOrDefault(name, dflt);
   }
 
-  int integer(String name, int dflt, int min, int max) {
+  /** A non-negative integer. */
+  public int integer(String name, int dflt) {
+    return integer(name, dflt, 0, Integer.MAX_VALUE);
+  }
+
+  public List<Integer> integers(String name, List<Integer> dflt) {
+    String v = values.get(name);
+    if (v == null) {
+      return dflt;
+    }
+    List<Integer> out = new ArrayList<>();
+    for (String p : v.split(",")) {
+      try {
+        int n = Integer.parseInt(p.trim().replace("_", ""));
+        if (n < 1) {
+          throw new UsageException("--" + name + " values must be positive, got " + p);
+        }
+        out.add(n);
+      } catch (NumberFormatException e) {
+        throw new UsageException("--" + name + " must be a comma-separated list of integers, got " + v);
+      }
+    }
+    return out;
+  }
+
+  public int integer(String name, int dflt, int min, int max) {
     String v = values.get(name);
     if (v == null) {
       return dflt;
     }
     try {
-      int n = Integer.parseInt(v);
+      int n = Integer.parseInt(v.replace("_", ""));
       if (n < min || n > max) {
         throw new UsageException("--" + name + " must be between " + min + " and " + max + ", got " + n);
       }
@@ -81,7 +113,7 @@ final class Flags {
     }
   }
 
-  long longValue(String name, long dflt) {
+  public long longValue(String name, long dflt) {
     String v = values.get(name);
     if (v == null) {
       return dflt;
@@ -94,11 +126,25 @@ final class Flags {
   }
 
   /** Durations as {@code 250ms}, {@code 5s}, {@code 2m}, or plain milliseconds. */
-  Duration duration(String name, Duration dflt) {
+  public Duration duration(String name, Duration dflt) {
+    String v = values.get(name);
+    return v == null ? dflt : parseDuration(name, v);
+  }
+
+  public List<Duration> durations(String name, List<Duration> dflt) {
     String v = values.get(name);
     if (v == null) {
       return dflt;
     }
+    List<Duration> out = new ArrayList<>();
+    for (String p : v.split(",")) {
+      out.add(parseDuration(name, p.trim()));
+    }
+    return out;
+  }
+
+  /** {@code 250ms}, {@code 5s}, {@code 1.5s}, {@code 2m}, or plain milliseconds; positive. */
+  public static Duration parseDuration(String name, String v) {
     try {
       Duration d;
       if (v.endsWith("ms")) {
@@ -117,5 +163,14 @@ final class Flags {
     } catch (NumberFormatException e) {
       throw new UsageException("--" + name + " must be a duration like 500ms, 5s or 2m, got " + v);
     }
+  }
+
+  /** A duration for reports: whole seconds as {@code "2 s"}, else milliseconds. */
+  public static String format(Duration d) {
+    long ms = d.toMillis();
+    if (ms % 1000 == 0) {
+      return ms / 1000 + " s";
+    }
+    return ms + " ms";
   }
 }

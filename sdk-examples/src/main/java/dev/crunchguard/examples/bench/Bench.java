@@ -1,5 +1,6 @@
 package dev.crunchguard.examples.bench;
 
+import dev.crunchguard.examples.Flags;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,20 +41,20 @@ public final class Bench {
 
   /** Runs the bench command; returns the exit status. */
   public static int main(List<String> argv, PrintStream out, PrintStream err) throws Exception {
-    Args a;
+    Flags a;
     try {
-      a = Args.parse(argv, Set.of("smoke"), Set.of("parts", "pairs", "warmup-pairs", "jmh-forks", "jmh-warmup",
+      a = Flags.parse(argv, Set.of("smoke"), Set.of("parts", "pairs", "warmup-pairs", "jmh-forks", "jmh-warmup",
           "jmh-iterations", "jmh-time", "lifecycles", "sizes", "dispatchers", "concurrency", "poll-interval",
           "ceiling-threads", "intervals", "trials", "locks", "tracked", "startups", "sim-sizes", "sim-duration",
           "sim-threads"));
-    } catch (Args.UsageException e) {
+    } catch (Flags.UsageException e) {
       err.println(e.getMessage());
       err.print(USAGE);
       return 2;
     }
     try {
       return run(a, argv, out, err);
-    } catch (Args.UsageException e) {
+    } catch (Flags.UsageException e) {
       err.println(e.getMessage());
       err.print(USAGE);
       return 2;
@@ -64,12 +65,12 @@ public final class Bench {
   public static int helper(String command, List<String> argv, PrintStream out) throws Exception {
     switch (command) {
       case "bench-serve":
-        return BenchServer.main(Args.parse(argv, Set.of(), Set.of("kind", "containers", "tokens", "body-file",
+        return BenchServer.main(Flags.parse(argv, Set.of(), Set.of("kind", "containers", "tokens", "body-file",
             "max-dispatch-attempts", "threads", "seed")), out);
       case "bench-startup":
-        return MemoryBench.startupChild(Args.parse(argv, Set.of(), Set.of("url", "token", "uuid")), out);
+        return MemoryBench.startupChild(Flags.parse(argv, Set.of(), Set.of("url", "token", "uuid")), out);
       default:
-        throw new Args.UsageException("unknown helper " + command);
+        throw new Flags.UsageException("unknown helper " + command);
     }
   }
 
@@ -79,7 +80,7 @@ public final class Bench {
     return now;
   }
 
-  private static int run(Args a, List<String> argv, PrintStream out, PrintStream rawErr) throws Exception {
+  private static int run(Flags a, List<String> argv, PrintStream out, PrintStream rawErr) throws Exception {
     PrintStream err = new PrintStream(new Elapsed(rawErr), true, java.nio.charset.StandardCharsets.UTF_8);
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       // SDK info lines (unlocks, stop signals) would drown the progress; warnings still show.
@@ -95,7 +96,7 @@ public final class Bench {
       } else if (PARTS.contains(t)) {
         parts.add(t);
       } else {
-        throw new Args.UsageException("unknown part: " + t + " (one of " + String.join(",", PARTS) + ", all)");
+        throw new Flags.UsageException("unknown part: " + t + " (one of " + String.join(",", PARTS) + ", all)");
       }
     }
     Report rep = new Report();
@@ -121,7 +122,7 @@ public final class Bench {
         int wi = a.integer("jmh-warmup", smoke ? 0 : 3);
         int mi = a.integer("jmh-iterations", smoke ? 1 : 5);
         String time = a.string("jmh-time", smoke ? "100ms" : "2s");
-        Args.parseDuration("jmh-time", time);
+        Flags.parseDuration("jmh-time", time);
         jmh = GuardOverhead.jmh(forks, wi, mi, time, smoke ? 20 : 3_000,
             smoke ? List.of("simulator") : List.of("simulator", "fixed"), err);
         jmhDesc = forks + " fork(s), " + wi + " warm-up + " + mi + " measured iterations of " + time + ", -prof gc";

@@ -1,5 +1,6 @@
 package dev.crunchguard.examples.bench;
 
+import dev.crunchguard.examples.Flags;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
 import java.io.IOException;
@@ -20,7 +21,7 @@ import java.util.Random;
 final class BenchServer {
   private BenchServer() {}
 
-  static int main(Args a, PrintStream out) throws IOException {
+  static int main(Flags a, PrintStream out) throws IOException {
     String kind = a.string("kind", "sim");
     AutoCloseable server;
     if (kind.equals("fixed")) {
@@ -46,7 +47,7 @@ final class BenchServer {
       }
       server = sim;
     } else {
-      throw new Args.UsageException("--kind must be sim or fixed");
+      throw new Flags.UsageException("--kind must be sim or fixed");
     }
     out.println("READY");
     out.flush();

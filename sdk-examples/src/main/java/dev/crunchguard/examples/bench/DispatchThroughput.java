@@ -1,5 +1,6 @@
 package dev.crunchguard.examples.bench;
 
+import dev.crunchguard.examples.Flags;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.dispatch.Dispatcher;
@@ -219,7 +220,7 @@ final class DispatchThroughput {
     rep.heading("3. Dispatch throughput and scaling");
     rep.para("Each run starts a fresh in-process simulator with N Queued containers (priorities 1–1000, seeded) and "
         + "D Dispatchers, each with its own admin token and ArvadosClient (default OkHttp settings), "
-        + "`maxConcurrentRuns " + concurrency + "`, `pollInterval " + Args.format(poll) + "`, `lockRetryInterval 1 s`, "
+        + "`maxConcurrentRuns " + concurrency + "`, `pollInterval " + Flags.format(poll) + "`, `lockRetryInterval 1 s`, "
         + "page size 100. The runner does `markRunning()` then `complete(0, null)` in process (no work), so the "
         + "figure is the dispatch machinery's own rate: N / time from start until the N-th Complete. The ceiling "
         + "drives the same simulator build with raw OkHttp from T threads: per container lock + PUT Running + PUT "

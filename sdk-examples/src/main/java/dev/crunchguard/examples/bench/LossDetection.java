@@ -1,5 +1,6 @@
 package dev.crunchguard.examples.bench;
 
+import dev.crunchguard.examples.Flags;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.runner.RunResult;
@@ -63,7 +64,7 @@ final class LossDetection {
         Summary rtt = roundTrip(sim, dispatcher, runner);
         for (Scenario sc : Scenario.values()) {
           progress.printf("[bench] 4. loss detection: %s, watch interval %s, %d trials%n", sc.name().toLowerCase(java.util.Locale.ROOT),
-              Args.format(w), trials);
+              Flags.format(w), trials);
           double[] lat = new double[trials];
           double[] conservative = new double[trials];
           int stopped = 0;
@@ -203,7 +204,7 @@ final class LossDetection {
         + "`watchInterval` of sleep), so its period is the interval plus a round trip.");
     List<List<String>> t = new ArrayList<>();
     for (Interval i : rows) {
-      t.add(List.of(i.scenario().name().toLowerCase(java.util.Locale.ROOT), Args.format(i.watch()), Integer.toString(i.trials()),
+      t.add(List.of(i.scenario().name().toLowerCase(java.util.Locale.ROOT), Flags.format(i.watch()), Integer.toString(i.trials()),
           Summary.f("%.1f", i.latencyMs().min()),
           Summary.f("%.1f", i.latencyMs().median()),
           Summary.f("%.1f", i.latencyMs().p90()),
@@ -218,7 +219,7 @@ final class LossDetection {
         "conservative median / max ms", "round trip ms", "bound (interval + RTT) ms", "max / interval", "children stopped"), t);
     for (Interval i : rows) {
       rep.target("4", "child stopped within one interval + one round trip (" + i.scenario().name().toLowerCase(java.util.Locale.ROOT)
-              + ", " + Args.format(i.watch()) + ")",
+              + ", " + Flags.format(i.watch()) + ")",
           "max " + Summary.f("%.1f", i.latencyMs().max()) + " ms, median " + Summary.f("%.1f", i.latencyMs().median())
               + " ms (conservative max " + Summary.f("%.1f", i.fromFirstRequestMs().max()) + " ms); bound "
               + Summary.f("%.1f", i.boundMs()) + " ms",

@@ -1,5 +1,6 @@
 package dev.crunchguard.examples.bench;
 
+import dev.crunchguard.examples.Flags;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.LockHandoff;
@@ -193,7 +194,7 @@ final class MemoryBench {
   }
 
   /** {@code bench-startup}: a fresh JVM that times building its first client and its first call. */
-  static int startupChild(Args a, PrintStream out) {
+  static int startupChild(Flags a, PrintStream out) {
     long mainAt = System.currentTimeMillis();
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
     long t0 = System.nanoTime();

@@ -1,5 +1,6 @@
 package dev.crunchguard.examples.bench;
 
+import dev.crunchguard.examples.Flags;
 import com.google.gson.JsonObject;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
@@ -182,7 +183,7 @@ final class SimulatorCapacity {
   static void report(Report rep, List<Row> rows, Duration duration, int threads) {
     rep.heading("6. Simulator capacity");
     rep.para("An in-process simulator (default 16 handler threads) driven by raw OkHttp from " + threads + " client "
-        + "threads in the same JVM (so client and server share the 2 cores), for about " + Args.format(duration)
+        + "threads in the same JVM (so client and server share the 2 cores), for about " + Flags.format(duration)
         + " per operation. lock: rounds over a pool of up to 50,000 Queued containers, the pool unlocked between rounds "
         + "(not timed; latency column = median of the per-round medians). guarded update: alternating `progress` "
         + "values on 256 Running containers (a real write each time), `auth_uuid` in the body. History is cleared "
