@@ -2,11 +2,8 @@ package dev.crunchguard;
 
 import com.google.gson.JsonObject;
 import java.time.Instant;
-import java.util.Collections;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,7 +18,18 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Container {
   private final String uuid;
-  private final Set<String> present;
+  /** The API fields this SDK knows, in a fixed order: bit i of {@link #present} is field i. */
+  private static final List<String> FIELDS = List.of(
+      "kind", "etag", "uuid", "owner_uuid", "created_at", "modified_by_user_uuid", "modified_at", "command",
+      "container_image", "cwd", "environment", "exit_code", "finished_at", "locked_by_uuid", "log", "mounts", "output",
+      "output_path", "output_glob", "priority", "progress", "runtime_constraints", "runtime_status", "started_at",
+      "state", "auth_uuid", "scheduling_parameters", "runtime_user_uuid", "runtime_auth_scopes", "lock_count",
+      "gateway_address", "interactive_session_started", "output_storage_classes", "output_properties", "cost",
+      "subrequests_cost", "service", "published_ports");
+  private static final Map<String, Integer> FIELD_INDEX = index();
+
+  /** Which known fields the response carried (a bit per field: no per-record set of names to keep). */
+  private final long present;
   private final @Nullable ContainerState state;
   private final @Nullable String kind;
   private final @Nullable String etag;
@@ -66,7 +74,14 @@ public final class Container {
       throw new Json.DecodeException("container record has no 'uuid'");
     }
     this.uuid = u;
-    this.present = Collections.unmodifiableSet(new LinkedHashSet<>(o.keySet()));
+    long mask = 0;
+    for (String key : o.keySet()) {
+      Integer i = FIELD_INDEX.get(key);
+      if (i != null) {
+        mask |= 1L << i;
+      }
+    }
+    this.present = mask;
     String s = Json.string(o, "state");
     this.state = s == null ? null : ContainerState.fromWire(s);
     this.kind = Json.string(o, "kind");
@@ -107,19 +122,29 @@ public final class Container {
     this.publishedPorts = Json.objectMap(o, "published_ports");
   }
 
+  private static Map<String, Integer> index() {
+    Map<String, Integer> m = new java.util.HashMap<>();
+    for (int i = 0; i < FIELDS.size(); i++) {
+      m.put(FIELDS.get(i), i);
+    }
+    return Map.copyOf(m);
+  }
+
   /** Decodes a container record; throws {@link Json.DecodeException} when a field has the wrong type. */
   static Container fromJson(JsonObject o) {
     return new Container(o);
   }
 
   /**
-   * Whether the server's response contained this field (even as null).
+   * Whether the server's response contained this field (even as null). Only the fields of the
+   * container resource this SDK knows are tracked; any other name answers false.
    *
    * @param apiField the API's field name, for example {@code "lock_count"}
    * @return true if present in the response
    */
   public boolean has(String apiField) {
-    return present.contains(apiField);
+    Integer i = FIELD_INDEX.get(apiField);
+    return i != null && (present & (1L << i)) != 0;
   }
 
   /** @return {@code uuid}, always present: {@code <cluster>-dz642-<15 chars>} */
