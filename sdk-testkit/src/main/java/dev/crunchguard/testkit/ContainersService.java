@@ -195,45 +195,29 @@ final class ContainersService {
   }
 
   ContainerRecord lock(String uuid, Caller caller, RequestContext ctx) {
-    Slot s = readable(uuid, caller);
-    Map<String, JsonElement> attrs = Map.of("state", new JsonPrimitive(State.LOCKED.wire));
-    return underLock(
-        s,
-        uuid,
-        WriteAction.LOCK,
-        ctx,
-        caller,
-        Map.of(),
-        State.LOCKED.wire,
-        cur -> {
-          if (cur.state() != State.QUEUED) {
-            throw ApiException.raised(
-                422, "ArvadosModel::LockFailedError", "cannot lock when " + cur.string(Attr.STATE));
-          }
-          return rules.save(cur, attrs, caller, ContainerRules.Action.LOCK);
-        });
+    return endpointTransition(uuid, caller, ctx, WriteAction.LOCK, State.QUEUED, State.LOCKED,
+        "ArvadosModel::LockFailedError", "cannot lock when ", ContainerRules.Action.LOCK);
   }
 
   ContainerRecord unlock(String uuid, Caller caller, RequestContext ctx) {
+    return endpointTransition(uuid, caller, ctx, WriteAction.UNLOCK, State.LOCKED, State.QUEUED,
+        "ArvadosModel::InvalidStateTransitionError", "cannot unlock when ", ContainerRules.Action.UNLOCK);
+  }
+
+  /**
+   * The lock and unlock endpoints: under the container's lock, refuse unless the state is
+   * {@code from} (the endpoint's own 422), then save the change to {@code to} through the rules.
+   */
+  private ContainerRecord endpointTransition(String uuid, Caller caller, RequestContext ctx, WriteAction action,
+      State from, State to, String errorClass, String refusal, ContainerRules.Action rulesAction) {
     Slot s = readable(uuid, caller);
-    Map<String, JsonElement> attrs = Map.of("state", new JsonPrimitive(State.QUEUED.wire));
-    return underLock(
-        s,
-        uuid,
-        WriteAction.UNLOCK,
-        ctx,
-        caller,
-        Map.of(),
-        State.QUEUED.wire,
-        cur -> {
-          if (cur.state() != State.LOCKED) {
-            throw ApiException.raised(
-                422,
-                "ArvadosModel::InvalidStateTransitionError",
-                "cannot unlock when " + cur.string(Attr.STATE));
-          }
-          return rules.save(cur, attrs, caller, ContainerRules.Action.UNLOCK);
-        });
+    Map<String, JsonElement> attrs = Map.of("state", new JsonPrimitive(to.wire));
+    return underLock(s, uuid, action, ctx, caller, Map.of(), to.wire, cur -> {
+      if (cur.state() != from) {
+        throw ApiException.raised(422, errorClass, refusal + cur.string(Attr.STATE));
+      }
+      return rules.save(cur, attrs, caller, rulesAction);
+    });
   }
 
   ContainerRecord delete(String uuid, Caller caller, RequestContext ctx) {
