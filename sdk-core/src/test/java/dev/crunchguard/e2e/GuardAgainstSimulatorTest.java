@@ -3,6 +3,7 @@ package dev.crunchguard.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.crunchguard.AmbiguousLockPolicy;
 import dev.crunchguard.ArvadosApiException;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.Container;
@@ -205,17 +206,33 @@ class GuardAgainstSimulatorTest {
   }
 
   @Test
-  void lockWhoseResponseWasLost_isAdoptedByReadBack() {
+  void lockWhoseResponseWasLost_isRefusedByDefault_andLeftLocked() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     Container seen = client.containers().get(uuid);
     sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
 
-    ContainerLock lock = client.containers().lock(seen);
+    LockConflictException e = org.junit.jupiter.api.Assertions.assertThrows(LockConflictException.class,
+        () -> client.containers().lock(seen));
+
+    assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
+    assertThat(sim.container(uuid).state()).isEqualTo("Locked");
+    assertThat(sim.container(uuid).lockCount()).isEqualTo(1);
+  }
+
+  @Test
+  void lockWhoseResponseWasLost_isAdoptedByReadBack_whenTheClientOptsInToAdopt() {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ArvadosClient adopting = client.newBuilder().ambiguousLockPolicy(AmbiguousLockPolicy.ADOPT).build();
+    Container seen = adopting.containers().get(uuid);
+    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
+
+    ContainerLock lock = adopting.containers().lock(seen);
 
     assertThat(lock.authUuid()).isEqualTo(sim.container(uuid).authUuid());
     lock.markRunning();
     lock.complete(0, null);
     assertThat(sim.container(uuid).state()).isEqualTo("Complete");
+    adopting.close();
   }
 
   @Test

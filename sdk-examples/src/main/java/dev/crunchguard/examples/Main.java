@@ -23,6 +23,8 @@ public final class Main {
       "            command through the example runner in a separate JVM. Reads ARVADOS_API_HOST,",
       "            ARVADOS_API_TOKEN (admin) and ARVADOS_API_HOST_INSECURE",
       "            [--concurrency 4] [--poll-interval 5s] [--watch-interval 2s] [--until-idle] [--timeout D]",
+      "            [--orphan-grace 5m] [--recovery unlock|adopt|ignore] [--ambiguous-lock refuse|adopt]",
+      "            (adopt is only for a token no other dispatcher uses)",
       "  run       the runner side, started by 'dispatch' with the lock in its environment",
       "            [--watch-interval 2s] [--kill-grace 5s]",
       "  bench     the benchmarks (src/docs/performance.md): progress on stderr, Markdown report on stdout",
