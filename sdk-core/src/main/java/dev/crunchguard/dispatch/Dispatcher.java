@@ -67,16 +67,20 @@ import org.slf4j.LoggerFactory;
  * Several dispatcher processes commonly share one token, so "locked by my token" does not prove a
  * lock is this process's. A lock attempt whose answer was lost and that the read-back cannot
  * attribute is therefore never run (see {@link dev.crunchguard.AmbiguousLockPolicy#REFUSE}). So
- * that such a lock, or one left by a crashed process, is not left Locked forever, every poll looks
- * at the containers Locked by this token that this dispatcher does not track: one that is still
- * Locked in the <em>same epoch</em> (same {@code auth_uuid}) after {@code orphanGrace} is unlocked
- * through the guarded update of that epoch, which fails harmlessly if the epoch moved on. A
- * container that may be this dispatcher's stays Locked at most {@code orphanGrace} plus one poll
- * interval (while the unlock requests succeed); each such unlock uses up one of the container's
- * {@code MaxDispatchAttempts}. A sibling's lock is only affected if its runner has not moved the
- * container to Running within {@code orphanGrace}: its runner then refuses to start or is fenced,
- * and never two runners share an epoch. Containers Running under this token that it does not track
- * are left alone.
+ * that such a lock is not left Locked forever, the dispatcher remembers every container it
+ * <em>may</em> have locked without knowing it: a lock attempt refused as already Locked after a
+ * lost answer, a lock attempt that failed in transport, and, on its first poll, every container
+ * Locked by its token that it does not track (a previous run of this process may have locked it).
+ * When such a container is still Locked by this token in the <em>same epoch</em> (same
+ * {@code auth_uuid}) {@code orphanGrace} after the dispatcher first saw it, it is unlocked through
+ * the guarded update of that epoch, which fails harmlessly if the epoch moved on; if the epoch
+ * moves on or the container leaves Locked first, it is forgotten. So a container this dispatcher
+ * may have locked stays Locked at most {@code orphanGrace} plus one poll interval (while the unlock
+ * requests succeed), and each such unlock uses up one of the container's
+ * {@code MaxDispatchAttempts}. If the lock was in fact a sibling's, it is only unlocked when the
+ * sibling's runner has not moved it to Running within {@code orphanGrace}: that runner then
+ * refuses to start or is fenced, and never two runners share an epoch. Other containers Locked or
+ * Running under this token are left to their owners.
  *
  * <h2>Start-up and shutdown</h2>
  * On its first poll, containers locked by its token that it does not track are handled by the
@@ -127,7 +131,9 @@ public final class Dispatcher implements AutoCloseable {
   private final Map<String, Long> notBefore = new ConcurrentHashMap<>();
   private final Map<String, Integer> failures = new ConcurrentHashMap<>();
   private final Map<String, ContainerLock> pendingUnlock = new ConcurrentHashMap<>();
-  /** Untracked containers Locked by this token, with the epoch and when this dispatcher first saw it (poll thread only). */
+  /** Containers this dispatcher may have locked without knowing it (poll thread only). */
+  private final Set<String> maybeMine = new HashSet<>();
+  /** The epoch in which each of {@link #maybeMine} was first seen Locked, and when (poll thread only). */
   private final Map<String, Sighting> untrackedLocks = new HashMap<>();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
@@ -249,6 +255,11 @@ public final class Dispatcher implements AutoCloseable {
         mineByUuid.put(c.uuid(), c);
       }
       if (!recovered) {
+        for (Container c : mine) {
+          if (c.state() == ContainerState.LOCKED && !tracked.containsKey(c.uuid())) {
+            maybeMine.add(c.uuid()); // perhaps locked by an earlier run of this process
+          }
+        }
         recover(mine);
         recovered = true;
       }
@@ -303,30 +314,37 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /**
-   * Unlocks containers Locked by this token that nobody here tracks once they have stayed Locked in
-   * one epoch for {@code orphanGrace}: a lost lock answer of this dispatcher, or a lock left by a
-   * crashed process. The guarded unlock of that epoch cannot touch a newer one.
+   * Unlocks the containers this dispatcher may have locked without knowing it once they have
+   * stayed Locked by its token in one epoch for {@code orphanGrace}. The guarded unlock of that
+   * epoch cannot touch a newer one.
    */
   private void sweepOrphans(List<Container> mine) {
-    if (recoveryPolicy == RecoveryPolicy.IGNORE) {
+    if (recoveryPolicy == RecoveryPolicy.IGNORE || maybeMine.isEmpty()) {
+      maybeMine.clear();
+      untrackedLocks.clear();
       return;
     }
     long now = System.nanoTime();
     Set<String> stillLocked = new HashSet<>();
     for (Container c : mine) {
-      if (c.state() != ContainerState.LOCKED || tracked.containsKey(c.uuid()) || pendingUnlock.containsKey(c.uuid())) {
+      if (!maybeMine.contains(c.uuid()) || c.state() != ContainerState.LOCKED || tracked.containsKey(c.uuid())
+          || pendingUnlock.containsKey(c.uuid())) {
         continue;
+      }
+      Sighting s = untrackedLocks.get(c.uuid());
+      if (s == null) {
+        untrackedLocks.put(c.uuid(), new Sighting(c.authUuid(), c.lockCount(), now));
+        stillLocked.add(c.uuid());
+        continue;
+      }
+      if (!s.sameEpoch(c)) {
+        continue; // locked again since: not the lock this dispatcher may have made
       }
       stillLocked.add(c.uuid());
-      Sighting s = untrackedLocks.get(c.uuid());
-      if (s == null || !s.sameEpoch(c)) {
-        untrackedLocks.put(c.uuid(), new Sighting(c.authUuid(), c.lockCount(), now));
-        continue;
-      }
       if (now - s.firstSeenNanos() < orphanGrace.toNanos() || stopping.get()) {
         continue;
       }
-      untrackedLocks.remove(c.uuid());
+      stillLocked.remove(c.uuid());
       ContainerLock lock;
       try {
         lock = containers.resume(LockHandoff.of(c.uuid(), c.authUuid(), c.lockedByUuid(), c.lockCount()));
@@ -334,9 +352,11 @@ public final class Dispatcher implements AutoCloseable {
         log.warn("cannot unlock orphaned {}: {}", c.uuid(), e.getMessage());
         continue;
       }
-      log.info("unlocking {}: Locked by this token in one epoch for over {} and not tracked here", c.uuid(), orphanGrace);
+      log.info("unlocking {}: this dispatcher may have locked it, and it stayed Locked in one epoch for over {}", c.uuid(),
+          orphanGrace);
       unlockQuietly(lock, "orphaned: Locked by this token and not started within the orphan grace period");
     }
+    maybeMine.retainAll(stillLocked);
     untrackedLocks.keySet().retainAll(stillLocked);
   }
 
@@ -465,12 +485,16 @@ public final class Dispatcher implements AutoCloseable {
       // sibling's: it is not run, and the orphan sweep unlocks it if nobody starts it.
       lockConflicts.incrementAndGet();
       notBefore.put(c.uuid(), System.nanoTime() + lockRetryInterval.toNanos());
+      if (e.observedState() == ContainerState.LOCKED) {
+        maybeMine.add(c.uuid());
+      }
       log.debug("lock conflict on {}: {}", c.uuid(), e.getMessage());
       listener.lockConflict(c.uuid());
       return;
     } catch (ArvadosException e) {
       // The lock may have been applied; the orphan sweep takes care of it if so.
       notBefore.put(c.uuid(), System.nanoTime() + lockRetryInterval.toNanos());
+      maybeMine.add(c.uuid());
       log.warn("could not lock {}: {}", c.uuid(), e.getMessage());
       return;
     }

@@ -23,6 +23,15 @@ import java.util.Set;
  *   <li><b>P3</b> {@link SafetyViolation.Property#RUNNING_MORE_THAN_ONCE_PER_EPOCH}: more than one
  *       accepted request carrying {@code state: Running} whose state before was not Running, or
  *       accepted Running requests from more than one client identity, in one (container, epoch).
+ *   <li><b>P4</b> {@link SafetyViolation.Property#EPOCH_ENDED_BY_STRANGER}: an accepted unlock
+ *       ({@code POST .../unlock}, or an update to {@code state} Queued) or an accepted update to
+ *       Cancelled, in an epoch, by a <i>dispatcher</i> (a client identity that sent at least one lock
+ *       request in the history) that neither locked that epoch nor made runner writes in it. This
+ *       is how a dispatcher that cancels or unlocks a run it did not start shows up, for example
+ *       one sharing its token with the run's real owner. Clients that never lock (users, operators,
+ *       a test's chaos client) are not judged. A dispatcher that deliberately cleans up a crashed
+ *       sibling's orphaned lock is, by this rule, flagged too: a test that crashes dispatchers
+ *       should expect those.
  * </ul>
  *
  * <p>The epoch of an event is {@link HistoryEvent#epochKey()}. Stateless and thread-safe.
@@ -119,6 +128,48 @@ public final class SafetyChecker {
     List<SafetyViolation> all = new ArrayList<>(p1);
     all.addAll(p2);
     all.addAll(p3);
+    all.addAll(strangersEndingEpochs(events, runnerWrites));
     return new SafetyReport(all, events.size());
+  }
+
+  /** P4: unlocks and cancels by dispatchers that neither locked nor ran in the epoch they ended. */
+  private static List<SafetyViolation> strangersEndingEpochs(
+      List<HistoryEvent> events, Map<String, Map<String, List<HistoryEvent>>> runnerWrites) {
+    Set<String> dispatchers = new LinkedHashSet<>();
+    Map<String, String> lockers = new LinkedHashMap<>();
+    for (HistoryEvent e : events) {
+      if (e.action() == WriteAction.LOCK) {
+        dispatchers.add(e.clientIdentity());
+        if (e.accepted()) {
+          String epoch = e.epochAfter() != null ? e.epochAfter() : "lock#" + (e.lockCountBefore() + 1);
+          lockers.put(e.containerUuid() + "\u0000" + epoch, e.clientIdentity());
+        }
+      }
+    }
+    List<SafetyViolation> out = new ArrayList<>();
+    for (HistoryEvent e : events) {
+      boolean ends = e.accepted()
+          && (e.action() == WriteAction.UNLOCK
+              || (e.action() == WriteAction.UPDATE
+                  && ("Queued".equals(e.requestedState()) || "Cancelled".equals(e.requestedState()))
+                  && !Objects.equals(e.stateBefore(), e.stateAfter())));
+      if (!ends || !dispatchers.contains(e.clientIdentity())) {
+        continue;
+      }
+      String key = e.containerUuid() + "\u0000" + e.epochKey();
+      boolean locked = e.clientIdentity().equals(lockers.get(key));
+      boolean ran = runnerWrites.getOrDefault(key, Map.of()).containsKey(e.clientIdentity());
+      if (!locked && !ran) {
+        out.add(
+            new SafetyViolation(
+                SafetyViolation.Property.EPOCH_ENDED_BY_STRANGER,
+                e.containerUuid(),
+                e.epochKey(),
+                e.clientIdentity() + " moved the container " + e.stateBefore() + " -> " + e.stateAfter()
+                    + " in an epoch locked by " + lockers.getOrDefault(key, "nobody seen") + " that it did not run in",
+                List.of(e.sequence())));
+      }
+    }
+    return out;
   }
 }
