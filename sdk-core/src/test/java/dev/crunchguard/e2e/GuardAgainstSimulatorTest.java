@@ -220,6 +220,27 @@ class GuardAgainstSimulatorTest {
   }
 
   @Test
+  void rivalsRefusedLockWhoseAnswerWasLost_withASharedToken_isNotTakenForItsOwn_byDefault() {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ContainerLock winner = client.containers().lock(uuid);
+    ArvadosClient sibling = clientFor(DISPATCHER, "sibling-dispatcher"); // same token, another process
+    // The sibling's attempt is refused (cannot lock when Locked) and that answer is lost; its retry
+    // is refused again, and the read-back shows "Locked by my token": proof of nothing.
+    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
+
+    LockConflictException e = org.junit.jupiter.api.Assertions.assertThrows(LockConflictException.class,
+        () -> sibling.containers().lock(uuid));
+    assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
+
+    // With ADOPT (opt-in), the sibling would now hold the winner's epoch too: the risk its Javadoc states.
+    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
+    ArvadosClient adopting = sibling.newBuilder().ambiguousLockPolicy(AmbiguousLockPolicy.ADOPT).build();
+    assertThat(adopting.containers().lock(uuid).authUuid()).isEqualTo(winner.authUuid());
+    adopting.close();
+    sibling.close();
+  }
+
+  @Test
   void lockWhoseResponseWasLost_isAdoptedByReadBack_whenTheClientOptsInToAdopt() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ArvadosClient adopting = client.newBuilder().ambiguousLockPolicy(AmbiguousLockPolicy.ADOPT).build();

@@ -19,6 +19,8 @@ public final class Main {
       "            [--seed N] [--timeout 3m] [--poll-interval 100ms] [--guarded-only]",
       "            [--race-window 2ms]  simulate the real server's update window (spec 4.10)",
       "            [--soak-requests N]  repeat guarded rounds until N requests (the soak)",
+      "            [--shared-token]  every dispatcher uses one token, as with the SystemRootToken",
+      "            [--lost-rate 0.02]  share of answers lost after the server applied the request",
       "  dispatch  a local dispatcher (like crunch-dispatch-local): runs each locked container's",
       "            command through the example runner in a separate JVM. Reads ARVADOS_API_HOST,",
       "            ARVADOS_API_TOKEN (admin) and ARVADOS_API_HOST_INSECURE",

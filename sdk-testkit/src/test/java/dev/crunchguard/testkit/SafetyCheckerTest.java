@@ -137,12 +137,23 @@ class SafetyCheckerTest {
   }
 
   @Test
-  void p4_unlockOfASiblingsFreshLockByAnotherDispatcherSharingTheToken_violates() {
+  void p4_unlockOfASiblingsFreshLock_whoseRunnerWasAboutToStart_violates() {
     lockEvent("dispatcherA", E1);
     lockEvent("dispatcherB", E2); // B locks something else, so it is a dispatcher
     ev(WriteAction.UNLOCK, "dispatcherB", E1, ClaimSource.NONE, null, true, "Queued", "Locked", "Queued");
+    ev(WriteAction.UPDATE, "dispatcherA/run-1", null, ClaimSource.BODY, E1, false, "Running", "Queued", "Queued", "state");
 
     assertThat(SafetyChecker.check(h).violations()).extracting(SafetyViolation::property)
         .containsExactly(SafetyViolation.Property.EPOCH_ENDED_BY_STRANGER);
+  }
+
+  @Test
+  void p4_unlockOfAnOrphanedLockThatNobodyRan_byAnotherDispatcher_doesNotViolate() {
+    lockEvent("dispatcherA", E1); // its answer was lost: nobody runs E1
+    lockEvent("dispatcherB", E2);
+    ev(WriteAction.UPDATE, "dispatcherB", E1, ClaimSource.BODY, E1, true, "Queued", "Locked", "Queued", "state");
+
+    SafetyReport r = SafetyChecker.check(h);
+    assertThat(r.isSafe()).as(r.summary()).isTrue();
   }
 }
