@@ -5,7 +5,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * Root of every exception thrown by Crunch Guard. Unchecked.
  *
- * <p>Subtypes: {@link ArvadosApiException} (the server answered with an error),
+ * <p>Subtypes: {@link ArvadosServiceException} (the server answered with an error),
  * {@link ArvadosTransportException} (no usable answer: I/O failure or timeout, after retries),
  * and {@link LostOwnershipException} (this process's lock epoch has ended). Messages never contain
  * an API token or a container token.

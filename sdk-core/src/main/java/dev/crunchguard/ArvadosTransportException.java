@@ -7,16 +7,14 @@ package dev.crunchguard;
  * <p>For a write, the outcome on the server is unknown: it may or may not have been applied. A
  * lock holder can call {@link ContainerLock#verify()} to learn whether its epoch is still current.
  */
-public final class ArvadosTransportException extends ArvadosException {
+public final class ArvadosTransportException extends ArvadosClientException {
   private static final long serialVersionUID = 1L;
 
-  private final String requestId;
   private final int attempts;
   private final boolean maybeApplied;
 
   ArvadosTransportException(String message, String requestId, int attempts, boolean maybeApplied, Throwable cause) {
-    super(message + " [" + requestId + ", " + attempts + (attempts == 1 ? " attempt]" : " attempts]"), cause);
-    this.requestId = requestId;
+    super(message + " [" + requestId + ", " + attempts + (attempts == 1 ? " attempt]" : " attempts]"), requestId, cause);
     this.attempts = attempts;
     this.maybeApplied = maybeApplied;
   }
@@ -24,15 +22,6 @@ public final class ArvadosTransportException extends ArvadosException {
   /** Whether an attempt may have reached the server (and, for a write, been applied). */
   boolean maybeApplied() {
     return maybeApplied;
-  }
-
-  /**
-   * The {@code X-Request-Id} sent with every attempt of the failed call.
-   *
-   * @return the request id, {@code req-} followed by 20 base-36 characters
-   */
-  public String requestId() {
-    return requestId;
   }
 
   /**

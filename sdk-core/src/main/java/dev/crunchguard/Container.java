@@ -142,7 +142,7 @@ public final class Container {
    * @param apiField the API's field name, for example {@code "lock_count"}
    * @return true if present in the response
    */
-  public boolean has(String apiField) {
+  boolean has(String apiField) {
     Integer i = FIELD_INDEX.get(apiField);
     return i != null && (present & (1L << i)) != 0;
   }

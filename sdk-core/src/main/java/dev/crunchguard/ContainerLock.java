@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * refused and nothing of it is applied. The SDK reports that as {@link LostOwnershipException},
  * after deciding by evidence (the server's {@code auth_uuid} messages, or one read-back of the
  * container) so that a 422 caused by a bad field of the caller's stays an
- * {@link ArvadosApiException}. Once lost, every call throws at once without a request, and the
+ * {@link ArvadosServiceException}. Once lost, every call throws at once without a request, and the
  * {@link #onLost} listeners have run exactly once.
  *
  * <h2>Limits</h2>
@@ -96,30 +96,32 @@ public final class ContainerLock {
   private final Containers containers;
   private final Http http;
   private final ArvadosService service;
+  private final LockEpoch epoch;
   private final String containerUuid;
   private final @Nullable String authUuid;
-  private final @Nullable String lockedByUuid;
-  private final @Nullable Long lockCount;
   private final AtomicReference<State> state = new AtomicReference<>(State.HELD);
   private volatile boolean movedToRunning;
   private volatile @Nullable Container lastSeen;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
-  ContainerLock(
-      Containers containers,
-      String containerUuid,
-      @Nullable String authUuid,
-      @Nullable String lockedByUuid,
-      @Nullable Long lockCount,
-      @Nullable Container seen) {
+  ContainerLock(Containers containers, LockEpoch epoch, @Nullable Container seen) {
     this.containers = containers;
     this.http = containers.client().http();
     this.service = containers.client().service();
-    this.containerUuid = containerUuid;
-    this.authUuid = authUuid;
-    this.lockedByUuid = lockedByUuid;
-    this.lockCount = lockCount;
+    this.epoch = epoch;
+    this.containerUuid = epoch.containerUuid();
+    this.authUuid = epoch.authUuid();
     this.lastSeen = seen;
+  }
+
+  /**
+   * The epoch this lock writes in; also what a dispatcher hands to a runner process
+   * ({@link LockEpoch#toEnvironment()}, then {@link Containers#resume(LockEpoch)}).
+   *
+   * @return the epoch, nothing secret
+   */
+  public LockEpoch epoch() {
+    return epoch;
   }
 
   /** @return the container this lock is on */
@@ -127,14 +129,9 @@ public final class ContainerLock {
     return containerUuid;
   }
 
-  /** @return the epoch's {@code auth_uuid} (the fencing token), or null for an unfenced lock */
+  /** @return the epoch's {@code auth_uuid} (the fencing token; {@code epoch().authUuid()}), or null for an unfenced lock */
   public @Nullable String authUuid() {
     return authUuid;
-  }
-
-  /** @return the token uuid that locked the container, or null if unknown (a resumed handoff without it) */
-  public @Nullable String lockedByUuid() {
-    return lockedByUuid;
   }
 
   /**
@@ -144,7 +141,7 @@ public final class ContainerLock {
    * @return true if fenced by {@code auth_uuid}
    */
   public boolean isFenced() {
-    return authUuid != null;
+    return epoch.isFenced();
   }
 
   /** @return true once the SDK knows the epoch ended without this process */
@@ -195,22 +192,13 @@ public final class ContainerLock {
   }
 
   /**
-   * The handoff for a runner process (see {@link Containers#resume(LockHandoff)}).
-   *
-   * @return the epoch's identity, nothing secret
-   */
-  public LockHandoff handoff() {
-    return LockHandoff.of(containerUuid, authUuid, lockedByUuid, lockCount);
-  }
-
-  /**
    * Writes fields of the container in this epoch: one {@code PUT} carrying the epoch's
    * {@code auth_uuid} (for an unfenced lock, a read that checks the epoch comes first).
    *
    * @param update the fields to write
    * @return the container record after the write
    * @throws LostOwnershipException if the epoch has ended; nothing was written
-   * @throws ArvadosApiException if the server refused the write for another reason (for example a
+   * @throws ArvadosServiceException if the server refused the write for another reason (for example a
    *     field not writable in the current state)
    * @throws IllegalStateException if this process already released the lock
    */
@@ -373,17 +361,17 @@ public final class ContainerLock {
     try {
       r = containers.getJson(containerUuid, Containers.EPOCH_SELECT);
     } catch (NotFoundException e) {
-      throw lost(State.HELD, null, "the container no longer exists or is not readable", e);
+      throw lost(State.HELD, LostOwnershipException.Detection.CONTAINER_GONE, null, "the container no longer exists or is not readable", e);
     } catch (UnauthorizedException e) {
       if (containers.client().isContainerToken(authUuid)) {
-        throw lost(State.HELD, null, "the container token was revoked (the container left Locked/Running)", e);
+        throw lost(State.HELD, LostOwnershipException.Detection.TOKEN_REVOKED, null, "the container token was revoked (the container left Locked/Running)", e);
       }
       throw e;
     }
     Container c = r.container;
     lastSeen = c;
     if (epochEnded(c)) {
-      throw lost(State.HELD, c, "the epoch is no longer current", null);
+      throw lost(State.HELD, LostOwnershipException.Detection.EPOCH_ENDED, c, "the epoch is no longer current", null);
     }
     return c;
   }
@@ -394,7 +382,7 @@ public final class ContainerLock {
     State st = state.get();
     switch (st.status()) {
       case LOST:
-        throw new LostOwnershipException(Objects.requireNonNull(st.cause()));
+        throw LostOwnershipException.alreadyLost(Objects.requireNonNull(st.cause()));
       case RELEASED:
         throw new IllegalStateException("the lock on " + containerUuid + " was already released (" + st.detail() + ")");
       case RELEASING:
@@ -410,24 +398,19 @@ public final class ContainerLock {
   }
 
   private boolean epochEnded(Container c) {
-    ContainerState s = c.state();
-    if (s != ContainerState.LOCKED && s != ContainerState.RUNNING) {
-      return true;
-    }
-    if (isFenced()) {
-      return !authUuid.equals(c.authUuid());
-    }
-    return (lockedByUuid != null && !lockedByUuid.equals(c.lockedByUuid()))
-        || (lockCount != null && !lockCount.equals(c.lockCount()))
-        || c.authUuid() != null;
+    return !epoch.isCurrentIn(c);
   }
+
 
   /** Decides what a refused write means: lost ownership, an earlier attempt's success, or an error. */
   private Container handleRefusal(ContainerUpdate update, Http.Outcome o, State expect) {
-    ArvadosApiException err = http.error(o);
-    if (o.status == 401) {
+    ErrorDetails details = http.details(o);
+    ArvadosServiceException err = Http.error(details);
+    Refusal why = Refusal.of(details);
+    if (why == Refusal.UNAUTHORIZED) {
       if (containers.client().isContainerToken(authUuid)) {
-        throw lost(expect, null, "the container token was revoked (the container left Locked/Running)", err);
+        throw lost(expect, LostOwnershipException.Detection.TOKEN_REVOKED, null,
+            "the container token was revoked (the container left Locked/Running)", err);
       }
       throw err;
     }
@@ -440,42 +423,37 @@ public final class ContainerLock {
         return applied(update, expect, observed.read().container);
       }
     }
-    boolean authRefused = o.status == 422
-        && (err.hasErrorContaining("Auth uuid is readonly") || err.hasErrorContaining("Auth uuid cannot be modified"));
-    boolean holderRefused = o.status == 403
-        && (err.hasErrorContaining("locked by a different token") || err.hasErrorContaining("Not locked by your token"));
-    if (authRefused) {
+    if (why == Refusal.STALE_EPOCH) {
       if (observed == null) {
         observed = readBack();
       }
       // The text is the server's evidence; a read-back that still shows this epoch overrides it
       // (the text can also appear inside an echoed field value). Without a read-back, trust it.
       if (observed.read() == null || epochEnded(observed.read().container)) {
-        throw lost(expect, observed.container(), "the server refused the epoch's auth_uuid", err);
+        throw lost(expect, LostOwnershipException.Detection.STALE_EPOCH_REFUSED, observed.container(),
+            "the server refused the epoch's auth_uuid", err);
       }
       throw err;
     }
-    if (o.status == 422 && isFenced()) {
-      // Fenced and no auth_uuid complaint: the epoch is current, the caller's fields were refused.
+    if (why == Refusal.SERVER_ERROR || (isFenced() && o.status == 422)) {
+      // The server failed, or (fenced, no auth_uuid complaint) the caller's fields were refused:
+      // nothing says the epoch changed.
       throw err;
     }
-    if (o.status >= 500) {
-      // The server failed; nothing says the epoch changed.
-      throw err;
-    }
-    // 403 (this token may not do that: unlock by a token that is not the locker, say), 404, or a
-    // 422 on an unfenced lock: the write says nothing certain about the epoch. One read-back
-    // decides: lost if the epoch ended or the container is gone for this token, otherwise the
-    // refusal is the caller's, and the lock stays held.
+    // OTHER_HOLDER (this token may not do that: an unlock by a token that is not the locker, say),
+    // FORBIDDEN, NOT_FOUND, or a 422 on an unfenced lock: the write says nothing certain about the
+    // epoch. One read-back decides: lost if the epoch ended or the container is gone for this
+    // token, otherwise the refusal is the caller's and the lock stays held.
     if (observed == null) {
       observed = readBack();
     }
     if (observed.gone()) {
-      throw lost(expect, null, "the container no longer exists or is not readable", err);
+      throw lost(expect, LostOwnershipException.Detection.CONTAINER_GONE, null,
+          "the container no longer exists or is not readable", err);
     }
     if (observed.read() != null && epochEnded(observed.read().container)) {
-      throw lost(expect, observed.read().container,
-          holderRefused ? "the lock is held by a different token" : "the epoch is no longer current", err);
+      throw lost(expect, LostOwnershipException.Detection.EPOCH_ENDED, observed.read().container,
+          why == Refusal.OTHER_HOLDER ? "the lock is held by a different token" : "the epoch is no longer current", err);
     }
     throw err;
   }
@@ -533,8 +511,9 @@ public final class ContainerLock {
    * own the state (another thread released or is releasing the epoch) never declares a loss: it
    * gets {@link IllegalStateException}, or the first loss if one was already recorded.
    */
-  private LostOwnershipException lost(State expect, @Nullable Container observed, String reason, @Nullable Throwable cause) {
-    LostOwnershipException ex = new LostOwnershipException(containerUuid, authUuid, observed, reason, cause);
+  private LostOwnershipException lost(State expect, LostOwnershipException.Detection detection, @Nullable Container observed,
+      String reason, @Nullable Throwable cause) {
+    LostOwnershipException ex = new LostOwnershipException(epoch, detection, observed, reason, cause);
     if (state.compareAndSet(expect, new State(Status.LOST, null, ex))) {
       log.info("lost ownership of {} (auth_uuid {}): {}", containerUuid, authUuid, reason);
       for (Listener l : listeners) {
@@ -568,6 +547,6 @@ public final class ContainerLock {
   @Override
   public String toString() {
     return "ContainerLock{container=" + containerUuid + ", auth_uuid=" + authUuid
-        + ", locked_by_uuid=" + lockedByUuid + ", status=" + state.get().status() + '}';
+        + ", locked_by_uuid=" + epoch.lockedByUuid() + ", status=" + state.get().status() + '}';
   }
 }

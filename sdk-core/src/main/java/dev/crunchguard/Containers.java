@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * {@link ArvadosClient#containers()}; thread-safe.
  *
  * <p>Arguments are checked before any request: a malformed container uuid is an
- * {@link IllegalArgumentException}. Server errors become {@link ArvadosApiException} subtypes.
+ * {@link IllegalArgumentException}. Server errors become {@link ArvadosServiceException} subtypes.
  */
 public final class Containers {
   private static final Logger log = LoggerFactory.getLogger(Containers.class);
@@ -236,27 +236,43 @@ public final class Containers {
         }
       }
       log.debug("locked {} (auth_uuid {})", uuid, c.authUuid());
-      return new ContainerLock(this, uuid, c.authUuid(), c.lockedByUuid(), lockCount, c);
+      return new ContainerLock(this, epochOf(o, uuid, c.authUuid(), c.lockedByUuid(), lockCount), c);
     }
-    ArvadosApiException err = http.error(o);
-    if (o.status == 422 && err.hasErrorContaining("cannot lock when")) {
-      if (err.hasErrorContaining("priority<=0") || !o.maybeAppliedEarlier) {
-        throw new LockConflictException(err, uuid, null);
-      }
+    ErrorDetails err = http.details(o);
+    Refusal why = Refusal.of(err);
+    if (why == Refusal.PRIORITY_ZERO || (why == Refusal.NOT_LOCKABLE && !o.maybeAppliedEarlier)) {
+      throw new LockConflictException(err, uuid, null);
+    }
+    if (why == Refusal.NOT_LOCKABLE) {
       return resolveLostLockResponse(uuid, knownLockCount, err);
     }
-    throw err;
+    throw Http.error(err);
   }
 
-  private ContainerLock resolveLostLockResponse(String uuid, @Nullable Long knownLockCount, ArvadosApiException err) {
+  /** The epoch a lock answer names; an answer that names none properly is malformed. */
+  private LockEpoch epochOf(Http.Outcome o, String uuid, @Nullable String authUuid, @Nullable String lockedBy,
+      @Nullable Long lockCount) {
+    try {
+      return LockEpoch.of(uuid, authUuid, lockedBy, lockCount);
+    } catch (IllegalArgumentException e) {
+      throw http.malformed(o.operation, o.status, o.requestId, e.getMessage(), o.body);
+    }
+  }
+
+  private ContainerLock resolveLostLockResponse(String uuid, @Nullable Long knownLockCount, ErrorDetails err) {
     Container now = getJson(uuid, EPOCH_SELECT).container;
     String me = client.tokenUuid();
     boolean lockedByMe = now.state() == ContainerState.LOCKED && me.equals(now.lockedByUuid());
     boolean countFits = knownLockCount == null || Objects.equals(now.lockCount(), knownLockCount + 1);
     if (lockedByMe && countFits) {
       if (client.ambiguousLockPolicy() == AmbiguousLockPolicy.ADOPT) {
-        log.info("lock response for {} was lost; adopting the lock held by this token (auth_uuid {})", uuid, now.authUuid());
-        return new ContainerLock(this, uuid, now.authUuid(), now.lockedByUuid(), now.lockCount(), now);
+        try {
+          LockEpoch adopted = LockEpoch.of(now.uuid(), now.authUuid(), now.lockedByUuid(), now.lockCount());
+          log.info("lock response for {} was lost; adopting the lock held by this token (auth_uuid {})", uuid, now.authUuid());
+          return new ContainerLock(this, adopted, now);
+        } catch (IllegalArgumentException malformed) {
+          log.warn("lock response for {} was lost and the read-back names no valid epoch: {}", uuid, malformed.getMessage());
+        }
       }
       log.info("lock response for {} was lost; the container is locked by this token but the policy is REFUSE", uuid);
     }
@@ -264,15 +280,15 @@ public final class Containers {
   }
 
   /**
-   * A lock handed to this process by a dispatcher (see {@link ContainerLock#handoff()}). Makes no
+   * A lock handed to this process by a dispatcher (see {@link ContainerLock#epoch()}). Makes no
    * request: call {@link ContainerLock#verify()} to check that the epoch is still current.
    *
-   * @param handoff the handed-off epoch
+   * @param epoch the handed-off epoch
    * @return a lock writing in that epoch
    */
-  public ContainerLock resume(LockHandoff handoff) {
-    Objects.requireNonNull(handoff, "handoff");
-    return new ContainerLock(this, handoff.containerUuid(), handoff.authUuid(), handoff.lockedByUuid(), handoff.lockCount(), null);
+  public ContainerLock resume(LockEpoch epoch) {
+    Objects.requireNonNull(epoch, "epoch");
+    return new ContainerLock(this, epoch, null);
   }
 
   /**
@@ -333,13 +349,13 @@ public final class Containers {
     if (o.isSuccess()) {
       return http.container(o, http.successObject(o));
     }
-    ArvadosApiException err = http.error(o);
-    if (o.maybeAppliedEarlier && o.status == 422 && err.hasErrorContaining("cannot unlock when")) {
+    ErrorDetails err = http.details(o);
+    if (o.maybeAppliedEarlier && Refusal.of(err) == Refusal.NOT_UNLOCKABLE) {
       Container now = getJson(uuid, EPOCH_SELECT).container;
       if (now.state() == ContainerState.QUEUED || now.state() == ContainerState.CANCELLED) {
         return now;
       }
     }
-    throw err;
+    throw Http.error(err);
   }
 }

@@ -276,13 +276,31 @@ final class Http {
 
   MalformedResponseException malformed(String operation, int status, String requestId, @Nullable String reason, String body) {
     String excerpt = redactor.excerpt(body, EXCERPT_CHARS);
-    ArvadosApiException base = new ArvadosApiException(
-        operation + ": could not decode the response (" + redactor.redact(reason) + ")", status, List.of(), null, requestId, excerpt);
-    return new MalformedResponseException(base);
+    String message = operation + ": HTTP " + status + ": could not decode the response (" + redactor.redact(reason) + ")"
+        + (excerpt.isEmpty() ? "" : ": unexpected body: " + excerpt);
+    return new MalformedResponseException(message, status, requestId, excerpt.isEmpty() ? null : excerpt);
   }
 
   /** The exception for an error answer, typed by status. */
-  ArvadosApiException error(Outcome o) {
+  ArvadosServiceException error(Outcome o) {
+    return error(details(o));
+  }
+
+  static ArvadosServiceException error(ErrorDetails d) {
+    switch (d.status()) {
+      case 401:
+        return new UnauthorizedException(d);
+      case 403:
+        return new PermissionDeniedException(d);
+      case 404:
+        return new NotFoundException(d);
+      default:
+        return new ArvadosServiceException(d);
+    }
+  }
+
+  /** What an error answer says, redacted. */
+  ErrorDetails details(Outcome o) {
     List<String> errors = new ArrayList<>();
     String errorToken = null;
     String excerpt = null;
@@ -304,16 +322,6 @@ final class Http {
     } catch (Json.DecodeException notJson) {
       excerpt = o.body.isEmpty() ? "" : redactor.excerpt(o.body, EXCERPT_CHARS);
     }
-    ArvadosApiException base = new ArvadosApiException(o.operation, o.status, errors, errorToken, o.requestId, excerpt);
-    switch (o.status) {
-      case 401:
-        return new UnauthorizedException(base);
-      case 403:
-        return new PermissionDeniedException(base);
-      case 404:
-        return new NotFoundException(base);
-      default:
-        return base;
-    }
+    return new ErrorDetails(o.operation, o.status, errors, errorToken, o.requestId, excerpt);
   }
 }

@@ -10,14 +10,16 @@ import org.jspecify.annotations.Nullable;
  * <p>When the SDK read the container back to resolve an ambiguous outcome,
  * {@link #observedState()} says what it saw.
  */
-public final class LockConflictException extends ArvadosApiException {
+public final class LockConflictException extends ArvadosServiceException {
   private static final long serialVersionUID = 1L;
 
   private final String containerUuid;
   private final @Nullable ContainerState observedState;
+  private final boolean priorityZero;
 
-  LockConflictException(ArvadosApiException source, String containerUuid, @Nullable ContainerState observedState) {
-    super(source);
+  LockConflictException(ErrorDetails details, String containerUuid, @Nullable ContainerState observedState) {
+    super(details);
+    this.priorityZero = Refusal.of(details) == Refusal.PRIORITY_ZERO;
     this.containerUuid = containerUuid;
     this.observedState = observedState;
   }
@@ -46,6 +48,6 @@ public final class LockConflictException extends ArvadosApiException {
    * @return true for a {@code cannot lock when priority<=0} refusal
    */
   public boolean isPriorityZero() {
-    return hasErrorContaining("priority<=0");
+    return priorityZero;
   }
 }

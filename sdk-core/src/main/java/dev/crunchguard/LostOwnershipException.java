@@ -1,60 +1,68 @@
 package dev.crunchguard;
 
+import java.util.Objects;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
  * This process held a lock epoch of a container and the server says it no longer does: the
  * container was unlocked (and perhaps locked again, possibly by the same token), cancelled,
- * finished, or the container token this runner writes with has expired.
+ * finished, or the container token this runner writes with was revoked.
  *
- * <p>Never retried: stop working on the container. The exception carries the container uuid, the
- * {@code auth_uuid} of the epoch that was held, and what the SDK observed when it read the
- * container back: its state, whether {@code auth_uuid} changed, and {@code locked_by_uuid}. Any of
- * the observed values is null when the SDK could not read the container back. It carries no secret.
+ * <p>Never retried: stop working on the container. The exception carries the epoch that was held
+ * ({@link #heldEpoch()}), how the loss was detected ({@link #detection()}), and the container
+ * record the SDK read when it checked, if it read one ({@link #observed()}). It carries no secret.
+ *
+ * <pre>{@code
+ * try {
+ *   lock.complete(exit, output);
+ * } catch (LostOwnershipException e) {
+ *   log.warn("fenced off {} ({}): now {}", e.containerUuid(), e.detection(),
+ *       e.observed().map(Container::state).orElse(null));
+ * }
+ * }</pre>
  */
 public final class LostOwnershipException extends ArvadosException {
   private static final long serialVersionUID = 1L;
 
-  private final String containerUuid;
-  private final @Nullable String heldAuthUuid;
-  private final @Nullable ContainerState observedState;
-  private final @Nullable String observedAuthUuid;
-  private final @Nullable Boolean authUuidChanged;
-  private final @Nullable String observedLockedByUuid;
+  /** How the SDK learned that the epoch had ended. */
+  public enum Detection {
+    /** The server refused a write because it carried a stale {@code auth_uuid}. */
+    STALE_EPOCH_REFUSED,
+    /** A read of the container showed another epoch, or a state outside Locked/Running. */
+    EPOCH_ENDED,
+    /** The container's own token was refused (401): the server revokes it when the epoch ends. */
+    TOKEN_REVOKED,
+    /** The container no longer exists or is no longer readable with this token (404). */
+    CONTAINER_GONE,
+    /**
+     * The loss was already known: a call on a lost lock fails at once, without a request. The
+     * first detection is the {@linkplain #getCause() cause}.
+     */
+    ALREADY_LOST
+  }
+
+  private final LockEpoch heldEpoch;
+  private final Detection detection;
+  private final transient @Nullable Container observed;
 
   LostOwnershipException(
-      String containerUuid,
-      @Nullable String heldAuthUuid,
-      @Nullable Container observed,
-      String reason,
-      @Nullable Throwable cause) {
-    super(describe(containerUuid, heldAuthUuid, observed, reason), cause);
-    this.containerUuid = containerUuid;
-    this.heldAuthUuid = heldAuthUuid;
-    this.observedState = observed == null ? null : observed.state();
-    this.observedAuthUuid = observed == null ? null : observed.authUuid();
-    this.authUuidChanged =
-        observed == null || !observed.has("auth_uuid")
-            ? null
-            : !java.util.Objects.equals(observed.authUuid(), heldAuthUuid);
-    this.observedLockedByUuid = observed == null ? null : observed.lockedByUuid();
+      LockEpoch heldEpoch, Detection detection, @Nullable Container observed, String reason, @Nullable Throwable cause) {
+    super(describe(heldEpoch, observed, reason), cause);
+    this.heldEpoch = Objects.requireNonNull(heldEpoch, "heldEpoch");
+    this.detection = Objects.requireNonNull(detection, "detection");
+    this.observed = observed;
   }
 
-  /** A fresh exception for a call made after the loss was already known (fail fast). */
-  LostOwnershipException(LostOwnershipException first) {
-    super("lock on " + first.containerUuid + " was already lost: " + first.getMessage(), first);
-    this.containerUuid = first.containerUuid;
-    this.heldAuthUuid = first.heldAuthUuid;
-    this.observedState = first.observedState;
-    this.observedAuthUuid = first.observedAuthUuid;
-    this.authUuidChanged = first.authUuidChanged;
-    this.observedLockedByUuid = first.observedLockedByUuid;
+  /** A fail-fast exception for a call made after the loss {@code first} was recorded. */
+  static LostOwnershipException alreadyLost(LostOwnershipException first) {
+    return new LostOwnershipException(first.heldEpoch, Detection.ALREADY_LOST, null,
+        "already lost (" + first.detection.name().toLowerCase(java.util.Locale.ROOT) + ")", first);
   }
 
-  private static String describe(
-      String uuid, @Nullable String held, @Nullable Container observed, String reason) {
-    StringBuilder sb = new StringBuilder("lost ownership of ").append(uuid);
-    sb.append(" (held auth_uuid ").append(held).append("): ").append(reason);
+  private static String describe(LockEpoch held, @Nullable Container observed, String reason) {
+    StringBuilder sb = new StringBuilder("lost ownership of ").append(held.containerUuid());
+    sb.append(" (held auth_uuid ").append(held.authUuid()).append("): ").append(reason);
     if (observed != null) {
       sb.append("; observed state=").append(observed.state() == null ? "?" : observed.state().wireName());
       if (observed.has("auth_uuid")) {
@@ -73,53 +81,34 @@ public final class LostOwnershipException extends ArvadosException {
    * @return the container uuid
    */
   public String containerUuid() {
-    return containerUuid;
+    return heldEpoch.containerUuid();
   }
 
   /**
-   * The {@code auth_uuid} of the epoch this process held; null for an unfenced lock (a container
-   * with a {@code runtime_token}).
+   * The epoch this process held.
    *
-   * @return the held auth_uuid or null
+   * @return the held epoch
    */
-  public @Nullable String heldAuthUuid() {
-    return heldAuthUuid;
+  public LockEpoch heldEpoch() {
+    return heldEpoch;
   }
 
   /**
-   * The container's state when read back, or null if it was not read back.
+   * How the loss was detected.
    *
-   * @return the observed state or null
+   * @return the detection
    */
-  public @Nullable ContainerState observedState() {
-    return observedState;
+  public Detection detection() {
+    return detection;
   }
 
   /**
-   * The container's {@code auth_uuid} when read back (null when it has none, or when not read).
+   * The container as the SDK read it when it judged the loss: its state, its current
+   * {@code auth_uuid} and {@code locked_by_uuid}. Empty when no read was made or it failed.
    *
-   * @return the observed auth_uuid or null
+   * @return the observed record, if any
    */
-  public @Nullable String observedAuthUuid() {
-    return observedAuthUuid;
-  }
-
-  /**
-   * Whether the read-back {@code auth_uuid} differs from the held one; null when not read back.
-   *
-   * @return TRUE if the epoch changed, FALSE if not, null if unknown
-   */
-  public @Nullable Boolean authUuidChanged() {
-    return authUuidChanged;
-  }
-
-  /**
-   * The container's {@code locked_by_uuid} when read back (the token uuid of the current locker),
-   * or null.
-   *
-   * @return the observed locked_by_uuid or null
-   */
-  public @Nullable String observedLockedByUuid() {
-    return observedLockedByUuid;
+  public Optional<Container> observed() {
+    return Optional.ofNullable(observed);
   }
 }

@@ -1,12 +1,10 @@
 package dev.crunchguard;
 
-/**
- * The token is valid but may not do this (HTTP 403): for example a non-admin token updating a container, or unlocking a container locked by another token.
- */
-public final class PermissionDeniedException extends ArvadosApiException {
+/** The token may not do this (HTTP 403): for example an unlock by a token other than the locker, or an update by a non-admin. */
+public final class PermissionDeniedException extends ArvadosServiceException {
   private static final long serialVersionUID = 1L;
 
-  PermissionDeniedException(ArvadosApiException source) {
-    super(source);
+  PermissionDeniedException(ErrorDetails details) {
+    super(details);
   }
 }

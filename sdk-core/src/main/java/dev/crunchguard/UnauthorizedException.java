@@ -1,12 +1,10 @@
 package dev.crunchguard;
 
-/**
- * The token was missing, unknown or expired (HTTP 401). A runner writing with the container's own token gets this once the container has been requeued or finished; through a {@link ContainerLock} that case is reported as {@link LostOwnershipException} instead.
- */
-public final class UnauthorizedException extends ArvadosApiException {
+/** The token was refused (HTTP 401): missing, unknown, expired or revoked. A runner writing with its container's own token sees this when the container left Locked/Running; a lock holder reports that as {@link LostOwnershipException} instead. */
+public final class UnauthorizedException extends ArvadosServiceException {
   private static final long serialVersionUID = 1L;
 
-  UnauthorizedException(ArvadosApiException source) {
-    super(source);
+  UnauthorizedException(ErrorDetails details) {
+    super(details);
   }
 }

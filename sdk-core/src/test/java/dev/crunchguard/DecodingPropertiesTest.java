@@ -90,8 +90,8 @@ public class DecodingPropertiesTest {
         op.accept(c);
       } catch (ArvadosException documented) {
         assertThat(documented.getMessage()).doesNotContain(TOKEN);
-        if (documented instanceof ArvadosApiException) {
-          ArvadosApiException api = (ArvadosApiException) documented;
+        if (documented instanceof ArvadosServiceException) {
+          ArvadosServiceException api = (ArvadosServiceException) documented;
           assertThat(api.requestId()).startsWith("req-");
           if (api.bodyExcerpt() != null) {
             assertThat(api.bodyExcerpt().length()).isLessThanOrEqualTo(201);
@@ -122,7 +122,7 @@ public class DecodingPropertiesTest {
 
   @Property(tries = 300)
   void guardedUpdate_neverThrowsAnUndocumentedException(@ForAll("answers") Answer a) {
-    check(a, c -> c.containers().resume(LockHandoff.of(UUID, AUTH, AUTH, null)).markRunning());
+    check(a, c -> c.containers().resume(LockEpoch.of(UUID, AUTH, AUTH, null)).markRunning());
   }
 
   @Property(tries = 200)

@@ -43,13 +43,13 @@ class ErrorMappingTest extends ClientTestBase {
     "401, dev.crunchguard.UnauthorizedException, Not logged in",
     "403, dev.crunchguard.PermissionDeniedException, #<ArvadosModel::PermissionDeniedError: ArvadosModel::PermissionDeniedError>",
     "404, dev.crunchguard.NotFoundException, Path not found",
-    "422, dev.crunchguard.ArvadosApiException, Invalid attribute 'bogus' of Container in select parameter",
-    "400, dev.crunchguard.ArvadosApiException, bad request",
+    "422, dev.crunchguard.ArvadosServiceException, Invalid attribute 'bogus' of Container in select parameter",
+    "400, dev.crunchguard.ArvadosServiceException, bad request",
   })
   void get_errorStatus_isMappedToItsTypeWithEnvelopeDetails(int status, String type, String message) throws Exception {
     answer(get(urlPathEqualTo(CONTAINER_PATH)), status, Fixtures.envelope(message));
 
-    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
     assertThat(e).isExactlyInstanceOf(Class.forName(type));
     assertThat(e.status()).isEqualTo(status);
@@ -71,7 +71,7 @@ class ErrorMappingTest extends ClientTestBase {
   void errorWithSeveralMessages_keepsThemAllInOrder() {
     answer(get(urlPathEqualTo(CONTAINER_PATH)), 422, Fixtures.envelope("Priority can't be blank", "Priority is not a number"));
 
-    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.errors()).containsExactly("Priority can't be blank (" + SERVER_REQ + ")", "Priority is not a number (" + SERVER_REQ + ")");
     assertThat(e.getMessage()).contains("Priority can't be blank").contains("Priority is not a number");
@@ -82,7 +82,7 @@ class ErrorMappingTest extends ClientTestBase {
     // Errors made by arvados-controller itself carry no error_token and no request-id suffix (spec §3.4).
     answer(get(urlPathEqualTo(CONTAINER_PATH)), 400, "{\"errors\":[\"invalid character 'x' looking for beginning of value\"]}");
 
-    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(400);
     assertThat(e.errorToken()).isNull();
@@ -144,9 +144,9 @@ class ErrorMappingTest extends ClientTestBase {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 422,
         Fixtures.envelope("Auth uuid cannot be assigned because priority <= 0"));
 
-    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().lock(CONTAINER));
+    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().lock(CONTAINER));
 
-    assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
+    assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
   }
 
   @Test
@@ -154,7 +154,7 @@ class ErrorMappingTest extends ClientTestBase {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 403,
         Fixtures.envelope("#<ArvadosModel::PermissionDeniedError: ArvadosModel::PermissionDeniedError>"));
 
-    assertThat(expect(ArvadosApiException.class, () -> containers().lock(CONTAINER)))
+    assertThat(expect(ArvadosServiceException.class, () -> containers().lock(CONTAINER)))
         .isExactlyInstanceOf(PermissionDeniedException.class);
   }
 
@@ -162,7 +162,7 @@ class ErrorMappingTest extends ClientTestBase {
   void lock_withUnknownToken_isUnauthorized() {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
 
-    assertThat(expect(ArvadosApiException.class, () -> containers().lock(CONTAINER)))
+    assertThat(expect(ArvadosServiceException.class, () -> containers().lock(CONTAINER)))
         .isExactlyInstanceOf(UnauthorizedException.class);
   }
 
@@ -180,7 +180,7 @@ class ErrorMappingTest extends ClientTestBase {
   void current_withATokenOfNoContainer_isNotFound() {
     answer(get(urlPathEqualTo("/arvados/v1/containers/current")), 404, Fixtures.envelope("Token is not associated with a container."));
 
-    assertThat(expect(ArvadosApiException.class, () -> containers().current()))
+    assertThat(expect(ArvadosServiceException.class, () -> containers().current()))
         .isExactlyInstanceOf(NotFoundException.class);
   }
 
@@ -198,9 +198,9 @@ class ErrorMappingTest extends ClientTestBase {
     answer(post(urlPathEqualTo(CONTAINER_PATH + "/unlock")), 422,
         Fixtures.envelope("#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Queued>"));
 
-    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().unlock(CONTAINER));
+    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().unlock(CONTAINER));
 
-    assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
+    assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
     assertThat(e.hasErrorContaining("cannot unlock when Queued")).isTrue();
     wm.verify(0, getRequestedFor(anyUrl()));
   }
@@ -209,8 +209,8 @@ class ErrorMappingTest extends ClientTestBase {
   void tokenUuid_withUnknownToken_isUnauthorized_andNothingIsCached() {
     answer(get(urlPathEqualTo("/arvados/v1/api_client_authorizations/current")), 401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
 
-    assertThat(expect(ArvadosApiException.class, () -> client.tokenUuid())).isExactlyInstanceOf(UnauthorizedException.class);
-    assertThat(expect(ArvadosApiException.class, () -> client.tokenUuid())).isExactlyInstanceOf(UnauthorizedException.class);
+    assertThat(expect(ArvadosServiceException.class, () -> client.tokenUuid())).isExactlyInstanceOf(UnauthorizedException.class);
+    assertThat(expect(ArvadosServiceException.class, () -> client.tokenUuid())).isExactlyInstanceOf(UnauthorizedException.class);
     assertThat(requestCount()).isEqualTo(2);
   }
 
@@ -218,6 +218,6 @@ class ErrorMappingTest extends ClientTestBase {
   void allApiExceptions_areUncheckedArvadosExceptions() {
     answer(get(urlPathEqualTo(CONTAINER_PATH)), 404, Fixtures.envelope(Fixtures.PATH_NOT_FOUND));
     Throwable e = expect(RuntimeException.class, () -> containers().get(CONTAINER));
-    assertThat(e).isInstanceOf(ArvadosException.class).isInstanceOf(ArvadosApiException.class);
+    assertThat(e).isInstanceOf(ArvadosException.class).isInstanceOf(ArvadosServiceException.class);
   }
 }

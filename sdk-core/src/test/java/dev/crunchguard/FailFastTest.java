@@ -78,9 +78,11 @@ class FailFastTest extends ClientTestBase {
     assertThat(again).isNotSameAs(first);
     assertThat(again.getCause()).isSameAs(first);
     assertThat(again.containerUuid()).isEqualTo(CONTAINER);
-    assertThat(again.heldAuthUuid()).isEqualTo(AUTH_A);
-    assertThat(again.observedAuthUuid()).isEqualTo(AUTH_B);
-    assertThat(again.authUuidChanged()).isTrue();
+    assertThat(again.heldEpoch().authUuid()).isEqualTo(AUTH_A);
+    assertThat(again.detection()).isEqualTo(LostOwnershipException.Detection.ALREADY_LOST);
+    assertThat(again.observed()).as("the first loss holds the observation").isEmpty();
+    assertThat(first.detection()).isEqualTo(LostOwnershipException.Detection.STALE_EPOCH_REFUSED);
+    assertThat(first.observed().map(Container::authUuid).orElse(null)).isEqualTo(AUTH_B);
     assertThat(again.getMessage()).contains("already lost");
     assertThat(lock.isLost()).isTrue();
     assertThat(lock.isReleased()).isFalse();
@@ -182,7 +184,7 @@ class FailFastTest extends ClientTestBase {
     AtomicInteger calls = new AtomicInteger();
     lock.onLost(e -> calls.incrementAndGet());
 
-    assertThatThrownBy(lock::markRunning).isInstanceOf(ArvadosApiException.class);
+    assertThatThrownBy(lock::markRunning).isInstanceOf(ArvadosServiceException.class);
 
     assertThat(lock.isLost()).isFalse();
     assertThat(calls).hasValue(0);

@@ -187,7 +187,7 @@ class ListPagingTest extends ClientTestBase {
     it.next();
     it.next();
     assertThatThrownBy(it::hasNext).isInstanceOf(PermissionDeniedException.class)
-        .satisfies(e -> assertThat(((ArvadosApiException) e).status()).isEqualTo(403));
+        .satisfies(e -> assertThat(((ArvadosServiceException) e).status()).isEqualTo(403));
   }
 
   @Test

@@ -126,7 +126,7 @@ class LockStateTest extends ClientTestBase {
         .withBody(Fixtures.envelope("Exit code cannot be modified in state 'Locked' (nil, 0)"))));
     ContainerLock lock = heldLock();
 
-    expect(ArvadosApiException.class, () -> lock.complete(0, null));
+    expect(ArvadosServiceException.class, () -> lock.complete(0, null));
 
     assertThat(lock.isLost()).isFalse();
     assertThat(lock.isReleased()).isFalse();
@@ -182,7 +182,7 @@ class LockStateTest extends ClientTestBase {
     }
     ArvadosClient unreachable = builder().baseUrl("http://127.0.0.1:" + closedPort + "/").build();
     closeLater(unreachable);
-    ContainerLock lock = unreachable.containers().resume(LockHandoff.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
+    ContainerLock lock = unreachable.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
 
     expect(ArvadosTransportException.class, () -> lock.complete(0, null));
 

@@ -116,8 +116,8 @@ class LostResponseTest extends ClientTestBase {
 
     LostOwnershipException e = expect(LostOwnershipException.class, () -> lock.complete(0, OUTPUT_PDH));
 
-    assertThat(e.observedState()).isEqualTo(ContainerState.COMPLETE);
-    assertThat(e.authUuidChanged()).isTrue();
+    assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.COMPLETE);
+    assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
     assertThat(lock.isLost()).isTrue();
     assertThat(lock.isReleased()).isFalse();
     wm.verify(1, getRequestedFor(anyUrl()));
@@ -139,7 +139,7 @@ class LostResponseTest extends ClientTestBase {
     readBackShows(Fixtures.record(CONTAINER, "Cancelled", null, null, 3));
 
     LostOwnershipException e = expect(LostOwnershipException.class, () -> heldLock().complete(0, OUTPUT_PDH));
-    assertThat(e.observedState()).isEqualTo(ContainerState.CANCELLED);
+    assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.CANCELLED);
   }
 
   @Test
@@ -188,7 +188,7 @@ class LostResponseTest extends ClientTestBase {
 
     LostOwnershipException e = expect(LostOwnershipException.class, lock::markRunning);
 
-    assertThat(e.observedState()).isEqualTo(ContainerState.QUEUED);
+    assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.QUEUED);
     wm.verify(1, getRequestedFor(anyUrl()));
   }
 
@@ -199,10 +199,10 @@ class LostResponseTest extends ClientTestBase {
     readBackShows(Fixtures.record(CONTAINER, "Locked", AUTH_A, DISPATCHER_TOKEN_UUID, 3));
     ContainerLock lock = heldLock();
 
-    ArvadosApiException e = expect(ArvadosApiException.class,
+    ArvadosServiceException e = expect(ArvadosServiceException.class,
         () -> lock.update(ContainerUpdate.builder().exitCode(1).build()));
 
-    assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
+    assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
     assertThat(lock.isLost()).isFalse();
   }
 
@@ -252,7 +252,7 @@ class LostResponseTest extends ClientTestBase {
         json(422, Fixtures.envelope("#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Running>")));
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.epochFields(CONTAINER, "Running", AUTH_B, OTHER_DISPATCHER_UUID, 4))));
 
-    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().unlock(CONTAINER));
+    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().unlock(CONTAINER));
 
     assertThat(e.status()).isEqualTo(422);
     assertThat(e.hasErrorContaining("cannot unlock when Running")).isTrue();
@@ -284,9 +284,9 @@ class LostResponseTest extends ClientTestBase {
     ContainerLock lock = adopting().lock(CONTAINER);
 
     assertThat(lock.authUuid()).isEqualTo(AUTH_A);
-    assertThat(lock.lockedByUuid()).isEqualTo(DISPATCHER_TOKEN_UUID);
+    assertThat(lock.epoch().lockedByUuid()).isEqualTo(DISPATCHER_TOKEN_UUID);
     assertThat(lock.isFenced()).isTrue();
-    assertThat(lock.handoff().lockCount()).isEqualTo(3L);
+    assertThat(lock.epoch().lockCount()).isEqualTo(3L);
     wm.verify(2, postRequestedFor(urlPathEqualTo(LOCK_PATH)));
     wm.verify(1, getRequestedFor(urlPathEqualTo(CONTAINER_PATH)));
     wm.verify(1, getRequestedFor(urlPathEqualTo(TOKEN_PATH)));

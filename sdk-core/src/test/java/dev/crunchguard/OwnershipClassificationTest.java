@@ -58,14 +58,14 @@ class OwnershipClassificationTest extends ClientTestBase {
     LostOwnershipException e = expect(LostOwnershipException.class, lock::markRunning);
 
     assertThat(e.containerUuid()).isEqualTo(CONTAINER);
-    assertThat(e.heldAuthUuid()).isEqualTo(AUTH_A);
-    assertThat(e.observedState()).isEqualTo(ContainerState.RUNNING);
-    assertThat(e.observedAuthUuid()).isEqualTo(AUTH_B);
-    assertThat(e.authUuidChanged()).isTrue();
-    assertThat(e.observedLockedByUuid()).isEqualTo(OTHER_DISPATCHER_UUID);
+    assertThat(e.heldEpoch().authUuid()).isEqualTo(AUTH_A);
+    assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.RUNNING);
+    assertThat(e.observed().map(Container::authUuid).orElse(null)).isEqualTo(AUTH_B);
+    assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
+    assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isEqualTo(OTHER_DISPATCHER_UUID);
     assertThat(e.getMessage()).contains(CONTAINER).contains(AUTH_A).contains("auth_uuid=" + AUTH_B);
-    assertThat(e.getCause()).isInstanceOf(ArvadosApiException.class);
-    assertThat(((ArvadosApiException) e.getCause()).status()).isEqualTo(422);
+    assertThat(e.getCause()).isInstanceOf(ArvadosServiceException.class);
+    assertThat(((ArvadosServiceException) e.getCause()).status()).isEqualTo(422);
     assertThat(lock.isLost()).isTrue();
     assertReadBacks(1);
     wm.verify(1, putRequestedFor(urlPathEqualTo(CONTAINER_PATH)));
@@ -79,8 +79,8 @@ class OwnershipClassificationTest extends ClientTestBase {
     LostOwnershipException e = expect(LostOwnershipException.class,
         () -> heldLock().reportProgress(0.5));
 
-    assertThat(e.observedLockedByUuid()).isEqualTo(DISPATCHER_TOKEN_UUID);
-    assertThat(e.authUuidChanged()).isTrue();
+    assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isEqualTo(DISPATCHER_TOKEN_UUID);
+    assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
   }
 
   @Test
@@ -90,10 +90,10 @@ class OwnershipClassificationTest extends ClientTestBase {
 
     LostOwnershipException e = expect(LostOwnershipException.class, () -> heldLock().markRunning());
 
-    assertThat(e.observedState()).isEqualTo(ContainerState.QUEUED);
-    assertThat(e.observedAuthUuid()).isNull();
-    assertThat(e.authUuidChanged()).isTrue();
-    assertThat(e.observedLockedByUuid()).isNull();
+    assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.QUEUED);
+    assertThat(e.observed().map(Container::authUuid).orElse(null)).isNull();
+    assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
+    assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isNull();
   }
 
   @Test
@@ -103,7 +103,7 @@ class OwnershipClassificationTest extends ClientTestBase {
 
     LostOwnershipException e = expect(LostOwnershipException.class, () -> heldLock().markRunning());
 
-    assertThat(e.observedState()).isEqualTo(ContainerState.CANCELLED);
+    assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.CANCELLED);
   }
 
   @Test
@@ -115,10 +115,10 @@ class OwnershipClassificationTest extends ClientTestBase {
 
     LostOwnershipException e = expect(LostOwnershipException.class, lock::markRunning);
 
-    assertThat(e.observedState()).isNull();
-    assertThat(e.observedAuthUuid()).isNull();
-    assertThat(e.authUuidChanged()).isNull();
-    assertThat(e.observedLockedByUuid()).isNull();
+    assertThat(e.observed().map(Container::state).orElse(null)).isNull();
+    assertThat(e.observed().map(Container::authUuid).orElse(null)).isNull();
+    assertThat(e.observed()).isEmpty();
+    assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isNull();
     assertThat(lock.isLost()).isTrue();
   }
 
@@ -128,10 +128,10 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.envelope(msg));
     ContainerLock lock = heldLock();
 
-    ArvadosApiException e = expect(ArvadosApiException.class,
+    ArvadosServiceException e = expect(ArvadosServiceException.class,
         () -> lock.update(ContainerUpdate.builder().exitCode(1).build()));
 
-    assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
+    assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
     assertThat(e.status()).isEqualTo(422);
     assertThat(e.errors()).containsExactly(msg + " (" + Fixtures.SERVER_REQ + ")");
     assertThat(e.getMessage()).contains(msg);
@@ -151,10 +151,10 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.envelope(msg));
     ContainerLock lock = heldLock();
 
-    ArvadosApiException e = expect(ArvadosApiException.class,
+    ArvadosServiceException e = expect(ArvadosServiceException.class,
         () -> lock.update(ContainerUpdate.builder().runtimeStatus(java.util.Map.of("activity", "staging")).build()));
 
-    assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
+    assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
     assertThat(e.hasErrorContaining(msg)).isTrue();
     assertThat(lock.isLost()).isFalse();
     assertReadBacks(0);
@@ -165,9 +165,9 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.envelope("State cannot change from Locked to Complete"));
     ContainerLock lock = heldLock();
 
-    ArvadosApiException e = expect(ArvadosApiException.class, () -> lock.complete(0, null));
+    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> lock.complete(0, null));
 
-    assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
+    assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
     assertThat(lock.isLost()).isFalse();
     assertThat(lock.isReleased()).isFalse();
   }
@@ -180,7 +180,7 @@ class OwnershipClassificationTest extends ClientTestBase {
 
     LostOwnershipException e = expect(LostOwnershipException.class, lock::unlock);
 
-    assertThat(e.observedLockedByUuid()).isEqualTo(OTHER_DISPATCHER_UUID);
+    assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isEqualTo(OTHER_DISPATCHER_UUID);
     assertThat(e.getCause()).isInstanceOf(PermissionDeniedException.class);
     assertThat(lock.isLost()).isTrue();
     assertThat(lock.isReleased()).isFalse();
@@ -194,7 +194,7 @@ class OwnershipClassificationTest extends ClientTestBase {
 
     LostOwnershipException e = expect(LostOwnershipException.class, lock::markRunning);
 
-    assertThat(e.authUuidChanged()).isTrue();
+    assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
     assertThat(e.getCause()).isInstanceOf(PermissionDeniedException.class);
     assertReadBacks(1);
   }
@@ -205,7 +205,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     getAnswers(Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3));
     ContainerLock lock = heldLock();
 
-    ArvadosApiException e = expect(ArvadosApiException.class, lock::markRunning);
+    ArvadosServiceException e = expect(ArvadosServiceException.class, lock::markRunning);
 
     assertThat(e).isExactlyInstanceOf(PermissionDeniedException.class);
     assertThat(lock.isLost()).isFalse();
@@ -219,7 +219,7 @@ class OwnershipClassificationTest extends ClientTestBase {
         .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(PERMISSION_DENIED))));
     ContainerLock lock = heldLock();
 
-    assertThat(expect(ArvadosApiException.class, lock::markRunning)).isExactlyInstanceOf(PermissionDeniedException.class);
+    assertThat(expect(ArvadosServiceException.class, lock::markRunning)).isExactlyInstanceOf(PermissionDeniedException.class);
     assertThat(lock.isLost()).isFalse();
   }
 
@@ -227,12 +227,12 @@ class OwnershipClassificationTest extends ClientTestBase {
   void unauthorized_whenWritingWithTheContainersOwnToken_isLost_withoutReadBack() {
     putAnswers(401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
     try (ArvadosClient runner = builder().token(Fixtures.CONTAINER_TOKEN).build()) {
-      ContainerLock lock = runner.containers().resume(LockHandoff.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
+      ContainerLock lock = runner.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
 
       LostOwnershipException e = expect(LostOwnershipException.class, () -> lock.reportProgress(0.9));
 
-      assertThat(e.heldAuthUuid()).isEqualTo(AUTH_A);
-      assertThat(e.observedState()).isNull();
+      assertThat(e.heldEpoch().authUuid()).isEqualTo(AUTH_A);
+      assertThat(e.observed().map(Container::state).orElse(null)).isNull();
       assertThat(e.getCause()).isInstanceOf(UnauthorizedException.class);
       assertThat(lock.isLost()).isTrue();
     }
@@ -243,7 +243,7 @@ class OwnershipClassificationTest extends ClientTestBase {
   void unauthorized_withTheContainerScopedFourPartToken_isLost() {
     putAnswers(401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
     try (ArvadosClient runner = builder().token(Fixtures.CONTAINER_TOKEN + "/" + CONTAINER).build()) {
-      ContainerLock lock = runner.containers().resume(LockHandoff.of(CONTAINER, AUTH_A, null, null));
+      ContainerLock lock = runner.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, null, null));
       assertThat(expect(LostOwnershipException.class, lock::markRunning)).isNotNull();
     }
   }
@@ -253,7 +253,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
     ContainerLock lock = heldLock();
 
-    ArvadosApiException e = expect(ArvadosApiException.class, lock::markRunning);
+    ArvadosServiceException e = expect(ArvadosServiceException.class, lock::markRunning);
 
     assertThat(e).isExactlyInstanceOf(UnauthorizedException.class);
     assertThat(lock.isLost()).isFalse();
@@ -275,8 +275,8 @@ class OwnershipClassificationTest extends ClientTestBase {
 
     LostOwnershipException e = expect(LostOwnershipException.class, lock::verify);
 
-    assertThat(e.observedAuthUuid()).isEqualTo(AUTH_B);
-    assertThat(e.authUuidChanged()).isTrue();
+    assertThat(e.observed().map(Container::authUuid).orElse(null)).isEqualTo(AUTH_B);
+    assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
     assertThat(e.getCause()).isNull();
     assertThat(lock.isLost()).isTrue();
     assertThat(lock.lastSeen()).isNotNull();
@@ -286,8 +286,8 @@ class OwnershipClassificationTest extends ClientTestBase {
   void verify_afterComplete_isLost_evenWithoutAuthUuidInTheAnswer() {
     getAnswers("{\"uuid\":\"" + CONTAINER + "\",\"state\":\"Complete\"}");
     LostOwnershipException e = expect(LostOwnershipException.class, () -> heldLock().verify());
-    assertThat(e.observedState()).isEqualTo(ContainerState.COMPLETE);
-    assertThat(e.authUuidChanged()).as("auth_uuid was not in the answer").isNull();
+    assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.COMPLETE);
+    assertThat(e.observed().orElseThrow().has("auth_uuid")).as("auth_uuid was not in the answer").isFalse();
   }
 
   @Test
@@ -303,7 +303,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(401)
         .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.NOT_LOGGED_IN))));
     try (ArvadosClient runner = builder().token(Fixtures.CONTAINER_TOKEN).build()) {
-      ContainerLock lock = runner.containers().resume(LockHandoff.of(CONTAINER, AUTH_A, null, null));
+      ContainerLock lock = runner.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, null, null));
       assertThat(expect(LostOwnershipException.class, lock::verify).getCause()).isInstanceOf(UnauthorizedException.class);
     }
   }
@@ -313,7 +313,7 @@ class OwnershipClassificationTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(401)
         .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.NOT_LOGGED_IN))));
     ContainerLock lock = heldLock();
-    assertThat(expect(ArvadosApiException.class, lock::verify)).isExactlyInstanceOf(UnauthorizedException.class);
+    assertThat(expect(ArvadosServiceException.class, lock::verify)).isExactlyInstanceOf(UnauthorizedException.class);
     assertThat(lock.isLost()).isFalse();
   }
 }

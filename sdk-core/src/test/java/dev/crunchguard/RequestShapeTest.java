@@ -141,24 +141,24 @@ class RequestShapeTest extends ClientTestBase {
     assertStandardHeaders(r);
     assertThat(lock.containerUuid()).isEqualTo(CONTAINER);
     assertThat(lock.authUuid()).isEqualTo(AUTH_A);
-    assertThat(lock.lockedByUuid()).isEqualTo(DISPATCHER_TOKEN_UUID);
+    assertThat(lock.epoch().lockedByUuid()).isEqualTo(DISPATCHER_TOKEN_UUID);
     assertThat(lock.isFenced()).isTrue();
     assertThat(lock.isLost()).isFalse();
     assertThat(lock.isReleased()).isFalse();
     assertThat(lock.lastSeen()).isNotNull();
     assertThat(lock.lastSeen().state()).isEqualTo(ContainerState.LOCKED);
     assertThat(lock.lastSeen().has("lock_count")).isFalse();
-    assertThat(lock.handoff()).isEqualTo(LockHandoff.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, null));
+    assertThat(lock.epoch()).isEqualTo(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, null));
   }
 
   @Test
   void resume_makesNoRequest() {
-    ContainerLock lock = containers().resume(LockHandoff.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
+    ContainerLock lock = containers().resume(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
 
     assertThat(requestCount()).isZero();
     assertThat(lock.authUuid()).isEqualTo(AUTH_A);
     assertThat(lock.lastSeen()).isNull();
-    assertThat(lock.handoff()).isEqualTo(LockHandoff.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
+    assertThat(lock.epoch()).isEqualTo(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
   }
 
   @Test

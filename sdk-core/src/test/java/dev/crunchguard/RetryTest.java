@@ -123,7 +123,7 @@ class RetryTest extends ClientTestBase {
   void retryAfterBeyondTheTimeBudget_stopsRetrying() {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(503).withHeader("Retry-After", "3600")));
 
-    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(503);
     assertThat(requestCount()).isEqualTo(1);
@@ -159,7 +159,7 @@ class RetryTest extends ClientTestBase {
         .maxBackoff(Duration.ofSeconds(1)).maxElapsed(Duration.ofMinutes(5)).build();
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(503)));
     try (ArvadosClient c = builder().retryPolicy(policy).build()) {
-      ArvadosApiException e = expect(ArvadosApiException.class, () -> c.containers().get(CONTAINER));
+      ArvadosServiceException e = expect(ArvadosServiceException.class, () -> c.containers().get(CONTAINER));
       assertThat(e.status()).isEqualTo(503);
     }
 
@@ -177,7 +177,7 @@ class RetryTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(502)
         .withHeader("Content-Type", "text/html").withBody("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>")));
 
-    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(502);
     assertThat(e.bodyExcerpt()).contains("502 Bad Gateway");
@@ -211,7 +211,7 @@ class RetryTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(503)));
 
     try (ArvadosClient c = builder().nanoClock(slow).build()) {
-      assertThatThrownBy(() -> c.containers().get(CONTAINER)).isInstanceOf(ArvadosApiException.class);
+      assertThatThrownBy(() -> c.containers().get(CONTAINER)).isInstanceOf(ArvadosServiceException.class);
     }
     assertThat(requestCount()).isLessThan(6);
   }
@@ -234,7 +234,7 @@ class RetryTest extends ClientTestBase {
   void clientErrors_areNeverRetried(int code) {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(code)));
 
-    ArvadosApiException e = expect(ArvadosApiException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(code);
     assertThat(requestCount()).isEqualTo(1);
@@ -259,7 +259,7 @@ class RetryTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo("/arvados/v1/containers/current")).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
 
     try (ArvadosClient c = builder().retryPolicy(RetryPolicy.none()).build()) {
-      assertThat(expect(ArvadosApiException.class, () -> c.containers().get(CONTAINER)).status()).isEqualTo(503);
+      assertThat(expect(ArvadosServiceException.class, () -> c.containers().get(CONTAINER)).status()).isEqualTo(503);
       assertThat(expect(ArvadosTransportException.class, () -> c.containers().current()).attempts()).isEqualTo(1);
     }
 
@@ -271,7 +271,7 @@ class RetryTest extends ClientTestBase {
   void customRetryStatuses_replaceTheDefaults() {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(502)));
     try (ArvadosClient c = builder().retryPolicy(RetryPolicy.builder().retryStatuses(503).build()).build()) {
-      assertThat(expect(ArvadosApiException.class, () -> c.containers().get(CONTAINER)).status()).isEqualTo(502);
+      assertThat(expect(ArvadosServiceException.class, () -> c.containers().get(CONTAINER)).status()).isEqualTo(502);
     }
     assertThat(requestCount()).isEqualTo(1);
   }

@@ -81,8 +81,8 @@ class SecretsTest extends ClientTestBase {
     }
     assertNoSecret(String.valueOf(t.getMessage()), "message of " + t.getClass().getName());
     assertNoSecret(t.toString(), "toString of " + t.getClass().getName());
-    if (t instanceof ArvadosApiException) {
-      ArvadosApiException a = (ArvadosApiException) t;
+    if (t instanceof ArvadosServiceException) {
+      ArvadosServiceException a = (ArvadosServiceException) t;
       assertNoSecret(String.valueOf(a.bodyExcerpt()), "bodyExcerpt");
       a.errors().forEach(m -> assertNoSecret(m, "errors()"));
     }
@@ -144,8 +144,8 @@ class SecretsTest extends ClientTestBase {
     lock.markRunning();
     lock.complete(0, Fixtures.OUTPUT_PDH);
     texts.add(lock.toString());
-    texts.add(lock.handoff().toString());
-    texts.add(lock.handoff().toEnvironment().toString());
+    texts.add(lock.epoch().toString());
+    texts.add(lock.epoch().toEnvironment().toString());
 
     assertThat(logged("will retry after HTTP 503")).as("capture works: retry was logged").isTrue();
     assertThat(logged("locked " + CONTAINER)).isTrue();
@@ -155,7 +155,7 @@ class SecretsTest extends ClientTestBase {
   void errorEnvelopesEchoingTheToken_areRedacted() {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(json(422,
         Fixtures.envelope("Invalid token " + DISPATCHER_TOKEN + " for request", "secret part " + DISPATCHER_SECRET + " rejected"))));
-    ArvadosApiException e = (ArvadosApiException) run(() -> containers().get(CONTAINER));
+    ArvadosServiceException e = (ArvadosServiceException) run(() -> containers().get(CONTAINER));
     assertThat(e.errors()).hasSize(2).allMatch(m -> m.contains(Redactor.MASK));
   }
 
@@ -165,7 +165,7 @@ class SecretsTest extends ClientTestBase {
         .withBody("401 Unauthorized\nAuthorization: Bearer " + DISPATCHER_TOKEN + "\nNot logged in")));
     Throwable e = run(() -> containers().get(CONTAINER));
     assertThat(e).isInstanceOf(UnauthorizedException.class);
-    assertThat(((ArvadosApiException) e).bodyExcerpt()).contains("Bearer " + Redactor.MASK);
+    assertThat(((ArvadosServiceException) e).bodyExcerpt()).contains("Bearer " + Redactor.MASK);
   }
 
   @Test
@@ -230,7 +230,7 @@ class SecretsTest extends ClientTestBase {
     wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(json(401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN))));
     try (ArvadosClient runner = builder().token(CONTAINER_TOKEN + "/" + CONTAINER).build()) {
       texts.add(runner.toString());
-      ContainerLock lock = runner.containers().resume(LockHandoff.of(CONTAINER, AUTH_A, null, null));
+      ContainerLock lock = runner.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, null, null));
       lock.onLost(e -> texts.add(e.getMessage()));
       run(lock::markRunning);
       run(lock::verify);
@@ -275,8 +275,8 @@ class SecretsTest extends ClientTestBase {
     run(() -> containers().get(DISPATCHER_TOKEN));
     run(() -> containers().lock(DISPATCHER_SECRET));
     run(() -> containers().auth(CONTAINER_SECRET));
-    run(() -> LockHandoff.of(CONTAINER, CONTAINER_TOKEN, null, null));
-    run(() -> LockHandoff.of(CONTAINER, AUTH_A, DISPATCHER_SECRET, null));
+    run(() -> LockEpoch.of(CONTAINER, CONTAINER_TOKEN, null, null));
+    run(() -> LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_SECRET, null));
     assertThat(requestCount()).isZero();
   }
 

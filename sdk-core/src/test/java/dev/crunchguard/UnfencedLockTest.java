@@ -41,7 +41,7 @@ class UnfencedLockTest extends ClientTestBase {
   }
 
   private ContainerLock resumedUnfenced() {
-    return containers().resume(LockHandoff.of(CONTAINER, null, DISPATCHER_TOKEN_UUID, 5L));
+    return containers().resume(LockEpoch.of(CONTAINER, null, DISPATCHER_TOKEN_UUID, 5L));
   }
 
   private static void epochReads(String state, @Nullable String authUuid, @Nullable String lockedBy, long lockCount) {
@@ -58,8 +58,8 @@ class UnfencedLockTest extends ClientTestBase {
 
     assertThat(lock.isFenced()).isFalse();
     assertThat(lock.authUuid()).isNull();
-    assertThat(lock.lockedByUuid()).isEqualTo(DISPATCHER_TOKEN_UUID);
-    assertThat(lock.handoff()).isEqualTo(LockHandoff.of(CONTAINER, null, DISPATCHER_TOKEN_UUID, 5L));
+    assertThat(lock.epoch().lockedByUuid()).isEqualTo(DISPATCHER_TOKEN_UUID);
+    assertThat(lock.epoch()).isEqualTo(LockEpoch.of(CONTAINER, null, DISPATCHER_TOKEN_UUID, 5L));
     List<LoggedRequest> all = allRequests();
     assertThat(all).hasSize(2);
     assertThat(all.get(1).getMethod().getName()).isEqualTo("GET");
@@ -96,9 +96,9 @@ class UnfencedLockTest extends ClientTestBase {
 
     LostOwnershipException e = expect(LostOwnershipException.class, () -> lock.reportProgress(0.3));
 
-    assertThat(e.heldAuthUuid()).isNull();
-    assertThat(e.observedState()).isEqualTo(ContainerState.fromWire(state));
-    assertThat(e.observedLockedByUuid()).isEqualTo(lockedBy);
+    assertThat(e.heldEpoch().authUuid()).isNull();
+    assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.fromWire(state));
+    assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isEqualTo(lockedBy);
     assertThat(lock.isLost()).isTrue();
     wm.verify(0, putRequestedFor(anyUrl()));
     wm.verify(1, getRequestedFor(anyUrl()));
@@ -121,9 +121,9 @@ class UnfencedLockTest extends ClientTestBase {
         .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope("Exit code cannot be modified in state 'Locked' (nil, 1)"))));
     ContainerLock lock = resumedUnfenced();
 
-    ArvadosApiException e = expect(ArvadosApiException.class, () -> lock.update(ContainerUpdate.builder().exitCode(1).build()));
+    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> lock.update(ContainerUpdate.builder().exitCode(1).build()));
 
-    assertThat(e).isExactlyInstanceOf(ArvadosApiException.class);
+    assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
     assertThat(lock.isLost()).isFalse();
     wm.verify(2, getRequestedFor(anyUrl()));
   }
@@ -140,6 +140,6 @@ class UnfencedLockTest extends ClientTestBase {
 
     LostOwnershipException e = expect(LostOwnershipException.class, lock::markRunning);
 
-    assertThat(e.observedState()).isEqualTo(ContainerState.QUEUED);
+    assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.QUEUED);
   }
 }

@@ -2,7 +2,7 @@ package dev.crunchguard.dispatch;
 
 /**
  * What a {@link Dispatcher} does with each container it locks: start the work (in this JVM or by
- * launching a runner process with {@link RunContext#lock()}{@code .handoff()}), and return when it
+ * launching a runner process with {@link RunContext#lock()}{@code .epoch()}), and return when it
  * is over. Called on one of the dispatcher's runner threads.
  *
  * <p>The runner should watch {@link RunContext#cancellation()} and stop promptly when it fires. If

@@ -1,6 +1,6 @@
 package dev.crunchguard.dispatch;
 
-import dev.crunchguard.ArvadosApiException;
+import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ArvadosException;
 import dev.crunchguard.Container;
@@ -9,7 +9,7 @@ import dev.crunchguard.ContainerQuery;
 import dev.crunchguard.ContainerState;
 import dev.crunchguard.Containers;
 import dev.crunchguard.LockConflictException;
-import dev.crunchguard.LockHandoff;
+import dev.crunchguard.LockEpoch;
 import dev.crunchguard.LostOwnershipException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -299,7 +299,7 @@ public final class Dispatcher implements AutoCloseable {
       }
       ContainerLock lock;
       try {
-        lock = containers.resume(LockHandoff.of(c.uuid(), c.authUuid(), c.lockedByUuid(), c.lockCount()));
+        lock = containers.resume(LockEpoch.of(c));
       } catch (IllegalArgumentException e) {
         log.warn("cannot recover {}: {}", c.uuid(), e.getMessage());
         continue;
@@ -347,7 +347,7 @@ public final class Dispatcher implements AutoCloseable {
       stillLocked.remove(c.uuid());
       ContainerLock lock;
       try {
-        lock = containers.resume(LockHandoff.of(c.uuid(), c.authUuid(), c.lockedByUuid(), c.lockCount()));
+        lock = containers.resume(LockEpoch.of(c));
       } catch (IllegalArgumentException e) {
         log.warn("cannot unlock orphaned {}: {}", c.uuid(), e.getMessage());
         continue;
@@ -421,15 +421,11 @@ public final class Dispatcher implements AutoCloseable {
     stop(t, reason);
   }
 
+  /** Whether a Locked or Running record shows an epoch other than the lock's. */
   private static boolean newEpoch(ContainerLock lock, Container c) {
-    if (lock.isFenced()) {
-      return !Objects.equals(lock.authUuid(), c.authUuid());
-    }
-    LockHandoff h = lock.handoff();
-    return c.authUuid() != null
-        || !Objects.equals(h.lockedByUuid(), c.lockedByUuid())
-        || (h.lockCount() != null && c.lockCount() != null && !h.lockCount().equals(c.lockCount()));
+    return !lock.epoch().isCurrentIn(c);
   }
+
 
   private void stop(Tracked t, StopReason reason) {
     if (t.signal.cancel(reason)) {
@@ -509,7 +505,7 @@ public final class Dispatcher implements AutoCloseable {
     lock.onLost(e -> {
       lost.incrementAndGet();
       listener.lostOwnership(t.uuid, e);
-      if (e.getCause() instanceof ArvadosApiException) {
+      if (e.getCause() instanceof ArvadosServiceException) { // a write was refused: the guard at work
         staleBlocked.incrementAndGet();
         listener.staleWriteBlocked(t.uuid, e);
       }

@@ -6,7 +6,7 @@ import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.ContainerState;
 import dev.crunchguard.ContainerUpdate;
-import dev.crunchguard.LockHandoff;
+import dev.crunchguard.LockEpoch;
 import dev.crunchguard.LostOwnershipException;
 import dev.crunchguard.dispatch.CancellationSignal;
 import dev.crunchguard.dispatch.StopReason;
@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * The runner side of a handed-off lock, for crunch-run-like processes. Thread-safe.
  *
  * <p>Built from the environment ({@code ARVADOS_API_HOST}, {@code ARVADOS_API_TOKEN},
- * {@code ARVADOS_API_HOST_INSECURE} and the {@link LockHandoff} variables), it refuses to start
+ * {@code ARVADOS_API_HOST_INSECURE} and the {@link LockEpoch} variables), it refuses to start
  * unless the container is Locked in the handed-off epoch. It then runs an <em>ownership watch</em>:
  * every {@code watchInterval} it re-reads the container ({@link ContainerLock#verify()}); when the
  * epoch has ended, the lock's {@code onLost} listeners fire, and when the priority has fallen to 0,
@@ -64,7 +64,7 @@ public final class RunnerContext implements AutoCloseable {
     this.ownsClient = b.ownsClient;
     this.watchInterval = b.watchInterval;
     this.killGrace = b.killGrace;
-    this.lock = client.containers().resume(b.handoff);
+    this.lock = client.containers().resume(b.epoch);
     Container c;
     try {
       c = lock.verify();
@@ -103,18 +103,18 @@ public final class RunnerContext implements AutoCloseable {
    * @throws LostOwnershipException if the handed-off epoch has already ended
    */
   public static RunnerContext fromEnvironment() {
-    return builder(ArvadosClient.fromEnvironment(), LockHandoff.fromEnvironment()).closeClient(true).start();
+    return builder(ArvadosClient.fromEnvironment(), LockEpoch.fromEnvironment()).closeClient(true).start();
   }
 
   /**
-   * A builder for a context on the given client and handoff.
+   * A builder for a context on the given client and handed-off epoch.
    *
    * @param client the runner's client
-   * @param handoff the epoch handed over by the dispatcher
+   * @param epoch the epoch handed over by the dispatcher
    * @return a new builder
    */
-  public static Builder builder(ArvadosClient client, LockHandoff handoff) {
-    return new Builder(client, handoff);
+  public static Builder builder(ArvadosClient client, LockEpoch epoch) {
+    return new Builder(client, epoch);
   }
 
   /** @return the lock in the handed-off epoch */
@@ -274,14 +274,14 @@ public final class RunnerContext implements AutoCloseable {
   /** Builds and starts a {@link RunnerContext}. */
   public static final class Builder {
     private final ArvadosClient client;
-    private final LockHandoff handoff;
+    private final LockEpoch epoch;
     private Duration watchInterval = Duration.ofSeconds(5);
     private Duration killGrace = Duration.ofSeconds(10);
     private boolean ownsClient;
 
-    private Builder(ArvadosClient client, LockHandoff handoff) {
+    private Builder(ArvadosClient client, LockEpoch epoch) {
       this.client = Objects.requireNonNull(client, "client");
-      this.handoff = Objects.requireNonNull(handoff, "handoff");
+      this.epoch = Objects.requireNonNull(epoch, "epoch");
     }
 
     /** @param interval time between two ownership checks (default 5 s); positive @return this builder */

@@ -347,7 +347,7 @@ class DispatcherTest {
     ArvadosClient sibling = client(TOKEN);
     Dispatcher d = track(dispatcher(TOKEN, ctx -> {
       // Someone else (a sibling that also holds this epoch) moves it to Running; this run refuses.
-      sibling.containers().resume(ctx.lock().handoff()).markRunning();
+      sibling.containers().resume(ctx.lock().epoch()).markRunning();
       throw new IllegalStateException("refusing to start: Running, not Locked");
     }).build());
 
@@ -363,7 +363,7 @@ class DispatcherTest {
     ArvadosClient runnerProcess = client(TOKEN);
     Dispatcher d = track(dispatcher(TOKEN, ctx -> {
       ctx.reportStarted();
-      runnerProcess.containers().resume(ctx.lock().handoff()).markRunning();
+      runnerProcess.containers().resume(ctx.lock().epoch()).markRunning();
       throw new IllegalStateException("runner process crashed");
     }).build());
 

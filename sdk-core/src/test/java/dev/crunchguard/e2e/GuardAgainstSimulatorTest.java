@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.crunchguard.AmbiguousLockPolicy;
-import dev.crunchguard.ArvadosApiException;
+import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
@@ -80,7 +80,7 @@ class GuardAgainstSimulatorTest {
     ContainerLock stale = client.containers().lock(uuid);
     client.containers().unlock(uuid);                         // a recovery tool requeues it
     ContainerLock fresh = client.containers().lock(uuid);     // ...and the same token locks it again
-    assertThat(fresh.lockedByUuid()).isEqualTo(stale.lockedByUuid());
+    assertThat(fresh.epoch().lockedByUuid()).isEqualTo(stale.epoch().lockedByUuid());
     assertThat(fresh.authUuid()).isNotEqualTo(stale.authUuid());
 
     assertThatThrownBy(stale::markRunning)
@@ -88,9 +88,9 @@ class GuardAgainstSimulatorTest {
         .satisfies(e -> {
           LostOwnershipException l = (LostOwnershipException) e;
           assertThat(l.containerUuid()).isEqualTo(uuid);
-          assertThat(l.heldAuthUuid()).isEqualTo(stale.authUuid());
-          assertThat(l.authUuidChanged()).isTrue();
-          assertThat(l.observedState()).isEqualTo(ContainerState.LOCKED);
+          assertThat(l.heldEpoch().authUuid()).isEqualTo(stale.authUuid());
+          assertThat(l.observed().orElseThrow().authUuid()).isNotEqualTo(l.heldEpoch().authUuid());
+          assertThat(l.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.LOCKED);
         });
     assertThat(sim.container(uuid).state()).isEqualTo("Locked");
     fresh.markRunning();
@@ -135,8 +135,8 @@ class GuardAgainstSimulatorTest {
 
     // exit_code may not be written while Locked: the caller's mistake, not a loss
     assertThatThrownBy(() -> lock.update(ContainerUpdate.builder().exitCode(1).build()))
-        .isExactlyInstanceOf(ArvadosApiException.class)
-        .satisfies(e -> assertThat(((ArvadosApiException) e).status()).isEqualTo(422));
+        .isExactlyInstanceOf(ArvadosServiceException.class)
+        .satisfies(e -> assertThat(((ArvadosServiceException) e).status()).isEqualTo(422));
     assertThat(lock.isLost()).isFalse();
     lock.markRunning();
     lock.complete(1, null);
@@ -150,7 +150,7 @@ class GuardAgainstSimulatorTest {
 
     // output may not be written while Locked; the server echoes the value in its message
     assertThatThrownBy(() -> lock.update(ContainerUpdate.builder().output("Auth uuid is readonly").build()))
-        .isExactlyInstanceOf(ArvadosApiException.class)
+        .isExactlyInstanceOf(ArvadosServiceException.class)
         .hasMessageContaining("Auth uuid is readonly");
     assertThat(lock.isLost()).isFalse();
     lock.markRunning();
@@ -275,7 +275,7 @@ class GuardAgainstSimulatorTest {
     ContainerLock lock = client.containers().lock(uuid);
     assertThat(lock.isFenced()).isFalse();
     assertThat(lock.authUuid()).isNull();
-    assertThat(lock.handoff().lockCount()).isEqualTo(1L);
+    assertThat(lock.epoch().lockCount()).isEqualTo(1L);
 
     client.containers().unlock(uuid);
     client.containers().lock(uuid); // lock_count 2: a new epoch, although auth_uuid stays null
@@ -295,7 +295,7 @@ class GuardAgainstSimulatorTest {
     ContainerLock lock = client.containers().lock(uuid);
 
     assertThat(lock.isFenced()).isFalse();
-    assertThat(lock.handoff().lockCount()).isNull();
+    assertThat(lock.epoch().lockCount()).isNull();
     lock.markRunning();
     lock.complete(0, null);
     assertThat(sim.container(uuid).state()).isEqualTo("Complete");
@@ -315,7 +315,7 @@ class GuardAgainstSimulatorTest {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock lock = client.containers().lock(uuid);
     try (ArvadosClient runner = clientFor(DISPATCHER, "runner")) {
-      ContainerLock resumed = runner.containers().resume(lock.handoff());
+      ContainerLock resumed = runner.containers().resume(lock.epoch());
       assertThat(resumed.verify().state()).isEqualTo(ContainerState.LOCKED);
       resumed.markRunning();
       resumed.complete(0, null);
@@ -339,7 +339,7 @@ class GuardAgainstSimulatorTest {
   void tokenUuid_matchesLockedByUuid() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock lock = client.containers().lock(uuid);
-    assertThat(client.tokenUuid()).isEqualTo(lock.lockedByUuid()).isEqualTo(sim.tokenUuid(DISPATCHER));
+    assertThat(client.tokenUuid()).isEqualTo(lock.epoch().lockedByUuid()).isEqualTo(sim.tokenUuid(DISPATCHER));
   }
 
   @Test
@@ -351,7 +351,7 @@ class GuardAgainstSimulatorTest {
     assertThat(token.uuid()).isEqualTo(lock.authUuid());
     assertThat(token.toString()).doesNotContain(token.secret());
     try (ArvadosClient contained = clientFor(token.v2Token(), "contained")) {
-      ContainerLock own = contained.containers().resume(lock.handoff());
+      ContainerLock own = contained.containers().resume(lock.epoch());
       own.reportProgress(0.5);
       assertThat(contained.containers().current().uuid()).isEqualTo(uuid);
       lock.cancel();  // the dispatcher cancels: the container token is revoked

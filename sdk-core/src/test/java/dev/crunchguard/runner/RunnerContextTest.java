@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
-import dev.crunchguard.LockHandoff;
+import dev.crunchguard.LockEpoch;
 import dev.crunchguard.LostOwnershipException;
 import dev.crunchguard.RetryPolicy;
 import dev.crunchguard.dispatch.StopReason;
@@ -52,14 +52,14 @@ class RunnerContextTest {
     sim.close();
   }
 
-  RunnerContext context(LockHandoff handoff) {
+  RunnerContext context(LockEpoch handoff) {
     return RunnerContext.builder(runner, handoff).watchInterval(WATCH).killGrace(Duration.ofSeconds(1)).start();
   }
 
   @Test
   void refusesToStart_whenTheHandedOffEpochEnded() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
-    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
     dispatcher.containers().unlock(uuid);
     dispatcher.containers().lock(uuid);
 
@@ -72,7 +72,7 @@ class RunnerContextTest {
     ContainerLock lock = dispatcher.containers().lock(uuid);
     lock.markRunning();
 
-    assertThatThrownBy(() -> context(lock.handoff()))
+    assertThatThrownBy(() -> context(lock.epoch()))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("Running");
   }
@@ -80,7 +80,7 @@ class RunnerContextTest {
   @Test
   void runCommand_recordsExitCodeAndCompletes() {
     String uuid = sim.createContainer(ContainerSpec.builder().command("sh", "-c", "exit 3").build());
-    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
     try (RunnerContext ctx = context(handoff)) {
       assertThat(ctx.container().command()).containsExactly("sh", "-c", "exit 3");
       RunResult r = ctx.runCommand(ctx.container().command());
@@ -94,7 +94,7 @@ class RunnerContextTest {
   @Test
   void commandThatCannotStart_cancelsTheContainer() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
-    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
     try (RunnerContext ctx = context(handoff)) {
       RunResult r = ctx.runCommand(List.of("/nonexistent/crunchguard-no-such-binary"));
       assertThat(r.outcome()).isEqualTo(RunOutcome.FAILED_TO_START);
@@ -106,7 +106,7 @@ class RunnerContextTest {
   @Test
   void ownershipWatch_firesWithinOneIntervalOfARelock() throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
-    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
     try (RunnerContext ctx = context(handoff)) {
       CompletableFuture<Long> lostAt = new CompletableFuture<>();
       ctx.onLost(e -> lostAt.complete(System.nanoTime()));
@@ -124,7 +124,7 @@ class RunnerContextTest {
   @Test
   void ownershipWatch_stopsTheChild_whenTheContainerIsCancelledUnderIt(@TempDir Path dir) throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
-    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
     Path marker = dir.resolve("started");
     try (RunnerContext ctx = context(handoff)) {
       CompletableFuture<RunResult> result = CompletableFuture.supplyAsync(() ->
@@ -150,7 +150,7 @@ class RunnerContextTest {
   @Test
   void childIgnoringSigterm_isKilledAfterTheGrace_evenWhenTheContextIsClosedMeanwhile(@TempDir Path dir) throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
-    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
     Path marker = dir.resolve("started");
     RunnerContext ctx = context(handoff);
     CompletableFuture<RunResult> result = CompletableFuture.supplyAsync(() ->
@@ -169,7 +169,7 @@ class RunnerContextTest {
   @Test
   void priorityZero_stopsTheChild_andCancels(@TempDir Path dir) throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
-    LockHandoff handoff = dispatcher.containers().lock(uuid).handoff();
+    LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
     Path marker = dir.resolve("started");
     try (RunnerContext ctx = context(handoff)) {
       CompletableFuture<RunResult> result = CompletableFuture.supplyAsync(() ->

@@ -62,7 +62,7 @@ final class DemoRunner implements ContainerRunner {
     boolean cancelLater = rnd.nextDouble() < cancelRate;
     if (guarded) {
       try (ArvadosClient runnerClient = client.newBuilder().clientId(identity).build()) {
-        ContainerLock lock = runnerClient.containers().resume(ctx.lock().handoff());
+        ContainerLock lock = runnerClient.containers().resume(ctx.lock().epoch());
         ctx.reportStarted(); // this run writes through its own client: tell the dispatcher it started
         lock.markRunning();
         if (cancelLater) {
@@ -105,7 +105,7 @@ final class DemoRunner implements ContainerRunner {
    * report was false.
    */
   private void checkLossWasReal(LostOwnershipException e) {
-    if (e.heldAuthUuid() == null) {
+    if (e.heldEpoch().authUuid() == null) {
       return;
     }
     JsonObject now = chaos.read(e.containerUuid());
@@ -115,7 +115,7 @@ final class DemoRunner implements ContainerRunner {
     String state = now.get("state").getAsString();
     boolean current = (state.equals("Locked") || state.equals("Running"))
         && now.get("auth_uuid") != null && !now.get("auth_uuid").isJsonNull()
-        && now.get("auth_uuid").getAsString().equals(e.heldAuthUuid());
+        && now.get("auth_uuid").getAsString().equals(e.heldEpoch().authUuid());
     if (current) {
       falseLosses.incrementAndGet();
       System.err.println("FALSE LOSS: " + e.getMessage());

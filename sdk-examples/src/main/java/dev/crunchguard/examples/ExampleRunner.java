@@ -30,7 +30,7 @@ final class ExampleRunner {
     Duration grace = f.duration("kill-grace", Duration.ofSeconds(5));
     RunnerContext ctx;
     try {
-      ctx = RunnerContext.builder(dev.crunchguard.ArvadosClient.fromEnvironment(), dev.crunchguard.LockHandoff.fromEnvironment())
+      ctx = RunnerContext.builder(dev.crunchguard.ArvadosClient.fromEnvironment(), dev.crunchguard.LockEpoch.fromEnvironment())
           .watchInterval(watch)
           .killGrace(grace)
           .closeClient(true)

@@ -77,7 +77,7 @@ final class LocalDispatcher {
     List<String> cmd = new ArrayList<>(List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
         Main.class.getName(), "run", "--watch-interval", watch.toMillis() + "ms"));
     ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
-    pb.environment().putAll(ctx.lock().handoff().toEnvironment());
+    pb.environment().putAll(ctx.lock().epoch().toEnvironment());
     Process p = pb.start();
     ctx.cancellation().onCancel(reason -> {
       err.println("stopping the runner of " + ctx.containerUuid() + ": " + reason);

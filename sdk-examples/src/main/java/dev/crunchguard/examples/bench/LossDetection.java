@@ -95,7 +95,7 @@ final class LossDetection {
     AtomicReference<RunResult> result = new AtomicReference<>();
     Thread th = null;
     Process own = null;
-    try (RunnerContext ctx = RunnerContext.builder(runner, lock.handoff()).watchInterval(w)
+    try (RunnerContext ctx = RunnerContext.builder(runner, lock.epoch()).watchInterval(w)
         .killGrace(Duration.ofSeconds(5)).start()) {
       if (sc == Scenario.CANCEL) {
         th = new Thread(() -> result.set(ctx.runCommand(new ProcessBuilder("sleep", seconds))), "runner");
@@ -159,7 +159,7 @@ final class LossDetection {
   private static Summary roundTrip(ArvadosSimulator sim, ArvadosClient dispatcher, ArvadosClient runner) {
     String probe = sim.createContainer(ContainerSpec.builder().priority(1).build());
     ContainerLock pl = dispatcher.containers().lock(probe);
-    ContainerLock resumed = runner.containers().resume(pl.handoff());
+    ContainerLock resumed = runner.containers().resume(pl.epoch());
     for (int i = 0; i < 100; i++) {
       resumed.verify();
     }

@@ -3,7 +3,7 @@ package dev.crunchguard.examples.bench;
 import dev.crunchguard.examples.Flags;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
-import dev.crunchguard.LockHandoff;
+import dev.crunchguard.LockEpoch;
 import dev.crunchguard.dispatch.Dispatcher;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -65,9 +65,9 @@ final class MemoryBench {
         for (int i = 0; i < locks; i++) {
           held[i] = client.containers().lock(lockUuids.get(i));
         }
-        List<LockHandoff> handoffs = new ArrayList<>(locks);
+        List<LockEpoch> handoffs = new ArrayList<>(locks);
         for (ContainerLock l : held) {
-          handoffs.add(l.handoff());
+          handoffs.add(l.epoch());
         }
         long withLocks = Heap.usedAfterGc();
         Arrays.fill(held, null);

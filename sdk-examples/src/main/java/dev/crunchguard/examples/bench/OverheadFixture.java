@@ -75,7 +75,7 @@ final class OverheadFixture implements AutoCloseable {
         fixed = Child.start(List.of(), List.of("bench-serve", "--kind", "fixed", "--body-file", BenchServer.bodyFile(answer)));
         String fixedUrl = fixed.value("URL");
         fixedClient = client(fixedUrl);
-        lock = fixedClient.containers().resume(held.handoff());
+        lock = fixedClient.containers().resume(held.epoch());
         putUrl = fixedUrl + "arvados/v1/containers/" + uuid;
         responseBytes = answer.length;
       } else if (server.equals("simulator")) {

@@ -80,7 +80,7 @@ final class RequestCount {
       AtomicInteger failures = new AtomicInteger();
       Dispatcher d = Dispatcher.builder(client, ctx -> {
         if (runnerContext) {
-          try (RunnerContext rc = RunnerContext.builder(runnerClient, ctx.lock().handoff()).start()) {
+          try (RunnerContext rc = RunnerContext.builder(runnerClient, ctx.lock().epoch()).start()) {
             RunResult r = rc.runCommand(new ProcessBuilder("true"));
             if (r.outcome() != RunOutcome.COMPLETED) {
               failures.incrementAndGet();

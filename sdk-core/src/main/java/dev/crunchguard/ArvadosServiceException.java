@@ -11,12 +11,12 @@ import org.jspecify.annotations.Nullable;
  * of the body when it was not the JSON error envelope (for example a proxy's HTML 502 page). It never
  * carries a token.
  *
- * <p>Subtypes name the common statuses: {@link UnauthorizedException} (401),
- * {@link PermissionDeniedException} (403), {@link NotFoundException} (404),
- * {@link LockConflictException} (a refused lock) and {@link MalformedResponseException} (a
- * response the SDK could not decode).
+ * <p>Subtypes name the common answers: {@link UnauthorizedException} (401),
+ * {@link PermissionDeniedException} (403), {@link NotFoundException} (404) and
+ * {@link LockConflictException} (a refused lock). Problems on this side of the wire (no answer, an
+ * undecodable answer) are {@link ArvadosClientException}s instead.
  */
-public class ArvadosApiException extends ArvadosException {
+public class ArvadosServiceException extends ArvadosException {
   private static final long serialVersionUID = 1L;
 
   private final int status;
@@ -25,41 +25,13 @@ public class ArvadosApiException extends ArvadosException {
   private final String requestId;
   private final @Nullable String bodyExcerpt;
 
-  ArvadosApiException(
-      String operation,
-      int status,
-      List<String> errors,
-      @Nullable String errorToken,
-      String requestId,
-      @Nullable String bodyExcerpt) {
-    super(describe(operation, status, errors, requestId, bodyExcerpt));
-    this.status = status;
-    this.errors = List.copyOf(errors);
-    this.errorToken = errorToken;
-    this.requestId = requestId;
-    this.bodyExcerpt = bodyExcerpt;
-  }
-
-  /** Copies the details of another exception under a new type. */
-  ArvadosApiException(ArvadosApiException source) {
-    super(source.getMessage(), source.getCause());
-    this.status = source.status;
-    this.errors = source.errors;
-    this.errorToken = source.errorToken;
-    this.requestId = source.requestId;
-    this.bodyExcerpt = source.bodyExcerpt;
-  }
-
-  private static String describe(
-      String operation, int status, List<String> errors, String requestId, @Nullable String excerpt) {
-    StringBuilder sb = new StringBuilder(operation).append(": HTTP ").append(status);
-    if (!errors.isEmpty()) {
-      sb.append(": ").append(String.join("; ", errors));
-    } else if (excerpt != null && !excerpt.isEmpty()) {
-      sb.append(": unexpected body: ").append(excerpt);
-    }
-    sb.append(" [").append(requestId).append(']');
-    return sb.toString();
+  ArvadosServiceException(ErrorDetails d) {
+    super(d.describe());
+    this.status = d.status();
+    this.errors = d.errors();
+    this.errorToken = d.errorToken();
+    this.requestId = d.requestId();
+    this.bodyExcerpt = d.bodyExcerpt();
   }
 
   /**
