@@ -88,6 +88,7 @@ public final class FaultProxy implements AutoCloseable {
   private final FaultInjector faults = new FaultInjector();
   private final RequestCounters counters = new RequestCounters();
   private final WriteLog writes = new WriteLog();
+  private final java.util.concurrent.atomic.LongAdder total = new java.util.concurrent.atomic.LongAdder();
   private @Nullable HttpServer server;
   private @Nullable ExecutorService executor;
 
@@ -196,6 +197,14 @@ public final class FaultProxy implements AutoCloseable {
     return faults;
   }
 
+  /**
+   * Every API request received, on any path (containers API or not, faulted or not; the control
+   * endpoints excluded).
+   */
+  public long totalRequestCount() {
+    return total.sum();
+  }
+
   /** Requests received for an endpoint, over all containers (faulted ones included). */
   public long requestCount(Endpoint endpoint) {
     return counters.get(endpoint);
@@ -228,6 +237,7 @@ public final class FaultProxy implements AutoCloseable {
 
   /** Clears the counts, the write log and the faults. */
   public void reset() {
+    total.reset();
     counters.clear();
     writes.clear();
     faults.clear();
@@ -270,6 +280,7 @@ public final class FaultProxy implements AutoCloseable {
 
   private void proxy(HttpExchange ex, String method, String path, byte[] body, String requestId)
       throws IOException, InterruptedException {
+    total.increment();
     String decodedPath = ex.getRequestURI().getPath();
     String override = ex.getRequestHeaders().getFirst("X-Http-Method-Override");
     String effective = override != null && method.equals("POST") ? override.toUpperCase(Locale.ROOT) : method;
@@ -489,10 +500,12 @@ public final class FaultProxy implements AutoCloseable {
             JsonObject o = new JsonObject();
             o.add("endpoints", Json.GSON.toJsonTree(counters.totals()));
             o.add("containers", Json.GSON.toJsonTree(counters.allContainers()));
+            o.addProperty("total", total.sum());
             result = o;
             break;
           }
         case "DELETE counts":
+          total.reset();
           counters.clear();
           writes.clear();
           result = Json.object("ok", true);

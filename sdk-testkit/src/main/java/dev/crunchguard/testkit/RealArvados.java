@@ -301,6 +301,57 @@ public final class RealArvados {
     return httpClient(insecure, Duration.ofSeconds(30));
   }
 
+  /**
+   * Creates a container with the first admin token ({@code POST /arvados/v1/containers}), the way
+   * {@link ArvadosSimulator#createContainer(ContainerSpec)} does on the simulator. The real server
+   * locks only containers with a runtime user: unless the spec names one, the ordinary user
+   * ({@link #userUuid()}) is used, with {@code runtime_auth_scopes: ["all"]}.
+   *
+   * @param spec the container; a {@link ContainerSpec#priority()} above 0 makes it lockable
+   * @return the new container's uuid
+   * @throws IllegalStateException when the server refuses (the message holds its status and errors)
+   */
+  public String createContainer(ContainerSpec spec) {
+    JsonObject attrs = spec.toAttributes();
+    if (!attrs.has("runtime_user_uuid")) {
+      attrs.addProperty("runtime_user_uuid", userUuid);
+    }
+    attrs.add("runtime_auth_scopes", Json.stringArray(List.of("all")));
+    JsonObject body = new JsonObject();
+    body.add("container", attrs);
+    okhttp3.Request req = new okhttp3.Request.Builder()
+        .url(Objects.requireNonNull(baseUrl.resolve("arvados/v1/containers")))
+        .header("Authorization", "Bearer " + adminToken)
+        .post(okhttp3.RequestBody.create(body.toString(), okhttp3.MediaType.get("application/json")))
+        .build();
+    OkHttpClient http = SharedClients.get(insecure);
+    try (Response r = http.newCall(req).execute()) {
+      ResponseBody rb = r.body();
+      String text = rb == null ? "" : rb.string();
+      JsonElement parsed = Json.parseStrict(text);
+      if (r.code() != 200 || !parsed.isJsonObject() || string(parsed.getAsJsonObject(), "uuid") == null) {
+        // The answer echoes no token: the runtime token is not rendered by the server.
+        throw new IllegalStateException("creating a container failed: " + r.code() + " "
+            + (parsed.isJsonObject() && parsed.getAsJsonObject().has("errors") ? parsed.getAsJsonObject().get("errors") : ""));
+      }
+      return string(parsed.getAsJsonObject(), "uuid");
+    } catch (IOException e) {
+      throw new IllegalStateException("creating a container failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+    } catch (JsonParseException e) {
+      throw new IllegalStateException("creating a container failed: the answer is not JSON");
+    }
+  }
+
+  /** Two shared clients (secure, insecure) for {@link #createContainer}, created when first used. */
+  private static final class SharedClients {
+    private static final OkHttpClient SECURE = httpClient(false, Duration.ofSeconds(30));
+    private static final OkHttpClient INSECURE = httpClient(true, Duration.ofSeconds(30));
+
+    static OkHttpClient get(boolean insecure) {
+      return insecure ? INSECURE : SECURE;
+    }
+  }
+
   static OkHttpClient httpClient(boolean insecure, Duration timeout) {
     OkHttpClient.Builder b =
         new OkHttpClient.Builder()

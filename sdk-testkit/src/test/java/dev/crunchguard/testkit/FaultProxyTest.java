@@ -76,6 +76,9 @@ class FaultProxyTest {
     assertThat(proxy.requestCounts(u)).containsOnly(
         java.util.Map.entry("containers.lock", 1L), java.util.Map.entry("containers.update", 2L));
     assertThat(proxy.requestCounts()).containsEntry("containers.get", 1L);
+    assertThat(http.get("arvados/v1/api_client_authorizations/current").token(SYS).send().status()).isEqualTo(200);
+    assertThat(http.get("arvados/v1/no-such-thing").token(SYS).send().status()).isEqualTo(404);
+    assertThat(proxy.totalRequestCount()).isEqualTo(6);
 
     List<ProxiedWrite> w = proxy.writes(u);
     assertThat(w).extracting(ProxiedWrite::method).containsExactly("POST", "PUT", "PUT");
