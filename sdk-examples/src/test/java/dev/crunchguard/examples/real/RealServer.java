@@ -31,6 +31,8 @@ final class RealServer implements AutoCloseable {
   final ArvadosClient direct;
   private final List<ArvadosClient> clients = new ArrayList<>();
   private final List<String> created = new ArrayList<>();
+  private final List<String> tokensMade = new ArrayList<>();
+  private final okhttp3.OkHttpClient raw;
 
   RealServer(RealArvados arv) {
     this.arv = arv;
@@ -38,6 +40,52 @@ final class RealServer implements AutoCloseable {
     this.admin = client(proxy.baseUrl(), arv.adminToken(), "real-suite-admin");
     this.admin2 = client(arv.baseUrl(), arv.admin2Token(), "real-suite-admin2");
     this.direct = client(arv.baseUrl(), arv.adminToken(), "real-suite-direct");
+    this.raw = arv.newHttpClient();
+  }
+
+  /**
+   * A new token of the first admin user restricted to the given scopes ({@code POST
+   * /arvados/v1/api_client_authorizations}; the SDK has no call for it), revoked by {@link
+   * #close()}. A secret: never log it.
+   */
+  String scopedAdminToken(List<String> scopes) {
+    com.google.gson.JsonObject attrs = new com.google.gson.JsonObject();
+    attrs.addProperty("owner_uuid", arv.adminUuid());
+    com.google.gson.JsonArray a = new com.google.gson.JsonArray();
+    scopes.forEach(a::add);
+    attrs.add("scopes", a);
+    com.google.gson.JsonObject body = new com.google.gson.JsonObject();
+    body.add("api_client_authorization", attrs);
+    okhttp3.Request req = new okhttp3.Request.Builder()
+        .url(arv.baseUrl() + "arvados/v1/api_client_authorizations")
+        .header("Authorization", "Bearer " + arv.adminToken())
+        .post(okhttp3.RequestBody.create(body.toString(), okhttp3.MediaType.get("application/json")))
+        .build();
+    try (okhttp3.Response r = raw.newCall(req).execute()) {
+      String text = r.body() == null ? "" : r.body().string();
+      if (r.code() != 200) {
+        throw new IllegalStateException("creating a scoped token failed: HTTP " + r.code());
+      }
+      com.google.gson.JsonObject t = com.google.gson.JsonParser.parseString(text).getAsJsonObject();
+      String uuid = t.get("uuid").getAsString();
+      tokensMade.add(uuid);
+      return "v2/" + uuid + "/" + t.get("api_token").getAsString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private void revoke(String tokenUuid) {
+    okhttp3.Request req = new okhttp3.Request.Builder()
+        .url(arv.baseUrl() + "arvados/v1/api_client_authorizations/" + tokenUuid)
+        .header("Authorization", "Bearer " + arv.adminToken())
+        .delete()
+        .build();
+    try (okhttp3.Response r = raw.newCall(req).execute()) {
+      // best effort
+    } catch (java.io.IOException e) {
+      // best effort
+    }
   }
 
   /** A client of this server (or the proxy) with the given token and quick retries. */
@@ -106,7 +154,10 @@ final class RealServer implements AutoCloseable {
         }
       }
     } finally {
+      tokensMade.forEach(this::revoke);
       clients.forEach(ArvadosClient::close);
+      raw.dispatcher().executorService().shutdown();
+      raw.connectionPool().evictAll();
       proxy.close();
     }
   }

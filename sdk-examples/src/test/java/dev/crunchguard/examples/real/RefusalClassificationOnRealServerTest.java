@@ -84,7 +84,9 @@ class RefusalClassificationOnRealServerTest {
     assertThatThrownBy(stale::unlock)
         .isInstanceOfSatisfying(LostOwnershipException.class, e -> {
           ArvadosApiException server = apiCause(e);
-          assertThat(server.status()).isIn(403, 422);
+          assertThat(server.status()).isEqualTo(403);
+          assertThat(server.errors()).anySatisfy(m -> assertThat(m)
+              .startsWith("#<ArvadosModel::PermissionDeniedError: locked by a different token>"));
           assertThat(e.authUuidChanged()).isTrue();
           assertThat(e.observedLockedByUuid()).isEqualTo(others.lockedByUuid());
         });
@@ -107,6 +109,26 @@ class RefusalClassificationOnRealServerTest {
     assertThat(theirs.isLost()).isFalse();
     assertThat(real.read(uuid).state()).isEqualTo(ContainerState.LOCKED);
     assertThat(real.read(uuid).authUuid()).isEqualTo(mine.authUuid());
+    mine.unlock();
+  }
+
+  @Test
+  void a403WithoutAKnownReason_isResolvedByOneReadBackAsPermissionDenied() {
+    String uuid = real.create("true");
+    ContainerLock mine = real.admin.containers().lock(uuid);
+    // The same admin user, with a token that may read containers but not write them.
+    String readOnly = real.scopedAdminToken(java.util.List.of(
+        "GET /arvados/v1/containers/", "GET /arvados/v1/api_client_authorizations/current"));
+    ArvadosClient reader = real.client(arv.baseUrl(), readOnly, "real-suite-read-only");
+    ContainerLock viaReader = reader.containers().resume(mine.handoff());
+
+    assertThatThrownBy(viaReader::markRunning)
+        .isInstanceOfSatisfying(PermissionDeniedException.class, e -> {
+          assertThat(e.status()).isEqualTo(403);
+          assertThat(e.errors()).singleElement().satisfies(m -> assertThat(m).startsWith("Forbidden"));
+        });
+    assertThat(viaReader.isLost()).as("the read-back shows the epoch current").isFalse();
+    assertThat(real.read(uuid).state()).isEqualTo(ContainerState.LOCKED);
     mine.unlock();
   }
 
