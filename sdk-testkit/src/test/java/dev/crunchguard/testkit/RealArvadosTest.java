@@ -24,7 +24,7 @@ class RealArvadosTest {
   private static final String ADMIN2 = "v2/zzzzz-gj3su-000000000000002/admin2-secret-abcdef0123456789";
   private static final String USER = "v2/zzzzz-gj3su-000000000000003/user-secret-abcdef0123456789";
 
-  private static Map<String, String> env(String url) {
+  static Map<String, String> env(String url) {
     Map<String, String> env = new HashMap<>();
     env.put(RealArvados.URL_VAR, url);
     env.put(RealArvados.ADMIN_TOKEN_VAR, ADMIN);
@@ -34,7 +34,7 @@ class RealArvadosTest {
   }
 
   /** Answers users/current for the three tokens above, with the given admin flags; 401 otherwise. */
-  private static final class UsersStub implements AutoCloseable {
+  static final class UsersStub implements AutoCloseable {
     final HttpServer server;
 
     UsersStub(Map<String, String> tokenToUserJson) throws IOException {
@@ -65,7 +65,7 @@ class RealArvadosTest {
     return "{\"uuid\":\"" + uuid + "\",\"is_admin\":" + admin + ",\"is_active\":true}";
   }
 
-  private static Map<String, String> users() {
+  static Map<String, String> users() {
     return new HashMap<>(Map.of(
         ADMIN, user("zzzzz-tpzed-000000000000001", true),
         ADMIN2, user("zzzzz-tpzed-000000000000002", true),
