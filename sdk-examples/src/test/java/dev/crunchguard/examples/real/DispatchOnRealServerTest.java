@@ -102,6 +102,35 @@ class DispatchOnRealServerTest {
   }
 
   @Test
+  void aDispatcherWhoseLockAnswerIsLost_stillRunsTheContainerExactlyOnce() throws Exception {
+    String uuid = real.create("true");
+    real.proxy.faults().add(dev.crunchguard.testkit.FaultRule.of(dev.crunchguard.testkit.FaultKind.LOST_RESPONSE)
+        .on(Endpoint.LOCK).container(uuid).build());
+    java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+
+    try (Dispatcher dispatcher = Dispatcher.builder(real.admin, ctx -> {
+          if (ctx.containerUuid().equals(uuid)) {
+            runs.incrementAndGet();
+          }
+          try (RunnerContext runner = RunnerContext.builder(real.admin, ctx.lock().handoff()).watchInterval(Duration.ofMillis(200)).start()) {
+            runner.runCommand(runner.container().command());
+          }
+        })
+        .pollInterval(Duration.ofMillis(200))
+        .build()) {
+      dispatcher.start();
+      awaitFinished(List.of(uuid), Duration.ofSeconds(60));
+    }
+
+    assertThat(runs).hasValue(1);
+    Container c = real.read(uuid);
+    assertThat(c.state()).isEqualTo(ContainerState.COMPLETE);
+    assertThat(c.exitCode()).isZero();
+    assertThat(c.lockCount()).as("locked once: the lost answer was adopted, not locked again").isEqualTo(1);
+    assertThat(real.proxy.requestCount(Endpoint.LOCK, uuid)).isEqualTo(2);
+  }
+
+  @Test
   void localDispatcher_runsEachCommandInARunnerProcessAgainstTheRealServer() throws Exception {
     String ok = real.create("true");
     String fails = real.create("false");

@@ -60,6 +60,21 @@ class LostResponsesOnRealServerTest {
   }
 
   @Test
+  void lostLockAnswerOfAnUnfencedContainer_isAdoptedAndItsWritesStillCompareTheLock() {
+    String uuid = real.create(dev.crunchguard.testkit.ContainerSpec.builder().command("true")
+        .containerImage(RealServer.IMAGE).priority(1).runtimeToken(arv.userToken()));
+    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
+
+    ContainerLock lock = real.admin.containers().lock(uuid);
+
+    assertThat(lock.isFenced()).isFalse();
+    assertThat(real.read(uuid).lockCount()).isEqualTo(1);
+    lock.markRunning();
+    lock.complete(0, null);
+    assertThat(real.read(uuid).state()).isEqualTo(ContainerState.COMPLETE);
+  }
+
+  @Test
   void lostCompleteAnswer_returnsNormallyWhenTheReadBackShowsTheCompletion() {
     String uuid = real.create("true");
     ContainerLock lock = real.admin.containers().lock(uuid);
