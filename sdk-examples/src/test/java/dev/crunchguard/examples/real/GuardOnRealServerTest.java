@@ -158,7 +158,7 @@ class GuardOnRealServerTest {
   }
 
   @Test
-  void secondAdminToken_mayMarkRunningButNotUnlockOrReportProgress() {
+  void secondAdminToken_mayMarkRunningButNotUnlockReportProgressOrComplete() {
     String uuid = real.create("true");
     ContainerLock mine = real.admin.containers().lock(uuid);
 
@@ -179,6 +179,13 @@ class GuardOnRealServerTest {
           assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Progress cannot be modified in state 'Running' (nil, 0.5)"));
         });
     assertThat(theirs.isLost()).as("the caller's own field, not a lost epoch").isFalse();
+    assertThatThrownBy(() -> theirs.complete(0, null))
+        .isInstanceOfSatisfying(ArvadosApiException.class, e -> {
+          assertThat(e).isNotInstanceOf(LostOwnershipException.class);
+          assertThat(e.status()).isEqualTo(422);
+          assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Exit code cannot be modified in state 'Complete' (nil, 0)"));
+        });
+    assertThat(theirs.isLost()).isFalse();
 
     assertThat(real.read(uuid).authUuid()).isEqualTo(mine.authUuid());
     mine.reportProgress(0.5);
