@@ -38,12 +38,36 @@ class LostResponsesOnRealServerTest {
     real.close();
   }
 
+  /** A client through the proxy that adopts a lock whose answer was lost (a token no other process uses). */
+  private dev.crunchguard.ArvadosClient adopting() {
+    dev.crunchguard.ArvadosClient c = real.builder(real.proxy.baseUrl(), arv.adminToken(), "real-suite-adopting")
+        .ambiguousLockPolicy(dev.crunchguard.AmbiguousLockPolicy.ADOPT)
+        .build();
+    real.closeLater(c);
+    return c;
+  }
+
+  @Test
+  void lostLockAnswerUnderTheDefaultPolicy_isALockConflictAndTheContainerStaysLockedByThisToken() {
+    String uuid = real.create("true");
+    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> real.admin.containers().lock(uuid))
+        .isInstanceOfSatisfying(dev.crunchguard.LockConflictException.class, e ->
+            assertThat(e.observedState()).as("decided by a read-back").isEqualTo(ContainerState.LOCKED));
+
+    Container c = real.read(uuid);
+    assertThat(c.state()).isEqualTo(ContainerState.LOCKED);
+    assertThat(c.lockedByUuid()).isEqualTo(real.direct.tokenUuid());
+    assertThat(c.lockCount()).isEqualTo(1);
+  }
+
   @Test
   void lostLockAnswer_isAdoptedAfterTheRetryIsRefused() {
     String uuid = real.create("true");
     real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
 
-    ContainerLock lock = real.admin.containers().lock(uuid);
+    ContainerLock lock = adopting().containers().lock(uuid);
 
     Container c = real.read(uuid);
     assertThat(c.state()).isEqualTo(ContainerState.LOCKED);
@@ -65,7 +89,7 @@ class LostResponsesOnRealServerTest {
         .containerImage(RealServer.IMAGE).priority(1).runtimeToken(arv.userToken()));
     real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
 
-    ContainerLock lock = real.admin.containers().lock(uuid);
+    ContainerLock lock = adopting().containers().lock(uuid);
 
     assertThat(lock.isFenced()).isFalse();
     assertThat(real.read(uuid).lockCount()).isEqualTo(1);
