@@ -134,6 +134,40 @@ class LostResponsesOnRealServerTest {
   }
 
   @Test
+  void everyAnswerOfACompleteLost_succeedsByOneReadBackShowingTheCompletion() {
+    String uuid = real.create("true");
+    ContainerLock lock = real.admin.containers().lock(uuid);
+    lock.markRunning();
+    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UPDATE).container(uuid).always().build());
+
+    lock.complete(5, null);
+
+    Container c = real.read(uuid);
+    assertThat(c.state()).isEqualTo(ContainerState.COMPLETE);
+    assertThat(c.exitCode()).isEqualTo(5L);
+    assertThat(lock.isLost()).isFalse();
+    assertThat(real.proxy.writes(uuid)).filteredOn(w -> w.fault() == FaultKind.LOST_RESPONSE)
+        .as("the first attempt applied, the retries refused upstream, every answer dropped")
+        .extracting(ProxiedWrite::status).startsWith(200).hasSizeGreaterThan(1);
+    assertThat(real.proxy.requestCount(Endpoint.GET, uuid)).as("one read-back").isEqualTo(1);
+  }
+
+  @Test
+  void lostPlainUnlockAnswer_returnsTheQueuedContainer() {
+    String uuid = real.create("true");
+    ContainerLock lock = real.admin.containers().lock(uuid);
+    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UNLOCK).container(uuid).build());
+
+    Container after = real.admin.containers().unlock(uuid);
+
+    assertThat(after.state()).isEqualTo(ContainerState.QUEUED);
+    assertThat(real.read(uuid).authUuid()).isNull();
+    assertThat(real.proxy.requestCount(Endpoint.UNLOCK, uuid)).isEqualTo(2);
+    org.assertj.core.api.Assertions.assertThatThrownBy(lock::markRunning)
+        .isInstanceOf(dev.crunchguard.LostOwnershipException.class);
+  }
+
+  @Test
   void gatewayErrorsAndThrottling_areRetriedWithoutDoubleApplying() {
     String uuid = real.create("true");
     real.proxy.faults()
