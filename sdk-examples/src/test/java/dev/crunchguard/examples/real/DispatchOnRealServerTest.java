@@ -76,7 +76,7 @@ class DispatchOnRealServerTest {
     Map<String, RunResult> results = new ConcurrentHashMap<>();
 
     try (Dispatcher dispatcher = Dispatcher.builder(real.admin, ctx -> {
-          try (RunnerContext runner = RunnerContext.builder(real.admin, ctx.lock().handoff())
+          try (RunnerContext runner = RunnerContext.builder(real.admin, ctx.lock().epoch())
               .watchInterval(Duration.ofMillis(200))
               .start()) {
             results.put(ctx.containerUuid(), runner.runCommand(runner.container().command()));
@@ -116,7 +116,7 @@ class DispatchOnRealServerTest {
           if (ctx.containerUuid().equals(uuid)) {
             runs.incrementAndGet();
           }
-          try (RunnerContext runner = RunnerContext.builder(real.admin, ctx.lock().handoff()).watchInterval(Duration.ofMillis(200)).start()) {
+          try (RunnerContext runner = RunnerContext.builder(real.admin, ctx.lock().epoch()).watchInterval(Duration.ofMillis(200)).start()) {
             runner.runCommand(runner.container().command());
           }
         })

@@ -3,7 +3,7 @@ package dev.crunchguard.examples.real;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.crunchguard.ArvadosApiException;
+import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
@@ -69,15 +69,15 @@ class GuardOnRealServerTest {
     real.direct.containers().unlock(uuid);                 // a recovery tool requeues it
     ContainerLock current = real.admin.containers().lock(uuid);
     assertThat(current.authUuid()).isNotNull().isNotEqualTo(stale.authUuid());
-    assertThat(current.lockedByUuid()).isEqualTo(stale.lockedByUuid()); // same token: indistinguishable
+    assertThat(current.epoch().lockedByUuid()).isEqualTo(stale.epoch().lockedByUuid()); // same token: indistinguishable
 
     assertThatThrownBy(stale::markRunning)
         .isInstanceOfSatisfying(LostOwnershipException.class, e -> {
           assertThat(e.containerUuid()).isEqualTo(uuid);
-          assertThat(e.heldAuthUuid()).isEqualTo(stale.authUuid());
-          assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
-          assertThat(e.observedAuthUuid()).isEqualTo(current.authUuid());
-          assertThat(e.authUuidChanged()).isTrue();
+          assertThat(e.heldEpoch().authUuid()).isEqualTo(stale.authUuid());
+          assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.LOCKED);
+          assertThat(e.observed().map(Container::authUuid).orElse(null)).isEqualTo(current.authUuid());
+          assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
           assertThat(e.getMessage()).doesNotContain(arv.adminToken());
         });
     assertThat(stale.isLost()).isTrue();
@@ -163,24 +163,24 @@ class GuardOnRealServerTest {
     ContainerLock mine = real.admin.containers().lock(uuid);
 
     assertThatThrownBy(() -> real.admin2.containers().unlock(uuid))
-        .isInstanceOfSatisfying(ArvadosApiException.class, e -> {
+        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
           assertThat(e.status()).isEqualTo(403);
           assertThat(e.errors()).anySatisfy(m -> assertThat(m).contains("locked by a different token"));
         });
 
-    ContainerLock theirs = real.admin2.containers().resume(mine.handoff());
+    ContainerLock theirs = real.admin2.containers().resume(mine.epoch());
     Container running = theirs.markRunning();               // allowed on the real server
     assertThat(running.state()).isEqualTo(ContainerState.RUNNING);
 
     assertThatThrownBy(() -> theirs.reportProgress(0.5))
-        .isInstanceOfSatisfying(ArvadosApiException.class, e -> {
+        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
           assertThat(e).isNotInstanceOf(LostOwnershipException.class);
           assertThat(e.status()).isEqualTo(422);
           assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Progress cannot be modified in state 'Running' (nil, 0.5)"));
         });
     assertThat(theirs.isLost()).as("the caller's own field, not a lost epoch").isFalse();
     assertThatThrownBy(() -> theirs.complete(0, null))
-        .isInstanceOfSatisfying(ArvadosApiException.class, e -> {
+        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
           assertThat(e).isNotInstanceOf(LostOwnershipException.class);
           assertThat(e.status()).isEqualTo(422);
           assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Exit code cannot be modified in state 'Complete' (nil, 0)"));
@@ -228,10 +228,10 @@ class GuardOnRealServerTest {
     ContainerToken token = real.admin.containers().auth(uuid);
     assertThat(token.uuid()).isEqualTo(dispatcherLock.authUuid());
     assertThat(token.toString()).doesNotContain(token.secret());
-    assertThatThrownBy(() -> real.admin2.containers().auth(uuid)).isInstanceOf(ArvadosApiException.class);
+    assertThatThrownBy(() -> real.admin2.containers().auth(uuid)).isInstanceOf(ArvadosServiceException.class);
 
     ArvadosClient runnerClient = real.client(arv.baseUrl(), token.v2Token(), "real-suite-runner");
-    ContainerLock runner = runnerClient.containers().resume(dispatcherLock.handoff());
+    ContainerLock runner = runnerClient.containers().resume(dispatcherLock.epoch());
     runner.verify();
     runner.markRunning();
     runner.reportProgress(0.25);
@@ -241,8 +241,8 @@ class GuardOnRealServerTest {
     assertThatThrownBy(() -> runner.reportProgress(0.5))
         .isInstanceOfSatisfying(LostOwnershipException.class, e -> {
           assertThat(e.getMessage()).doesNotContain(token.secret());
-          assertThat(e).hasRootCauseInstanceOf(ArvadosApiException.class);
-          assertThat(((ArvadosApiException) rootCause(e)).status()).isEqualTo(401);
+          assertThat(e).hasRootCauseInstanceOf(ArvadosServiceException.class);
+          assertThat(((ArvadosServiceException) rootCause(e)).status()).isEqualTo(401);
         });
     assertThat(runner.isLost()).isTrue();
     assertThat(real.read(uuid).progress()).isEqualTo(0.25);

@@ -4,7 +4,7 @@ import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ArvadosException;
 import dev.crunchguard.Container;
 import dev.crunchguard.ContainerState;
-import dev.crunchguard.LockHandoff;
+import dev.crunchguard.LockEpoch;
 import dev.crunchguard.RetryPolicy;
 import dev.crunchguard.testkit.ContainerSpec;
 import dev.crunchguard.testkit.FaultProxy;
@@ -145,7 +145,7 @@ final class RealServer implements AutoCloseable {
       return;
     }
     ArvadosClient holder = direct.tokenUuid().equals(c.lockedByUuid()) ? direct : admin2;
-    holder.containers().resume(LockHandoff.of(uuid, c.authUuid(), c.lockedByUuid(), c.lockCount())).cancel();
+    holder.containers().resume(LockEpoch.of(uuid, c.authUuid(), c.lockedByUuid(), c.lockCount())).cancel();
   }
 
   @Override

@@ -3,8 +3,9 @@ package dev.crunchguard.examples.real;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.crunchguard.ArvadosApiException;
+import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.ContainerState;
 import dev.crunchguard.ContainerUpdate;
@@ -44,13 +45,13 @@ class RefusalClassificationOnRealServerTest {
     real.close();
   }
 
-  private static ArvadosApiException apiCause(Throwable t) {
+  private static ArvadosServiceException apiCause(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof ArvadosApiException) {
-        return (ArvadosApiException) c;
+      if (c instanceof ArvadosServiceException) {
+        return (ArvadosServiceException) c;
       }
     }
-    throw new AssertionError("no ArvadosApiException in the causes of " + t);
+    throw new AssertionError("no ArvadosServiceException in the causes of " + t);
   }
 
   @Test
@@ -63,13 +64,13 @@ class RefusalClassificationOnRealServerTest {
 
     assertThatThrownBy(() -> stale.complete(0, null))
         .isInstanceOfSatisfying(LostOwnershipException.class, e -> {
-          ArvadosApiException server = apiCause(e);
+          ArvadosServiceException server = apiCause(e);
           assertThat(server.status()).isEqualTo(422);
           // The server names the state the write asked for, not the one the container is in.
           assertThat(server.errors()).anySatisfy(m -> assertThat(m).startsWith(
               "Auth uuid cannot be modified in state 'Complete' (\"" + current.authUuid() + "\", \"" + stale.authUuid() + "\")"));
           assertThat(server.errors()).anySatisfy(m -> assertThat(m).startsWith("Auth uuid is readonly"));
-          assertThat(e.observedState()).isEqualTo(ContainerState.RUNNING);
+          assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.RUNNING);
         });
     assertThat(real.read(uuid).exitCode()).isNull();
   }
@@ -83,12 +84,12 @@ class RefusalClassificationOnRealServerTest {
 
     assertThatThrownBy(stale::unlock)
         .isInstanceOfSatisfying(LostOwnershipException.class, e -> {
-          ArvadosApiException server = apiCause(e);
+          ArvadosServiceException server = apiCause(e);
           assertThat(server.status()).isEqualTo(403);
           assertThat(server.errors()).anySatisfy(m -> assertThat(m)
               .startsWith("#<ArvadosModel::PermissionDeniedError: locked by a different token>"));
-          assertThat(e.authUuidChanged()).isTrue();
-          assertThat(e.observedLockedByUuid()).isEqualTo(others.lockedByUuid());
+          assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
+          assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isEqualTo(others.epoch().lockedByUuid());
         });
     assertThat(real.read(uuid).authUuid()).isEqualTo(others.authUuid());
     others.unlock();
@@ -98,10 +99,10 @@ class RefusalClassificationOnRealServerTest {
   void lockedByADifferentToken403WhileTheEpochIsCurrent_isNotLostOwnership() {
     String uuid = real.create("true");
     ContainerLock mine = real.admin.containers().lock(uuid);
-    ContainerLock theirs = real.admin2.containers().resume(mine.handoff());
+    ContainerLock theirs = real.admin2.containers().resume(mine.epoch());
 
     assertThatThrownBy(theirs::unlock)
-        .isInstanceOfSatisfying(ArvadosApiException.class, e -> {
+        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
           assertThat(e.status()).isEqualTo(403);
           assertThat(e.errors()).anySatisfy(m -> assertThat(m)
               .startsWith("#<ArvadosModel::PermissionDeniedError: locked by a different token>"));
@@ -120,7 +121,7 @@ class RefusalClassificationOnRealServerTest {
     String readOnly = real.scopedAdminToken(java.util.List.of(
         "GET /arvados/v1/containers/", "GET /arvados/v1/api_client_authorizations/current"));
     ArvadosClient reader = real.client(arv.baseUrl(), readOnly, "real-suite-read-only");
-    ContainerLock viaReader = reader.containers().resume(mine.handoff());
+    ContainerLock viaReader = reader.containers().resume(mine.epoch());
 
     assertThatThrownBy(viaReader::markRunning)
         .isInstanceOfSatisfying(PermissionDeniedException.class, e -> {
@@ -138,7 +139,7 @@ class RefusalClassificationOnRealServerTest {
     ContainerLock lock = real.admin.containers().lock(uuid);
 
     assertThatThrownBy(() -> lock.update(ContainerUpdate.builder().exitCode(3).build()))
-        .isInstanceOfSatisfying(ArvadosApiException.class, e -> {
+        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
           assertThat(e).isNotInstanceOf(LockConflictException.class);
           assertThat(e.status()).isEqualTo(422);
           assertThat(e.errors()).singleElement().satisfies(m ->
@@ -158,7 +159,7 @@ class RefusalClassificationOnRealServerTest {
     assertThat(lock.isFenced()).isFalse();
 
     assertThatThrownBy(() -> lock.update(ContainerUpdate.builder().exitCode(3).build()))
-        .isInstanceOfSatisfying(ArvadosApiException.class, e -> {
+        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
           assertThat(e.status()).isEqualTo(422);
           assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Exit code cannot be modified in state 'Locked'"));
         });
@@ -200,7 +201,7 @@ class RefusalClassificationOnRealServerTest {
   void plainUnlockOfAQueuedContainer_isTheServersStateError() {
     String uuid = real.create("true");
     assertThatThrownBy(() -> real.direct.containers().unlock(uuid))
-        .isInstanceOfSatisfying(ArvadosApiException.class, e -> {
+        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
           assertThat(e.status()).isEqualTo(422);
           assertThat(e.errors()).anySatisfy(m ->
               assertThat(m).startsWith("#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Queued>"));
@@ -222,7 +223,7 @@ class RefusalClassificationOnRealServerTest {
     assertThatThrownBy(() -> user.containers().get(uuid))
         .isInstanceOfSatisfying(NotFoundException.class, e ->
             assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Path not found")));
-    assertThatThrownBy(() -> user.containers().lock(uuid)).isInstanceOf(ArvadosApiException.class);
+    assertThatThrownBy(() -> user.containers().lock(uuid)).isInstanceOf(ArvadosServiceException.class);
     ArvadosClient nobody = real.client(arv.baseUrl(), "v2/" + arv.clusterId() + "-gj3su-000000000000000/notavalidsecret0123456789", "real-suite-nobody");
     assertThatThrownBy(() -> nobody.containers().get(uuid))
         .isInstanceOfSatisfying(UnauthorizedException.class, e -> {

@@ -47,7 +47,7 @@ class RunnerContextOnRealServerTest {
 
   /** Runs {@code sleep 60} for the lock's epoch in another thread, through the proxy. */
   private CompletableFuture<RunResult> runSleeper(ContainerLock dispatcherLock) {
-    RunnerContext ctx = RunnerContext.builder(real.admin, dispatcherLock.handoff())
+    RunnerContext ctx = RunnerContext.builder(real.admin, dispatcherLock.epoch())
         .watchInterval(WATCH)
         .killGrace(Duration.ofSeconds(2))
         .start();
