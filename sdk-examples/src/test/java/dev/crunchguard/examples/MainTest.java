@@ -43,6 +43,19 @@ class MainTest {
   }
 
   @Test
+  void dispatchPolicyFlags_acceptOnlyTheirChoices_andHelpShowsThem() throws Exception {
+    assertThat(run("dispatch", "--recovery", "bogus")).isEqualTo(2);
+    assertThat(run("dispatch", "--ambiguous-lock", "maybe")).isEqualTo(2);
+    assertThat(run("dispatch", "--orphan-grace", "0s")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--recovery must be one of unlock, adopt, ignore, got bogus")
+        .contains("--ambiguous-lock must be one of refuse, adopt, got maybe")
+        .contains("--orphan-grace must be positive, got 0s");
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("--orphan-grace", "--recovery", "--ambiguous-lock", "--shared-token");
+  }
+
+  @Test
   void benchHelpAndBadFlags() throws Exception {
     assertThat(run("bench", "--help")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("--parts", "--smoke", "--intervals");
