@@ -1,5 +1,6 @@
 package dev.crunchguard;
 
+import dev.crunchguard.internal.Checks;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +56,8 @@ import retrofit2.converter.gson.GsonConverterFactory;
  */
 public final class ArvadosClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ArvadosClient.class);
-  static final String VERSION = "0.1.0";
+  /** The SDK's version, from the build ({@code crunchguard-version.properties}). */
+  static final String VERSION = readVersion();
   static final String CLIENT_ID_HEADER = "X-Crunch-Guard-Client";
 
   /** Environment variable naming the API host ({@code host[:port]}, or a full base URL). */
@@ -86,6 +88,22 @@ public final class ArvadosClient implements AutoCloseable {
   private final Containers containers;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile @Nullable String tokenUuid;
+
+  private static String readVersion() {
+    try (java.io.InputStream in = ArvadosClient.class.getResourceAsStream("crunchguard-version.properties")) {
+      if (in != null) {
+        java.util.Properties p = new java.util.Properties();
+        p.load(in);
+        String v = p.getProperty("version");
+        if (v != null && !v.isBlank() && !v.startsWith("${")) {
+          return v.trim();
+        }
+      }
+    } catch (java.io.IOException e) {
+      // fall through: the version is only used in the User-Agent
+    }
+    return "unknown";
+  }
 
   private ArvadosClient(Builder b, HttpUrl baseUrl, String token) {
     this.baseUrl = baseUrl;
@@ -248,10 +266,10 @@ public final class ArvadosClient implements AutoCloseable {
     try {
       uuid = Json.string(json, "uuid");
     } catch (Json.DecodeException e) {
-      throw http.malformed(o.operation, o.status, o.requestId, e.getMessage(), o.body);
+      throw http.malformed(o.operation(), o.status(), o.requestId(), e.getMessage(), o.body());
     }
     if (uuid == null) {
-      throw http.malformed(o.operation, o.status, o.requestId, "no 'uuid' in the token record", o.body);
+      throw http.malformed(o.operation(), o.status(), o.requestId(), "no 'uuid' in the token record", o.body());
     }
     tokenUuid = uuid;
     return uuid;
@@ -420,7 +438,7 @@ public final class ArvadosClient implements AutoCloseable {
      * @return this builder
      */
     public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = positive(timeout, "connectTimeout");
+      this.connectTimeout = Checks.positive(timeout, "connectTimeout");
       return this;
     }
 
@@ -429,7 +447,7 @@ public final class ArvadosClient implements AutoCloseable {
      * @return this builder
      */
     public Builder readTimeout(Duration timeout) {
-      this.readTimeout = positive(timeout, "readTimeout");
+      this.readTimeout = Checks.positive(timeout, "readTimeout");
       return this;
     }
 
@@ -438,7 +456,7 @@ public final class ArvadosClient implements AutoCloseable {
      * @return this builder
      */
     public Builder writeTimeout(Duration timeout) {
-      this.writeTimeout = positive(timeout, "writeTimeout");
+      this.writeTimeout = Checks.positive(timeout, "writeTimeout");
       return this;
     }
 
@@ -539,12 +557,6 @@ public final class ArvadosClient implements AutoCloseable {
       return new ArvadosClient(this, baseUrl, token);
     }
 
-    private static Duration positive(Duration d, String name) {
-      if (d == null || d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be a positive duration, got " + d);
-      }
-      return d;
-    }
 
     private static String headerValue(String v, String name) {
       if (v == null || v.isBlank() || !v.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {

@@ -242,7 +242,7 @@ public final class ContainerLock {
       Containers.Read observed = e.maybeApplied() ? readBack().read() : null;
       if (observed != null && earlierAttemptApplied(update, observed)) {
         log.debug("update of {} was applied although every answer was lost [{}]", containerUuid, e.requestId());
-        return applied(update, expect, observed.container);
+        return applied(update, expect, observed.container());
       }
       throw e;
     }
@@ -368,7 +368,7 @@ public final class ContainerLock {
       }
       throw e;
     }
-    Container c = r.container;
+    Container c = r.container();
     lastSeen = c;
     if (epochEnded(c)) {
       throw lost(State.HELD, LostOwnershipException.Detection.EPOCH_ENDED, c, "the epoch is no longer current", null);
@@ -415,12 +415,12 @@ public final class ContainerLock {
       throw err;
     }
     ReadBack observed = null;
-    if (o.maybeAppliedEarlier) {
+    if (o.maybeAppliedEarlier()) {
       // A refusal (or a last 5xx) after an attempt that may have been applied: did that attempt win?
       observed = readBack();
       if (observed.read() != null && earlierAttemptApplied(update, observed.read())) {
-        log.debug("update of {} was applied by an earlier attempt whose response was lost [{}]", containerUuid, o.requestId);
-        return applied(update, expect, observed.read().container);
+        log.debug("update of {} was applied by an earlier attempt whose response was lost [{}]", containerUuid, o.requestId());
+        return applied(update, expect, observed.read().container());
       }
     }
     if (why == Refusal.STALE_EPOCH) {
@@ -429,13 +429,13 @@ public final class ContainerLock {
       }
       // The text is the server's evidence; a read-back that still shows this epoch overrides it
       // (the text can also appear inside an echoed field value). Without a read-back, trust it.
-      if (observed.read() == null || epochEnded(observed.read().container)) {
+      if (observed.read() == null || epochEnded(observed.read().container())) {
         throw lost(expect, LostOwnershipException.Detection.STALE_EPOCH_REFUSED, observed.container(),
             "the server refused the epoch's auth_uuid", err);
       }
       throw err;
     }
-    if (why == Refusal.SERVER_ERROR || (isFenced() && o.status == 422)) {
+    if (why == Refusal.SERVER_ERROR || (isFenced() && o.status() == 422)) {
       // The server failed, or (fenced, no auth_uuid complaint) the caller's fields were refused:
       // nothing says the epoch changed.
       throw err;
@@ -451,8 +451,8 @@ public final class ContainerLock {
       throw lost(expect, LostOwnershipException.Detection.CONTAINER_GONE, null,
           "the container no longer exists or is not readable", err);
     }
-    if (observed.read() != null && epochEnded(observed.read().container)) {
-      throw lost(expect, LostOwnershipException.Detection.EPOCH_ENDED, observed.read().container,
+    if (observed.read() != null && epochEnded(observed.read().container())) {
+      throw lost(expect, LostOwnershipException.Detection.EPOCH_ENDED, observed.read().container(),
           why == Refusal.OTHER_HOLDER ? "the lock is held by a different token" : "the epoch is no longer current", err);
     }
     throw err;
@@ -460,7 +460,7 @@ public final class ContainerLock {
 
   /** Whether the container already shows what {@code update} asked for, in a way only that write explains. */
   private boolean earlierAttemptApplied(ContainerUpdate update, Containers.Read observed) {
-    Container now = observed.container;
+    Container now = observed.container();
     ContainerState target = update.state();
     if (target == ContainerState.QUEUED) {
       return epochEnded(now);
@@ -477,7 +477,7 @@ public final class ContainerLock {
       if (e.getKey().equals("state")) {
         continue;
       }
-      JsonElement have = observed.json.get(e.getKey());
+      JsonElement have = observed.json().get(e.getKey());
       JsonElement want = e.getValue();
       boolean bothNull = want.isJsonNull() && (have == null || have.isJsonNull());
       if (!bothNull && !want.equals(have)) {
@@ -490,7 +490,7 @@ public final class ContainerLock {
   /** A read-back: the record, or {@code gone} (404), or neither (the read failed otherwise). */
   private record ReadBack(Containers.@Nullable Read read, boolean gone) {
     @Nullable Container container() {
-      return read == null ? null : read.container;
+      return read == null ? null : read.container();
     }
   }
 

@@ -59,8 +59,8 @@ public final class ContainerQuery {
     return new Builder();
   }
 
-  /** @return the filters as the JSON array the API takes */
-  public String filtersJson() {
+  /** The filters as the JSON array the API takes. */
+  String filtersJson() {
     return filters.toString();
   }
 

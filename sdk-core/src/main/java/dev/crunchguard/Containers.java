@@ -55,19 +55,12 @@ public final class Containers {
    */
   public Container get(String uuid) {
     Uuids.container(uuid);
-    return getJson(uuid, null).container;
+    return getJson(uuid, null).container();
   }
 
   /** A record with its raw JSON, for comparisons. */
-  static final class Read {
-    final Container container;
-    final JsonObject json;
+  record Read(Container container, JsonObject json) {}
 
-    Read(Container container, JsonObject json) {
-      this.container = container;
-      this.json = json;
-    }
-  }
 
   Read getJson(String uuid, @Nullable String select) {
     Http.Outcome o = http.execute("get container " + uuid, rid -> service.get(rid, uuid, select));
@@ -151,20 +144,20 @@ public final class Containers {
       JsonObject env = http.successObject(o);
       JsonElement items = env.get("items");
       if (items == null || !items.isJsonArray()) {
-        throw http.malformed(o.operation, o.status, o.requestId, "list response has no 'items' array", o.body);
+        throw http.malformed(o.operation(), o.status(), o.requestId(), "list response has no 'items' array", o.body());
       }
       if (available < 0) {
         try {
           Long n = Json.integer(env, "items_available");
           available = n == null ? Long.MAX_VALUE : n;
         } catch (Json.DecodeException e) {
-          throw http.malformed(o.operation, o.status, o.requestId, e.getMessage(), o.body);
+          throw http.malformed(o.operation(), o.status(), o.requestId(), e.getMessage(), o.body());
         }
       }
       int count = 0;
       for (JsonElement item : items.getAsJsonArray()) {
         if (!item.isJsonObject()) {
-          throw http.malformed(o.operation, o.status, o.requestId, "list item is not an object", o.body);
+          throw http.malformed(o.operation(), o.status(), o.requestId(), "list item is not an object", o.body());
         }
         buffer.addLast(http.container(o, item.getAsJsonObject()));
         count++;
@@ -216,8 +209,8 @@ public final class Containers {
     if (o.isSuccess()) {
       Container c = http.container(o, http.successObject(o));
       if (c.state() != ContainerState.LOCKED || c.lockedByUuid() == null) {
-        throw http.malformed(o.operation, o.status, o.requestId,
-            "lock succeeded but the response shows state " + c.state() + " and locked_by_uuid " + c.lockedByUuid(), o.body);
+        throw http.malformed(o.operation(), o.status(), o.requestId(),
+            "lock succeeded but the response shows state " + c.state() + " and locked_by_uuid " + c.lockedByUuid(), o.body());
       }
       Long lockCount = null;
       if (c.authUuid() == null) {
@@ -226,7 +219,7 @@ public final class Containers {
         // fails, or shows the container already in another state or locked by another token, the
         // lock is returned without lock_count and its first write's check decides.
         try {
-          Container read = getJson(uuid, EPOCH_SELECT).container;
+          Container read = getJson(uuid, EPOCH_SELECT).container();
           if (read.state() == ContainerState.LOCKED && Objects.equals(read.lockedByUuid(), c.lockedByUuid())
               && read.authUuid() == null) {
             lockCount = read.lockCount();
@@ -240,7 +233,7 @@ public final class Containers {
     }
     ErrorDetails err = http.details(o);
     Refusal why = Refusal.of(err);
-    if (why == Refusal.PRIORITY_ZERO || (why == Refusal.NOT_LOCKABLE && !o.maybeAppliedEarlier)) {
+    if (why == Refusal.PRIORITY_ZERO || (why == Refusal.NOT_LOCKABLE && !o.maybeAppliedEarlier())) {
       throw new LockConflictException(err, uuid, null);
     }
     if (why == Refusal.NOT_LOCKABLE) {
@@ -255,12 +248,12 @@ public final class Containers {
     try {
       return LockEpoch.of(uuid, authUuid, lockedBy, lockCount);
     } catch (IllegalArgumentException e) {
-      throw http.malformed(o.operation, o.status, o.requestId, e.getMessage(), o.body);
+      throw http.malformed(o.operation(), o.status(), o.requestId(), e.getMessage(), o.body());
     }
   }
 
   private ContainerLock resolveLostLockResponse(String uuid, @Nullable Long knownLockCount, ErrorDetails err) {
-    Container now = getJson(uuid, EPOCH_SELECT).container;
+    Container now = getJson(uuid, EPOCH_SELECT).container();
     String me = client.tokenUuid();
     boolean lockedByMe = now.state() == ContainerState.LOCKED && me.equals(now.lockedByUuid());
     boolean countFits = knownLockCount == null || Objects.equals(now.lockCount(), knownLockCount + 1);
@@ -329,7 +322,7 @@ public final class Containers {
       }
       return new ContainerToken(tokenUuid, secret, uuid, Json.timestamp(json, "expires_at"), Json.stringList(json, "scopes"));
     } catch (Json.DecodeException e) {
-      throw http.malformed(o.operation, o.status, o.requestId, e.getMessage(), o.body);
+      throw http.malformed(o.operation(), o.status(), o.requestId(), e.getMessage(), o.body());
     }
   }
 
@@ -350,8 +343,8 @@ public final class Containers {
       return http.container(o, http.successObject(o));
     }
     ErrorDetails err = http.details(o);
-    if (o.maybeAppliedEarlier && Refusal.of(err) == Refusal.NOT_UNLOCKABLE) {
-      Container now = getJson(uuid, EPOCH_SELECT).container;
+    if (o.maybeAppliedEarlier() && Refusal.of(err) == Refusal.NOT_UNLOCKABLE) {
+      Container now = getJson(uuid, EPOCH_SELECT).container();
       if (now.state() == ContainerState.QUEUED || now.state() == ContainerState.CANCELLED) {
         return now;
       }

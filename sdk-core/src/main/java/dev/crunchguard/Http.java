@@ -76,29 +76,17 @@ final class Http {
     return "req-" + new String(c);
   }
 
-  /** The final answer of a call: a status and its body (any status; errors are not thrown here). */
-  static final class Outcome {
-    final String operation;
-    final int status;
-    final String body;
-    final String requestId;
-    final int attempts;
-    /** An earlier attempt may have been applied by the server although its answer was lost. */
-    final boolean maybeAppliedEarlier;
-
-    Outcome(String operation, int status, String body, String requestId, int attempts, boolean maybeAppliedEarlier) {
-      this.operation = operation;
-      this.status = status;
-      this.body = body;
-      this.requestId = requestId;
-      this.attempts = attempts;
-      this.maybeAppliedEarlier = maybeAppliedEarlier;
-    }
-
+  /**
+   * The final answer of a call: a status and its body (any status; errors are not thrown here).
+   * {@code maybeAppliedEarlier}: an earlier attempt may have been applied by the server although
+   * its answer was lost.
+   */
+  record Outcome(String operation, int status, String body, String requestId, int attempts, boolean maybeAppliedEarlier) {
     boolean isSuccess() {
       return status >= 200 && status < 300;
     }
   }
+
 
   /**
    * Runs the call, retrying per the policy. Returns the last HTTP answer, success or not; throws
@@ -259,9 +247,9 @@ final class Http {
   /** Parses a successful answer's JSON object, or throws {@link MalformedResponseException}. */
   JsonObject successObject(Outcome o) {
     try {
-      return Json.parseObject(o.body);
+      return Json.parseObject(o.body());
     } catch (Json.DecodeException e) {
-      throw malformed(o.operation, o.status, o.requestId, e.getMessage(), o.body);
+      throw malformed(o.operation(), o.status(), o.requestId(), e.getMessage(), o.body());
     }
   }
 
@@ -270,7 +258,7 @@ final class Http {
     try {
       return Container.fromJson(json);
     } catch (Json.DecodeException e) {
-      throw malformed(o.operation, o.status, o.requestId, e.getMessage(), o.body);
+      throw malformed(o.operation(), o.status(), o.requestId(), e.getMessage(), o.body());
     }
   }
 
@@ -305,7 +293,7 @@ final class Http {
     String errorToken = null;
     String excerpt = null;
     try {
-      JsonObject env = Json.parseObject(o.body);
+      JsonObject env = Json.parseObject(o.body());
       JsonElement list = env.get("errors");
       if (list != null && list.isJsonArray()) {
         for (JsonElement e : list.getAsJsonArray()) {
@@ -317,11 +305,11 @@ final class Http {
         errorToken = tok.getAsString();
       }
       if (errors.isEmpty()) {
-        excerpt = redactor.excerpt(o.body, EXCERPT_CHARS);
+        excerpt = redactor.excerpt(o.body(), EXCERPT_CHARS);
       }
     } catch (Json.DecodeException notJson) {
-      excerpt = o.body.isEmpty() ? "" : redactor.excerpt(o.body, EXCERPT_CHARS);
+      excerpt = o.body().isEmpty() ? "" : redactor.excerpt(o.body(), EXCERPT_CHARS);
     }
-    return new ErrorDetails(o.operation, o.status, errors, errorToken, o.requestId, excerpt);
+    return new ErrorDetails(o.operation(), o.status(), errors, errorToken, o.requestId(), excerpt);
   }
 }

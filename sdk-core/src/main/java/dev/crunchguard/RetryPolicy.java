@@ -1,5 +1,6 @@
 package dev.crunchguard;
 
+import dev.crunchguard.internal.Checks;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Set;
@@ -103,13 +104,7 @@ public final class RetryPolicy {
 
   /** The jittered wait before retry number {@code retry} (1 for the first retry), in nanoseconds. */
   long backoffNanos(int retry) {
-    long base = initialBackoff.toNanos();
-    long cap = maxBackoff.toNanos();
-    long bound = base;
-    for (int i = 1; i < retry && bound < cap; i++) {
-      bound = bound > cap / 2 ? cap : bound * 2;
-    }
-    bound = Math.min(bound, cap);
+    long bound = Checks.exponentialNanos(initialBackoff.toNanos(), maxBackoff.toNanos(), retry);
     long half = bound / 2;
     return half + (bound - half <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound - half + 1));
   }
@@ -147,7 +142,7 @@ public final class RetryPolicy {
      * @return this builder
      */
     public Builder initialBackoff(Duration initialBackoff) {
-      this.initialBackoff = positive(initialBackoff, "initialBackoff");
+      this.initialBackoff = Checks.positive(initialBackoff, "initialBackoff");
       return this;
     }
 
@@ -156,7 +151,7 @@ public final class RetryPolicy {
      * @return this builder
      */
     public Builder maxBackoff(Duration maxBackoff) {
-      this.maxBackoff = positive(maxBackoff, "maxBackoff");
+      this.maxBackoff = Checks.positive(maxBackoff, "maxBackoff");
       return this;
     }
 
@@ -165,7 +160,7 @@ public final class RetryPolicy {
      * @return this builder
      */
     public Builder maxElapsed(Duration maxElapsed) {
-      this.maxElapsed = positive(maxElapsed, "maxElapsed");
+      this.maxElapsed = Checks.positive(maxElapsed, "maxElapsed");
       return this;
     }
 
@@ -200,11 +195,5 @@ public final class RetryPolicy {
       return new RetryPolicy(this);
     }
 
-    private static Duration positive(Duration d, String name) {
-      if (d == null || d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be a positive duration, got " + d);
-      }
-      return d;
-    }
   }
 }

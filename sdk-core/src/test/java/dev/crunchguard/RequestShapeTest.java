@@ -61,6 +61,7 @@ class RequestShapeTest extends ClientTestBase {
   private static void assertStandardHeaders(LoggedRequest r) {
     assertThat(r.getHeader("Authorization")).isEqualTo("Bearer " + DISPATCHER_TOKEN);
     assertThat(r.getHeader("User-Agent")).isEqualTo("crunchguard-java/" + ArvadosClient.VERSION);
+    assertThat(ArvadosClient.VERSION).as("the version comes from the build").matches("\\d+\\.\\d+\\.\\d+.*");
     assertThat(r.getHeader("X-Request-Id")).matches(Fixtures.REQUEST_ID);
     assertThat(r.getHeader(ArvadosClient.CLIENT_ID_HEADER)).isNotBlank();
     assertThat(r.getHeader("Accept")).isEqualTo("application/json");

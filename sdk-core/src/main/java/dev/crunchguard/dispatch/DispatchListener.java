@@ -1,5 +1,6 @@
 package dev.crunchguard.dispatch;
 
+import dev.crunchguard.StopReason;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.LostOwnershipException;
 import org.jspecify.annotations.Nullable;

@@ -1,5 +1,9 @@
 package dev.crunchguard.dispatch;
 
+import dev.crunchguard.internal.Checks;
+import dev.crunchguard.CancellationSignal;
+import dev.crunchguard.CancellationSource;
+import dev.crunchguard.StopReason;
 import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ArvadosException;
@@ -165,7 +169,7 @@ public final class Dispatcher implements AutoCloseable {
   private static final class Tracked {
     final String uuid;
     final ContainerLock lock;
-    final CancellationSignal signal = new CancellationSignal();
+    final CancellationSource stop = new CancellationSource();
     final boolean watchOnly;
 
     Tracked(ContainerLock lock, boolean watchOnly) {
@@ -222,8 +226,10 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /**
-   * Runs one poll on the calling thread (polls never overlap). For tests and custom loops; a
-   * started dispatcher polls by itself.
+   * Runs one poll now, on the calling thread, for applications that schedule polls themselves: a
+   * dispatcher that is never {@link #start() started} polls only when this is called, for example
+   * from the application's own scheduler or when an outside event says there is new work. Polls
+   * never overlap: a call made while another poll runs waits for it. Does nothing once closed.
    */
   public void pollOnce() {
     pollLock.lock();
@@ -415,7 +421,7 @@ public final class Dispatcher implements AutoCloseable {
       }
       return;
     }
-    if (reason == StopReason.RELOCKED && !t.signal.isCancelled()) {
+    if (reason == StopReason.RELOCKED && !t.stop.signal().isCancelled()) {
       relocks.incrementAndGet();
     }
     stop(t, reason);
@@ -428,7 +434,7 @@ public final class Dispatcher implements AutoCloseable {
 
 
   private void stop(Tracked t, StopReason reason) {
-    if (t.signal.cancel(reason)) {
+    if (t.stop.cancel(reason)) {
       stops.incrementAndGet();
       log.info("telling the runner of {} to stop: {}", t.uuid, reason);
       listener.stopRequested(t.uuid, reason);
@@ -523,7 +529,7 @@ public final class Dispatcher implements AutoCloseable {
     runnersStarted.incrementAndGet();
     listener.runnerStarted(t.uuid);
     Throwable failure = null;
-    RunContext ctx = new RunContext(t.lock, seen, t.signal);
+    RunContext ctx = new RunContext(t.lock, seen, t.stop.signal());
     try {
       runner.run(ctx);
     } catch (Throwable e) {
@@ -577,7 +583,7 @@ public final class Dispatcher implements AutoCloseable {
       return;
     }
     if (now.state() == ContainerState.LOCKED) {
-      StopReason r = t.signal.reason();
+      StopReason r = t.stop.signal().reason();
       boolean wasFailure = r == null || r == StopReason.SHUTDOWN || failure != null;
       unlockQuietly(lock, failure != null ? "runner failed before Running" : "runner ended before Running");
       if (wasFailure && r != StopReason.PRIORITY_ZERO) {
@@ -601,12 +607,7 @@ public final class Dispatcher implements AutoCloseable {
 
   private void backOff(String uuid) {
     int n = failures.merge(uuid, 1, Integer::sum);
-    long base = lockRetryInterval.toNanos();
-    long delay = base;
-    for (int i = 1; i < n && delay < maxFailureBackoff.toNanos(); i++) {
-      delay *= 2;
-    }
-    delay = Math.min(delay, maxFailureBackoff.toNanos());
+    long delay = Checks.exponentialNanos(lockRetryInterval.toNanos(), maxFailureBackoff.toNanos(), n);
     notBefore.put(uuid, System.nanoTime() + delay);
   }
 
@@ -819,7 +820,7 @@ public final class Dispatcher implements AutoCloseable {
 
     /** @param interval time between two polls (default 10 s); positive @return this builder */
     public Builder pollInterval(Duration interval) {
-      this.pollInterval = positive(interval, "pollInterval");
+      this.pollInterval = Checks.positive(interval, "pollInterval");
       return this;
     }
 
@@ -829,13 +830,13 @@ public final class Dispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder lockRetryInterval(Duration interval) {
-      this.lockRetryInterval = positive(interval, "lockRetryInterval");
+      this.lockRetryInterval = Checks.positive(interval, "lockRetryInterval");
       return this;
     }
 
     /** @param max the longest back-off of a container whose runs keep failing (default 10 min) @return this builder */
     public Builder maxFailureBackoff(Duration max) {
-      this.maxFailureBackoff = positive(max, "maxFailureBackoff");
+      this.maxFailureBackoff = Checks.positive(max, "maxFailureBackoff");
       return this;
     }
 
@@ -865,7 +866,7 @@ public final class Dispatcher implements AutoCloseable {
 
     /** @param timeout how long {@link Dispatcher#close()} waits for runners (default 30 s) @return this builder */
     public Builder shutdownTimeout(Duration timeout) {
-      this.shutdownTimeout = positive(timeout, "shutdownTimeout");
+      this.shutdownTimeout = Checks.positive(timeout, "shutdownTimeout");
       return this;
     }
 
@@ -881,7 +882,7 @@ public final class Dispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder orphanGrace(Duration grace) {
-      this.orphanGrace = positive(grace, "orphanGrace");
+      this.orphanGrace = Checks.positive(grace, "orphanGrace");
       return this;
     }
 
@@ -896,11 +897,5 @@ public final class Dispatcher implements AutoCloseable {
       return new Dispatcher(this);
     }
 
-    private static Duration positive(Duration d, String name) {
-      if (d == null || d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be a positive duration, got " + d);
-      }
-      return d;
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.crunchguard.dispatch;
 
+import dev.crunchguard.CancellationSignal;
 import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
 import java.util.Objects;

@@ -1,5 +1,6 @@
 package dev.crunchguard.runner;
 
+import dev.crunchguard.internal.Checks;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ArvadosException;
 import dev.crunchguard.Container;
@@ -8,8 +9,9 @@ import dev.crunchguard.ContainerState;
 import dev.crunchguard.ContainerUpdate;
 import dev.crunchguard.LockEpoch;
 import dev.crunchguard.LostOwnershipException;
-import dev.crunchguard.dispatch.CancellationSignal;
-import dev.crunchguard.dispatch.StopReason;
+import dev.crunchguard.CancellationSignal;
+import dev.crunchguard.CancellationSource;
+import dev.crunchguard.StopReason;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -52,7 +54,8 @@ public final class RunnerContext implements AutoCloseable {
   private final boolean ownsClient;
   private final ContainerLock lock;
   private final Container container;
-  private final CancellationSignal cancellation = new CancellationSignal();
+  private final CancellationSource stopSource = new CancellationSource();
+  private final CancellationSignal cancellation = stopSource.signal();
   private final Duration watchInterval;
   private final Duration killGrace;
   private final ScheduledExecutorService watcher;
@@ -86,7 +89,7 @@ public final class RunnerContext implements AutoCloseable {
       throw e;
     }
     this.container = full;
-    lock.onLost(e -> cancellation.cancel(StopReason.LOST));
+    lock.onLost(e -> stopSource.cancel(StopReason.LOST));
     this.watcher = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "crunchguard-ownership-watch");
       t.setDaemon(true);
@@ -127,9 +130,19 @@ public final class RunnerContext implements AutoCloseable {
     return container;
   }
 
-  /** @return fires when the runner must stop (priority 0, loss), with the reason */
+  /** @return fires when the runner must stop (priority 0, loss, {@link #shutdown()}), with the reason */
   public CancellationSignal cancellation() {
     return cancellation;
+  }
+
+  /**
+   * Asks the run to stop because this process is going away (for example from a JVM shutdown
+   * hook): fires {@link #cancellation()} with {@link StopReason#SHUTDOWN}, so that
+   * {@link #runCommand} stops its command (SIGTERM, then SIGKILL after the grace period) and
+   * records the container Cancelled. Idempotent.
+   */
+  public void shutdown() {
+    stopSource.cancel(StopReason.SHUTDOWN);
   }
 
   /**
@@ -148,7 +161,7 @@ public final class RunnerContext implements AutoCloseable {
     try {
       Container c = lock.verify();
       if (c.priority() != null && c.priority() == 0) {
-        cancellation.cancel(StopReason.PRIORITY_ZERO);
+        stopSource.cancel(StopReason.PRIORITY_ZERO);
       }
     } catch (LostOwnershipException e) {
       log.info("ownership watch: {}", e.getMessage());
@@ -286,13 +299,13 @@ public final class RunnerContext implements AutoCloseable {
 
     /** @param interval time between two ownership checks (default 5 s); positive @return this builder */
     public Builder watchInterval(Duration interval) {
-      this.watchInterval = positive(interval, "watchInterval");
+      this.watchInterval = Checks.positive(interval, "watchInterval");
       return this;
     }
 
     /** @param grace time between SIGTERM and SIGKILL when stopping a command (default 10 s) @return this builder */
     public Builder killGrace(Duration grace) {
-      this.killGrace = positive(grace, "killGrace");
+      this.killGrace = Checks.positive(grace, "killGrace");
       return this;
     }
 
@@ -313,11 +326,5 @@ public final class RunnerContext implements AutoCloseable {
       return new RunnerContext(this);
     }
 
-    private static Duration positive(Duration d, String name) {
-      if (d == null || d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be a positive duration, got " + d);
-      }
-      return d;
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.crunchguard.dispatch;
 
+import dev.crunchguard.StopReason;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -8,7 +8,7 @@ import dev.crunchguard.ContainerLock;
 import dev.crunchguard.LockEpoch;
 import dev.crunchguard.LostOwnershipException;
 import dev.crunchguard.RetryPolicy;
-import dev.crunchguard.dispatch.StopReason;
+import dev.crunchguard.StopReason;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
 import dev.crunchguard.testsupport.AdminHttp;
@@ -160,7 +160,7 @@ class RunnerContextTest {
       Thread.sleep(10);
     }
     ctx.close(); // the watch thread is gone before the stop: the SIGKILL must not depend on it
-    ctx.cancellation().cancel(StopReason.SHUTDOWN);
+    ctx.shutdown();
 
     RunResult r = result.get(15, TimeUnit.SECONDS);
     assertThat(r.outcome()).isEqualTo(RunOutcome.CANCELLED);

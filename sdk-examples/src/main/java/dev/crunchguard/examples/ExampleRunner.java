@@ -46,7 +46,7 @@ final class ExampleRunner {
         ctx.lock().cancel("the container has no command");
         return 3;
       }
-      Thread hook = new Thread(() -> ctx.cancellation().cancel(dev.crunchguard.dispatch.StopReason.SHUTDOWN));
+      Thread hook = new Thread(ctx::shutdown);
       Runtime.getRuntime().addShutdownHook(hook);
       RunResult r = ctx.runCommand(command);
       try {

@@ -5,7 +5,7 @@ import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.dispatch.RecoveryPolicy;
 import dev.crunchguard.dispatch.Dispatcher;
 import dev.crunchguard.dispatch.RunContext;
-import dev.crunchguard.dispatch.StopReason;
+import dev.crunchguard.StopReason;
 import java.io.File;
 import java.io.PrintStream;
 import java.time.Duration;

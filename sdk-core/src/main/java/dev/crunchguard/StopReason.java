@@ -1,4 +1,4 @@
-package dev.crunchguard.dispatch;
+package dev.crunchguard;
 
 /** Why a dispatcher tells a runner to stop. */
 public enum StopReason {
