@@ -1,5 +1,6 @@
 package dev.crunchguard.dispatch;
 
+import dev.crunchguard.ArvadosException;
 import dev.crunchguard.StopReason;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.LostOwnershipException;
@@ -11,6 +12,21 @@ import org.jspecify.annotations.Nullable;
  * ignored).
  */
 public interface DispatchListener {
+  /** A poll of the queue completed (whether or not it found work). */
+  default void pollCompleted() {}
+
+  /** @param containerUuid a container this dispatcher is about to try to lock */
+  default void lockAttempted(String containerUuid) {}
+
+  /**
+   * A lock attempt failed for another reason than a conflict (a transport failure, a server
+   * error): the lock may have been applied, and the orphan sweep takes care of it if so.
+   *
+   * @param containerUuid the container
+   * @param failure what went wrong
+   */
+  default void lockFailed(String containerUuid, ArvadosException failure) {}
+
   /** @param lock a lock this dispatcher just won */
   default void lockWon(ContainerLock lock) {}
 

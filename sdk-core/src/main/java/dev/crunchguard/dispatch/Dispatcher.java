@@ -108,12 +108,65 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class Dispatcher implements AutoCloseable {
+  /*
+   * Design: one Entry per container the dispatcher knows anything about, in `entries`.
+   *
+   *                 lock won                 runner done, container Locked, unlock failed
+   *   (none) ──▶ IDLE ───────▶ RUNNING ─────────────────────────────────────────▶ UNLOCK_PENDING
+   *     ▲  lock    │  ▲           │ runner done (released, lost, unlocked, cancelled,   │ unlock done,
+   *     │ refused/ │  │           │ left alone)                                        │ or epoch over
+   *     │ failed   ▼  └───────────┘◀───────────────────────────────────────────────────┘
+   *     │     MAYBE_MINE ── still Locked in its first-seen epoch after orphanGrace: guarded unlock ──▶ IDLE
+   *     │        (ambiguous or failed lock attempt; at start-up every untracked Locked container)
+   *     └─ IDLE entries are dropped once their lock throttle and back-off are long over
+   *   ADOPT at start-up: Locked ──▶ RUNNING, Running ──▶ WATCHING ── epoch ends ──▶ (dropped)
+   *
+   * IDLE holds only the lock throttle (notBefore) and the back-off of a container whose runs keep
+   * failing (failures). RUNNING and WATCHING count against maxConcurrentRuns (`held`).
+   *
+   * Threads. The poll thread (or a caller of pollOnce(); polls never overlap, pollLock) creates
+   * entries and makes every transition except the end of a run. A runner thread makes exactly one
+   * transition: the end of its own run (RUNNING to IDLE or UNLOCK_PENDING), after its clean-up I/O.
+   * Every read and write of an entry's fields is under the entry's monitor, and no monitor is held
+   * during I/O: a transition that needs a request reads what it needs, releases the monitor, makes
+   * the request, and then commits under the monitor again. Counters live in one CountingListener
+   * that receives the same events as the user's listener; stats() reads them.
+   */
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int UUID_BATCH = 20;
   private static final String[] POLL_FIELDS = {
     "uuid", "state", "priority", "auth_uuid", "locked_by_uuid", "lock_count", "command", "container_image",
     "runtime_constraints", "scheduling_parameters", "created_at"
   };
+
+  private enum Phase { IDLE, MAYBE_MINE, RUNNING, WATCHING, UNLOCK_PENDING }
+
+  /** An untracked Locked container's epoch as first seen, and when. */
+  private record Sighting(@Nullable String authUuid, @Nullable Long lockCount, long firstSeenNanos) {
+    boolean sameEpoch(Container c) {
+      return Objects.equals(authUuid, c.authUuid()) && Objects.equals(lockCount, c.lockCount());
+    }
+  }
+
+  /** Everything this dispatcher knows about one container. Fields guarded by the entry's monitor. */
+  private static final class Entry {
+    final String uuid;
+    Phase phase = Phase.IDLE;
+    /** RUNNING, WATCHING and UNLOCK_PENDING: this dispatcher's hold on the epoch. */
+    @Nullable ContainerLock lock;
+    /** RUNNING: the runner's stop request. */
+    @Nullable CancellationSource stop;
+    /** MAYBE_MINE: the epoch first seen. */
+    @Nullable Sighting sighting;
+    /** No lock attempt before this {@link System#nanoTime()}; 0 for none. */
+    long notBefore;
+    /** Consecutive failed runs, for the back-off. */
+    int failures;
+
+    Entry(String uuid) {
+      this.uuid = uuid;
+    }
+  }
 
   private final ArvadosClient client;
   private final Containers containers;
@@ -126,58 +179,20 @@ public final class Dispatcher implements AutoCloseable {
   private final RecoveryPolicy recoveryPolicy;
   private final Duration shutdownTimeout;
   private final Duration orphanGrace;
-  private final DispatchListener listener;
+  private final CountingListener counts = new CountingListener();
+  private final DispatchListener events;
 
   private final ScheduledExecutorService poller;
   private final ThreadPoolExecutor runners;
   private final ReentrantLock pollLock = new ReentrantLock();
-  private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
-  private final Map<String, Long> notBefore = new ConcurrentHashMap<>();
-  private final Map<String, Integer> failures = new ConcurrentHashMap<>();
-  private final Map<String, ContainerLock> pendingUnlock = new ConcurrentHashMap<>();
-  /** Containers this dispatcher may have locked without knowing it (poll thread only). */
-  private final Set<String> maybeMine = new HashSet<>();
-  /** The epoch in which each of {@link #maybeMine} was first seen Locked, and when (poll thread only). */
-  private final Map<String, Sighting> untrackedLocks = new HashMap<>();
+  private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+  /** Entries in RUNNING or WATCHING. */
+  private final AtomicInteger held = new AtomicInteger();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private volatile boolean recovered;
   private volatile boolean idle;
   private final Object idleMonitor = new Object();
-
-  private final AtomicLong polls = new AtomicLong();
-  private final AtomicLong pollFailures = new AtomicLong();
-  private final AtomicLong lockAttempts = new AtomicLong();
-  private final AtomicLong locksWon = new AtomicLong();
-  private final AtomicLong lockConflicts = new AtomicLong();
-  private final AtomicLong relocks = new AtomicLong();
-  private final AtomicLong stops = new AtomicLong();
-  private final AtomicLong lost = new AtomicLong();
-  private final AtomicLong staleBlocked = new AtomicLong();
-  private final AtomicLong runnersStarted = new AtomicLong();
-  private final AtomicLong runnersFailed = new AtomicLong();
-  private final AtomicLong unlocks = new AtomicLong();
-
-  /** An untracked Locked container's epoch as first seen. */
-  private record Sighting(@Nullable String authUuid, @Nullable Long lockCount, long firstSeenNanos) {
-    boolean sameEpoch(Container c) {
-      return Objects.equals(authUuid, c.authUuid()) && Objects.equals(lockCount, c.lockCount());
-    }
-  }
-
-  /** One container this dispatcher holds (or, after adoption of a Running one, only watches). */
-  private static final class Tracked {
-    final String uuid;
-    final ContainerLock lock;
-    final CancellationSource stop = new CancellationSource();
-    final boolean watchOnly;
-
-    Tracked(ContainerLock lock, boolean watchOnly) {
-      this.uuid = lock.containerUuid();
-      this.lock = lock;
-      this.watchOnly = watchOnly;
-    }
-  }
 
   private Dispatcher(Builder b) {
     this.client = b.client;
@@ -191,7 +206,7 @@ public final class Dispatcher implements AutoCloseable {
     this.recoveryPolicy = b.recoveryPolicy;
     this.shutdownTimeout = b.shutdownTimeout;
     this.orphanGrace = b.orphanGrace;
-    this.listener = new SafeListener(b.listener);
+    this.events = new Events(counts, b.listener);
     this.poller = new ScheduledThreadPoolExecutor(1, threads("crunchguard-dispatch-poll"));
     this.runners = new ThreadPoolExecutor(maxConcurrentRuns, maxConcurrentRuns, 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), threads("crunchguard-runner"));
@@ -256,30 +271,21 @@ public final class Dispatcher implements AutoCloseable {
       String me = client.tokenUuid();
       retryPendingUnlocks();
       List<Container> mine = list(ContainerQuery.builder().filter("locked_by_uuid", "=", me).pageSize(pageSize));
-      Map<String, Container> mineByUuid = new HashMap<>();
-      for (Container c : mine) {
-        mineByUuid.put(c.uuid(), c);
-      }
       if (!recovered) {
-        for (Container c : mine) {
-          if (c.state() == ContainerState.LOCKED && !tracked.containsKey(c.uuid())) {
-            maybeMine.add(c.uuid()); // perhaps locked by an earlier run of this process
-          }
-        }
         recover(mine);
         recovered = true;
       }
       sweepOrphans(mine);
-      checkTracked(mineByUuid);
+      checkHeld(mine);
       sawLockable = lockQueued();
-      polls.incrementAndGet();
+      prune();
+      events.pollCompleted();
     } catch (ArvadosException e) {
-      pollFailures.incrementAndGet();
-      listener.pollFailed(e);
+      events.pollFailed(e);
       log.warn("poll of the queue failed: {}", e.getMessage());
       sawLockable = true;
     }
-    boolean nowIdle = !sawLockable && tracked.isEmpty() && pendingUnlock.isEmpty();
+    boolean nowIdle = !sawLockable && held.get() == 0 && count(Phase.UNLOCK_PENDING) == 0;
     synchronized (idleMonitor) {
       idle = nowIdle;
       idleMonitor.notifyAll();
@@ -292,29 +298,57 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
-  private void recover(List<Container> mine) {
-    if (recoveryPolicy != RecoveryPolicy.ADOPT) {
-      return; // UNLOCK: the orphan sweep handles them; IGNORE: nothing
+  private Entry entry(String uuid) {
+    return entries.computeIfAbsent(uuid, Entry::new);
+  }
+
+  private static Phase phaseOf(Entry e) {
+    synchronized (e) {
+      return e.phase;
     }
+  }
+
+  private long count(Phase p) {
+    return entries.values().stream().filter(e -> phaseOf(e) == p).count();
+  }
+
+  /** First poll: what to make of the containers Locked or Running under this token that nobody here tracks. */
+  private void recover(List<Container> mine) {
     for (Container c : mine) {
-      if (tracked.containsKey(c.uuid())) {
+      ContainerState s = c.state();
+      if ((s != ContainerState.LOCKED && s != ContainerState.RUNNING) || recoveryPolicy == RecoveryPolicy.IGNORE) {
         continue;
       }
-      if (c.state() != ContainerState.LOCKED && c.state() != ContainerState.RUNNING) {
+      Entry e = entry(c.uuid());
+      if (recoveryPolicy == RecoveryPolicy.UNLOCK) {
+        if (s == ContainerState.LOCKED) {
+          synchronized (e) {
+            if (e.phase == Phase.IDLE) {
+              e.phase = Phase.MAYBE_MINE; // perhaps locked by an earlier run of this process
+            }
+          }
+        }
         continue;
       }
       ContainerLock lock;
       try {
         lock = containers.resume(LockEpoch.of(c));
-      } catch (IllegalArgumentException e) {
-        log.warn("cannot recover {}: {}", c.uuid(), e.getMessage());
+      } catch (IllegalArgumentException bad) {
+        log.warn("cannot recover {}: {}", c.uuid(), bad.getMessage());
         continue;
       }
-      log.info("adopting {} ({}) left locked by this token", c.uuid(), c.state().wireName());
-      if (c.state() == ContainerState.LOCKED) {
-        startRun(lock, c);
+      log.info("adopting {} ({}) left locked by this token", c.uuid(), s.wireName());
+      if (s == ContainerState.LOCKED) {
+        startRun(e, lock, c);
       } else {
-        tracked.put(c.uuid(), new Tracked(lock, true));
+        synchronized (e) {
+          if (e.phase != Phase.IDLE) {
+            continue;
+          }
+          e.phase = Phase.WATCHING;
+          e.lock = lock;
+        }
+        held.incrementAndGet();
       }
     }
   }
@@ -325,55 +359,77 @@ public final class Dispatcher implements AutoCloseable {
    * epoch cannot touch a newer one.
    */
   private void sweepOrphans(List<Container> mine) {
-    if (recoveryPolicy == RecoveryPolicy.IGNORE || maybeMine.isEmpty()) {
-      maybeMine.clear();
-      untrackedLocks.clear();
-      return;
+    Map<String, Container> lockedByMe = new HashMap<>();
+    for (Container c : mine) {
+      if (c.state() == ContainerState.LOCKED) {
+        lockedByMe.put(c.uuid(), c);
+      }
     }
     long now = System.nanoTime();
-    Set<String> stillLocked = new HashSet<>();
-    for (Container c : mine) {
-      if (!maybeMine.contains(c.uuid()) || c.state() != ContainerState.LOCKED || tracked.containsKey(c.uuid())
-          || pendingUnlock.containsKey(c.uuid())) {
-        continue;
+    for (Entry e : entries.values()) {
+      Container c = lockedByMe.get(e.uuid);
+      ContainerLock unlock = null;
+      synchronized (e) {
+        if (e.phase != Phase.MAYBE_MINE) {
+          continue;
+        }
+        if (c == null || recoveryPolicy == RecoveryPolicy.IGNORE) {
+          forget(e); // not Locked by this token (any more): not an orphan of this dispatcher
+          continue;
+        }
+        if (e.sighting == null) {
+          e.sighting = new Sighting(c.authUuid(), c.lockCount(), now);
+          continue;
+        }
+        if (!e.sighting.sameEpoch(c)) {
+          forget(e); // locked again since: not the lock this dispatcher may have made
+          continue;
+        }
+        if (now - e.sighting.firstSeenNanos() < orphanGrace.toNanos() || stopping.get()) {
+          continue;
+        }
+        try {
+          unlock = containers.resume(LockEpoch.of(c));
+        } catch (IllegalArgumentException bad) {
+          log.warn("cannot unlock orphaned {}: {}", c.uuid(), bad.getMessage());
+          forget(e);
+          continue;
+        }
+        e.phase = Phase.UNLOCK_PENDING;
+        e.lock = unlock;
+        e.sighting = null;
       }
-      Sighting s = untrackedLocks.get(c.uuid());
-      if (s == null) {
-        untrackedLocks.put(c.uuid(), new Sighting(c.authUuid(), c.lockCount(), now));
-        stillLocked.add(c.uuid());
-        continue;
-      }
-      if (!s.sameEpoch(c)) {
-        continue; // locked again since: not the lock this dispatcher may have made
-      }
-      stillLocked.add(c.uuid());
-      if (now - s.firstSeenNanos() < orphanGrace.toNanos() || stopping.get()) {
-        continue;
-      }
-      stillLocked.remove(c.uuid());
-      ContainerLock lock;
-      try {
-        lock = containers.resume(LockEpoch.of(c));
-      } catch (IllegalArgumentException e) {
-        log.warn("cannot unlock orphaned {}: {}", c.uuid(), e.getMessage());
-        continue;
-      }
-      log.info("unlocking {}: this dispatcher may have locked it, and it stayed Locked in one epoch for over {}", c.uuid(),
+      log.info("unlocking {}: this dispatcher may have locked it, and it stayed Locked in one epoch for over {}", e.uuid,
           orphanGrace);
-      unlockQuietly(lock, "orphaned: Locked by this token and not started within the orphan grace period");
+      unlockPending(e, "orphaned: Locked by this token and not started within the orphan grace period");
     }
-    maybeMine.retainAll(stillLocked);
-    untrackedLocks.keySet().retainAll(stillLocked);
   }
 
-  private void checkTracked(Map<String, Container> mineByUuid) {
+  /** Back to IDLE, keeping only the throttle and back-off. Caller holds the monitor. */
+  private static void forget(Entry e) {
+    e.phase = Phase.IDLE;
+    e.lock = null;
+    e.stop = null;
+    e.sighting = null;
+  }
+
+  /** Judges every RUNNING and WATCHING container by this poll's records. */
+  private void checkHeld(List<Container> mine) {
+    Map<String, Container> mineByUuid = new HashMap<>();
+    for (Container c : mine) {
+      mineByUuid.put(c.uuid(), c);
+    }
     List<String> missing = new ArrayList<>();
-    for (Tracked t : tracked.values()) {
-      Container c = mineByUuid.get(t.uuid);
+    for (Entry e : entries.values()) {
+      Phase p = phaseOf(e);
+      if (p != Phase.RUNNING && p != Phase.WATCHING) {
+        continue;
+      }
+      Container c = mineByUuid.get(e.uuid);
       if (c == null) {
-        missing.add(t.uuid);
+        missing.add(e.uuid);
       } else {
-        judge(t, c);
+        judge(e, c);
       }
     }
     for (int i = 0; i < missing.size(); i += UUID_BATCH) {
@@ -381,24 +437,33 @@ public final class Dispatcher implements AutoCloseable {
       Set<String> seen = new HashSet<>();
       for (Container c : list(ContainerQuery.builder().filter("uuid", "in", batch).pageSize(UUID_BATCH))) {
         seen.add(c.uuid());
-        Tracked t = tracked.get(c.uuid());
-        if (t != null) {
-          judge(t, c);
+        Entry e = entries.get(c.uuid());
+        if (e != null) {
+          judge(e, c);
         }
       }
       for (String uuid : batch) {
-        Tracked t = tracked.get(uuid);
-        if (!seen.contains(uuid) && t != null) {
-          stop(t, StopReason.LOST);
+        Entry e = entries.get(uuid);
+        if (!seen.contains(uuid) && e != null) {
+          stop(e, StopReason.LOST);
         }
       }
     }
   }
 
   /** Fires the runner's stop signal when the record shows its epoch ended or nobody wants it. */
-  private void judge(Tracked t, Container c) {
+  private void judge(Entry e, Container c) {
     StopReason reason = null;
     ContainerState s = c.state();
+    ContainerLock lock;
+    Phase phase;
+    synchronized (e) {
+      lock = e.lock;
+      phase = e.phase;
+    }
+    if (lock == null || (phase != Phase.RUNNING && phase != Phase.WATCHING)) {
+      return;
+    }
     if (s == ContainerState.CANCELLED) {
       reason = StopReason.CANCELLED;
     } else if (s == ContainerState.COMPLETE) {
@@ -406,7 +471,7 @@ public final class Dispatcher implements AutoCloseable {
     } else if (s == ContainerState.QUEUED) {
       reason = StopReason.UNLOCKED;
     } else if (s == ContainerState.LOCKED || s == ContainerState.RUNNING) {
-      if (newEpoch(t.lock, c)) {
+      if (!lock.epoch().isCurrentIn(c)) {
         reason = StopReason.RELOCKED;
       } else if (c.priority() != null && c.priority() == 0) {
         reason = StopReason.PRIORITY_ZERO;
@@ -415,35 +480,34 @@ public final class Dispatcher implements AutoCloseable {
     if (reason == null) {
       return;
     }
-    if (t.watchOnly) {
+    if (phase == Phase.WATCHING) {
       if (reason != StopReason.PRIORITY_ZERO) {
-        tracked.remove(t.uuid, t);
+        synchronized (e) {
+          if (e.phase == Phase.WATCHING) {
+            forget(e);
+            held.decrementAndGet();
+          }
+        }
       }
       return;
     }
-    if (reason == StopReason.RELOCKED && !t.stop.signal().isCancelled()) {
-      relocks.incrementAndGet();
+    stop(e, reason);
+  }
+
+  private void stop(Entry e, StopReason reason) {
+    CancellationSource stop;
+    synchronized (e) {
+      stop = e.phase == Phase.RUNNING ? e.stop : null;
     }
-    stop(t, reason);
-  }
-
-  /** Whether a Locked or Running record shows an epoch other than the lock's. */
-  private static boolean newEpoch(ContainerLock lock, Container c) {
-    return !lock.epoch().isCurrentIn(c);
-  }
-
-
-  private void stop(Tracked t, StopReason reason) {
-    if (t.stop.cancel(reason)) {
-      stops.incrementAndGet();
-      log.info("telling the runner of {} to stop: {}", t.uuid, reason);
-      listener.stopRequested(t.uuid, reason);
+    if (stop != null && stop.cancel(reason)) {
+      log.info("telling the runner of {} to stop: {}", e.uuid, reason);
+      events.stopRequested(e.uuid, reason);
     }
   }
 
   /** Locks queued containers while there is capacity. Returns whether any lockable one was seen. */
   private boolean lockQueued() {
-    if (tracked.size() >= maxConcurrentRuns || stopping.get()) {
+    if (held.get() >= maxConcurrentRuns || stopping.get()) {
       return true;
     }
     ContainerQuery q = ContainerQuery.builder()
@@ -454,18 +518,23 @@ public final class Dispatcher implements AutoCloseable {
         .select(POLL_FIELDS)
         .build();
     boolean sawLockable = false;
-    long now = System.nanoTime();
     try (Stream<Container> s = containers.list(q)) {
       Iterator<Container> it = s.iterator();
-      while (it.hasNext() && tracked.size() < maxConcurrentRuns && !stopping.get()) {
+      while (it.hasNext() && held.get() < maxConcurrentRuns && !stopping.get()) {
         Container c = it.next();
-        if (tracked.containsKey(c.uuid())) {
-          continue;
-        }
-        sawLockable = true;
-        Long nb = notBefore.get(c.uuid());
-        if (nb != null && nb - now > 0) {
-          continue;
+        Entry e = entries.get(c.uuid());
+        if (e != null) {
+          synchronized (e) {
+            if (e.phase != Phase.IDLE) {
+              continue; // held, or being sorted out
+            }
+            sawLockable = true;
+            if (e.notBefore != 0 && e.notBefore - System.nanoTime() > 0) {
+              continue;
+            }
+          }
+        } else {
+          sawLockable = true;
         }
         tryLock(c);
       }
@@ -473,182 +542,265 @@ public final class Dispatcher implements AutoCloseable {
         sawLockable = true;
       }
     }
-    notBefore.entrySet().removeIf(e -> e.getValue() - now < -maxFailureBackoff.toNanos() * 4);
     return sawLockable;
   }
 
   private void tryLock(Container c) {
-    lockAttempts.incrementAndGet();
+    events.lockAttempted(c.uuid());
     ContainerLock lock;
     try {
       lock = containers.lock(c);
     } catch (LockConflictException e) {
       // If a lost answer left the container Locked by this token, the lock may be ours or a
       // sibling's: it is not run, and the orphan sweep unlocks it if nobody starts it.
-      lockConflicts.incrementAndGet();
-      notBefore.put(c.uuid(), System.nanoTime() + lockRetryInterval.toNanos());
-      if (e.observedState() == ContainerState.LOCKED) {
-        maybeMine.add(c.uuid());
+      Entry en = entry(c.uuid());
+      synchronized (en) {
+        en.notBefore = System.nanoTime() + lockRetryInterval.toNanos();
+        if (e.observedState() == ContainerState.LOCKED && en.phase == Phase.IDLE) {
+          en.phase = Phase.MAYBE_MINE;
+        }
       }
       log.debug("lock conflict on {}: {}", c.uuid(), e.getMessage());
-      listener.lockConflict(c.uuid());
+      events.lockConflict(c.uuid());
       return;
     } catch (ArvadosException e) {
       // The lock may have been applied; the orphan sweep takes care of it if so.
-      notBefore.put(c.uuid(), System.nanoTime() + lockRetryInterval.toNanos());
-      maybeMine.add(c.uuid());
+      Entry en = entry(c.uuid());
+      synchronized (en) {
+        en.notBefore = System.nanoTime() + lockRetryInterval.toNanos();
+        if (en.phase == Phase.IDLE) {
+          en.phase = Phase.MAYBE_MINE;
+        }
+      }
       log.warn("could not lock {}: {}", c.uuid(), e.getMessage());
+      events.lockFailed(c.uuid(), e);
       return;
     }
-    locksWon.incrementAndGet();
-    listener.lockWon(lock);
-    startRun(lock, c);
+    events.lockWon(lock);
+    startRun(entry(c.uuid()), lock, c);
   }
 
-  private void startRun(ContainerLock lock, Container seen) {
-    Tracked t = new Tracked(lock, false);
-    tracked.put(t.uuid, t);
-    lock.onLost(e -> {
-      lost.incrementAndGet();
-      listener.lostOwnership(t.uuid, e);
-      if (e.getCause() instanceof ArvadosServiceException) { // a write was refused: the guard at work
-        staleBlocked.incrementAndGet();
-        listener.staleWriteBlocked(t.uuid, e);
+  private void startRun(Entry e, ContainerLock lock, Container seen) {
+    CancellationSource stop = new CancellationSource();
+    synchronized (e) {
+      if (e.phase != Phase.IDLE && e.phase != Phase.MAYBE_MINE) {
+        throw new IllegalStateException("container " + e.uuid + " is already " + e.phase);
       }
-      stop(t, StopReason.LOST);
+      e.phase = Phase.RUNNING;
+      e.lock = lock;
+      e.stop = stop;
+      e.sighting = null;
+    }
+    held.incrementAndGet();
+    lock.onLost(ex -> {
+      events.lostOwnership(e.uuid, ex);
+      if (ex.getCause() instanceof ArvadosServiceException) { // a write was refused: the guard at work
+        events.staleWriteBlocked(e.uuid, ex);
+      }
+      stop(e, StopReason.LOST);
     });
     try {
-      runners.execute(() -> run(t, seen));
+      runners.execute(() -> run(e, lock, stop, seen));
     } catch (RuntimeException rejected) {
-      tracked.remove(t.uuid, t);
-      unlockQuietly(lock, "dispatcher is shutting down");
+      synchronized (e) {
+        e.phase = Phase.UNLOCK_PENDING;
+        e.stop = null;
+      }
+      held.decrementAndGet();
+      unlockPending(e, "dispatcher is shutting down");
     }
   }
 
-  private void run(Tracked t, Container seen) {
-    runnersStarted.incrementAndGet();
-    listener.runnerStarted(t.uuid);
+  private void run(Entry e, ContainerLock lock, CancellationSource stop, Container seen) {
+    events.runnerStarted(e.uuid);
     Throwable failure = null;
-    RunContext ctx = new RunContext(t.lock, seen, t.stop.signal());
+    RunContext ctx = new RunContext(lock, seen, stop.signal());
+    boolean unlockLater = false;
     try {
       runner.run(ctx);
-    } catch (Throwable e) {
-      failure = e;
-      if (e instanceof InterruptedException) {
+    } catch (Throwable ex) {
+      failure = ex;
+      if (ex instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      if (!(e instanceof LostOwnershipException)) {
-        runnersFailed.incrementAndGet();
-        log.warn("runner for {} failed: {}", t.uuid, e.toString());
+      if (!(ex instanceof LostOwnershipException)) {
+        log.warn("runner for {} failed: {}", e.uuid, ex.toString());
       }
     } finally {
       try {
-        afterRun(t, ctx, failure);
+        unlockLater = afterRun(e, ctx, stop, failure);
       } finally {
-        tracked.remove(t.uuid, t);
-        listener.runnerFinished(t.uuid, failure);
-      }
-    }
-  }
-
-  /** Cleans up a container whose runner is done: unlock if never started, cancel if abandoned Running. */
-  private void afterRun(Tracked t, RunContext ctx, @Nullable Throwable failure) {
-    ContainerLock lock = t.lock;
-    if (lock.isLost()) {
-      return;
-    }
-    if (lock.isReleased()) {
-      Container last = lock.lastSeen();
-      if (last != null && last.state() == ContainerState.QUEUED) {
-        backOff(t.uuid);
-      } else {
-        failures.remove(t.uuid);
-        notBefore.remove(t.uuid);
-      }
-      return;
-    }
-    // A plain read, not lock.verify(): when the runner finished the container through its own
-    // handed-off lock, this lock was never used, and its epoch ending is not a loss.
-    Container now;
-    try {
-      now = containers.get(t.uuid);
-    } catch (dev.crunchguard.NotFoundException e) {
-      return;
-    } catch (ArvadosException e) {
-      log.warn("cannot check {} after its runner ended ({}); will retry the unlock", t.uuid, e.getMessage());
-      pendingUnlock.put(t.uuid, lock);
-      return;
-    }
-    if (newEpoch(lock, now)) {
-      return;
-    }
-    if (now.state() == ContainerState.LOCKED) {
-      StopReason r = t.stop.signal().reason();
-      boolean wasFailure = r == null || r == StopReason.SHUTDOWN || failure != null;
-      unlockQuietly(lock, failure != null ? "runner failed before Running" : "runner ended before Running");
-      if (wasFailure && r != StopReason.PRIORITY_ZERO) {
-        backOff(t.uuid);
-      }
-    } else if (now.state() == ContainerState.RUNNING && !ctx.isStarted()) {
-      // Running in this epoch, but nothing shows that this run started it (the runner refused to
-      // start, say): never cancel a run this dispatcher cannot prove is its own.
-      log.warn("{} is Running in this dispatcher's epoch but its runner ended without reporting a start; leaving it alone",
-          t.uuid);
-    } else if (now.state() == ContainerState.RUNNING) {
-      try {
-        lock.cancel("runner exited without finishing the container");
-      } catch (LostOwnershipException e) {
-        // someone else owns it now; nothing to clean up
-      } catch (ArvadosException e) {
-        log.warn("could not cancel abandoned {}: {}", t.uuid, e.getMessage());
-      }
-    }
-  }
-
-  private void backOff(String uuid) {
-    int n = failures.merge(uuid, 1, Integer::sum);
-    long delay = Checks.exponentialNanos(lockRetryInterval.toNanos(), maxFailureBackoff.toNanos(), n);
-    notBefore.put(uuid, System.nanoTime() + delay);
-  }
-
-  private void unlockQuietly(ContainerLock lock, String why) {
-    try {
-      Container after = lock.unlock();
-      pendingUnlock.remove(lock.containerUuid());
-      unlocks.incrementAndGet();
-      log.info("unlocked {} ({}){}", lock.containerUuid(), why,
-          after.state() == ContainerState.CANCELLED ? "; the server cancelled it after too many dispatch attempts" : "");
-      listener.unlocked(lock.containerUuid(), why);
-    } catch (LostOwnershipException e) {
-      pendingUnlock.remove(lock.containerUuid());
-    } catch (ArvadosException e) {
-      log.warn("could not unlock {}: {}; will retry", lock.containerUuid(), e.getMessage());
-      pendingUnlock.put(lock.containerUuid(), lock);
-    } catch (IllegalStateException alreadyReleased) {
-      pendingUnlock.remove(lock.containerUuid());
-    }
-  }
-
-  private void retryPendingUnlocks() {
-    for (ContainerLock lock : List.copyOf(pendingUnlock.values())) {
-      if (tracked.containsKey(lock.containerUuid())) {
-        continue;
-      }
-      try {
-        Container now = lock.verify();
-        if (now.state() == ContainerState.LOCKED) {
-          unlockQuietly(lock, "retrying an earlier failed unlock");
-        } else {
-          pendingUnlock.remove(lock.containerUuid());
+        boolean wasRunning;
+        synchronized (e) {
+          wasRunning = e.phase == Phase.RUNNING; // close() may have taken over a runner that never finished
+          if (wasRunning) {
+            if (unlockLater) {
+              e.phase = Phase.UNLOCK_PENDING;
+              e.stop = null;
+            } else {
+              forget(e);
+            }
+          }
         }
-      } catch (LostOwnershipException | IllegalStateException e) {
-        pendingUnlock.remove(lock.containerUuid());
+        if (wasRunning) {
+          held.decrementAndGet();
+        }
+        events.runnerFinished(e.uuid, failure);
       }
     }
   }
 
   /**
-   * Whether the last poll found nothing to lock, nothing is tracked, and no unlock is pending.
+   * Cleans up a container whose runner is done: unlock if never started, cancel if abandoned
+   * Running by a run known to have started it. Runs on the runner's thread, with no monitor held.
+   *
+   * @return true if the container is still Locked in this epoch and its unlock must be retried
+   */
+  private boolean afterRun(Entry e, RunContext ctx, CancellationSource stop, @Nullable Throwable failure) {
+    ContainerLock lock = ctx.lock();
+    if (lock.isLost()) {
+      return false;
+    }
+    if (lock.isReleased()) {
+      Container last = lock.lastSeen();
+      if (last != null && last.state() == ContainerState.QUEUED) {
+        backOff(e);
+      } else {
+        resetBackOff(e);
+      }
+      return false;
+    }
+    // A plain read, not lock.verify(): when the runner finished the container through its own
+    // handed-off lock, this lock was never used, and its epoch ending is not a loss.
+    Container now;
+    try {
+      now = containers.get(e.uuid);
+    } catch (dev.crunchguard.NotFoundException gone) {
+      return false;
+    } catch (ArvadosException ex) {
+      log.warn("cannot check {} after its runner ended ({}); will retry the unlock", e.uuid, ex.getMessage());
+      return true;
+    }
+    if (!lock.epoch().isCurrentIn(now)) {
+      return false;
+    }
+    if (now.state() == ContainerState.LOCKED) {
+      StopReason r = stop.signal().reason();
+      boolean wasFailure = r == null || r == StopReason.SHUTDOWN || failure != null;
+      if (!unlock(lock, failure != null ? "runner failed before Running" : "runner ended before Running")) {
+        return true;
+      }
+      if (wasFailure && r != StopReason.PRIORITY_ZERO) {
+        backOff(e);
+      }
+    } else if (!ctx.isStarted()) {
+      // Running in this epoch, but nothing shows that this run started it (the runner refused to
+      // start, say): never cancel a run this dispatcher cannot prove is its own.
+      log.warn("{} is Running in this dispatcher's epoch but its runner ended without reporting a start; leaving it alone",
+          e.uuid);
+    } else {
+      try {
+        lock.cancel("runner exited without finishing the container");
+      } catch (LostOwnershipException ex) {
+        // someone else owns it now; nothing to clean up
+      } catch (ArvadosException ex) {
+        log.warn("could not cancel abandoned {}: {}", e.uuid, ex.getMessage());
+      }
+    }
+    return false;
+  }
+
+  private void backOff(Entry e) {
+    synchronized (e) {
+      e.failures++;
+      e.notBefore = System.nanoTime() + Checks.exponentialNanos(lockRetryInterval.toNanos(), maxFailureBackoff.toNanos(), e.failures);
+    }
+  }
+
+  private static void resetBackOff(Entry e) {
+    synchronized (e) {
+      e.failures = 0;
+      e.notBefore = 0;
+    }
+  }
+
+  /**
+   * The guarded unlock of a held epoch. No monitor may be held.
+   *
+   * @return true when the epoch is over (unlocked now, or ended elsewhere); false to retry later
+   */
+  private boolean unlock(ContainerLock lock, String why) {
+    try {
+      Container after = lock.unlock();
+      log.info("unlocked {} ({}){}", lock.containerUuid(), why,
+          after.state() == ContainerState.CANCELLED ? "; the server cancelled it after too many dispatch attempts" : "");
+      events.unlocked(lock.containerUuid(), why);
+      return true;
+    } catch (LostOwnershipException | IllegalStateException over) {
+      return true;
+    } catch (ArvadosException ex) {
+      log.warn("could not unlock {}: {}; will retry", lock.containerUuid(), ex.getMessage());
+      return false;
+    }
+  }
+
+  /** Unlocks an UNLOCK_PENDING entry; it stays pending if the unlock fails. */
+  private void unlockPending(Entry e, String why) {
+    ContainerLock lock;
+    synchronized (e) {
+      lock = e.phase == Phase.UNLOCK_PENDING ? e.lock : null;
+    }
+    if (lock != null && unlock(lock, why)) {
+      synchronized (e) {
+        if (e.phase == Phase.UNLOCK_PENDING) {
+          forget(e);
+        }
+      }
+    }
+  }
+
+  private void retryPendingUnlocks() {
+    for (Entry e : entries.values()) {
+      ContainerLock lock;
+      synchronized (e) {
+        lock = e.phase == Phase.UNLOCK_PENDING ? e.lock : null;
+      }
+      if (lock == null) {
+        continue;
+      }
+      boolean over;
+      try {
+        over = lock.verify().state() != ContainerState.LOCKED;
+      } catch (LostOwnershipException | IllegalStateException ended) {
+        over = true;
+      } catch (ArvadosException ex) {
+        continue; // try again next poll
+      }
+      if (over) {
+        synchronized (e) {
+          if (e.phase == Phase.UNLOCK_PENDING) {
+            forget(e);
+          }
+        }
+      } else {
+        unlockPending(e, "retrying an earlier failed unlock");
+      }
+    }
+  }
+
+  /** Drops IDLE entries that hold nothing worth keeping: no throttle or back-off in force for long. */
+  private void prune() {
+    long now = System.nanoTime();
+    long keep = maxFailureBackoff.toNanos() * 4;
+    entries.values().removeIf(e -> {
+      synchronized (e) {
+        return e.phase == Phase.IDLE && (e.notBefore == 0 || now - e.notBefore > keep);
+      }
+    });
+  }
+
+  /**
+   * Whether the last poll found nothing to lock, nothing is held, and no unlock is pending.
    *
    * @return true when idle
    */
@@ -679,9 +831,7 @@ public final class Dispatcher implements AutoCloseable {
 
   /** @return a snapshot of the counters */
   public DispatcherStats stats() {
-    return new DispatcherStats(polls.get(), pollFailures.get(), lockAttempts.get(), locksWon.get(),
-        lockConflicts.get(), relocks.get(), stops.get(), lost.get(), staleBlocked.get(),
-        runnersStarted.get(), runnersFailed.get(), unlocks.get(), tracked.size());
+    return counts.snapshot(held.get());
   }
 
   /**
@@ -697,10 +847,8 @@ public final class Dispatcher implements AutoCloseable {
     poller.shutdown();
     pollLock.lock();
     pollLock.unlock();
-    for (Tracked t : tracked.values()) {
-      if (!t.watchOnly) {
-        stop(t, StopReason.SHUTDOWN);
-      }
+    for (Entry e : entries.values()) {
+      stop(e, StopReason.SHUTDOWN);
     }
     runners.shutdown();
     try {
@@ -710,16 +858,22 @@ public final class Dispatcher implements AutoCloseable {
         runners.awaitTermination(5, TimeUnit.SECONDS);
       }
       poller.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
+    } catch (InterruptedException ex) {
       Thread.currentThread().interrupt();
       runners.shutdownNow();
     }
-    for (Tracked t : tracked.values()) {
-      if (!t.watchOnly && !t.lock.isLost() && !t.lock.isReleased()) {
-        pendingUnlock.put(t.uuid, t.lock);
+    for (Entry e : entries.values()) {
+      synchronized (e) {
+        if (e.phase == Phase.RUNNING && e.lock != null && !e.lock.isLost() && !e.lock.isReleased()) {
+          e.phase = Phase.UNLOCK_PENDING; // a runner that never finished its clean-up
+          e.stop = null;
+          held.decrementAndGet();
+        } else if (e.phase == Phase.WATCHING) {
+          forget(e);
+          held.decrementAndGet();
+        }
       }
     }
-    tracked.clear();
     retryPendingUnlocks();
   }
 
@@ -737,12 +891,14 @@ public final class Dispatcher implements AutoCloseable {
     };
   }
 
-  /** Shields the dispatcher from listener exceptions. */
-  private static final class SafeListener implements DispatchListener {
-    private final DispatchListener d;
+  /** Every event to the counters first, then to the user's listener, shielded from its exceptions. */
+  private static final class Events implements DispatchListener {
+    private final CountingListener counts;
+    private final DispatchListener user;
 
-    SafeListener(DispatchListener d) {
-      this.d = d;
+    Events(CountingListener counts, DispatchListener user) {
+      this.counts = counts;
+      this.user = user;
     }
 
     private static void guard(Runnable r) {
@@ -754,48 +910,75 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     @Override
-    public void lockWon(ContainerLock lock) {
-      guard(() -> d.lockWon(lock));
-    }
-
-    @Override
-    public void lockConflict(String uuid) {
-      guard(() -> d.lockConflict(uuid));
-    }
-
-    @Override
-    public void lostOwnership(String uuid, LostOwnershipException cause) {
-      guard(() -> d.lostOwnership(uuid, cause));
-    }
-
-    @Override
-    public void staleWriteBlocked(String uuid, LostOwnershipException cause) {
-      guard(() -> d.staleWriteBlocked(uuid, cause));
-    }
-
-    @Override
-    public void stopRequested(String uuid, StopReason reason) {
-      guard(() -> d.stopRequested(uuid, reason));
-    }
-
-    @Override
-    public void runnerStarted(String uuid) {
-      guard(() -> d.runnerStarted(uuid));
-    }
-
-    @Override
-    public void runnerFinished(String uuid, @Nullable Throwable failure) {
-      guard(() -> d.runnerFinished(uuid, failure));
-    }
-
-    @Override
-    public void unlocked(String uuid, String why) {
-      guard(() -> d.unlocked(uuid, why));
+    public void pollCompleted() {
+      counts.pollCompleted();
+      guard(user::pollCompleted);
     }
 
     @Override
     public void pollFailed(Exception failure) {
-      guard(() -> d.pollFailed(failure));
+      counts.pollFailed(failure);
+      guard(() -> user.pollFailed(failure));
+    }
+
+    @Override
+    public void lockAttempted(String uuid) {
+      counts.lockAttempted(uuid);
+      guard(() -> user.lockAttempted(uuid));
+    }
+
+    @Override
+    public void lockWon(ContainerLock lock) {
+      counts.lockWon(lock);
+      guard(() -> user.lockWon(lock));
+    }
+
+    @Override
+    public void lockConflict(String uuid) {
+      counts.lockConflict(uuid);
+      guard(() -> user.lockConflict(uuid));
+    }
+
+    @Override
+    public void lockFailed(String uuid, ArvadosException failure) {
+      counts.lockFailed(uuid, failure);
+      guard(() -> user.lockFailed(uuid, failure));
+    }
+
+    @Override
+    public void lostOwnership(String uuid, LostOwnershipException cause) {
+      counts.lostOwnership(uuid, cause);
+      guard(() -> user.lostOwnership(uuid, cause));
+    }
+
+    @Override
+    public void staleWriteBlocked(String uuid, LostOwnershipException cause) {
+      counts.staleWriteBlocked(uuid, cause);
+      guard(() -> user.staleWriteBlocked(uuid, cause));
+    }
+
+    @Override
+    public void stopRequested(String uuid, StopReason reason) {
+      counts.stopRequested(uuid, reason);
+      guard(() -> user.stopRequested(uuid, reason));
+    }
+
+    @Override
+    public void runnerStarted(String uuid) {
+      counts.runnerStarted(uuid);
+      guard(() -> user.runnerStarted(uuid));
+    }
+
+    @Override
+    public void runnerFinished(String uuid, @Nullable Throwable failure) {
+      counts.runnerFinished(uuid, failure);
+      guard(() -> user.runnerFinished(uuid, failure));
+    }
+
+    @Override
+    public void unlocked(String uuid, String why) {
+      counts.unlocked(uuid, why);
+      guard(() -> user.unlocked(uuid, why));
     }
   }
 
