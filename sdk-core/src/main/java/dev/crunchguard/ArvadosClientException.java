@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
 public abstract class ArvadosClientException extends ArvadosException {
   private static final long serialVersionUID = 1L;
 
+  /** The request id of the failed call. */
   private final String requestId;
 
   ArvadosClientException(String message, String requestId, @Nullable Throwable cause) {

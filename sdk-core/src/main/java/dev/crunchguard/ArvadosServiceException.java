@@ -19,10 +19,15 @@ import org.jspecify.annotations.Nullable;
 public class ArvadosServiceException extends ArvadosException {
   private static final long serialVersionUID = 1L;
 
+  /** The HTTP status. */
   private final int status;
+  /** The server's messages. */
   private final List<String> errors;
+  /** The error envelope's error_token, or null. */
   private final @Nullable String errorToken;
+  /** The request id. */
   private final String requestId;
+  /** A redacted excerpt of a body that was not the error envelope, or null. */
   private final @Nullable String bodyExcerpt;
 
   ArvadosServiceException(ErrorDetails d) {

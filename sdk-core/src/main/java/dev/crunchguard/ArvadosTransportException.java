@@ -10,7 +10,9 @@ package dev.crunchguard;
 public final class ArvadosTransportException extends ArvadosClientException {
   private static final long serialVersionUID = 1L;
 
+  /** How many attempts were made. */
   private final int attempts;
+  /** Whether an attempt may have reached the server. */
   private final boolean maybeApplied;
 
   ArvadosTransportException(String message, String requestId, int attempts, boolean maybeApplied, Throwable cause) {

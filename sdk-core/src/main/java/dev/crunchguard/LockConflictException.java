@@ -13,8 +13,11 @@ import org.jspecify.annotations.Nullable;
 public final class LockConflictException extends ArvadosServiceException {
   private static final long serialVersionUID = 1L;
 
+  /** The container that could not be locked. */
   private final String containerUuid;
+  /** The state read back, or null. */
   private final @Nullable ContainerState observedState;
+  /** Whether the refusal was for priority 0. */
   private final boolean priorityZero;
 
   LockConflictException(ErrorDetails details, String containerUuid, @Nullable ContainerState observedState) {

@@ -42,7 +42,9 @@ public final class LostOwnershipException extends ArvadosException {
     ALREADY_LOST
   }
 
+  /** The epoch that was held. */
   private final LockEpoch heldEpoch;
+  /** How the loss was detected. */
   private final Detection detection;
   private final transient @Nullable Container observed;
 

@@ -12,7 +12,9 @@ import org.jspecify.annotations.Nullable;
 public final class MalformedResponseException extends ArvadosClientException {
   private static final long serialVersionUID = 1L;
 
+  /** The HTTP status of the undecodable answer. */
   private final int status;
+  /** A redacted excerpt, or null. */
   private final @Nullable String bodyExcerpt;
 
   MalformedResponseException(String message, int status, String requestId, @Nullable String bodyExcerpt) {

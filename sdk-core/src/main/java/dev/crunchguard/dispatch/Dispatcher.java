@@ -1001,7 +1001,12 @@ public final class Dispatcher implements AutoCloseable {
       this.runner = Objects.requireNonNull(runner, "runner");
     }
 
-    /** @param interval time between two polls (default 10 s); positive @return this builder */
+    /**
+     * Time between two polls (default 10 s); positive.
+     *
+     * @param interval time between two polls (default 10 s); positive
+     * @return this builder
+     */
     public Builder pollInterval(Duration interval) {
       this.pollInterval = Checks.positive(interval, "pollInterval");
       return this;
@@ -1017,13 +1022,23 @@ public final class Dispatcher implements AutoCloseable {
       return this;
     }
 
-    /** @param max the longest back-off of a container whose runs keep failing (default 10 min) @return this builder */
+    /**
+     * The longest back-off of a container whose runs keep failing (default 10 min).
+     *
+     * @param max the longest back-off of a container whose runs keep failing (default 10 min)
+     * @return this builder
+     */
     public Builder maxFailureBackoff(Duration max) {
       this.maxFailureBackoff = Checks.positive(max, "maxFailureBackoff");
       return this;
     }
 
-    /** @param n the most containers run at once (default 8), 1 to 10000 @return this builder */
+    /**
+     * The most containers run at once (default 8), 1 to 10000.
+     *
+     * @param n the most containers run at once (default 8), 1 to 10000
+     * @return this builder
+     */
     public Builder maxConcurrentRuns(int n) {
       if (n < 1 || n > 10_000) {
         throw new IllegalArgumentException("maxConcurrentRuns must be between 1 and 10000, got " + n);
@@ -1032,7 +1047,12 @@ public final class Dispatcher implements AutoCloseable {
       return this;
     }
 
-    /** @param n items per list request (default 100), 1 to 1000 @return this builder */
+    /**
+     * Items per list request (default 100), 1 to 1000.
+     *
+     * @param n items per list request (default 100), 1 to 1000
+     * @return this builder
+     */
     public Builder pageSize(int n) {
       if (n < 1 || n > 1000) {
         throw new IllegalArgumentException("pageSize must be between 1 and 1000, got " + n);
@@ -1041,13 +1061,23 @@ public final class Dispatcher implements AutoCloseable {
       return this;
     }
 
-    /** @param policy start-up handling of untracked containers locked by this token @return this builder */
+    /**
+     * Start-up handling of untracked containers locked by this token.
+     *
+     * @param policy start-up handling of untracked containers locked by this token
+     * @return this builder
+     */
     public Builder recoveryPolicy(RecoveryPolicy policy) {
       this.recoveryPolicy = Objects.requireNonNull(policy, "recoveryPolicy");
       return this;
     }
 
-    /** @param timeout how long {@link Dispatcher#close()} waits for runners (default 30 s) @return this builder */
+    /**
+     * How long {@link Dispatcher#close()} waits for runners (default 30 s).
+     *
+     * @param timeout how long {@link Dispatcher#close()} waits for runners (default 30 s)
+     * @return this builder
+     */
     public Builder shutdownTimeout(Duration timeout) {
       this.shutdownTimeout = Checks.positive(timeout, "shutdownTimeout");
       return this;
@@ -1069,7 +1099,12 @@ public final class Dispatcher implements AutoCloseable {
       return this;
     }
 
-    /** @param listener receives events @return this builder */
+    /**
+     * Receives events.
+     *
+     * @param listener receives events
+     * @return this builder
+     */
     public Builder listener(DispatchListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
       return this;

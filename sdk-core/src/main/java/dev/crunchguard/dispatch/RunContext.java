@@ -11,7 +11,7 @@ import java.util.Objects;
  * <p>The dispatcher cancels a container that its runner left Running only when it has evidence that
  * this run started it: a write through {@link #lock()} that moved it to Running, or
  * {@link #reportStarted()}. A runner that hands the lock to another process (through
- * {@link ContainerLock#handoff()}) calls {@link #reportStarted()} once that process is past its
+ * {@link ContainerLock#epoch()}) calls {@link #reportStarted()} once that process is past its
  * start-up check, so that a crash after it marked the container Running is cleaned up; a runner
  * process that refused to start (the container was not Locked in the handed-off epoch) is no
  * reason to cancel anything.

@@ -297,19 +297,34 @@ public final class RunnerContext implements AutoCloseable {
       this.epoch = Objects.requireNonNull(epoch, "epoch");
     }
 
-    /** @param interval time between two ownership checks (default 5 s); positive @return this builder */
+    /**
+     * Time between two ownership checks (default 5 s); positive.
+     *
+     * @param interval time between two ownership checks (default 5 s); positive
+     * @return this builder
+     */
     public Builder watchInterval(Duration interval) {
       this.watchInterval = Checks.positive(interval, "watchInterval");
       return this;
     }
 
-    /** @param grace time between SIGTERM and SIGKILL when stopping a command (default 10 s) @return this builder */
+    /**
+     * Time between SIGTERM and SIGKILL when stopping a command (default 10 s).
+     *
+     * @param grace time between SIGTERM and SIGKILL when stopping a command (default 10 s)
+     * @return this builder
+     */
     public Builder killGrace(Duration grace) {
       this.killGrace = Checks.positive(grace, "killGrace");
       return this;
     }
 
-    /** @param owns whether {@link RunnerContext#close()} closes the client (default false) @return this builder */
+    /**
+     * Whether {@link RunnerContext#close()} closes the client (default false).
+     *
+     * @param owns whether {@link RunnerContext#close()} closes the client (default false)
+     * @return this builder
+     */
     public Builder closeClient(boolean owns) {
       this.ownsClient = owns;
       return this;
