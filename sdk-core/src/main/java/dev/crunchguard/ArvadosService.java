@@ -1,7 +1,7 @@
 package dev.crunchguard;
 
-import com.google.gson.JsonObject;
 import java.util.Map;
+import okhttp3.RequestBody;
 import okhttp3.ResponseBody;
 import org.jspecify.annotations.Nullable;
 import retrofit2.Call;
@@ -13,36 +13,47 @@ import retrofit2.http.PUT;
 import retrofit2.http.Path;
 import retrofit2.http.Query;
 import retrofit2.http.QueryMap;
+import retrofit2.http.Streaming;
 
 /**
  * The Arvados endpoints this SDK calls. Bodies are read raw so that decoding failures can be
- * reported with the status and an excerpt (see {@link Http}).
+ * reported with the status and an excerpt (see {@link Http}); {@code @Streaming}, because
+ * {@code Http} reads every body itself, bounded, and closes it (Retrofit would otherwise copy each
+ * successful body first, unbounded). Request bodies arrive serialised, so no converter runs.
  */
 interface ArvadosService {
   String RID = "X-Request-Id";
 
+  @Streaming
   @GET("arvados/v1/containers/{uuid}")
   Call<ResponseBody> get(@Header(RID) String requestId, @Path("uuid") String uuid, @Nullable @Query("select") String select);
 
+  @Streaming
   @GET("arvados/v1/containers")
   Call<ResponseBody> list(@Header(RID) String requestId, @QueryMap Map<String, String> params);
 
+  @Streaming
   @POST("arvados/v1/containers/{uuid}/lock")
   Call<ResponseBody> lock(@Header(RID) String requestId, @Path("uuid") String uuid);
 
+  @Streaming
   @POST("arvados/v1/containers/{uuid}/unlock")
   Call<ResponseBody> unlock(@Header(RID) String requestId, @Path("uuid") String uuid);
 
+  @Streaming
   @PUT("arvados/v1/containers/{uuid}")
   Call<ResponseBody> update(
-      @Header(RID) String requestId, @Path("uuid") String uuid, @Nullable @Query("select") String select, @Body JsonObject body);
+      @Header(RID) String requestId, @Path("uuid") String uuid, @Nullable @Query("select") String select, @Body RequestBody body);
 
+  @Streaming
   @GET("arvados/v1/containers/{uuid}/auth")
   Call<ResponseBody> auth(@Header(RID) String requestId, @Path("uuid") String uuid);
 
+  @Streaming
   @GET("arvados/v1/containers/current")
   Call<ResponseBody> current(@Header(RID) String requestId);
 
+  @Streaming
   @GET("arvados/v1/api_client_authorizations/current")
   Call<ResponseBody> currentToken(@Header(RID) String requestId);
 }

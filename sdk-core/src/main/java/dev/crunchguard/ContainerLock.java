@@ -232,8 +232,11 @@ public final class ContainerLock {
   private Container send(ContainerUpdate update, State expect) {
     JsonObject fields = update.toJson();
     fields.add("auth_uuid", authUuid == null ? JsonNull.INSTANCE : new JsonPrimitive(authUuid));
-    JsonObject body = new JsonObject();
-    body.add("container", fields);
+    JsonObject envelope = new JsonObject();
+    envelope.add("container", fields);
+    // Serialised once, for every attempt: no converter buffer per request.
+    okhttp3.RequestBody body = okhttp3.RequestBody.create(
+        Json.GSON.toJson(envelope).getBytes(java.nio.charset.StandardCharsets.UTF_8), Json.MEDIA_TYPE);
     Http.Outcome o;
     try {
       o = http.execute("update container " + containerUuid, rid -> service.update(rid, containerUuid, null, body));

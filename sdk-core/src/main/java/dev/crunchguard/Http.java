@@ -8,13 +8,13 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -39,7 +39,6 @@ import retrofit2.Response;
  */
 final class Http {
   private static final Logger log = LoggerFactory.getLogger(Http.class);
-  private static final SecureRandom RANDOM = new SecureRandom();
   private static final char[] BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
   static final long MAX_BODY_BYTES = 32L * 1024 * 1024;
   private static final int EXCERPT_CHARS = 200;
@@ -71,7 +70,7 @@ final class Http {
   static String newRequestId() {
     char[] c = new char[20];
     for (int i = 0; i < c.length; i++) {
-      c[i] = BASE36[RANDOM.nextInt(36)];
+      c[i] = BASE36[ThreadLocalRandom.current().nextInt(36)]; // a correlation id, not a secret
     }
     return "req-" + new String(c);
   }

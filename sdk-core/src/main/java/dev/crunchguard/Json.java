@@ -13,6 +13,7 @@ import com.google.gson.stream.JsonReader;
 import java.io.StringReader;
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,6 +24,9 @@ import org.jspecify.annotations.Nullable;
 
 /** JSON helpers: strict parsing, typed field access that fails with a clear reason, and encoding. */
 final class Json {
+  /** The media type of every request body the SDK sends. */
+  static final okhttp3.MediaType MEDIA_TYPE = okhttp3.MediaType.get("application/json; charset=utf-8");
+
   /** Serialises JSON nulls: {@code "auth_uuid": null} must reach the server, never be dropped. */
   static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
 
@@ -155,7 +159,8 @@ final class Json {
       return null;
     }
     try {
-      return Instant.parse(s);
+      // ISO_OFFSET_DATE_TIME is a shared formatter; Instant.parse builds one per call on JDK 17.
+      return OffsetDateTime.parse(s).toInstant();
     } catch (DateTimeParseException ex) {
       // The value is not echoed: a string field may hold anything, a token included.
       throw new DecodeException("field '" + name + "': expected an RFC 3339 timestamp, got a string of " + s.length() + " characters");
