@@ -75,7 +75,7 @@ final class RaceDemo {
   private @Nullable Duration raceWindow;
   private boolean sharedToken;
   private double lostResponseRate = 0.02;
-  private Duration orphanGrace = Duration.ofSeconds(10);
+  private Duration orphanGrace = Duration.ofSeconds(5);
 
   RaceDemo(int containers, int localDispatchers, int jvms, int concurrency, long seed, Duration timeout, Duration poll, PrintStream progress) {
     this.containers = containers;
@@ -112,7 +112,7 @@ final class RaceDemo {
     return this;
   }
 
-  /** The dispatchers' orphan grace (default 10 s, far above the demo runner's start-up time). */
+  /** The dispatchers' orphan grace (default 5 s, far above the demo runner's start-up time of milliseconds). */
   RaceDemo withOrphanGrace(Duration grace) {
     this.orphanGrace = grace;
     return this;
@@ -260,10 +260,26 @@ final class RaceDemo {
       long deadline = start + timeout.toNanos();
       long lastReport = 0;
       long notFinal;
+      // The outcome is clear once every container is final, or once nothing has been written for
+      // longer than any wait of the guarded dispatchers (an orphan grace plus a few polls): what is
+      // left then is stuck for good, which is the plain half's result.
+      long stall = orphanGrace.toNanos() + TimeUnit.SECONDS.toNanos(3);
+      long lastWrites = -1;
+      long lastChange = start;
       while (true) {
         notFinal = sim.containers().stream().filter(c -> !isFinal(c)).count();
         long now = System.nanoTime();
+        long writes = sim.requestCount(Endpoint.UPDATE) + sim.requestCount(Endpoint.LOCK) + sim.requestCount(Endpoint.UNLOCK);
+        if (writes != lastWrites) {
+          lastWrites = writes;
+          lastChange = now;
+        }
         if (notFinal == 0 || now > deadline) {
+          break;
+        }
+        if (now - lastChange > stall) {
+          progress.printf("  [%s] no write for %d s: %d containers are stuck%n", mode,
+              TimeUnit.NANOSECONDS.toSeconds(now - lastChange), notFinal);
           break;
         }
         if (now - lastReport > TimeUnit.SECONDS.toNanos(1)) {
@@ -275,8 +291,7 @@ final class RaceDemo {
       Duration wall = Duration.ofNanos(System.nanoTime() - start);
       if (notFinal > 0) {
         sim.containers().stream().filter(c -> !isFinal(c)).limit(10).forEach(c -> progress.printf(
-            "  not final: %s state=%s priority=%d lock_count=%d locked_by=%s%n",
-            c.uuid(), c.state(), c.priority(), c.lockCount(), c.lockedByUuid()));
+            "  not final: %s state=%s lock_count=%d: %s%n", c.uuid(), c.state(), c.lockCount(), whyStuck(sim, c)));
       }
       sim.faults().clear();
       for (Worker w : workers) {
@@ -327,6 +342,28 @@ final class RaceDemo {
       }
       Thread.sleep(50);
     }
+  }
+
+  /** Why a container is left behind, from its own history: its last accepted write. */
+  static String whyStuck(ArvadosSimulator sim, ContainerSnapshot c) {
+    List<HistoryEvent> h = sim.history(c.uuid());
+    HistoryEvent last = null;
+    for (HistoryEvent e : h) {
+      if (e.accepted()) {
+        last = e;
+      }
+    }
+    String what = last == null ? "no accepted write"
+        : "last accepted write " + last.action().name().toLowerCase(Locale.ROOT)
+            + (last.requestedState() == null ? "" : " to " + last.requestedState()) + " by " + last.clientIdentity();
+    if ("Running".equals(c.state())) {
+      return what + "; Running, but no runner of its epoch is alive to finish it"
+          + " (a runner of an earlier epoch, unfenced, wrote over it or finished elsewhere)";
+    }
+    if ("Locked".equals(c.state())) {
+      return what + "; Locked, and nobody started it";
+    }
+    return what;
   }
 
   private static boolean isFinal(ContainerSnapshot c) {
