@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -62,6 +63,27 @@ final class ContainerRules {
           Attr.SERVICE,
           Attr.PUBLISHED_PORTS);
 
+  /** {@code validates ..., presence: true}, in declaration order. */
+  static final List<Attr> PRESENCE =
+      List.of(Attr.COMMAND, Attr.CONTAINER_IMAGE, Attr.OUTPUT_PATH, Attr.CWD, Attr.PRIORITY);
+
+  private static void fillIfNull(EnumMap<Attr, JsonElement> m, Attr a, JsonElement v) {
+    if (m.get(a).isJsonNull()) {
+      m.put(a, v);
+    }
+  }
+
+  /** Rails' {@code blank?}: nil, empty or whitespace-only strings, empty arrays and hashes. */
+  private static boolean blank(JsonElement v) {
+    if (v == null || v.isJsonNull()) {
+      return true;
+    }
+    if (v.isJsonPrimitive()) {
+      return v.getAsJsonPrimitive().isString() && v.getAsString().isBlank();
+    }
+    return v.isJsonArray() ? v.getAsJsonArray().isEmpty() : v.getAsJsonObject().isEmpty();
+  }
+
   static final List<String> RUNTIME_STATUS_STRING_KEYS =
       List.of("error", "errorDetail", "warning", "warningDetail", "activity", "preemptionNotice");
 
@@ -69,15 +91,28 @@ final class ContainerRules {
   static final Set<String> ALWAYS_DROPPED =
       Set.of("created_at", "modified_by_client_uuid", "modified_by_user_uuid", "modified_at");
 
+  /**
+   * What Ruby 3's error_highlight appends to the message of an unknown attribute error on the real
+   * server (the line of ActiveModel that raised it).
+   */
+  static final String UNKNOWN_ATTRIBUTE_HIGHLIGHT =
+      "\n\n          raise UnknownAttributeError.new(self, k.to_s)\n          ^^^^^";
+
   /** Keys dropped in update only (application_controller.rb:121-127). */
   static final Set<String> DROPPED_ON_UPDATE = Set.of("kind", "etag", "href");
 
   private final TokenRegistry tokens;
   private final int maxDispatchAttempts;
+  private final Function<String, @Nullable String> requester;
 
-  ContainerRules(TokenRegistry tokens, int maxDispatchAttempts) {
+  /**
+   * @param requester container uuid to the {@code modified_by_user_uuid} of its highest-priority
+   *     container request with priority &gt; 0, or null (assign_auth's legacy token owner)
+   */
+  ContainerRules(TokenRegistry tokens, int maxDispatchAttempts, Function<String, @Nullable String> requester) {
     this.tokens = tokens;
     this.maxDispatchAttempts = maxDispatchAttempts;
+    this.requester = requester;
   }
 
   int maxDispatchAttempts() {
@@ -97,13 +132,14 @@ final class ContainerRules {
 
   /** A fresh Queued container with the server defaults (container.rb:525-534). */
   EnumMap<Attr, JsonElement> defaults(String uuid, String modifiedBy, Instant now) {
+    // The creator owns the container (real server: owner_uuid = the creating user).
     EnumMap<Attr, JsonElement> m = new EnumMap<>(Attr.class);
     for (Attr a : Attr.values()) {
       m.put(a, JsonNull.INSTANCE);
     }
     String ts = Json.formatTime(now);
     m.put(Attr.UUID, new JsonPrimitive(uuid));
-    m.put(Attr.OWNER_UUID, new JsonPrimitive(Ids.systemUserUuid(tokens.cluster())));
+    m.put(Attr.OWNER_UUID, new JsonPrimitive(modifiedBy));
     m.put(Attr.CREATED_AT, new JsonPrimitive(ts));
     m.put(Attr.MODIFIED_AT, new JsonPrimitive(ts));
     m.put(Attr.MODIFIED_BY_USER_UUID, new JsonPrimitive(modifiedBy));
@@ -119,7 +155,7 @@ final class ContainerRules {
     m.put(Attr.RUNTIME_STATUS, new JsonObject());
     m.put(Attr.STATE, new JsonPrimitive(State.QUEUED.wire));
     m.put(Attr.SCHEDULING_PARAMETERS, new JsonObject());
-    m.put(Attr.RUNTIME_AUTH_SCOPES, Json.stringArray(List.of("all")));
+    m.put(Attr.RUNTIME_AUTH_SCOPES, new JsonArray());
     m.put(Attr.LOCK_COUNT, new JsonPrimitive(0L));
     m.put(Attr.INTERACTIVE_SESSION_STARTED, new JsonPrimitive(false));
     m.put(Attr.OUTPUT_STORAGE_CLASSES, Json.stringArray(List.of("default")));
@@ -156,6 +192,36 @@ final class ContainerRules {
     return s;
   }
 
+  /**
+   * The record as the server loads it from the database (container.rb's {@code after_find}
+   * callback): {@code runtime_constraints} and {@code scheduling_parameters} get their defaults
+   * merged in (shallow: a given key replaces the default whole). Only the create response shows the
+   * record before this.
+   */
+  static ContainerRecord afterFind(ContainerRecord r) {
+    EnumMap<Attr, JsonElement> m = r.mutableCopy();
+    m.put(Attr.RUNTIME_CONSTRAINTS, withDefaults(RUNTIME_CONSTRAINTS_DEFAULTS, m.get(Attr.RUNTIME_CONSTRAINTS)));
+    m.put(Attr.SCHEDULING_PARAMETERS, withDefaults(SCHEDULING_DEFAULTS, m.get(Attr.SCHEDULING_PARAMETERS)));
+    return new ContainerRecord(m);
+  }
+
+  static final String RUNTIME_CONSTRAINTS_DEFAULTS =
+      "{\"API\":false,\"cuda\":{\"device_count\":0,\"driver_version\":\"\",\"hardware_capability\":\"\"},"
+          + "\"keep_cache_disk\":0,\"keep_cache_ram\":0,\"ram\":0,\"vcpus\":0}";
+  static final String SCHEDULING_DEFAULTS =
+      "{\"max_run_time\":0,\"partitions\":[],\"preemptible\":false,\"supervisor\":false}";
+
+  static JsonElement withDefaults(String defaults, JsonElement given) {
+    JsonObject d = com.google.gson.JsonParser.parseString(defaults).getAsJsonObject();
+    if (given.isJsonObject()) {
+      given.getAsJsonObject().entrySet().forEach(e -> d.add(e.getKey(), e.getValue()));
+    }
+    // Keys in the order Ruby's Hash#merge leaves them, then sorted like the real rendering.
+    JsonObject sorted = new JsonObject();
+    new java.util.TreeMap<>(d.asMap()).forEach(sorted::add);
+    return sorted;
+  }
+
   /** Runs the whole pipeline for an update, lock or unlock of {@code old}. */
   Saved save(ContainerRecord old, Map<String, JsonElement> attrs, Caller caller, Action action) {
     return save(old, attrs, caller, action, Json.now());
@@ -171,6 +237,8 @@ final class ContainerRules {
     List<String> errors = new ArrayList<>();
     EnumMap<Attr, JsonElement> next = old.mutableCopy();
     LinkedHashSet<Attr> assignedOrder = new LinkedHashSet<>();
+    boolean priorityTypeError = false;
+    String priorityError = null;
 
     // 1. Assign attributes (unknown attribute raises; coercion problems are validation errors).
     for (Map.Entry<String, JsonElement> e : attrs.entrySet()) {
@@ -179,7 +247,7 @@ final class ContainerRules {
         throw ApiException.raised(
             422,
             "ActiveModel::UnknownAttributeError",
-            "unknown attribute '" + e.getKey() + "' for Container.");
+            "unknown attribute '" + e.getKey() + "' for Container." + UNKNOWN_ATTRIBUTE_HIGHLIGHT);
       }
       try {
         next.put(a, a.coerce(e.getValue()));
@@ -188,8 +256,24 @@ final class ContainerRules {
         if (ex.raised) {
           throw ApiException.unprocessable(ex.getMessage());
         }
-        errors.add(ex.getMessage());
+        if (a == Attr.PRIORITY) {
+          // Rails casts the value (to nil when it cannot), then presence runs before numericality.
+          priorityTypeError = true;
+          priorityError = ex.getMessage();
+          JsonElement cast = Attr.castPriority(e.getValue());
+          next.put(a, cast);
+          assignedOrder.add(a);
+        } else {
+          errors.add(ex.getMessage());
+        }
       }
+    }
+
+    // fill_field_defaults (before_validation, new records only): nil becomes the default.
+    if (create) {
+      fillIfNull(next, Attr.STATE, new JsonPrimitive(State.QUEUED.wire));
+      fillIfNull(next, Attr.CWD, new JsonPrimitive("."));
+      fillIfNull(next, Attr.PRIORITY, new JsonPrimitive(0L));
     }
 
     State oldState = create ? null : old.state();
@@ -237,15 +321,23 @@ final class ContainerRules {
       }
     }
 
-    // 5. presence / numericality
+    // 5. presence (container.rb: command, container_image, output_path, cwd, priority), then
+    // priority's numericality, then NOT NULL columns
+    for (Attr a : PRESENCE) {
+      if (blank(next.get(a))) {
+        errors.add(a.human() + " can't be blank");
+      }
+    }
     JsonElement prio = next.get(Attr.PRIORITY);
-    if (prio.isJsonNull()) {
-      errors.add("Priority can't be blank");
+    if (priorityTypeError) {
+      errors.add(priorityError);
+    } else if (prio.isJsonNull()) {
+      errors.add("Priority is not a number");
     } else if (prio.getAsLong() < 0) {
       errors.add("Priority must be greater than or equal to 0");
     }
     for (Attr a : Attr.values()) {
-      if (!a.nullable() && a != Attr.STATE && a != Attr.PRIORITY && next.get(a).isJsonNull()) {
+      if (!a.nullable() && a != Attr.STATE && !PRESENCE.contains(a) && next.get(a).isJsonNull()) {
         errors.add(a.human() + " can't be blank");
       }
     }
@@ -312,19 +404,33 @@ final class ContainerRules {
 
     // 10. assign_auth (after_validation)
     boolean authChangedByClient = changed(old, next, Attr.AUTH_UUID, create);
+    String auth = Json.asString(next.get(Attr.AUTH_UUID));
+    boolean mint = false;
     if (authChangedByClient) {
       errors.add("Auth uuid is readonly");
+    } else if (newState != null && newState.holdsLock() && auth == null
+        && next.get(Attr.RUNTIME_TOKEN).isJsonNull()) {
+      mint = true;
+      if (next.get(Attr.RUNTIME_USER_UUID).isJsonNull()) {
+        // Legacy path: the user of the highest-priority container request, else refused.
+        String fromRequest = create ? null : requester.apply(old.uuid());
+        if (fromRequest == null) {
+          errors.add("Auth uuid cannot be assigned because priority <= 0");
+        } else {
+          next.put(Attr.RUNTIME_USER_UUID, new JsonPrimitive(fromRequest));
+          next.put(Attr.RUNTIME_AUTH_SCOPES, Json.stringArray(List.of("all")));
+        }
+      }
     }
     if (!errors.isEmpty()) {
       throw ApiException.invalid(errors);
     }
-    String auth = Json.asString(next.get(Attr.AUTH_UUID));
     if (newState == null || !newState.holdsLock()) {
       if (auth != null) {
         tokens.expire(auth, now);
         next.put(Attr.AUTH_UUID, JsonNull.INSTANCE);
       }
-    } else if (auth == null && next.get(Attr.RUNTIME_TOKEN).isJsonNull()) {
+    } else if (mint) {
       String owner = Json.asString(next.get(Attr.RUNTIME_USER_UUID));
       List<String> scopes = new ArrayList<>();
       for (JsonElement s : next.get(Attr.RUNTIME_AUTH_SCOPES).getAsJsonArray()) {

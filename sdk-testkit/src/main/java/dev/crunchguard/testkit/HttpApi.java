@@ -30,6 +30,7 @@ final class HttpApi implements HttpHandler {
   private static final Pattern AUTH_HEADER = Pattern.compile("(OAuth2|Bearer) ([!-~]+)");
   private static final Pattern MEMBER =
       Pattern.compile("/arvados/v1/containers/([^/]+)(?:/(lock|unlock|auth|secret_mounts|update_priority))?");
+  private static final Pattern REQUEST_MEMBER = Pattern.compile("/arvados/v1/container_requests/([^/]+)");
   static final String CLIENT_HEADER = "X-Crunch-Guard-Client";
   static final String EPOCH_HEADER = "X-Crunch-Guard-Epoch";
 
@@ -209,6 +210,13 @@ final class HttpApi implements HttpHandler {
           return null;
       }
     }
+    if (path.equals("/arvados/v1/container_requests")) {
+      return method.equals("POST") ? new Route(Endpoint.REQUEST_CREATE, null) : null;
+    }
+    Matcher rm = REQUEST_MEMBER.matcher(path);
+    if (rm.matches()) {
+      return method.equals("GET") ? new Route(Endpoint.REQUEST_GET, rm.group(1)) : null;
+    }
     if (path.equals("/arvados/v1/containers/current")) {
       return method.equals("GET") ? new Route(Endpoint.CURRENT, null) : null;
     }
@@ -251,12 +259,32 @@ final class HttpApi implements HttpHandler {
     String uuid = route.uuid();
     switch (route.endpoint()) {
       case TOKEN_CURRENT:
-        return caller.token().render();
+        {
+          JsonObject t = caller.token().render();
+          JsonElement sel = req.params.get("select");
+          if (sel != null && sel.isJsonPrimitive()) {
+            try {
+              sel = Json.parseStrict(sel.getAsString());
+            } catch (JsonParseException e) {
+              sel = null;
+            }
+          }
+          if (sel == null || !sel.isJsonArray()) {
+            return t;
+          }
+          JsonObject o = new JsonObject();
+          for (JsonElement k : sel.getAsJsonArray()) {
+            if (k.isJsonPrimitive() && t.has(k.getAsString())) {
+              o.add(k.getAsString(), t.get(k.getAsString()));
+            }
+          }
+          return o;
+        }
       case LIST:
         {
           checkListScope(req, caller);
           ListQuery q = ListQuery.parse(req.params);
-          return q.envelope(containers.all());
+          return q.envelope(containers.readableBy(caller));
         }
       case GET:
         {
@@ -293,9 +321,12 @@ final class HttpApi implements HttpHandler {
         return containers.auth(uuid, caller);
       case SECRET_MOUNTS:
         return containers.secretMounts(uuid, caller);
+      case REQUEST_CREATE:
+        return containers.createRequest(resourceAttrs(req, "container_request", false), caller);
+      case REQUEST_GET:
+        return containers.getRequest(uuid, caller);
       case UPDATE_PRIORITY:
-        // No container requests are modelled, so there is nothing to recompute from.
-        return render(containers.get(uuid, caller), null);
+        return render(containers.updatePriority(uuid, caller), null);
       default:
         throw ApiException.notFound();
     }
@@ -333,12 +364,16 @@ final class HttpApi implements HttpHandler {
 
   /** {@code resource_attrs} (application_controller.rb:387-408) plus ParamsWrapper. */
   private static Map<String, JsonElement> resourceAttrs(Request req, boolean update) {
-    JsonElement c = req.params.get("container");
+    return resourceAttrs(req, "container", update);
+  }
+
+  private static Map<String, JsonElement> resourceAttrs(Request req, String key, boolean update) {
+    JsonElement c = req.params.get(key);
     Map<String, JsonElement> attrs = new LinkedHashMap<>();
     if (c == null) {
       if (req.jsonBody != null) {
         for (Map.Entry<String, JsonElement> e : req.jsonBody.entrySet()) {
-          if (Attr.byName(e.getKey()) != null) {
+          if (key.equals("container") && Attr.byName(e.getKey()) != null) {
             attrs.put(e.getKey(), e.getValue());
           }
         }
@@ -353,11 +388,11 @@ final class HttpApi implements HttpHandler {
         throw ApiException.raised(422, "Oj::ParseError", "unexpected character (after ) at line 1, column 1 [parse.c:762]");
       }
       if (!parsed.isJsonObject()) {
-        throw ApiException.unprocessable("No container hash provided with request");
+        throw ApiException.raised(422, "ArgumentError", "No " + key + " hash provided with request");
       }
       attrs.putAll(parsed.getAsJsonObject().asMap());
     } else {
-      throw ApiException.unprocessable("No container hash provided with request");
+      throw ApiException.raised(422, "ArgumentError", "No " + key + " hash provided with request");
     }
     attrs.keySet().removeAll(ContainerRules.ALWAYS_DROPPED);
     if (update) {

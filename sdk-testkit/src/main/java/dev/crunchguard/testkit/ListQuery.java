@@ -61,7 +61,7 @@ final class ListQuery {
     } else if (count.isJsonPrimitive() && "none".equals(count.getAsString())) {
       countExact = false;
     } else {
-      throw ApiException.unprocessable("count parameter must be 'exact' or 'none'");
+      throw argumentError("count parameter must be 'exact' or 'none'");
     }
     select = parseSelect(params.get("select"));
   }
@@ -75,9 +75,12 @@ final class ListQuery {
     if (v == null || v.isJsonNull()) {
       return null;
     }
-    JsonElement arr = jsonParam(v, "select");
+    JsonElement arr = loadParam(v, "select", "an array");
+    if (arr.isJsonNull() || (arr.isJsonPrimitive() && arr.getAsJsonPrimitive().isBoolean() && !arr.getAsBoolean())) {
+      return null;
+    }
     if (!arr.isJsonArray()) {
-      throw argumentError("select parameter must be an array");
+      throw argumentError("Could not parse \"select\" param as an array");
     }
     List<String> out = new ArrayList<>();
     for (JsonElement e : arr.getAsJsonArray()) {
@@ -85,8 +88,7 @@ final class ListQuery {
       Attr a = Attr.byName(name);
       boolean ok = (a != null && !a.hidden) || "kind".equals(name) || "etag".equals(name);
       if (!ok) {
-        throw ApiException.unprocessable(
-            "Invalid attribute '" + name + "' of Container in select parameter");
+        throw argumentError("Invalid attribute '" + name + "' of Container in select parameter");
       }
       if (!out.contains(name)) {
         out.add(name);
@@ -106,6 +108,21 @@ final class ListQuery {
     return v;
   }
 
+  /** load_param.rb: a string is parsed with SafeJSON ("" is nil); a parse failure is its message. */
+  private static JsonElement loadParam(JsonElement v, String name, String what) {
+    if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isString()) {
+      if (v.getAsString().isEmpty()) {
+        return com.google.gson.JsonNull.INSTANCE;
+      }
+      try {
+        return Json.parseStrict(v.getAsString());
+      } catch (JsonParseException e) {
+        throw argumentError("Could not parse \"" + name + "\" param as " + what);
+      }
+    }
+    return v;
+  }
+
   private static ApiException argumentError(String message) {
     return ApiException.raised(422, "ArgumentError", message);
   }
@@ -116,7 +133,7 @@ final class ListQuery {
     }
     String s = v.isJsonPrimitive() ? v.getAsString() : "";
     if (!DIGITS.matcher(s).matches()) {
-      throw ApiException.unprocessable("Invalid value for " + name + " parameter");
+      throw argumentError("Invalid value for " + name + " parameter");
     }
     try {
       return Integer.parseInt(s);
@@ -129,9 +146,12 @@ final class ListQuery {
     if (v == null || v.isJsonNull()) {
       return;
     }
-    JsonElement f = jsonParam(v, "filters");
+    JsonElement f = loadParam(v, "filters", "an array");
+    if (f.isJsonNull() || (v.isJsonObject())) {
+      return; // an empty string, JSON null, or a hash parameter (which load_filters_param ignores)
+    }
     if (!f.isJsonArray()) {
-      throw argumentError("filters parameter must be an array");
+      throw argumentError("Could not parse \"filters\" param as an array");
     }
     JsonArray arr = f.getAsJsonArray();
     // A single filter given as a flat triple is accepted like Rails does.
@@ -153,12 +173,15 @@ final class ListQuery {
         attrName = attrName.substring("containers.".length());
       }
       String op = t.get(1).getAsString().toLowerCase(Locale.ROOT);
+      Attr a = Attr.byName(attrName);
+      // record_filters.rb: the attribute must be searchable with this operator (text-only
+      // operators search string columns only; float columns are never searchable) before the
+      // operator itself is checked.
+      if (a == null || a.hidden || (!"is_a".equals(op) && !searchable(a, op))) {
+        throw argumentError("Invalid attribute '" + t.get(0).getAsString() + "' in filter");
+      }
       if (!OPERATORS.contains(op)) {
         throw argumentError("Invalid operator '" + t.get(1).getAsString() + "'");
-      }
-      Attr a = Attr.byName(attrName);
-      if (a == null || a.hidden) {
-        throw argumentError("Invalid attribute '" + t.get(0).getAsString() + "' in filter");
       }
       JsonElement operand = t.get(2);
       validate(a, op, operand);
@@ -170,9 +193,12 @@ final class ListQuery {
     if (v == null || v.isJsonNull()) {
       return;
     }
-    JsonElement w = jsonParam(v, "where");
+    JsonElement w = loadParam(v, "where", "an object");
+    if (w.isJsonNull()) {
+      return;
+    }
     if (!w.isJsonObject()) {
-      throw argumentError("where parameter must be a hash");
+      throw argumentError("Could not parse \"where\" param as an object");
     }
     for (Map.Entry<String, JsonElement> e : w.getAsJsonObject().entrySet()) {
       Attr a = Attr.byName(e.getKey());
@@ -182,6 +208,27 @@ final class ListQuery {
       String op = e.getValue().isJsonArray() ? "in" : "=";
       validate(a, op, e.getValue());
       filters.add(new Filter(a, op, e.getValue()));
+    }
+  }
+
+  /** ArvadosModel.searchable_columns(operator), for scalar columns. */
+  private static boolean searchable(Attr a, String op) {
+    boolean textOnly = !op.matches(".*[<=>].*") && !op.equals("in") && !op.equals("not in");
+    switch (a.type) {
+      case STRING:
+      case NSTRING:
+        return true;
+      case INT:
+      case NINT:
+      case TIME:
+      case NTIME:
+      case BOOL:
+        return !textOnly;
+      case NUMBER:
+      case NNUMBER:
+        return false;
+      default:
+        return true; // hash/array columns: refused below with the simulator's own message
     }
   }
 

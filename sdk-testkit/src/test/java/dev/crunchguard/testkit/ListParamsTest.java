@@ -151,12 +151,12 @@ class ListParamsTest {
 
   @Test
   void badListParametersAre422() {
-    assertThat(list("limit", "abc").errors().get(0)).startsWith("Invalid value for limit parameter");
+    assertThat(list("limit", "abc").errors().get(0)).contains("Invalid value for limit parameter");
     assertThat(list("limit", "-1").status()).isEqualTo(422);
-    assertThat(list("offset", "1.5").errors().get(0)).startsWith("Invalid value for offset parameter");
-    assertThat(list("count", "maybe").errors().get(0)).startsWith("count parameter must be 'exact' or 'none'");
+    assertThat(list("offset", "1.5").errors().get(0)).contains("Invalid value for offset parameter");
+    assertThat(list("count", "maybe").errors().get(0)).contains("count parameter must be 'exact' or 'none'");
     assertThat(list("select", "[\"bogus\"]").errors().get(0))
-        .startsWith("Invalid attribute 'bogus' of Container in select parameter");
+        .contains("Invalid attribute 'bogus' of Container in select parameter");
     assertThat(list("select", "[\"runtime_token\"]").status()).isEqualTo(422);
     for (String f : List.of("[[\"bogus\",\"=\",1]]", "[[\"uuid\",\"~\",1]]", "[[\"uuid\",\"in\",\"x\"]]", "not json",
         "{\"a\":1}", "[[\"priority\",\">\",\"abc\"]]", "[[\"uuid\",\"=\"]]", "[[\"runtime_token\",\"=\",\"x\"]]",

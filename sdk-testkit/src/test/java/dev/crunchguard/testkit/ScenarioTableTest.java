@@ -598,7 +598,12 @@ class ScenarioTableTest {
   @Test
   void row60_anotherContainersTokenGets403() {
     String u = fx.running();
-    String other = fx.running();
+    // A container token has its user's rights: an ordinary user's token can read (through the
+    // user's container request) but not write someone else's container.
+    String other = fx.shared(sim.createContainer(ContainerSpec.builder().runtimeUserUuid(sim.userUuid(ACT)).build()));
+    sim.setPriority(other, 1);
+    assertThat(http.lock(other, SYS).status()).isEqualTo(200);
+    assertThat(http.update(other, SYS, "{\"state\":\"Running\"}").status()).isEqualTo(200);
     String otherTok = fx.containerToken(other, SYS);
     assertThat(http.update(u, otherTok, "{\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}").status()).isEqualTo(403);
   }
@@ -690,8 +695,12 @@ class ScenarioTableTest {
     for (var item : sel.json().getAsJsonArray("items")) {
       assertThat(item.getAsJsonObject().keySet()).containsExactlyInAnyOrder("uuid", "command", "kind");
     }
-    Http.Res full = http.get("arvados/v1/containers").token(ACT2).send();
+    Http.Res full = http.get("arvados/v1/containers").token(ACT).send();
     assertThat(full.json().getAsJsonArray("items").get(0).getAsJsonObject().has("mounts")).isTrue();
+    // ACT2 has no container requests: it sees nothing.
+    Http.Res other = http.get("arvados/v1/containers").token(ACT2).send();
+    assertThat(other.json().getAsJsonArray("items")).isEmpty();
+    assertThat(other.json().get("items_available").getAsInt()).isZero();
   }
 
   @Test

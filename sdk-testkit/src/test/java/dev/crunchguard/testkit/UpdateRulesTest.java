@@ -42,9 +42,9 @@ class UpdateRulesTest {
 
   @Test
   void nullEmptyArrayAndEmptyHashAreTheSameForTheWhitelist() {
-    String u = sim.createContainer(ContainerSpec.builder().command().build());
+    String u = sim.createContainer(ContainerSpec.builder().build());
     String before = sim.container(u).json();
-    assertThat(http.update(u, SYS, "{\"mounts\":null,\"command\":null,\"output_glob\":[],\"scheduling_parameters\":{}}").status())
+    assertThat(http.update(u, SYS, "{\"mounts\":null,\"environment\":null,\"output_glob\":[]}").status())
         .isEqualTo(200);
     assertThat(sim.container(u).json()).isEqualTo(before);
   }
@@ -139,7 +139,8 @@ class UpdateRulesTest {
     assertThat(s.gatewayAddress()).isEqualTo("gw:1");
     assertThat(s.cost()).isEqualTo(0.25);
     assertThat(s.createdAt()).endsWith("Z");
-    assertThat(s.runtimeUserUuid()).isNull();
+    // The Java API's default: the system user, so that the container can be locked.
+    assertThat(s.runtimeUserUuid()).isEqualTo("zzzzz-tpzed-000000000000000");
     assertThat(s.toMap()).containsEntry("state", "Running");
   }
 
