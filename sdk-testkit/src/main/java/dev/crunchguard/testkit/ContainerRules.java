@@ -205,21 +205,28 @@ final class ContainerRules {
     return new ContainerRecord(m);
   }
 
+  /** Current Arvados (arvados_model.rb fill_container_defaults); the Rails 6.1 revision had {@code cuda}. */
   static final String RUNTIME_CONSTRAINTS_DEFAULTS =
-      "{\"API\":false,\"cuda\":{\"device_count\":0,\"driver_version\":\"\",\"hardware_capability\":\"\"},"
-          + "\"keep_cache_disk\":0,\"keep_cache_ram\":0,\"ram\":0,\"vcpus\":0}";
+      "{\"API\":false,\"gpu\":{},\"keep_cache_disk\":0,\"keep_cache_ram\":0,\"ram\":0,\"vcpus\":0}";
+  private static final String GPU_DEFAULTS =
+      "{\"device_count\":0,\"driver_version\":\"\",\"hardware_target\":[],\"stack\":\"\",\"vram\":0}";
   static final String SCHEDULING_DEFAULTS =
       "{\"max_run_time\":0,\"partitions\":[],\"preemptible\":false,\"supervisor\":false}";
 
+  /**
+   * {@code defaults.merge(given)} (shallow), for a hash value; anything else is left alone. For
+   * runtime constraints, a {@code gpu} hash gets its own defaults merged in too.
+   */
   static JsonElement withDefaults(String defaults, JsonElement given) {
-    JsonObject d = com.google.gson.JsonParser.parseString(defaults).getAsJsonObject();
-    if (given.isJsonObject()) {
-      given.getAsJsonObject().entrySet().forEach(e -> d.add(e.getKey(), e.getValue()));
+    if (!given.isJsonObject()) {
+      return given;
     }
-    // Keys in the order Ruby's Hash#merge leaves them, then sorted like the real rendering.
-    JsonObject sorted = new JsonObject();
-    new java.util.TreeMap<>(d.asMap()).forEach(sorted::add);
-    return sorted;
+    JsonObject d = com.google.gson.JsonParser.parseString(defaults).getAsJsonObject();
+    given.getAsJsonObject().entrySet().forEach(e -> d.add(e.getKey(), e.getValue()));
+    if (defaults.equals(RUNTIME_CONSTRAINTS_DEFAULTS) && d.get("gpu").isJsonObject()) {
+      d.add("gpu", withDefaults(GPU_DEFAULTS, d.get("gpu")));
+    }
+    return d;
   }
 
   /** Runs the whole pipeline for an update, lock or unlock of {@code old}. */

@@ -43,6 +43,11 @@ final class DiffRun {
    */
   private static final java.util.Set<String> DB_FIXTURE =
       java.util.Set.of("api_client_id", "user_id", "created_by_ip_address");
+  /**
+   * Not compared inside {@code runtime_constraints}: the GPU defaults, {@code cuda} in the Rails 6.1
+   * revision and {@code gpu} in current Arvados (which the simulator follows).
+   */
+  private static final java.util.Set<String> GPU_KEYS = java.util.Set.of("cuda", "gpu");
   private static final SecureRandom RANDOM = new SecureRandom();
 
   final DiffTarget t;
@@ -175,7 +180,7 @@ final class DiffRun {
       TreeMap<String, JsonElement> sorted = new TreeMap<>();
       for (Map.Entry<String, JsonElement> m : e.getAsJsonObject().entrySet()) {
         String k = m.getKey();
-        if (DROPPED.contains(k)) {
+        if (DROPPED.contains(k) || ("runtime_constraints".equals(key) && GPU_KEYS.contains(k))) {
           continue;
         }
         sorted.put(k, DB_FIXTURE.contains(k) ? new JsonPrimitive("<" + k + ">") : normalise(m.getValue(), k));
