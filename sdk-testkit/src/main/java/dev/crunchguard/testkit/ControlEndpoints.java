@@ -70,16 +70,9 @@ final class ControlEndpoints {
       case "GET check":
         return reportJson(sim.checkSafety());
       case "GET faults":
-        {
-          JsonArray a = new JsonArray();
-          for (FaultRule r : sim.faults().rules()) {
-            a.add(Json.object("kind", r.kind().name(), "remaining", r.remaining(), "container", r.containerUuid(),
-                "endpoints", Json.stringArray(r.endpoints().stream().map(Endpoint::action).sorted().toList())));
-          }
-          return Json.object("rules", a);
-        }
+        return faultsJson(sim.faults());
       case "POST faults":
-        addFault(parseObject(body));
+        addFault(sim.faults(), parseObject(body));
         return ok();
       case "DELETE faults":
         sim.faults().clear();
@@ -114,7 +107,8 @@ final class ControlEndpoints {
     }
   }
 
-  private void addFault(JsonObject o) {
+  /** Installs a fault described as JSON (see the class comment); shared with {@link FaultProxy}. */
+  static void addFault(FaultInjector faults, JsonObject o) {
     if (o.has("random")) {
       JsonObject r = o.getAsJsonObject("random");
       RandomFaults.Builder b = RandomFaults.seed(r.get("seed").getAsLong());
@@ -130,7 +124,7 @@ final class ControlEndpoints {
       if (r.has("retry_after")) {
         b.retryAfterSeconds(r.get("retry_after").getAsInt());
       }
-      sim.faults().random(b.build());
+      faults.random(b.build());
       return;
     }
     FaultRule.Builder b = FaultRule.of(FaultKind.valueOf(o.get("kind").getAsString()));
@@ -157,7 +151,17 @@ final class ControlEndpoints {
     if (o.has("retry_after")) {
       b.retryAfterSeconds(o.get("retry_after").getAsInt());
     }
-    sim.faults().add(b.build());
+    faults.add(b.build());
+  }
+
+  /** The installed rules as JSON; shared with {@link FaultProxy}. */
+  static JsonObject faultsJson(FaultInjector faults) {
+    JsonArray a = new JsonArray();
+    for (FaultRule r : faults.rules()) {
+      a.add(Json.object("kind", r.kind().name(), "remaining", r.remaining(), "container", r.containerUuid(),
+          "endpoints", Json.stringArray(r.endpoints().stream().map(Endpoint::action).sorted().toList())));
+    }
+    return Json.object("rules", a);
   }
 
   private static Endpoint endpoint(String name) {
@@ -168,7 +172,7 @@ final class ControlEndpoints {
     return e;
   }
 
-  private static JsonObject parseObject(byte[] body) {
+  static JsonObject parseObject(byte[] body) {
     JsonElement e = Json.parseStrict(new String(body, StandardCharsets.UTF_8));
     if (!e.isJsonObject()) {
       throw new IllegalArgumentException("body must be a JSON object");

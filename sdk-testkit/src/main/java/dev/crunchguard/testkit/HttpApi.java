@@ -61,7 +61,8 @@ final class HttpApi implements HttpHandler {
     return disabled;
   }
 
-  private record Route(Endpoint endpoint, @Nullable String uuid) {}
+  /** An API request's endpoint and the container it names (null for collection endpoints). */
+  record Route(Endpoint endpoint, @Nullable String uuid) {}
 
   @Override
   public void handle(HttpExchange ex) throws IOException {
@@ -102,7 +103,7 @@ final class HttpApi implements HttpHandler {
       }
       terminal = d.terminal();
       if (terminal != null && terminal != FaultKind.LOST_RESPONSE) {
-        injectBeforeApply(ex, terminal, d.retryAfterSeconds(), req, requestId);
+        injectBeforeApply(ex, terminal, d.retryAfterSeconds(), req.method, req.path, requestId);
         return;
       }
       RequestContext ctx =
@@ -169,8 +170,12 @@ final class HttpApi implements HttpHandler {
     }
   }
 
-  private void injectBeforeApply(
-      HttpExchange ex, FaultKind kind, @Nullable Integer retryAfter, Request req, String requestId)
+  /**
+   * Answers (or drops) a request with a fault that applies nothing: the simulator's and the {@link
+   * FaultProxy}'s shared rendering of {@link FaultKind}s other than delay and lost response.
+   */
+  static void injectBeforeApply(
+      HttpExchange ex, FaultKind kind, @Nullable Integer retryAfter, String method, String path, String requestId)
       throws IOException {
     switch (kind) {
       case CONNECTION_RESET:
@@ -178,7 +183,7 @@ final class HttpApi implements HttpHandler {
         return;
       case BAD_GATEWAY:
         sendError(ex, requestId, new ApiException(502, List.of(
-            "request failed: " + req.method + " http://railsapi.internal" + req.path + ": dial tcp: connection refused"),
+            "request failed: " + method + " http://railsapi.internal" + path + ": dial tcp: connection refused"),
             ApiException.Style.CONTROLLER));
         return;
       case SERVICE_UNAVAILABLE:
@@ -196,7 +201,8 @@ final class HttpApi implements HttpHandler {
     }
   }
 
-  private static @Nullable Route route(String method, String path) {
+  /** The endpoint of an API request, or null when it is not one of {@link Endpoint}'s. */
+  static @Nullable Route route(String method, String path) {
     if (path.equals("/arvados/v1/api_client_authorizations/current")) {
       return method.equals("GET") ? new Route(Endpoint.TOKEN_CURRENT, null) : null;
     }

@@ -59,4 +59,32 @@ class SimulatorMainTest {
       assertThat(lock.errors().get(0)).startsWith("Disabled");
     }
   }
+
+  @Test
+  void proxyModeBuildsAFaultProxyWithItsFaults() throws Exception {
+    try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken("a1").build().start()) {
+      SimulatorMain.Options o = SimulatorMain.parse(new String[] {"--proxy", sim.baseUrl(), "--port=0", "--control",
+          "--threads", "2", "--fault", "{\"kind\":\"BAD_GATEWAY\",\"endpoint\":\"lock\",\"times\":1}"});
+      try (FaultProxy proxy = o.proxy().start()) {
+        Http h = new Http(proxy.baseUrl(), java.net.http.HttpClient.newHttpClient());
+        String u = sim.createContainer(ContainerSpec.builder().priority(1).build());
+        assertThat(h.lock(u, "a1").status()).isEqualTo(502);
+        assertThat(h.lock(u, "a1").status()).isEqualTo(200);
+        assertThat(h.get("_proxy/counts").send().status()).isEqualTo(200);
+      }
+    }
+  }
+
+  @Test
+  void proxyModeRefusesSimulatorOptionsAndBadFaults() {
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--proxy", "http://127.0.0.1:1/", "--admin-token", "sekrit-x"}))
+        .hasMessageContaining("--admin-token")
+        .hasMessageContaining("not a --proxy option")
+        .hasMessageNotContaining("sekrit-x");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--proxy", "ftp://x/"})).hasMessageContaining("--proxy");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--proxy", "http://h/", "--fault", "{\"kind\":\"NOPE\"}"}))
+        .hasMessageContaining("--fault");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--fault", "{\"kind\":\"DELAY\"}"}))
+        .hasMessageContaining("need --proxy");
+  }
 }

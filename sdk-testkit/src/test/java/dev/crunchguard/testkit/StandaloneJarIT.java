@@ -71,6 +71,27 @@ class StandaloneJarIT {
   }
 
   @Test
+  void jarProxyModeFaultsRequestsToAnotherServer() throws Exception {
+    try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken("SECRET").build().start()) {
+      Process p = start("--proxy", sim.baseUrl(), "--fault", "{\"kind\":\"TOO_MANY_REQUESTS\",\"endpoint\":\"lock\"}");
+      try {
+        String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        assertThat(line).matches("listening on http://127\\.0\\.0\\.1:[0-9]+");
+        Http http = new Http(line.substring("listening on ".length()), java.net.http.HttpClient.newHttpClient());
+        String uuid = sim.createContainer(ContainerSpec.builder().priority(1).build());
+        Http.Res first = http.lock(uuid, "SECRET");
+        assertThat(first.status()).isEqualTo(429);
+        assertThat(first.header("Retry-After")).isEqualTo("1");
+        assertThat(http.lock(uuid, "SECRET").status()).isEqualTo(200);
+        assertThat(sim.container(uuid).state()).isEqualTo("Locked");
+      } finally {
+        p.destroy();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      }
+    }
+  }
+
+  @Test
   void jarRejectsBadFlagsWithExitCodeTwo() throws Exception {
     List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString(), "--nope");
     Process p = new ProcessBuilder(cmd).start();
