@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import com.google.gson.JsonPrimitive;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
@@ -112,6 +113,7 @@ final class HttpApi implements HttpHandler {
               clientIdentity(ex),
               ex.getRequestHeaders().containsKey(EPOCH_HEADER),
               ex.getRequestHeaders().getFirst(EPOCH_HEADER));
+      controllerParams(route, req);
       Caller caller = authenticate(ex, req);
       if (!caller.token().scopeAllows(req.method, req.path)) {
         throw ApiException.rails(403, "Forbidden");
@@ -335,6 +337,139 @@ final class HttpApi implements HttpHandler {
         return render(containers.updatePriority(uuid, caller), null);
       default:
         throw ApiException.notFound();
+    }
+  }
+
+  /**
+   * What arvados-controller's router refuses itself before RailsAPI sees the request
+   * (lib/controller/router/request.go loadRequestParams): a JSON body that is not an object is 400;
+   * a string parameter that looks like JSON ({@code [}, {@code {}} or {@code "}) must parse, and
+   * {@code limit}/{@code offset} must parse as 64-bit integers, else 500 with Go's error; the
+   * resource hash must be an object (the transcode into the options struct), else 500.
+   */
+  private static void controllerParams(Route route, Request req) {
+    if (route.endpoint() == Endpoint.TOKEN_CURRENT) {
+      return;
+    }
+    if (req.params.containsKey("_json")) {
+      JsonElement j = req.params.get("_json");
+      throw new ApiException(400, List.of("json: cannot unmarshal " + goJsonType(j)
+          + " into Go value of type map[string]interface {}"), ApiException.Style.CONTROLLER);
+    }
+    for (Map.Entry<String, JsonElement> e : req.params.entrySet()) {
+      JsonElement v = e.getValue();
+      if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
+        continue;
+      }
+      String k = e.getKey();
+      String text = v.getAsString();
+      if (k.equals("limit") || k.equals("offset")) {
+        try {
+          Long.parseLong(text);
+        } catch (NumberFormatException nfe) {
+          boolean digits = text.matches("[+-]?\\d+");
+          throw new ApiException(500, List.of("strconv.ParseInt: parsing " + Json.GSON.toJson(text) + ": "
+              + (digits ? "value out of range" : "invalid syntax")), ApiException.Style.CONTROLLER);
+        }
+      } else if (text.startsWith("[") || text.startsWith("{") || text.startsWith("\"")) {
+        goParse(text);
+      }
+    }
+    if (route.endpoint() == Endpoint.LIST) {
+      goType(req, "filters", "ListOptions.filters", "[]arvados.Filter");
+      goType(req, "select", "ListOptions.select", "[]string");
+    } else {
+      goType(req, "select", route.endpoint() == Endpoint.GET ? "GetOptions.select" : "UpdateOptions.select", "[]string");
+    }
+    String attrsKey = route.endpoint() == Endpoint.CREATE || route.endpoint() == Endpoint.UPDATE
+        ? "container"
+        : route.endpoint() == Endpoint.REQUEST_CREATE ? "container_request" : null;
+    if (attrsKey != null && req.params.containsKey(attrsKey)) {
+      JsonElement a = req.params.get(attrsKey);
+      if (a.isJsonPrimitive() && a.getAsJsonPrimitive().isString()) {
+        String t = a.getAsString();
+        if (t.startsWith("[") || t.startsWith("{")) {
+          JsonElement parsed = goParse(t);
+          if (parsed == null) {
+            return; // only too deep for RailsAPI, which refuses it itself
+          }
+          a = parsed;
+        }
+      }
+      if (!a.isJsonObject() && !a.isJsonNull()) {
+        String opts = route.endpoint() == Endpoint.UPDATE ? "UpdateOptions" : "CreateOptions";
+        throw new ApiException(500, List.of("transcode: json: cannot unmarshal " + goJsonType(a)
+            + " into Go struct field " + opts + ".attrs of type map[string]interface {}"),
+            ApiException.Style.CONTROLLER);
+      }
+    }
+  }
+
+  /** The transcode of an array parameter into the controller's options struct. */
+  private static void goType(Request req, String key, String field, String goType) {
+    JsonElement v = req.params.get(key);
+    if (v == null || v.isJsonNull()) {
+      return;
+    }
+    if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isString()) {
+      String t = v.getAsString();
+      if (t.isEmpty() || !(t.startsWith("[") || t.startsWith("{") || t.startsWith("\""))) {
+        return; // left as a string: RailsAPI parses it
+      }
+      v = goParse(t);
+    }
+    if (v != null && !v.isJsonArray()) {
+      throw new ApiException(500, List.of("transcode: json: cannot unmarshal " + goJsonType(v)
+          + " into Go struct field " + field + " of type " + goType), ApiException.Style.CONTROLLER);
+    }
+  }
+
+  /**
+   * Parses a parameter as Go's encoding/json would: a syntax error is the controller's 500. Go
+   * allows 10,000 levels of nesting, so a value only too deep for RailsAPI (100) passes: null.
+   */
+  private static @Nullable JsonElement goParse(String text) {
+    try {
+      return Json.parseStrict(text);
+    } catch (JsonParseException pe) {
+      if (String.valueOf(pe.getMessage()).startsWith("nesting of ")) {
+        return null;
+      }
+      throw new ApiException(500, List.of(goJsonSyntaxError(text)), ApiException.Style.CONTROLLER);
+    }
+  }
+
+  private static String goJsonType(JsonElement j) {
+    if (j.isJsonArray()) {
+      return "array";
+    }
+    if (j.isJsonObject()) {
+      return "object";
+    }
+    if (j.isJsonNull()) {
+      return "null";
+    }
+    JsonPrimitive p = j.getAsJsonPrimitive();
+    return p.isBoolean() ? "bool" : p.isNumber() ? "number" : "string";
+  }
+
+  /**
+   * Go's encoding/json error for unparsable {@code text}: "unexpected end of JSON input" for a
+   * truncated value; otherwise an approximation (Go names the offending character and context).
+   */
+  private static String goJsonSyntaxError(String text) {
+    try {
+      Json.parseStrict(text);
+      return "invalid character after top-level value";
+    } catch (JsonParseException e) {
+      Throwable c = e;
+      while (c != null) {
+        if (c instanceof java.io.EOFException || String.valueOf(c.getMessage()).contains("End of input")) {
+          return "unexpected end of JSON input";
+        }
+        c = c.getCause();
+      }
+      return "invalid character in JSON input";
     }
   }
 

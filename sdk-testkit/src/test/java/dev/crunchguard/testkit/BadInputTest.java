@@ -74,11 +74,14 @@ class BadInputTest {
   }
 
   @Test
-  void containerParameterThatIsNotAHash() {
+  void containerParameterThatIsNotAHashIsTheControllers500() {
     String u = fx.queued();
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":[1,2]}"), 422, "#<ArgumentError: No container hash provided with request>");
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "[1]")), 422, "#<ArgumentError: No container hash provided with request>");
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "{nope")), 422, "#<Oj::ParseError:");
+    String transcode = "transcode: json: cannot unmarshal array into Go struct field UpdateOptions.attrs";
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":[1,2]}"), 500, transcode);
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "[1]")), 500, transcode);
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "{nope")), 500, "invalid character");
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "nope")), 500,
+        "transcode: json: cannot unmarshal string into Go struct field UpdateOptions.attrs");
     assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2},\"select\":[\"nope\"]}"), 422,
         "#<ArgumentError: Invalid attribute 'nope' of Container in select parameter>");
   }

@@ -82,6 +82,21 @@ final class DiffRun {
     return r;
   }
 
+  /**
+   * A request that arvados-controller answers itself on a real cluster (lib/controller/router):
+   * the real server here (RailsAPI alone) must answer {@code railsStatus} and the simulator,
+   * which models the controller, {@code controllerStatus}; the transcript records that, or the
+   * unexpected answer. Neither side's message is compared.
+   */
+  Http.Res controllerStep(String label, Http.Call call, int railsStatus, int controllerStatus) {
+    Http.Res r = call.send();
+    int want = t.simulator ? controllerStatus : railsStatus;
+    transcript.add(label + " -> " + (r.status() == want
+        ? "controller answers " + controllerStatus + " (RailsAPI alone " + railsStatus + ")"
+        : r.status() + " " + normalise(r.body())));
+    return r;
+  }
+
   /** Records a note computed from a response (e.g. a count), normalised. */
   void note(String label, Object value) {
     transcript.add(label + " = " + normalise(String.valueOf(value)));

@@ -13,6 +13,8 @@ import java.util.Map;
  */
 final class DiffTarget {
   final String name;
+  /** Whether this is the simulator (which models the controller) rather than RailsAPI alone. */
+  final boolean simulator;
   final Http http;
   final String admin;
   final String admin2;
@@ -21,8 +23,9 @@ final class DiffTarget {
   /** Server-specific uuid to a role name, for normalisation. */
   final Map<String, String> aliases = new LinkedHashMap<>();
 
-  DiffTarget(String name, String baseUrl, String admin, String admin2, String user) {
+  DiffTarget(String name, boolean simulator, String baseUrl, String admin, String admin2, String user) {
     this.name = name;
+    this.simulator = simulator;
     this.http =
         new Http(baseUrl, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
     this.admin = admin;

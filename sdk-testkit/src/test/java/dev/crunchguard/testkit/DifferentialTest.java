@@ -15,13 +15,15 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * The differential suite: one table of scenarios, each run through raw HTTP against the simulator
- * (in-process, with equivalent tokens) and against the real Arvados server from the environment
- * ({@code CRUNCHGUARD_ARVADOS_URL} and the three tokens); the normalised transcripts — statuses,
+ * (in-process, with equivalent tokens: two admins and an ordinary user, each with its own user)
+ * and against the real Arvados server from the environment ({@link RequiresRealArvados}: skipped
+ * without it, failing when {@code CRUNCHGUARD_REQUIRE} names arvados); the normalised transcripts — statuses,
  * error messages, response bodies and the records afterwards — must be identical. Steps where the
  * simulator deliberately models what the Go controller answers in front of RailsAPI are marked
- * with a controller step: the real RailsAPI's answer is not compared there, and the
- * simulator's answer is checked against the controller's.
+ * with {@link DiffRun#controllerStep}: there the real server (RailsAPI alone) must give RailsAPI's
+ * status and the simulator the controller's, and only that is compared.
  */
+@RequiresRealArvados
 class DifferentialTest {
   static final String SIM_ADMIN = "v2/zzzzz-gj3su-diffadmin000001/diff-admin-secret-0123456789";
   static final String SIM_ADMIN2 = "v2/zzzzz-gj3su-diffadmin000002/diff-admin2-secret-0123456789";
@@ -32,8 +34,8 @@ class DifferentialTest {
   static DiffTarget realTarget;
 
   @BeforeAll
-  static void start() {
-    realTarget = DiffEnvironment.realTarget();
+  static void start(RealArvados arv) {
+    realTarget = new DiffTarget("real", false, arv.baseUrl(), arv.adminToken(), arv.admin2Token(), arv.userToken());
     sim =
         ArvadosSimulator.builder()
             .adminToken(SIM_ADMIN)
@@ -42,7 +44,7 @@ class DifferentialTest {
             .maxDispatchAttempts(3)
             .build()
             .start();
-    simTarget = new DiffTarget("simulator", sim.baseUrl(), SIM_ADMIN, SIM_ADMIN2, SIM_USER);
+    simTarget = new DiffTarget("simulator", true, sim.baseUrl(), SIM_ADMIN, SIM_ADMIN2, SIM_USER);
   }
 
   @AfterAll
@@ -396,7 +398,15 @@ class DifferentialTest {
     scenario("update with an array runtime_status", r -> r.step("put", r.put(locked(r), r.t.admin, "{\"runtime_status\":[1]}")));
     scenario("update with a string exit_code", r -> r.step("put", r.put(running(r), r.t.admin, "{\"exit_code\":\"one\"}")));
     scenario("update with a container that is not a hash", r ->
-        r.step("put", r.http.put(c(r.create())).token(r.t.admin).json("{\"container\":[1,2]}")));
+        r.controllerStep("put", r.http.put(c(r.create())).token(r.t.admin).json("{\"container\":[1,2]}"), 422, 500));
+    scenario("malformed JSON bodies", r -> {
+      String u = r.create();
+      r.controllerStep("truncated", r.http.put(c(u)).token(r.t.admin).json("{\"container\":{\"priority\":2"), 422, 400);
+      r.controllerStep("not an object", r.http.put(c(u)).token(r.t.admin).json("[1,2]"), 200, 400);
+      r.controllerStep("create truncated", r.http.post("arvados/v1/containers").token(r.t.admin).json("{\"container\":"), 422, 400);
+    });
+    scenario("form-encoded container that does not parse", r ->
+        r.controllerStep("put", r.http.put(c(r.create())).token(r.t.admin).form(Map.of("container", "{nope")), 422, 500));
     scenario("update with an unknown attribute", r -> r.step("put", r.put(r.create(), r.t.admin, "{\"no_such\":1}")));
     scenario("update of a nonexistent container", r ->
         r.step("put", r.put("zzzzz-dz642-0123456789abcde", r.t.admin, "{\"priority\":2}")));
@@ -435,9 +445,11 @@ class DifferentialTest {
     scenario("list with bad parameters", r -> {
       r.step("unknown operator", list(r, r.t.admin, "filters", "[[\"priority\",\"~~\",1]]"));
       r.step("unknown column", list(r, r.t.admin, "filters", "[[\"no_such\",\"=\",1]]"));
-      r.step("filters not an array", list(r, r.t.admin, "filters", "{\"a\":1}"));
-      r.step("filters not json", list(r, r.t.admin, "filters", "[[\"priority\""));
-      r.step("limit not a number", list(r, r.t.admin, "filters", MINE, "limit", "many"));
+      r.controllerStep("filters not an array", list(r, r.t.admin, "filters", "{\"a\":1}"), 422, 500);
+      r.step("filters not json, not json-looking", list(r, r.t.admin, "filters", "priority"));
+      r.controllerStep("select not an array", list(r, r.t.admin, "filters", MINE, "select", "{\"a\":1}"), 422, 500);
+      r.controllerStep("filters not json", list(r, r.t.admin, "filters", "[[\"priority\""), 422, 500);
+      r.controllerStep("limit not a number", list(r, r.t.admin, "filters", MINE, "limit", "many"), 422, 500);
       r.step("negative limit", list(r, r.t.admin, "filters", MINE, "limit", "-1"));
       r.step("unknown select column", list(r, r.t.admin, "filters", MINE, "select", "[\"no_such\"]"));
       r.step("unknown order column", list(r, r.t.admin, "filters", MINE, "order", "[\"no_such\"]"));
