@@ -310,7 +310,8 @@ final class ContainerRules {
 
     // 4. check_unlock (may raise; may turn the requeue into a cancel)
     if (!create && oldState == State.LOCKED && newState == State.QUEUED) {
-      if (!caller.tokenUuid().equals(old.lockedByUuid())) {
+      // The value after assignment: a requeue that also sends locked_by_uuid null is refused.
+      if (!caller.tokenUuid().equals(Json.asString(next.get(Attr.LOCKED_BY_UUID)))) {
         throw ApiException.permissionDenied("locked by a different token");
       }
       long lockCount = next.get(Attr.LOCK_COUNT).isJsonNull() ? 0 : next.get(Attr.LOCK_COUNT).getAsLong();
@@ -448,7 +449,19 @@ final class ContainerRules {
       next.put(Attr.AUTH_UUID, new JsonPrimitive(t.uuid));
     }
 
-    // 11. before_save: scrub secrets, clear runtime_status when requeued
+    // 11. before_save: sort_serialized_attrs (hash keys deep-sorted, scopes sorted when changed),
+    // scrub secrets, clear runtime_status when requeued
+    for (Attr a : List.of(Attr.ENVIRONMENT, Attr.MOUNTS, Attr.RUNTIME_CONSTRAINTS, Attr.SCHEDULING_PARAMETERS)) {
+      if (changed(old, next, a, create) && next.get(a).isJsonObject()) {
+        next.put(a, Json.deepSorted(next.get(a)));
+      }
+    }
+    if (changed(old, next, Attr.RUNTIME_AUTH_SCOPES, create) && next.get(Attr.RUNTIME_AUTH_SCOPES).isJsonArray()) {
+      List<String> sorted = new ArrayList<>();
+      next.get(Attr.RUNTIME_AUTH_SCOPES).getAsJsonArray().forEach(x -> sorted.add(x.getAsString()));
+      java.util.Collections.sort(sorted);
+      next.put(Attr.RUNTIME_AUTH_SCOPES, Json.stringArray(sorted));
+    }
     if (newState != null && newState.isFinal()) {
       next.put(Attr.SECRET_MOUNTS, new JsonObject());
       next.put(Attr.RUNTIME_TOKEN, JsonNull.INSTANCE);

@@ -481,7 +481,7 @@ final class HttpApi implements HttpHandler {
         throw ApiException.unprocessable("Invalid value for bypass_federation parameter");
       }
       if (b && !caller.admin()) {
-        throw ApiException.permissionDenied("bypass_federation flag requires admin");
+        throw ApiException.rails(403, "The bypass_federation parameter is only permitted when current user is admin");
       }
     }
     JsonElement distinct = req.params.get("distinct");

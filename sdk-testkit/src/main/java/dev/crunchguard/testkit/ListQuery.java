@@ -161,12 +161,23 @@ final class ListQuery {
       arr = wrapped;
     }
     for (JsonElement e : arr) {
-      if (!e.isJsonArray() || e.getAsJsonArray().size() != 3) {
-        throw argumentError("Invalid filter " + Json.GSON.toJson(e) + ": must be an array of 3 elements");
+      if (!e.isJsonArray()) {
+        throw argumentError("Invalid element in filters array: " + Attr.rubyInspect(e) + " is not an array");
       }
-      JsonArray t = e.getAsJsonArray();
-      if (!t.get(0).isJsonPrimitive() || !t.get(1).isJsonPrimitive()) {
-        throw argumentError("Invalid filter " + Json.GSON.toJson(e));
+      // record_filters.rb destructures [attr, operator, operand]: missing elements are nil,
+      // extra ones ignored.
+      JsonArray t = new JsonArray();
+      e.getAsJsonArray().forEach(t::add);
+      while (t.size() < 3) {
+        t.add(com.google.gson.JsonNull.INSTANCE);
+      }
+      if (!t.get(1).isJsonPrimitive() || !t.get(1).getAsJsonPrimitive().isString()) {
+        String cls = t.get(1).isJsonNull() ? "NilClass" : typeName(t.get(1));
+        throw argumentError("Invalid operator '" + (t.get(1).isJsonNull() ? "" : Attr.rubyInspect(t.get(1)))
+            + "' (" + cls + ") in filter");
+      }
+      if (!t.get(0).isJsonPrimitive()) {
+        throw argumentError("Invalid attribute '" + Attr.rubyInspect(t.get(0)) + "' in filter");
       }
       String attrName = t.get(0).getAsString();
       if (attrName.startsWith("containers.")) {
@@ -237,6 +248,10 @@ final class ListQuery {
   }
 
   private static void validate(Attr a, String op, JsonElement operand) {
+    if (!scalar(a) && (op.equals("=") || op.equals("!="))
+        && operand.isJsonPrimitive() && operand.getAsJsonPrimitive().isString()) {
+      return; // compared with the column's serialized text (the Rails 6.1 revision's text columns)
+    }
     if (!scalar(a)) {
       throw argumentError(
           "Invalid attribute '" + a.json + "' for operator '" + op + "' in filter (the simulator filters scalar columns only)");
@@ -273,7 +288,37 @@ final class ListQuery {
         if (!operand.isJsonPrimitive()) {
           throw argumentError("Invalid operand type '" + typeName(operand) + "' for '" + op + "' operator in filters");
         }
+        if (a.type == Attr.Type.BOOL && operand.getAsJsonPrimitive().isString()) {
+          // record_filters.rb: a string operand on a boolean column
+          if (!op.equals("=") && !op.equals("!=")) {
+            throw argumentError("Invalid operator '" + op + "' for boolean attribute '" + a.json + "'");
+          }
+          if (booleanOperand(operand.getAsString()) == null) {
+            throw argumentError("Invalid operand '" + operand.getAsString() + "' for boolean attribute '" + a.json + "'");
+          }
+          return;
+        }
         key(a, operand);
+    }
+  }
+
+  /** The string operands record_filters.rb accepts for a boolean column. */
+  static @Nullable Boolean booleanOperand(String s) {
+    switch (s.toLowerCase(Locale.ROOT)) {
+      case "1":
+      case "t":
+      case "true":
+      case "y":
+      case "yes":
+        return true;
+      case "0":
+      case "f":
+      case "false":
+      case "n":
+      case "no":
+        return false;
+      default:
+        return null;
     }
   }
 
@@ -294,6 +339,9 @@ final class ListQuery {
   /** A comparable key for a non-null value of {@code a}; raises 422 like PostgreSQL would. */
   @SuppressWarnings({"rawtypes"})
   private static Comparable key(Attr a, JsonElement v) {
+    if (!v.isJsonPrimitive()) {
+      return Json.GSON.toJson(v);
+    }
     String s = v.getAsString();
     switch (a.type) {
       case INT:
@@ -320,7 +368,7 @@ final class ListQuery {
         }
         return t;
       case BOOL:
-        Boolean b = Attr.parseBool(v);
+        Boolean b = v.getAsJsonPrimitive().isString() ? booleanOperand(s) : Attr.parseBool(v);
         if (b == null) {
           throw ApiException.raised(
               422,

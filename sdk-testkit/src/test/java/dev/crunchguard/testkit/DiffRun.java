@@ -228,8 +228,11 @@ final class DiffRun {
     return p;
   }
 
+  private static final Pattern GPU_IN_MESSAGE = Pattern.compile("\"(cuda|gpu)\"=>\\{[^{}]*\\}, ");
+
   private String text(String s) {
     s = s.replace(image, "<image>");
+    s = GPU_IN_MESSAGE.matcher(s).replaceAll("");
     s = REQ.matcher(s).replaceAll("<req>");
     s = ISO_TIME.matcher(s).replaceAll("<time>");
     s = RUBY_TIME.matcher(s).replaceAll("<time>");

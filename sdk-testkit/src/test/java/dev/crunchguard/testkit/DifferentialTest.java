@@ -455,6 +455,99 @@ class DifferentialTest {
       r.step("unknown order column", list(r, r.t.admin, "filters", MINE, "order", "[\"no_such\"]"));
       r.step("bad count", list(r, r.t.admin, "filters", MINE, "count", "maybe"));
     });
+    scenario("list order forms", r -> {
+      for (int p = 1; p <= 3; p++) {
+        r.create("create " + p, "{\"priority\":" + p + "}");
+      }
+      String sel = "[\"uuid\",\"priority\"]";
+      r.step("comma list", list(r, r.t.admin, "filters", MINE, "order", "priority desc,uuid", "select", sel));
+      r.step("table prefix", list(r, r.t.admin, "filters", MINE, "order", "[\"containers.priority asc\"]", "select", sel));
+      r.step("unknown column dropped", list(r, r.t.admin, "filters", MINE, "order", "[\"no_such\",\"priority\"]", "select", sel));
+      // An order with a bad direction is dropped: the default order (modified_at desc) remains.
+      r.step("bad direction", list(r, r.t.admin, "filters", MINE, "order", "[\"priority sideways\"]",
+          "select", "[\"uuid\",\"priority\",\"modified_at\"]"));
+      r.step("where", list(r, r.t.admin, "where", "{\"container_image\":\"%IMG%\",\"priority\":2}", "select", sel));
+      r.step("where not json", list(r, r.t.admin, "where", "nope"));
+      r.step("distinct", list(r, r.t.admin, "filters", MINE, "distinct", "true", "select", "[\"priority\"]",
+          "order", "[\"priority\"]"));
+      r.step("bypass_federation by the user", list(r, r.t.user, "filters", MINE, "bypass_federation", "true"));
+      // A list for another cluster: the controller's federation answers; RailsAPI ignores cluster_id.
+      r.controllerStep("other cluster", list(r, r.t.admin, "filters", MINE, "cluster_id", "yyyyy"), 200, 404);
+    });
+    scenario("list filter operators", r -> {
+      String u = locked(r);
+      r.create();
+      String sel = "[\"uuid\",\"state\"]";
+      r.step("uuid in", list(r, r.t.admin, "filters", "[[\"uuid\",\"in\",[\"" + u + "\"]]]", "select", sel));
+      r.step("is_a", list(r, r.t.admin, "filters", "[[\"container_image\",\"=\",\"%IMG%\"],[\"uuid\",\"is_a\",\"arvados#container\"]]",
+          "select", sel, "order", "[\"state\"]"));
+      r.step("ilike", list(r, r.t.admin, "filters", "[[\"container_image\",\"ilike\",\"%IMG%\"],[\"state\",\"ilike\",\"lOCK%\"]]", "select", sel));
+      r.step("!= null", list(r, r.t.admin, "filters", "[[\"container_image\",\"=\",\"%IMG%\"],[\"auth_uuid\",\"!=\",null]]", "select", sel));
+      r.step("boolean", list(r, r.t.admin, "filters", "[[\"container_image\",\"=\",\"%IMG%\"],[\"interactive_session_started\",\"=\",\"false\"]]",
+          "select", sel, "order", "[\"state\"]"));
+      r.step("bad boolean operand", list(r, r.t.admin, "filters", "[[\"interactive_session_started\",\"=\",\"maybe\"]]"));
+      r.step("boolean with <", list(r, r.t.admin, "filters", "[[\"interactive_session_started\",\"<\",\"true\"]]"));
+      r.step("time", list(r, r.t.admin, "filters", "[[\"container_image\",\"=\",\"%IMG%\"],[\"created_at\",\">\",\"2000-01-01T00:00:00Z\"]]",
+          "select", sel, "order", "[\"state\"]"));
+      r.step("float column", list(r, r.t.admin, "filters", "[[\"progress\",\"=\",1]]"));
+      r.step("in with a non-array", list(r, r.t.admin, "filters", "[[\"uuid\",\"in\",\"x\"]]"));
+      r.step("two elements", list(r, r.t.admin, "filters", "[[\"uuid\",\"=\"]]"));
+      r.step("one element", list(r, r.t.admin, "filters", "[[\"uuid\"]]"));
+      r.step("numeric operator", list(r, r.t.admin, "filters", "[[\"uuid\",1,2]]"));
+      r.step("element not an array", list(r, r.t.admin, "filters", "[\"uuid\"]"));
+      r.step("four elements", list(r, r.t.admin, "filters", "[[\"container_image\",\"=\",\"%IMG%\",\"extra\"]]",
+          "select", sel, "order", "[\"state\"]"));
+      r.step("hash column", list(r, r.t.admin, "filters", "[[\"mounts\",\"=\",\"x\"]]"));
+    });
+    scenario("delete", r -> {
+      String u = r.create();
+      r.step("delete by admin", r.http.delete(c(u)).token(r.t.admin));
+      r.step("get after delete", r.http.get(c(u)).token(r.t.admin));
+      r.created.remove(u);
+    });
+    scenario("output needs a readable collection", r -> {
+      String u = running(r);
+      r.step("output", r.put(u, r.t.admin, "{\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}"));
+      r.step("log", r.put(u, r.t.admin, "{\"log\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}"));
+    });
+    scenario("whitelist messages show Ruby values", r -> {
+      String u = r.create("create", "{\"runtime_constraints\":{\"vcpus\":2},\"environment\":{\"A\":\"b\"}}");
+      r.step("runtime_constraints", r.put(u, r.t.admin, "{\"runtime_constraints\":{\"vcpus\":3}}"));
+      r.step("environment", r.put(u, r.t.admin, "{\"environment\":{\"A\":\"c\"}}"));
+      r.step("mounts", r.put(u, r.t.admin, "{\"mounts\":{\"/x\":{\"kind\":\"tmp\",\"capacity\":1}}}"));
+      r.step("cwd", r.put(u, r.t.admin, "{\"cwd\":\"/elsewhere\"}"));
+      r.step("finished_at", r.put(u, r.t.admin, "{\"finished_at\":\"2020-01-01T00:00:00Z\"}"));
+      r.step("output_storage_classes", r.put(u, r.t.admin, "{\"output_storage_classes\":[\"a\",\"b\"]}"));
+    });
+    scenario("create with hashes, scopes and storage classes", r ->
+        r.create("create", "{\"mounts\":{\"/out\":{\"kind\":\"tmp\"}},\"environment\":{\"Z\":\"1\",\"A\":\"2\"},"
+            + "\"runtime_auth_scopes\":[\"GET /b\",\"GET /a\"],\"output_storage_classes\":[\"x\"],"
+            + "\"scheduling_parameters\":{\"preemptible\":true},\"secret_mounts\":{\"/s\":{\"kind\":\"text\",\"content\":\"x\"}}}"));
+    scenario("method overrides and token parameters", r -> {
+      String u = r.create();
+      r.step("PATCH", r.http.patch(c(u)).token(r.t.admin).json("{\"container\":{\"priority\":4}}"));
+      // The controller honours _method in the query string too; RailsAPI's Rack only in a form body.
+      r.controllerStep("POST with _method=PUT", r.http.post(c(u)).token(r.t.admin).query("_method", "PUT")
+          .json("{\"container\":{\"priority\":5}}"), 404, 200);
+      r.step("POST with a form _method=PUT", r.http.post(c(u)).token(r.t.admin)
+          .form(Map.of("_method", "PUT", "container", "{\"priority\":6}")));
+      r.step("api_token parameter", r.http.get(c(u)).query("api_token", r.t.admin).query("select", "[\"priority\"]"));
+      r.step("OAuth2 header", r.http.get(c(u)).header("Authorization", "OAuth2 " + r.t.admin).query("select", "[\"priority\"]"));
+    });
+    scenario("container token after completion", r -> {
+      String u = running(r);
+      String tok = r.containerToken(u, r.t.admin);
+      r.step("complete", r.put(u, r.t.admin, "{\"state\":\"Complete\",\"exit_code\":0}"));
+      r.step("get with the old token", r.http.get("arvados/v1/containers/current").token(tok));
+    });
+    scenario("second admin unlocks by PUT and locks", r -> {
+      String u = locked(r);
+      r.step("requeue by admin2", r.put(u, r.t.admin2, "{\"state\":\"Queued\"}"));
+      r.step("requeue with locked_by_uuid null", r.put(u, r.t.admin, "{\"state\":\"Queued\",\"locked_by_uuid\":null}"));
+      r.step("lock by admin2", lock(r, u, r.t.admin2));
+      r.step("auth by admin2", r.http.get(c(u) + "/auth").token(r.t.admin2));
+      r.step("lock_count set by holder", r.put(u, r.t.admin2, "{\"lock_count\":0}"));
+    });
     scenario("get with select", r -> {
       String u = locked(r);
       r.step("select", r.http.get(c(u)).token(r.t.admin).query("select", "[\"uuid\",\"state\",\"lock_count\"]"));

@@ -179,11 +179,12 @@ class UpdateRulesTest {
   }
 
   @Test
-  void changingLockedByUuidGetsWhitelistAndValidateLockMessages() {
+  void changingLockedByUuidIsRefused() {
     String u = fx.lockedBy(SYS, 1);
+    // check_unlock compares the value after assignment with the caller's token (real server).
     Http.Res r = http.update(u, SYS, "{\"state\":\"Queued\",\"locked_by_uuid\":null}");
-    assertThat(r.status()).isEqualTo(422);
-    assertThat(r.errors().get(0)).startsWith("Locked by uuid cannot be modified in state 'Queued'");
+    assertThat(r.status()).isEqualTo(403);
+    assertThat(r.errors().get(0)).startsWith("#<ArvadosModel::PermissionDeniedError: locked by a different token>");
     Http.Res other = http.update(u, SYS, "{\"locked_by_uuid\":\"zzzzz-gj3su-aaaaaaaaaaaaaaa\"}");
     assertThat(other.errors()).anyMatch(m -> m.startsWith("Locked by uuid can only change to " + sim.tokenUuid(SYS)));
   }
