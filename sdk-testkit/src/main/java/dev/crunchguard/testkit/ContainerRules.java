@@ -63,6 +63,9 @@ final class ContainerRules {
           Attr.SERVICE,
           Attr.PUBLISHED_PORTS);
 
+  /** The empty collection, which every cluster has (database seeds), readable by everyone. */
+  static final String EMPTY_COLLECTION_PDH = "d41d8cd98f00b204e9800998ecf8427e+0";
+
   /** {@code validates ..., presence: true}, in declaration order. */
   static final List<Attr> PRESENCE =
       List.of(Attr.COMMAND, Attr.CONTAINER_IMAGE, Attr.OUTPUT_PATH, Attr.CWD, Attr.PRIORITY);
@@ -409,6 +412,13 @@ final class ContainerRules {
       errors.add("Locked by uuid can only change to " + (needLock == null ? "" : needLock));
     }
     next.put(Attr.LOCKED_BY_UUID, Json.str(needLock));
+
+    // 9b. validate_output: the output must be a readable collection's portable data hash. The
+    // only collection here is the one every cluster has, the empty collection.
+    if (changed(old, next, Attr.OUTPUT, create)
+        && !EMPTY_COLLECTION_PDH.equals(Json.asString(next.get(Attr.OUTPUT)))) {
+      errors.add("Output collection must exist and be readable by current user.");
+    }
 
     // 10. assign_auth (after_validation)
     boolean authChangedByClient = changed(old, next, Attr.AUTH_UUID, create);

@@ -509,6 +509,11 @@ class DifferentialTest {
       String u = running(r);
       r.step("output", r.put(u, r.t.admin, "{\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}"));
       r.step("log", r.put(u, r.t.admin, "{\"log\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}"));
+      r.step("output that is no collection", r.put(u, r.t.admin, "{\"output\":\"fa7aeb5140e2848d39b416daeef4ffc5+45\"}"));
+      r.step("output back to null", r.put(u, r.t.admin, "{\"output\":null}"));
+      r.step("log that is no collection", r.put(u, r.t.admin, "{\"log\":\"fa7aeb5140e2848d39b416daeef4ffc5+45\"}"));
+      String l = locked(r);
+      r.step("output while Locked", r.put(l, r.t.admin, "{\"output\":\"Auth uuid is readonly\"}"));
     });
     scenario("whitelist messages show Ruby values", r -> {
       String u = r.create("create", "{\"runtime_constraints\":{\"vcpus\":2},\"environment\":{\"A\":\"b\"}}");
