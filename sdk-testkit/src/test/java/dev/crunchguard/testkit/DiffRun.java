@@ -173,6 +173,22 @@ final class DiffRun {
     }
   }
 
+  /**
+   * Cancels every container this run left Queued, Locked or Running (not recorded), so that no
+   * dispatcher sharing the real server picks them up and nothing piles up there.
+   */
+  void cleanUp() {
+    for (String u : created) {
+      for (String token : List.of(t.admin, t.admin2)) {
+        Http.Res r = http.put(Http.c(u)).token(token).json("{\"container\":{\"state\":\"Cancelled\"}}").send();
+        // 200: cancelled; 404: gone; 422 on a final container (already Complete or Cancelled).
+        if (r.status() == 200 || r.status() == 404 || r.body().contains("State cannot change from C")) {
+          break;
+        }
+      }
+    }
+  }
+
   private String nameOf(String uuid) {
     return normalise("\"" + uuid + "\"");
   }

@@ -24,10 +24,15 @@ final class DiffTarget {
   final Map<String, String> aliases = new LinkedHashMap<>();
 
   DiffTarget(String name, boolean simulator, String baseUrl, String admin, String admin2, String user) {
+    this(name, simulator, baseUrl, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(), admin, admin2,
+        user);
+  }
+
+  DiffTarget(
+      String name, boolean simulator, String baseUrl, HttpClient client, String admin, String admin2, String user) {
     this.name = name;
     this.simulator = simulator;
-    this.http =
-        new Http(baseUrl, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+    this.http = new Http(baseUrl, client);
     this.admin = admin;
     this.admin2 = admin2;
     this.user = user;

@@ -3,11 +3,19 @@ package dev.crunchguard.testkit;
 import static dev.crunchguard.testkit.Http.c;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpClient;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -35,7 +43,8 @@ class DifferentialTest {
 
   @BeforeAll
   static void start(RealArvados arv) {
-    realTarget = new DiffTarget("real", false, arv.baseUrl(), arv.adminToken(), arv.admin2Token(), arv.userToken());
+    realTarget = new DiffTarget("real", false, arv.baseUrl(), realClient(arv.insecure()), arv.adminToken(),
+        arv.admin2Token(), arv.userToken());
     sim =
         ArvadosSimulator.builder()
             .adminToken(SIM_ADMIN)
@@ -45,6 +54,34 @@ class DifferentialTest {
             .build()
             .start();
     simTarget = new DiffTarget("simulator", true, sim.baseUrl(), SIM_ADMIN, SIM_ADMIN2, SIM_USER);
+  }
+
+  /** The JDK client for the real server; with {@code CRUNCHGUARD_ARVADOS_INSECURE}, trusting any certificate. */
+  static HttpClient realClient(boolean insecure) {
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    if (insecure) {
+      try {
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, new TrustManager[] {new X509TrustManager() {
+          @Override
+          public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+          @Override
+          public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+          @Override
+          public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+          }
+        }}, null);
+        SSLParameters params = new SSLParameters();
+        params.setEndpointIdentificationAlgorithm(null);
+        b.sslContext(ctx).sslParameters(params);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return b.build();
   }
 
   @AfterAll
@@ -83,8 +120,12 @@ class DifferentialTest {
 
   static DiffRun run(DiffTarget t, Scenario s) {
     DiffRun r = new DiffRun(t);
-    s.body().accept(r);
-    r.finalRecords();
+    try {
+      s.body().accept(r);
+      r.finalRecords();
+    } finally {
+      r.cleanUp();
+    }
     return r;
   }
 
