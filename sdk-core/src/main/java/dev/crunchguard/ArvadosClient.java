@@ -130,7 +130,7 @@ public final class ArvadosClient implements AutoCloseable {
 
   /**
    * A new builder with defaults: retry {@link RetryPolicy#defaults()}, connect timeout 10 s, read and
-   * write timeouts 60 s, TLS verification on, {@link AmbiguousLockPolicy#ADOPT}.
+   * write timeouts 60 s, TLS verification on, {@link AmbiguousLockPolicy#REFUSE}.
    *
    * @return a new builder
    */
@@ -343,7 +343,7 @@ public final class ArvadosClient implements AutoCloseable {
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private String userAgent = "crunchguard-java/" + VERSION;
     private @Nullable String clientId;
-    private AmbiguousLockPolicy ambiguousLockPolicy = AmbiguousLockPolicy.ADOPT;
+    private AmbiguousLockPolicy ambiguousLockPolicy = AmbiguousLockPolicy.REFUSE;
     private @Nullable OkHttpClient sharedOkHttp;
     private Http.Sleeper sleeper = Http.REAL_SLEEPER;
     private LongSupplier nanoClock = System::nanoTime;
@@ -481,8 +481,11 @@ public final class ArvadosClient implements AutoCloseable {
     }
 
     /**
-     * @param policy what to do when a lock's response was lost and the read-back shows the
-     *     container locked by this token
+     * What to do when a lock's response was lost and the read-back shows the container locked by
+     * this token. The default, {@link AmbiguousLockPolicy#REFUSE}, is safe when several processes
+     * share the token; {@link AmbiguousLockPolicy#ADOPT} is only for a token no other process uses.
+     *
+     * @param policy the policy
      * @return this builder
      */
     public Builder ambiguousLockPolicy(AmbiguousLockPolicy policy) {

@@ -12,11 +12,18 @@ public final class ArvadosTransportException extends ArvadosException {
 
   private final String requestId;
   private final int attempts;
+  private final boolean maybeApplied;
 
-  ArvadosTransportException(String message, String requestId, int attempts, Throwable cause) {
+  ArvadosTransportException(String message, String requestId, int attempts, boolean maybeApplied, Throwable cause) {
     super(message + " [" + requestId + ", " + attempts + (attempts == 1 ? " attempt]" : " attempts]"), cause);
     this.requestId = requestId;
     this.attempts = attempts;
+    this.maybeApplied = maybeApplied;
+  }
+
+  /** Whether an attempt may have reached the server (and, for a write, been applied). */
+  boolean maybeApplied() {
+    return maybeApplied;
   }
 
   /**

@@ -29,11 +29,20 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *            update / markRunning / reportProgress / verify
  *               ┌───┐
- *               ▼   │
- *  lock() ──▶ HELD ─┴── complete / cancel / unlock ──▶ RELEASED
+ *               ▼   │                                           applied
+ *  lock() ──▶ HELD ─┴── complete / cancel / unlock ──▶ RELEASING ───────▶ RELEASED
+ *               ▲                                          │  │
+ *               └──── refused for another reason ──────────┘  └─ epoch refused ─▶ LOST
  *               │
  *               └── server refuses the epoch, verify() sees it gone ──▶ LOST (listeners run once)
  * </pre>
+ *
+ * The state is one atomic value and every transition is one compare-and-set, so a release and a
+ * loss detected on another thread cannot both win. While an epoch-ending write is in flight
+ * ({@code RELEASING}), only that write decides the outcome: a concurrent {@link #verify()} (the
+ * runner's ownership watch, say) that reads the container already Complete does not declare a
+ * loss of the epoch this process is finishing; it and any other call on the lock throw
+ * {@link IllegalStateException} until the write has been answered.
  *
  * <h2>The guarantee</h2>
  *
@@ -77,7 +86,12 @@ import org.slf4j.LoggerFactory;
 public final class ContainerLock {
   private static final Logger log = LoggerFactory.getLogger(ContainerLock.class);
 
-  private enum Status { HELD, RELEASED, LOST }
+  private enum Status { HELD, RELEASING, RELEASED, LOST }
+
+  /** The lock's whole state, replaced as one value; {@code detail} is the release target or how it was released. */
+  private record State(Status status, @Nullable String detail, @Nullable LostOwnershipException cause) {
+    static final State HELD = new State(Status.HELD, null, null);
+  }
 
   private final Containers containers;
   private final Http http;
@@ -86,9 +100,8 @@ public final class ContainerLock {
   private final @Nullable String authUuid;
   private final @Nullable String lockedByUuid;
   private final @Nullable Long lockCount;
-  private final AtomicReference<Status> status = new AtomicReference<>(Status.HELD);
-  private final AtomicReference<@Nullable LostOwnershipException> lostCause = new AtomicReference<>();
-  private volatile @Nullable String releasedBy;
+  private final AtomicReference<State> state = new AtomicReference<>(State.HELD);
+  private volatile boolean movedToRunning;
   private volatile @Nullable Container lastSeen;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
@@ -136,12 +149,23 @@ public final class ContainerLock {
 
   /** @return true once the SDK knows the epoch ended without this process */
   public boolean isLost() {
-    return lostCause.get() != null;
+    return state.get().status() == Status.LOST;
   }
 
   /** @return true once this process ended the epoch itself (complete, cancel or unlock) */
   public boolean isReleased() {
-    return status.get() == Status.RELEASED;
+    return state.get().status() == Status.RELEASED;
+  }
+
+  /**
+   * Whether a write through this lock object moved the container to Running in its epoch (the
+   * server applied it, or a read-back after a lost answer showed it applied). A dispatcher uses it
+   * as evidence that the run is its own before it cancels a container its runner left Running.
+   *
+   * @return true once this lock's own write made the container Running
+   */
+  public boolean movedToRunning() {
+    return movedToRunning;
   }
 
   /**
@@ -164,7 +188,7 @@ public final class ContainerLock {
     Objects.requireNonNull(listener, "listener");
     Listener l = new Listener(listener);
     listeners.add(l);
-    LostOwnershipException cause = lostCause.get();
+    LostOwnershipException cause = state.get().cause();
     if (cause != null) {
       l.fire(cause);
     }
@@ -199,21 +223,67 @@ public final class ContainerLock {
     if (!isFenced()) {
       verify();
     }
+    ContainerState target = update.state();
+    if (!endsEpoch(target)) {
+      return send(update, State.HELD);
+    }
+    State releasing = new State(Status.RELEASING, Objects.requireNonNull(target).wireName(), null);
+    if (!state.compareAndSet(State.HELD, releasing)) {
+      checkHeld();
+      throw new IllegalStateException("the lock on " + containerUuid + " changed state during the call");
+    }
+    try {
+      return send(update, releasing);
+    } finally {
+      // Neither applied nor lost (a refused field, a transport failure): the epoch is still held.
+      state.compareAndSet(releasing, State.HELD);
+    }
+  }
+
+  /** One guarded PUT; {@code expect} is the state this write owns (HELD, or its own RELEASING). */
+  private Container send(ContainerUpdate update, State expect) {
     JsonObject fields = update.toJson();
     fields.add("auth_uuid", authUuid == null ? JsonNull.INSTANCE : new JsonPrimitive(authUuid));
     JsonObject body = new JsonObject();
     body.add("container", fields);
-    Http.Outcome o = http.execute("update container " + containerUuid, rid -> service.update(rid, containerUuid, null, body));
+    Http.Outcome o;
+    try {
+      o = http.execute("update container " + containerUuid, rid -> service.update(rid, containerUuid, null, body));
+    } catch (ArvadosTransportException e) {
+      // Every answer was lost, and one attempt may have been applied: one read-back decides.
+      Containers.Read observed = e.maybeApplied() ? readBack().read() : null;
+      if (observed != null && earlierAttemptApplied(update, observed)) {
+        log.debug("update of {} was applied although every answer was lost [{}]", containerUuid, e.requestId());
+        return applied(update, expect, observed.container);
+      }
+      throw e;
+    }
     if (o.isSuccess()) {
       // The server applied the write: an epoch-ending one is released even if the body is undecodable.
       if (endsEpoch(update.state())) {
-        release(update.state());
+        state.compareAndSet(expect, released(update.state()));
+      } else if (update.state() == ContainerState.RUNNING) {
+        movedToRunning = true;
       }
       Container c = http.container(o, http.successObject(o));
       lastSeen = c;
       return c;
     }
-    return handleRefusal(update, o);
+    return handleRefusal(update, o, expect);
+  }
+
+  private Container applied(ContainerUpdate update, State expect, Container observed) {
+    lastSeen = observed;
+    if (endsEpoch(update.state())) {
+      state.compareAndSet(expect, released(update.state()));
+    } else if (update.state() == ContainerState.RUNNING) {
+      movedToRunning = true;
+    }
+    return observed;
+  }
+
+  private static State released(@Nullable ContainerState how) {
+    return new State(Status.RELEASED, how == null ? "update" : how.wireName(), null);
   }
 
   /**
@@ -303,17 +373,17 @@ public final class ContainerLock {
     try {
       r = containers.getJson(containerUuid, Containers.EPOCH_SELECT);
     } catch (NotFoundException e) {
-      throw lost(null, "the container no longer exists or is not readable", e);
+      throw lost(State.HELD, null, "the container no longer exists or is not readable", e);
     } catch (UnauthorizedException e) {
       if (containers.client().isContainerToken(authUuid)) {
-        throw lost(null, "the container token was revoked (the container left Locked/Running)", e);
+        throw lost(State.HELD, null, "the container token was revoked (the container left Locked/Running)", e);
       }
       throw e;
     }
     Container c = r.container;
     lastSeen = c;
     if (epochEnded(c)) {
-      throw lost(c, "the epoch is no longer current", null);
+      throw lost(State.HELD, c, "the epoch is no longer current", null);
     }
     return c;
   }
@@ -321,23 +391,22 @@ public final class ContainerLock {
   // ---- internals ----
 
   private void checkHeld() {
-    LostOwnershipException first = lostCause.get();
-    if (first != null) {
-      throw new LostOwnershipException(first);
-    }
-    if (status.get() == Status.RELEASED) {
-      throw new IllegalStateException("the lock on " + containerUuid + " was already released (" + releasedBy + ")");
+    State st = state.get();
+    switch (st.status()) {
+      case LOST:
+        throw new LostOwnershipException(Objects.requireNonNull(st.cause()));
+      case RELEASED:
+        throw new IllegalStateException("the lock on " + containerUuid + " was already released (" + st.detail() + ")");
+      case RELEASING:
+        throw new IllegalStateException("the lock on " + containerUuid + " is being released (" + st.detail()
+            + ") by a write in flight");
+      default:
+        break;
     }
   }
 
   private static boolean endsEpoch(@Nullable ContainerState target) {
     return target == ContainerState.QUEUED || target == ContainerState.COMPLETE || target == ContainerState.CANCELLED;
-  }
-
-  private void release(@Nullable ContainerState how) {
-    if (status.compareAndSet(Status.HELD, Status.RELEASED)) {
-      releasedBy = how == null ? "update" : how.wireName();
-    }
   }
 
   private boolean epochEnded(Container c) {
@@ -354,52 +423,59 @@ public final class ContainerLock {
   }
 
   /** Decides what a refused write means: lost ownership, an earlier attempt's success, or an error. */
-  private Container handleRefusal(ContainerUpdate update, Http.Outcome o) {
+  private Container handleRefusal(ContainerUpdate update, Http.Outcome o, State expect) {
     ArvadosApiException err = http.error(o);
-    Containers.Read observed = null;
-    if (o.maybeAppliedEarlier && o.status >= 400 && o.status < 500 && o.status != 401) {
-      observed = readBackQuietly();
-      if (observed != null && earlierAttemptApplied(update, observed)) {
+    if (o.status == 401) {
+      if (containers.client().isContainerToken(authUuid)) {
+        throw lost(expect, null, "the container token was revoked (the container left Locked/Running)", err);
+      }
+      throw err;
+    }
+    ReadBack observed = null;
+    if (o.maybeAppliedEarlier) {
+      // A refusal (or a last 5xx) after an attempt that may have been applied: did that attempt win?
+      observed = readBack();
+      if (observed.read() != null && earlierAttemptApplied(update, observed.read())) {
         log.debug("update of {} was applied by an earlier attempt whose response was lost [{}]", containerUuid, o.requestId);
-        lastSeen = observed.container;
-        if (endsEpoch(update.state())) {
-          release(update.state());
-        }
-        return observed.container;
+        return applied(update, expect, observed.read().container);
       }
     }
     boolean authRefused = o.status == 422
         && (err.hasErrorContaining("Auth uuid is readonly") || err.hasErrorContaining("Auth uuid cannot be modified"));
     boolean holderRefused = o.status == 403
         && (err.hasErrorContaining("locked by a different token") || err.hasErrorContaining("Not locked by your token"));
-    if (o.status == 401) {
-      if (containers.client().isContainerToken(authUuid)) {
-        throw lost(null, "the container token was revoked (the container left Locked/Running)", err);
-      }
-      throw err;
-    }
-    if (authRefused || holderRefused) {
+    if (authRefused) {
       if (observed == null) {
-        observed = readBackQuietly();
+        observed = readBack();
       }
       // The text is the server's evidence; a read-back that still shows this epoch overrides it
       // (the text can also appear inside an echoed field value). Without a read-back, trust it.
-      if (observed == null || epochEnded(observed.container)) {
-        throw lost(observed == null ? null : observed.container,
-            authRefused ? "the server refused the epoch's auth_uuid" : "the lock is held by a different token", err);
+      if (observed.read() == null || epochEnded(observed.read().container)) {
+        throw lost(expect, observed.container(), "the server refused the epoch's auth_uuid", err);
       }
       throw err;
     }
-    if (o.status == 404 || (isFenced() && o.status == 422)) {
+    if (o.status == 422 && isFenced()) {
       // Fenced and no auth_uuid complaint: the epoch is current, the caller's fields were refused.
       throw err;
     }
-    // Ambiguous text (403 without a known reason, or an unfenced lock): one read-back decides.
-    if (observed == null) {
-      observed = readBackQuietly();
+    if (o.status >= 500) {
+      // The server failed; nothing says the epoch changed.
+      throw err;
     }
-    if (observed != null && epochEnded(observed.container)) {
-      throw lost(observed.container, "the epoch is no longer current", err);
+    // 403 (this token may not do that: unlock by a token that is not the locker, say), 404, or a
+    // 422 on an unfenced lock: the write says nothing certain about the epoch. One read-back
+    // decides: lost if the epoch ended or the container is gone for this token, otherwise the
+    // refusal is the caller's, and the lock stays held.
+    if (observed == null) {
+      observed = readBack();
+    }
+    if (observed.gone()) {
+      throw lost(expect, null, "the container no longer exists or is not readable", err);
+    }
+    if (observed.read() != null && epochEnded(observed.read().container)) {
+      throw lost(expect, observed.read().container,
+          holderRefused ? "the lock is held by a different token" : "the epoch is no longer current", err);
     }
     throw err;
   }
@@ -433,27 +509,41 @@ public final class ContainerLock {
     return true;
   }
 
-  private Containers.@Nullable Read readBackQuietly() {
-    try {
-      return containers.getJson(containerUuid, null);
-    } catch (ArvadosException e) {
-      log.debug("read-back of {} failed: {}", containerUuid, e.getMessage());
-      return null;
+  /** A read-back: the record, or {@code gone} (404), or neither (the read failed otherwise). */
+  private record ReadBack(Containers.@Nullable Read read, boolean gone) {
+    @Nullable Container container() {
+      return read == null ? null : read.container;
     }
   }
 
-  private LostOwnershipException lost(@Nullable Container observed, String reason, @Nullable Throwable cause) {
+  private ReadBack readBack() {
+    try {
+      return new ReadBack(containers.getJson(containerUuid, null), false);
+    } catch (NotFoundException e) {
+      return new ReadBack(null, true);
+    } catch (ArvadosException e) {
+      log.debug("read-back of {} failed: {}", containerUuid, e.getMessage());
+      return new ReadBack(null, false);
+    }
+  }
+
+  /**
+   * Records the loss if this call owns the lock's state ({@code expect}: HELD, or the caller's own
+   * RELEASING), runs the listeners once, and returns the exception to throw. A call that does not
+   * own the state (another thread released or is releasing the epoch) never declares a loss: it
+   * gets {@link IllegalStateException}, or the first loss if one was already recorded.
+   */
+  private LostOwnershipException lost(State expect, @Nullable Container observed, String reason, @Nullable Throwable cause) {
     LostOwnershipException ex = new LostOwnershipException(containerUuid, authUuid, observed, reason, cause);
-    if (status.get() == Status.HELD && lostCause.compareAndSet(null, ex)) {
-      status.set(Status.LOST);
+    if (state.compareAndSet(expect, new State(Status.LOST, null, ex))) {
       log.info("lost ownership of {} (auth_uuid {}): {}", containerUuid, authUuid, reason);
       for (Listener l : listeners) {
         l.fire(ex);
       }
       return ex;
     }
-    LostOwnershipException first = lostCause.get();
-    return first != null ? new LostOwnershipException(first) : ex;
+    checkHeld(); // throws: lost, released or being released by another call
+    throw new IllegalStateException("the lock on " + containerUuid + " changed state during the call");
   }
 
   private static final class Listener {
@@ -478,6 +568,6 @@ public final class ContainerLock {
   @Override
   public String toString() {
     return "ContainerLock{container=" + containerUuid + ", auth_uuid=" + authUuid
-        + ", locked_by_uuid=" + lockedByUuid + ", status=" + status.get() + '}';
+        + ", locked_by_uuid=" + lockedByUuid + ", status=" + state.get().status() + '}';
   }
 }

@@ -184,7 +184,9 @@ public final class Containers {
    *
    * <p>If a response was lost and the retry is refused because the container is already Locked,
    * the container is read back: when it is locked by this client's token, the client's
-   * {@link AmbiguousLockPolicy} decides whether to adopt it.
+   * {@link AmbiguousLockPolicy} decides whether to adopt it. By default it is not adopted (another
+   * process sharing the token may have locked it), and a {@link LockConflictException} with
+   * {@link LockConflictException#observedState()} Locked is thrown.
    *
    * @param uuid a Queued container with priority above 0
    * @return the lock

@@ -136,17 +136,17 @@ final class Http {
         log.debug("{} {} attempt {} failed: {} [{}]", method, path, attempt, describe(e), requestId);
         if (e instanceof SSLHandshakeException || e instanceof SSLPeerUnverifiedException) {
           // Certificate and handshake problems do not heal by retrying.
-          throw new ArvadosTransportException(operation + ": TLS failure: " + describe(e), requestId, attempt, e);
+          throw new ArvadosTransportException(operation + ": TLS failure: " + describe(e), requestId, attempt, maybeApplied, e);
         }
         long wait = nextWait(attempt, start, budget, null, -1);
         if (wait < 0) {
-          throw new ArvadosTransportException(operation + ": " + describe(e), requestId, attempt, e);
+          throw new ArvadosTransportException(operation + ": " + describe(e), requestId, attempt, maybeApplied, e);
         }
-        sleep(wait, operation, requestId, attempt, e);
+        sleep(wait, operation, requestId, attempt, maybeApplied, e);
         continue;
       } catch (RuntimeException e) {
         // OkHttp surfaces some protocol failures as unchecked exceptions; treat them like I/O.
-        throw new ArvadosTransportException(operation + ": " + describe(e), requestId, attempt, e);
+        throw new ArvadosTransportException(operation + ": " + describe(e), requestId, attempt, true, e);
       }
       long ms = TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - t0);
       log.debug("{} {} -> {} in {} ms (attempt {}) [{}]", method, path, status, ms, attempt, requestId);
@@ -156,7 +156,7 @@ final class Http {
         if (wait >= 0) {
           maybeApplied |= gateway;
           log.debug("{} {} will retry after HTTP {} in {} ms [{}]", method, path, status, TimeUnit.NANOSECONDS.toMillis(wait), requestId);
-          sleep(wait, operation, requestId, attempt, null);
+          sleep(wait, operation, requestId, attempt, maybeApplied, null);
           continue;
         }
       }
@@ -199,12 +199,14 @@ final class Http {
     }
   }
 
-  private void sleep(long nanos, String operation, String requestId, int attempt, @Nullable IOException cause) {
+  private void sleep(long nanos, String operation, String requestId, int attempt, boolean maybeApplied,
+      @Nullable IOException cause) {
     try {
       sleeper.sleep(nanos);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      ArvadosTransportException ex = new ArvadosTransportException(operation + ": interrupted while waiting to retry", requestId, attempt, e);
+      ArvadosTransportException ex = new ArvadosTransportException(operation + ": interrupted while waiting to retry", requestId, attempt,
+          maybeApplied, e);
       if (cause != null) {
         ex.addSuppressed(cause);
       }

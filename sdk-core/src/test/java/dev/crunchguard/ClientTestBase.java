@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 abstract class ClientTestBase {
   protected final Fixtures.FakeTime time = new Fixtures.FakeTime();
   protected ArvadosClient client;
+  private final List<ArvadosClient> extraClients = new java.util.ArrayList<>();
 
   /** The subclass's server: each test class declares its own static extension. */
   protected abstract WireMockExtension wm();
@@ -39,6 +40,12 @@ abstract class ClientTestBase {
   @AfterEach
   void closeClient() {
     client.close();
+    extraClients.forEach(ArvadosClient::close);
+  }
+
+  /** Closes {@code c} after the test. */
+  protected void closeLater(ArvadosClient c) {
+    extraClients.add(c);
   }
 
   protected Containers containers() {

@@ -269,12 +269,19 @@ class LostResponseTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo(TOKEN_PATH)).willReturn(okJson(Fixtures.tokenRecord(DISPATCHER_TOKEN_UUID))));
   }
 
+  /** A client that opted in to {@link AmbiguousLockPolicy#ADOPT} (the default refuses). */
+  private Containers adopting() {
+    ArvadosClient c = builder().ambiguousLockPolicy(AmbiguousLockPolicy.ADOPT).build();
+    closeLater(c);
+    return c.containers();
+  }
+
   @Test
-  void lockResponseLost_resolvesByReadBack_andAdoptsTheLockHeldByThisToken() {
+  void lockResponseLost_withAdoptPolicy_resolvesByReadBack_andAdoptsTheLockHeldByThisToken() {
     lockResponseLost_thenLocked();
     lockReadBack("Locked", DISPATCHER_TOKEN_UUID, 3);
 
-    ContainerLock lock = containers().lock(CONTAINER);
+    ContainerLock lock = adopting().lock(CONTAINER);
 
     assertThat(lock.authUuid()).isEqualTo(AUTH_A);
     assertThat(lock.lockedByUuid()).isEqualTo(DISPATCHER_TOKEN_UUID);
@@ -292,15 +299,13 @@ class LostResponseTest extends ClientTestBase {
   }
 
   @Test
-  void lockResponseLost_withRefusePolicy_isLockConflict_andLeavesTheContainerLocked() {
+  void lockResponseLost_byDefault_isLockConflict_andLeavesTheContainerLocked_becauseASiblingMayShareTheToken() {
     lockResponseLost_thenLocked();
     lockReadBack("Locked", DISPATCHER_TOKEN_UUID, 3);
 
-    try (ArvadosClient refusing = builder().ambiguousLockPolicy(AmbiguousLockPolicy.REFUSE).build()) {
-      LockConflictException e = expect(LockConflictException.class, () -> refusing.containers().lock(CONTAINER));
-      assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
-      assertThat(e.containerUuid()).isEqualTo(CONTAINER);
-    }
+    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
+    assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
+    assertThat(e.containerUuid()).isEqualTo(CONTAINER);
     wm.verify(0, postRequestedFor(urlPathMatching(".*/unlock")));
     wm.verify(0, putRequestedFor(anyUrl()));
   }
@@ -332,7 +337,7 @@ class LostResponseTest extends ClientTestBase {
     lockReadBack("Locked", DISPATCHER_TOKEN_UUID, 3);
     Container seen = Container.fromJson(Fixtures.record(CONTAINER, "Queued", null, null, 2));
 
-    assertThat(containers().lock(seen).authUuid()).isEqualTo(AUTH_A);
+    assertThat(adopting().lock(seen).authUuid()).isEqualTo(AUTH_A);
   }
 
   @Test
@@ -341,7 +346,7 @@ class LostResponseTest extends ClientTestBase {
     lockReadBack("Locked", DISPATCHER_TOKEN_UUID, 3);
     Container seen = Container.fromJson(Fixtures.record(CONTAINER, "Queued", null, null, 1));
 
-    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(seen));
+    LockConflictException e = expect(LockConflictException.class, () -> adopting().lock(seen));
     assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
   }
 
@@ -351,7 +356,7 @@ class LostResponseTest extends ClientTestBase {
     lockReadBack("Locked", DISPATCHER_TOKEN_UUID, 3);
     Container seen = Container.fromJson(Fixtures.record(CONTAINER, "Queued", null, null, 3));
 
-    assertThat(expect(LockConflictException.class, () -> containers().lock(seen))).isNotNull();
+    assertThat(expect(LockConflictException.class, () -> adopting().lock(seen))).isNotNull();
   }
 
   @Test
@@ -360,7 +365,7 @@ class LostResponseTest extends ClientTestBase {
     lockReadBack("Locked", DISPATCHER_TOKEN_UUID, 7);
     Container seen = Container.fromJson(JsonParser.parseString("{\"uuid\":\"" + CONTAINER + "\",\"state\":\"Queued\"}").getAsJsonObject());
 
-    assertThat(containers().lock(seen).authUuid()).isEqualTo(AUTH_A);
+    assertThat(adopting().lock(seen).authUuid()).isEqualTo(AUTH_A);
   }
 
   @Test

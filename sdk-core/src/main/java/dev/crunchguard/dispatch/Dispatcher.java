@@ -59,16 +59,34 @@ import org.slf4j.LoggerFactory;
  * If the runner returns or throws while the container is still Locked in its epoch, the dispatcher
  * unlocks it (guarded) and backs off that container exponentially, so a container that keeps
  * failing is not put through a fast lock/unlock loop; the server's {@code MaxDispatchAttempts}
- * eventually cancels it. If it is still Running, the dispatcher cancels it.
+ * eventually cancels it. If it is still Running in its epoch, the dispatcher cancels it only when
+ * the run is known to have started it ({@link RunContext#isStarted()}); otherwise it leaves it
+ * alone and logs a warning: a run this dispatcher did not start is never cancelled by it.
+ *
+ * <h2>Shared tokens, lost lock answers and orphans</h2>
+ * Several dispatcher processes commonly share one token, so "locked by my token" does not prove a
+ * lock is this process's. A lock attempt whose answer was lost and that the read-back cannot
+ * attribute is therefore never run (see {@link dev.crunchguard.AmbiguousLockPolicy#REFUSE}). So
+ * that such a lock is not left Locked forever, the dispatcher remembers every container it
+ * <em>may</em> have locked without knowing it: a lock attempt refused as already Locked after a
+ * lost answer, a lock attempt that failed in transport, and, on its first poll, every container
+ * Locked by its token that it does not track (a previous run of this process may have locked it).
+ * When such a container is still Locked by this token in the <em>same epoch</em> (same
+ * {@code auth_uuid}) {@code orphanGrace} after the dispatcher first saw it, it is unlocked through
+ * the guarded update of that epoch, which fails harmlessly if the epoch moved on; if the epoch
+ * moves on or the container leaves Locked first, it is forgotten. So a container this dispatcher
+ * may have locked stays Locked at most {@code orphanGrace} plus one poll interval (while the unlock
+ * requests succeed), and each such unlock uses up one of the container's
+ * {@code MaxDispatchAttempts}. If the lock was in fact a sibling's, it is only unlocked when the
+ * sibling's runner has not moved it to Running within {@code orphanGrace}: that runner then
+ * refuses to start or is fenced, and never two runners share an epoch. Other containers Locked or
+ * Running under this token are left to their owners.
  *
  * <h2>Start-up and shutdown</h2>
  * On its first poll, containers locked by its token that it does not track are handled by the
- * {@link RecoveryPolicy} (default: unlock). Later, such containers are left alone (they belong to
- * another process that shares the token), except those whose own lock attempt ended without a clear
- * answer (a lost response that the read-back could not attribute, or a transport failure): the same
- * policy handles them on the next poll, so that a lock that may be this dispatcher's is never left
- * orphaned. {@link #close()} stops locking, signals every runner,
- * waits up to the shutdown timeout, and unlocks what never started.
+ * {@link RecoveryPolicy} (default {@link RecoveryPolicy#UNLOCK}: the orphan sweep above, from the
+ * first poll on). {@link #close()} stops locking, signals every runner, waits up to the shutdown
+ * timeout, and unlocks what never started.
  *
  * <pre>{@code
  * try (ArvadosClient client = ArvadosClient.fromEnvironment();
@@ -103,6 +121,7 @@ public final class Dispatcher implements AutoCloseable {
   private final int pageSize;
   private final RecoveryPolicy recoveryPolicy;
   private final Duration shutdownTimeout;
+  private final Duration orphanGrace;
   private final DispatchListener listener;
 
   private final ScheduledExecutorService poller;
@@ -112,8 +131,10 @@ public final class Dispatcher implements AutoCloseable {
   private final Map<String, Long> notBefore = new ConcurrentHashMap<>();
   private final Map<String, Integer> failures = new ConcurrentHashMap<>();
   private final Map<String, ContainerLock> pendingUnlock = new ConcurrentHashMap<>();
-  /** Containers whose lock attempt ended without a clear answer: the lock may be ours. */
-  private final Set<String> suspects = ConcurrentHashMap.newKeySet();
+  /** Containers this dispatcher may have locked without knowing it (poll thread only). */
+  private final Set<String> maybeMine = new HashSet<>();
+  /** The epoch in which each of {@link #maybeMine} was first seen Locked, and when (poll thread only). */
+  private final Map<String, Sighting> untrackedLocks = new HashMap<>();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private volatile boolean recovered;
@@ -132,6 +153,13 @@ public final class Dispatcher implements AutoCloseable {
   private final AtomicLong runnersStarted = new AtomicLong();
   private final AtomicLong runnersFailed = new AtomicLong();
   private final AtomicLong unlocks = new AtomicLong();
+
+  /** An untracked Locked container's epoch as first seen. */
+  private record Sighting(@Nullable String authUuid, @Nullable Long lockCount, long firstSeenNanos) {
+    boolean sameEpoch(Container c) {
+      return Objects.equals(authUuid, c.authUuid()) && Objects.equals(lockCount, c.lockCount());
+    }
+  }
 
   /** One container this dispatcher holds (or, after adoption of a Running one, only watches). */
   private static final class Tracked {
@@ -158,6 +186,7 @@ public final class Dispatcher implements AutoCloseable {
     this.pageSize = b.pageSize;
     this.recoveryPolicy = b.recoveryPolicy;
     this.shutdownTimeout = b.shutdownTimeout;
+    this.orphanGrace = b.orphanGrace;
     this.listener = new SafeListener(b.listener);
     this.poller = new ScheduledThreadPoolExecutor(1, threads("crunchguard-dispatch-poll"));
     this.runners = new ThreadPoolExecutor(maxConcurrentRuns, maxConcurrentRuns, 30, TimeUnit.SECONDS,
@@ -226,18 +255,15 @@ public final class Dispatcher implements AutoCloseable {
         mineByUuid.put(c.uuid(), c);
       }
       if (!recovered) {
-        recover(mine);
-        recovered = true;
-      } else if (!suspects.isEmpty()) {
-        List<Container> suspected = new ArrayList<>();
         for (Container c : mine) {
-          if (suspects.contains(c.uuid())) {
-            suspected.add(c);
+          if (c.state() == ContainerState.LOCKED && !tracked.containsKey(c.uuid())) {
+            maybeMine.add(c.uuid()); // perhaps locked by an earlier run of this process
           }
         }
-        suspects.clear();
-        recover(suspected);
+        recover(mine);
+        recovered = true;
       }
+      sweepOrphans(mine);
       checkTracked(mineByUuid);
       sawLockable = lockQueued();
       polls.incrementAndGet();
@@ -261,8 +287,11 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   private void recover(List<Container> mine) {
+    if (recoveryPolicy != RecoveryPolicy.ADOPT) {
+      return; // UNLOCK: the orphan sweep handles them; IGNORE: nothing
+    }
     for (Container c : mine) {
-      if (tracked.containsKey(c.uuid()) || recoveryPolicy == RecoveryPolicy.IGNORE) {
+      if (tracked.containsKey(c.uuid())) {
         continue;
       }
       if (c.state() != ContainerState.LOCKED && c.state() != ContainerState.RUNNING) {
@@ -275,19 +304,60 @@ public final class Dispatcher implements AutoCloseable {
         log.warn("cannot recover {}: {}", c.uuid(), e.getMessage());
         continue;
       }
-      if (recoveryPolicy == RecoveryPolicy.ADOPT) {
-        log.info("adopting {} ({}) left locked by this token", c.uuid(), c.state().wireName());
-        if (c.state() == ContainerState.LOCKED) {
-          startRun(lock, c);
-        } else {
-          tracked.put(c.uuid(), new Tracked(lock, true));
-        }
-      } else if (c.state() == ContainerState.LOCKED) {
-        unlockQuietly(lock, "start-up recovery: locked by this token but not tracked");
+      log.info("adopting {} ({}) left locked by this token", c.uuid(), c.state().wireName());
+      if (c.state() == ContainerState.LOCKED) {
+        startRun(lock, c);
       } else {
-        log.info("leaving {} alone: Running under this token but not tracked (another process may run it)", c.uuid());
+        tracked.put(c.uuid(), new Tracked(lock, true));
       }
     }
+  }
+
+  /**
+   * Unlocks the containers this dispatcher may have locked without knowing it once they have
+   * stayed Locked by its token in one epoch for {@code orphanGrace}. The guarded unlock of that
+   * epoch cannot touch a newer one.
+   */
+  private void sweepOrphans(List<Container> mine) {
+    if (recoveryPolicy == RecoveryPolicy.IGNORE || maybeMine.isEmpty()) {
+      maybeMine.clear();
+      untrackedLocks.clear();
+      return;
+    }
+    long now = System.nanoTime();
+    Set<String> stillLocked = new HashSet<>();
+    for (Container c : mine) {
+      if (!maybeMine.contains(c.uuid()) || c.state() != ContainerState.LOCKED || tracked.containsKey(c.uuid())
+          || pendingUnlock.containsKey(c.uuid())) {
+        continue;
+      }
+      Sighting s = untrackedLocks.get(c.uuid());
+      if (s == null) {
+        untrackedLocks.put(c.uuid(), new Sighting(c.authUuid(), c.lockCount(), now));
+        stillLocked.add(c.uuid());
+        continue;
+      }
+      if (!s.sameEpoch(c)) {
+        continue; // locked again since: not the lock this dispatcher may have made
+      }
+      stillLocked.add(c.uuid());
+      if (now - s.firstSeenNanos() < orphanGrace.toNanos() || stopping.get()) {
+        continue;
+      }
+      stillLocked.remove(c.uuid());
+      ContainerLock lock;
+      try {
+        lock = containers.resume(LockHandoff.of(c.uuid(), c.authUuid(), c.lockedByUuid(), c.lockCount()));
+      } catch (IllegalArgumentException e) {
+        log.warn("cannot unlock orphaned {}: {}", c.uuid(), e.getMessage());
+        continue;
+      }
+      log.info("unlocking {}: this dispatcher may have locked it, and it stayed Locked in one epoch for over {}", c.uuid(),
+          orphanGrace);
+      unlockQuietly(lock, "orphaned: Locked by this token and not started within the orphan grace period");
+    }
+    maybeMine.retainAll(stillLocked);
+    untrackedLocks.keySet().retainAll(stillLocked);
   }
 
   private void checkTracked(Map<String, Container> mineByUuid) {
@@ -411,18 +481,20 @@ public final class Dispatcher implements AutoCloseable {
     try {
       lock = containers.lock(c);
     } catch (LockConflictException e) {
+      // If a lost answer left the container Locked by this token, the lock may be ours or a
+      // sibling's: it is not run, and the orphan sweep unlocks it if nobody starts it.
       lockConflicts.incrementAndGet();
       notBefore.put(c.uuid(), System.nanoTime() + lockRetryInterval.toNanos());
       if (e.observedState() == ContainerState.LOCKED) {
-        // a lost response was resolved by a read-back that did not prove the lock ours: it may be
-        suspects.add(c.uuid());
+        maybeMine.add(c.uuid());
       }
       log.debug("lock conflict on {}: {}", c.uuid(), e.getMessage());
       listener.lockConflict(c.uuid());
       return;
     } catch (ArvadosException e) {
+      // The lock may have been applied; the orphan sweep takes care of it if so.
       notBefore.put(c.uuid(), System.nanoTime() + lockRetryInterval.toNanos());
-      suspects.add(c.uuid());
+      maybeMine.add(c.uuid());
       log.warn("could not lock {}: {}", c.uuid(), e.getMessage());
       return;
     }
@@ -455,8 +527,9 @@ public final class Dispatcher implements AutoCloseable {
     runnersStarted.incrementAndGet();
     listener.runnerStarted(t.uuid);
     Throwable failure = null;
+    RunContext ctx = new RunContext(t.lock, seen, t.signal);
     try {
-      runner.run(new RunContext(t.lock, seen, t.signal));
+      runner.run(ctx);
     } catch (Throwable e) {
       failure = e;
       if (e instanceof InterruptedException) {
@@ -468,7 +541,7 @@ public final class Dispatcher implements AutoCloseable {
       }
     } finally {
       try {
-        afterRun(t, failure);
+        afterRun(t, ctx, failure);
       } finally {
         tracked.remove(t.uuid, t);
         listener.runnerFinished(t.uuid, failure);
@@ -477,7 +550,7 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /** Cleans up a container whose runner is done: unlock if never started, cancel if abandoned Running. */
-  private void afterRun(Tracked t, @Nullable Throwable failure) {
+  private void afterRun(Tracked t, RunContext ctx, @Nullable Throwable failure) {
     ContainerLock lock = t.lock;
     if (lock.isLost()) {
       return;
@@ -514,6 +587,11 @@ public final class Dispatcher implements AutoCloseable {
       if (wasFailure && r != StopReason.PRIORITY_ZERO) {
         backOff(t.uuid);
       }
+    } else if (now.state() == ContainerState.RUNNING && !ctx.isStarted()) {
+      // Running in this epoch, but nothing shows that this run started it (the runner refused to
+      // start, say): never cancel a run this dispatcher cannot prove is its own.
+      log.warn("{} is Running in this dispatcher's epoch but its runner ended without reporting a start; leaving it alone",
+          t.uuid);
     } else if (now.state() == ContainerState.RUNNING) {
       try {
         lock.cancel("runner exited without finishing the container");
@@ -735,6 +813,7 @@ public final class Dispatcher implements AutoCloseable {
     private int pageSize = 100;
     private RecoveryPolicy recoveryPolicy = RecoveryPolicy.UNLOCK;
     private Duration shutdownTimeout = Duration.ofSeconds(30);
+    private Duration orphanGrace = Duration.ofMinutes(5);
     private DispatchListener listener = new DispatchListener() {};
 
     private Builder(ArvadosClient client, ContainerRunner runner) {
@@ -791,6 +870,22 @@ public final class Dispatcher implements AutoCloseable {
     /** @param timeout how long {@link Dispatcher#close()} waits for runners (default 30 s) @return this builder */
     public Builder shutdownTimeout(Duration timeout) {
       this.shutdownTimeout = positive(timeout, "shutdownTimeout");
+      return this;
+    }
+
+    /**
+     * How long a container Locked by this token, and not tracked by this dispatcher, may stay
+     * Locked in one epoch before this dispatcher unlocks it (guarded) as an orphan: a lock whose
+     * answer was lost, or one left by a crashed process that shares the token. Longer than any
+     * runner needs to move a container from Locked to Running, because a sibling's lock that is
+     * still Locked after it is unlocked too (its runner is then fenced, never doubled). Default
+     * 5 minutes.
+     *
+     * @param grace a positive duration
+     * @return this builder
+     */
+    public Builder orphanGrace(Duration grace) {
+      this.orphanGrace = positive(grace, "orphanGrace");
       return this;
     }
 

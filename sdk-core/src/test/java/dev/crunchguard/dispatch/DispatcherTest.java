@@ -1,9 +1,11 @@
 package dev.crunchguard.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
+import dev.crunchguard.LostOwnershipException;
 import dev.crunchguard.RetryPolicy;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
@@ -257,17 +259,22 @@ class DispatcherTest {
   }
 
   @Test
-  void startupRecovery_unlocksUntrackedLocksOfItsToken_byDefault() throws Exception {
+  void untrackedLockOfItsToken_isUnlocked_onlyAfterStayingLockedInOneEpochForTheOrphanGrace() throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock leftover = client(TOKEN).containers().lock(uuid);
     List<String> seenEpochs = Collections.synchronizedList(new ArrayList<>());
     Dispatcher d = track(dispatcher(TOKEN, ctx -> {
       seenEpochs.add(ctx.lock().authUuid());
       COMPLETE.run(ctx);
-    }).build());
+    }).orphanGrace(Duration.ofMillis(300)).build());
 
     d.pollOnce();
-    await(() -> d.stats().active() == 0, "run to finish");
+    assertThat(sim.container(uuid).state()).as("within the grace").isEqualTo("Locked");
+    assertThat(d.stats().unlocks()).isZero();
+    Thread.sleep(350);
+    d.pollOnce();
+    d.pollOnce();
+    await(() -> d.stats().active() == 0 && sim.container(uuid).state().equals("Complete"), "run to finish");
 
     assertThat(d.stats().unlocks()).isEqualTo(1);
     assertThat(seenEpochs).hasSize(1).doesNotContain(leftover.authUuid());
@@ -294,13 +301,85 @@ class DispatcherTest {
   }
 
   @Test
-  void afterStartup_untrackedLocksOfSameToken_areLeftToTheirOwner() throws Exception {
-    Dispatcher d = track(dispatcher(TOKEN, COMPLETE).build());
+  void orphanSweep_forgetsAContainer_whoseEpochMovesOnWithinTheGrace() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ArvadosClient other = client(TOKEN);
+    ContainerLock first = other.containers().lock(uuid);
+    Dispatcher d = track(dispatcher(TOKEN, COMPLETE).orphanGrace(Duration.ofMillis(300)).build());
+    d.pollOnce(); // start-up: epoch 1 may be this dispatcher's (an earlier run of it)
+    first.unlock();
+    ContainerLock second = other.containers().lock(uuid); // a sibling's new lock, taken after start-up
+    Thread.sleep(350);
+    d.pollOnce();
+    d.pollOnce();
+
+    assertThat(sim.container(uuid).authUuid()).isEqualTo(second.authUuid());
+    assertThat(sim.container(uuid).state()).isEqualTo("Locked");
+    assertThat(d.stats().unlocks()).isZero();
+  }
+
+  @Test
+  void lockWhoseAnswerWasLost_isNeverRun_andIsUnlockedAfterTheGrace_thenRunOnceInANewEpoch() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
+    List<String> seenEpochs = Collections.synchronizedList(new ArrayList<>());
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
+      seenEpochs.add(ctx.lock().authUuid());
+      COMPLETE.run(ctx);
+    }).orphanGrace(Duration.ofMillis(300)).build());
+
+    d.pollOnce();
+    String lostEpoch = sim.container(uuid).authUuid();
+    assertThat(sim.container(uuid).state()).isEqualTo("Locked");
+    assertThat(d.stats().lockConflicts()).isEqualTo(1);
+    assertThat(seenEpochs).isEmpty();
+
+    d.start();
+    await(() -> sim.container(uuid).state().equals("Complete"), "the container to complete");
+    assertThat(seenEpochs).hasSize(1).doesNotContain(lostEpoch);
+    assertThat(sim.container(uuid).lockCount()).as("one attempt burned by the ambiguous lock").isEqualTo(2);
+    sim.checkSafety().assertSafe();
+  }
+
+  @Test
+  void runnerThatNeverStarted_isNoReasonToCancel_aContainerRunningInItsEpoch() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ArvadosClient sibling = client(TOKEN);
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
+      // Someone else (a sibling that also holds this epoch) moves it to Running; this run refuses.
+      sibling.containers().resume(ctx.lock().handoff()).markRunning();
+      throw new IllegalStateException("refusing to start: Running, not Locked");
+    }).build());
+
+    d.pollOnce();
+    await(() -> d.stats().active() == 0, "run to finish");
+
+    assertThat(sim.container(uuid).state()).isEqualTo("Running");
+  }
+
+  @Test
+  void runnerThatReportedItsStart_getsItsAbandonedRunningContainerCancelled() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ArvadosClient runnerProcess = client(TOKEN);
+    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
+      ctx.reportStarted();
+      runnerProcess.containers().resume(ctx.lock().handoff()).markRunning();
+      throw new IllegalStateException("runner process crashed");
+    }).build());
+
+    d.pollOnce();
+    await(() -> d.stats().active() == 0 && sim.container(uuid).state().equals("Cancelled"), "the cancel");
+  }
+
+  @Test
+  void locksOfSameTokenTakenAfterStartUp_byASibling_areLeftToTheirOwner() throws Exception {
+    Dispatcher d = track(dispatcher(TOKEN, COMPLETE).orphanGrace(Duration.ofMillis(100)).build());
     d.pollOnce();
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock othersLock = client(TOKEN).containers().lock(uuid);
 
     d.pollOnce();
+    Thread.sleep(150);
     d.pollOnce();
 
     assertThat(sim.container(uuid).state()).isEqualTo("Locked");
@@ -369,8 +448,9 @@ class DispatcherTest {
     assertThat(sim.containers()).allSatisfy(c -> assertThat(c.state()).isEqualTo("Complete"));
   }
 
-  @Test
-  void racingDispatchersUnderFaults_runEachContainerInOneEpochOnly() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest(name = "shared token: {0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void racingDispatchersUnderFaults_runEachContainerInOneEpochOnly(boolean sharedToken) throws Exception {
     long seed = System.nanoTime();
     System.out.println("racingDispatchersUnderFaults seed=" + seed);
     int n = 60;
@@ -391,8 +471,10 @@ class DispatcherTest {
       ctx.lock().complete(0, null);
       completions.computeIfAbsent(ctx.containerUuid(), k -> new AtomicInteger()).incrementAndGet();
     };
-    Dispatcher a = track(dispatcher(TOKEN, runner).maxConcurrentRuns(4).lockRetryInterval(Duration.ofMillis(20)).build());
-    Dispatcher b = track(dispatcher(TOKEN2, runner).maxConcurrentRuns(4).lockRetryInterval(Duration.ofMillis(20)).build());
+    Dispatcher a = track(dispatcher(TOKEN, runner).maxConcurrentRuns(4).lockRetryInterval(Duration.ofMillis(20))
+        .orphanGrace(Duration.ofSeconds(1)).build());
+    Dispatcher b = track(dispatcher(sharedToken ? TOKEN : TOKEN2, runner).maxConcurrentRuns(4)
+        .lockRetryInterval(Duration.ofMillis(20)).orphanGrace(Duration.ofSeconds(1)).build());
     a.start();
     b.start();
 

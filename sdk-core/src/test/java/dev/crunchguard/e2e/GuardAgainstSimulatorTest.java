@@ -3,6 +3,7 @@ package dev.crunchguard.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.crunchguard.AmbiguousLockPolicy;
 import dev.crunchguard.ArvadosApiException;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.Container;
@@ -205,17 +206,54 @@ class GuardAgainstSimulatorTest {
   }
 
   @Test
-  void lockWhoseResponseWasLost_isAdoptedByReadBack() {
+  void lockWhoseResponseWasLost_isRefusedByDefault_andLeftLocked() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     Container seen = client.containers().get(uuid);
     sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
 
-    ContainerLock lock = client.containers().lock(seen);
+    LockConflictException e = org.junit.jupiter.api.Assertions.assertThrows(LockConflictException.class,
+        () -> client.containers().lock(seen));
+
+    assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
+    assertThat(sim.container(uuid).state()).isEqualTo("Locked");
+    assertThat(sim.container(uuid).lockCount()).isEqualTo(1);
+  }
+
+  @Test
+  void rivalsRefusedLockWhoseAnswerWasLost_withASharedToken_isNotTakenForItsOwn_byDefault() {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ContainerLock winner = client.containers().lock(uuid);
+    ArvadosClient sibling = clientFor(DISPATCHER, "sibling-dispatcher"); // same token, another process
+    // The sibling's attempt is refused (cannot lock when Locked) and that answer is lost; its retry
+    // is refused again, and the read-back shows "Locked by my token": proof of nothing.
+    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
+
+    LockConflictException e = org.junit.jupiter.api.Assertions.assertThrows(LockConflictException.class,
+        () -> sibling.containers().lock(uuid));
+    assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
+
+    // With ADOPT (opt-in), the sibling would now hold the winner's epoch too: the risk its Javadoc states.
+    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
+    ArvadosClient adopting = sibling.newBuilder().ambiguousLockPolicy(AmbiguousLockPolicy.ADOPT).build();
+    assertThat(adopting.containers().lock(uuid).authUuid()).isEqualTo(winner.authUuid());
+    adopting.close();
+    sibling.close();
+  }
+
+  @Test
+  void lockWhoseResponseWasLost_isAdoptedByReadBack_whenTheClientOptsInToAdopt() {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    ArvadosClient adopting = client.newBuilder().ambiguousLockPolicy(AmbiguousLockPolicy.ADOPT).build();
+    Container seen = adopting.containers().get(uuid);
+    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
+
+    ContainerLock lock = adopting.containers().lock(seen);
 
     assertThat(lock.authUuid()).isEqualTo(sim.container(uuid).authUuid());
     lock.markRunning();
     lock.complete(0, null);
     assertThat(sim.container(uuid).state()).isEqualTo("Complete");
+    adopting.close();
   }
 
   @Test

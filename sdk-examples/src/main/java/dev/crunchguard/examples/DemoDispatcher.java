@@ -24,7 +24,7 @@ final class DemoDispatcher implements AutoCloseable {
   final DemoRunner runner;
 
   DemoDispatcher(OkHttpClient shared, String baseUrl, String token, String id, boolean guarded, int concurrency, Duration poll,
-      double relockRate, double cancelRate) {
+      Duration orphanGrace, double relockRate, double cancelRate) {
     this.id = id;
     this.client = ArvadosClient.builder()
         .baseUrl(baseUrl)
@@ -42,6 +42,7 @@ final class DemoDispatcher implements AutoCloseable {
         .lockRetryInterval(poll)
         .maxFailureBackoff(Duration.ofSeconds(2))
         .shutdownTimeout(Duration.ofSeconds(10))
+        .orphanGrace(orphanGrace)
         .build();
   }
 
@@ -66,8 +67,12 @@ final class DemoDispatcher implements AutoCloseable {
   }
 
   static double rate(Flags f, String name) {
+    return rate(f, name, 0);
+  }
+
+  static double rate(Flags f, String name, double dflt) {
     try {
-      double r = Double.parseDouble(f.string(name, "0"));
+      double r = Double.parseDouble(f.string(name, Double.toString(dflt)));
       if (r < 0 || r > 1) {
         throw new Flags.UsageException("--" + name + " must be between 0 and 1");
       }
@@ -79,7 +84,8 @@ final class DemoDispatcher implements AutoCloseable {
 
   /** {@code demo-worker --base-url URL --id NAME --mode guarded|plain [--concurrency N] [--poll-interval D] [--relock-rate R] [--cancel-rate R]}; token in ARVADOS_API_TOKEN. */
   static int main(List<String> args) throws Exception {
-    Flags f = Flags.parse(args, Set.of(), Set.of("base-url", "id", "mode", "concurrency", "poll-interval", "relock-rate", "cancel-rate"));
+    Flags f = Flags.parse(args, Set.of(), Set.of("base-url", "id", "mode", "concurrency", "poll-interval", "relock-rate", "cancel-rate",
+        "orphan-grace"));
     String token = System.getenv(ArvadosClient.ENV_API_TOKEN);
     if (token == null || token.isBlank()) {
       throw new Flags.UsageException(ArvadosClient.ENV_API_TOKEN + " must hold the worker's token");
@@ -91,7 +97,8 @@ final class DemoDispatcher implements AutoCloseable {
     OkHttpClient shared = new OkHttpClient();
     try (DemoDispatcher d = new DemoDispatcher(shared, f.string("base-url", "http://127.0.0.1:8000/"), token,
         f.string("id", "worker"), mode.equals("guarded"), f.integer("concurrency", 8, 1, 1000),
-        f.duration("poll-interval", Duration.ofMillis(100)), rate(f, "relock-rate"), rate(f, "cancel-rate"))) {
+        f.duration("poll-interval", Duration.ofMillis(100)), f.duration("orphan-grace", Duration.ofSeconds(10)),
+        rate(f, "relock-rate"), rate(f, "cancel-rate"))) {
       d.start();
       System.out.println("READY");
       System.out.flush();

@@ -63,6 +63,7 @@ final class DemoRunner implements ContainerRunner {
     if (guarded) {
       try (ArvadosClient runnerClient = client.newBuilder().clientId(identity).build()) {
         ContainerLock lock = runnerClient.containers().resume(ctx.lock().handoff());
+        ctx.reportStarted(); // this run writes through its own client: tell the dispatcher it started
         lock.markRunning();
         if (cancelLater) {
           chaos.update(ctx.containerUuid(), cancelled(), null);
@@ -76,6 +77,7 @@ final class DemoRunner implements ContainerRunner {
       }
     } else {
       PlainWriter plain = new PlainWriter(sharedHttp, baseUrl, token, identity);
+      ctx.reportStarted();
       String epoch = ctx.lock().authUuid();
       JsonObject running = new JsonObject();
       running.addProperty("state", "Running");

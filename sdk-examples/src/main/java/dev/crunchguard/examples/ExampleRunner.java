@@ -19,6 +19,9 @@ import java.util.Set;
  * command could not be started, 2 on a usage error or a refused start.
  */
 final class ExampleRunner {
+  /** Exit status of a usage error or a refused start: the runner never touched the container. */
+  static final int REFUSED_TO_START = 2;
+
   private ExampleRunner() {}
 
   static int main(List<String> args, PrintStream err) {
@@ -34,7 +37,7 @@ final class ExampleRunner {
           .start();
     } catch (IllegalStateException | IllegalArgumentException | LostOwnershipException e) {
       err.println("runner: refusing to start: " + e.getMessage());
-      return 2;
+      return REFUSED_TO_START;
     }
     try (ctx) {
       ctx.onLost(e -> err.println("runner: fenced off " + e.containerUuid() + ": " + e.getMessage()));

@@ -1,6 +1,8 @@
 package dev.crunchguard.examples;
 
+import dev.crunchguard.AmbiguousLockPolicy;
 import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.dispatch.RecoveryPolicy;
 import dev.crunchguard.dispatch.Dispatcher;
 import dev.crunchguard.dispatch.RunContext;
 import dev.crunchguard.dispatch.StopReason;
@@ -9,6 +11,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -21,18 +24,40 @@ import java.util.concurrent.TimeUnit;
 final class LocalDispatcher {
   private LocalDispatcher() {}
 
+  /** Parses an enum flag by its lower-case name ({@code --recovery unlock}). */
+  static <E extends Enum<E>> E choice(Flags f, String name, Class<E> type, E dflt) {
+    String v = f.string(name, dflt.name().toLowerCase(Locale.ROOT));
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equalsIgnoreCase(v)) {
+        return e;
+      }
+    }
+    List<String> names = new ArrayList<>();
+    for (E e : type.getEnumConstants()) {
+      names.add(e.name().toLowerCase(Locale.ROOT));
+    }
+    throw new Flags.UsageException("--" + name + " must be one of " + String.join(", ", names) + ", got " + v);
+  }
+
   static int main(List<String> args, PrintStream err) throws InterruptedException {
-    Flags f = Flags.parse(args, Set.of("until-idle"), Set.of("concurrency", "poll-interval", "watch-interval", "timeout"));
+    Flags f = Flags.parse(args, Set.of("until-idle"),
+        Set.of("concurrency", "poll-interval", "watch-interval", "timeout", "orphan-grace", "recovery", "ambiguous-lock"));
     int concurrency = f.integer("concurrency", 4, 1, 1000);
     Duration poll = f.duration("poll-interval", Duration.ofSeconds(5));
     Duration watch = f.duration("watch-interval", Duration.ofSeconds(2));
     Duration timeout = f.duration("timeout", Duration.ofDays(3650));
+    Duration orphanGrace = f.duration("orphan-grace", Duration.ofMinutes(5));
+    RecoveryPolicy recovery = choice(f, "recovery", RecoveryPolicy.class, RecoveryPolicy.UNLOCK);
+    AmbiguousLockPolicy ambiguous = choice(f, "ambiguous-lock", AmbiguousLockPolicy.class, AmbiguousLockPolicy.REFUSE);
     boolean untilIdle = f.bool("until-idle");
-    try (ArvadosClient client = ArvadosClient.builderFromEnvironment().userAgent("crunchguard-local-dispatcher").build();
+    try (ArvadosClient client = ArvadosClient.builderFromEnvironment().userAgent("crunchguard-local-dispatcher")
+             .ambiguousLockPolicy(ambiguous).build();
          Dispatcher dispatcher = Dispatcher.builder(client, ctx -> launchRunner(ctx, watch, err))
              .maxConcurrentRuns(concurrency)
              .pollInterval(poll)
              .lockRetryInterval(poll)
+             .orphanGrace(orphanGrace)
+             .recoveryPolicy(recovery)
              .build()) {
       Runtime.getRuntime().addShutdownHook(new Thread(dispatcher::close));
       err.println("dispatching from " + client.baseUrl() + " with up to " + concurrency + " runners");
@@ -59,6 +84,10 @@ final class LocalDispatcher {
       p.destroy();
     });
     int exit = p.waitFor();
+    if (exit != ExampleRunner.REFUSED_TO_START) {
+      // the runner got past its start-up check: a container it left Running is this run's to clean up
+      ctx.reportStarted();
+    }
     if (exit != 0 && exit != 3 && exit != 4) {
       throw new IllegalStateException("runner for " + ctx.containerUuid() + " exited with status " + exit);
     }

@@ -51,15 +51,16 @@ final class RaceDemo {
   /** The figures of one run. */
   record Result(String mode, int containers, long completed, long cancelled, long notFinal, long locksWon,
       long lockConflicts, long relocks, long chaosUnlocks, long chaosCancels, long staleBlocked, long staleAccepted,
-      long doubleRuns, long falseLosses, long leakedThreads, long leakedConnections, long requests, Duration wall,
-      long seed, SafetyReport safety) {
+      long doubleRuns, long strangerEnds, long sdkCancels, long ambiguousLocks, long falseLosses, long leakedThreads, long leakedConnections,
+      long requests, Duration wall, long seed, SafetyReport safety) {
     double requestsPerContainer() {
       return containers == 0 ? 0 : (double) requests / containers;
     }
 
-    /** Every container final, no safety violation, no false loss, nothing leaked. */
+    /** Every container final, no safety violation, no SDK-made cancel, no false loss, nothing leaked. */
     boolean ok() {
-      return notFinal == 0 && safety.isSafe() && falseLosses == 0 && leakedThreads == 0 && leakedConnections == 0;
+      return notFinal == 0 && safety.isSafe() && sdkCancels == 0 && falseLosses == 0 && leakedThreads == 0
+          && leakedConnections == 0;
     }
   }
 
@@ -72,6 +73,9 @@ final class RaceDemo {
   private final Duration poll;
   private final PrintStream progress;
   private @Nullable Duration raceWindow;
+  private boolean sharedToken;
+  private double lostResponseRate = 0.02;
+  private Duration orphanGrace = Duration.ofSeconds(10);
 
   RaceDemo(int containers, int localDispatchers, int jvms, int concurrency, long seed, Duration timeout, Duration poll, PrintStream progress) {
     this.containers = containers;
@@ -93,10 +97,31 @@ final class RaceDemo {
     return this;
   }
 
+  /**
+   * Makes every dispatcher use one token, as clusters run their dispatchers with the
+   * SystemRootToken: {@code locked_by_uuid} is then the same for all of them.
+   */
+  RaceDemo withSharedToken(boolean shared) {
+    this.sharedToken = shared;
+    return this;
+  }
+
+  /** The share of lock, update, unlock, get and list answers lost after the server applied them (default 2%). */
+  RaceDemo withLostResponseRate(double rate) {
+    this.lostResponseRate = rate;
+    return this;
+  }
+
+  /** The dispatchers' orphan grace (default 10 s, far above the demo runner's start-up time). */
+  RaceDemo withOrphanGrace(Duration grace) {
+    this.orphanGrace = grace;
+    return this;
+  }
+
   static int main(List<String> args, PrintStream out, PrintStream err) throws Exception {
-    Flags f = Flags.parse(args, Set.of("guarded-only"),
+    Flags f = Flags.parse(args, Set.of("guarded-only", "shared-token"),
         Set.of("containers", "dispatchers", "jvms", "concurrency", "seed", "timeout", "poll-interval", "race-window",
-            "soak-requests"));
+            "soak-requests", "lost-rate"));
     long seed = f.longValue("seed", new SecureRandom().nextLong() & 0xffffffffL);
     RaceDemo demo = new RaceDemo(
         f.integer("containers", 300, 1, 1_000_000),
@@ -110,8 +135,9 @@ final class RaceDemo {
     if (f.string("race-window", null) != null) {
       demo.withRaceWindow(f.duration("race-window", Duration.ofMillis(1)));
     }
-    err.printf("race demo: %d containers, %d dispatchers in this JVM + %d in other JVMs, seed %d%s%n",
-        demo.containers, demo.localDispatchers, demo.jvms, seed,
+    demo.withSharedToken(f.bool("shared-token")).withLostResponseRate(DemoDispatcher.rate(f, "lost-rate", 0.02));
+    err.printf("race demo: %d containers, %d dispatchers in this JVM + %d in other JVMs%s, seed %d%s%n",
+        demo.containers, demo.localDispatchers, demo.jvms, demo.sharedToken ? ", all sharing one token" : "", seed,
         demo.raceWindow == null ? "" : ", server update window " + demo.raceWindow.toMillis() + " ms (spec §4.10)");
     long soak = f.longValue("soak-requests", 0);
     if (soak > 0) {
@@ -168,7 +194,8 @@ final class RaceDemo {
           r.notFinal(), r.wall().toMillis() / 1000.0);
       out.flush();
       demo = new RaceDemo(first.containers, first.localDispatchers, first.jvms, first.concurrency, first.seed + rounds,
-          first.timeout, first.poll, first.progress).withRaceWindow(first.raceWindow);
+          first.timeout, first.poll, first.progress).withRaceWindow(first.raceWindow).withSharedToken(first.sharedToken)
+          .withLostResponseRate(first.lostResponseRate).withOrphanGrace(first.orphanGrace);
     }
     out.printf(Locale.ROOT, "soak: %d rounds, %d containers, %d requests, %d history events checked, %d re-locks, "
         + "%d stale writes blocked, %d safety violations, %d false losses, %d leaks, %d not final, %.1f min%n",
@@ -187,9 +214,11 @@ final class RaceDemo {
     List<String> tokens = new ArrayList<>();
     ArvadosSimulator.Builder sb = ArvadosSimulator.builder().maxDispatchAttempts(10).updateRaceWindow(raceWindow);
     for (int i = 0; i < dispatchers; i++) {
-      String t = "demo" + i + "x" + Long.toString(rnd.nextLong() & Long.MAX_VALUE, 36);
+      String t = sharedToken && i > 0 ? tokens.get(0) : "demo" + i + "x" + Long.toString(rnd.nextLong() & Long.MAX_VALUE, 36);
       tokens.add(t);
-      sb.adminToken(t);
+      if (i == 0 || !sharedToken) {
+        sb.adminToken(t);
+      }
     }
     Set<Thread> threadsBefore = crunchguardThreads();
     OkHttpClient shared = new OkHttpClient.Builder()
@@ -208,7 +237,7 @@ final class RaceDemo {
       sim.resetRequestCounts();
       sim.faults().random(RandomFaults.seed(seed)
           .on(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.UNLOCK, Endpoint.GET, Endpoint.LIST, Endpoint.TOKEN_CURRENT)
-          .rate(FaultKind.LOST_RESPONSE, 0.02)
+          .rate(FaultKind.LOST_RESPONSE, lostResponseRate)
           .rate(FaultKind.CONNECTION_RESET, 0.01)
           .rate(FaultKind.BAD_GATEWAY, 0.01)
           .rate(FaultKind.SERVICE_UNAVAILABLE, 0.02)
@@ -220,7 +249,7 @@ final class RaceDemo {
       long start = System.nanoTime();
       for (int i = 0; i < localDispatchers; i++) {
         DemoDispatcher d = new DemoDispatcher(shared, sim.baseUrl(), tokens.get(i), "dispatcher-" + i, guarded, concurrency, poll,
-            RELOCK_RATE, CANCEL_RATE);
+            orphanGrace, RELOCK_RATE, CANCEL_RATE);
         local.add(d);
         d.start();
       }
@@ -310,6 +339,7 @@ final class RaceDemo {
         "-cp", System.getProperty("java.class.path"), Main.class.getName(), "demo-worker",
         "--base-url", baseUrl, "--id", id, "--mode", mode,
         "--concurrency", Integer.toString(concurrency), "--poll-interval", poll.toMillis() + "ms",
+        "--orphan-grace", orphanGrace.toMillis() + "ms",
         "--relock-rate", Double.toString(RELOCK_RATE), "--cancel-rate", Double.toString(CANCEL_RATE));
     pb.environment().put("ARVADOS_API_TOKEN", token);
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
@@ -388,14 +418,59 @@ final class RaceDemo {
     }
     SafetyReport safety = sim.checkSafety();
     long staleAccepted = safety.violations(SafetyViolation.Property.STALE_EPOCH_WRITE).size();
-    long doubleRuns = safety.violations().size() - staleAccepted;
+    long strangerEnds = safety.violations(SafetyViolation.Property.EPOCH_ENDED_BY_STRANGER).size();
+    long doubleRuns = safety.violations().size() - staleAccepted - strangerEnds;
+    long sdkCancels = sdkCancels(history);
+    long ambiguousLocks = ambiguousLocks(history);
     List<ContainerSnapshot> all = sim.containers();
     long completed = all.stream().filter(c -> c.state().equals("Complete")).count();
     long cancelled = all.stream().filter(c -> c.state().equals("Cancelled")).count();
     long requests = sim.requestCounts().values().stream().mapToLong(Long::longValue).sum();
     return new Result(mode, containers, completed, cancelled, notFinal, locksWon, conflicts, relocks, chaosUnlocks,
-        chaosCancels, staleBlocked, staleAccepted, doubleRuns, falseLosses, leakedThreads, leakedConnections, requests,
-        wall, seed, safety);
+        chaosCancels, staleBlocked, staleAccepted, doubleRuns, strangerEnds, sdkCancels, ambiguousLocks, falseLosses, leakedThreads,
+        leakedConnections, requests, wall, seed, safety);
+  }
+
+  /**
+   * Lock attempts that the lock holder could not attribute: a lock accepted by the server whose
+   * sender then retried and was refused because the container was Locked in that very epoch (its
+   * answer was lost).
+   */
+  private static long ambiguousLocks(List<HistoryEvent> history) {
+    java.util.Map<String, HistoryEvent> lastAcceptedLock = new java.util.HashMap<>();
+    long n = 0;
+    for (HistoryEvent e : history) {
+      if (e.action() != WriteAction.LOCK) {
+        continue;
+      }
+      String key = e.containerUuid() + " " + e.clientIdentity();
+      if (e.accepted()) {
+        lastAcceptedLock.put(key, e);
+      } else {
+        HistoryEvent won = lastAcceptedLock.remove(key);
+        if (won != null && "Locked".equals(e.stateBefore()) && java.util.Objects.equals(won.epochAfter(), e.appliedEpoch())) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Containers that ended Cancelled by the SDK's own doing: every cancel in the demo should come from
+   * the chaos client (a user's cancel) or from the server's {@code MaxDispatchAttempts} rule on an
+   * unlock. A dispatcher or runner write that moved a container to Cancelled is counted.
+   */
+  private static long sdkCancels(List<HistoryEvent> history) {
+    Set<String> out = new HashSet<>();
+    for (HistoryEvent e : history) {
+      boolean toCancelled = e.accepted() && "Cancelled".equals(e.stateAfter()) && !"Cancelled".equals(e.stateBefore());
+      boolean byUnlock = e.action() == WriteAction.UNLOCK || "Queued".equals(e.requestedState());
+      if (toCancelled && !byUnlock && !e.clientIdentity().equals("chaos")) {
+        out.add(e.containerUuid());
+      }
+    }
+    return out.size();
   }
 
   static String report(Result g, Result p) {
@@ -414,6 +489,9 @@ final class RaceDemo {
     row(sb, fmt, "stale writes blocked by the guard", g.staleBlocked(), p == null ? null : p.staleBlocked());
     row(sb, fmt, "stale writes accepted (must be 0)", g.staleAccepted(), p == null ? null : p.staleAccepted());
     row(sb, fmt, "double runs (must be 0)", g.doubleRuns(), p == null ? null : p.doubleRuns());
+    row(sb, fmt, "epochs ended by a stranger (must be 0)", g.strangerEnds(), p == null ? null : p.strangerEnds());
+    row(sb, fmt, "cancelled by the SDK itself (must be 0)", g.sdkCancels(), p == null ? null : p.sdkCancels());
+    row(sb, fmt, "lock answers lost, not attributable", g.ambiguousLocks(), p == null ? null : p.ambiguousLocks());
     row(sb, fmt, "false losses (must be 0)", g.falseLosses(), p == null ? null : p.falseLosses());
     row(sb, fmt, "leaked threads + connections (must be 0)", g.leakedThreads() + g.leakedConnections(),
         p == null ? null : p.leakedThreads() + p.leakedConnections());

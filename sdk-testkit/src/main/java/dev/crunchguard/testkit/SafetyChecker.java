@@ -23,6 +23,16 @@ import java.util.Set;
  *   <li><b>P3</b> {@link SafetyViolation.Property#RUNNING_MORE_THAN_ONCE_PER_EPOCH}: more than one
  *       accepted request carrying {@code state: Running} whose state before was not Running, or
  *       accepted Running requests from more than one client identity, in one (container, epoch).
+ *   <li><b>P4</b> {@link SafetyViolation.Property#EPOCH_ENDED_BY_STRANGER}: an accepted unlock
+ *       ({@code POST .../unlock}, or an update to {@code state} Queued) or an accepted update to
+ *       Cancelled, in an epoch that had a run, by a <i>dispatcher</i> (a client identity that sent
+ *       at least one lock request in the history) that neither locked that epoch nor made runner
+ *       writes in it. An epoch "had a run" when another client made runner writes in it: accepted
+ *       ones, or ones claiming that epoch that were refused (a runner that was about to start and
+ *       was cut off). This is how a dispatcher that cancels or unlocks a run it did not start shows
+ *       up, for example one sharing its token with the run's real owner. Ending an epoch nobody ran
+ *       (an orphaned lock whose answer was lost) is not a violation. Clients that never lock
+ *       (users, operators, a test's chaos client) are not judged.
  * </ul>
  *
  * <p>The epoch of an event is {@link HistoryEvent#epochKey()}. Stateless and thread-safe.
@@ -70,10 +80,7 @@ public final class SafetyChecker {
         continue;
       }
       boolean running = "Running".equals(e.requestedState());
-      boolean runnerWrite =
-          running
-              || "Complete".equals(e.requestedState())
-              || e.fields().stream().anyMatch(PROGRESS_FIELDS::contains);
+      boolean runnerWrite = isRunnerWrite(e);
       if (runnerWrite) {
         runnerWrites
             .computeIfAbsent(key, k -> new LinkedHashMap<>())
@@ -119,6 +126,62 @@ public final class SafetyChecker {
     List<SafetyViolation> all = new ArrayList<>(p1);
     all.addAll(p2);
     all.addAll(p3);
+    all.addAll(strangersEndingEpochs(events, runnerWrites));
     return new SafetyReport(all, events.size());
+  }
+
+  private static boolean isRunnerWrite(HistoryEvent e) {
+    return "Running".equals(e.requestedState())
+        || "Complete".equals(e.requestedState())
+        || e.fields().stream().anyMatch(PROGRESS_FIELDS::contains);
+  }
+
+  /** P4: unlocks and cancels by dispatchers that neither locked nor ran in the epoch they ended. */
+  private static List<SafetyViolation> strangersEndingEpochs(
+      List<HistoryEvent> events, Map<String, Map<String, List<HistoryEvent>>> runnerWrites) {
+    Set<String> dispatchers = new LinkedHashSet<>();
+    Map<String, String> lockers = new LinkedHashMap<>();
+    Map<String, Set<String>> runAttempts = new LinkedHashMap<>();
+    for (HistoryEvent e : events) {
+      if (e.action() == WriteAction.UPDATE && !e.accepted() && e.claimed() && isRunnerWrite(e)) {
+        runAttempts.computeIfAbsent(e.containerUuid() + "\u0000" + e.claimedEpoch(), k -> new LinkedHashSet<>())
+            .add(e.clientIdentity());
+      }
+      if (e.action() == WriteAction.LOCK) {
+        dispatchers.add(e.clientIdentity());
+        if (e.accepted()) {
+          String epoch = e.epochAfter() != null ? e.epochAfter() : "lock#" + (e.lockCountBefore() + 1);
+          lockers.put(e.containerUuid() + "\u0000" + epoch, e.clientIdentity());
+        }
+      }
+    }
+    List<SafetyViolation> out = new ArrayList<>();
+    for (HistoryEvent e : events) {
+      boolean ends = e.accepted()
+          && (e.action() == WriteAction.UNLOCK
+              || (e.action() == WriteAction.UPDATE
+                  && ("Queued".equals(e.requestedState()) || "Cancelled".equals(e.requestedState()))
+                  && !Objects.equals(e.stateBefore(), e.stateAfter())));
+      if (!ends || !dispatchers.contains(e.clientIdentity())) {
+        continue;
+      }
+      String key = e.containerUuid() + "\u0000" + e.epochKey();
+      boolean locked = e.clientIdentity().equals(lockers.get(key));
+      Set<String> runners = new LinkedHashSet<>(runnerWrites.getOrDefault(key, Map.of()).keySet());
+      runners.addAll(runAttempts.getOrDefault(key, Set.of()));
+      boolean ran = runners.contains(e.clientIdentity());
+      runners.remove(e.clientIdentity());
+      if (!locked && !ran && !runners.isEmpty()) {
+        out.add(
+            new SafetyViolation(
+                SafetyViolation.Property.EPOCH_ENDED_BY_STRANGER,
+                e.containerUuid(),
+                e.epochKey(),
+                e.clientIdentity() + " moved the container " + e.stateBefore() + " -> " + e.stateAfter()
+                    + " in an epoch locked by " + lockers.getOrDefault(key, "nobody seen") + " and run by " + runners,
+                List.of(e.sequence())));
+      }
+    }
+    return out;
   }
 }

@@ -21,7 +21,12 @@ public record SafetyViolation(
     /** P2: at most one client identity per (container, epoch) has accepted runner writes. */
     MULTIPLE_RUNNERS_PER_EPOCH,
     /** P3: a container reaches Running at most once per epoch. */
-    RUNNING_MORE_THAN_ONCE_PER_EPOCH
+    RUNNING_MORE_THAN_ONCE_PER_EPOCH,
+    /**
+     * P4: an epoch is unlocked or cancelled by a dispatcher only if that dispatcher locked it or
+     * ran in it.
+     */
+    EPOCH_ENDED_BY_STRANGER
   }
 
   /** Copies the list. */

@@ -99,4 +99,61 @@ class SafetyCheckerTest {
     assertThat(SafetyChecker.check(h).isSafe()).isTrue();
     assertThat(h.get(0).epochKey()).isEqualTo("lock#1");
   }
+
+  private void lockEvent(String client, String epochAfter) {
+    h.add(new HistoryEvent(h.size() + 1, h.size(), C, WriteAction.LOCK, "req-" + h.size(), "zzzzz-gj3su-000000000000000",
+        client, null, epochAfter, ClaimSource.NONE, null, true, 200, false, "Locked", "Queued", "Locked", 0, Set.of(),
+        List.of()));
+  }
+
+  @Test
+  void p4_dispatcherCancellingAnEpochItNeitherLockedNorRanIn_violates() {
+    lockEvent("dispatcherA", E1);
+    ev(WriteAction.UPDATE, "dispatcherA/run-1", E1, ClaimSource.BODY, E1, true, "Running", "Locked", "Running", "state");
+    ev(WriteAction.LOCK, "dispatcherB", E1, ClaimSource.NONE, null, false, "Locked", "Running", "Running");
+    ev(WriteAction.UPDATE, "dispatcherB", E1, ClaimSource.BODY, E1, true, "Cancelled", "Running", "Cancelled", "state");
+
+    SafetyReport r = SafetyChecker.check(h);
+
+    assertThat(r.violations()).extracting(SafetyViolation::property)
+        .containsExactly(SafetyViolation.Property.EPOCH_ENDED_BY_STRANGER);
+    assertThat(r.violations().get(0).description()).contains("dispatcherB").contains("dispatcherA");
+  }
+
+  @Test
+  void p4_theLockerOrItsRunnerEndingTheEpoch_andNonDispatchers_doNotViolate() {
+    lockEvent("dispatcherA", E1);
+    ev(WriteAction.UPDATE, "dispatcherA/run-1", E1, ClaimSource.BODY, E1, true, "Running", "Locked", "Running", "state");
+    ev(WriteAction.UPDATE, "dispatcherA", E1, ClaimSource.BODY, E1, true, "Cancelled", "Running", "Cancelled", "state");
+    lockEvent("dispatcherB", E2);
+    ev(WriteAction.UPDATE, "operator", E2, ClaimSource.NONE, null, true, "Cancelled", "Locked", "Cancelled", "state");
+    lockEvent("dispatcherB", "zzzzz-gj3su-epoch0000000003");
+    ev(WriteAction.UNLOCK, "dispatcherB", "zzzzz-gj3su-epoch0000000003", ClaimSource.NONE, null, true, "Queued", "Locked",
+        "Queued");
+
+    SafetyReport r = SafetyChecker.check(h);
+
+    assertThat(r.isSafe()).as(r.summary()).isTrue();
+  }
+
+  @Test
+  void p4_unlockOfASiblingsFreshLock_whoseRunnerWasAboutToStart_violates() {
+    lockEvent("dispatcherA", E1);
+    lockEvent("dispatcherB", E2); // B locks something else, so it is a dispatcher
+    ev(WriteAction.UNLOCK, "dispatcherB", E1, ClaimSource.NONE, null, true, "Queued", "Locked", "Queued");
+    ev(WriteAction.UPDATE, "dispatcherA/run-1", null, ClaimSource.BODY, E1, false, "Running", "Queued", "Queued", "state");
+
+    assertThat(SafetyChecker.check(h).violations()).extracting(SafetyViolation::property)
+        .containsExactly(SafetyViolation.Property.EPOCH_ENDED_BY_STRANGER);
+  }
+
+  @Test
+  void p4_unlockOfAnOrphanedLockThatNobodyRan_byAnotherDispatcher_doesNotViolate() {
+    lockEvent("dispatcherA", E1); // its answer was lost: nobody runs E1
+    lockEvent("dispatcherB", E2);
+    ev(WriteAction.UPDATE, "dispatcherB", E1, ClaimSource.BODY, E1, true, "Queued", "Locked", "Queued", "state");
+
+    SafetyReport r = SafetyChecker.check(h);
+    assertThat(r.isSafe()).as(r.summary()).isTrue();
+  }
 }

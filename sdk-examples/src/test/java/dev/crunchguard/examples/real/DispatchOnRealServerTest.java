@@ -101,8 +101,12 @@ class DispatchOnRealServerTest {
     }
   }
 
+  /**
+   * The default {@code AmbiguousLockPolicy.REFUSE} does not run a lock it cannot prove its own; the
+   * orphan sweep unlocks it (guarded) after {@code orphanGrace}, and the next poll locks it again.
+   */
   @Test
-  void aDispatcherWhoseLockAnswerIsLost_stillRunsTheContainerExactlyOnce() throws Exception {
+  void aDispatcherWhoseLockAnswerIsLost_sweepsTheOrphanAndRunsTheContainerExactlyOnce() throws Exception {
     String uuid = real.create("true");
     real.proxy.faults().add(dev.crunchguard.testkit.FaultRule.of(dev.crunchguard.testkit.FaultKind.LOST_RESPONSE)
         .on(Endpoint.LOCK).container(uuid).build());
@@ -117,6 +121,8 @@ class DispatchOnRealServerTest {
           }
         })
         .pollInterval(Duration.ofMillis(200))
+        .lockRetryInterval(Duration.ofMillis(200))
+        .orphanGrace(Duration.ofSeconds(1))
         .build()) {
       dispatcher.start();
       awaitFinished(List.of(uuid), Duration.ofSeconds(60));
@@ -126,8 +132,15 @@ class DispatchOnRealServerTest {
     Container c = real.read(uuid);
     assertThat(c.state()).isEqualTo(ContainerState.COMPLETE);
     assertThat(c.exitCode()).isZero();
-    assertThat(c.lockCount()).as("locked once: the lost answer was adopted, not locked again").isEqualTo(1);
-    assertThat(real.proxy.requestCount(Endpoint.LOCK, uuid)).isEqualTo(2);
+    assertThat(c.lockCount()).as("the orphaned epoch, then the one that ran").isEqualTo(2);
+    List<ProxiedWrite> writes = real.proxy.writes(uuid);
+    assertThat(writes).extracting(ProxiedWrite::endpoint, ProxiedWrite::carriedAuthUuid, ProxiedWrite::fault)
+        .containsSubsequence(
+            org.assertj.core.groups.Tuple.tuple(Endpoint.LOCK, false, dev.crunchguard.testkit.FaultKind.LOST_RESPONSE),
+            org.assertj.core.groups.Tuple.tuple(Endpoint.UPDATE, true, null),   // the guarded sweep: PUT Queued
+            org.assertj.core.groups.Tuple.tuple(Endpoint.LOCK, false, null),
+            org.assertj.core.groups.Tuple.tuple(Endpoint.UPDATE, true, null),   // Running
+            org.assertj.core.groups.Tuple.tuple(Endpoint.UPDATE, true, null));  // Complete
   }
 
   @Test

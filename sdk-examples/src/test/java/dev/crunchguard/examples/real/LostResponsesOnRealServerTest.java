@@ -38,12 +38,36 @@ class LostResponsesOnRealServerTest {
     real.close();
   }
 
+  /** A client through the proxy that adopts a lock whose answer was lost (a token no other process uses). */
+  private dev.crunchguard.ArvadosClient adopting() {
+    dev.crunchguard.ArvadosClient c = real.builder(real.proxy.baseUrl(), arv.adminToken(), "real-suite-adopting")
+        .ambiguousLockPolicy(dev.crunchguard.AmbiguousLockPolicy.ADOPT)
+        .build();
+    real.closeLater(c);
+    return c;
+  }
+
+  @Test
+  void lostLockAnswerUnderTheDefaultPolicy_isALockConflictAndTheContainerStaysLockedByThisToken() {
+    String uuid = real.create("true");
+    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> real.admin.containers().lock(uuid))
+        .isInstanceOfSatisfying(dev.crunchguard.LockConflictException.class, e ->
+            assertThat(e.observedState()).as("decided by a read-back").isEqualTo(ContainerState.LOCKED));
+
+    Container c = real.read(uuid);
+    assertThat(c.state()).isEqualTo(ContainerState.LOCKED);
+    assertThat(c.lockedByUuid()).isEqualTo(real.direct.tokenUuid());
+    assertThat(c.lockCount()).isEqualTo(1);
+  }
+
   @Test
   void lostLockAnswer_isAdoptedAfterTheRetryIsRefused() {
     String uuid = real.create("true");
     real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
 
-    ContainerLock lock = real.admin.containers().lock(uuid);
+    ContainerLock lock = adopting().containers().lock(uuid);
 
     Container c = real.read(uuid);
     assertThat(c.state()).isEqualTo(ContainerState.LOCKED);
@@ -65,7 +89,7 @@ class LostResponsesOnRealServerTest {
         .containerImage(RealServer.IMAGE).priority(1).runtimeToken(arv.userToken()));
     real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
 
-    ContainerLock lock = real.admin.containers().lock(uuid);
+    ContainerLock lock = adopting().containers().lock(uuid);
 
     assertThat(lock.isFenced()).isFalse();
     assertThat(real.read(uuid).lockCount()).isEqualTo(1);
@@ -107,6 +131,40 @@ class LostResponsesOnRealServerTest {
     assertThat(lock.isLost()).isFalse();
     assertThat(real.proxy.writes(uuid)).filteredOn(w -> w.endpoint() == Endpoint.UPDATE)
         .extracting(ProxiedWrite::fault).containsExactly(FaultKind.LOST_RESPONSE, null);
+  }
+
+  @Test
+  void everyAnswerOfACompleteLost_succeedsByOneReadBackShowingTheCompletion() {
+    String uuid = real.create("true");
+    ContainerLock lock = real.admin.containers().lock(uuid);
+    lock.markRunning();
+    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UPDATE).container(uuid).always().build());
+
+    lock.complete(5, null);
+
+    Container c = real.read(uuid);
+    assertThat(c.state()).isEqualTo(ContainerState.COMPLETE);
+    assertThat(c.exitCode()).isEqualTo(5L);
+    assertThat(lock.isLost()).isFalse();
+    assertThat(real.proxy.writes(uuid)).filteredOn(w -> w.fault() == FaultKind.LOST_RESPONSE)
+        .as("the first attempt applied, the retries refused upstream, every answer dropped")
+        .extracting(ProxiedWrite::status).startsWith(200).hasSizeGreaterThan(1);
+    assertThat(real.proxy.requestCount(Endpoint.GET, uuid)).as("one read-back").isEqualTo(1);
+  }
+
+  @Test
+  void lostPlainUnlockAnswer_returnsTheQueuedContainer() {
+    String uuid = real.create("true");
+    ContainerLock lock = real.admin.containers().lock(uuid);
+    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UNLOCK).container(uuid).build());
+
+    Container after = real.admin.containers().unlock(uuid);
+
+    assertThat(after.state()).isEqualTo(ContainerState.QUEUED);
+    assertThat(real.read(uuid).authUuid()).isNull();
+    assertThat(real.proxy.requestCount(Endpoint.UNLOCK, uuid)).isEqualTo(2);
+    org.assertj.core.api.Assertions.assertThatThrownBy(lock::markRunning)
+        .isInstanceOf(dev.crunchguard.LostOwnershipException.class);
   }
 
   @Test

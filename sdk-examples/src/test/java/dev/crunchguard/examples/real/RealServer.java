@@ -104,6 +104,11 @@ final class RealServer implements AutoCloseable {
         .retryPolicy(RetryPolicy.builder().initialBackoff(Duration.ofMillis(20)).maxBackoff(Duration.ofMillis(200)).build());
   }
 
+  /** Closes {@code c} with this fixture. */
+  void closeLater(ArvadosClient c) {
+    clients.add(c);
+  }
+
   /** A lockable container running {@code command}, cleaned up by {@link #close()}. */
   String create(String... command) {
     return create(ContainerSpec.builder().command(command).containerImage(IMAGE).priority(1));
