@@ -297,6 +297,16 @@ class DifferentialTest {
         String tok = r.containerToken(u, r.t.admin);
         r.step("put", r.put(u, tok, change));
       });
+      scenario("Locked: container token sets " + a[0], r -> {
+        String u = locked(r);
+        String tok = r.containerToken(u, r.t.admin);
+        r.step("put", r.put(u, tok, change));
+      });
+      scenario("Complete: holder sets " + a[0], r -> {
+        String u = running(r);
+        r.step("complete", r.put(u, r.t.admin, "{\"state\":\"Complete\",\"exit_code\":0}"));
+        r.step("put", r.put(u, r.t.admin, change));
+      });
       scenario("Running: user with a request sets " + a[0], r -> {
         String u = running(r);
         r.share(u);
@@ -593,6 +603,40 @@ class DifferentialTest {
       r.step("lock by admin2", lock(r, u, r.t.admin2));
       r.step("auth by admin2", r.http.get(c(u) + "/auth").token(r.t.admin2));
       r.step("lock_count set by holder", r.put(u, r.t.admin2, "{\"lock_count\":0}"));
+    });
+    scenario("a container token with narrow scopes", r -> {
+      String u = r.create("create", "{\"runtime_auth_scopes\":[\"GET /arvados/v1/containers/\"]}");
+      r.share(u);
+      r.step("raise priority", r.put(u, r.t.admin, "{\"priority\":2}"));
+      r.step("lock", lock(r, u, r.t.admin));
+      r.step("run", r.put(u, r.t.admin, "{\"state\":\"Running\"}"));
+      String tok = r.containerToken(u, r.t.admin);
+      r.step("get within the scope", r.http.get(c(u)).token(tok).query("select", "[\"uuid\",\"state\"]"));
+      r.step("put outside the scope", r.put(u, tok, "{\"progress\":0.5}"));
+      r.step("list outside the scope", list(r, tok, "filters", MINE));
+      r.step("token itself", r.http.get("arvados/v1/api_client_authorizations/current").token(tok)
+          .query("select", "[\"scopes\"]"));
+    });
+    scenario("container requests as far as readability needs them", r -> {
+      String u = r.create();
+      r.step("user sets container_uuid", r.http.post("arvados/v1/container_requests").token(r.t.user)
+          .json(r.fill("{\"container_request\":{\"command\":[\"x\"],\"container_image\":\"%IMG%\","
+              + "\"output_path\":\"/o\",\"state\":\"Uncommitted\",\"priority\":1,\"container_uuid\":\"" + u + "\"}}")));
+      r.share(u);
+      r.step("user reads", r.http.get(c(u)).token(r.t.user).query("select", "[\"uuid\",\"priority\"]"));
+      r.step("admin2 reads", r.http.get(c(u)).token(r.t.admin2).query("select", "[\"uuid\",\"priority\"]"));
+    });
+    scenario("runtime token container's secret mounts and current", r -> {
+      String u = r.create("create", "{\"runtime_token\":\"" + r.t.user + "\",\"runtime_user_uuid\":null,"
+          + "\"secret_mounts\":{\"/s\":{\"kind\":\"text\",\"content\":\"x\"}}}");
+      r.step("lock", lock(r, u, r.t.admin));
+      r.step("run", r.put(u, r.t.admin, "{\"state\":\"Running\"}"));
+      String four = r.t.user + "/" + u;
+      r.step("secret_mounts with the 4-part token", r.http.get(c(u) + "/secret_mounts").token(four));
+      r.step("secret_mounts with the plain token", r.http.get(c(u) + "/secret_mounts").token(r.t.user));
+      r.step("secret_mounts by the admin", r.http.get(c(u) + "/secret_mounts").token(r.t.admin));
+      r.step("complete with the 4-part token", r.put(u, four, "{\"state\":\"Complete\",\"exit_code\":0}"));
+      r.step("current after completion", r.http.get("arvados/v1/containers/current").token(four));
     });
     scenario("get with select", r -> {
       String u = locked(r);
