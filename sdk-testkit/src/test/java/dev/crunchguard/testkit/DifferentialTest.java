@@ -638,6 +638,17 @@ class DifferentialTest {
       r.step("complete with the 4-part token", r.put(u, four, "{\"state\":\"Complete\",\"exit_code\":0}"));
       r.step("current after completion", r.http.get("arvados/v1/containers/current").token(four));
     });
+    scenario("paths and methods", r -> {
+      String u = r.create();
+      r.step("GET lock", r.http.get(c(u) + "/lock").token(r.t.admin));
+      r.step(".json suffix", r.http.get(c(u) + ".json").token(r.t.admin).query("select", "[\"uuid\"]"));
+      r.step("trailing slash", r.http.get(c(u) + "/").token(r.t.admin).query("select", "[\"uuid\"]"));
+      r.step("lock.json", r.http.post(c(u) + "/lock.json").token(r.t.admin));
+      r.step("update with select", r.http.put(c(u)).token(r.t.admin).query("select", "[\"uuid\",\"state\"]")
+          .json("{\"container\":{\"priority\":1}}"));
+      r.step("unknown collection", r.http.get("arvados/v1/no_such_things").token(r.t.admin));
+      r.step("offset beyond", list(r, r.t.admin, "filters", MINE, "offset", "5", "select", "[\"uuid\"]"));
+    });
     scenario("get with select", r -> {
       String u = locked(r);
       r.step("select", r.http.get(c(u)).token(r.t.admin).query("select", "[\"uuid\",\"state\",\"lock_count\"]"));
