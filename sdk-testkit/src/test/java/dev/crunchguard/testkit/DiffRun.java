@@ -174,19 +174,25 @@ final class DiffRun {
   }
 
   /**
-   * Cancels every container this run left Queued, Locked or Running (not recorded), so that no
-   * dispatcher sharing the real server picks them up and nothing piles up there.
+   * Cancels every container of this run's image left Queued, Locked or Running (not recorded), so
+   * that no dispatcher sharing the real server picks them up and nothing piles up there.
    */
   void cleanUp() {
-    for (String u : created) {
+    Http.Res open = http.get("arvados/v1/containers").token(t.admin)
+        .query("filters", "[[\"container_image\",\"=\",\"" + image + "\"],"
+            + "[\"state\",\"in\",[\"Queued\",\"Locked\",\"Running\"]]]")
+        .query("select", "[\"uuid\"]").query("limit", "1000").send();
+    if (open.status() != 200) {
+      return;
+    }
+    open.json().getAsJsonArray("items").forEach(item -> {
+      String u = item.getAsJsonObject().get("uuid").getAsString();
       for (String token : List.of(t.admin, t.admin2)) {
-        Http.Res r = http.put(Http.c(u)).token(token).json("{\"container\":{\"state\":\"Cancelled\"}}").send();
-        // 200: cancelled; 404: gone; 422 on a final container (already Complete or Cancelled).
-        if (r.status() == 200 || r.status() == 404 || r.body().contains("State cannot change from C")) {
+        if (http.put(Http.c(u)).token(token).json("{\"container\":{\"state\":\"Cancelled\"}}").send().status() == 200) {
           break;
         }
       }
-    }
+    });
   }
 
   private String nameOf(String uuid) {
