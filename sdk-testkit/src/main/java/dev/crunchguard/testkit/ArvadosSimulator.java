@@ -1,6 +1,7 @@
 package dev.crunchguard.testkit;
 
 import com.google.gson.JsonElement;
+import com.google.gson.JsonPrimitive;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
@@ -80,8 +81,9 @@ public final class ArvadosSimulator implements AutoCloseable {
     for (String t : b.userTokens) {
       tokenUuids.put(t, tokens.addConfigured(t, false, false).uuid);
     }
-    ContainerRules rules = new ContainerRules(tokens, b.maxDispatchAttempts);
-    this.containers = new ContainersService(b.clusterId, tokens, rules, history);
+    ContainerRequests requests = new ContainerRequests(b.clusterId);
+    ContainerRules rules = new ContainerRules(tokens, b.maxDispatchAttempts, requests::highestPriorityRequester);
+    this.containers = new ContainersService(b.clusterId, tokens, rules, history, requests);
     containers.setRaceWindow(b.raceWindow);
     history.setEnabled(b.recordHistory);
     ControlEndpoints control = b.controlEndpoints ? new ControlEndpoints(this) : null;
@@ -196,9 +198,51 @@ public final class ArvadosSimulator implements AutoCloseable {
     return u;
   }
 
+  /**
+   * The uuid of the user a configured token belongs to (each configured token has its own user;
+   * the system root token belongs to the system user {@code <cluster>-tpzed-000000000000000}).
+   *
+   * @throws IllegalArgumentException when the token was not configured (the secret is not echoed)
+   */
+  public String userUuid(String secret) {
+    TokenRecord t = tokens.byUuid(tokenUuid(secret));
+    if (t == null) {
+      throw new IllegalArgumentException("not a configured token");
+    }
+    return t.ownerUuid;
+  }
+
+  /**
+   * Creates an Uncommitted container request for {@code containerUuid}, owned by {@code ownerUuid},
+   * as an admin would: this is what lets that (non-admin) user read the container. Like the real
+   * server, it recomputes the container's priority from its Committed requests, which is 0 here
+   * (call {@link #setPriority} afterwards to raise it again).
+   *
+   * @return the container request's uuid
+   * @throws IllegalArgumentException when there is no such container
+   */
+  public String createContainerRequest(String containerUuid, String ownerUuid) {
+    Map<String, JsonElement> attrs = new LinkedHashMap<>();
+    attrs.put("owner_uuid", new JsonPrimitive(ownerUuid));
+    attrs.put("container_uuid", new JsonPrimitive(containerUuid));
+    attrs.put("priority", new JsonPrimitive(1));
+    try {
+      return containers.createRequest(attrs, containers.systemCaller()).get("uuid").getAsString();
+    } catch (ApiException e) {
+      throw new IllegalArgumentException("cannot create the container request: " + e.messages);
+    }
+  }
+
   /** Creates a Queued container with the given attributes, as an admin would; returns its uuid. */
   public String createContainer(ContainerSpec spec) {
     Map<String, JsonElement> attrs = new LinkedHashMap<>(spec.toAttributes().asMap());
+    if (!attrs.containsKey("runtime_user_uuid") && !attrs.containsKey("runtime_token")) {
+      // Lockable by default: the real server needs a user for the container token.
+      attrs.put("runtime_user_uuid", new JsonPrimitive(Ids.systemUserUuid(config.clusterId)));
+    }
+    if (!attrs.containsKey("runtime_auth_scopes")) {
+      attrs.put("runtime_auth_scopes", Json.stringArray(List.of("all")));
+    }
     try {
       return containers.create(attrs, containers.systemCaller(), RequestContext.direct()).uuid();
     } catch (ApiException e) {

@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -174,11 +176,12 @@ enum Attr {
       case STRING_ARRAY:
         {
           JsonElement a = v;
-          if (a.isJsonPrimitive() && a.getAsJsonPrimitive().isString() && JSON_STRING_OK.contains(this)) {
-            a = parseJsonParam(v.getAsString(), "Array");
+          if (JSON_STRING_OK.contains(this)) {
+            if (a.isJsonPrimitive() && a.getAsJsonPrimitive().isString()) {
+              a = parseJsonParam(v.getAsString(), "Array");
+            }
             if (!a.isJsonArray()) {
-              throw new CoercionException(
-                  "#<ArgumentError: parameter " + json + " must be a Array>", true);
+              throw new CoercionException("#<TypeError: parameter " + json + " must be a Array>", true);
             }
           }
           if (!a.isJsonArray()) {
@@ -194,11 +197,13 @@ enum Attr {
       case HASH:
         {
           JsonElement h = v;
-          if (h.isJsonPrimitive() && h.getAsJsonPrimitive().isString() && JSON_STRING_OK.contains(this)) {
-            h = parseJsonParam(v.getAsString(), "Hash");
+          if (JSON_STRING_OK.contains(this)) {
+            // accept_attribute_as_json: a string is parsed, then the class is checked.
+            if (h.isJsonPrimitive() && h.getAsJsonPrimitive().isString()) {
+              h = parseJsonParam(v.getAsString(), "Hash");
+            }
             if (!h.isJsonObject()) {
-              throw new CoercionException(
-                  "#<ArgumentError: parameter " + json + " must be a Hash>", true);
+              throw new CoercionException("#<TypeError: parameter " + json + " must be a Hash>", true);
             }
           }
           if (!h.isJsonObject()) {
@@ -208,44 +213,10 @@ enum Attr {
         }
       case INT:
       case NINT:
-        {
-          if (!v.isJsonPrimitive() || v.getAsJsonPrimitive().isBoolean()) {
-            throw new CoercionException(human() + " is not a number", false);
-          }
-          BigDecimal d;
-          try {
-            d = new BigDecimal(v.getAsString().trim());
-          } catch (NumberFormatException e) {
-            throw new CoercionException(human() + " is not a number", false);
-          }
-          BigInteger i;
-          try {
-            i = d.toBigIntegerExact();
-          } catch (ArithmeticException e) {
-            throw new CoercionException(human() + " must be an integer", false);
-          }
-          if (i.bitLength() > 63) {
-            throw new CoercionException(human() + " is out of range", false);
-          }
-          return new JsonPrimitive(i.longValue());
-        }
+        return this == PRIORITY ? strictInteger(v) : castInteger(v);
       case NUMBER:
       case NNUMBER:
-        {
-          if (!v.isJsonPrimitive() || v.getAsJsonPrimitive().isBoolean()) {
-            throw new CoercionException(human() + " is not a number", false);
-          }
-          double d;
-          try {
-            d = Double.parseDouble(v.getAsString().trim());
-          } catch (NumberFormatException e) {
-            throw new CoercionException(human() + " is not a number", false);
-          }
-          if (Double.isNaN(d) || Double.isInfinite(d)) {
-            throw new CoercionException(human() + " is not a number", false);
-          }
-          return new JsonPrimitive(d);
-        }
+        return castFloat(v);
       case BOOL:
         {
           Boolean b = parseBool(v);
@@ -259,12 +230,119 @@ enum Attr {
     }
   }
 
+  private static final Pattern RUBY_TO_I = Pattern.compile("^\\s*([+-]?\\d+(?:_\\d+)*)");
+  private static final Pattern RUBY_TO_F =
+      Pattern.compile("^\\s*([+-]?\\d+(?:_\\d+)*(?:\\.\\d+(?:_\\d+)*)?(?:[eE][+-]?\\d+)?)");
+  private static final Pattern INTEGER_TEXT = Pattern.compile("[+-]?\\d+");
+
+  /** Whether a JSON number was written as a float ({@code 1.0}, {@code 1e3}): Ruby parses those as Float. */
+  private static boolean floatLiteral(JsonPrimitive p) {
+    String t = p.getAsNumber().toString();
+    return t.contains(".") || t.contains("e") || t.contains("E");
+  }
+
+  private JsonElement rangeChecked(BigInteger i) throws CoercionException {
+    if (i.bitLength() > 63) {
+      throw new CoercionException(
+          "#<ActiveModel::RangeError: " + i + " is out of range for ActiveModel::Type::Integer with limit 8 bytes>",
+          true);
+    }
+    return new JsonPrimitive(i.longValue());
+  }
+
+  /** {@code numericality: {only_integer: true}} on the raw value (priority). */
+  private JsonElement strictInteger(JsonElement v) throws CoercionException {
+    if (!v.isJsonPrimitive() || v.getAsJsonPrimitive().isBoolean()) {
+      throw new CoercionException(human() + " is not a number", false);
+    }
+    JsonPrimitive p = v.getAsJsonPrimitive();
+    if (p.isNumber() && !floatLiteral(p)) {
+      return rangeChecked(new BigDecimal(p.getAsString()).toBigIntegerExact());
+    }
+    String text = p.getAsString();
+    if (p.isString() && INTEGER_TEXT.matcher(text).matches()) {
+      return rangeChecked(new BigInteger(text));
+    }
+    try {
+      new BigDecimal(text.trim());
+    } catch (NumberFormatException e) {
+      throw new CoercionException(human() + " is not a number", false);
+    }
+    throw new CoercionException(human() + " must be an integer", false);
+  }
+
+  /** What Rails stores for a priority value that failed its validation (the value it cast to). */
+  static JsonElement castPriority(JsonElement v) {
+    try {
+      return PRIORITY.castInteger(v);
+    } catch (CoercionException e) {
+      return JsonNull.INSTANCE;
+    }
+  }
+
+  /** ActiveModel's integer cast, for integer columns without a validator: Ruby's {@code to_i}. */
+  private JsonElement castInteger(JsonElement v) throws CoercionException {
+    if (!v.isJsonPrimitive()) {
+      return JsonNull.INSTANCE;
+    }
+    JsonPrimitive p = v.getAsJsonPrimitive();
+    if (p.isBoolean()) {
+      return new JsonPrimitive(p.getAsBoolean() ? 1L : 0L);
+    }
+    if (p.isNumber()) {
+      return rangeChecked(new BigDecimal(p.getAsString()).toBigInteger());
+    }
+    Matcher m = RUBY_TO_I.matcher(p.getAsString());
+    return rangeChecked(m.find() ? new BigInteger(m.group(1).replace("_", "")) : BigInteger.ZERO);
+  }
+
+  /** ActiveModel's float cast (no validator on these columns): Ruby's {@code to_f}. */
+  private JsonElement castFloat(JsonElement v) throws CoercionException {
+    if (!v.isJsonPrimitive()) {
+      String cls = v.isJsonArray() ? "Array" : "Hash";
+      String suggestions = v.isJsonArray()
+          ? "\nDid you mean?  to_s\n               to_a\n               to_h"
+          : "\nDid you mean?  to_s\n               to_a\n               to_h";
+      throw new CoercionException(
+          "#<NoMethodError: undefined method `to_f' for " + rubyInspect(v) + ":" + cls
+              + "\n\n          else value.to_f\n                    ^^^^^" + suggestions + ">",
+          true);
+    }
+    JsonPrimitive p = v.getAsJsonPrimitive();
+    if (p.isBoolean()) {
+      return new JsonPrimitive(p.getAsBoolean() ? 1.0 : 0.0);
+    }
+    double d;
+    if (p.isNumber()) {
+      d = p.getAsDouble();
+    } else {
+      Matcher m = RUBY_TO_F.matcher(p.getAsString());
+      d = m.find() ? Double.parseDouble(m.group(1).replace("_", "")) : 0.0;
+    }
+    if (Double.isNaN(d) || Double.isInfinite(d)) {
+      throw new CoercionException("#<JSON::GeneratorError: " + (Double.isNaN(d) ? "NaN" : "Infinity")
+          + " not allowed in JSON.>", true);
+    }
+    return new JsonPrimitive(d);
+  }
+
+  /**
+   * SafeJSON.load (Oj strict mode). A parse failure raises Oj's error; its text is reproduced for
+   * the common case of a bare word, and approximated (same class, position 1) otherwise.
+   */
   private JsonElement parseJsonParam(String text, String kind) throws CoercionException {
+    if (text.isEmpty()) {
+      // SafeJSON.load('') is nil: the parameter is then skipped, the attribute set to nil.
+      return JsonNull.INSTANCE;
+    }
     try {
       return Json.parseStrict(text);
     } catch (JsonParseException e) {
+      String what = Character.isLetter(text.charAt(0))
+          ? "not a number or other value"
+          : "unexpected character";
       throw new CoercionException(
-          "#<ArgumentError: parameter " + json + " must be a " + kind + ">", true);
+          "#<Oj::ParseError: " + what + " (after ) at line 1, column 1 [parse.c:499]>", true);
     }
   }
 

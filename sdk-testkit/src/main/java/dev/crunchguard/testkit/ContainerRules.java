@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -62,6 +63,30 @@ final class ContainerRules {
           Attr.SERVICE,
           Attr.PUBLISHED_PORTS);
 
+  /** The empty collection, which every cluster has (database seeds), readable by everyone. */
+  static final String EMPTY_COLLECTION_PDH = "d41d8cd98f00b204e9800998ecf8427e+0";
+
+  /** {@code validates ..., presence: true}, in declaration order. */
+  static final List<Attr> PRESENCE =
+      List.of(Attr.COMMAND, Attr.CONTAINER_IMAGE, Attr.OUTPUT_PATH, Attr.CWD, Attr.PRIORITY);
+
+  private static void fillIfNull(EnumMap<Attr, JsonElement> m, Attr a, JsonElement v) {
+    if (m.get(a).isJsonNull()) {
+      m.put(a, v);
+    }
+  }
+
+  /** Rails' {@code blank?}: nil, empty or whitespace-only strings, empty arrays and hashes. */
+  private static boolean blank(JsonElement v) {
+    if (v == null || v.isJsonNull()) {
+      return true;
+    }
+    if (v.isJsonPrimitive()) {
+      return v.getAsJsonPrimitive().isString() && v.getAsString().isBlank();
+    }
+    return v.isJsonArray() ? v.getAsJsonArray().isEmpty() : v.getAsJsonObject().isEmpty();
+  }
+
   static final List<String> RUNTIME_STATUS_STRING_KEYS =
       List.of("error", "errorDetail", "warning", "warningDetail", "activity", "preemptionNotice");
 
@@ -69,15 +94,28 @@ final class ContainerRules {
   static final Set<String> ALWAYS_DROPPED =
       Set.of("created_at", "modified_by_client_uuid", "modified_by_user_uuid", "modified_at");
 
+  /**
+   * What Ruby 3's error_highlight appends to the message of an unknown attribute error on the real
+   * server (the line of ActiveModel that raised it).
+   */
+  static final String UNKNOWN_ATTRIBUTE_HIGHLIGHT =
+      "\n\n          raise UnknownAttributeError.new(self, k.to_s)\n          ^^^^^";
+
   /** Keys dropped in update only (application_controller.rb:121-127). */
   static final Set<String> DROPPED_ON_UPDATE = Set.of("kind", "etag", "href");
 
   private final TokenRegistry tokens;
   private final int maxDispatchAttempts;
+  private final Function<String, @Nullable String> requester;
 
-  ContainerRules(TokenRegistry tokens, int maxDispatchAttempts) {
+  /**
+   * @param requester container uuid to the {@code modified_by_user_uuid} of its highest-priority
+   *     container request with priority &gt; 0, or null (assign_auth's legacy token owner)
+   */
+  ContainerRules(TokenRegistry tokens, int maxDispatchAttempts, Function<String, @Nullable String> requester) {
     this.tokens = tokens;
     this.maxDispatchAttempts = maxDispatchAttempts;
+    this.requester = requester;
   }
 
   int maxDispatchAttempts() {
@@ -97,13 +135,14 @@ final class ContainerRules {
 
   /** A fresh Queued container with the server defaults (container.rb:525-534). */
   EnumMap<Attr, JsonElement> defaults(String uuid, String modifiedBy, Instant now) {
+    // The creator owns the container (real server: owner_uuid = the creating user).
     EnumMap<Attr, JsonElement> m = new EnumMap<>(Attr.class);
     for (Attr a : Attr.values()) {
       m.put(a, JsonNull.INSTANCE);
     }
     String ts = Json.formatTime(now);
     m.put(Attr.UUID, new JsonPrimitive(uuid));
-    m.put(Attr.OWNER_UUID, new JsonPrimitive(Ids.systemUserUuid(tokens.cluster())));
+    m.put(Attr.OWNER_UUID, new JsonPrimitive(modifiedBy));
     m.put(Attr.CREATED_AT, new JsonPrimitive(ts));
     m.put(Attr.MODIFIED_AT, new JsonPrimitive(ts));
     m.put(Attr.MODIFIED_BY_USER_UUID, new JsonPrimitive(modifiedBy));
@@ -119,7 +158,7 @@ final class ContainerRules {
     m.put(Attr.RUNTIME_STATUS, new JsonObject());
     m.put(Attr.STATE, new JsonPrimitive(State.QUEUED.wire));
     m.put(Attr.SCHEDULING_PARAMETERS, new JsonObject());
-    m.put(Attr.RUNTIME_AUTH_SCOPES, Json.stringArray(List.of("all")));
+    m.put(Attr.RUNTIME_AUTH_SCOPES, new JsonArray());
     m.put(Attr.LOCK_COUNT, new JsonPrimitive(0L));
     m.put(Attr.INTERACTIVE_SESSION_STARTED, new JsonPrimitive(false));
     m.put(Attr.OUTPUT_STORAGE_CLASSES, Json.stringArray(List.of("default")));
@@ -156,6 +195,43 @@ final class ContainerRules {
     return s;
   }
 
+  /**
+   * The record as the server loads it from the database (container.rb's {@code after_find}
+   * callback): {@code runtime_constraints} and {@code scheduling_parameters} get their defaults
+   * merged in (shallow: a given key replaces the default whole). Only the create response shows the
+   * record before this.
+   */
+  static ContainerRecord afterFind(ContainerRecord r) {
+    EnumMap<Attr, JsonElement> m = r.mutableCopy();
+    m.put(Attr.RUNTIME_CONSTRAINTS, withDefaults(RUNTIME_CONSTRAINTS_DEFAULTS, m.get(Attr.RUNTIME_CONSTRAINTS)));
+    m.put(Attr.SCHEDULING_PARAMETERS, withDefaults(SCHEDULING_DEFAULTS, m.get(Attr.SCHEDULING_PARAMETERS)));
+    return new ContainerRecord(m);
+  }
+
+  /** Current Arvados (arvados_model.rb fill_container_defaults); the Rails 6.1 revision had {@code cuda}. */
+  static final String RUNTIME_CONSTRAINTS_DEFAULTS =
+      "{\"API\":false,\"gpu\":{},\"keep_cache_disk\":0,\"keep_cache_ram\":0,\"ram\":0,\"vcpus\":0}";
+  private static final String GPU_DEFAULTS =
+      "{\"device_count\":0,\"driver_version\":\"\",\"hardware_target\":[],\"stack\":\"\",\"vram\":0}";
+  static final String SCHEDULING_DEFAULTS =
+      "{\"max_run_time\":0,\"partitions\":[],\"preemptible\":false,\"supervisor\":false}";
+
+  /**
+   * {@code defaults.merge(given)} (shallow), for a hash value; anything else is left alone. For
+   * runtime constraints, a {@code gpu} hash gets its own defaults merged in too.
+   */
+  static JsonElement withDefaults(String defaults, JsonElement given) {
+    if (!given.isJsonObject()) {
+      return given;
+    }
+    JsonObject d = com.google.gson.JsonParser.parseString(defaults).getAsJsonObject();
+    given.getAsJsonObject().entrySet().forEach(e -> d.add(e.getKey(), e.getValue()));
+    if (defaults.equals(RUNTIME_CONSTRAINTS_DEFAULTS) && d.get("gpu").isJsonObject()) {
+      d.add("gpu", withDefaults(GPU_DEFAULTS, d.get("gpu")));
+    }
+    return d;
+  }
+
   /** Runs the whole pipeline for an update, lock or unlock of {@code old}. */
   Saved save(ContainerRecord old, Map<String, JsonElement> attrs, Caller caller, Action action) {
     return save(old, attrs, caller, action, Json.now());
@@ -171,6 +247,8 @@ final class ContainerRules {
     List<String> errors = new ArrayList<>();
     EnumMap<Attr, JsonElement> next = old.mutableCopy();
     LinkedHashSet<Attr> assignedOrder = new LinkedHashSet<>();
+    boolean priorityTypeError = false;
+    String priorityError = null;
 
     // 1. Assign attributes (unknown attribute raises; coercion problems are validation errors).
     for (Map.Entry<String, JsonElement> e : attrs.entrySet()) {
@@ -179,7 +257,7 @@ final class ContainerRules {
         throw ApiException.raised(
             422,
             "ActiveModel::UnknownAttributeError",
-            "unknown attribute '" + e.getKey() + "' for Container.");
+            "unknown attribute '" + e.getKey() + "' for Container." + UNKNOWN_ATTRIBUTE_HIGHLIGHT);
       }
       try {
         next.put(a, a.coerce(e.getValue()));
@@ -188,8 +266,24 @@ final class ContainerRules {
         if (ex.raised) {
           throw ApiException.unprocessable(ex.getMessage());
         }
-        errors.add(ex.getMessage());
+        if (a == Attr.PRIORITY) {
+          // Rails casts the value (to nil when it cannot), then presence runs before numericality.
+          priorityTypeError = true;
+          priorityError = ex.getMessage();
+          JsonElement cast = Attr.castPriority(e.getValue());
+          next.put(a, cast);
+          assignedOrder.add(a);
+        } else {
+          errors.add(ex.getMessage());
+        }
       }
+    }
+
+    // fill_field_defaults (before_validation, new records only): nil becomes the default.
+    if (create) {
+      fillIfNull(next, Attr.STATE, new JsonPrimitive(State.QUEUED.wire));
+      fillIfNull(next, Attr.CWD, new JsonPrimitive("."));
+      fillIfNull(next, Attr.PRIORITY, new JsonPrimitive(0L));
     }
 
     State oldState = create ? null : old.state();
@@ -219,7 +313,8 @@ final class ContainerRules {
 
     // 4. check_unlock (may raise; may turn the requeue into a cancel)
     if (!create && oldState == State.LOCKED && newState == State.QUEUED) {
-      if (!caller.tokenUuid().equals(old.lockedByUuid())) {
+      // The value after assignment: a requeue that also sends locked_by_uuid null is refused.
+      if (!caller.tokenUuid().equals(Json.asString(next.get(Attr.LOCKED_BY_UUID)))) {
         throw ApiException.permissionDenied("locked by a different token");
       }
       long lockCount = next.get(Attr.LOCK_COUNT).isJsonNull() ? 0 : next.get(Attr.LOCK_COUNT).getAsLong();
@@ -237,15 +332,23 @@ final class ContainerRules {
       }
     }
 
-    // 5. presence / numericality
+    // 5. presence (container.rb: command, container_image, output_path, cwd, priority), then
+    // priority's numericality, then NOT NULL columns
+    for (Attr a : PRESENCE) {
+      if (blank(next.get(a))) {
+        errors.add(a.human() + " can't be blank");
+      }
+    }
     JsonElement prio = next.get(Attr.PRIORITY);
-    if (prio.isJsonNull()) {
-      errors.add("Priority can't be blank");
+    if (priorityTypeError) {
+      errors.add(priorityError);
+    } else if (prio.isJsonNull()) {
+      errors.add("Priority is not a number");
     } else if (prio.getAsLong() < 0) {
       errors.add("Priority must be greater than or equal to 0");
     }
     for (Attr a : Attr.values()) {
-      if (!a.nullable() && a != Attr.STATE && a != Attr.PRIORITY && next.get(a).isJsonNull()) {
+      if (!a.nullable() && a != Attr.STATE && !PRESENCE.contains(a) && next.get(a).isJsonNull()) {
         errors.add(a.human() + " can't be blank");
       }
     }
@@ -310,21 +413,42 @@ final class ContainerRules {
     }
     next.put(Attr.LOCKED_BY_UUID, Json.str(needLock));
 
+    // 9b. validate_output: the output must be a readable collection's portable data hash. The
+    // only collection here is the one every cluster has, the empty collection.
+    if (changed(old, next, Attr.OUTPUT, create)
+        && !EMPTY_COLLECTION_PDH.equals(Json.asString(next.get(Attr.OUTPUT)))) {
+      errors.add("Output collection must exist and be readable by current user.");
+    }
+
     // 10. assign_auth (after_validation)
     boolean authChangedByClient = changed(old, next, Attr.AUTH_UUID, create);
+    String auth = Json.asString(next.get(Attr.AUTH_UUID));
+    boolean mint = false;
     if (authChangedByClient) {
       errors.add("Auth uuid is readonly");
+    } else if (newState != null && newState.holdsLock() && auth == null
+        && next.get(Attr.RUNTIME_TOKEN).isJsonNull()) {
+      mint = true;
+      if (next.get(Attr.RUNTIME_USER_UUID).isJsonNull()) {
+        // Legacy path: the user of the highest-priority container request, else refused.
+        String fromRequest = create ? null : requester.apply(old.uuid());
+        if (fromRequest == null) {
+          errors.add("Auth uuid cannot be assigned because priority <= 0");
+        } else {
+          next.put(Attr.RUNTIME_USER_UUID, new JsonPrimitive(fromRequest));
+          next.put(Attr.RUNTIME_AUTH_SCOPES, Json.stringArray(List.of("all")));
+        }
+      }
     }
     if (!errors.isEmpty()) {
       throw ApiException.invalid(errors);
     }
-    String auth = Json.asString(next.get(Attr.AUTH_UUID));
     if (newState == null || !newState.holdsLock()) {
       if (auth != null) {
         tokens.expire(auth, now);
         next.put(Attr.AUTH_UUID, JsonNull.INSTANCE);
       }
-    } else if (auth == null && next.get(Attr.RUNTIME_TOKEN).isJsonNull()) {
+    } else if (mint) {
       String owner = Json.asString(next.get(Attr.RUNTIME_USER_UUID));
       List<String> scopes = new ArrayList<>();
       for (JsonElement s : next.get(Attr.RUNTIME_AUTH_SCOPES).getAsJsonArray()) {
@@ -335,7 +459,19 @@ final class ContainerRules {
       next.put(Attr.AUTH_UUID, new JsonPrimitive(t.uuid));
     }
 
-    // 11. before_save: scrub secrets, clear runtime_status when requeued
+    // 11. before_save: sort_serialized_attrs (hash keys deep-sorted, scopes sorted when changed),
+    // scrub secrets, clear runtime_status when requeued
+    for (Attr a : List.of(Attr.ENVIRONMENT, Attr.MOUNTS, Attr.RUNTIME_CONSTRAINTS, Attr.SCHEDULING_PARAMETERS)) {
+      if (changed(old, next, a, create) && next.get(a).isJsonObject()) {
+        next.put(a, Json.deepSorted(next.get(a)));
+      }
+    }
+    if (changed(old, next, Attr.RUNTIME_AUTH_SCOPES, create) && next.get(Attr.RUNTIME_AUTH_SCOPES).isJsonArray()) {
+      List<String> sorted = new ArrayList<>();
+      next.get(Attr.RUNTIME_AUTH_SCOPES).getAsJsonArray().forEach(x -> sorted.add(x.getAsString()));
+      java.util.Collections.sort(sorted);
+      next.put(Attr.RUNTIME_AUTH_SCOPES, Json.stringArray(sorted));
+    }
     if (newState != null && newState.isFinal()) {
       next.put(Attr.SECRET_MOUNTS, new JsonObject());
       next.put(Attr.RUNTIME_TOKEN, JsonNull.INSTANCE);

@@ -41,7 +41,11 @@ final class ContainersService {
   private volatile @Nullable Duration raceWindow;
   private volatile @Nullable Runnable windowHook;
 
-  ContainersService(String cluster, TokenRegistry tokens, ContainerRules rules, History history) {
+  private final ContainerRequests requests;
+
+  ContainersService(
+      String cluster, TokenRegistry tokens, ContainerRules rules, History history, ContainerRequests requests) {
+    this.requests = requests;
     this.cluster = cluster;
     this.tokens = tokens;
     this.rules = rules;
@@ -92,14 +96,59 @@ final class ContainersService {
     return out;
   }
 
-  /** Every authenticated caller may read every container (documented simulator choice). */
+  /**
+   * Container.readable_by: admins read every container; anyone else (users, container and runtime
+   * tokens, whose user is the token's owner) only those with a container request the user owns.
+   * Unreadable is indistinguishable from nonexistent: 404.
+   */
   private Slot readable(String uuid, Caller caller) {
-    Objects.requireNonNull(caller);
     Slot s = slots.get(uuid);
-    if (s == null || s.deleted) {
+    if (s == null || s.deleted || !canRead(uuid, caller)) {
       throw ApiException.notFound();
     }
     return s;
+  }
+
+  boolean canRead(String uuid, Caller caller) {
+    return caller.admin() || requests.readableThrough(uuid, caller.token().ownerUuid);
+  }
+
+  /** The containers {@code caller} can read (the list endpoint's scope). */
+  Collection<ContainerRecord> readableBy(Caller caller) {
+    if (caller.admin()) {
+      return all();
+    }
+    List<ContainerRecord> out = new ArrayList<>();
+    for (ContainerRecord r : all()) {
+      if (canRead(r.uuid(), caller)) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Creates a container request; one naming a container recomputes that container's priority
+   * (update_priorities: the highest Committed request's; requests here are never Committed, so 0),
+   * raw like the controller's fixer.
+   */
+  JsonObject createRequest(Map<String, JsonElement> attrs, Caller caller) {
+    JsonObject r = requests.create(attrs, caller, u -> find(u) != null);
+    String c = Json.asString(r.get("container_uuid"));
+    if (c != null) {
+      setPriorityDirect(c, 0);
+    }
+    return r;
+  }
+
+  /** update_priority: recomputed from Committed container requests (none are modelled: 0). */
+  ContainerRecord updatePriority(String uuid, Caller caller) {
+    readable(uuid, caller);
+    return setPriorityDirect(uuid, 0);
+  }
+
+  JsonObject getRequest(String uuid, Caller caller) {
+    return requests.get(uuid, caller);
   }
 
   ContainerRecord get(String uuid, Caller caller) {
@@ -113,7 +162,8 @@ final class ContainersService {
     } while (slots.containsKey(uuid));
     // A rejected create has no container yet: it is not part of any container's history.
     ContainerRules.Saved saved = rules.create(uuid, attrs, caller);
-    Slot slot = new Slot(saved.record);
+    // The create response shows the record as saved; every later load sees after_find's defaults.
+    Slot slot = new Slot(ContainerRules.afterFind(saved.record));
     slot.lock.lock();
     try {
       slots.put(uuid, slot);
@@ -347,13 +397,13 @@ final class ContainersService {
       if (t == null) {
         throw ApiException.notFound();
       }
-      return t.render();
+      return t.renderForAuth();
     }
     Caller rc = tokens.validate(rt, this::find);
     if (rc == null) {
       throw ApiException.permissionDenied("Invalid runtime_token");
     }
-    return rc.token().render();
+    return rc.token().renderForAuth();
   }
 
   JsonObject secretMounts(String uuid, Caller caller) {
@@ -382,6 +432,7 @@ final class ContainersService {
   }
 
   void clearAll() {
+    requests.clear();
     slots.clear();
     containerByAuthUuid.clear();
   }

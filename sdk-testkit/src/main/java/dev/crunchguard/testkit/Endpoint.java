@@ -27,7 +27,11 @@ public enum Endpoint {
   /** {@code POST /arvados/v1/containers/{uuid}/update_priority}. */
   UPDATE_PRIORITY("containers.update_priority"),
   /** {@code GET /arvados/v1/api_client_authorizations/current}. */
-  TOKEN_CURRENT("api_client_authorizations.current");
+  TOKEN_CURRENT("api_client_authorizations.current"),
+  /** {@code POST /arvados/v1/container_requests} (only what container readability needs). */
+  REQUEST_CREATE("container_requests.create"),
+  /** {@code GET /arvados/v1/container_requests/{uuid}}. */
+  REQUEST_GET("container_requests.get");
 
   private final String action;
 

@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import com.google.gson.JsonPrimitive;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
@@ -30,6 +31,7 @@ final class HttpApi implements HttpHandler {
   private static final Pattern AUTH_HEADER = Pattern.compile("(OAuth2|Bearer) ([!-~]+)");
   private static final Pattern MEMBER =
       Pattern.compile("/arvados/v1/containers/([^/]+)(?:/(lock|unlock|auth|secret_mounts|update_priority))?");
+  private static final Pattern REQUEST_MEMBER = Pattern.compile("/arvados/v1/container_requests/([^/]+)");
   static final String CLIENT_HEADER = "X-Crunch-Guard-Client";
   static final String EPOCH_HEADER = "X-Crunch-Guard-Epoch";
 
@@ -111,6 +113,7 @@ final class HttpApi implements HttpHandler {
               clientIdentity(ex),
               ex.getRequestHeaders().containsKey(EPOCH_HEADER),
               ex.getRequestHeaders().getFirst(EPOCH_HEADER));
+      controllerParams(route, req);
       Caller caller = authenticate(ex, req);
       if (!caller.token().scopeAllows(req.method, req.path)) {
         throw ApiException.rails(403, "Forbidden");
@@ -215,6 +218,13 @@ final class HttpApi implements HttpHandler {
           return null;
       }
     }
+    if (path.equals("/arvados/v1/container_requests")) {
+      return method.equals("POST") ? new Route(Endpoint.REQUEST_CREATE, null) : null;
+    }
+    Matcher rm = REQUEST_MEMBER.matcher(path);
+    if (rm.matches()) {
+      return method.equals("GET") ? new Route(Endpoint.REQUEST_GET, rm.group(1)) : null;
+    }
     if (path.equals("/arvados/v1/containers/current")) {
       return method.equals("GET") ? new Route(Endpoint.CURRENT, null) : null;
     }
@@ -257,12 +267,32 @@ final class HttpApi implements HttpHandler {
     String uuid = route.uuid();
     switch (route.endpoint()) {
       case TOKEN_CURRENT:
-        return caller.token().render();
+        {
+          JsonObject t = caller.token().render();
+          JsonElement sel = req.params.get("select");
+          if (sel != null && sel.isJsonPrimitive()) {
+            try {
+              sel = Json.parseStrict(sel.getAsString());
+            } catch (JsonParseException e) {
+              sel = null;
+            }
+          }
+          if (sel == null || !sel.isJsonArray()) {
+            return t;
+          }
+          JsonObject o = new JsonObject();
+          for (JsonElement k : sel.getAsJsonArray()) {
+            if (k.isJsonPrimitive() && t.has(k.getAsString())) {
+              o.add(k.getAsString(), t.get(k.getAsString()));
+            }
+          }
+          return o;
+        }
       case LIST:
         {
           checkListScope(req, caller);
           ListQuery q = ListQuery.parse(req.params);
-          return q.envelope(containers.all());
+          return q.envelope(containers.readableBy(caller));
         }
       case GET:
         {
@@ -299,11 +329,147 @@ final class HttpApi implements HttpHandler {
         return containers.auth(uuid, caller);
       case SECRET_MOUNTS:
         return containers.secretMounts(uuid, caller);
+      case REQUEST_CREATE:
+        return containers.createRequest(resourceAttrs(req, "container_request", false), caller);
+      case REQUEST_GET:
+        return containers.getRequest(uuid, caller);
       case UPDATE_PRIORITY:
-        // No container requests are modelled, so there is nothing to recompute from.
-        return render(containers.get(uuid, caller), null);
+        return render(containers.updatePriority(uuid, caller), null);
       default:
         throw ApiException.notFound();
+    }
+  }
+
+  /**
+   * What arvados-controller's router refuses itself before RailsAPI sees the request
+   * (lib/controller/router/request.go loadRequestParams): a JSON body that is not an object is 400;
+   * a string parameter that looks like JSON ({@code [}, {@code {}} or {@code "}) must parse, and
+   * {@code limit}/{@code offset} must parse as 64-bit integers, else 500 with Go's error; the
+   * resource hash must be an object (the transcode into the options struct), else 500.
+   */
+  private static void controllerParams(Route route, Request req) {
+    if (route.endpoint() == Endpoint.TOKEN_CURRENT) {
+      return;
+    }
+    if (req.params.containsKey("_json")) {
+      JsonElement j = req.params.get("_json");
+      throw new ApiException(400, List.of("json: cannot unmarshal " + goJsonType(j)
+          + " into Go value of type map[string]interface {}"), ApiException.Style.CONTROLLER);
+    }
+    for (Map.Entry<String, JsonElement> e : req.params.entrySet()) {
+      JsonElement v = e.getValue();
+      if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
+        continue;
+      }
+      String k = e.getKey();
+      String text = v.getAsString();
+      if (k.equals("limit") || k.equals("offset")) {
+        try {
+          Long.parseLong(text);
+        } catch (NumberFormatException nfe) {
+          boolean digits = text.matches("[+-]?\\d+");
+          throw new ApiException(500, List.of("strconv.ParseInt: parsing " + Json.GSON.toJson(text) + ": "
+              + (digits ? "value out of range" : "invalid syntax")), ApiException.Style.CONTROLLER);
+        }
+      } else if (text.startsWith("[") || text.startsWith("{") || text.startsWith("\"")) {
+        goParse(text);
+      }
+    }
+    if (route.endpoint() == Endpoint.LIST) {
+      goType(req, "filters", "ListOptions.filters", "[]arvados.Filter");
+      goType(req, "select", "ListOptions.select", "[]string");
+    } else {
+      goType(req, "select", route.endpoint() == Endpoint.GET ? "GetOptions.select" : "UpdateOptions.select", "[]string");
+    }
+    String attrsKey = route.endpoint() == Endpoint.CREATE || route.endpoint() == Endpoint.UPDATE
+        ? "container"
+        : route.endpoint() == Endpoint.REQUEST_CREATE ? "container_request" : null;
+    if (attrsKey != null && req.params.containsKey(attrsKey)) {
+      JsonElement a = req.params.get(attrsKey);
+      if (a.isJsonPrimitive() && a.getAsJsonPrimitive().isString()) {
+        String t = a.getAsString();
+        if (t.startsWith("[") || t.startsWith("{")) {
+          JsonElement parsed = goParse(t);
+          if (parsed == null) {
+            return; // only too deep for RailsAPI, which refuses it itself
+          }
+          a = parsed;
+        }
+      }
+      if (!a.isJsonObject() && !a.isJsonNull()) {
+        String opts = route.endpoint() == Endpoint.UPDATE ? "UpdateOptions" : "CreateOptions";
+        throw new ApiException(500, List.of("transcode: json: cannot unmarshal " + goJsonType(a)
+            + " into Go struct field " + opts + ".attrs of type map[string]interface {}"),
+            ApiException.Style.CONTROLLER);
+      }
+    }
+  }
+
+  /** The transcode of an array parameter into the controller's options struct. */
+  private static void goType(Request req, String key, String field, String goType) {
+    JsonElement v = req.params.get(key);
+    if (v == null || v.isJsonNull()) {
+      return;
+    }
+    if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isString()) {
+      String t = v.getAsString();
+      if (t.isEmpty() || !(t.startsWith("[") || t.startsWith("{") || t.startsWith("\""))) {
+        return; // left as a string: RailsAPI parses it
+      }
+      v = goParse(t);
+    }
+    if (v != null && !v.isJsonArray()) {
+      throw new ApiException(500, List.of("transcode: json: cannot unmarshal " + goJsonType(v)
+          + " into Go struct field " + field + " of type " + goType), ApiException.Style.CONTROLLER);
+    }
+  }
+
+  /**
+   * Parses a parameter as Go's encoding/json would: a syntax error is the controller's 500. Go
+   * allows 10,000 levels of nesting, so a value only too deep for RailsAPI (100) passes: null.
+   */
+  private static @Nullable JsonElement goParse(String text) {
+    try {
+      return Json.parseStrict(text);
+    } catch (JsonParseException pe) {
+      if (String.valueOf(pe.getMessage()).startsWith("nesting of ")) {
+        return null;
+      }
+      throw new ApiException(500, List.of(goJsonSyntaxError(text)), ApiException.Style.CONTROLLER);
+    }
+  }
+
+  private static String goJsonType(JsonElement j) {
+    if (j.isJsonArray()) {
+      return "array";
+    }
+    if (j.isJsonObject()) {
+      return "object";
+    }
+    if (j.isJsonNull()) {
+      return "null";
+    }
+    JsonPrimitive p = j.getAsJsonPrimitive();
+    return p.isBoolean() ? "bool" : p.isNumber() ? "number" : "string";
+  }
+
+  /**
+   * Go's encoding/json error for unparsable {@code text}: "unexpected end of JSON input" for a
+   * truncated value; otherwise an approximation (Go names the offending character and context).
+   */
+  private static String goJsonSyntaxError(String text) {
+    try {
+      Json.parseStrict(text);
+      return "invalid character after top-level value";
+    } catch (JsonParseException e) {
+      Throwable c = e;
+      while (c != null) {
+        if (c instanceof java.io.EOFException || String.valueOf(c.getMessage()).contains("End of input")) {
+          return "unexpected end of JSON input";
+        }
+        c = c.getCause();
+      }
+      return "invalid character in JSON input";
     }
   }
 
@@ -315,7 +481,7 @@ final class HttpApi implements HttpHandler {
         throw ApiException.unprocessable("Invalid value for bypass_federation parameter");
       }
       if (b && !caller.admin()) {
-        throw ApiException.permissionDenied("bypass_federation flag requires admin");
+        throw ApiException.rails(403, "The bypass_federation parameter is only permitted when current user is admin");
       }
     }
     JsonElement distinct = req.params.get("distinct");
@@ -339,12 +505,16 @@ final class HttpApi implements HttpHandler {
 
   /** {@code resource_attrs} (application_controller.rb:387-408) plus ParamsWrapper. */
   private static Map<String, JsonElement> resourceAttrs(Request req, boolean update) {
-    JsonElement c = req.params.get("container");
+    return resourceAttrs(req, "container", update);
+  }
+
+  private static Map<String, JsonElement> resourceAttrs(Request req, String key, boolean update) {
+    JsonElement c = req.params.get(key);
     Map<String, JsonElement> attrs = new LinkedHashMap<>();
     if (c == null) {
       if (req.jsonBody != null) {
         for (Map.Entry<String, JsonElement> e : req.jsonBody.entrySet()) {
-          if (Attr.byName(e.getKey()) != null) {
+          if (key.equals("container") && Attr.byName(e.getKey()) != null) {
             attrs.put(e.getKey(), e.getValue());
           }
         }
@@ -359,11 +529,11 @@ final class HttpApi implements HttpHandler {
         throw ApiException.raised(422, "Oj::ParseError", "unexpected character (after ) at line 1, column 1 [parse.c:762]");
       }
       if (!parsed.isJsonObject()) {
-        throw ApiException.unprocessable("No container hash provided with request");
+        throw ApiException.raised(422, "ArgumentError", "No " + key + " hash provided with request");
       }
       attrs.putAll(parsed.getAsJsonObject().asMap());
     } else {
-      throw ApiException.unprocessable("No container hash provided with request");
+      throw ApiException.raised(422, "ArgumentError", "No " + key + " hash provided with request");
     }
     attrs.keySet().removeAll(ContainerRules.ALWAYS_DROPPED);
     if (update) {

@@ -129,6 +129,21 @@ final class Json {
     return false;
   }
 
+  /** Hash keys sorted at every level (Ruby's deep_sort_hash); arrays keep their order. */
+  static JsonElement deepSorted(JsonElement e) {
+    if (e.isJsonObject()) {
+      JsonObject o = new JsonObject();
+      new java.util.TreeMap<>(e.getAsJsonObject().asMap()).forEach((k, v) -> o.add(k, deepSorted(v)));
+      return o;
+    }
+    if (e.isJsonArray()) {
+      JsonArray a = new JsonArray();
+      e.getAsJsonArray().forEach(x -> a.add(deepSorted(x)));
+      return a;
+    }
+    return e.deepCopy();
+  }
+
   static JsonObject object(Object... kv) {
     JsonObject o = new JsonObject();
     for (int i = 0; i < kv.length; i += 2) {

@@ -61,7 +61,7 @@ final class ListQuery {
     } else if (count.isJsonPrimitive() && "none".equals(count.getAsString())) {
       countExact = false;
     } else {
-      throw ApiException.unprocessable("count parameter must be 'exact' or 'none'");
+      throw argumentError("count parameter must be 'exact' or 'none'");
     }
     select = parseSelect(params.get("select"));
   }
@@ -75,9 +75,12 @@ final class ListQuery {
     if (v == null || v.isJsonNull()) {
       return null;
     }
-    JsonElement arr = jsonParam(v, "select");
+    JsonElement arr = loadParam(v, "select", "an array");
+    if (arr.isJsonNull() || (arr.isJsonPrimitive() && arr.getAsJsonPrimitive().isBoolean() && !arr.getAsBoolean())) {
+      return null;
+    }
     if (!arr.isJsonArray()) {
-      throw argumentError("select parameter must be an array");
+      throw argumentError("Could not parse \"select\" param as an array");
     }
     List<String> out = new ArrayList<>();
     for (JsonElement e : arr.getAsJsonArray()) {
@@ -85,8 +88,7 @@ final class ListQuery {
       Attr a = Attr.byName(name);
       boolean ok = (a != null && !a.hidden) || "kind".equals(name) || "etag".equals(name);
       if (!ok) {
-        throw ApiException.unprocessable(
-            "Invalid attribute '" + name + "' of Container in select parameter");
+        throw argumentError("Invalid attribute '" + name + "' of Container in select parameter");
       }
       if (!out.contains(name)) {
         out.add(name);
@@ -106,6 +108,21 @@ final class ListQuery {
     return v;
   }
 
+  /** load_param.rb: a string is parsed with SafeJSON ("" is nil); a parse failure is its message. */
+  private static JsonElement loadParam(JsonElement v, String name, String what) {
+    if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isString()) {
+      if (v.getAsString().isEmpty()) {
+        return com.google.gson.JsonNull.INSTANCE;
+      }
+      try {
+        return Json.parseStrict(v.getAsString());
+      } catch (JsonParseException e) {
+        throw argumentError("Could not parse \"" + name + "\" param as " + what);
+      }
+    }
+    return v;
+  }
+
   private static ApiException argumentError(String message) {
     return ApiException.raised(422, "ArgumentError", message);
   }
@@ -116,7 +133,7 @@ final class ListQuery {
     }
     String s = v.isJsonPrimitive() ? v.getAsString() : "";
     if (!DIGITS.matcher(s).matches()) {
-      throw ApiException.unprocessable("Invalid value for " + name + " parameter");
+      throw argumentError("Invalid value for " + name + " parameter");
     }
     try {
       return Integer.parseInt(s);
@@ -129,9 +146,12 @@ final class ListQuery {
     if (v == null || v.isJsonNull()) {
       return;
     }
-    JsonElement f = jsonParam(v, "filters");
+    JsonElement f = loadParam(v, "filters", "an array");
+    if (f.isJsonNull() || (v.isJsonObject())) {
+      return; // an empty string, JSON null, or a hash parameter (which load_filters_param ignores)
+    }
     if (!f.isJsonArray()) {
-      throw argumentError("filters parameter must be an array");
+      throw argumentError("Could not parse \"filters\" param as an array");
     }
     JsonArray arr = f.getAsJsonArray();
     // A single filter given as a flat triple is accepted like Rails does.
@@ -141,24 +161,38 @@ final class ListQuery {
       arr = wrapped;
     }
     for (JsonElement e : arr) {
-      if (!e.isJsonArray() || e.getAsJsonArray().size() != 3) {
-        throw argumentError("Invalid filter " + Json.GSON.toJson(e) + ": must be an array of 3 elements");
+      if (!e.isJsonArray()) {
+        throw argumentError("Invalid element in filters array: " + Attr.rubyInspect(e) + " is not an array");
       }
-      JsonArray t = e.getAsJsonArray();
-      if (!t.get(0).isJsonPrimitive() || !t.get(1).isJsonPrimitive()) {
-        throw argumentError("Invalid filter " + Json.GSON.toJson(e));
+      // record_filters.rb destructures [attr, operator, operand]: missing elements are nil,
+      // extra ones ignored.
+      JsonArray t = new JsonArray();
+      e.getAsJsonArray().forEach(t::add);
+      while (t.size() < 3) {
+        t.add(com.google.gson.JsonNull.INSTANCE);
+      }
+      if (!t.get(1).isJsonPrimitive() || !t.get(1).getAsJsonPrimitive().isString()) {
+        String cls = t.get(1).isJsonNull() ? "NilClass" : typeName(t.get(1));
+        throw argumentError("Invalid operator '" + (t.get(1).isJsonNull() ? "" : Attr.rubyInspect(t.get(1)))
+            + "' (" + cls + ") in filter");
+      }
+      if (!t.get(0).isJsonPrimitive()) {
+        throw argumentError("Invalid attribute '" + Attr.rubyInspect(t.get(0)) + "' in filter");
       }
       String attrName = t.get(0).getAsString();
       if (attrName.startsWith("containers.")) {
         attrName = attrName.substring("containers.".length());
       }
       String op = t.get(1).getAsString().toLowerCase(Locale.ROOT);
+      Attr a = Attr.byName(attrName);
+      // record_filters.rb: the attribute must be searchable with this operator (text-only
+      // operators search string columns only; float columns are never searchable) before the
+      // operator itself is checked.
+      if (a == null || a.hidden || (!"is_a".equals(op) && !searchable(a, op))) {
+        throw argumentError("Invalid attribute '" + t.get(0).getAsString() + "' in filter");
+      }
       if (!OPERATORS.contains(op)) {
         throw argumentError("Invalid operator '" + t.get(1).getAsString() + "'");
-      }
-      Attr a = Attr.byName(attrName);
-      if (a == null || a.hidden) {
-        throw argumentError("Invalid attribute '" + t.get(0).getAsString() + "' in filter");
       }
       JsonElement operand = t.get(2);
       validate(a, op, operand);
@@ -170,9 +204,12 @@ final class ListQuery {
     if (v == null || v.isJsonNull()) {
       return;
     }
-    JsonElement w = jsonParam(v, "where");
+    JsonElement w = loadParam(v, "where", "an object");
+    if (w.isJsonNull()) {
+      return;
+    }
     if (!w.isJsonObject()) {
-      throw argumentError("where parameter must be a hash");
+      throw argumentError("Could not parse \"where\" param as an object");
     }
     for (Map.Entry<String, JsonElement> e : w.getAsJsonObject().entrySet()) {
       Attr a = Attr.byName(e.getKey());
@@ -185,11 +222,36 @@ final class ListQuery {
     }
   }
 
+  /** ArvadosModel.searchable_columns(operator), for scalar columns. */
+  private static boolean searchable(Attr a, String op) {
+    boolean textOnly = !op.matches(".*[<=>].*") && !op.equals("in") && !op.equals("not in");
+    switch (a.type) {
+      case STRING:
+      case NSTRING:
+        return true;
+      case INT:
+      case NINT:
+      case TIME:
+      case NTIME:
+      case BOOL:
+        return !textOnly;
+      case NUMBER:
+      case NNUMBER:
+        return false;
+      default:
+        return true; // hash/array columns: refused below with the simulator's own message
+    }
+  }
+
   private static boolean scalar(Attr a) {
     return a.type != Attr.Type.HASH && a.type != Attr.Type.STRING_ARRAY;
   }
 
   private static void validate(Attr a, String op, JsonElement operand) {
+    if (!scalar(a) && (op.equals("=") || op.equals("!="))
+        && operand.isJsonPrimitive() && operand.getAsJsonPrimitive().isString()) {
+      return; // compared with the column's serialized text (the Rails 6.1 revision's text columns)
+    }
     if (!scalar(a)) {
       throw argumentError(
           "Invalid attribute '" + a.json + "' for operator '" + op + "' in filter (the simulator filters scalar columns only)");
@@ -226,7 +288,37 @@ final class ListQuery {
         if (!operand.isJsonPrimitive()) {
           throw argumentError("Invalid operand type '" + typeName(operand) + "' for '" + op + "' operator in filters");
         }
+        if (a.type == Attr.Type.BOOL && operand.getAsJsonPrimitive().isString()) {
+          // record_filters.rb: a string operand on a boolean column
+          if (!op.equals("=") && !op.equals("!=")) {
+            throw argumentError("Invalid operator '" + op + "' for boolean attribute '" + a.json + "'");
+          }
+          if (booleanOperand(operand.getAsString()) == null) {
+            throw argumentError("Invalid operand '" + operand.getAsString() + "' for boolean attribute '" + a.json + "'");
+          }
+          return;
+        }
         key(a, operand);
+    }
+  }
+
+  /** The string operands record_filters.rb accepts for a boolean column. */
+  static @Nullable Boolean booleanOperand(String s) {
+    switch (s.toLowerCase(Locale.ROOT)) {
+      case "1":
+      case "t":
+      case "true":
+      case "y":
+      case "yes":
+        return true;
+      case "0":
+      case "f":
+      case "false":
+      case "n":
+      case "no":
+        return false;
+      default:
+        return null;
     }
   }
 
@@ -247,6 +339,9 @@ final class ListQuery {
   /** A comparable key for a non-null value of {@code a}; raises 422 like PostgreSQL would. */
   @SuppressWarnings({"rawtypes"})
   private static Comparable key(Attr a, JsonElement v) {
+    if (!v.isJsonPrimitive()) {
+      return Json.GSON.toJson(v);
+    }
     String s = v.getAsString();
     switch (a.type) {
       case INT:
@@ -273,7 +368,7 @@ final class ListQuery {
         }
         return t;
       case BOOL:
-        Boolean b = Attr.parseBool(v);
+        Boolean b = v.getAsJsonPrimitive().isString() ? booleanOperand(s) : Attr.parseBool(v);
         if (b == null) {
           throw ApiException.raised(
               422,

@@ -103,6 +103,18 @@ final class TokenRecord {
     return false;
   }
 
+  /**
+   * The {@code containers/{uuid}/auth} rendering: RailsAPI's own, which the controller passes
+   * through unchanged, so it keeps the database ids the Go structs drop elsewhere.
+   */
+  JsonObject renderForAuth() {
+    JsonObject o = render();
+    o.addProperty("api_client_id", kind == Kind.CONTAINER ? 0 : 1);
+    o.add("default_owner_uuid", null);
+    o.addProperty("user_id", Math.floorMod(ownerUuid.hashCode(), 1_000_000) + 1);
+    return o;
+  }
+
   /** The {@code arvados#apiClientAuthorization} rendering, including the secret part. */
   JsonObject render() {
     JsonObject o = new JsonObject();

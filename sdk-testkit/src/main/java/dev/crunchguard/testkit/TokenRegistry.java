@@ -42,8 +42,10 @@ final class TokenRegistry {
     if (secret.isEmpty()) {
       throw new IllegalArgumentException("token secret must not be empty");
     }
+    // Each configured token has its own user (as each real token belongs to one user); only the
+    // system root token belongs to the system user.
     String owner =
-        admin
+        systemRoot
             ? Ids.systemUserUuid(cluster)
             : Ids.derivedUuid(cluster, "tpzed", "user", secret);
     TokenRecord.Kind kind =
@@ -53,17 +55,33 @@ final class TokenRegistry {
     return r;
   }
 
-  /** Mints a fresh container token (the {@code auth_uuid} of a lock). */
+  /**
+   * Whether {@code userUuid} is an admin user: the system user, or the user of a configured admin
+   * token. A token's rights are its user's, so a container token of an admin user is an admin.
+   */
+  boolean isAdminUser(String userUuid) {
+    if (userUuid.equals(Ids.systemUserUuid(cluster))) {
+      return true;
+    }
+    for (TokenRecord r : byUuid.values()) {
+      if (r.admin && r.kind != TokenRecord.Kind.CONTAINER && r.ownerUuid.equals(userUuid)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Mints a fresh container token (the {@code auth_uuid} of a lock), with its user's rights. */
   TokenRecord mintContainerToken(String ownerUuid, List<String> scopes) {
     TokenRecord r =
         new TokenRecord(
             Ids.uuid(cluster, "gj3su"),
             Ids.random36(50),
             ownerUuid,
-            false,
+            isAdminUser(ownerUuid),
             TokenRecord.Kind.CONTAINER,
             Json.now(),
-            scopes.isEmpty() ? List.of("all") : scopes);
+            scopes);
     register(r);
     return r;
   }
@@ -84,7 +102,8 @@ final class TokenRegistry {
     }
     register(
         new TokenRecord(
-            v2[1], v2[2], ownerUuid, false, TokenRecord.Kind.RUNTIME, Json.now(), List.of("all")));
+            v2[1], v2[2], ownerUuid, isAdminUser(ownerUuid), TokenRecord.Kind.RUNTIME, Json.now(),
+            List.of("all")));
     return null;
   }
 

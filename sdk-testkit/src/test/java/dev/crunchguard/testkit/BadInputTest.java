@@ -54,17 +54,17 @@ class BadInputTest {
             Map.entry("{\"priority\":\"abc\"}", "Priority is not a number"),
             Map.entry("{\"priority\":1.5}", "Priority must be an integer"),
             Map.entry("{\"priority\":null}", "Priority can't be blank"),
-            Map.entry("{\"priority\":99999999999999999999999}", "Priority is out of range"),
-            Map.entry("{\"progress\":\"fast\"}", "Progress is not a number"),
-            Map.entry("{\"exit_code\":true}", "Exit code is not a number"),
-            Map.entry("{\"runtime_status\":5}", "Runtime status must be a hash"),
-            Map.entry("{\"runtime_status\":\"not json\"}", "#<ArgumentError: parameter runtime_status must be a Hash>"),
-            Map.entry("{\"runtime_status\":\"[1]\"}", "#<ArgumentError: parameter runtime_status must be a Hash>"),
+            Map.entry("{\"priority\":99999999999999999999999}",
+                "#<ActiveModel::RangeError: 99999999999999999999999 is out of range for ActiveModel::Type::Integer"),
+            Map.entry("{\"progress\":[1]}", "#<NoMethodError: undefined method `to_f' for [1]:Array"),
+            Map.entry("{\"runtime_status\":5}", "#<TypeError: parameter runtime_status must be a Hash>"),
+            Map.entry("{\"runtime_status\":\"not json\"}", "#<Oj::ParseError: not a number or other value"),
+            Map.entry("{\"runtime_status\":\"[1]\"}", "#<TypeError: parameter runtime_status must be a Hash>"),
             Map.entry("{\"output_properties\":[]}", "Output properties must be a hash"),
             Map.entry("{\"log\":{\"a\":1}}", "Log must be a string"),
             Map.entry("{\"finished_at\":\"yesterday\"}", "Finished at is not a valid time"),
             Map.entry("{\"interactive_session_started\":\"maybe\"}", "Interactive session started must be true or false"),
-            Map.entry("{\"bogus\":1}", "#<ActiveModel::UnknownAttributeError: unknown attribute 'bogus' for Container.>"),
+            Map.entry("{\"bogus\":1}", "#<ActiveModel::UnknownAttributeError: unknown attribute 'bogus' for Container."),
             Map.entry("{\"state\":{}}", "State must be a string"));
     for (Map.Entry<String, String> e : bad.entrySet()) {
       // Each bad value travels with a valid change that must not be applied.
@@ -74,13 +74,16 @@ class BadInputTest {
   }
 
   @Test
-  void containerParameterThatIsNotAHash() {
+  void containerParameterThatIsNotAHashIsTheControllers500() {
     String u = fx.queued();
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":[1,2]}"), 422, "No container hash provided with request");
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "[1]")), 422, "No container hash provided with request");
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "{nope")), 422, "#<Oj::ParseError:");
+    String transcode = "transcode: json: cannot unmarshal array into Go struct field UpdateOptions.attrs";
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":[1,2]}"), 500, transcode);
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "[1]")), 500, transcode);
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "{nope")), 500, "invalid character");
+    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "nope")), 500,
+        "transcode: json: cannot unmarshal string into Go struct field UpdateOptions.attrs");
     assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2},\"select\":[\"nope\"]}"), 422,
-        "Invalid attribute 'nope' of Container in select parameter");
+        "#<ArgumentError: Invalid attribute 'nope' of Container in select parameter>");
   }
 
   @Test

@@ -23,11 +23,22 @@ final class Fixtures {
   }
 
   String queued() {
-    return sim.createContainer(ContainerSpec.builder().priority(1).build());
+    return queued(1);
   }
 
   String queued(long priority) {
-    return sim.createContainer(ContainerSpec.builder().priority(priority).build());
+    return shared(sim.createContainer(ContainerSpec.builder().priority(priority).build()));
+  }
+
+  /**
+   * Gives the ordinary user ACT a container request for {@code uuid} (so ACT can read it; ACT2
+   * cannot), keeping the container's priority.
+   */
+  String shared(String uuid) {
+    long p = sim.container(uuid).priority();
+    sim.createContainerRequest(uuid, sim.userUuid(ACT));
+    sim.setPriority(uuid, p);
+    return uuid;
   }
 
   /** Locked by {@code token}, priority as given. */
@@ -43,11 +54,11 @@ final class Fixtures {
   /** Running, locked by SYS, priority 12, with secret mounts. */
   String running() {
     String u =
-        sim.createContainer(
+        shared(sim.createContainer(
             ContainerSpec.builder()
                 .priority(12)
                 .secretMountsJson("{\"/secret/6x9\":{\"kind\":\"text\",\"content\":\"42\\n\"}}")
-                .build());
+                .build()));
     assertThat(http.lock(u, SYS).status()).isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Running\"}").status()).isEqualTo(200);
     return u;
@@ -62,7 +73,7 @@ final class Fixtures {
 
   /** A container with a runtime token, Locked by D2. */
   String runtimeTokenContainer() {
-    String u = sim.createContainer(ContainerSpec.builder().priority(1).runtimeToken(RTOK).build());
+    String u = shared(sim.createContainer(ContainerSpec.builder().priority(1).runtimeToken(RTOK).build()));
     assertThat(http.lock(u, D2).status()).isEqualTo(200);
     return u;
   }

@@ -20,10 +20,11 @@ import org.junit.jupiter.api.Test;
  *
  * <ul>
  *   <li>21 (update_priority recomputing from container requests): no container requests are
- *       modelled; the endpoint returns the container unchanged (see {@link #row21_updatePriorityReturnsContainerUnchanged}).
+ *       modelled; the endpoint sets the priority to 0, as the real server does without Committed
+ *       requests (see {@link #row21_updatePriorityRecomputesFromCommittedRequests}).
  *   <li>50, 64, 65 (container request finalisation, retries, cumulative cost): container requests
  *       are not modelled; the container-side parts are tested.
- *   <li>59, 62 (output readability): collections are not modelled.
+ *   <li>59, 62 (output readability): only the empty collection exists (row 57 tests that).
  *   <li>66 (deleting a CR sets priority 0): modelled only as {@link ArvadosSimulator#setPriority}.
  *   <li>72 (Go dispatch library), 73 (Go client retries): client-side behaviour, not the server's.
  *   <li>76 (Deadlocked/QueryAborted give 500): there is no database to fail.
@@ -216,14 +217,15 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row21_updatePriorityReturnsContainerUnchanged() {
+  void row21_updatePriorityRecomputesFromCommittedRequests() {
     String u = fx.running();
-    sim.setPriority(u, 0);
+    assertThat(sim.container(u).priority()).isEqualTo(12);
     Http.Res r = http.post(c(u) + "/update_priority").token(SYS).send();
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.str("uuid")).isEqualTo(u);
-    // Not modelled: without container requests there is nothing to recompute from.
+    // No Committed container request: the recomputed priority is 0, as on the real server.
     assertThat(r.json().get("priority").getAsLong()).isZero();
+    assertThat(sim.container(u).priority()).isZero();
   }
 
   @Test
@@ -562,10 +564,14 @@ class ScenarioTableTest {
   @Test
   void row57_logAndOutputThroughTheLifecycle() {
     String pdh = "\"fa7aeb5140e2848d39b416daeef4ffc5+45\"";
+    // The only collection is the empty one; an output naming any other is refused.
+    String empty = "\"d41d8cd98f00b204e9800998ecf8427e+0\"";
     String u = fx.lockedBy(SYS, 1);
     assertThat(http.update(u, SYS, "{\"log\":" + pdh + "}").status()).isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Running\"}").status()).isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"output\":" + pdh + "}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"output\":" + pdh + "}").errors())
+        .singleElement().asString().startsWith("Output collection must exist and be readable by current user.");
+    assertThat(http.update(u, SYS, "{\"output\":" + empty + "}").status()).isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"log\":\"ea10d51bcf88862dbcc36eb292017dfd+45\"}").status()).isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Complete\",\"log\":" + pdh + "}").status()).isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"output\":null}").status()).isEqualTo(422);
@@ -598,7 +604,12 @@ class ScenarioTableTest {
   @Test
   void row60_anotherContainersTokenGets403() {
     String u = fx.running();
-    String other = fx.running();
+    // A container token has its user's rights: an ordinary user's token can read (through the
+    // user's container request) but not write someone else's container.
+    String other = fx.shared(sim.createContainer(ContainerSpec.builder().runtimeUserUuid(sim.userUuid(ACT)).build()));
+    sim.setPriority(other, 1);
+    assertThat(http.lock(other, SYS).status()).isEqualTo(200);
+    assertThat(http.update(other, SYS, "{\"state\":\"Running\"}").status()).isEqualTo(200);
     String otherTok = fx.containerToken(other, SYS);
     assertThat(http.update(u, otherTok, "{\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}").status()).isEqualTo(403);
   }
@@ -690,8 +701,12 @@ class ScenarioTableTest {
     for (var item : sel.json().getAsJsonArray("items")) {
       assertThat(item.getAsJsonObject().keySet()).containsExactlyInAnyOrder("uuid", "command", "kind");
     }
-    Http.Res full = http.get("arvados/v1/containers").token(ACT2).send();
+    Http.Res full = http.get("arvados/v1/containers").token(ACT).send();
     assertThat(full.json().getAsJsonArray("items").get(0).getAsJsonObject().has("mounts")).isTrue();
+    // ACT2 has no container requests: it sees nothing.
+    Http.Res other = http.get("arvados/v1/containers").token(ACT2).send();
+    assertThat(other.json().getAsJsonArray("items")).isEmpty();
+    assertThat(other.json().get("items_available").getAsInt()).isZero();
   }
 
   @Test

@@ -12,6 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /** Token forms (§2), the error envelope and request ids (§3.1), disabled APIs. */
 class TokensAndEnvelopeTest {
+  /** The attributes create requires (command, container_image, output_path), as a JSON prefix. */
+  static final String REQUIRED = "\"command\":[\"x\"],\"container_image\":\"i\",\"output_path\":\"/o\",";
+
   static ArvadosSimulator sim;
   static Fixtures fx;
   static Http http;
@@ -99,7 +102,8 @@ class TokensAndEnvelopeTest {
   void containerTokenScopesAreEnforced() {
     Http.Res created =
         http.post("arvados/v1/containers").token(SYS)
-            .json("{\"container\":{\"priority\":1,\"runtime_auth_scopes\":[\"GET /arvados/v1/containers/\"]}}").send();
+            .json("{\"container\":{" + REQUIRED + "\"priority\":1,\"runtime_user_uuid\":\"zzzzz-tpzed-000000000000000\","
+                + "\"runtime_auth_scopes\":[\"GET /arvados/v1/containers/\"]}}").send();
     assertThat(created.status()).isEqualTo(200);
     String u = created.str("uuid");
     assertThat(http.lock(u, SYS).status()).isEqualTo(200);
@@ -147,15 +151,15 @@ class TokensAndEnvelopeTest {
 
   @Test
   void createValidatesLikeAnUpdate() {
-    assertThat(http.post("arvados/v1/containers").token(SYS).json("{\"container\":{\"state\":\"Locked\"}}").send().status())
+    assertThat(http.post("arvados/v1/containers").token(SYS).json("{\"container\":{" + REQUIRED + "\"state\":\"Locked\"}}").send().status())
         .isEqualTo(422);
-    assertThat(http.post("arvados/v1/containers").token(SYS).json("{\"container\":{\"auth_uuid\":\"x\"}}").send().status())
+    assertThat(http.post("arvados/v1/containers").token(SYS).json("{\"container\":{" + REQUIRED + "\"auth_uuid\":\"x\"}}").send().status())
         .isEqualTo(422);
-    assertThat(http.post("arvados/v1/containers").token(SYS).json("{\"container\":{\"kind\":\"x\"}}").send().status())
+    assertThat(http.post("arvados/v1/containers").token(SYS).json("{\"container\":{" + REQUIRED + "\"kind\":\"x\"}}").send().status())
         .isEqualTo(422);
-    Http.Res rt = http.post("arvados/v1/containers").token(SYS).json("{\"container\":{\"runtime_token\":\"not-v2\"}}").send();
+    Http.Res rt = http.post("arvados/v1/containers").token(SYS).json("{\"container\":{" + REQUIRED + "\"runtime_token\":\"not-v2\"}}").send();
     assertThat(rt.status()).isEqualTo(422);
-    Http.Res r = http.post("arvados/v1/containers").token(SYS).json("{\"container\":{\"priority\":2,\"cwd\":\"/w\"}}").send();
+    Http.Res r = http.post("arvados/v1/containers").token(SYS).json("{\"container\":{" + REQUIRED + "\"priority\":2,\"cwd\":\"/w\"}}").send();
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.json().has("runtime_token")).isFalse();
     assertThat(r.json().get("cwd").getAsString()).isEqualTo("/w");
