@@ -19,7 +19,7 @@ import java.util.Set;
  *       identity with accepted <i>runner writes</i> in one (container, epoch). A runner write is an
  *       accepted update (no-ops included) carrying {@code state} Running or Complete, or any progress
  *       attribute ({@link #PROGRESS_FIELDS}). Requeue, cancel and priority writes are
- *       administrative and excluded.
+ *       administrative and excluded, also when a cancel carries {@code runtime_status} (the reason).
  *   <li><b>P3</b> {@link SafetyViolation.Property#RUNNING_MORE_THAN_ONCE_PER_EPOCH}: more than one
  *       accepted request carrying {@code state: Running} whose state before was not Running, or
  *       accepted Running requests from more than one client identity, in one (container, epoch).
@@ -130,10 +130,16 @@ public final class SafetyChecker {
     return new SafetyReport(all, events.size());
   }
 
+  /**
+   * Running, Complete, or a progress attribute; a requeue or a cancellation is administrative even
+   * when it carries {@code runtime_status} (a dispatcher's reason for cancelling is not a run).
+   */
   private static boolean isRunnerWrite(HistoryEvent e) {
-    return "Running".equals(e.requestedState())
-        || "Complete".equals(e.requestedState())
-        || e.fields().stream().anyMatch(PROGRESS_FIELDS::contains);
+    String st = e.requestedState();
+    if ("Cancelled".equals(st) || "Queued".equals(st)) {
+      return false;
+    }
+    return "Running".equals(st) || "Complete".equals(st) || e.fields().stream().anyMatch(PROGRESS_FIELDS::contains);
   }
 
   /** P4: unlocks and cancels by dispatchers that neither locked nor ran in the epoch they ended. */

@@ -156,4 +156,14 @@ class SafetyCheckerTest {
     SafetyReport r = SafetyChecker.check(h);
     assertThat(r.isSafe()).as(r.summary()).isTrue();
   }
+
+  @Test
+  void p2_aDispatchersCancelWithAReason_isNotASecondRunner() {
+    ev(WriteAction.UPDATE, "dispatcherA/run-1", E1, ClaimSource.BODY, E1, true, "Running", "Locked", "Running", "state");
+    ev(WriteAction.UPDATE, "dispatcherA", E1, ClaimSource.BODY, E1, true, "Cancelled", "Running", "Cancelled", "state",
+        "runtime_status");
+
+    SafetyReport r = SafetyChecker.check(h);
+    assertThat(r.isSafe()).as(r.summary()).isTrue();
+  }
 }
