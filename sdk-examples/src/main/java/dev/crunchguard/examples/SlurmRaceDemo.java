@@ -52,6 +52,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class SlurmRaceDemo {
   static final String TOKEN = "slurmdemotoken0123456789abcdef";
+  static final String STAGING_MARK = "slurm-demo-runner: started, staging";
   static final String FENCED_MARK = "slurm-demo-runner: fenced off; staging child stopped at ";
 
   private final int containers;
@@ -100,14 +101,19 @@ final class SlurmRaceDemo {
     return 0;
   }
 
-  /** Hides each container's job from the first snapshot that shows it running, once. */
+  /**
+   * Hides each container's job, once, from the first snapshot that shows it running with its runner
+   * past its start-up check ({@code ready}, read from the job's log).
+   */
   static final class Hiding implements SlurmCommands {
     private final SlurmCommands delegate;
+    private final java.util.function.Predicate<String> ready;
     private final Set<String> hidden = ConcurrentHashMap.newKeySet();
     private final AtomicLong count = new AtomicLong();
 
-    Hiding(SlurmCommands delegate) {
+    Hiding(SlurmCommands delegate, java.util.function.Predicate<String> ready) {
       this.delegate = delegate;
+      this.ready = ready;
     }
 
     @Override
@@ -119,7 +125,8 @@ final class SlurmRaceDemo {
       StringBuilder kept = new StringBuilder();
       for (String line : r.stdout().split("\n")) {
         String[] f = line.strip().split("\\|", 5);
-        if (f.length == 5 && Slurm.isContainerUuid(f[1]) && f[3].equals("RUNNING") && hidden.add(f[1])) {
+        if (f.length == 5 && Slurm.isContainerUuid(f[1]) && f[3].equals("RUNNING") && !hidden.contains(f[1])
+            && ready.test(f[1] + "-" + f[0]) && hidden.add(f[1])) {
           count.incrementAndGet();
           continue; // the dispatcher loses track of this job
         }
@@ -144,7 +151,7 @@ final class SlurmRaceDemo {
       for (int i = 0; i < containers; i++) {
         uuids.add(sim.createContainer(ContainerSpec.builder().command("sh", "-c", "sleep 1; exit " + i).priority(500).build()));
       }
-      Hiding slurm = new Hiding(SlurmCommands.processes(Duration.ofSeconds(30), 3));
+      Hiding slurm = new Hiding(SlurmCommands.processes(Duration.ofSeconds(30), 3), job -> logSays(logs.resolve(job + ".out"), STAGING_MARK));
       String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
       List<String> runner = List.of(java, "-Xmx96m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
           Main.class.getName(), "slurm-demo-runner", "--mode", mode, "--stage", stage.toMillis() + "ms",
@@ -189,6 +196,14 @@ final class SlurmRaceDemo {
         return;
       }
       Thread.sleep(250);
+    }
+  }
+
+  private static boolean logSays(Path log, String mark) {
+    try {
+      return Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains(mark);
+    } catch (IOException e) {
+      return false;
     }
   }
 
@@ -308,6 +323,7 @@ final class SlurmRaceDemo {
       return ExampleRunner.REFUSED_TO_START;
     }
     try (ctx) {
+      err.println(STAGING_MARK);
       Process staging = stager(stage);
       ctx.onLost(e -> {
         if (staging.isAlive()) {
@@ -341,6 +357,7 @@ final class SlurmRaceDemo {
         return ExampleRunner.REFUSED_TO_START;
       }
       List<String> command = c.containers().get(h.containerUuid()).command(); // a read, as crunch-run does
+      err.println(STAGING_MARK);
       stager(stage).waitFor();
       JsonObject running = new JsonObject();
       running.addProperty("state", "Running");
