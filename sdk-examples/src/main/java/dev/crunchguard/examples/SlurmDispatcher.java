@@ -394,7 +394,8 @@ final class SlurmDispatcher implements AutoCloseable {
       } else if (c.state() == ContainerState.RUNNING) {
         log.info("Slurm job {} of {} is gone while the container is Running: cancelling it", f.jobId, f.uuid);
         f.seenRunning = true; // Running in this epoch: only this epoch's runner could have done that
-        f.lock.cancel("its Slurm job " + f.jobId + " disappeared");
+        // No runtime_status: a dispatcher's cancel is administrative; the run's record is its runner's.
+        f.lock.cancel();
       }
     } catch (LostOwnershipException e) {
       log.info("{} moved to another epoch meanwhile; leaving it", f.uuid);
