@@ -85,6 +85,8 @@ import org.slf4j.LoggerFactory;
 final class SlurmDispatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SlurmDispatcher.class);
   private static final int UUID_BATCH = 20;
+  /** Polls a finished container's job may take to exit before it is cancelled. */
+  private static final int FINISH_GRACE_POLLS = 10;
 
   /**
    * Settings.
@@ -340,6 +342,8 @@ final class SlurmDispatcher implements AutoCloseable {
         if (!f.seenRunning) {
           cancelQuietly(f, true); // the SDK unlocks the container: its pending job would only refuse to start
         }
+      } else if (ctx.cancellation().reason() == StopReason.FINISHED && leavesOnItsOwn(f)) {
+        log.debug("Slurm job {} of {} ended after its runner finished the container", f.jobId, uuid);
       } else {
         cancelUntilGone(f);
       }
@@ -396,11 +400,31 @@ final class SlurmDispatcher implements AutoCloseable {
         f.seenRunning = true; // Running in this epoch: only this epoch's runner could have done that
         // No runtime_status: a dispatcher's cancel is administrative; the run's record is its runner's.
         f.lock.cancel();
+        log.info("cancelled {}", f.uuid);
       }
     } catch (LostOwnershipException e) {
       log.info("{} moved to another epoch meanwhile; leaving it", f.uuid);
     } catch (ArvadosException e) {
       log.warn("cleaning up {} after its job disappeared failed: {}", f.uuid, e.getMessage());
+    }
+  }
+
+  /**
+   * After the runner finished the container, its job only has to exit: waits for a snapshot without
+   * it, for at most {@link #FINISH_GRACE_POLLS} polls, so that a finished job is not signalled.
+   */
+  private boolean leavesOnItsOwn(Followed f) throws InterruptedException {
+    long deadline = System.nanoTime() + options.pollInterval().multipliedBy(FINISH_GRACE_POLLS).toNanos();
+    long seen = seqNow();
+    while (true) {
+      Slurm.Snapshot s = awaitSnapshot(seen, null, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+      if (s == null) {
+        return false;
+      }
+      seen = s.seq();
+      if (s.job(f.jobId) == null && s.startedAfter(f.submittedNanos)) {
+        return true;
+      }
     }
   }
 
@@ -613,6 +637,8 @@ final class SlurmDispatcher implements AutoCloseable {
         Ending end = follow(f);
         if (end == Ending.GONE) {
           jobGone(f);
+        } else if (f.signal.reason() == StopReason.FINISHED && leavesOnItsOwn(f)) {
+          log.debug("adopted Slurm job {} of {} ended after its runner finished the container", f.jobId, f.uuid);
         } else if (f.signal.reason() != StopReason.SHUTDOWN) {
           cancelUntilGone(f);
         }
