@@ -329,7 +329,9 @@ final class SlurmDispatcher implements AutoCloseable {
     Slurm.JobRequest req = new Slurm.JobRequest(uuid, epoch, Slurm.cpus(c.runtimeConstraints()),
         Slurm.memoryMiB(c.runtimeConstraints(), options.reserveMiB()), Slurm.nice(f.priority), options.partition(),
         options.outputPattern());
-    f.jobId = slurm.submit(req, options.runnerArgv(), env); // a failure: the SDK unlocks the container and backs off
+    // A failure (or a timeout after Slurm took the job): the SDK unlocks the container and backs off;
+    // a job that was queued anyway refuses to start, its epoch having ended.
+    f.jobId = slurm.submit(req, options.runnerArgv(), env);
     f.submittedNanos = System.nanoTime();
     submitted.incrementAndGet();
     log.info("submitted {} as Slurm job {}", uuid, f.jobId);
@@ -402,7 +404,7 @@ final class SlurmDispatcher implements AutoCloseable {
         f.lock.cancel();
         log.info("cancelled {}", f.uuid);
       }
-    } catch (LostOwnershipException e) {
+    } catch (LostOwnershipException | IllegalStateException e) {
       log.info("{} moved to another epoch meanwhile; leaving it", f.uuid);
     } catch (ArvadosException e) {
       log.warn("cleaning up {} after its job disappeared failed: {}", f.uuid, e.getMessage());
