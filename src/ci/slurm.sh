@@ -141,13 +141,13 @@ wait_until() {
   local what=$1 seconds=$2
   shift 2
   local deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
+  until "$@" 2>/dev/null; do
     if [ $SECONDS -ge $deadline ]; then
       log "timed out after ${seconds}s waiting for $what; logs in $dir/log"
       tail -n 20 "$dir/log/slurmctld.log" "$dir/log/slurmd.log" >&2 2>/dev/null || true
       exit 1
     fi
-    sleep 0.5
+    sleep 0.2
   done
 }
 
@@ -155,8 +155,14 @@ node_idle() {
   [ "$(SLURM_CONF=$conf sinfo -h -N -o %T 2>/dev/null | head -n 1)" = idle ]
 }
 
-trivial_job() {
-  SLURM_CONF=$conf timeout 30 sbatch --quiet --wait --job-name=slurm-sh-check --output=/dev/null --wrap=true
+check_job=""
+
+# Submits a trivial job once, then succeeds when it has completed (sbatch --wait polls too slowly).
+trivial_job_done() {
+  if [ -z "$check_job" ]; then
+    check_job=$(SLURM_CONF=$conf timeout 10 sbatch --parsable --job-name=slurm-sh-check --output=/dev/null --wrap=true) || return 1
+  fi
+  SLURM_CONF=$conf timeout 10 scontrol show job -o "$check_job" 2>/dev/null | grep -q 'JobState=COMPLETED'
 }
 
 start() {
@@ -172,7 +178,7 @@ start() {
     SLURM_CONF=$conf slurmd -f "$conf"
   fi
   wait_until "the node to be idle" 60 node_idle
-  wait_until "a trivial job to run" 60 trivial_job
+  wait_until "a trivial job to run" 60 trivial_job_done
   log "Slurm is up in $dir ($((SECONDS - t0))s)"
   print_env
 }
