@@ -39,11 +39,23 @@ final class FakeSlurm implements SlurmCommands {
   record Call(List<String> argv, @Nullable String stdin, Map<String, String> env) {}
 
   final Map<String, Job> jobs = new LinkedHashMap<>();
+  /** Every job sbatch created, in order, also those gone since. */
+  final List<Job> submitted = new CopyOnWriteArrayList<>();
   final List<Call> calls = new CopyOnWriteArrayList<>();
   private final AtomicInteger nextId = new AtomicInteger(100);
   volatile int squeueExit;
-  /** When set, the next squeue reads the queue at its start, then waits for the latch before answering. */
-  volatile @Nullable CountDownLatch staleSqueueGate;
+  /**
+   * Once armed, the next sbatch waits until an squeue has read the queue, and that squeue answers
+   * only after the sbatch returned, with what it read: a snapshot that started before the job
+   * existed and arrived after its sbatch.
+   */
+  static final class StaleSqueue {
+    final CountDownLatch read = new CountDownLatch(1);
+    final CountDownLatch submitted = new CountDownLatch(1);
+    volatile @Nullable String answered;
+  }
+
+  volatile @Nullable StaleSqueue stale;
 
   @Override
   public Result run(List<String> argv, @Nullable String stdin, Map<String, String> env) {
@@ -62,31 +74,44 @@ final class FakeSlurm implements SlurmCommands {
     }
   }
 
-  private synchronized Result sbatch(List<String> argv, Map<String, String> env) {
-    String id = Integer.toString(nextId.incrementAndGet());
-    Job j = new Job(id, value(argv, "--job-name="), value(argv, "--comment="), Integer.parseInt(value(argv, "--nice=")), argv, env);
-    jobs.put(id, j);
-    CountDownLatch gate = staleSqueueGate;
-    if (gate != null) {
-      gate.countDown();
+  private Result sbatch(List<String> argv, Map<String, String> env) {
+    StaleSqueue st = stale;
+    if (st != null) {
+      await(st.read);
+    }
+    String id;
+    synchronized (this) {
+      id = Integer.toString(nextId.incrementAndGet());
+      Job j = new Job(id, value(argv, "--job-name="), value(argv, "--comment="), Integer.parseInt(value(argv, "--nice=")), argv, env);
+      jobs.put(id, j);
+      submitted.add(j);
+    }
+    if (st != null) {
+      st.submitted.countDown();
     }
     return new Result(0, id + "\n", "");
   }
 
+  private static void await(CountDownLatch l) {
+    try {
+      l.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private Result squeue() {
     String out;
-    CountDownLatch gate;
+    StaleSqueue st;
     synchronized (this) {
       out = listing();
-      gate = staleSqueueGate;
+      st = stale;
+      stale = null;
     }
-    if (gate != null) {
-      staleSqueueGate = null;
-      try {
-        gate.await(10, TimeUnit.SECONDS); // answer with what was read before the sbatch returned
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    if (st != null) {
+      st.read.countDown();
+      await(st.submitted); // answer after the sbatch returned, with what was read before it
+      st.answered = out;
     }
     return squeueExit == 0 ? new Result(0, out, "") : new Result(squeueExit, "", "slurm_load_jobs error: Unable to contact slurm controller");
   }

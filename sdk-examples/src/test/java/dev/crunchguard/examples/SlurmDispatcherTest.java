@@ -12,7 +12,6 @@ import dev.crunchguard.testkit.ContainerSpec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.function.BooleanSupplier;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
@@ -71,16 +70,14 @@ class SlurmDispatcherTest {
     }
   }
 
+  /** The {@code n}-th job submitted for {@code uuid}, once there is one. */
   FakeSlurm.Job awaitJob(String uuid, int n) throws InterruptedException {
-    await(n + " job(s) of " + uuid, () -> slurm.jobsNamed(uuid).size() + submittedAndGone(uuid) >= n);
-    List<FakeSlurm.Call> sb = slurm.calls("sbatch").stream().filter(c -> c.argv().contains("--job-name=" + uuid)).toList();
-    String id = Integer.toString(100 + slurm.calls("sbatch").indexOf(sb.get(n - 1)) + 1);
-    return slurm.jobs.get(id);
+    await(n + " job(s) of " + uuid, () -> submittedFor(uuid).size() >= n);
+    return submittedFor(uuid).get(n - 1);
   }
 
-  long submittedAndGone(String uuid) {
-    long submitted = slurm.calls("sbatch").stream().filter(c -> c.argv().contains("--job-name=" + uuid)).count();
-    return submitted - slurm.jobsNamed(uuid).size();
+  List<FakeSlurm.Job> submittedFor(String uuid) {
+    return slurm.submitted.stream().filter(j -> j.name.equals(uuid)).toList();
   }
 
   /** The test as the job's runner: resumes the handed-off epoch from the job's environment. */
@@ -144,13 +141,16 @@ class SlurmDispatcherTest {
 
   @Test
   void aSnapshotThatStartedBeforeTheSbatchReturned_doesNotMakeTheJobGone() throws Exception {
-    CountDownLatch gate = new CountDownLatch(1);
-    slurm.staleSqueueGate = gate; // the first poll after start-up reads the queue, then answers after the sbatch
-    String uuid = sim.createContainer(ContainerSpec.builder().command("true").priority(5).build());
     start();
+    FakeSlurm.StaleSqueue stale = new FakeSlurm.StaleSqueue();
+    slurm.stale = stale;
+    String uuid = sim.createContainer(ContainerSpec.builder().command("true").priority(5).build());
     FakeSlurm.Job job = awaitJob(uuid, 1);
-    await("the stale squeue answered and a later one ran", () -> slurm.staleSqueueGate == null && slurm.calls("squeue").size() >= 4);
+    await("the stale squeue answered", () -> stale.answered != null);
+    int after = slurm.calls("squeue").size();
+    await("two more polls", () -> slurm.calls("squeue").size() >= after + 2);
 
+    assertThat(stale.answered).doesNotContain(uuid); // it really showed the queue without the job
     assertThat(sim.container(uuid).state()).isEqualTo("Locked");
     assertThat(sim.container(uuid).lockCount()).isEqualTo(1);
     assertThat(slurm.calls("sbatch")).hasSize(1);
