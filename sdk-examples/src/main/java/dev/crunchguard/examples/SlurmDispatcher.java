@@ -143,6 +143,8 @@ final class SlurmDispatcher implements AutoCloseable {
   private final ExecutorService adoptedPool;
   private final Object snapshots = new Object();
   private Slurm.@Nullable Snapshot latest;
+  /** Set once the poll thread is about to stop: nobody waits for another snapshot then. */
+  private boolean closing;
   private final AtomicLong seq = new AtomicLong();
   private final AtomicLong submitted = new AtomicLong();
   private final AtomicLong gone = new AtomicLong();
@@ -441,8 +443,10 @@ final class SlurmDispatcher implements AutoCloseable {
         s = awaitSnapshot(seqNow(), null, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
       } while (s != null && !s.startedAfter(before));
       if (s == null) {
-        log.warn("Slurm job {} of {} is still listed {} after scancel; giving up", f.jobId, f.uuid,
-            Flags.format(options.cancelTimeout()));
+        if (!isClosing()) {
+          log.warn("Slurm job {} of {} is still listed {} after scancel; giving up", f.jobId, f.uuid,
+              Flags.format(options.cancelTimeout()));
+        }
         return;
       }
       if (s.job(f.jobId) == null) {
@@ -463,6 +467,12 @@ final class SlurmDispatcher implements AutoCloseable {
 
   // ---- snapshots ----
 
+  private boolean isClosing() {
+    synchronized (snapshots) {
+      return closing;
+    }
+  }
+
   private long seqNow() {
     synchronized (snapshots) {
       return latest == null ? 0 : latest.seq();
@@ -482,13 +492,13 @@ final class SlurmDispatcher implements AutoCloseable {
     }
   }
 
-  /** The first snapshot newer than {@code afterSeq}; null if {@code signal} fired first or on timeout. */
+  /** The first snapshot newer than {@code afterSeq}; null if {@code signal} fired first, on timeout or when closing. */
   private Slurm.@Nullable Snapshot awaitSnapshot(long afterSeq, @Nullable CancellationSignal signal, Duration timeout)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (snapshots) {
       while (true) {
-        if (signal != null && signal.isCancelled()) {
+        if (closing || (signal != null && signal.isCancelled())) {
           return null;
         }
         if (latest != null && latest.seq() > afterSeq) {
@@ -694,9 +704,13 @@ final class SlurmDispatcher implements AutoCloseable {
    */
   @Override
   public void close() {
-    dispatcher.close();
+    dispatcher.close(); // its runs still get snapshots while they stop
     for (Followed f : followed.values()) {
       f.signal.cancel(StopReason.SHUTDOWN);
+    }
+    synchronized (snapshots) {
+      closing = true;
+      snapshots.notifyAll();
     }
     adoptedPool.shutdown();
     poller.shutdownNow();
