@@ -239,6 +239,50 @@ class SlurmDispatcherRealSlurmTest {
     sim.checkSafety().assertSafe();
   }
 
+  Process dispatchSlurm(String... flags) throws IOException {
+    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "dispatch-slurm", "--poll-interval", POLL.toMillis() + "ms", "--watch-interval", WATCH.toMillis() + "ms",
+        "--log-dir", logs.toString(), "--reserve-ram", "0"));
+    cmd.addAll(List.of(flags));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put(ArvadosClient.ENV_API_HOST, sim.baseUrl());
+    pb.environment().put(ArvadosClient.ENV_API_TOKEN, TOKEN);
+    pb.environment().remove(ArvadosClient.ENV_API_HOST_INSECURE);
+    return pb.start();
+  }
+
+  @Test
+  void theDispatchSlurmCommand_killedAndStartedAgain_adoptsItsJobs_andEveryContainerCompletesOnce() throws Exception {
+    String a = container(10, "sh", "-c", "sleep 4; exit 2");
+    String b = container(10, "sh", "-c", "sleep 4; exit 3");
+    Process first = dispatchSlurm();
+    try {
+      await("both Running", Duration.ofSeconds(60), () -> state(a, "Running") && state(b, "Running"));
+    } finally {
+      first.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook, no state left but Slurm's and the server's
+    }
+    assertThat(jobsOf(a)).hasSize(1);
+
+    Process second = dispatchSlurm("--until-idle", "--timeout", "60s");
+    boolean exited = second.waitFor(90, java.util.concurrent.TimeUnit.SECONDS);
+    if (!exited) {
+      second.destroyForcibly();
+    }
+    String output = new String(second.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+    assertThat(exited).as(output).isTrue();
+    assertThat(second.exitValue()).as(output).isZero();
+    assertThat(output).contains("adopted=2", "submitted=0").doesNotContain(TOKEN);
+    assertThat(sim.container(a).exitCode()).isEqualTo(2L);
+    assertThat(sim.container(b).exitCode()).isEqualTo(3L);
+    assertThat(List.of(a, b)).allSatisfy(u -> {
+      assertThat(sim.container(u).state()).isEqualTo("Complete");
+      assertThat(sim.container(u).lockCount()).isEqualTo(1);
+    });
+    sim.checkSafety().assertSafe();
+  }
+
   @Test
   void theSeedRace_withTheGuard_fencesEveryFirstJobWithinOneWatchInterval_andAcceptsNoStaleWrite() throws Exception {
     SlurmRaceDemo demo = new SlurmRaceDemo(2, Duration.ofSeconds(3), WATCH, POLL, Duration.ofSeconds(90), System.err);
