@@ -5,7 +5,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * {@code java -jar crunchguard-examples.jar <command>}: {@code demo}, {@code dispatch}, {@code run},
+ * {@code java -jar crunchguard-examples.jar <command>}: {@code demo}, {@code dispatch}, {@code dispatch-slurm},
+ * {@code slurm-demo}, {@code run},
  * {@code bench}, {@code --help}.
  */
 public final class Main {
@@ -27,7 +28,16 @@ public final class Main {
       "            [--concurrency 4] [--poll-interval 5s] [--watch-interval 2s] [--until-idle] [--timeout D]",
       "            [--orphan-grace 5m] [--recovery unlock|adopt|ignore] [--ambiguous-lock refuse|adopt]",
       "            (adopt is only for a token no other dispatcher uses)",
-      "  run       the runner side, started by 'dispatch' with the lock in its environment",
+      "  dispatch-slurm  a Slurm dispatcher (like crunch-dispatch-slurm): one sbatch job per locked",
+      "            container, running the example runner with the lock in its environment. Reads",
+      "            ARVADOS_API_HOST, ARVADOS_API_TOKEN (admin), ARVADOS_API_HOST_INSECURE; Slurm's own",
+      "            SLURM_CONF. [--partition P] [--concurrency 8] [--poll-interval 10s] [--orphan-grace 5m]",
+      "            [--watch-interval 2s] [--log-dir DIR] [--reserve-ram 256 (MiB)] [--runner-jar PATH]",
+      "            [--command-timeout 30s] [--until-idle] [--timeout D]",
+      "  slurm-demo  the seed race on a real Slurm: jobs hidden from one squeue snapshot are unlocked,",
+      "            locked and submitted again while the first jobs still run; with and without the guard",
+      "            [--containers 4] [--stage 4s] [--watch-interval 1s] [--timeout 3m] [--guarded-only]",
+      "  run       the runner side, started by 'dispatch' or 'dispatch-slurm' with the lock in its environment",
       "            [--watch-interval 2s] [--kill-grace 5s]",
       "  bench     the benchmarks (src/docs/performance.md): progress on stderr, Markdown report on stdout",
       "            [--parts overhead,jmh,requests,dispatch,loss,memory,simulator|all] [--smoke]; bench --help for all flags",
@@ -65,6 +75,12 @@ public final class Main {
           return RaceDemo.main(rest, out, err);
         case "dispatch":
           return LocalDispatcher.main(rest, err);
+        case "dispatch-slurm":
+          return SlurmDispatcher.main(rest, err);
+        case "slurm-demo":
+          return SlurmRaceDemo.main(rest, out, err);
+        case "slurm-demo-runner":
+          return SlurmRaceDemo.runner(rest, err);
         case "run":
           return ExampleRunner.main(rest, err);
         case "demo-worker":

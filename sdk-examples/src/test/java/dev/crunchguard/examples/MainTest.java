@@ -65,6 +65,17 @@ class MainTest {
   }
 
   @Test
+  void slurmCommands_areInTheHelp_andCheckTheirFlags() throws Exception {
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("dispatch-slurm", "--partition", "--orphan-grace", "slurm-demo");
+    assertThat(run("dispatch-slurm", "--concurrency", "0")).isEqualTo(2);
+    assertThat(run("dispatch-slurm", "--no-such-flag")).isEqualTo(2);
+    assertThat(run("slurm-demo", "--stage", "1s", "--watch-interval", "1s")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--concurrency must be between 1 and 10000",
+        "unknown flag: --no-such-flag", "--stage must be at least twice --watch-interval");
+  }
+
+  @Test
   void runWithoutHandoff_refusesToStart() throws Exception {
     // the test JVM has no lock handed off in its environment
     assertThat(run("run")).isNotZero();
