@@ -202,7 +202,8 @@ public final class ArvadosSimulator implements AutoCloseable {
   /**
    * The configured MaxDispatchAttempts.
    *
-   * @return how many times a container may be locked before it is cancelled
+   * @return the {@code lock_count} at which an unlock cancels the container instead of requeueing
+   *     it
    */
   public int maxDispatchAttempts() {
     return config.maxDispatchAttempts;
@@ -654,7 +655,8 @@ public final class ArvadosSimulator implements AutoCloseable {
     /**
      * Containers.MaxDispatchAttempts (default 10).
      *
-     * @param n how many locks a container may get before it is cancelled, {@code >= 1}
+     * @param n the {@code lock_count} at which an unlock cancels the container instead of
+     *     requeueing it, {@code >= 1}
      * @return this builder
      * @throws IllegalArgumentException when {@code n < 1}
      */

@@ -52,7 +52,8 @@ public final class ContainerSnapshot {
   /**
    * The auth_uuid (the fencing epoch), or null.
    *
-   * @return the {@code auth_uuid}, null while no dispatcher holds a lock
+   * @return the {@code auth_uuid}, null unless the container is Locked or Running (always null
+   *     for a runtime_token container)
    */
   public @Nullable String authUuid() {
     return str("auth_uuid");
