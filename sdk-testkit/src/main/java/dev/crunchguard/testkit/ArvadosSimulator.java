@@ -92,7 +92,11 @@ public final class ArvadosSimulator implements AutoCloseable {
     this.tls = b.https ? new Tls(b.bindAddress) : null;
   }
 
-  /** A new builder with the defaults: 127.0.0.1, port 0, cluster zzzzz, no tokens. */
+  /**
+   * A new builder with the defaults: 127.0.0.1, port 0, cluster zzzzz, no tokens.
+   *
+   * @return a new builder; call {@link Builder#build()} then {@link #start()}
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -157,7 +161,12 @@ public final class ArvadosSimulator implements AutoCloseable {
     }
   }
 
-  /** The bound port. */
+  /**
+   * The bound port.
+   *
+   * @return the TCP port the server listens on (the chosen one when configured as 0)
+   * @throws IllegalStateException when the simulator is not started
+   */
   public synchronized int port() {
     if (server == null) {
       throw new IllegalStateException("simulator not started");
@@ -165,7 +174,13 @@ public final class ArvadosSimulator implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
-  /** The base URL with a trailing slash, e.g. {@code http://127.0.0.1:41234/}. */
+  /**
+   * The base URL with a trailing slash, e.g. {@code http://127.0.0.1:41234/}.
+   *
+   * @return the {@code http} or (with {@link Builder#https(boolean)}) {@code https} URL of the bound
+   *     address; {@code 127.0.0.1} when bound to the wildcard address
+   * @throws IllegalStateException when the simulator is not started
+   */
   public String baseUrl() {
     InetAddress a = config.bindAddress;
     String host = a.isAnyLocalAddress() ? "127.0.0.1" : a.getHostAddress();
@@ -175,12 +190,21 @@ public final class ArvadosSimulator implements AutoCloseable {
     return (tls != null ? "https" : "http") + "://" + host + ":" + port() + "/";
   }
 
-  /** The cluster id (uuid prefix). */
+  /**
+   * The cluster id (uuid prefix).
+   *
+   * @return the five-character cluster id, {@value #DEFAULT_CLUSTER_ID} unless configured
+   */
   public String clusterId() {
     return config.clusterId;
   }
 
-  /** The configured MaxDispatchAttempts. */
+  /**
+   * The configured MaxDispatchAttempts.
+   *
+   * @return the {@code lock_count} at which an unlock cancels the container instead of requeueing
+   *     it
+   */
   public int maxDispatchAttempts() {
     return config.maxDispatchAttempts;
   }
@@ -188,6 +212,8 @@ public final class ArvadosSimulator implements AutoCloseable {
   /**
    * The token uuid ({@code <cluster>-gj3su-...}) of a configured token.
    *
+   * @param secret the token as configured on the builder
+   * @return the uuid of the token's {@code api_client_authorization}
    * @throws IllegalArgumentException when the token was not configured (the secret is not echoed)
    */
   public String tokenUuid(String secret) {
@@ -202,6 +228,8 @@ public final class ArvadosSimulator implements AutoCloseable {
    * The uuid of the user a configured token belongs to (each configured token has its own user;
    * the system root token belongs to the system user {@code <cluster>-tpzed-000000000000000}).
    *
+   * @param secret the token as configured on the builder
+   * @return the owner's user uuid ({@code <cluster>-tpzed-...})
    * @throws IllegalArgumentException when the token was not configured (the secret is not echoed)
    */
   public String userUuid(String secret) {
@@ -218,6 +246,8 @@ public final class ArvadosSimulator implements AutoCloseable {
    * server, it recomputes the container's priority from its Committed requests, which is 0 here
    * (call {@link #setPriority} afterwards to raise it again).
    *
+   * @param containerUuid the uuid of an existing container
+   * @param ownerUuid the uuid of the user who will own the request and so may read the container
    * @return the container request's uuid
    * @throws IllegalArgumentException when there is no such container
    */
@@ -233,7 +263,14 @@ public final class ArvadosSimulator implements AutoCloseable {
     }
   }
 
-  /** Creates a Queued container with the given attributes, as an admin would; returns its uuid. */
+  /**
+   * Creates a Queued container with the given attributes, as an admin would; returns its uuid.
+   *
+   * @param spec the creation attributes; without a runtime token or user, the container runs as the
+   *     system user so that it can be locked
+   * @return the new container's uuid
+   * @throws IllegalArgumentException when the server rejects the attributes
+   */
   public String createContainer(ContainerSpec spec) {
     Map<String, JsonElement> attrs = new LinkedHashMap<>(spec.toAttributes().asMap());
     if (!attrs.containsKey("runtime_user_uuid") && !attrs.containsKey("runtime_token")) {
@@ -250,7 +287,11 @@ public final class ArvadosSimulator implements AutoCloseable {
     }
   }
 
-  /** Creates a Queued container with priority 1 and default attributes; returns its uuid. */
+  /**
+   * Creates a Queued container with priority 1 and default attributes; returns its uuid.
+   *
+   * @return the new container's uuid
+   */
   public String createContainer() {
     return createContainer(ContainerSpec.builder().build());
   }
@@ -258,19 +299,30 @@ public final class ArvadosSimulator implements AutoCloseable {
   /**
    * Reads a container record directly (no HTTP, not counted, not faulted).
    *
+   * @param uuid the container uuid
+   * @return an immutable snapshot of the record as it is now
    * @throws NoSuchElementException when there is no such container
    */
   public ContainerSnapshot container(String uuid) {
     return findContainer(uuid).orElseThrow(() -> new NoSuchElementException("no container " + uuid));
   }
 
-  /** Reads a container record directly, if it exists. */
+  /**
+   * Reads a container record directly, if it exists.
+   *
+   * @param uuid the container uuid
+   * @return a snapshot of the record, or empty when there is no such container
+   */
   public Optional<ContainerSnapshot> findContainer(String uuid) {
     ContainerRecord r = containers.find(uuid);
     return r == null ? Optional.empty() : Optional.of(new ContainerSnapshot(r));
   }
 
-  /** Snapshots of all containers. */
+  /**
+   * Snapshots of all containers.
+   *
+   * @return a new list with one snapshot per container, empty when there is none
+   */
   public List<ContainerSnapshot> containers() {
     List<ContainerSnapshot> l = new ArrayList<>();
     for (ContainerRecord r : containers.all()) {
@@ -283,6 +335,9 @@ public final class ArvadosSimulator implements AutoCloseable {
    * The container's own token ({@code v2/<auth_uuid>/<secret>}), as crunch-run builds it from the
    * {@code auth} endpoint; empty when the container has no {@code auth_uuid} (not Locked/Running,
    * or a runtime_token container). Append {@code "/" + uuid} for the 4-part form.
+   *
+   * @param uuid the container uuid
+   * @return the container token (a secret), or empty also when there is no such container
    */
   public Optional<String> containerToken(String uuid) {
     ContainerRecord r = containers.find(uuid);
@@ -294,27 +349,52 @@ public final class ArvadosSimulator implements AutoCloseable {
   /**
    * Sets a container's priority the way the controller's background priority fixer does (§4.7):
    * raw, without callbacks, without touching {@code modified_at}, without history.
+   *
+   * @param uuid the container uuid
+   * @param priority the new priority, {@code >= 0}
+   * @return a snapshot of the record after the change
+   * @throws IllegalArgumentException when {@code priority} is negative or there is no such container
    */
   public ContainerSnapshot setPriority(String uuid, long priority) {
     return new ContainerSnapshot(containers.setPriorityDirect(uuid, priority));
   }
 
-  /** How many requests reached an endpoint (faulted ones included). */
+  /**
+   * How many requests reached an endpoint (faulted ones included).
+   *
+   * @param endpoint the endpoint
+   * @return the number of requests since start or the last {@link #resetRequestCounts()}
+   */
   public long requestCount(Endpoint endpoint) {
     return counters.get(endpoint);
   }
 
-  /** How many requests about one container reached an endpoint. */
+  /**
+   * How many requests about one container reached an endpoint.
+   *
+   * @param endpoint the endpoint
+   * @param containerUuid the container the requests were about
+   * @return the number of such requests since start or the last {@link #resetRequestCounts()}
+   */
   public long requestCount(Endpoint endpoint, String containerUuid) {
     return counters.get(endpoint, containerUuid);
   }
 
-  /** All request counts by action name ({@code containers.lock}). */
+  /**
+   * All request counts by action name ({@code containers.lock}).
+   *
+   * @return a new map sorted by action name; endpoints never requested are absent
+   */
   public Map<String, Long> requestCounts() {
     return counters.totals();
   }
 
-  /** The request counts of one container by action name. */
+  /**
+   * The request counts of one container by action name.
+   *
+   * @param containerUuid the container uuid
+   * @return a new map sorted by action name; empty when no request was about the container
+   */
   public Map<String, Long> requestCounts(String containerUuid) {
     return counters.forContainer(containerUuid);
   }
@@ -324,17 +404,30 @@ public final class ArvadosSimulator implements AutoCloseable {
     counters.clear();
   }
 
-  /** A snapshot copy of the write history, in sequence order. */
+  /**
+   * A snapshot copy of the write history, in sequence order.
+   *
+   * @return an immutable list of the events recorded while recording was on
+   */
   public List<HistoryEvent> history() {
     return history.snapshot();
   }
 
-  /** The history events of one container. */
+  /**
+   * The history events of one container.
+   *
+   * @param containerUuid the container uuid
+   * @return an immutable list of that container's events in sequence order, empty when there are none
+   */
   public List<HistoryEvent> history(String containerUuid) {
     return history.snapshot().stream().filter(e -> e.containerUuid().equals(containerUuid)).toList();
   }
 
-  /** Turns history recording on or off (for long benchmarks); on by default. */
+  /**
+   * Turns history recording on or off (for long benchmarks); on by default.
+   *
+   * @param on true to record the writes that follow, false to stop recording (recorded events stay)
+   */
   public void setRecordHistory(boolean on) {
     history.setEnabled(on);
   }
@@ -344,34 +437,56 @@ public final class ArvadosSimulator implements AutoCloseable {
     history.clear();
   }
 
-  /** Runs the {@link SafetyChecker} over the current history. */
+  /**
+   * Runs the {@link SafetyChecker} over the current history.
+   *
+   * @return the checker's report on {@link #history()}
+   */
   public SafetyReport checkSafety() {
     return SafetyChecker.check(history.snapshot());
   }
 
-  /** The fault injector. */
+  /**
+   * The fault injector.
+   *
+   * @return this simulator's injector, live: rules added to it apply to the next requests
+   */
   public FaultInjector faults() {
     return faults;
   }
 
-  /** Makes an endpoint answer 404 {@code Disabled} (like {@code API.DisabledAPIs}). */
+  /**
+   * Makes an endpoint answer 404 {@code Disabled} (like {@code API.DisabledAPIs}).
+   *
+   * @param endpoint the endpoint to disable; must not be null
+   */
   public void disableApi(Endpoint endpoint) {
     api.disabled().add(Objects.requireNonNull(endpoint));
   }
 
-  /** Re-enables an endpoint. */
+  /**
+   * Re-enables an endpoint.
+   *
+   * @param endpoint the endpoint to serve again; no effect when it was not disabled
+   */
   public void enableApi(Endpoint endpoint) {
     api.disabled().remove(endpoint);
   }
 
   /**
    * Switches the §4.10 update window on (non-null pause, may be zero) or off (null) at run time.
+   *
+   * @param pause the sleep between validation and write, or null for atomic check-and-write
    */
   public void setUpdateRaceWindow(@Nullable Duration pause) {
     containers.setRaceWindow(pause);
   }
 
-  /** Whether https mode is on. */
+  /**
+   * Whether https mode is on.
+   *
+   * @return true when built with {@link Builder#https(boolean) https(true)}
+   */
   public boolean isHttps() {
     return tls != null;
   }
@@ -379,18 +494,29 @@ public final class ArvadosSimulator implements AutoCloseable {
   /**
    * An SSL context that trusts this simulator's self-signed certificate (https mode only).
    *
+   * @return a TLS client context trusting only this simulator's certificate
    * @throws IllegalStateException in http mode
    */
   public SSLContext clientSslContext() {
     return requireTls().clientContext;
   }
 
-  /** A trust manager that trusts this simulator's certificate (https mode only). */
+  /**
+   * A trust manager that trusts this simulator's certificate (https mode only).
+   *
+   * @return a trust manager accepting only this simulator's certificate
+   * @throws IllegalStateException in http mode
+   */
   public X509TrustManager clientTrustManager() {
     return requireTls().clientTrustManager;
   }
 
-  /** The self-signed certificate in PEM form (https mode only). */
+  /**
+   * The self-signed certificate in PEM form (https mode only).
+   *
+   * @return the certificate as {@code -----BEGIN CERTIFICATE-----} text
+   * @throws IllegalStateException in http mode
+   */
   public String certificatePem() {
     return requireTls().certificatePem;
   }
@@ -441,7 +567,13 @@ public final class ArvadosSimulator implements AutoCloseable {
 
     private Builder() {}
 
-    /** The port (default 0: any free port). */
+    /**
+     * The port (default 0: any free port).
+     *
+     * @param port the TCP port, {@code 0..65535}
+     * @return this builder
+     * @throws IllegalArgumentException when {@code port} is out of range
+     */
     public Builder port(int port) {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port out of range");
@@ -450,7 +582,13 @@ public final class ArvadosSimulator implements AutoCloseable {
       return this;
     }
 
-    /** The address to bind (default 127.0.0.1). */
+    /**
+     * The address to bind (default 127.0.0.1).
+     *
+     * @param address an IP address or host name; must not be null
+     * @return this builder
+     * @throws IllegalArgumentException when the address cannot be resolved
+     */
     public Builder bindAddress(String address) {
       try {
         this.bindAddress = InetAddress.getByName(Objects.requireNonNull(address));
@@ -460,7 +598,13 @@ public final class ArvadosSimulator implements AutoCloseable {
       return this;
     }
 
-    /** The cluster id: five lowercase letters or digits (default zzzzz). */
+    /**
+     * The cluster id: five lowercase letters or digits (default zzzzz).
+     *
+     * @param id the cluster id, the prefix of every uuid
+     * @return this builder
+     * @throws IllegalArgumentException when {@code id} is not five lowercase letters or digits
+     */
     public Builder clusterId(String id) {
       if (!id.matches("[a-z0-9]{5}")) {
         throw new IllegalArgumentException("cluster id must be 5 lowercase letters or digits");
@@ -469,25 +613,53 @@ public final class ArvadosSimulator implements AutoCloseable {
       return this;
     }
 
-    /** Adds an admin (dispatcher) token; a bare secret or {@code v2/<uuid>/<secret>}. Repeatable. */
+    /**
+     * Adds an admin (dispatcher) token; a bare secret or {@code v2/<uuid>/<secret>}. Repeatable.
+     *
+     * @param secret the token; must be non-empty printable ASCII without spaces
+     * @return this builder
+     * @throws IllegalArgumentException when the token is empty or holds spaces or non-ASCII characters
+     * @throws NullPointerException when {@code secret} is null
+     */
     public Builder adminToken(String secret) {
       adminTokens.add(requireToken(secret));
       return this;
     }
 
-    /** Adds a non-admin user token. Repeatable. */
+    /**
+     * Adds a non-admin user token. Repeatable.
+     *
+     * @param secret the token; must be non-empty printable ASCII without spaces; a bare secret or {@code v2/<uuid>/<secret>}
+     * @return this builder
+     * @throws IllegalArgumentException when the token is empty or holds spaces or non-ASCII characters
+     * @throws NullPointerException when {@code secret} is null
+     */
     public Builder userToken(String secret) {
       userTokens.add(requireToken(secret));
       return this;
     }
 
-    /** Sets the SystemRootToken: an admin token whose uuid is {@code <cluster>-gj3su-000000000000000}. */
+    /**
+     * Sets the SystemRootToken: an admin token whose uuid is {@code <cluster>-gj3su-000000000000000}.
+     *
+     * @param secret the token; must be non-empty printable ASCII without spaces
+     * @return this builder
+     * @throws IllegalArgumentException when the token is empty or holds spaces or non-ASCII characters
+     * @throws NullPointerException when {@code secret} is null
+     */
     public Builder systemRootToken(String secret) {
       this.systemRootToken = requireToken(secret);
       return this;
     }
 
-    /** Containers.MaxDispatchAttempts (default 10). */
+    /**
+     * Containers.MaxDispatchAttempts (default 10).
+     *
+     * @param n the {@code lock_count} at which an unlock cancels the container instead of
+     *     requeueing it, {@code >= 1}
+     * @return this builder
+     * @throws IllegalArgumentException when {@code n < 1}
+     */
     public Builder maxDispatchAttempts(int n) {
       if (n < 1) {
         throw new IllegalArgumentException("maxDispatchAttempts must be >= 1");
@@ -496,13 +668,23 @@ public final class ArvadosSimulator implements AutoCloseable {
       return this;
     }
 
-    /** Serve https with a fresh self-signed certificate (default false). */
+    /**
+     * Serve https with a fresh self-signed certificate (default false).
+     *
+     * @param on true for https, false for plain http
+     * @return this builder
+     */
     public Builder https(boolean on) {
       this.https = on;
       return this;
     }
 
-    /** Serve the {@code /_simulator/...} control endpoints (default false: they are 404). */
+    /**
+     * Serve the {@code /_simulator/...} control endpoints (default false: they are 404).
+     *
+     * @param on true to serve the control endpoints
+     * @return this builder
+     */
     public Builder enableControlEndpoints(boolean on) {
       this.controlEndpoints = on;
       return this;
@@ -512,6 +694,10 @@ public final class ArvadosSimulator implements AutoCloseable {
      * Reproduce the real server's update window (§4.10): updates validate against a record read
      * without the row lock, sleep {@code pause}, then write the changed columns without
      * re-validating. Null (the default) means atomic check-and-write.
+     *
+     * @param pause the sleep between validation and write (may be zero), or null
+     * @return this builder
+     * @throws IllegalArgumentException when {@code pause} is negative
      */
     public Builder updateRaceWindow(@Nullable Duration pause) {
       if (pause != null && pause.isNegative()) {
@@ -521,7 +707,13 @@ public final class ArvadosSimulator implements AutoCloseable {
       return this;
     }
 
-    /** Handler threads (default 16). */
+    /**
+     * Handler threads (default 16).
+     *
+     * @param n the number of request handler threads, {@code >= 1}
+     * @return this builder
+     * @throws IllegalArgumentException when {@code n < 1}
+     */
     public Builder threads(int n) {
       if (n < 1) {
         throw new IllegalArgumentException("threads must be >= 1");
@@ -530,7 +722,13 @@ public final class ArvadosSimulator implements AutoCloseable {
       return this;
     }
 
-    /** Largest accepted request body (default 1 MiB); larger bodies get 413. */
+    /**
+     * Largest accepted request body (default 1 MiB); larger bodies get 413.
+     *
+     * @param n the limit in bytes, {@code >= 1024}
+     * @return this builder
+     * @throws IllegalArgumentException when {@code n < 1024}
+     */
     public Builder maxBodyBytes(int n) {
       if (n < 1024) {
         throw new IllegalArgumentException("maxBodyBytes must be >= 1024");
@@ -539,19 +737,33 @@ public final class ArvadosSimulator implements AutoCloseable {
       return this;
     }
 
-    /** Record the write history (default true; turn off for long benchmarks). */
+    /**
+     * Record the write history (default true; turn off for long benchmarks).
+     *
+     * @param on true to record every container write attempt
+     * @return this builder
+     */
     public Builder recordHistory(boolean on) {
       this.recordHistory = on;
       return this;
     }
 
-    /** Disables an endpoint from the start (404 {@code Disabled}). */
+    /**
+     * Disables an endpoint from the start (404 {@code Disabled}).
+     *
+     * @param e the endpoint to disable; must not be null
+     * @return this builder
+     */
     public Builder disableApi(Endpoint e) {
       disabled.add(Objects.requireNonNull(e));
       return this;
     }
 
-    /** Builds a simulator (not started). */
+    /**
+     * Builds a simulator (not started).
+     *
+     * @return a new simulator; call {@link ArvadosSimulator#start()} to serve
+     */
     public ArvadosSimulator build() {
       return new ArvadosSimulator(this);
     }

@@ -46,7 +46,11 @@ public final class ArvadosSimulatorExtension
     this(ArvadosSimulatorExtension::defaultBuilder, false);
   }
 
-  /** Per-class simulators built from the given builder supplier (called once per simulator). */
+  /**
+   * Per-class simulators built from the given builder supplier (called once per simulator).
+   *
+   * @param config supplies a fresh, not yet started builder for each simulator; must not be null
+   */
   public ArvadosSimulatorExtension(Supplier<ArvadosSimulator.Builder> config) {
     this(config, false);
   }
@@ -57,17 +61,29 @@ public final class ArvadosSimulatorExtension
     this.namespace = ExtensionContext.Namespace.create(ArvadosSimulatorExtension.class, this);
   }
 
-  /** The default configuration: admin {@link #DEFAULT_ADMIN_TOKEN}, user {@link #DEFAULT_USER_TOKEN}. */
+  /**
+   * The default configuration: admin {@link #DEFAULT_ADMIN_TOKEN}, user {@link #DEFAULT_USER_TOKEN}.
+   *
+   * @return a new simulator builder with the two default tokens
+   */
   public static ArvadosSimulator.Builder defaultBuilder() {
     return ArvadosSimulator.builder().adminToken(DEFAULT_ADMIN_TOKEN).userToken(DEFAULT_USER_TOKEN);
   }
 
-  /** The same configuration, but a fresh simulator for every test method. */
+  /**
+   * The same configuration, but a fresh simulator for every test method.
+   *
+   * @return a new extension sharing this one's builder supplier; this one is unchanged
+   */
   public ArvadosSimulatorExtension perMethod() {
     return new ArvadosSimulatorExtension(config, true);
   }
 
-  /** Whether each test method gets its own simulator. */
+  /**
+   * Whether each test method gets its own simulator.
+   *
+   * @return true for an extension made by {@link #perMethod()}, false for one simulator per test class
+   */
   public boolean isPerMethod() {
     return perMethod;
   }
@@ -110,6 +126,7 @@ public final class ArvadosSimulatorExtension
   /**
    * The simulator running for this context (or a parent context).
    *
+   * @param context the JUnit context of a test or test class
    * @return the simulator, or null if none runs
    */
   public ArvadosSimulator simulator(ExtensionContext context) {

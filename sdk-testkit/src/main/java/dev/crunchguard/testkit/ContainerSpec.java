@@ -35,27 +35,47 @@ public final class ContainerSpec {
     this.secretMountsJson = b.secretMountsJson;
   }
 
-  /** A new builder (command {@code ["echo","hello"]}, priority 1, image {@code "test"}). */
+  /**
+   * A new builder (command {@code ["echo","hello"]}, priority 1, image {@code "test"}).
+   *
+   * @return a new builder holding the defaults
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The command. */
+  /**
+   * The command.
+   *
+   * @return the immutable {@code command} argument list
+   */
   public List<String> command() {
     return command;
   }
 
-  /** The priority. */
+  /**
+   * The priority.
+   *
+   * @return the {@code priority}, {@code >= 0}
+   */
   public long priority() {
     return priority;
   }
 
-  /** The container image. */
+  /**
+   * The container image.
+   *
+   * @return the {@code container_image}; never null
+   */
   public String containerImage() {
     return containerImage;
   }
 
-  /** The runtime token, if any ({@code v2/<uuid>/<secret>}). */
+  /**
+   * The runtime token, if any ({@code v2/<uuid>/<secret>}).
+   *
+   * @return the runtime token, or null when the container uses none
+   */
   public @Nullable String runtimeToken() {
     return runtimeToken;
   }
@@ -142,18 +162,35 @@ public final class ContainerSpec {
 
     private Builder() {}
 
-    /** The command. */
+    /**
+     * The command.
+     *
+     * @param command the argument list (default {@code ["echo","hello"]}); copied, must not be null
+     *     nor contain null
+     * @return this builder
+     */
     public Builder command(List<String> command) {
       this.command = List.copyOf(command);
       return this;
     }
 
-    /** The command. */
+    /**
+     * The command.
+     *
+     * @param command the arguments (default {@code "echo", "hello"}); must not contain null
+     * @return this builder
+     */
     public Builder command(String... command) {
       return command(List.of(command));
     }
 
-    /** The priority (default 1; 0 makes the container unlockable). */
+    /**
+     * The priority (default 1; 0 makes the container unlockable).
+     *
+     * @param priority the priority, {@code >= 0}
+     * @return this builder
+     * @throws IllegalArgumentException when {@code priority} is negative
+     */
     public Builder priority(long priority) {
       if (priority < 0) {
         throw new IllegalArgumentException("priority must be >= 0");
@@ -162,25 +199,46 @@ public final class ContainerSpec {
       return this;
     }
 
-    /** The container image (default {@code "test"}). */
+    /**
+     * The container image (default {@code "test"}).
+     *
+     * @param image the {@code container_image}; must not be null
+     * @return this builder
+     */
     public Builder containerImage(String image) {
       this.containerImage = Objects.requireNonNull(image);
       return this;
     }
 
-    /** The working directory (default {@code "."}). */
+    /**
+     * The working directory (default {@code "."}).
+     *
+     * @param cwd the {@code cwd} inside the container; must not be null
+     * @return this builder
+     */
     public Builder cwd(String cwd) {
       this.cwd = Objects.requireNonNull(cwd);
       return this;
     }
 
-    /** The output path (default {@code "test"}). */
+    /**
+     * The output path (default {@code "test"}).
+     *
+     * @param p the {@code output_path}; must not be null
+     * @return this builder
+     */
     public Builder outputPath(String p) {
       this.outputPath = Objects.requireNonNull(p);
       return this;
     }
 
-    /** The environment. */
+    /**
+     * The environment.
+     *
+     * @param env the environment variables, name to value (default empty); copied, must not be null
+     *     nor hold null keys or values
+     * @return this builder
+     */
     public Builder environment(Map<String, String> env) {
       this.environment = Map.copyOf(env);
       return this;
@@ -189,19 +247,34 @@ public final class ContainerSpec {
     /**
      * A runtime token ({@code v2/<27-char uuid>/<secret>}). Such containers never get an
      * {@code auth_uuid}. An unknown token uuid is registered as a new non-admin token.
+     *
+     * @param token the full token, {@code v2/<uuid>/<secret>}; must not be null
+     * @return this builder
      */
     public Builder runtimeToken(String token) {
       this.runtimeToken = Objects.requireNonNull(token);
       return this;
     }
 
-    /** The runtime user (owner of the container token minted on lock). */
+    /**
+     * The runtime user (owner of the container token minted on lock).
+     *
+     * @param uuid the {@code runtime_user_uuid}; must not be null
+     * @return this builder
+     */
     public Builder runtimeUserUuid(String uuid) {
       this.runtimeUserUuid = Objects.requireNonNull(uuid);
       return this;
     }
 
-    /** Secret mounts, as a JSON object text; never rendered by get/list. */
+    /**
+     * Secret mounts, as a JSON object text; never rendered by get/list.
+     *
+     * @param json the {@code secret_mounts} object as strict JSON text
+     * @return this builder
+     * @throws IllegalArgumentException when {@code json} is valid JSON but not an object
+     * @throws com.google.gson.JsonParseException when {@code json} is not strict, well-formed JSON
+     */
     public Builder secretMountsJson(String json) {
       JsonElement e = Json.parseStrict(json);
       if (!e.isJsonObject()) {
@@ -211,7 +284,11 @@ public final class ContainerSpec {
       return this;
     }
 
-    /** Builds the spec. */
+    /**
+     * Builds the spec.
+     *
+     * @return a new immutable spec holding the attributes set so far
+     */
     public ContainerSpec build() {
       return new ContainerSpec(this);
     }

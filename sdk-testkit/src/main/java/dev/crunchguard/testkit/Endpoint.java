@@ -39,7 +39,11 @@ public enum Endpoint {
     this.action = action;
   }
 
-  /** The Arvados action name, as used by {@code API.DisabledAPIs}: {@code containers.lock}. */
+  /**
+   * The Arvados action name, as used by {@code API.DisabledAPIs}: {@code containers.lock}.
+   *
+   * @return the action name, {@code <resource>.<method>}
+   */
   public String action() {
     return action;
   }
@@ -48,6 +52,8 @@ public enum Endpoint {
    * Looks an endpoint up by action name ({@code containers.lock}), short name ({@code lock}) or
    * enum name ({@code LOCK}).
    *
+   * @param name the action name (exact), the short name of a {@code containers.*} action (exact)
+   *     or the enum constant name (case-insensitive)
    * @return the endpoint, or null when there is none
    */
   public static @Nullable Endpoint parse(String name) {

@@ -31,13 +31,24 @@ public final class FaultInjector {
 
   FaultInjector() {}
 
-  /** Installs a rule. */
+  /**
+   * Installs a rule.
+   *
+   * @param rule the rule, consulted after the rules added before it; must not be null
+   * @return this injector, for chaining
+   */
   public FaultInjector add(FaultRule rule) {
     rules.add(Objects.requireNonNull(rule));
     return this;
   }
 
-  /** Installs (or replaces) the random faults. */
+  /**
+   * Installs (or replaces) the random faults.
+   *
+   * @param config the random fault configuration; its random generator restarts from the seed;
+   *     must not be null
+   * @return this injector, for chaining
+   */
   public FaultInjector random(RandomFaults config) {
     random = new RandomState(Objects.requireNonNull(config));
     return this;
@@ -49,7 +60,11 @@ public final class FaultInjector {
     random = null;
   }
 
-  /** The installed rules, with their remaining counts. */
+  /**
+   * The installed rules, with their remaining counts.
+   *
+   * @return an immutable snapshot of the rules in the order added, used-up rules included
+   */
   public List<FaultRule> rules() {
     return List.copyOf(rules);
   }

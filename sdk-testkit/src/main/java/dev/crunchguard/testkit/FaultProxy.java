@@ -169,7 +169,12 @@ public final class FaultProxy implements AutoCloseable {
     http.dispatcher().executorService().shutdown();
   }
 
-  /** The port it listens on. */
+  /**
+   * The port it listens on.
+   *
+   * @return the bound TCP port (the chosen one when configured as 0)
+   * @throws IllegalStateException when the proxy is not started
+   */
   public synchronized int port() {
     HttpServer s = server;
     if (s == null) {
@@ -178,7 +183,13 @@ public final class FaultProxy implements AutoCloseable {
     return s.getAddress().getPort();
   }
 
-  /** The proxy's base URL, to give clients instead of the upstream's: {@code http://127.0.0.1:PORT/}. */
+  /**
+   * The proxy's base URL, to give clients instead of the upstream's: {@code http://127.0.0.1:PORT/}.
+   *
+   * @return the plain-http URL of the bound address, ending in {@code /}; {@code 127.0.0.1} when
+   *     bound to the wildcard address
+   * @throws IllegalStateException when the proxy is not started
+   */
   public String baseUrl() {
     String host = bind.isAnyLocalAddress() ? "127.0.0.1" : bind.getHostAddress();
     if (host.contains(":")) {
@@ -187,12 +198,20 @@ public final class FaultProxy implements AutoCloseable {
     return "http://" + host + ":" + port() + "/";
   }
 
-  /** The upstream base URL. */
+  /**
+   * The upstream base URL.
+   *
+   * @return the upstream URL the proxy forwards to, ending in {@code /}
+   */
   public String upstreamUrl() {
     return upstream.toString();
   }
 
-  /** The faults to inject: add {@link FaultRule}s or {@link RandomFaults}, clear them. */
+  /**
+   * The faults to inject: add {@link FaultRule}s or {@link RandomFaults}, clear them.
+   *
+   * @return this proxy's injector, live: changes apply to the next requests
+   */
   public FaultInjector faults() {
     return faults;
   }
@@ -200,37 +219,69 @@ public final class FaultProxy implements AutoCloseable {
   /**
    * Every API request received, on any path (containers API or not, faulted or not; the control
    * endpoints excluded).
+   *
+   * @return the number of proxied requests since start or the last {@link #reset()}
    */
   public long totalRequestCount() {
     return total.sum();
   }
 
-  /** Requests received for an endpoint, over all containers (faulted ones included). */
+  /**
+   * Requests received for an endpoint, over all containers (faulted ones included).
+   *
+   * @param endpoint the endpoint
+   * @return the number of requests since start or the last {@link #reset()}
+   */
   public long requestCount(Endpoint endpoint) {
     return counters.get(endpoint);
   }
 
-  /** Requests received for an endpoint and container. */
+  /**
+   * Requests received for an endpoint and container.
+   *
+   * @param endpoint the endpoint
+   * @param containerUuid the container the requests were about
+   * @return the number of such requests since start or the last {@link #reset()}
+   */
   public long requestCount(Endpoint endpoint, String containerUuid) {
     return counters.get(endpoint, containerUuid);
   }
 
-  /** Action name ({@code containers.lock}) to request count, over all containers. */
+  /**
+   * Action name ({@code containers.lock}) to request count, over all containers.
+   *
+   * @return a new map sorted by action name; endpoints never requested are absent
+   */
   public Map<String, Long> requestCounts() {
     return counters.totals();
   }
 
-  /** Action name to request count, for one container. */
+  /**
+   * Action name to request count, for one container.
+   *
+   * @param containerUuid the container uuid
+   * @return a new map sorted by action name; empty when no request was about the container
+   */
   public Map<String, Long> requestCounts(String containerUuid) {
     return counters.forContainer(containerUuid);
   }
 
-  /** The writes so far, in arrival order. */
+  /**
+   * The writes so far, in arrival order.
+   *
+   * @return an immutable snapshot of the write log since start or the last {@link #reset()}
+   */
   public List<ProxiedWrite> writes() {
     return writes.all();
   }
 
-  /** The writes about one container, in arrival order. */
+  /**
+   * The writes about one container, in arrival order.
+   *
+   * @param containerUuid the container uuid
+   * @return an immutable list of the logged writes whose {@link ProxiedWrite#containerUuid()} is
+   *     {@code containerUuid}
+   */
   public List<ProxiedWrite> writes(String containerUuid) {
     return writes.forContainer(containerUuid);
   }
@@ -582,7 +633,13 @@ public final class FaultProxy implements AutoCloseable {
       this.upstreamUrl = Objects.requireNonNull(upstreamUrl, "upstreamBaseUrl");
     }
 
-    /** The port to listen on (default 0: any free port). */
+    /**
+     * The port to listen on (default 0: any free port).
+     *
+     * @param port the TCP port, {@code 0..65535}
+     * @return this builder
+     * @throws IllegalArgumentException when {@code port} is out of range
+     */
     public Builder port(int port) {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port must be 0..65535");
@@ -591,7 +648,13 @@ public final class FaultProxy implements AutoCloseable {
       return this;
     }
 
-    /** The address to bind (default the loopback address). */
+    /**
+     * The address to bind (default the loopback address).
+     *
+     * @param address an IP address or host name; must not be null
+     * @return this builder
+     * @throws IllegalArgumentException when the address cannot be resolved
+     */
     public Builder bindAddress(String address) {
       try {
         this.bind = InetAddress.getByName(Objects.requireNonNull(address));
@@ -601,7 +664,13 @@ public final class FaultProxy implements AutoCloseable {
       return this;
     }
 
-    /** Handler threads, that is concurrent requests (default 16). */
+    /**
+     * Handler threads, that is concurrent requests (default 16).
+     *
+     * @param n the number of handler threads, {@code >= 1}
+     * @return this builder
+     * @throws IllegalArgumentException when {@code n < 1}
+     */
     public Builder threads(int n) {
       if (n < 1) {
         throw new IllegalArgumentException("threads must be >= 1");
@@ -610,13 +679,24 @@ public final class FaultProxy implements AutoCloseable {
       return this;
     }
 
-    /** Accept a self-signed certificate from an https upstream (default false). */
+    /**
+     * Accept a self-signed certificate from an https upstream (default false).
+     *
+     * @param insecure true to skip certificate verification towards the upstream
+     * @return this builder
+     */
     public Builder insecureUpstream(boolean insecure) {
       this.insecureUpstream = insecure;
       return this;
     }
 
-    /** Connect, read and write timeout towards the upstream (default 60 s). */
+    /**
+     * Connect, read and write timeout towards the upstream (default 60 s).
+     *
+     * @param timeout the timeout; must be positive
+     * @return this builder
+     * @throws IllegalArgumentException when {@code timeout} is zero or negative
+     */
     public Builder upstreamTimeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("upstreamTimeout must be positive");
@@ -625,13 +705,24 @@ public final class FaultProxy implements AutoCloseable {
       return this;
     }
 
-    /** Serve the {@code /_proxy/...} control endpoints (default false). */
+    /**
+     * Serve the {@code /_proxy/...} control endpoints (default false).
+     *
+     * @param on true to serve the control endpoints
+     * @return this builder
+     */
     public Builder enableControlEndpoints(boolean on) {
       this.control = on;
       return this;
     }
 
-    /** Largest accepted request body (default 16 MiB; larger ones get 413). */
+    /**
+     * Largest accepted request body (default 16 MiB; larger ones get 413).
+     *
+     * @param n the limit in bytes, {@code >= 0}
+     * @return this builder
+     * @throws IllegalArgumentException when {@code n} is negative
+     */
     public Builder maxBodyBytes(int n) {
       if (n < 0) {
         throw new IllegalArgumentException("maxBodyBytes must not be negative");
@@ -643,6 +734,7 @@ public final class FaultProxy implements AutoCloseable {
     /**
      * Builds the proxy (not yet listening: call {@link FaultProxy#start()}).
      *
+     * @return a new proxy for the upstream URL, with a trailing slash added when missing
      * @throws IllegalArgumentException when the upstream URL is not an http(s) base URL
      */
     public FaultProxy build() {

@@ -30,37 +30,66 @@ public final class FaultRule {
     this.remaining = new AtomicInteger(b.times);
   }
 
-  /** Starts a rule of the given kind (all endpoints, any container, once). */
+  /**
+   * Starts a rule of the given kind (all endpoints, any container, once).
+   *
+   * @param kind the fault to inject; must not be null
+   * @return a builder for the rule
+   */
   public static Builder of(FaultKind kind) {
     return new Builder(kind);
   }
 
-  /** The fault kind. */
+  /**
+   * The fault kind.
+   *
+   * @return the kind of fault this rule injects
+   */
   public FaultKind kind() {
     return kind;
   }
 
-  /** The endpoints it applies to. */
+  /**
+   * The endpoints it applies to.
+   *
+   * @return an immutable copy of the endpoints; all of them when none was given
+   */
   public Set<Endpoint> endpoints() {
     return Set.copyOf(endpoints);
   }
 
-  /** The container it applies to, or null for any. */
+  /**
+   * The container it applies to, or null for any.
+   *
+   * @return the container uuid the rule is restricted to, or null
+   */
   public @Nullable String containerUuid() {
     return containerUuid;
   }
 
-  /** How many matching requests it was programmed for ({@code -1}: unlimited). */
+  /**
+   * How many matching requests it was programmed for ({@code -1}: unlimited).
+   *
+   * @return the programmed count, {@code >= 1}, or {@code -1} for {@link Builder#always()}
+   */
   public int times() {
     return times;
   }
 
-  /** How many matching requests it will still affect ({@code -1}: unlimited). */
+  /**
+   * How many matching requests it will still affect ({@code -1}: unlimited).
+   *
+   * @return the remaining uses, {@code 0} when used up, or {@code -1} when unlimited
+   */
   public int remaining() {
     return times < 0 ? -1 : Math.max(0, remaining.get());
   }
 
-  /** The sleep of a {@link FaultKind#DELAY} rule. */
+  /**
+   * The sleep of a {@link FaultKind#DELAY} rule.
+   *
+   * @return the delay (default 200 ms); ignored for other kinds
+   */
   public Duration delay() {
     return delay;
   }
@@ -114,7 +143,12 @@ public final class FaultRule {
       this.kind = Objects.requireNonNull(kind, "kind");
     }
 
-    /** Restricts the rule to these endpoints (repeatable; default: all). */
+    /**
+     * Restricts the rule to these endpoints (repeatable; default: all).
+     *
+     * @param endpoints endpoints to add to the rule; must not contain null
+     * @return this builder
+     */
     public Builder on(Endpoint... endpoints) {
       for (Endpoint e : endpoints) {
         this.endpoints.add(Objects.requireNonNull(e));
@@ -122,13 +156,24 @@ public final class FaultRule {
       return this;
     }
 
-    /** Restricts the rule to requests about this container. */
+    /**
+     * Restricts the rule to requests about this container.
+     *
+     * @param uuid the container uuid; must not be null
+     * @return this builder
+     */
     public Builder container(String uuid) {
       this.containerUuid = Objects.requireNonNull(uuid);
       return this;
     }
 
-    /** Affects the next {@code n} matching requests (default 1). */
+    /**
+     * Affects the next {@code n} matching requests (default 1).
+     *
+     * @param n the number of matching requests, {@code >= 1}
+     * @return this builder
+     * @throws IllegalArgumentException when {@code n < 1}
+     */
     public Builder times(int n) {
       if (n < 1) {
         throw new IllegalArgumentException("times must be >= 1");
@@ -137,13 +182,23 @@ public final class FaultRule {
       return this;
     }
 
-    /** Affects every matching request until the faults are cleared. */
+    /**
+     * Affects every matching request until the faults are cleared.
+     *
+     * @return this builder
+     */
     public Builder always() {
       this.times = -1;
       return this;
     }
 
-    /** The sleep for {@link FaultKind#DELAY} (default 200 ms). */
+    /**
+     * The sleep for {@link FaultKind#DELAY} (default 200 ms).
+     *
+     * @param d the delay before the request is handled; must not be negative
+     * @return this builder
+     * @throws IllegalArgumentException when {@code d} is negative
+     */
     public Builder delay(Duration d) {
       if (d.isNegative()) {
         throw new IllegalArgumentException("delay must not be negative");
@@ -155,6 +210,10 @@ public final class FaultRule {
     /**
      * The {@code Retry-After} seconds for {@link FaultKind#TOO_MANY_REQUESTS} (default 1) and
      * {@link FaultKind#SERVICE_UNAVAILABLE} (default: no header).
+     *
+     * @param s the {@code Retry-After} value in seconds, {@code >= 0}
+     * @return this builder
+     * @throws IllegalArgumentException when {@code s} is negative
      */
     public Builder retryAfterSeconds(int s) {
       if (s < 0) {
@@ -164,7 +223,11 @@ public final class FaultRule {
       return this;
     }
 
-    /** Builds the rule. */
+    /**
+     * Builds the rule.
+     *
+     * @return a new rule with its full count of uses remaining
+     */
     public FaultRule build() {
       return new FaultRule(this);
     }

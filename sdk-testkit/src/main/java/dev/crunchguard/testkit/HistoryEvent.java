@@ -54,13 +54,42 @@ public record HistoryEvent(
     Set<String> fields,
     List<String> errors) {
 
-  /** Copies the collections so the event is immutable. */
+  /**
+   * Copies the collections so the event is immutable.
+   *
+   * @param sequence global order of recording
+   * @param monotonicNanos {@link System#nanoTime()} at recording
+   * @param containerUuid the container's uuid
+   * @param action what was attempted
+   * @param requestId the request id ({@code X-Request-Id} or generated)
+   * @param tokenUuid the caller's token uuid, null for direct Java API writes
+   * @param clientIdentity {@code X-Crunch-Guard-Client} header, else {@code User-Agent}, else
+   *     {@code "unknown"}
+   * @param appliedEpoch the container's {@code auth_uuid} when the write was applied or rejected,
+   *     or null
+   * @param epochAfter the container's {@code auth_uuid} after the write, or null
+   * @param claimSource where {@code claimedEpoch} came from
+   * @param claimedEpoch the epoch the writer claimed, or null for a claim of "no epoch"
+   * @param accepted whether the write was accepted (HTTP 200)
+   * @param status the HTTP status of the answer
+   * @param staleEpochRejection whether the rejection carried {@code Auth uuid is readonly}
+   * @param requestedState the {@code state} the request asked for, or null
+   * @param stateBefore the state at application time, or null
+   * @param stateAfter the state after the write (equal to stateBefore when rejected), or null
+   * @param lockCountBefore {@code lock_count} at application time
+   * @param fields the container attributes the request carried; copied, must not be null
+   * @param errors the error messages of a rejection; copied, must not be null
+   */
   public HistoryEvent {
     fields = Set.copyOf(fields);
     errors = List.copyOf(errors);
   }
 
-  /** Whether the writer claimed an epoch at all. */
+  /**
+   * Whether the writer claimed an epoch at all.
+   *
+   * @return true unless {@link #claimSource} is {@link ClaimSource#NONE}
+   */
   public boolean claimed() {
     return claimSource != ClaimSource.NONE;
   }
@@ -68,6 +97,8 @@ public record HistoryEvent(
   /**
    * The epoch key used by the checker: {@link #appliedEpoch} when set, else {@code lock#N} with
    * N = {@link #lockCountBefore} (runtime_token containers never get an auth_uuid).
+   *
+   * @return the {@code auth_uuid} the write was applied under, or {@code lock#N}; never null
    */
   public String epochKey() {
     return appliedEpoch != null ? appliedEpoch : "lock#" + lockCountBefore;

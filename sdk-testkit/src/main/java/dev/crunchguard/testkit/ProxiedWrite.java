@@ -29,7 +29,20 @@ public record ProxiedWrite(
     boolean carriedAuthUuid,
     int status,
     @Nullable FaultKind fault) {
-  /** Checks the non-null components. */
+  /**
+   * Checks the non-null components.
+   *
+   * @param sequence 1-based arrival order among the proxy's writes
+   * @param method the HTTP method ({@code POST}, {@code PUT}, ...); must not be null
+   * @param path the request path, without the query string; must not be null
+   * @param endpoint the containers API endpoint, or null for any other path
+   * @param containerUuid the container the request was about, or null
+   * @param carriedAuthUuid whether the body's container attributes held an {@code auth_uuid}
+   * @param status the HTTP status answered (by the upstream, or by the proxy for a fault), or
+   *     {@code 0} when there was no HTTP answer
+   * @param fault the fault applied to the request, or null
+   * @throws NullPointerException when {@code method} or {@code path} is null
+   */
   public ProxiedWrite {
     Objects.requireNonNull(method, "method");
     Objects.requireNonNull(path, "path");
@@ -38,6 +51,9 @@ public record ProxiedWrite(
   /**
    * Whether the upstream received and answered the request (its effect, if any, happened), even
    * if the client never saw the answer ({@link FaultKind#LOST_RESPONSE}).
+   *
+   * @return true when no fault, or only {@link FaultKind#LOST_RESPONSE} / {@link FaultKind#DELAY},
+   *     was applied and the status is not {@code 0}
    */
   public boolean reachedUpstream() {
     boolean passed = fault == null || fault == FaultKind.LOST_RESPONSE || fault == FaultKind.DELAY;

@@ -247,47 +247,83 @@ public final class RealArvados {
     return v.equals("1") || v.equals("true") || v.equals("yes");
   }
 
-  /** The base URL, ending in {@code /}: {@code http://127.0.0.1:43137/}. */
+  /**
+   * The base URL, ending in {@code /}: {@code http://127.0.0.1:43137/}.
+   *
+   * @return the server's base URL from {@value #URL_VAR}, always ending in {@code /}
+   */
   public String baseUrl() {
     return baseUrl.toString();
   }
 
-  /** Whether a self-signed TLS certificate is accepted ({@value #INSECURE_VAR}). */
+  /**
+   * Whether a self-signed TLS certificate is accepted ({@value #INSECURE_VAR}).
+   *
+   * @return true when {@value #INSECURE_VAR} is {@code 1}, {@code true} or {@code yes}
+   */
   public boolean insecure() {
     return insecure;
   }
 
-  /** The five-character cluster id, taken from the first admin's uuid. */
+  /**
+   * The five-character cluster id, taken from the first admin's uuid.
+   *
+   * @return the cluster id prefix, e.g. {@code zzzzz}
+   */
   public String clusterId() {
     return clusterId;
   }
 
-  /** The first admin (dispatcher) token. A secret: do not log it. */
+  /**
+   * The first admin (dispatcher) token. A secret: do not log it.
+   *
+   * @return the token from {@value #ADMIN_TOKEN_VAR}
+   */
   public String adminToken() {
     return adminToken;
   }
 
-  /** The second admin token, of another admin user. A secret: do not log it. */
+  /**
+   * The second admin token, of another admin user. A secret: do not log it.
+   *
+   * @return the token from {@value #ADMIN2_TOKEN_VAR}
+   */
   public String admin2Token() {
     return admin2Token;
   }
 
-  /** The ordinary user's token. A secret: do not log it. */
+  /**
+   * The ordinary user's token. A secret: do not log it.
+   *
+   * @return the token from {@value #USER_TOKEN_VAR}
+   */
   public String userToken() {
     return userToken;
   }
 
-  /** The uuid of the first admin's user ({@code zzzzz-tpzed-...}). */
+  /**
+   * The uuid of the first admin's user ({@code zzzzz-tpzed-...}).
+   *
+   * @return the user uuid that {@code users/current} answered for {@link #adminToken()}
+   */
   public String adminUuid() {
     return adminUuid;
   }
 
-  /** The uuid of the second admin's user. */
+  /**
+   * The uuid of the second admin's user.
+   *
+   * @return the user uuid that {@code users/current} answered for {@link #admin2Token()}
+   */
   public String admin2Uuid() {
     return admin2Uuid;
   }
 
-  /** The uuid of the ordinary user, usable as a container's {@code runtime_user_uuid}. */
+  /**
+   * The uuid of the ordinary user, usable as a container's {@code runtime_user_uuid}.
+   *
+   * @return the user uuid that {@code users/current} answered for {@link #userToken()}
+   */
   public String userUuid() {
     return userUuid;
   }
@@ -296,6 +332,8 @@ public final class RealArvados {
    * A new OkHttp client for raw requests to this server: trusts a self-signed certificate when
    * {@link #insecure()}, 30 s timeouts, no retries on connection failure (a test sees every fault).
    * Callers add the {@code Authorization} header themselves.
+   *
+   * @return a new client; each call builds another one
    */
   public OkHttpClient newHttpClient() {
     return httpClient(insecure, Duration.ofSeconds(30));

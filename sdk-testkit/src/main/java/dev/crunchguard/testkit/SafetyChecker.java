@@ -52,7 +52,12 @@ public final class SafetyChecker {
 
   private SafetyChecker() {}
 
-  /** Checks a history (any order; it is sorted by sequence number first). */
+  /**
+   * Checks a history (any order; it is sorted by sequence number first).
+   *
+   * @param history the events to check, e.g. {@link ArvadosSimulator#history()}; not modified
+   * @return the report of every property violation found; {@link SafetyReport#isSafe()} when none
+   */
   public static SafetyReport check(List<HistoryEvent> history) {
     List<HistoryEvent> events = new ArrayList<>(history);
     events.sort((a, b) -> Long.compare(a.sequence(), b.sequence()));

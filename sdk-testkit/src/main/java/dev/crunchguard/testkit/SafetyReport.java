@@ -12,22 +12,40 @@ public final class SafetyReport {
     this.eventsChecked = eventsChecked;
   }
 
-  /** All violations, grouped by property then in history order. */
+  /**
+   * All violations, grouped by property then in history order.
+   *
+   * @return an immutable list of every violation found, empty when the history is safe
+   */
   public List<SafetyViolation> violations() {
     return violations;
   }
 
-  /** The violations of one property. */
+  /**
+   * The violations of one property.
+   *
+   * @param p the property to filter on
+   * @return an immutable list of the violations of {@code p} in report order, empty when there
+   *     are none
+   */
   public List<SafetyViolation> violations(SafetyViolation.Property p) {
     return violations.stream().filter(v -> v.property() == p).toList();
   }
 
-  /** Whether no property was violated. */
+  /**
+   * Whether no property was violated.
+   *
+   * @return true when {@link #violations()} is empty
+   */
   public boolean isSafe() {
     return violations.isEmpty();
   }
 
-  /** How many history events were examined. */
+  /**
+   * How many history events were examined.
+   *
+   * @return the number of {@link HistoryEvent}s the checker read
+   */
   public int eventsChecked() {
     return eventsChecked;
   }
@@ -43,7 +61,12 @@ public final class SafetyReport {
     }
   }
 
-  /** A readable multi-line summary. */
+  /**
+   * A readable multi-line summary.
+   *
+   * @return {@code "safe: N history events, no violations"}, or a header line with the violation
+   *     and event counts followed by one {@code "  - "} line per violation
+   */
   public String summary() {
     if (isSafe()) {
       return "safe: " + eventsChecked + " history events, no violations";

@@ -29,7 +29,16 @@ public record SafetyViolation(
     EPOCH_ENDED_BY_STRANGER
   }
 
-  /** Copies the list. */
+  /**
+   * Copies the list.
+   *
+   * @param property the violated property
+   * @param containerUuid the uuid of the container the violation is about
+   * @param epoch the epoch key ({@link HistoryEvent#epochKey()}) the violation happened in
+   * @param description a readable explanation
+   * @param eventSequences the {@link HistoryEvent#sequence()} numbers involved; copied, must not be
+   *     null
+   */
   public SafetyViolation {
     eventSequences = List.copyOf(eventSequences);
   }
