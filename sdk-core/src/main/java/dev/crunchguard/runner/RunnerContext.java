@@ -95,7 +95,9 @@ public final class RunnerContext implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    this.watch = watcher.scheduleWithFixedDelay(this::check, watchInterval.toNanos(), watchInterval.toNanos(), TimeUnit.NANOSECONDS);
+    // At a fixed rate: a check starts every interval whatever the previous one took, so a stale child
+    // is stopped within one interval plus one round trip of its epoch ending.
+    this.watch = watcher.scheduleAtFixedRate(this::check, watchInterval.toNanos(), watchInterval.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /**
