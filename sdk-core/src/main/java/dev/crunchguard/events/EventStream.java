@@ -350,7 +350,7 @@ public final class EventStream implements AutoCloseable {
         return;
       }
       current = null;
-      wasOpen = c.isOpen();
+      wasOpen = c.openedNanos != 0;
       if (wasOpen) {
         lastLiveNanos = c.lastFrameNanos;
       }
