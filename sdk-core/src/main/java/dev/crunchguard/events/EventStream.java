@@ -292,6 +292,10 @@ public final class EventStream implements AutoCloseable {
       pendingConnect = null;
       u = url;
     }
+    if (transport.isClosed()) {
+      log.warn("{}: the ArvadosClient is closed; the event stream stays down until close()", name);
+      return;
+    }
     if (u == null) {
       try {
         u = discover();
@@ -299,7 +303,7 @@ public final class EventStream implements AutoCloseable {
         synchronized (lock) {
           if (!closed) {
             long delay = scheduleReconnectLocked(false, 0);
-            log.warn("{}: cannot find the websocket URL: {}; retrying in {} ms", name, e.getMessage(),
+            logFailure("{}: cannot find the websocket URL: {}; retrying in {} ms", name, e.getMessage(),
                 TimeUnit.NANOSECONDS.toMillis(delay));
           }
         }
@@ -362,11 +366,33 @@ public final class EventStream implements AutoCloseable {
     if (cancel && c.socket != null) {
       c.socket.cancel();
     }
-    log.warn("{}: {} {}; reconnecting in {} ms", name, wasOpen ? "connection lost:" : "cannot connect:", reason,
-        TimeUnit.NANOSECONDS.toMillis(delay));
+    if (wasOpen) {
+      log.warn("{}: connection lost: {}; reconnecting in {} ms", name, reason, TimeUnit.NANOSECONDS.toMillis(delay));
+    } else {
+      logFailure("{}: cannot connect: {}; retrying in {} ms", name, reason, TimeUnit.NANOSECONDS.toMillis(delay));
+    }
     if (wasOpen) {
       delivery.notice(l -> l.onDisconnected(reason));
     }
+  }
+
+  /** A failed attempt: a warning for the first after a success and every tenth, debug otherwise. */
+  private void logFailure(String format, Object... args) {
+    int n;
+    synchronized (lock) {
+      n = failures;
+    }
+    if (n <= 1 || n % 10 == 0) {
+      log.warn(format + " (failure {} in a row)", appendArg(args, n));
+    } else {
+      log.debug(format, args);
+    }
+  }
+
+  private static Object[] appendArg(Object[] args, Object more) {
+    Object[] out = Arrays.copyOf(args, args.length + 1);
+    out[args.length] = more;
+    return out;
   }
 
   private void watchdog() {
@@ -672,7 +698,12 @@ public final class EventStream implements AutoCloseable {
   }
 
   /**
-   * Counters of one stream, a snapshot.
+   * Counters of one stream, a snapshot. Immutable.
+   *
+   * <pre>{@code
+   * EventStream.Stats st = events.stats();
+   * if (!st.connected()) log.info("events down after {} connection(s)", st.connections());
+   * }</pre>
    *
    * @param connected whether a connection is open
    * @param connections connection attempts so far
@@ -687,7 +718,18 @@ public final class EventStream implements AutoCloseable {
   public record Stats(boolean connected, long connections, long eventsReceived, long eventsDelivered,
       long duplicateEvents, long droppedEvents, long undecodableFrames, long gaps, long highestEventId) {}
 
-  /** Builds and starts an {@link EventStream}. Each setter validates at once; not thread-safe. */
+  /**
+   * Builds and starts an {@link EventStream}. Each setter validates at once; not thread-safe.
+   *
+   * <pre>{@code
+   * EventStream events = EventStream.builder(client)
+   *     .subscribe(EventFilter.eventTypeIn("create", "update"))
+   *     .keepalive(Duration.ofSeconds(60))             // the server's API.SendTimeout
+   *     .reconnectBackoff(Duration.ofMillis(500), Duration.ofSeconds(30))
+   *     .listener(listener)
+   *     .start();
+   * }</pre>
+   */
   public static final class Builder {
     private final ClientTransport transport;
     private final List<List<EventFilter>> subscriptions = new ArrayList<>();

@@ -14,6 +14,11 @@ import okhttp3.OkHttpClient;
  * OkHttp client that authenticates its requests (and adds {@code api_token} to websocket upgrade
  * requests only, as arvados-ws expects), the client's base URL, its redactor, and whether it is
  * closed. {@link ArvadosClient} installs the one accessor when its class is initialised. Not API.
+ *
+ * <pre>{@code
+ * ClientTransport t = ClientTransport.of(client);   // inside the SDK only
+ * WebSocket ws = t.http().newWebSocket(new Request.Builder().url(wsUrl).build(), listener);
+ * }</pre>
  */
 public final class ClientTransport {
   private static final AtomicReference<Function<ArvadosClient, ClientTransport>> ACCESS = new AtomicReference<>();

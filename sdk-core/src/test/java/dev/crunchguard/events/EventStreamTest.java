@@ -170,6 +170,21 @@ class EventStreamTest {
   }
 
   @Test
+  void aRefusedSubscription_isLoggedAndTheStreamGoesOn() throws Exception {
+    ws.autoAck = false;
+    EventStream s = open(builder());
+    FakeEventServer.Conn c = ws.nextConnection();
+    c.nextMessage();
+
+    c.send("{\"status\":400}");
+    c.send(Messages.containerCreate(3, 1, Messages.CONTAINER));
+
+    assertThat(listener.await(ArvadosEvent.class).id()).isEqualTo(3);
+    assertThat(listener.gaps()).as("no 'live from here' promise without an accepted subscription").isEmpty();
+    assertThat(s.isConnected()).isTrue();
+  }
+
+  @Test
   void anUndecodableEventWithAnId_isReportedAsAGap() throws Exception {
     open(builder());
     FakeEventServer.Conn c = ws.nextConnection();
