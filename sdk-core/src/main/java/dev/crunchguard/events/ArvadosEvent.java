@@ -61,6 +61,19 @@ public record ArvadosEvent(
   public static final String DELETE = "delete";
 
   /**
+   * Validates an event (the stream builds them; tests may too).
+   *
+   * @param id see the record description
+   * @param messageId see the record description
+   * @param logUuid see the record description
+   * @param objectUuid see the record description
+   * @param objectOwnerUuid see the record description
+   * @param objectKind see the record description
+   * @param eventType see the record description
+   * @param eventAt see the record description
+   * @param oldAttributes see the record description
+   * @param newAttributes see the record description
+   * @param text see the record description
    * @throws IllegalArgumentException if {@code id} is not positive or a text field is null
    */
   public ArvadosEvent {

@@ -27,6 +27,11 @@ public record EventFilter(String attribute, String operator, Object operand) {
   private static final Set<String> TIME_OPERATORS = Set.of(">=", "<=", ">", "<", "=");
 
   /**
+   * Validates a filter; an {@code Integer} operand becomes a {@code Long}, a list is copied.
+   *
+   * @param attribute the attribute
+   * @param operator the operator
+   * @param operand the operand
    * @throws IllegalArgumentException if an argument is blank or null, or the operand is of another type
    */
   public EventFilter {

@@ -43,7 +43,7 @@ class EventSecretsTest {
       ws.refuseWithStatus = 401;                                         // a refused upgrade first
       try (EventStream s = EventStream.builder(client).listener(listener)
           .subscribe(new EventFilter("object_uuid", "is_a", "arvados#container"))
-          .keepalive(Duration.ofMillis(100)).reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(20)).start()) {
+          .keepalive(Duration.ofMillis(300)).reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(20)).start()) {
         while (ws.upgradeRequests.get() < 2) {
           Thread.sleep(5);
         }
