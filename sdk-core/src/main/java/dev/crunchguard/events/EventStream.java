@@ -561,7 +561,7 @@ public final class EventStream implements AutoCloseable {
       }
       if (warn) {
         String flat = transport.redact(text.replaceAll("\\s+", " "));
-        log.warn("{}: ignoring a frame: {}: {}", name, reason, flat.length() > 200 ? flat.substring(0, 200) + "…" : flat);
+        log.warn("{}: ignoring a frame: {}: {}", name, transport.redact(reason), flat.length() > 200 ? flat.substring(0, 200) + "…" : flat);
       }
       if (id > 0 && dedup.firstSighting(id)) {
         gap(GapReason.UNDECODABLE_EVENT);

@@ -114,7 +114,12 @@ final class Frames {
       String at = string(o, "event_at");
       Instant eventAt = null;
       if (at != null && !at.isEmpty()) {
-        eventAt = OffsetDateTime.parse(at).toInstant();
+        try {
+          eventAt = OffsetDateTime.parse(at).toInstant();
+        } catch (DateTimeParseException e) {
+          // Not the parser's message: it quotes the value, which could be anything (even a token).
+          throw new IllegalArgumentException("event_at is not an RFC 3339 time");
+        }
       }
       EventAttributes oldSide = null;
       EventAttributes newSide = null;
@@ -132,7 +137,8 @@ final class Frames {
       return new Event(new ArvadosEvent(id, msgId, orEmpty(string(o, "uuid")), orEmpty(string(o, "object_uuid")),
           orEmpty(string(o, "object_owner_uuid")), orEmpty(string(o, "object_kind")), orEmpty(string(o, "event_type")),
           eventAt, oldSide, newSide, text1));
-    } catch (IllegalArgumentException | DateTimeParseException e) {
+    } catch (IllegalArgumentException e) {
+      // Every message here is this class's own and names a key, never a value.
       return new Undecodable("event " + id + ": " + e.getMessage(), id);
     }
   }

@@ -84,6 +84,7 @@ class EventSecretsTest {
         .anyMatch(l -> l.contains("HTTP 401")).anyMatch(l -> l.contains("no frame for"));
     for (String text : concat(rendered, shown)) {
       assertThat(text).doesNotContain(LEAKY_TOKEN).doesNotContain(EventStreamTest.EVENTS_SECRET)
+          .as("not even a truncated piece of the secret").doesNotContain(EventStreamTest.EVENTS_SECRET.substring(0, 12))
           .doesNotContainPattern("api_token=(?!<redacted>)");
     }
   }

@@ -95,6 +95,15 @@ class FramesTest {
   }
 
   @Test
+  void undecodableReasons_nameTheKey_neverQuoteTheValue() {
+    String value = "v2/zzzzz-gj3su-0e1v2n3t4s5t6k7/partOfASecretValue";
+    for (String frame : List.of("{\"id\":41,\"event_at\":\"" + value + "\"}", "{\"id\":41,\"object_uuid\":[\"" + value + "\"]}")) {
+      Frames.Undecodable u = (Frames.Undecodable) Frames.decode(frame);
+      assertThat(u.reason()).doesNotContain("partOfASecret").doesNotContain("gj3su");
+    }
+  }
+
+  @Test
   void subscribe_carriesFiltersAndLastLogId_onlyWhenResuming() {
     List<EventFilter> filters = List.of(EventFilter.eventTypeIn("create", "update"),
         EventFilter.createdAt(">=", Instant.parse("2026-08-07T19:00:00Z")));
