@@ -450,12 +450,15 @@ public final class EventStream implements AutoCloseable {
       GapReason immediateGap = null;
       long resume;
       int subscriptionCount;
+      String where;
       synchronized (lock) {
         if (closed || current != this || ended) {
           webSocket.cancel();
           return;
         }
         socket = webSocket;
+        // Never response.request().url(): that is the upgrade URL, with the token in its query.
+        where = url == null ? "?" : display(url);
         long now = System.nanoTime();
         openedNanos = now;
         lastFrameNanos = now;
@@ -477,7 +480,7 @@ public final class EventStream implements AutoCloseable {
           gapOnAck = gap;
         }
       }
-      log.info("{}: connected to {} with {} subscription(s){}", name, display(response.request().url()),
+      log.info("{}: connected to {} with {} subscription(s){}", name, where,
           subscriptionCount, resume > 0 ? ", resuming after event " + resume : "");
       delivery.notice(EventStreamListener::onConnected);
       if (immediateGap != null) {
