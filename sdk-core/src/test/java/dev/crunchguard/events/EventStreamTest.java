@@ -59,6 +59,8 @@ class EventStreamTest {
     FakeEventServer.Conn c = ws.nextConnection();
 
     assertThat(ws.discoveryRequests.get()).isEqualTo(1);
+    assertThat(ws.discoveryPaths).containsExactly("/discovery/v1/apis/arvados/v1/rest");   // no token in that URL
+    assertThat(ws.discoveryAuthorization).isEqualTo("Bearer " + EVENTS_TOKEN);
     okhttp3.HttpUrl upgrade = okhttp3.HttpUrl.get("http://h" + c.requestPath);
     assertThat(upgrade.encodedPath()).isEqualTo("/websocket");
     assertThat(upgrade.queryParameterNames()).containsExactly("api_token");

@@ -28,6 +28,8 @@ final class FakeEventServer implements AutoCloseable {
   final List<Conn> all = new ArrayList<>();
   final AtomicInteger discoveryRequests = new AtomicInteger();
   final AtomicInteger upgradeRequests = new AtomicInteger();
+  final List<String> discoveryPaths = java.util.Collections.synchronizedList(new ArrayList<>());
+  volatile String discoveryAuthorization;
   /** What the discovery document says; null: the server's own /websocket. "" : no websocket service. */
   volatile String discoveredUrl;
   /** Acknowledge each subscribe/unsubscribe with {"status":200}, as arvados-ws does. */
@@ -44,6 +46,8 @@ final class FakeEventServer implements AutoCloseable {
         String path = request.getPath() == null ? "" : request.getPath();
         if (path.startsWith("/discovery/v1/apis/arvados/v1/rest")) {
           discoveryRequests.incrementAndGet();
+          discoveryPaths.add(path);
+          discoveryAuthorization = request.getHeader("Authorization");
           String ws = discoveredUrl != null ? discoveredUrl : wsUrl();
           return new MockResponse().setHeader("Content-Type", "application/json")
               .setBody("{\"kind\":\"discovery#restDescription\",\"rootUrl\":\"" + server.url("/")
