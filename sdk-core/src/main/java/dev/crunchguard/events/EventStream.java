@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  *       reports never contains it.
  *   <li><b>Liveness.</b> The server sends {@code {}} after each idle keepalive period (60 s by
  *       default). Silence longer than about two periods ({@link Builder#keepalive(Duration)}) is taken
- *       as a dead socket: it is cancelled and the stream reconnects.
+ *       as a dead socket: it is cancelled and the stream reconnects. A connection attempt that has
+ *       not opened within the same limit is abandoned the same way.
  *   <li><b>Reconnection.</b> After any disconnect, with a jittered exponential back-off ({@link
  *       Builder#reconnectBackoff}); every subscription is sent again with a {@code last_log_id}
  *       {@link Builder#reorderMargin(long) a margin} below the highest id seen, because ids are not
