@@ -1,6 +1,7 @@
 package dev.crunchguard;
 
 import dev.crunchguard.internal.Checks;
+import dev.crunchguard.internal.ClientTransport;
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +24,7 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
+import okhttp3.Request;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,11 +85,18 @@ public final class ArvadosClient implements AutoCloseable {
   private final LongSupplier nanoClock;
 
   private final OkHttpClient okHttp;
+  private final Redactor redactor;
+  private volatile @Nullable OkHttpClient websocketHttp;
   private final Http http;
   private final ArvadosService service;
   private final Containers containers;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile @Nullable String tokenUuid;
+
+  static {
+    // The one way dev.crunchguard.events reaches this client's transport: never the token itself.
+    ClientTransport.install(ArvadosClient::transport);
+  }
 
   private static String readVersion() {
     try (java.io.InputStream in = ArvadosClient.class.getResourceAsStream("crunchguard-version.properties")) {
@@ -142,7 +151,8 @@ public final class ArvadosClient implements AutoCloseable {
         .addConverterFactory(GsonConverterFactory.create(Json.GSON))
         .build()
         .create(ArvadosService.class);
-    this.http = new Http(retryPolicy, new Redactor(token), sleeper, nanoClock);
+    this.redactor = new Redactor(token);
+    this.http = new Http(retryPolicy, redactor, sleeper, nanoClock);
     this.containers = new Containers(this);
   }
 
@@ -333,6 +343,30 @@ public final class ArvadosClient implements AutoCloseable {
 
   Http http() {
     return http;
+  }
+
+  /**
+   * The transport the events client uses: this client's OkHttp client (shared pool and dispatcher)
+   * with no read timeout (the events client watches liveness itself) and the token added as the
+   * {@code api_token} query parameter of websocket upgrade requests only, which is how arvados-ws
+   * authenticates. The token never leaves this class.
+   */
+  ClientTransport transport() {
+    OkHttpClient ws = websocketHttp;
+    if (ws == null) {
+      ws = okHttp.newBuilder()
+          .readTimeout(Duration.ZERO)
+          .addInterceptor(chain -> {
+            Request r = chain.request();
+            if ("websocket".equalsIgnoreCase(r.header("Upgrade"))) {
+              r = r.newBuilder().url(r.url().newBuilder().setQueryParameter("api_token", token).build()).build();
+            }
+            return chain.proceed(r);
+          })
+          .build();
+      websocketHttp = ws;
+    }
+    return new ClientTransport(ws, baseUrl, redactor::redact, closed::get);
   }
 
   AmbiguousLockPolicy ambiguousLockPolicy() {

@@ -9,6 +9,7 @@ final class Redactor {
   static final String MASK = "<redacted>";
   private static final Pattern API_TOKEN_FIELD = Pattern.compile("(\"api_token\"\\s*:\\s*\")[^\"]*(\"?)");
   private static final Pattern V2_TOKEN = Pattern.compile("(v2/[a-z0-9]{5}-gj3su-[a-z0-9]{15}/)[^/\\s\"'<>&]+");
+  private static final Pattern API_TOKEN_PARAM = Pattern.compile("([?&]api_token=)[^&\\s\"'<>#]+");
   private static final Pattern BEARER = Pattern.compile("((?:Bearer|OAuth2)\\s+)\\S+");
 
   private final @Nullable String token;
@@ -39,6 +40,7 @@ final class Redactor {
       out = out.replace(secretPart, MASK);
     }
     out = API_TOKEN_FIELD.matcher(out).replaceAll("$1" + Matcher.quoteReplacement(MASK) + "$2");
+    out = API_TOKEN_PARAM.matcher(out).replaceAll("$1" + Matcher.quoteReplacement(MASK));
     out = V2_TOKEN.matcher(out).replaceAll("$1" + Matcher.quoteReplacement(MASK));
     out = BEARER.matcher(out).replaceAll("$1" + Matcher.quoteReplacement(MASK));
     return out;
