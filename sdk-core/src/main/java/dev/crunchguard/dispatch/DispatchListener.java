@@ -27,6 +27,16 @@ public interface DispatchListener {
    */
   default void lockFailed(String containerUuid, ArvadosException failure) {}
 
+  /**
+   * How long a container this dispatcher just locked had waited in the queue: from the last change
+   * of the record as listed (its {@code modified_at}: when it was created or became Queued again),
+   * else its {@code created_at}, to the lock's answer. Not called when the listing had neither.
+   *
+   * @param containerUuid the container
+   * @param waited the wait, never negative
+   */
+  default void queueToLock(String containerUuid, java.time.Duration waited) {}
+
   /** @param lock a lock this dispatcher just won */
   default void lockWon(ContainerLock lock) {}
 

@@ -136,7 +136,7 @@ public final class Dispatcher implements AutoCloseable {
   private static final int UUID_BATCH = 20;
   private static final String[] POLL_FIELDS = {
     "uuid", "state", "priority", "auth_uuid", "locked_by_uuid", "lock_count", "command", "container_image",
-    "runtime_constraints", "scheduling_parameters", "created_at"
+    "runtime_constraints", "scheduling_parameters", "created_at", "modified_at"
   };
 
   private enum Phase { IDLE, MAYBE_MINE, RUNNING, WATCHING, UNLOCK_PENDING }
@@ -577,6 +577,11 @@ public final class Dispatcher implements AutoCloseable {
       return;
     }
     events.lockWon(lock);
+    java.time.Instant since = c.modifiedAt() != null ? c.modifiedAt() : c.createdAt();
+    if (since != null) {
+      Duration waited = Duration.between(since, java.time.Instant.now());
+      events.queueToLock(c.uuid(), waited.isNegative() ? Duration.ZERO : waited);
+    }
     startRun(entry(c.uuid()), lock, c);
   }
 
@@ -931,6 +936,11 @@ public final class Dispatcher implements AutoCloseable {
     public void lockWon(ContainerLock lock) {
       counts.lockWon(lock);
       guard(() -> user.lockWon(lock));
+    }
+
+    @Override
+    public void queueToLock(String uuid, Duration waited) {
+      guard(() -> user.queueToLock(uuid, waited));
     }
 
     @Override

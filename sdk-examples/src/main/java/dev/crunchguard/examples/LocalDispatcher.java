@@ -1,5 +1,13 @@
 package dev.crunchguard.examples;
 
+import com.sun.net.httpserver.HttpServer;
+import dev.crunchguard.dispatch.DispatcherMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import dev.crunchguard.AmbiguousLockPolicy;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.dispatch.RecoveryPolicy;
@@ -24,6 +32,43 @@ import java.util.concurrent.TimeUnit;
 final class LocalDispatcher {
   private LocalDispatcher() {}
 
+  /** {@code GET /metrics} in Prometheus' text format, on the JDK's HTTP server, loopback only. */
+  static final class MetricsEndpoint implements AutoCloseable {
+    private final HttpServer server;
+
+    private MetricsEndpoint(HttpServer server) {
+      this.server = server;
+    }
+
+    static MetricsEndpoint start(PrometheusMeterRegistry registry, int port, PrintStream err) {
+      try {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
+        server.createContext("/metrics", ex -> {
+          try (ex) {
+            if (!ex.getRequestMethod().equals("GET")) {
+              ex.sendResponseHeaders(405, -1);
+              return;
+            }
+            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+          }
+        });
+        server.start();
+        err.println("metrics on http://127.0.0.1:" + server.getAddress().getPort() + "/metrics");
+        return new MetricsEndpoint(server);
+      } catch (IOException e) {
+        throw new Flags.UsageException("--metrics-port " + port + ": " + e.getMessage());
+      }
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+    }
+  }
+
   /** Parses an enum flag by its lower-case name ({@code --recovery unlock}). */
   static <E extends Enum<E>> E choice(Flags f, String name, Class<E> type, E dflt) {
     String v = f.string(name, dflt.name().toLowerCase(Locale.ROOT));
@@ -41,7 +86,8 @@ final class LocalDispatcher {
 
   static int main(List<String> args, PrintStream err) throws InterruptedException {
     Flags f = Flags.parse(args, Set.of("until-idle"),
-        Set.of("concurrency", "poll-interval", "watch-interval", "timeout", "orphan-grace", "recovery", "ambiguous-lock"));
+        Set.of("concurrency", "poll-interval", "watch-interval", "timeout", "orphan-grace", "recovery", "ambiguous-lock",
+            "metrics-port"));
     int concurrency = f.integer("concurrency", 4, 1, 1000);
     Duration poll = f.duration("poll-interval", Duration.ofSeconds(5));
     Duration watch = f.duration("watch-interval", Duration.ofSeconds(2));
@@ -50,7 +96,10 @@ final class LocalDispatcher {
     RecoveryPolicy recovery = choice(f, "recovery", RecoveryPolicy.class, RecoveryPolicy.UNLOCK);
     AmbiguousLockPolicy ambiguous = choice(f, "ambiguous-lock", AmbiguousLockPolicy.class, AmbiguousLockPolicy.REFUSE);
     boolean untilIdle = f.bool("until-idle");
-    try (ArvadosClient client = ArvadosClient.builderFromEnvironment().userAgent("crunchguard-local-dispatcher")
+    int metricsPort = f.integer("metrics-port", -1, -1, 65535);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    try (MetricsEndpoint metrics = metricsPort < 0 ? null : MetricsEndpoint.start(registry, metricsPort, err);
+         ArvadosClient client = ArvadosClient.builderFromEnvironment().userAgent("crunchguard-local-dispatcher")
              .ambiguousLockPolicy(ambiguous).build();
          Dispatcher dispatcher = Dispatcher.builder(client, ctx -> launchRunner(ctx, watch, err))
              .maxConcurrentRuns(concurrency)
@@ -58,6 +107,7 @@ final class LocalDispatcher {
              .lockRetryInterval(poll)
              .orphanGrace(orphanGrace)
              .recoveryPolicy(recovery)
+             .listener(new DispatcherMetrics(registry, "dispatcher", "local"))
              .build()) {
       Runtime.getRuntime().addShutdownHook(new Thread(dispatcher::close));
       err.println("dispatching from " + client.baseUrl() + " with up to " + concurrency + " runners");

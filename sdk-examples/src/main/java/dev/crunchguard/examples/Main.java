@@ -27,6 +27,7 @@ public final class Main {
       "            ARVADOS_API_TOKEN (admin) and ARVADOS_API_HOST_INSECURE",
       "            [--concurrency 4] [--poll-interval 5s] [--watch-interval 2s] [--until-idle] [--timeout D]",
       "            [--orphan-grace 5m] [--recovery unlock|adopt|ignore] [--ambiguous-lock refuse|adopt]",
+      "            [--metrics-port N]  Prometheus text on http://127.0.0.1:N/metrics (0: any free port)",
       "            (adopt is only for a token no other dispatcher uses)",
       "  dispatch-slurm  a Slurm dispatcher (like crunch-dispatch-slurm): one sbatch job per locked",
       "            container, running the example runner with the lock in its environment. Reads",
