@@ -15,17 +15,17 @@ public enum AmbiguousLockPolicy {
   /**
    * Throw {@link LockConflictException} and leave the container locked (the default). Safe when
    * several processes share the token. If the lock was in fact this process's, nobody runs that
-   * epoch: the container stays Locked until an orphan sweep unlocks it (the
-   * {@link dev.crunchguard.dispatch.Dispatcher} does, after its orphan grace period), which uses
-   * up one of the container's {@code MaxDispatchAttempts}.
+   * epoch: the container stays Locked until an orphan sweep unlocks it (the {@link
+   * dev.crunchguard.dispatch.Dispatcher} does, after its orphan grace period), which uses up one of
+   * the container's {@code MaxDispatchAttempts}.
    */
   REFUSE,
   /**
    * Treat the lock as this process's and return a {@link ContainerLock} for the epoch that was read
    * back. Faster recovery, but <strong>unsafe when any other process uses this token</strong>: if
    * the lock was a rival's, two processes then hold one epoch, the guard cannot tell their writes
-   * apart, and both may start a runner for the container. Choose it only when this token is used
-   * by this process alone.
+   * apart, and both may start a runner for the container. Choose it only when this token is used by
+   * this process alone.
    */
   ADOPT
 }

@@ -1,8 +1,8 @@
 package dev.crunchguard;
 
+import com.google.gson.JsonObject;
 import dev.crunchguard.internal.Checks;
 import dev.crunchguard.internal.ClientTransport;
-import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,8 +32,8 @@ import retrofit2.Retrofit;
 import retrofit2.converter.gson.GsonConverterFactory;
 
 /**
- * A client for one Arvados cluster and one API token. Immutable and thread-safe; share one
- * instance per token. Close it when done to release its threads and connections.
+ * A client for one Arvados cluster and one API token. Immutable and thread-safe; share one instance
+ * per token. Close it when done to release its threads and connections.
  *
  * <pre>{@code
  * try (ArvadosClient client = ArvadosClient.builder()
@@ -50,22 +50,26 @@ import retrofit2.converter.gson.GsonConverterFactory;
  * ArvadosClient fromEnv = ArvadosClient.fromEnvironment();
  * }</pre>
  *
- * <p>Every request carries {@code Authorization: Bearer <token>}, a {@code User-Agent}, an
- * {@code X-Crunch-Guard-Client} identifier, and an {@code X-Request-Id} shared by all attempts of one
+ * <p>Every request carries {@code Authorization: Bearer <token>}, a {@code User-Agent}, an {@code
+ * X-Crunch-Guard-Client} identifier, and an {@code X-Request-Id} shared by all attempts of one
  * call. Failures are retried per the {@link RetryPolicy}. TLS certificates are verified unless
  * {@link Builder#insecureTls(boolean)} turns verification off. The token is never logged, never put
  * in an exception message, and {@link #toString()} does not show it.
  */
 public final class ArvadosClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ArvadosClient.class);
+
   /** The SDK's version, from the build ({@code crunchguard-version.properties}). */
   static final String VERSION = readVersion();
+
   static final String CLIENT_ID_HEADER = "X-Crunch-Guard-Client";
 
   /** Environment variable naming the API host ({@code host[:port]}, or a full base URL). */
   public static final String ENV_API_HOST = "ARVADOS_API_HOST";
+
   /** Environment variable holding the API token. */
   public static final String ENV_API_TOKEN = "ARVADOS_API_TOKEN";
+
   /** Environment variable that, when true, turns TLS certificate verification off. */
   public static final String ENV_API_HOST_INSECURE = "ARVADOS_API_HOST_INSECURE";
 
@@ -99,7 +103,8 @@ public final class ArvadosClient implements AutoCloseable {
   }
 
   private static String readVersion() {
-    try (java.io.InputStream in = ArvadosClient.class.getResourceAsStream("crunchguard-version.properties")) {
+    try (java.io.InputStream in =
+        ArvadosClient.class.getResourceAsStream("crunchguard-version.properties")) {
       if (in != null) {
         java.util.Properties p = new java.util.Properties();
         p.load(in);
@@ -130,35 +135,47 @@ public final class ArvadosClient implements AutoCloseable {
     this.sleeper = b.sleeper;
     this.nanoClock = b.nanoClock;
 
-    OkHttpClient.Builder ok = sharedOkHttp != null ? sharedOkHttp.newBuilder() : new OkHttpClient.Builder();
-    ok.connectTimeout(connectTimeout).readTimeout(readTimeout).writeTimeout(writeTimeout)
+    OkHttpClient.Builder ok =
+        sharedOkHttp != null ? sharedOkHttp.newBuilder() : new OkHttpClient.Builder();
+    ok.connectTimeout(connectTimeout)
+        .readTimeout(readTimeout)
+        .writeTimeout(writeTimeout)
         // Retries are ours (one request id, lost-response handling), not OkHttp's silent ones.
         .retryOnConnectionFailure(false)
-        .addInterceptor(chain -> chain.proceed(chain.request().newBuilder()
-            .header("Authorization", "Bearer " + this.token)
-            .header("User-Agent", this.userAgent)
-            .header(CLIENT_ID_HEADER, this.clientId)
-            .header("Accept", "application/json")
-            .build()));
+        .addInterceptor(
+            chain ->
+                chain.proceed(
+                    chain
+                        .request()
+                        .newBuilder()
+                        .header("Authorization", "Bearer " + this.token)
+                        .header("User-Agent", this.userAgent)
+                        .header(CLIENT_ID_HEADER, this.clientId)
+                        .header("Accept", "application/json")
+                        .build()));
     if (insecureTls) {
       Insecure.apply(ok);
-      log.warn("TLS certificate verification is OFF for {} (insecureTls / {})", baseUrl.host(), ENV_API_HOST_INSECURE);
+      log.warn(
+          "TLS certificate verification is OFF for {} (insecureTls / {})",
+          baseUrl.host(),
+          ENV_API_HOST_INSECURE);
     }
     this.okHttp = ok.build();
-    this.service = new Retrofit.Builder()
-        .baseUrl(baseUrl)
-        .client(okHttp)
-        .addConverterFactory(GsonConverterFactory.create(Json.GSON))
-        .build()
-        .create(ArvadosService.class);
+    this.service =
+        new Retrofit.Builder()
+            .baseUrl(baseUrl)
+            .client(okHttp)
+            .addConverterFactory(GsonConverterFactory.create(Json.GSON))
+            .build()
+            .create(ArvadosService.class);
     this.redactor = new Redactor(token);
     this.http = new Http(retryPolicy, redactor, sleeper, nanoClock);
     this.containers = new Containers(this);
   }
 
   /**
-   * A new builder with defaults: retry {@link RetryPolicy#defaults()}, connect timeout 10 s, read and
-   * write timeouts 60 s, TLS verification on, {@link AmbiguousLockPolicy#REFUSE}.
+   * A new builder with defaults: retry {@link RetryPolicy#defaults()}, connect timeout 10 s, read
+   * and write timeouts 60 s, TLS verification on, {@link AmbiguousLockPolicy#REFUSE}.
    *
    * @return a new builder
    */
@@ -167,9 +184,9 @@ public final class ArvadosClient implements AutoCloseable {
   }
 
   /**
-   * A client configured the way Arvados' own tools are: from {@code ARVADOS_API_HOST},
-   * {@code ARVADOS_API_TOKEN} and {@code ARVADOS_API_HOST_INSECURE}, each falling back to the same
-   * key in {@code ~/.config/arvados/settings.conf} (environment wins).
+   * A client configured the way Arvados' own tools are: from {@code ARVADOS_API_HOST}, {@code
+   * ARVADOS_API_TOKEN} and {@code ARVADOS_API_HOST_INSECURE}, each falling back to the same key in
+   * {@code ~/.config/arvados/settings.conf} (environment wins).
    *
    * @return a client
    * @throws IllegalStateException if no host or no token is configured
@@ -185,7 +202,8 @@ public final class ArvadosClient implements AutoCloseable {
    * @throws IllegalStateException if no host or no token is configured
    */
   public static Builder builderFromEnvironment() {
-    Path settings = Paths.get(System.getProperty("user.home"), ".config", "arvados", "settings.conf");
+    Path settings =
+        Paths.get(System.getProperty("user.home"), ".config", "arvados", "settings.conf");
     return builderFromEnvironment(System.getenv(), settings);
   }
 
@@ -200,10 +218,12 @@ public final class ArvadosClient implements AutoCloseable {
     String host = merged.get(ENV_API_HOST);
     String token = merged.get(ENV_API_TOKEN);
     if (host == null || host.isBlank()) {
-      throw new IllegalStateException(ENV_API_HOST + " is not set in the environment or in " + settingsFile);
+      throw new IllegalStateException(
+          ENV_API_HOST + " is not set in the environment or in " + settingsFile);
     }
     if (token == null || token.isBlank()) {
-      throw new IllegalStateException(ENV_API_TOKEN + " is not set in the environment or in " + settingsFile);
+      throw new IllegalStateException(
+          ENV_API_TOKEN + " is not set in the environment or in " + settingsFile);
     }
     Builder b = builder().token(token).insecureTls(isTrue(merged.get(ENV_API_HOST_INSECURE)));
     String lower = host.toLowerCase(Locale.ROOT);
@@ -279,7 +299,8 @@ public final class ArvadosClient implements AutoCloseable {
       throw http.malformed(o.operation(), o.status(), o.requestId(), e.getMessage(), o.body());
     }
     if (uuid == null) {
-      throw http.malformed(o.operation(), o.status(), o.requestId(), "no 'uuid' in the token record", o.body());
+      throw http.malformed(
+          o.operation(), o.status(), o.requestId(), "no 'uuid' in the token record", o.body());
     }
     tokenUuid = uuid;
     return uuid;
@@ -318,8 +339,8 @@ public final class ArvadosClient implements AutoCloseable {
   }
 
   /**
-   * Releases this client's connections and threads. A client built on a shared
-   * {@link OkHttpClient} leaves that client's resources to its owner. Idempotent.
+   * Releases this client's connections and threads. A client built on a shared {@link OkHttpClient}
+   * leaves that client's resources to its owner. Idempotent.
    */
   @Override
   public void close() {
@@ -354,16 +375,26 @@ public final class ArvadosClient implements AutoCloseable {
   ClientTransport transport() {
     OkHttpClient ws = websocketHttp;
     if (ws == null) {
-      ws = okHttp.newBuilder()
-          .readTimeout(Duration.ZERO)
-          .addInterceptor(chain -> {
-            Request r = chain.request();
-            if ("websocket".equalsIgnoreCase(r.header("Upgrade"))) {
-              r = r.newBuilder().url(r.url().newBuilder().setQueryParameter("api_token", token).build()).build();
-            }
-            return chain.proceed(r);
-          })
-          .build();
+      ws =
+          okHttp
+              .newBuilder()
+              .readTimeout(Duration.ZERO)
+              .addInterceptor(
+                  chain -> {
+                    Request r = chain.request();
+                    if ("websocket".equalsIgnoreCase(r.header("Upgrade"))) {
+                      r =
+                          r.newBuilder()
+                              .url(
+                                  r.url()
+                                      .newBuilder()
+                                      .setQueryParameter("api_token", token)
+                                      .build())
+                              .build();
+                    }
+                    return chain.proceed(r);
+                  })
+              .build();
       websocketHttp = ws;
     }
     return new ClientTransport(ws, baseUrl, redactor::redact, closed::get);
@@ -380,8 +411,14 @@ public final class ArvadosClient implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "ArvadosClient{baseUrl=" + baseUrl + ", token=" + Redactor.MASK + ", clientId=" + clientId
-        + (insecureTls ? ", insecureTls" : "") + '}';
+    return "ArvadosClient{baseUrl="
+        + baseUrl
+        + ", token="
+        + Redactor.MASK
+        + ", clientId="
+        + clientId
+        + (insecureTls ? ", insecureTls" : "")
+        + '}';
   }
 
   /** Builds an {@link ArvadosClient}. Each setter validates at once; not thread-safe. */
@@ -410,7 +447,10 @@ public final class ArvadosClient implements AutoCloseable {
      * @return this builder
      */
     public Builder apiHost(String hostAndPort) {
-      if (hostAndPort == null || hostAndPort.isBlank() || hostAndPort.contains("/") || hostAndPort.contains("@")
+      if (hostAndPort == null
+          || hostAndPort.isBlank()
+          || hostAndPort.contains("/")
+          || hostAndPort.contains("@")
           || hostAndPort.chars().anyMatch(Character::isWhitespace)) {
         throw new IllegalArgumentException("apiHost must be host or host:port, got " + hostAndPort);
       }
@@ -423,16 +463,21 @@ public final class ArvadosClient implements AutoCloseable {
     }
 
     /**
-     * The full base URL, for local or test servers, for example {@code http://127.0.0.1:8000/}.
-     * A missing trailing slash is added.
+     * The full base URL, for local or test servers, for example {@code http://127.0.0.1:8000/}. A
+     * missing trailing slash is added.
      *
      * @param baseUrl an http or https URL
      * @return this builder
      */
     public Builder baseUrl(String baseUrl) {
-      HttpUrl url = baseUrl == null ? null : HttpUrl.parse(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
-      if (url == null || url.query() != null || url.fragment() != null || !url.username().isEmpty()) {
-        throw new IllegalArgumentException("baseUrl must be an http(s) URL without query, fragment or user info, got " + baseUrl);
+      HttpUrl url =
+          baseUrl == null ? null : HttpUrl.parse(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+      if (url == null
+          || url.query() != null
+          || url.fragment() != null
+          || !url.username().isEmpty()) {
+        throw new IllegalArgumentException(
+            "baseUrl must be an http(s) URL without query, fragment or user info, got " + baseUrl);
       }
       this.baseUrl = url;
       return this;
@@ -449,7 +494,8 @@ public final class ArvadosClient implements AutoCloseable {
         throw new IllegalArgumentException("token must not be blank");
       }
       if (token.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
-        throw new IllegalArgumentException("token must not contain whitespace or control characters");
+        throw new IllegalArgumentException(
+            "token must not contain whitespace or control characters");
       }
       this.token = token;
       return this;
@@ -591,7 +637,6 @@ public final class ArvadosClient implements AutoCloseable {
       return new ArvadosClient(this, baseUrl, token);
     }
 
-
     private static String headerValue(String v, String name) {
       if (v == null || v.isBlank() || !v.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
         throw new IllegalArgumentException(name + " must be non-blank printable ASCII");
@@ -601,29 +646,35 @@ public final class ArvadosClient implements AutoCloseable {
 
     @Override
     public String toString() {
-      return "ArvadosClient.Builder{baseUrl=" + baseUrl + ", token=" + (token == null ? null : Redactor.MASK) + '}';
+      return "ArvadosClient.Builder{baseUrl="
+          + baseUrl
+          + ", token="
+          + (token == null ? null : Redactor.MASK)
+          + '}';
     }
   }
 
   /** Trust-everything TLS, only on explicit opt-in. */
   private static final class Insecure {
     static void apply(OkHttpClient.Builder ok) {
-      X509TrustManager trustAll = new X509TrustManager() {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+      X509TrustManager trustAll =
+          new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {}
 
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {}
 
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-          return new X509Certificate[0];
-        }
-      };
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+              return new X509Certificate[0];
+            }
+          };
       try {
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, new TrustManager[] {trustAll}, new SecureRandom());
-        ok.sslSocketFactory(ctx.getSocketFactory(), trustAll).hostnameVerifier((host, session) -> true);
+        ok.sslSocketFactory(ctx.getSocketFactory(), trustAll)
+            .hostnameVerifier((host, session) -> true);
       } catch (GeneralSecurityException e) {
         throw new IllegalStateException("cannot set up insecure TLS: " + e.getMessage(), e);
       }

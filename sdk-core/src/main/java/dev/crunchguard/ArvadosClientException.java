@@ -3,9 +3,9 @@ package dev.crunchguard;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A call failed on this side of the wire: no usable answer arrived
- * ({@link ArvadosTransportException}), or the answer could not be decoded
- * ({@link MalformedResponseException}). For a write, whether the server applied it is unknown.
+ * A call failed on this side of the wire: no usable answer arrived ({@link
+ * ArvadosTransportException}), or the answer could not be decoded ({@link
+ * MalformedResponseException}). For a write, whether the server applied it is unknown.
  */
 public abstract class ArvadosClientException extends ArvadosException {
   private static final long serialVersionUID = 1L;

@@ -5,10 +5,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * Root of every exception thrown by Crunch Guard. Unchecked.
  *
- * <p>Subtypes: {@link ArvadosServiceException} (the server answered with an error),
- * {@link ArvadosTransportException} (no usable answer: I/O failure or timeout, after retries),
- * and {@link LostOwnershipException} (this process's lock epoch has ended). Messages never contain
- * an API token or a container token.
+ * <p>Subtypes: {@link ArvadosServiceException} (the server answered with an error), {@link
+ * ArvadosTransportException} (no usable answer: I/O failure or timeout, after retries), and {@link
+ * LostOwnershipException} (this process's lock epoch has ended). Messages never contain an API
+ * token or a container token.
  */
 public class ArvadosException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -17,8 +17,8 @@ import retrofit2.http.Streaming;
 
 /**
  * The Arvados endpoints this SDK calls. Bodies are read raw so that decoding failures can be
- * reported with the status and an excerpt (see {@link Http}); {@code @Streaming}, because
- * {@code Http} reads every body itself, bounded, and closes it (Retrofit would otherwise copy each
+ * reported with the status and an excerpt (see {@link Http}); {@code @Streaming}, because {@code
+ * Http} reads every body itself, bounded, and closes it (Retrofit would otherwise copy each
  * successful body first, unbounded). Request bodies arrive serialised, so no converter runs.
  */
 interface ArvadosService {
@@ -26,7 +26,10 @@ interface ArvadosService {
 
   @Streaming
   @GET("arvados/v1/containers/{uuid}")
-  Call<ResponseBody> get(@Header(RID) String requestId, @Path("uuid") String uuid, @Nullable @Query("select") String select);
+  Call<ResponseBody> get(
+      @Header(RID) String requestId,
+      @Path("uuid") String uuid,
+      @Nullable @Query("select") String select);
 
   @Streaming
   @GET("arvados/v1/containers")
@@ -43,7 +46,10 @@ interface ArvadosService {
   @Streaming
   @PUT("arvados/v1/containers/{uuid}")
   Call<ResponseBody> update(
-      @Header(RID) String requestId, @Path("uuid") String uuid, @Nullable @Query("select") String select, @Body RequestBody body);
+      @Header(RID) String requestId,
+      @Path("uuid") String uuid,
+      @Nullable @Query("select") String select,
+      @Body RequestBody body);
 
   @Streaming
   @GET("arvados/v1/containers/{uuid}/auth")

@@ -6,14 +6,14 @@ import org.jspecify.annotations.Nullable;
 /**
  * The Arvados server (or a proxy in front of it) answered with an HTTP error status.
  *
- * <p>Carries the status, the server's {@code errors} messages (each usually ends with
- * {@code " (req-…)"}), the {@code error_token} the server logs, the request id, and a short excerpt
- * of the body when it was not the JSON error envelope (for example a proxy's HTML 502 page). It never
+ * <p>Carries the status, the server's {@code errors} messages (each usually ends with {@code "
+ * (req-…)"}), the {@code error_token} the server logs, the request id, and a short excerpt of the
+ * body when it was not the JSON error envelope (for example a proxy's HTML 502 page). It never
  * carries a token.
  *
- * <p>Subtypes name the common answers: {@link UnauthorizedException} (401),
- * {@link PermissionDeniedException} (403), {@link NotFoundException} (404) and
- * {@link LockConflictException} (a refused lock). Problems on this side of the wire (no answer, an
+ * <p>Subtypes name the common answers: {@link UnauthorizedException} (401), {@link
+ * PermissionDeniedException} (403), {@link NotFoundException} (404) and {@link
+ * LockConflictException} (a refused lock). Problems on this side of the wire (no answer, an
  * undecodable answer) are {@link ArvadosClientException}s instead.
  */
 public class ArvadosServiceException extends ArvadosException {
@@ -21,12 +21,16 @@ public class ArvadosServiceException extends ArvadosException {
 
   /** The HTTP status. */
   private final int status;
+
   /** The server's messages. */
   private final List<String> errors;
+
   /** The error envelope's error_token, or null. */
   private final @Nullable String errorToken;
+
   /** The request id. */
   private final String requestId;
+
   /** A redacted excerpt of a body that was not the error envelope, or null. */
   private final @Nullable String bodyExcerpt;
 

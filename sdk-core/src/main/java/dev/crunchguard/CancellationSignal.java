@@ -21,12 +21,16 @@ public final class CancellationSignal {
     this.source = source;
   }
 
-  /** @return true once the signal has fired */
+  /**
+   * @return true once the signal has fired
+   */
   public boolean isCancelled() {
     return source.reason() != null;
   }
 
-  /** @return why the signal fired, or null while it has not */
+  /**
+   * @return why the signal fired, or null while it has not
+   */
   public @Nullable StopReason reason() {
     return source.reason();
   }

@@ -55,7 +55,9 @@ public final class CancellationSource {
     return true;
   }
 
-  /** @return the read-only view to give to the code that does the work */
+  /**
+   * @return the read-only view to give to the code that does the work
+   */
   public CancellationSignal signal() {
     return signal;
   }

@@ -13,23 +13,61 @@ import org.jspecify.annotations.Nullable;
  * camel case ({@code locked_by_uuid} is {@link #lockedByUuid()}). A field the server did not return
  * (because the request used {@code select}, or the response is the 5-field answer of lock/unlock)
  * reads as null, or as an empty list or map; {@link #has(String)} tells absent from null. Fields a
- * newer server adds are ignored. Lists and maps are unmodifiable; JSON numbers in free-form maps are
- * {@code Long} when integral, else {@code Double}.
+ * newer server adds are ignored. Lists and maps are unmodifiable; JSON numbers in free-form maps
+ * are {@code Long} when integral, else {@code Double}.
  */
 public final class Container {
   private final String uuid;
+
   /** The API fields this SDK knows, in a fixed order: bit i of {@link #present} is field i. */
-  private static final List<String> FIELDS = List.of(
-      "kind", "etag", "uuid", "owner_uuid", "created_at", "modified_by_user_uuid", "modified_at", "command",
-      "container_image", "cwd", "environment", "exit_code", "finished_at", "locked_by_uuid", "log", "mounts", "output",
-      "output_path", "output_glob", "priority", "progress", "runtime_constraints", "runtime_status", "started_at",
-      "state", "auth_uuid", "scheduling_parameters", "runtime_user_uuid", "runtime_auth_scopes", "lock_count",
-      "gateway_address", "interactive_session_started", "output_storage_classes", "output_properties", "cost",
-      "subrequests_cost", "service", "published_ports");
+  private static final List<String> FIELDS =
+      List.of(
+          "kind",
+          "etag",
+          "uuid",
+          "owner_uuid",
+          "created_at",
+          "modified_by_user_uuid",
+          "modified_at",
+          "command",
+          "container_image",
+          "cwd",
+          "environment",
+          "exit_code",
+          "finished_at",
+          "locked_by_uuid",
+          "log",
+          "mounts",
+          "output",
+          "output_path",
+          "output_glob",
+          "priority",
+          "progress",
+          "runtime_constraints",
+          "runtime_status",
+          "started_at",
+          "state",
+          "auth_uuid",
+          "scheduling_parameters",
+          "runtime_user_uuid",
+          "runtime_auth_scopes",
+          "lock_count",
+          "gateway_address",
+          "interactive_session_started",
+          "output_storage_classes",
+          "output_properties",
+          "cost",
+          "subrequests_cost",
+          "service",
+          "published_ports");
+
   private static final Map<String, Integer> FIELD_INDEX = index();
 
-  /** Which known fields the response carried (a bit per field: no per-record set of names to keep). */
+  /**
+   * Which known fields the response carried (a bit per field: no per-record set of names to keep).
+   */
   private final long present;
+
   private final @Nullable ContainerState state;
   private final @Nullable String kind;
   private final @Nullable String etag;
@@ -130,7 +168,10 @@ public final class Container {
     return Map.copyOf(m);
   }
 
-  /** Decodes a container record; throws {@link Json.DecodeException} when a field has the wrong type. */
+  /**
+   * Decodes a container record; throws {@link Json.DecodeException} when a field has the wrong
+   * type.
+   */
   static Container fromJson(JsonObject o) {
     return new Container(o);
   }
@@ -147,204 +188,289 @@ public final class Container {
     return i != null && (present & (1L << i)) != 0;
   }
 
-  /** @return {@code uuid}, always present: {@code <cluster>-dz642-<15 chars>} */
+  /**
+   * @return {@code uuid}, always present: {@code <cluster>-dz642-<15 chars>}
+   */
   public String uuid() {
     return uuid;
   }
 
-  /** @return {@code state}; {@link ContainerState#UNKNOWN} for a state this SDK does not know */
+  /**
+   * @return {@code state}; {@link ContainerState#UNKNOWN} for a state this SDK does not know
+   */
   public @Nullable ContainerState state() {
     return state;
   }
 
-  /** @return {@code kind}, normally {@code arvados#container} */
+  /**
+   * @return {@code kind}, normally {@code arvados#container}
+   */
   public @Nullable String kind() {
     return kind;
   }
 
-  /** @return {@code etag} */
+  /**
+   * @return {@code etag}
+   */
   public @Nullable String etag() {
     return etag;
   }
 
-  /** @return {@code owner_uuid} */
+  /**
+   * @return {@code owner_uuid}
+   */
   public @Nullable String ownerUuid() {
     return ownerUuid;
   }
 
-  /** @return {@code created_at} */
+  /**
+   * @return {@code created_at}
+   */
   public @Nullable Instant createdAt() {
     return createdAt;
   }
 
-  /** @return {@code modified_by_user_uuid} */
+  /**
+   * @return {@code modified_by_user_uuid}
+   */
   public @Nullable String modifiedByUserUuid() {
     return modifiedByUserUuid;
   }
 
-  /** @return {@code modified_at} */
+  /**
+   * @return {@code modified_at}
+   */
   public @Nullable Instant modifiedAt() {
     return modifiedAt;
   }
 
-  /** @return {@code command}, the argv of the container's process */
+  /**
+   * @return {@code command}, the argv of the container's process
+   */
   public List<String> command() {
     return command;
   }
 
-  /** @return {@code container_image}, a portable data hash */
+  /**
+   * @return {@code container_image}, a portable data hash
+   */
   public @Nullable String containerImage() {
     return containerImage;
   }
 
-  /** @return {@code cwd} */
+  /**
+   * @return {@code cwd}
+   */
   public @Nullable String cwd() {
     return cwd;
   }
 
-  /** @return {@code environment} */
+  /**
+   * @return {@code environment}
+   */
   public Map<String, String> environment() {
     return environment;
   }
 
-  /** @return {@code exit_code}, set by the runner when the process has exited */
+  /**
+   * @return {@code exit_code}, set by the runner when the process has exited
+   */
   public @Nullable Long exitCode() {
     return exitCode;
   }
 
-  /** @return {@code finished_at} */
+  /**
+   * @return {@code finished_at}
+   */
   public @Nullable Instant finishedAt() {
     return finishedAt;
   }
 
-  /** @return {@code locked_by_uuid}: the token uuid of the dispatcher holding the lock */
+  /**
+   * @return {@code locked_by_uuid}: the token uuid of the dispatcher holding the lock
+   */
   public @Nullable String lockedByUuid() {
     return lockedByUuid;
   }
 
-  /** @return {@code log}, a portable data hash */
+  /**
+   * @return {@code log}, a portable data hash
+   */
   public @Nullable String log() {
     return log;
   }
 
-  /** @return {@code mounts} */
+  /**
+   * @return {@code mounts}
+   */
   public Map<String, Object> mounts() {
     return mounts;
   }
 
-  /** @return {@code output}, a portable data hash */
+  /**
+   * @return {@code output}, a portable data hash
+   */
   public @Nullable String output() {
     return output;
   }
 
-  /** @return {@code output_path} */
+  /**
+   * @return {@code output_path}
+   */
   public @Nullable String outputPath() {
     return outputPath;
   }
 
-  /** @return {@code output_glob} */
+  /**
+   * @return {@code output_glob}
+   */
   public List<String> outputGlob() {
     return outputGlob;
   }
 
-  /** @return {@code priority}; 0 means nobody wants it run now */
+  /**
+   * @return {@code priority}; 0 means nobody wants it run now
+   */
   public @Nullable Long priority() {
     return priority;
   }
 
-  /** @return {@code progress} */
+  /**
+   * @return {@code progress}
+   */
   public @Nullable Double progress() {
     return progress;
   }
 
-  /** @return {@code runtime_constraints} */
+  /**
+   * @return {@code runtime_constraints}
+   */
   public Map<String, Object> runtimeConstraints() {
     return runtimeConstraints;
   }
 
-  /** @return {@code runtime_status} */
+  /**
+   * @return {@code runtime_status}
+   */
   public Map<String, Object> runtimeStatus() {
     return runtimeStatus;
   }
 
-  /** @return {@code started_at} */
+  /**
+   * @return {@code started_at}
+   */
   public @Nullable Instant startedAt() {
     return startedAt;
   }
 
-  /** @return {@code auth_uuid}: the uuid of the current lock epoch's container token; the fencing token */
+  /**
+   * @return {@code auth_uuid}: the uuid of the current lock epoch's container token; the fencing
+   *     token
+   */
   public @Nullable String authUuid() {
     return authUuid;
   }
 
-  /** @return {@code scheduling_parameters} */
+  /**
+   * @return {@code scheduling_parameters}
+   */
   public Map<String, Object> schedulingParameters() {
     return schedulingParameters;
   }
 
-  /** @return {@code runtime_user_uuid} */
+  /**
+   * @return {@code runtime_user_uuid}
+   */
   public @Nullable String runtimeUserUuid() {
     return runtimeUserUuid;
   }
 
-  /** @return {@code runtime_auth_scopes} */
+  /**
+   * @return {@code runtime_auth_scopes}
+   */
   public List<String> runtimeAuthScopes() {
     return runtimeAuthScopes;
   }
 
-  /** @return {@code lock_count}: how many times the container has been locked */
+  /**
+   * @return {@code lock_count}: how many times the container has been locked
+   */
   public @Nullable Long lockCount() {
     return lockCount;
   }
 
-  /** @return {@code gateway_address} */
+  /**
+   * @return {@code gateway_address}
+   */
   public @Nullable String gatewayAddress() {
     return gatewayAddress;
   }
 
-  /** @return {@code interactive_session_started} */
+  /**
+   * @return {@code interactive_session_started}
+   */
   public @Nullable Boolean interactiveSessionStarted() {
     return interactiveSessionStarted;
   }
 
-  /** @return {@code output_storage_classes} */
+  /**
+   * @return {@code output_storage_classes}
+   */
   public List<String> outputStorageClasses() {
     return outputStorageClasses;
   }
 
-  /** @return {@code output_properties} */
+  /**
+   * @return {@code output_properties}
+   */
   public Map<String, Object> outputProperties() {
     return outputProperties;
   }
 
-  /** @return {@code cost} */
+  /**
+   * @return {@code cost}
+   */
   public @Nullable Double cost() {
     return cost;
   }
 
-  /** @return {@code subrequests_cost} */
+  /**
+   * @return {@code subrequests_cost}
+   */
   public @Nullable Double subrequestsCost() {
     return subrequestsCost;
   }
 
-  /** @return {@code service} */
+  /**
+   * @return {@code service}
+   */
   public @Nullable Boolean service() {
     return service;
   }
 
-  /** @return {@code published_ports} */
+  /**
+   * @return {@code published_ports}
+   */
   public Map<String, Object> publishedPorts() {
     return publishedPorts;
   }
 
   @Override
   public String toString() {
-    return "Container{uuid=" + uuid
-        + ", state=" + (state == null ? null : state.wireName())
-        + ", priority=" + priority
-        + ", locked_by_uuid=" + lockedByUuid
-        + ", auth_uuid=" + authUuid
-        + ", lock_count=" + lockCount
-        + ", exit_code=" + exitCode + '}';
+    return "Container{uuid="
+        + uuid
+        + ", state="
+        + (state == null ? null : state.wireName())
+        + ", priority="
+        + priority
+        + ", locked_by_uuid="
+        + lockedByUuid
+        + ", auth_uuid="
+        + authUuid
+        + ", lock_count="
+        + lockCount
+        + ", exit_code="
+        + exitCode
+        + '}';
   }
 }

@@ -38,11 +38,11 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * The state is one atomic value and every transition is one compare-and-set, so a release and a
- * loss detected on another thread cannot both win. While an epoch-ending write is in flight
- * ({@code RELEASING}), only that write decides the outcome: a concurrent {@link #verify()} (the
- * runner's ownership watch, say) that reads the container already Complete does not declare a
- * loss of the epoch this process is finishing; it and any other call on the lock throw
- * {@link IllegalStateException} until the write has been answered.
+ * loss detected on another thread cannot both win. While an epoch-ending write is in flight ({@code
+ * RELEASING}), only that write decides the outcome: a concurrent {@link #verify()} (the runner's
+ * ownership watch, say) that reads the container already Complete does not declare a loss of the
+ * epoch this process is finishing; it and any other call on the lock throw {@link
+ * IllegalStateException} until the write has been answered.
  *
  * <h2>The guarantee</h2>
  *
@@ -52,9 +52,9 @@ import org.slf4j.LoggerFactory;
  * has been requeued, locked again (even by the same token), finished or cancelled, the write is
  * refused and nothing of it is applied. The SDK reports that as {@link LostOwnershipException},
  * after deciding by evidence (the server's {@code auth_uuid} messages, or one read-back of the
- * container) so that a 422 caused by a bad field of the caller's stays an
- * {@link ArvadosServiceException}. Once lost, every call throws at once without a request, and the
- * {@link #onLost} listeners have run exactly once.
+ * container) so that a 422 caused by a bad field of the caller's stays an {@link
+ * ArvadosServiceException}. Once lost, every call throws at once without a request, and the {@link
+ * #onLost} listeners have run exactly once.
  *
  * <h2>Limits</h2>
  *
@@ -63,9 +63,9 @@ import org.slf4j.LoggerFactory;
  *       its row lock, so a write racing a concurrent re-lock within that window can still be
  *       applied; the guard closes the gap between epochs, not that window.
  *   <li>A container with a {@code runtime_token} has no {@code auth_uuid}. Its lock is unfenced
- *       ({@link #isFenced()} is false): each write is preceded by a read that compares
- *       {@code locked_by_uuid}, {@code lock_count} and the state, which leaves a window between
- *       the read and the write.
+ *       ({@link #isFenced()} is false): each write is preceded by a read that compares {@code
+ *       locked_by_uuid}, {@code lock_count} and the state, which leaves a window between the read
+ *       and the write.
  *   <li>The guard protects writes made through Crunch Guard; other clients' writes are not fenced.
  * </ul>
  *
@@ -86,10 +86,19 @@ import org.slf4j.LoggerFactory;
 public final class ContainerLock {
   private static final Logger log = LoggerFactory.getLogger(ContainerLock.class);
 
-  private enum Status { HELD, RELEASING, RELEASED, LOST }
+  private enum Status {
+    HELD,
+    RELEASING,
+    RELEASED,
+    LOST
+  }
 
-  /** The lock's whole state, replaced as one value; {@code detail} is the release target or how it was released. */
-  private record State(Status status, @Nullable String detail, @Nullable LostOwnershipException cause) {
+  /**
+   * The lock's whole state, replaced as one value; {@code detail} is the release target or how it
+   * was released.
+   */
+  private record State(
+      Status status, @Nullable String detail, @Nullable LostOwnershipException cause) {
     static final State HELD = new State(Status.HELD, null, null);
   }
 
@@ -115,8 +124,8 @@ public final class ContainerLock {
   }
 
   /**
-   * The epoch this lock writes in; also what a dispatcher hands to a runner process
-   * ({@link LockEpoch#toEnvironment()}, then {@link Containers#resume(LockEpoch)}).
+   * The epoch this lock writes in; also what a dispatcher hands to a runner process ({@link
+   * LockEpoch#toEnvironment()}, then {@link Containers#resume(LockEpoch)}).
    *
    * @return the epoch, nothing secret
    */
@@ -124,12 +133,17 @@ public final class ContainerLock {
     return epoch;
   }
 
-  /** @return the container this lock is on */
+  /**
+   * @return the container this lock is on
+   */
   public String containerUuid() {
     return containerUuid;
   }
 
-  /** @return the epoch's {@code auth_uuid} (the fencing token; {@code epoch().authUuid()}), or null for an unfenced lock */
+  /**
+   * @return the epoch's {@code auth_uuid} (the fencing token; {@code epoch().authUuid()}), or null
+   *     for an unfenced lock
+   */
   public @Nullable String authUuid() {
     return authUuid;
   }
@@ -144,12 +158,16 @@ public final class ContainerLock {
     return epoch.isFenced();
   }
 
-  /** @return true once the SDK knows the epoch ended without this process */
+  /**
+   * @return true once the SDK knows the epoch ended without this process
+   */
   public boolean isLost() {
     return state.get().status() == Status.LOST;
   }
 
-  /** @return true once this process ended the epoch itself (complete, cancel or unlock) */
+  /**
+   * @return true once this process ended the epoch itself (complete, cancel or unlock)
+   */
   public boolean isReleased() {
     return state.get().status() == Status.RELEASED;
   }
@@ -192,14 +210,14 @@ public final class ContainerLock {
   }
 
   /**
-   * Writes fields of the container in this epoch: one {@code PUT} carrying the epoch's
-   * {@code auth_uuid} (for an unfenced lock, a read that checks the epoch comes first).
+   * Writes fields of the container in this epoch: one {@code PUT} carrying the epoch's {@code
+   * auth_uuid} (for an unfenced lock, a read that checks the epoch comes first).
    *
    * @param update the fields to write
    * @return the container record after the write
    * @throws LostOwnershipException if the epoch has ended; nothing was written
-   * @throws ArvadosServiceException if the server refused the write for another reason (for example a
-   *     field not writable in the current state)
+   * @throws ArvadosServiceException if the server refused the write for another reason (for example
+   *     a field not writable in the current state)
    * @throws IllegalStateException if this process already released the lock
    */
   public Container update(ContainerUpdate update) {
@@ -218,7 +236,8 @@ public final class ContainerLock {
     State releasing = new State(Status.RELEASING, Objects.requireNonNull(target).wireName(), null);
     if (!state.compareAndSet(State.HELD, releasing)) {
       checkHeld();
-      throw new IllegalStateException("the lock on " + containerUuid + " changed state during the call");
+      throw new IllegalStateException(
+          "the lock on " + containerUuid + " changed state during the call");
     }
     try {
       return send(update, releasing);
@@ -235,22 +254,31 @@ public final class ContainerLock {
     JsonObject envelope = new JsonObject();
     envelope.add("container", fields);
     // Serialised once, for every attempt: no converter buffer per request.
-    okhttp3.RequestBody body = okhttp3.RequestBody.create(
-        Json.GSON.toJson(envelope).getBytes(java.nio.charset.StandardCharsets.UTF_8), Json.MEDIA_TYPE);
+    okhttp3.RequestBody body =
+        okhttp3.RequestBody.create(
+            Json.GSON.toJson(envelope).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            Json.MEDIA_TYPE);
     Http.Outcome o;
     try {
-      o = http.execute("update container " + containerUuid, rid -> service.update(rid, containerUuid, null, body));
+      o =
+          http.execute(
+              "update container " + containerUuid,
+              rid -> service.update(rid, containerUuid, null, body));
     } catch (ArvadosTransportException e) {
       // Every answer was lost, and one attempt may have been applied: one read-back decides.
       Containers.Read observed = e.maybeApplied() ? readBack().read() : null;
       if (observed != null && earlierAttemptApplied(update, observed)) {
-        log.debug("update of {} was applied although every answer was lost [{}]", containerUuid, e.requestId());
+        log.debug(
+            "update of {} was applied although every answer was lost [{}]",
+            containerUuid,
+            e.requestId());
         return applied(update, expect, observed.container());
       }
       throw e;
     }
     if (o.isSuccess()) {
-      // The server applied the write: an epoch-ending one is released even if the body is undecodable.
+      // The server applied the write: an epoch-ending one is released even if the body is
+      // undecodable.
       if (endsEpoch(update.state())) {
         state.compareAndSet(expect, released(update.state()));
       } else if (update.state() == ContainerState.RUNNING) {
@@ -306,7 +334,8 @@ public final class ContainerLock {
    * @return the record after the write
    */
   public Container complete(int exitCode, @Nullable String output) {
-    ContainerUpdate.Builder b = ContainerUpdate.builder().state(ContainerState.COMPLETE).exitCode(exitCode);
+    ContainerUpdate.Builder b =
+        ContainerUpdate.builder().state(ContainerState.COMPLETE).exitCode(exitCode);
     if (output != null) {
       b.output(output);
     }
@@ -323,8 +352,8 @@ public final class ContainerLock {
   }
 
   /**
-   * Cancels the container and records why in {@code runtime_status.error} (replacing
-   * {@code runtime_status}), ending the epoch.
+   * Cancels the container and records why in {@code runtime_status.error} (replacing {@code
+   * runtime_status}), ending the epoch.
    *
    * @param error a short reason, shown to users
    * @return the record after the write
@@ -333,7 +362,11 @@ public final class ContainerLock {
     if (error == null || error.isBlank()) {
       throw new IllegalArgumentException("error must not be blank; use cancel() for no reason");
     }
-    return update(ContainerUpdate.builder().state(ContainerState.CANCELLED).runtimeStatus(Map.of("error", error)).build());
+    return update(
+        ContainerUpdate.builder()
+            .state(ContainerState.CANCELLED)
+            .runtimeStatus(Map.of("error", error))
+            .build());
   }
 
   /**
@@ -364,17 +397,32 @@ public final class ContainerLock {
     try {
       r = containers.getJson(containerUuid, Containers.EPOCH_SELECT);
     } catch (NotFoundException e) {
-      throw lost(State.HELD, LostOwnershipException.Detection.CONTAINER_GONE, null, "the container no longer exists or is not readable", e);
+      throw lost(
+          State.HELD,
+          LostOwnershipException.Detection.CONTAINER_GONE,
+          null,
+          "the container no longer exists or is not readable",
+          e);
     } catch (UnauthorizedException e) {
       if (containers.client().isContainerToken(authUuid)) {
-        throw lost(State.HELD, LostOwnershipException.Detection.TOKEN_REVOKED, null, "the container token was revoked (the container left Locked/Running)", e);
+        throw lost(
+            State.HELD,
+            LostOwnershipException.Detection.TOKEN_REVOKED,
+            null,
+            "the container token was revoked (the container left Locked/Running)",
+            e);
       }
       throw e;
     }
     Container c = r.container();
     lastSeen = c;
     if (epochEnded(c)) {
-      throw lost(State.HELD, LostOwnershipException.Detection.EPOCH_ENDED, c, "the epoch is no longer current", null);
+      throw lost(
+          State.HELD,
+          LostOwnershipException.Detection.EPOCH_ENDED,
+          c,
+          "the epoch is no longer current",
+          null);
     }
     return c;
   }
@@ -387,42 +435,58 @@ public final class ContainerLock {
       case LOST:
         throw LostOwnershipException.alreadyLost(Objects.requireNonNull(st.cause()));
       case RELEASED:
-        throw new IllegalStateException("the lock on " + containerUuid + " was already released (" + st.detail() + ")");
+        throw new IllegalStateException(
+            "the lock on " + containerUuid + " was already released (" + st.detail() + ")");
       case RELEASING:
-        throw new IllegalStateException("the lock on " + containerUuid + " is being released (" + st.detail()
-            + ") by a write in flight");
+        throw new IllegalStateException(
+            "the lock on "
+                + containerUuid
+                + " is being released ("
+                + st.detail()
+                + ") by a write in flight");
       default:
         break;
     }
   }
 
   private static boolean endsEpoch(@Nullable ContainerState target) {
-    return target == ContainerState.QUEUED || target == ContainerState.COMPLETE || target == ContainerState.CANCELLED;
+    return target == ContainerState.QUEUED
+        || target == ContainerState.COMPLETE
+        || target == ContainerState.CANCELLED;
   }
 
   private boolean epochEnded(Container c) {
     return !epoch.isCurrentIn(c);
   }
 
-
-  /** Decides what a refused write means: lost ownership, an earlier attempt's success, or an error. */
+  /**
+   * Decides what a refused write means: lost ownership, an earlier attempt's success, or an error.
+   */
   private Container handleRefusal(ContainerUpdate update, Http.Outcome o, State expect) {
     ErrorDetails details = http.details(o);
     ArvadosServiceException err = Http.error(details);
     Refusal why = Refusal.of(details);
     if (why == Refusal.UNAUTHORIZED) {
       if (containers.client().isContainerToken(authUuid)) {
-        throw lost(expect, LostOwnershipException.Detection.TOKEN_REVOKED, null,
-            "the container token was revoked (the container left Locked/Running)", err);
+        throw lost(
+            expect,
+            LostOwnershipException.Detection.TOKEN_REVOKED,
+            null,
+            "the container token was revoked (the container left Locked/Running)",
+            err);
       }
       throw err;
     }
     ReadBack observed = null;
     if (o.maybeAppliedEarlier()) {
-      // A refusal (or a last 5xx) after an attempt that may have been applied: did that attempt win?
+      // A refusal (or a last 5xx) after an attempt that may have been applied: did that attempt
+      // win?
       observed = readBack();
       if (observed.read() != null && earlierAttemptApplied(update, observed.read())) {
-        log.debug("update of {} was applied by an earlier attempt whose response was lost [{}]", containerUuid, o.requestId());
+        log.debug(
+            "update of {} was applied by an earlier attempt whose response was lost [{}]",
+            containerUuid,
+            o.requestId());
         return applied(update, expect, observed.read().container());
       }
     }
@@ -433,8 +497,12 @@ public final class ContainerLock {
       // The text is the server's evidence; a read-back that still shows this epoch overrides it
       // (the text can also appear inside an echoed field value). Without a read-back, trust it.
       if (observed.read() == null || epochEnded(observed.read().container())) {
-        throw lost(expect, LostOwnershipException.Detection.STALE_EPOCH_REFUSED, observed.container(),
-            "the server refused the epoch's auth_uuid", err);
+        throw lost(
+            expect,
+            LostOwnershipException.Detection.STALE_EPOCH_REFUSED,
+            observed.container(),
+            "the server refused the epoch's auth_uuid",
+            err);
       }
       throw err;
     }
@@ -451,17 +519,30 @@ public final class ContainerLock {
       observed = readBack();
     }
     if (observed.gone()) {
-      throw lost(expect, LostOwnershipException.Detection.CONTAINER_GONE, null,
-          "the container no longer exists or is not readable", err);
+      throw lost(
+          expect,
+          LostOwnershipException.Detection.CONTAINER_GONE,
+          null,
+          "the container no longer exists or is not readable",
+          err);
     }
     if (observed.read() != null && epochEnded(observed.read().container())) {
-      throw lost(expect, LostOwnershipException.Detection.EPOCH_ENDED, observed.read().container(),
-          why == Refusal.OTHER_HOLDER ? "the lock is held by a different token" : "the epoch is no longer current", err);
+      throw lost(
+          expect,
+          LostOwnershipException.Detection.EPOCH_ENDED,
+          observed.read().container(),
+          why == Refusal.OTHER_HOLDER
+              ? "the lock is held by a different token"
+              : "the epoch is no longer current",
+          err);
     }
     throw err;
   }
 
-  /** Whether the container already shows what {@code update} asked for, in a way only that write explains. */
+  /**
+   * Whether the container already shows what {@code update} asked for, in a way only that write
+   * explains.
+   */
   private boolean earlierAttemptApplied(ContainerUpdate update, Containers.Read observed) {
     Container now = observed.container();
     ContainerState target = update.state();
@@ -514,9 +595,14 @@ public final class ContainerLock {
    * own the state (another thread released or is releasing the epoch) never declares a loss: it
    * gets {@link IllegalStateException}, or the first loss if one was already recorded.
    */
-  private LostOwnershipException lost(State expect, LostOwnershipException.Detection detection, @Nullable Container observed,
-      String reason, @Nullable Throwable cause) {
-    LostOwnershipException ex = new LostOwnershipException(epoch, detection, observed, reason, cause);
+  private LostOwnershipException lost(
+      State expect,
+      LostOwnershipException.Detection detection,
+      @Nullable Container observed,
+      String reason,
+      @Nullable Throwable cause) {
+    LostOwnershipException ex =
+        new LostOwnershipException(epoch, detection, observed, reason, cause);
     if (state.compareAndSet(expect, new State(Status.LOST, null, ex))) {
       log.info("lost ownership of {} (auth_uuid {}): {}", containerUuid, authUuid, reason);
       for (Listener l : listeners) {
@@ -525,7 +611,8 @@ public final class ContainerLock {
       return ex;
     }
     checkHeld(); // throws: lost, released or being released by another call
-    throw new IllegalStateException("the lock on " + containerUuid + " changed state during the call");
+    throw new IllegalStateException(
+        "the lock on " + containerUuid + " changed state during the call");
   }
 
   private static final class Listener {
@@ -549,7 +636,14 @@ public final class ContainerLock {
 
   @Override
   public String toString() {
-    return "ContainerLock{container=" + containerUuid + ", auth_uuid=" + authUuid
-        + ", locked_by_uuid=" + epoch.lockedByUuid() + ", status=" + state.get().status() + '}';
+    return "ContainerLock{container="
+        + containerUuid
+        + ", auth_uuid="
+        + authUuid
+        + ", locked_by_uuid="
+        + epoch.lockedByUuid()
+        + ", status="
+        + state.get().status()
+        + '}';
   }
 }

@@ -45,8 +45,8 @@ public final class ContainerQuery {
   }
 
   /**
-   * A query for every readable container, in {@code uuid} order (the order
-   * {@link Containers#list} appends for stable paging).
+   * A query for every readable container, in {@code uuid} order (the order {@link Containers#list}
+   * appends for stable paging).
    *
    * @return the query
    */
@@ -54,7 +54,9 @@ public final class ContainerQuery {
     return ALL;
   }
 
-  /** @return a new builder */
+  /**
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -64,22 +66,30 @@ public final class ContainerQuery {
     return filters.toString();
   }
 
-  /** @return the order clauses, for example {@code ["priority desc"]} */
+  /**
+   * @return the order clauses, for example {@code ["priority desc"]}
+   */
   public List<String> order() {
     return order;
   }
 
-  /** @return how many items each page request asks for */
+  /**
+   * @return how many items each page request asks for
+   */
   public int pageSize() {
     return pageSize;
   }
 
-  /** @return the maximum number of items the listing yields; {@link Long#MAX_VALUE} for all */
+  /**
+   * @return the maximum number of items the listing yields; {@link Long#MAX_VALUE} for all
+   */
   public long limit() {
     return limit;
   }
 
-  /** @return the selected fields, empty for all fields */
+  /**
+   * @return the selected fields, empty for all fields
+   */
   public List<String> select() {
     return select;
   }
@@ -90,8 +100,15 @@ public final class ContainerQuery {
 
   @Override
   public String toString() {
-    return "ContainerQuery{filters=" + filters + ", order=" + order + ", pageSize=" + pageSize
-        + (limit == Long.MAX_VALUE ? "" : ", limit=" + limit) + (select.isEmpty() ? "" : ", select=" + select) + '}';
+    return "ContainerQuery{filters="
+        + filters
+        + ", order="
+        + order
+        + ", pageSize="
+        + pageSize
+        + (limit == Long.MAX_VALUE ? "" : ", limit=" + limit)
+        + (select.isEmpty() ? "" : ", select=" + select)
+        + '}';
   }
 
   /** Builds a {@link ContainerQuery}; setters validate at once. Not thread-safe. */
@@ -115,16 +132,19 @@ public final class ContainerQuery {
      */
     public Builder filter(String field, String operator, @Nullable Object operand) {
       if (field == null || !FIELD.matcher(field).matches()) {
-        throw new IllegalArgumentException("filter field must be a container field name, got " + field);
+        throw new IllegalArgumentException(
+            "filter field must be a container field name, got " + field);
       }
       if (operator == null || !OPERATORS.contains(operator)) {
-        throw new IllegalArgumentException("unsupported filter operator " + operator + "; use one of " + OPERATORS);
+        throw new IllegalArgumentException(
+            "unsupported filter operator " + operator + "; use one of " + OPERATORS);
       }
       boolean wantsList = operator.equals("in") || operator.equals("not in");
       if (wantsList != (operand instanceof Collection)) {
-        throw new IllegalArgumentException(wantsList
-            ? "operator '" + operator + "' needs a collection operand"
-            : "operator '" + operator + "' needs a single value, not a collection");
+        throw new IllegalArgumentException(
+            wantsList
+                ? "operator '" + operator + "' needs a collection operand"
+                : "operator '" + operator + "' needs a single value, not a collection");
       }
       if (operand instanceof ContainerState) {
         operand = ((ContainerState) operand).wireName();
@@ -152,7 +172,8 @@ public final class ContainerQuery {
      */
     public Builder order(String clause) {
       if (clause == null || !ORDER.matcher(clause).matches()) {
-        throw new IllegalArgumentException("order clause must be '<field> [asc|desc]', got " + clause);
+        throw new IllegalArgumentException(
+            "order clause must be '<field> [asc|desc]', got " + clause);
       }
       order.add(clause);
       return this;
@@ -191,7 +212,8 @@ public final class ContainerQuery {
     public Builder select(String... fields) {
       for (String f : fields) {
         if (f == null || !FIELD.matcher(f).matches()) {
-          throw new IllegalArgumentException("select field must be a container field name, got " + f);
+          throw new IllegalArgumentException(
+              "select field must be a container field name, got " + f);
         }
         if (!select.contains(f)) {
           select.add(f);
@@ -203,7 +225,9 @@ public final class ContainerQuery {
       return this;
     }
 
-    /** @return the query */
+    /**
+     * @return the query
+     */
     public ContainerQuery build() {
       return new ContainerQuery(this);
     }

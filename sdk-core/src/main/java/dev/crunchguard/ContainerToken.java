@@ -6,8 +6,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A container's own API token, as returned by {@link Containers#auth(String)}: the credential a
- * runner gives to the contained process. It is a secret: {@link #toString()} never shows it, and the
- * SDK never logs it.
+ * runner gives to the contained process. It is a secret: {@link #toString()} never shows it, and
+ * the SDK never logs it.
  *
  * <p>The token stops working when the container leaves Locked/Running (requeued, completed or
  * cancelled).
@@ -19,7 +19,12 @@ public final class ContainerToken {
   private final @Nullable Instant expiresAt;
   private final List<String> scopes;
 
-  ContainerToken(String uuid, String secret, String containerUuid, @Nullable Instant expiresAt, List<String> scopes) {
+  ContainerToken(
+      String uuid,
+      String secret,
+      String containerUuid,
+      @Nullable Instant expiresAt,
+      List<String> scopes) {
     this.uuid = uuid;
     this.secret = secret;
     this.containerUuid = containerUuid;
@@ -27,17 +32,23 @@ public final class ContainerToken {
     this.scopes = List.copyOf(scopes);
   }
 
-  /** @return the token's uuid; equals the container's {@code auth_uuid} for a fenced container */
+  /**
+   * @return the token's uuid; equals the container's {@code auth_uuid} for a fenced container
+   */
   public String uuid() {
     return uuid;
   }
 
-  /** @return the secret part of the token. Handle with care: never log it */
+  /**
+   * @return the secret part of the token. Handle with care: never log it
+   */
   public String secret() {
     return secret;
   }
 
-  /** @return the v2 form {@code v2/<uuid>/<secret>}. A secret */
+  /**
+   * @return the v2 form {@code v2/<uuid>/<secret>}. A secret
+   */
   public String v2Token() {
     return "v2/" + uuid + "/" + secret;
   }
@@ -52,18 +63,28 @@ public final class ContainerToken {
     return v2Token() + "/" + containerUuid;
   }
 
-  /** @return when the token expires, or null if it has no expiry of its own */
+  /**
+   * @return when the token expires, or null if it has no expiry of its own
+   */
   public @Nullable Instant expiresAt() {
     return expiresAt;
   }
 
-  /** @return the token's scopes */
+  /**
+   * @return the token's scopes
+   */
   public List<String> scopes() {
     return scopes;
   }
 
   @Override
   public String toString() {
-    return "ContainerToken{uuid=" + uuid + ", container=" + containerUuid + ", secret=" + Redactor.MASK + '}';
+    return "ContainerToken{uuid="
+        + uuid
+        + ", container="
+        + containerUuid
+        + ", secret="
+        + Redactor.MASK
+        + '}';
   }
 }

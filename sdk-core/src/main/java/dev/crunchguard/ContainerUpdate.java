@@ -15,10 +15,10 @@ import org.jspecify.annotations.Nullable;
  * {@code state, priority, progress, runtime_status, log, output, output_properties, exit_code,
  * gateway_address, cost, subrequests_cost, interactive_session_started}.
  *
- * <p>Only the fields set on the builder are sent; a field set to null is sent as JSON null. Which of
- * them the server accepts depends on the container's state and on who writes (the lock holder,
- * another admin, or the container's own token); a field it does not permit is refused with HTTP
- * 422 and nothing in the update is applied.
+ * <p>Only the fields set on the builder are sent; a field set to null is sent as JSON null. Which
+ * of them the server accepts depends on the container's state and on who writes (the lock holder,
+ * another admin, or the container's own token); a field it does not permit is refused with HTTP 422
+ * and nothing in the update is applied.
  *
  * <pre>{@code
  * ContainerUpdate progress = ContainerUpdate.builder()
@@ -100,7 +100,9 @@ public final class ContainerUpdate {
     return "ContainerUpdate" + fields.keySet();
   }
 
-  /** Builds a {@link ContainerUpdate}. Each setter validates its argument at once. Not thread-safe. */
+  /**
+   * Builds a {@link ContainerUpdate}. Each setter validates its argument at once. Not thread-safe.
+   */
   public static final class Builder {
     private final Map<String, JsonElement> fields = new LinkedHashMap<>();
 
@@ -158,13 +160,17 @@ public final class ContainerUpdate {
      */
     public Builder runtimeStatus(Map<String, ?> runtimeStatus) {
       if (runtimeStatus == null) {
-        throw new IllegalArgumentException("runtimeStatus must not be null; use an empty map to clear it");
+        throw new IllegalArgumentException(
+            "runtimeStatus must not be null; use an empty map to clear it");
       }
       for (String key : RUNTIME_STATUS_STRING_KEYS) {
         Object v = runtimeStatus.get(key);
         if (runtimeStatus.containsKey(key) && !(v instanceof String)) {
           throw new IllegalArgumentException(
-              "runtime_status '" + key + "' must be a string, got " + (v == null ? "null" : v.getClass().getSimpleName()));
+              "runtime_status '"
+                  + key
+                  + "' must be a string, got "
+                  + (v == null ? "null" : v.getClass().getSimpleName()));
         }
       }
       fields.put("runtime_status", Json.toJson(runtimeStatus));

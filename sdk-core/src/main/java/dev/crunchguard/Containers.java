@@ -24,13 +24,15 @@ import org.slf4j.LoggerFactory;
  * The Arvados containers API: read, list, lock, and the runner-side entry points. Obtained from
  * {@link ArvadosClient#containers()}; thread-safe.
  *
- * <p>Arguments are checked before any request: a malformed container uuid is an
- * {@link IllegalArgumentException}. Server errors become {@link ArvadosServiceException} subtypes.
+ * <p>Arguments are checked before any request: a malformed container uuid is an {@link
+ * IllegalArgumentException}. Server errors become {@link ArvadosServiceException} subtypes.
  */
 public final class Containers {
   private static final Logger log = LoggerFactory.getLogger(Containers.class);
+
   /** Fields read back to judge a lock epoch; small, so read-backs stay cheap. */
-  static final String EPOCH_SELECT = "[\"uuid\",\"state\",\"priority\",\"auth_uuid\",\"locked_by_uuid\",\"lock_count\"]";
+  static final String EPOCH_SELECT =
+      "[\"uuid\",\"state\",\"priority\",\"auth_uuid\",\"locked_by_uuid\",\"lock_count\"]";
 
   private final ArvadosClient client;
   private final Http http;
@@ -61,7 +63,6 @@ public final class Containers {
   /** A record with its raw JSON, for comparisons. */
   record Read(Container container, JsonObject json) {}
 
-
   Read getJson(String uuid, @Nullable String select) {
     Http.Outcome o = http.execute("get container " + uuid, rid -> service.get(rid, uuid, select));
     if (!o.isSuccess()) {
@@ -74,8 +75,8 @@ public final class Containers {
   /**
    * Lists containers, paging lazily through the API's list envelope: each page is requested when
    * the stream reaches it. Pages use offsets; to keep them stable a {@code uuid} order is appended
-   * after the query's own order. Containers that change while the listing runs may be seen twice
-   * or missed, as with any offset paging.
+   * after the query's own order. Containers that change while the listing runs may be seen twice or
+   * missed, as with any offset paging.
    *
    * @param query filters, order, page size and limit
    * @return a lazy, sequential stream; a failing page request throws from the stream operation
@@ -83,7 +84,8 @@ public final class Containers {
   public Stream<Container> list(ContainerQuery query) {
     Objects.requireNonNull(query, "query");
     Iterator<Container> it = new Pager(query);
-    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false);
+    return StreamSupport.stream(
+        Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false);
   }
 
   private final class Pager implements Iterator<Container> {
@@ -144,7 +146,12 @@ public final class Containers {
       JsonObject env = http.successObject(o);
       JsonElement items = env.get("items");
       if (items == null || !items.isJsonArray()) {
-        throw http.malformed(o.operation(), o.status(), o.requestId(), "list response has no 'items' array", o.body());
+        throw http.malformed(
+            o.operation(),
+            o.status(),
+            o.requestId(),
+            "list response has no 'items' array",
+            o.body());
       }
       if (available < 0) {
         try {
@@ -157,7 +164,8 @@ public final class Containers {
       int count = 0;
       for (JsonElement item : items.getAsJsonArray()) {
         if (!item.isJsonObject()) {
-          throw http.malformed(o.operation(), o.status(), o.requestId(), "list item is not an object", o.body());
+          throw http.malformed(
+              o.operation(), o.status(), o.requestId(), "list item is not an object", o.body());
         }
         buffer.addLast(http.container(o, item.getAsJsonObject()));
         count++;
@@ -175,11 +183,11 @@ public final class Containers {
    * (one with a {@code runtime_token}, whose lock answer has no {@code auth_uuid}), where a read
    * learns the {@code lock_count} that its writes compare.
    *
-   * <p>If a response was lost and the retry is refused because the container is already Locked,
-   * the container is read back: when it is locked by this client's token, the client's
-   * {@link AmbiguousLockPolicy} decides whether to adopt it. By default it is not adopted (another
-   * process sharing the token may have locked it), and a {@link LockConflictException} with
-   * {@link LockConflictException#observedState()} Locked is thrown.
+   * <p>If a response was lost and the retry is refused because the container is already Locked, the
+   * container is read back: when it is locked by this client's token, the client's {@link
+   * AmbiguousLockPolicy} decides whether to adopt it. By default it is not adopted (another process
+   * sharing the token may have locked it), and a {@link LockConflictException} with {@link
+   * LockConflictException#observedState()} Locked is thrown.
    *
    * @param uuid a Queued container with priority above 0
    * @return the lock
@@ -209,8 +217,15 @@ public final class Containers {
     if (o.isSuccess()) {
       Container c = http.container(o, http.successObject(o));
       if (c.state() != ContainerState.LOCKED || c.lockedByUuid() == null) {
-        throw http.malformed(o.operation(), o.status(), o.requestId(),
-            "lock succeeded but the response shows state " + c.state() + " and locked_by_uuid " + c.lockedByUuid(), o.body());
+        throw http.malformed(
+            o.operation(),
+            o.status(),
+            o.requestId(),
+            "lock succeeded but the response shows state "
+                + c.state()
+                + " and locked_by_uuid "
+                + c.lockedByUuid(),
+            o.body());
       }
       Long lockCount = null;
       if (c.authUuid() == null) {
@@ -220,16 +235,21 @@ public final class Containers {
         // lock is returned without lock_count and its first write's check decides.
         try {
           Container read = getJson(uuid, EPOCH_SELECT).container();
-          if (read.state() == ContainerState.LOCKED && Objects.equals(read.lockedByUuid(), c.lockedByUuid())
+          if (read.state() == ContainerState.LOCKED
+              && Objects.equals(read.lockedByUuid(), c.lockedByUuid())
               && read.authUuid() == null) {
             lockCount = read.lockCount();
           }
         } catch (ArvadosException e) {
-          log.debug("could not read lock_count of unfenced {} after locking it: {}", uuid, e.getMessage());
+          log.debug(
+              "could not read lock_count of unfenced {} after locking it: {}",
+              uuid,
+              e.getMessage());
         }
       }
       log.debug("locked {} (auth_uuid {})", uuid, c.authUuid());
-      return new ContainerLock(this, epochOf(o, uuid, c.authUuid(), c.lockedByUuid(), lockCount), c);
+      return new ContainerLock(
+          this, epochOf(o, uuid, c.authUuid(), c.lockedByUuid(), lockCount), c);
     }
     ErrorDetails err = http.details(o);
     Refusal why = Refusal.of(err);
@@ -243,7 +263,11 @@ public final class Containers {
   }
 
   /** The epoch a lock answer names; an answer that names none properly is malformed. */
-  private LockEpoch epochOf(Http.Outcome o, String uuid, @Nullable String authUuid, @Nullable String lockedBy,
+  private LockEpoch epochOf(
+      Http.Outcome o,
+      String uuid,
+      @Nullable String authUuid,
+      @Nullable String lockedBy,
       @Nullable Long lockCount) {
     try {
       return LockEpoch.of(uuid, authUuid, lockedBy, lockCount);
@@ -252,22 +276,33 @@ public final class Containers {
     }
   }
 
-  private ContainerLock resolveLostLockResponse(String uuid, @Nullable Long knownLockCount, ErrorDetails err) {
+  private ContainerLock resolveLostLockResponse(
+      String uuid, @Nullable Long knownLockCount, ErrorDetails err) {
     Container now = getJson(uuid, EPOCH_SELECT).container();
     String me = client.tokenUuid();
     boolean lockedByMe = now.state() == ContainerState.LOCKED && me.equals(now.lockedByUuid());
-    boolean countFits = knownLockCount == null || Objects.equals(now.lockCount(), knownLockCount + 1);
+    boolean countFits =
+        knownLockCount == null || Objects.equals(now.lockCount(), knownLockCount + 1);
     if (lockedByMe && countFits) {
       if (client.ambiguousLockPolicy() == AmbiguousLockPolicy.ADOPT) {
         try {
-          LockEpoch adopted = LockEpoch.of(now.uuid(), now.authUuid(), now.lockedByUuid(), now.lockCount());
-          log.info("lock response for {} was lost; adopting the lock held by this token (auth_uuid {})", uuid, now.authUuid());
+          LockEpoch adopted =
+              LockEpoch.of(now.uuid(), now.authUuid(), now.lockedByUuid(), now.lockCount());
+          log.info(
+              "lock response for {} was lost; adopting the lock held by this token (auth_uuid {})",
+              uuid,
+              now.authUuid());
           return new ContainerLock(this, adopted, now);
         } catch (IllegalArgumentException malformed) {
-          log.warn("lock response for {} was lost and the read-back names no valid epoch: {}", uuid, malformed.getMessage());
+          log.warn(
+              "lock response for {} was lost and the read-back names no valid epoch: {}",
+              uuid,
+              malformed.getMessage());
         }
       }
-      log.info("lock response for {} was lost; the container is locked by this token but the policy is REFUSE", uuid);
+      log.info(
+          "lock response for {} was lost; the container is locked by this token but the policy is REFUSE",
+          uuid);
     }
     throw new LockConflictException(err, uuid, now.state());
   }
@@ -309,7 +344,8 @@ public final class Containers {
    */
   public ContainerToken auth(String uuid) {
     Uuids.container(uuid);
-    Http.Outcome o = http.execute("get container token for " + uuid, rid -> service.auth(rid, uuid));
+    Http.Outcome o =
+        http.execute("get container token for " + uuid, rid -> service.auth(rid, uuid));
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -320,7 +356,12 @@ public final class Containers {
       if (tokenUuid == null || secret == null || secret.isEmpty()) {
         throw new Json.DecodeException("token record lacks 'uuid' or 'api_token'");
       }
-      return new ContainerToken(tokenUuid, secret, uuid, Json.timestamp(json, "expires_at"), Json.stringList(json, "scopes"));
+      return new ContainerToken(
+          tokenUuid,
+          secret,
+          uuid,
+          Json.timestamp(json, "expires_at"),
+          Json.stringList(json, "scopes"));
     } catch (Json.DecodeException e) {
       throw http.malformed(o.operation(), o.status(), o.requestId(), e.getMessage(), o.body());
     }
@@ -332,8 +373,8 @@ public final class Containers {
    * lock holders use {@link ContainerLock#unlock()}, which cannot release someone else's epoch.
    *
    * @param uuid a Locked container
-   * @return the container's 5 lock fields after the unlock (state Queued, or Cancelled once
-   *     {@code lock_count} reached the server's {@code MaxDispatchAttempts})
+   * @return the container's 5 lock fields after the unlock (state Queued, or Cancelled once {@code
+   *     lock_count} reached the server's {@code MaxDispatchAttempts})
    * @throws PermissionDeniedException if another token holds the lock
    */
   public Container unlock(String uuid) {

@@ -4,8 +4,8 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What the server said in an error answer, already redacted: the one value every
- * {@link ArvadosServiceException} is built from.
+ * What the server said in an error answer, already redacted: the one value every {@link
+ * ArvadosServiceException} is built from.
  */
 record ErrorDetails(
     String operation,

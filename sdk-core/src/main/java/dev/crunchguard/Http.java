@@ -80,12 +80,17 @@ final class Http {
    * {@code maybeAppliedEarlier}: an earlier attempt may have been applied by the server although
    * its answer was lost.
    */
-  record Outcome(String operation, int status, String body, String requestId, int attempts, boolean maybeAppliedEarlier) {
+  record Outcome(
+      String operation,
+      int status,
+      String body,
+      String requestId,
+      int attempts,
+      boolean maybeAppliedEarlier) {
     boolean isSuccess() {
       return status >= 200 && status < 300;
     }
   }
-
 
   /**
    * Runs the call, retrying per the policy. Returns the last HTTP answer, success or not; throws
@@ -114,35 +119,57 @@ final class Http {
         ResponseBody rb = response.isSuccessful() ? response.body() : response.errorBody();
         body = readBounded(rb, status);
       } catch (BodyTooLargeException e) {
-        log.debug("{} {} -> {} body over {} bytes [{}]", method, path, e.status, MAX_BODY_BYTES, requestId);
-        throw malformed(operation, e.status, requestId, "response body larger than " + MAX_BODY_BYTES + " bytes", "");
+        log.debug(
+            "{} {} -> {} body over {} bytes [{}]",
+            method,
+            path,
+            e.status,
+            MAX_BODY_BYTES,
+            requestId);
+        throw malformed(
+            operation,
+            e.status,
+            requestId,
+            "response body larger than " + MAX_BODY_BYTES + " bytes",
+            "");
       } catch (IOException e) {
         boolean applied = mayHaveReachedServer(e);
         maybeApplied |= applied;
         lastFailure = e;
-        log.debug("{} {} attempt {} failed: {} [{}]", method, path, attempt, describe(e), requestId);
+        log.debug(
+            "{} {} attempt {} failed: {} [{}]", method, path, attempt, describe(e), requestId);
         if (e instanceof SSLHandshakeException || e instanceof SSLPeerUnverifiedException) {
           // Certificate and handshake problems do not heal by retrying.
-          throw new ArvadosTransportException(operation + ": TLS failure: " + describe(e), requestId, attempt, maybeApplied, e);
+          throw new ArvadosTransportException(
+              operation + ": TLS failure: " + describe(e), requestId, attempt, maybeApplied, e);
         }
         long wait = nextWait(attempt, start, budget, null, -1);
         if (wait < 0) {
-          throw new ArvadosTransportException(operation + ": " + describe(e), requestId, attempt, maybeApplied, e);
+          throw new ArvadosTransportException(
+              operation + ": " + describe(e), requestId, attempt, maybeApplied, e);
         }
         sleep(wait, operation, requestId, attempt, maybeApplied, e);
         continue;
       } catch (RuntimeException e) {
         // OkHttp surfaces some protocol failures as unchecked exceptions; treat them like I/O.
-        throw new ArvadosTransportException(operation + ": " + describe(e), requestId, attempt, true, e);
+        throw new ArvadosTransportException(
+            operation + ": " + describe(e), requestId, attempt, true, e);
       }
       long ms = TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - t0);
-      log.debug("{} {} -> {} in {} ms (attempt {}) [{}]", method, path, status, ms, attempt, requestId);
+      log.debug(
+          "{} {} -> {} in {} ms (attempt {}) [{}]", method, path, status, ms, attempt, requestId);
       if (policy.isRetryableStatus(status)) {
         boolean gateway = status == 502 || status == 504;
         long wait = nextWait(attempt, start, budget, retryAfter, status);
         if (wait >= 0) {
           maybeApplied |= gateway;
-          log.debug("{} {} will retry after HTTP {} in {} ms [{}]", method, path, status, TimeUnit.NANOSECONDS.toMillis(wait), requestId);
+          log.debug(
+              "{} {} will retry after HTTP {} in {} ms [{}]",
+              method,
+              path,
+              status,
+              TimeUnit.NANOSECONDS.toMillis(wait),
+              requestId);
           sleep(wait, operation, requestId, attempt, maybeApplied, null);
           continue;
         }
@@ -152,7 +179,8 @@ final class Http {
   }
 
   /** The wait before the next attempt in nanos, or -1 when the policy says stop. */
-  private long nextWait(int attemptsSoFar, long start, long budget, @Nullable String retryAfter, int status) {
+  private long nextWait(
+      int attemptsSoFar, long start, long budget, @Nullable String retryAfter, int status) {
     if (attemptsSoFar >= policy.maxAttempts()) {
       return -1;
     }
@@ -186,14 +214,24 @@ final class Http {
     }
   }
 
-  private void sleep(long nanos, String operation, String requestId, int attempt, boolean maybeApplied,
+  private void sleep(
+      long nanos,
+      String operation,
+      String requestId,
+      int attempt,
+      boolean maybeApplied,
       @Nullable IOException cause) {
     try {
       sleeper.sleep(nanos);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      ArvadosTransportException ex = new ArvadosTransportException(operation + ": interrupted while waiting to retry", requestId, attempt,
-          maybeApplied, e);
+      ArvadosTransportException ex =
+          new ArvadosTransportException(
+              operation + ": interrupted while waiting to retry",
+              requestId,
+              attempt,
+              maybeApplied,
+              e);
       if (cause != null) {
         ex.addSuppressed(cause);
       }
@@ -202,19 +240,21 @@ final class Http {
   }
 
   /**
-   * A connect failure never reached the server; anything later might have. The JDK spells a
-   * connect timeout "Connect timed out" since JDK 13 and "connect timed out" before.
+   * A connect failure never reached the server; anything later might have. The JDK spells a connect
+   * timeout "Connect timed out" since JDK 13 and "connect timed out" before.
    */
   static boolean mayHaveReachedServer(IOException e) {
     return !(e instanceof ConnectException
         || e instanceof UnknownHostException
         || e instanceof NoRouteToHostException
-        || (e instanceof InterruptedIOException && "connect timed out".equalsIgnoreCase(e.getMessage())));
+        || (e instanceof InterruptedIOException
+            && "connect timed out".equalsIgnoreCase(e.getMessage())));
   }
 
   private static String describe(Throwable e) {
     String m = e.getMessage();
-    return e.getClass().getSimpleName() + (m == null ? "" : ": " + (m.length() > 200 ? m.substring(0, 200) : m));
+    return e.getClass().getSimpleName()
+        + (m == null ? "" : ": " + (m.length() > 200 ? m.substring(0, 200) : m));
   }
 
   private static final class BodyTooLargeException extends IOException {
@@ -261,11 +301,19 @@ final class Http {
     }
   }
 
-  MalformedResponseException malformed(String operation, int status, String requestId, @Nullable String reason, String body) {
+  MalformedResponseException malformed(
+      String operation, int status, String requestId, @Nullable String reason, String body) {
     String excerpt = redactor.excerpt(body, EXCERPT_CHARS);
-    String message = operation + ": HTTP " + status + ": could not decode the response (" + redactor.redact(reason) + ")"
-        + (excerpt.isEmpty() ? "" : ": unexpected body: " + excerpt);
-    return new MalformedResponseException(message, status, requestId, excerpt.isEmpty() ? null : excerpt);
+    String message =
+        operation
+            + ": HTTP "
+            + status
+            + ": could not decode the response ("
+            + redactor.redact(reason)
+            + ")"
+            + (excerpt.isEmpty() ? "" : ": unexpected body: " + excerpt);
+    return new MalformedResponseException(
+        message, status, requestId, excerpt.isEmpty() ? null : excerpt);
   }
 
   /** The exception for an error answer, typed by status. */

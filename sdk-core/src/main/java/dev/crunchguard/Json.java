@@ -22,17 +22,23 @@ import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
-/** JSON helpers: strict parsing, typed field access that fails with a clear reason, and encoding. */
+/**
+ * JSON helpers: strict parsing, typed field access that fails with a clear reason, and encoding.
+ */
 final class Json {
   /** The media type of every request body the SDK sends. */
-  static final okhttp3.MediaType MEDIA_TYPE = okhttp3.MediaType.get("application/json; charset=utf-8");
+  static final okhttp3.MediaType MEDIA_TYPE =
+      okhttp3.MediaType.get("application/json; charset=utf-8");
 
   /** Serialises JSON nulls: {@code "auth_uuid": null} must reach the server, never be dropped. */
   static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
 
   private Json() {}
 
-  /** A JSON document that is not what the SDK expects. Converted to {@link MalformedResponseException}. */
+  /**
+   * A JSON document that is not what the SDK expects. Converted to {@link
+   * MalformedResponseException}.
+   */
   static final class DecodeException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
@@ -117,7 +123,8 @@ final class Json {
       try {
         return new BigDecimal(e.getAsString()).longValueExact();
       } catch (ArithmeticException | NumberFormatException ex) {
-        throw new DecodeException("field '" + name + "': expected an integer, got " + abbreviate(e.getAsString()));
+        throw new DecodeException(
+            "field '" + name + "': expected an integer, got " + abbreviate(e.getAsString()));
       }
     }
     throw wrongType(name, "an integer", e);
@@ -136,7 +143,8 @@ final class Json {
         }
         return d;
       } catch (NumberFormatException ex) {
-        throw new DecodeException("field '" + name + "': expected a number, got " + abbreviate(e.getAsString()));
+        throw new DecodeException(
+            "field '" + name + "': expected a number, got " + abbreviate(e.getAsString()));
       }
     }
     throw wrongType(name, "a number", e);
@@ -163,7 +171,12 @@ final class Json {
       return OffsetDateTime.parse(s).toInstant();
     } catch (DateTimeParseException ex) {
       // The value is not echoed: a string field may hold anything, a token included.
-      throw new DecodeException("field '" + name + "': expected an RFC 3339 timestamp, got a string of " + s.length() + " characters");
+      throw new DecodeException(
+          "field '"
+              + name
+              + "': expected an RFC 3339 timestamp, got a string of "
+              + s.length()
+              + " characters");
     }
   }
 
@@ -276,7 +289,8 @@ final class Json {
       JsonObject o = new JsonObject();
       for (Map.Entry<?, ?> en : ((Map<?, ?>) v).entrySet()) {
         if (!(en.getKey() instanceof String)) {
-          throw new IllegalArgumentException("JSON object keys must be strings, got " + en.getKey());
+          throw new IllegalArgumentException(
+              "JSON object keys must be strings, got " + en.getKey());
         }
         o.add((String) en.getKey(), toJson(en.getValue()));
       }
@@ -290,11 +304,14 @@ final class Json {
       return a;
     }
     throw new IllegalArgumentException(
-        "cannot encode a " + v.getClass().getName() + " as JSON; use String, Number, Boolean, Map, List or null");
+        "cannot encode a "
+            + v.getClass().getName()
+            + " as JSON; use String, Number, Boolean, Map, List or null");
   }
 
   private static DecodeException wrongType(String name, String expected, JsonElement got) {
-    return new DecodeException("field '" + name + "': expected " + expected + ", got " + kindOf(got));
+    return new DecodeException(
+        "field '" + name + "': expected " + expected + ", got " + kindOf(got));
   }
 
   private static String abbreviate(String s) {

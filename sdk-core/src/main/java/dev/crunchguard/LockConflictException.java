@@ -7,20 +7,23 @@ import org.jspecify.annotations.Nullable;
  * running or finished) or its priority is 0. You never held this lock. For a dispatcher this is a
  * normal outcome of racing other dispatchers, not an error to alarm about.
  *
- * <p>When the SDK read the container back to resolve an ambiguous outcome,
- * {@link #observedState()} says what it saw.
+ * <p>When the SDK read the container back to resolve an ambiguous outcome, {@link #observedState()}
+ * says what it saw.
  */
 public final class LockConflictException extends ArvadosServiceException {
   private static final long serialVersionUID = 1L;
 
   /** The container that could not be locked. */
   private final String containerUuid;
+
   /** The state read back, or null. */
   private final @Nullable ContainerState observedState;
+
   /** Whether the refusal was for priority 0. */
   private final boolean priorityZero;
 
-  LockConflictException(ErrorDetails details, String containerUuid, @Nullable ContainerState observedState) {
+  LockConflictException(
+      ErrorDetails details, String containerUuid, @Nullable ContainerState observedState) {
     super(details);
     this.priorityZero = Refusal.of(details) == Refusal.PRIORITY_ZERO;
     this.containerUuid = containerUuid;

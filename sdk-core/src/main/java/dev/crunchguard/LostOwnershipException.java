@@ -36,20 +36,26 @@ public final class LostOwnershipException extends ArvadosException {
     /** The container no longer exists or is no longer readable with this token (404). */
     CONTAINER_GONE,
     /**
-     * The loss was already known: a call on a lost lock fails at once, without a request. The
-     * first detection is the {@linkplain #getCause() cause}.
+     * The loss was already known: a call on a lost lock fails at once, without a request. The first
+     * detection is the {@linkplain #getCause() cause}.
      */
     ALREADY_LOST
   }
 
   /** The epoch that was held. */
   private final LockEpoch heldEpoch;
+
   /** How the loss was detected. */
   private final Detection detection;
+
   private final transient @Nullable Container observed;
 
   LostOwnershipException(
-      LockEpoch heldEpoch, Detection detection, @Nullable Container observed, String reason, @Nullable Throwable cause) {
+      LockEpoch heldEpoch,
+      Detection detection,
+      @Nullable Container observed,
+      String reason,
+      @Nullable Throwable cause) {
     super(describe(heldEpoch, observed, reason), cause);
     this.heldEpoch = Objects.requireNonNull(heldEpoch, "heldEpoch");
     this.detection = Objects.requireNonNull(detection, "detection");
@@ -58,15 +64,20 @@ public final class LostOwnershipException extends ArvadosException {
 
   /** A fail-fast exception for a call made after the loss {@code first} was recorded. */
   static LostOwnershipException alreadyLost(LostOwnershipException first) {
-    return new LostOwnershipException(first.heldEpoch, Detection.ALREADY_LOST, null,
-        "already lost (" + first.detection.name().toLowerCase(java.util.Locale.ROOT) + ")", first);
+    return new LostOwnershipException(
+        first.heldEpoch,
+        Detection.ALREADY_LOST,
+        null,
+        "already lost (" + first.detection.name().toLowerCase(java.util.Locale.ROOT) + ")",
+        first);
   }
 
   private static String describe(LockEpoch held, @Nullable Container observed, String reason) {
     StringBuilder sb = new StringBuilder("lost ownership of ").append(held.containerUuid());
     sb.append(" (held auth_uuid ").append(held.authUuid()).append("): ").append(reason);
     if (observed != null) {
-      sb.append("; observed state=").append(observed.state() == null ? "?" : observed.state().wireName());
+      sb.append("; observed state=")
+          .append(observed.state() == null ? "?" : observed.state().wireName());
       if (observed.has("auth_uuid")) {
         sb.append(", auth_uuid=").append(observed.authUuid());
       }
@@ -105,8 +116,8 @@ public final class LostOwnershipException extends ArvadosException {
   }
 
   /**
-   * The container as the SDK read it when it judged the loss: its state, its current
-   * {@code auth_uuid} and {@code locked_by_uuid}. Empty when no read was made or it failed.
+   * The container as the SDK read it when it judged the loss: its state, its current {@code
+   * auth_uuid} and {@code locked_by_uuid}. Empty when no read was made or it failed.
    *
    * @return the observed record, if any
    */

@@ -4,11 +4,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
-/** Removes anything that looks like an Arvados token from text that may reach a log or an exception. */
+/**
+ * Removes anything that looks like an Arvados token from text that may reach a log or an exception.
+ */
 final class Redactor {
   static final String MASK = "<redacted>";
-  private static final Pattern API_TOKEN_FIELD = Pattern.compile("(\"api_token\"\\s*:\\s*\")[^\"]*(\"?)");
-  private static final Pattern V2_TOKEN = Pattern.compile("(v2/[a-z0-9]{5}-gj3su-[a-z0-9]{15}/)[^/\\s\"'<>&]+");
+  private static final Pattern API_TOKEN_FIELD =
+      Pattern.compile("(\"api_token\"\\s*:\\s*\")[^\"]*(\"?)");
+  private static final Pattern V2_TOKEN =
+      Pattern.compile("(v2/[a-z0-9]{5}-gj3su-[a-z0-9]{15}/)[^/\\s\"'<>&]+");
   private static final Pattern API_TOKEN_PARAM = Pattern.compile("([?&]api_token=)[^&\\s\"'<>#]+");
   private static final Pattern BEARER = Pattern.compile("((?:Bearer|OAuth2)\\s+)\\S+");
 

@@ -3,8 +3,8 @@ package dev.crunchguard;
 /**
  * What a refused request means, judged from its status and the server's messages. The only place
  * that knows the server's words: every literal below names the Arvados source that produces it
- * (RailsAPI, {@code services/api} in the Arvados repository), and {@code RefusalTest} pins each
- * one against the texts the real server sends.
+ * (RailsAPI, {@code services/api} in the Arvados repository), and {@code RefusalTest} pins each one
+ * against the texts the real server sends.
  */
 enum Refusal {
   /** The write carried an {@code auth_uuid} other than the current one: the epoch changed. */
@@ -17,7 +17,10 @@ enum Refusal {
   PRIORITY_ZERO,
   /** An unlock of a container that is not Locked. */
   NOT_UNLOCKABLE,
-  /** 401: the token is missing, unknown, expired or revoked (a container token is revoked when its epoch ends). */
+  /**
+   * 401: the token is missing, unknown, expired or revoked (a container token is revoked when its
+   * epoch ends).
+   */
   UNAUTHORIZED,
   /** 404: no such container, or not readable with this token. */
   NOT_FOUND,
@@ -31,23 +34,45 @@ enum Refusal {
   OTHER;
 
   /**
-   * {@code assign_auth} refusing a client-supplied change ({@code services/api/app/models/container.rb}).
+   * {@code assign_auth} refusing a client-supplied change ({@code
+   * services/api/app/models/container.rb}).
    */
   static final String AUTH_UUID_READONLY = "Auth uuid is readonly";
+
   /**
-   * {@code check_update_whitelist} refusing a change of {@code auth_uuid}
-   * ({@code services/api/lib/whitelist_update.rb}: {@code "<Attr> cannot be modified in state ..."}).
+   * {@code check_update_whitelist} refusing a change of {@code auth_uuid} ({@code
+   * services/api/lib/whitelist_update.rb}: {@code "<Attr> cannot be modified in state ..."}).
    */
   static final String AUTH_UUID_NOT_MODIFIABLE = "Auth uuid cannot be modified";
-  /** {@code check_unlock}: an unlock by a token other than {@code locked_by_uuid} ({@code container.rb}). */
+
+  /**
+   * {@code check_unlock}: an unlock by a token other than {@code locked_by_uuid} ({@code
+   * container.rb}).
+   */
   static final String LOCKED_BY_DIFFERENT_TOKEN = "locked by a different token";
-  /** {@code ContainersController#auth} called by a token that does not hold the lock ({@code app/controllers/arvados/v1/containers_controller.rb}). */
+
+  /**
+   * {@code ContainersController#auth} called by a token that does not hold the lock ({@code
+   * app/controllers/arvados/v1/containers_controller.rb}).
+   */
   static final String NOT_LOCKED_BY_YOUR_TOKEN = "Not locked by your token";
-  /** {@code Container#lock} on a container whose priority is 0 ({@code container.rb}, a {@code LockFailedError}). */
+
+  /**
+   * {@code Container#lock} on a container whose priority is 0 ({@code container.rb}, a {@code
+   * LockFailedError}).
+   */
   static final String LOCK_PRIORITY_ZERO = "cannot lock when priority<=0";
-  /** {@code Container#lock} on a container that is not Queued: {@code "cannot lock when <State>"} ({@code container.rb}). */
+
+  /**
+   * {@code Container#lock} on a container that is not Queued: {@code "cannot lock when <State>"}
+   * ({@code container.rb}).
+   */
   static final String CANNOT_LOCK = "cannot lock when";
-  /** {@code Container#unlock} on a container that is not Locked: {@code "cannot unlock when <State>"} ({@code container.rb}). */
+
+  /**
+   * {@code Container#unlock} on a container that is not Locked: {@code "cannot unlock when
+   * <State>"} ({@code container.rb}).
+   */
   static final String CANNOT_UNLOCK = "cannot unlock when";
 
   /**
@@ -68,12 +93,14 @@ enum Refusal {
       return SERVER_ERROR;
     }
     if (status == 403) {
-      return d.hasErrorContaining(LOCKED_BY_DIFFERENT_TOKEN) || d.hasErrorContaining(NOT_LOCKED_BY_YOUR_TOKEN)
+      return d.hasErrorContaining(LOCKED_BY_DIFFERENT_TOKEN)
+              || d.hasErrorContaining(NOT_LOCKED_BY_YOUR_TOKEN)
           ? OTHER_HOLDER
           : FORBIDDEN;
     }
     if (status == 422) {
-      if (d.hasErrorContaining(AUTH_UUID_READONLY) || d.hasErrorContaining(AUTH_UUID_NOT_MODIFIABLE)) {
+      if (d.hasErrorContaining(AUTH_UUID_READONLY)
+          || d.hasErrorContaining(AUTH_UUID_NOT_MODIFIABLE)) {
         return STALE_EPOCH;
       }
       if (d.hasErrorContaining(LOCK_PRIORITY_ZERO)) {

@@ -13,12 +13,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>Retried: connection failures and timeouts, and the HTTP statuses in {@link #retryStatuses()}
  * (by default 429, 500, 502, 503 and 504). Never retried: TLS handshake and certificate failures
  * (they do not heal), any other 4xx, and in particular the refusal of a stale writer (422, which
- * {@link Builder#retryStatuses} refuses), which is reported as {@link LostOwnershipException}. Waits grow
- * exponentially from {@link #initialBackoff()} to at most {@link #maxBackoff()}, each chosen at
- * random between half and all of that bound (jitter); a {@code Retry-After} header (seconds or an
- * HTTP date) on 429 or 503 replaces the computed wait. A call stops after {@link #maxAttempts()}
- * attempts, or as soon as the next wait would end past {@link #maxElapsed()} since the first
- * attempt. Every attempt of one call carries the same {@code X-Request-Id}.
+ * {@link Builder#retryStatuses} refuses), which is reported as {@link LostOwnershipException}.
+ * Waits grow exponentially from {@link #initialBackoff()} to at most {@link #maxBackoff()}, each
+ * chosen at random between half and all of that bound (jitter); a {@code Retry-After} header
+ * (seconds or an HTTP date) on 429 or 503 replaces the computed wait. A call stops after {@link
+ * #maxAttempts()} attempts, or as soon as the next wait would end past {@link #maxElapsed()} since
+ * the first attempt. Every attempt of one call carries the same {@code X-Request-Id}.
  *
  * <pre>{@code
  * RetryPolicy patient = RetryPolicy.builder()
@@ -46,8 +46,8 @@ public final class RetryPolicy {
   }
 
   /**
-   * The default policy: 6 attempts, waits from 250 ms up to 8 s, at most 60 s in all, retrying
-   * 429, 500, 502, 503 and 504.
+   * The default policy: 6 attempts, waits from 250 ms up to 8 s, at most 60 s in all, retrying 429,
+   * 500, 502, 503 and 504.
    *
    * @return the default policy
    */
@@ -73,27 +73,37 @@ public final class RetryPolicy {
     return new Builder();
   }
 
-  /** @return the maximum number of attempts per call, at least 1 */
+  /**
+   * @return the maximum number of attempts per call, at least 1
+   */
   public int maxAttempts() {
     return maxAttempts;
   }
 
-  /** @return the wait before the first retry (before jitter) */
+  /**
+   * @return the wait before the first retry (before jitter)
+   */
   public Duration initialBackoff() {
     return initialBackoff;
   }
 
-  /** @return the largest computed wait between two attempts */
+  /**
+   * @return the largest computed wait between two attempts
+   */
   public Duration maxBackoff() {
     return maxBackoff;
   }
 
-  /** @return the time budget of one call, from its first attempt */
+  /**
+   * @return the time budget of one call, from its first attempt
+   */
   public Duration maxElapsed() {
     return maxElapsed;
   }
 
-  /** @return the HTTP statuses that are retried */
+  /**
+   * @return the HTTP statuses that are retried
+   */
   public Set<Integer> retryStatuses() {
     return retryStatuses;
   }
@@ -102,7 +112,9 @@ public final class RetryPolicy {
     return retryStatuses.contains(status);
   }
 
-  /** The jittered wait before retry number {@code retry} (1 for the first retry), in nanoseconds. */
+  /**
+   * The jittered wait before retry number {@code retry} (1 for the first retry), in nanoseconds.
+   */
   long backoffNanos(int retry) {
     long bound = Checks.exponentialNanos(initialBackoff.toNanos(), maxBackoff.toNanos(), retry);
     long half = bound / 2;
@@ -111,8 +123,17 @@ public final class RetryPolicy {
 
   @Override
   public String toString() {
-    return "RetryPolicy{maxAttempts=" + maxAttempts + ", initialBackoff=" + initialBackoff
-        + ", maxBackoff=" + maxBackoff + ", maxElapsed=" + maxElapsed + ", retryStatuses=" + new TreeSet<>(retryStatuses) + '}';
+    return "RetryPolicy{maxAttempts="
+        + maxAttempts
+        + ", initialBackoff="
+        + initialBackoff
+        + ", maxBackoff="
+        + maxBackoff
+        + ", maxElapsed="
+        + maxElapsed
+        + ", retryStatuses="
+        + new TreeSet<>(retryStatuses)
+        + '}';
   }
 
   /** Builds a {@link RetryPolicy}. Not thread-safe. */
@@ -131,7 +152,8 @@ public final class RetryPolicy {
      */
     public Builder maxAttempts(int maxAttempts) {
       if (maxAttempts < 1 || maxAttempts > 100) {
-        throw new IllegalArgumentException("maxAttempts must be between 1 and 100, got " + maxAttempts);
+        throw new IllegalArgumentException(
+            "maxAttempts must be between 1 and 100, got " + maxAttempts);
       }
       this.maxAttempts = maxAttempts;
       return this;
@@ -177,7 +199,8 @@ public final class RetryPolicy {
           throw new IllegalArgumentException("only statuses 408..599 can be retried, got " + s);
         }
         if (s == 422) {
-          throw new IllegalArgumentException("422 cannot be retried: it is the server's final refusal (a stale writer or a bad field)");
+          throw new IllegalArgumentException(
+              "422 cannot be retried: it is the server's final refusal (a stale writer or a bad field)");
         }
       }
       this.retryStatuses = Set.copyOf(Arrays.stream(statuses).boxed().toList());
@@ -190,10 +213,14 @@ public final class RetryPolicy {
      */
     public RetryPolicy build() {
       if (maxBackoff.compareTo(initialBackoff) < 0) {
-        throw new IllegalArgumentException("maxBackoff (" + maxBackoff + ") must not be shorter than initialBackoff (" + initialBackoff + ")");
+        throw new IllegalArgumentException(
+            "maxBackoff ("
+                + maxBackoff
+                + ") must not be shorter than initialBackoff ("
+                + initialBackoff
+                + ")");
       }
       return new RetryPolicy(this);
     }
-
   }
 }

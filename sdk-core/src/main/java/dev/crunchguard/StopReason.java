@@ -8,7 +8,10 @@ public enum StopReason {
   PRIORITY_ZERO,
   /** The container was unlocked (returned to the queue) by someone else. */
   UNLOCKED,
-  /** The container was locked again, by another token or by another process with this token: a new epoch owns it. */
+  /**
+   * The container was locked again, by another token or by another process with this token: a new
+   * epoch owns it.
+   */
   RELOCKED,
   /** The container finished (Complete or Cancelled) while the runner was still running. */
   FINISHED,

@@ -13,21 +13,23 @@ final class Uuids {
   static String container(@Nullable String uuid) {
     if (uuid == null || !CONTAINER.matcher(uuid).matches()) {
       throw new IllegalArgumentException(
-          "not a container uuid (expected <5 chars>-dz642-<15 chars>, lowercase letters and digits): " + quote(uuid));
+          "not a container uuid (expected <5 chars>-dz642-<15 chars>, lowercase letters and digits): "
+              + quote(uuid));
     }
     return uuid;
   }
 
   static @Nullable String tokenOrNull(@Nullable String uuid, String what) {
     if (uuid != null && !TOKEN.matcher(uuid).matches()) {
-      throw new IllegalArgumentException(what + " is not a token uuid (expected <5 chars>-gj3su-<15 chars>): " + quote(uuid));
+      throw new IllegalArgumentException(
+          what + " is not a token uuid (expected <5 chars>-gj3su-<15 chars>): " + quote(uuid));
     }
     return uuid;
   }
 
   /**
-   * The rejected value for a message. A uuid is 27 characters; a value of 32 or more (the length
-   * of the shortest Arvados secret), or a v2 token, may be a token passed by mistake and is not shown.
+   * The rejected value for a message. A uuid is 27 characters; a value of 32 or more (the length of
+   * the shortest Arvados secret), or a v2 token, may be a token passed by mistake and is not shown.
    */
   private static String quote(@Nullable String s) {
     if (s == null) {

@@ -30,9 +30,12 @@ class CancellationSourceTest {
   void aCallbackAddedAfterFiring_runsAtOnce_andAThrowingCallbackDoesNotStopTheOthers() {
     CancellationSource source = new CancellationSource();
     List<StopReason> seen = new ArrayList<>();
-    source.signal().onCancel(r -> {
-      throw new IllegalStateException("boom");
-    });
+    source
+        .signal()
+        .onCancel(
+            r -> {
+              throw new IllegalStateException("boom");
+            });
     source.signal().onCancel(seen::add);
     source.cancel(StopReason.SHUTDOWN);
     source.signal().onCancel(seen::add);
@@ -42,7 +45,8 @@ class CancellationSourceTest {
 
   @Test
   void theSignalHasNoWayToFireItself() {
-    assertThat(CancellationSignal.class.getMethods()).extracting(java.lang.reflect.Method::getName)
+    assertThat(CancellationSignal.class.getMethods())
+        .extracting(java.lang.reflect.Method::getName)
         .doesNotContain("cancel", "fire");
     assertThat(CancellationSignal.class.getConstructors()).isEmpty();
   }

@@ -26,12 +26,20 @@ final class CapturedLogs implements AutoCloseable {
     }
   }
 
-  /** Each event as every text it could print: level, logger, message, raw arguments, MDC, stack trace. */
+  /**
+   * Each event as every text it could print: level, logger, message, raw arguments, MDC, stack
+   * trace.
+   */
   List<String> rendered() {
     List<String> out = new ArrayList<>();
     for (ILoggingEvent e : events()) {
-      StringBuilder sb = new StringBuilder()
-          .append(e.getLevel()).append(' ').append(e.getLoggerName()).append(" - ").append(e.getFormattedMessage());
+      StringBuilder sb =
+          new StringBuilder()
+              .append(e.getLevel())
+              .append(' ')
+              .append(e.getLoggerName())
+              .append(" - ")
+              .append(e.getFormattedMessage());
       if (e.getArgumentArray() != null) {
         sb.append(" args=").append(Arrays.deepToString(e.getArgumentArray()));
       }

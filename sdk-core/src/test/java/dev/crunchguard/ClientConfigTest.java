@@ -34,7 +34,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Configuration like Arvados' own tools (environment, settings.conf), derivation, sharing and closing. */
+/**
+ * Configuration like Arvados' own tools (environment, settings.conf), derivation, sharing and
+ * closing.
+ */
 class ClientConfigTest extends ClientTestBase {
   @RegisterExtension static WireMockExtension wm = Fixtures.wireMock();
   private static final Path NO_SETTINGS = Path.of("/nonexistent/arvados/settings.conf");
@@ -68,29 +71,45 @@ class ClientConfigTest extends ClientTestBase {
 
   @Test
   void environment_winsOverSettingsConf() throws IOException {
-    Path conf = settings(ENV_API_HOST + "=settings.example.org", ENV_API_TOKEN + "=fromsettings", ENV_API_HOST_INSECURE + "=true");
-    wm.stubFor(get(urlPathEqualTo("/arvados/v1/containers/" + CONTAINER)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
+    Path conf =
+        settings(
+            ENV_API_HOST + "=settings.example.org",
+            ENV_API_TOKEN + "=fromsettings",
+            ENV_API_HOST_INSECURE + "=true");
+    wm.stubFor(
+        get(urlPathEqualTo("/arvados/v1/containers/" + CONTAINER))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
 
-    ArvadosClient.Builder b = ArvadosClient.builderFromEnvironment(
-        env(ENV_API_HOST, wm.baseUrl(), ENV_API_TOKEN, DISPATCHER_TOKEN, ENV_API_HOST_INSECURE, "false"), conf);
+    ArvadosClient.Builder b =
+        ArvadosClient.builderFromEnvironment(
+            env(
+                ENV_API_HOST,
+                wm.baseUrl(),
+                ENV_API_TOKEN,
+                DISPATCHER_TOKEN,
+                ENV_API_HOST_INSECURE,
+                "false"),
+            conf);
     try (ArvadosClient c = b.sleeper(time).nanoClock(time).build()) {
       assertThat(c.baseUrl()).isEqualTo(wm.baseUrl() + "/");
       assertThat(c.toString()).doesNotContain("insecureTls");
       c.containers().get(CONTAINER);
     }
-    assertThat(allRequests().get(0).getHeader("Authorization")).isEqualTo("Bearer " + DISPATCHER_TOKEN);
+    assertThat(allRequests().get(0).getHeader("Authorization"))
+        .isEqualTo("Bearer " + DISPATCHER_TOKEN);
   }
 
   @Test
   void settingsConf_isUsedForWhatTheEnvironmentLacks() throws IOException {
-    Path conf = settings(
-        "# written by arv-user-setup",
-        "",
-        "  " + ENV_API_HOST + " = zzzzz.example.org:8443  ",
-        "not a setting line",
-        "=orphan value",
-        ENV_API_TOKEN + "=v1tokenwith=equalsign",
-        ENV_API_HOST_INSECURE + "=1");
+    Path conf =
+        settings(
+            "# written by arv-user-setup",
+            "",
+            "  " + ENV_API_HOST + " = zzzzz.example.org:8443  ",
+            "not a setting line",
+            "=orphan value",
+            ENV_API_TOKEN + "=v1tokenwith=equalsign",
+            ENV_API_HOST_INSECURE + "=1");
 
     ArvadosClient.Builder b = ArvadosClient.builderFromEnvironment(env(ENV_API_TOKEN, "   "), conf);
 
@@ -99,9 +118,18 @@ class ClientConfigTest extends ClientTestBase {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"http://127.0.0.1:8000", "HTTP://127.0.0.1:8000/", "https://zzzzz.example.org/", "https://zzzzz.example.org:443"})
+  @ValueSource(
+      strings = {
+        "http://127.0.0.1:8000",
+        "HTTP://127.0.0.1:8000/",
+        "https://zzzzz.example.org/",
+        "https://zzzzz.example.org:443"
+      })
   void hostWithScheme_isTakenAsTheBaseUrl(String host) {
-    String url = built(ArvadosClient.builderFromEnvironment(env(ENV_API_HOST, host, ENV_API_TOKEN, "t"), NO_SETTINGS));
+    String url =
+        built(
+            ArvadosClient.builderFromEnvironment(
+                env(ENV_API_HOST, host, ENV_API_TOKEN, "t"), NO_SETTINGS));
     String expected = host.toLowerCase().replace(":443", "");
     assertThat(url).startsWith(expected.endsWith("/") ? expected : expected + "/");
   }
@@ -109,65 +137,111 @@ class ClientConfigTest extends ClientTestBase {
   @ParameterizedTest
   @ValueSource(strings = {"zzzzz.example.org", "zzzzz.example.org:8443", "127.0.0.1:9000"})
   void hostWithoutScheme_isHttps(String host) {
-    assertThat(built(ArvadosClient.builderFromEnvironment(env(ENV_API_HOST, "  " + host + " ", ENV_API_TOKEN, "t"), NO_SETTINGS)))
+    assertThat(
+            built(
+                ArvadosClient.builderFromEnvironment(
+                    env(ENV_API_HOST, "  " + host + " ", ENV_API_TOKEN, "t"), NO_SETTINGS)))
         .startsWith("https://" + host + "/ ");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"1", "t", "true", "TRUE", "y", "yes", " Yes ", "on", "On"})
   void insecureTrueWords_turnVerificationOff(String word) {
-    assertThat(built(ArvadosClient.builderFromEnvironment(
-        env(ENV_API_HOST, "h.example.org", ENV_API_TOKEN, "t", ENV_API_HOST_INSECURE, word), NO_SETTINGS))).contains("insecureTls");
+    assertThat(
+            built(
+                ArvadosClient.builderFromEnvironment(
+                    env(
+                        ENV_API_HOST,
+                        "h.example.org",
+                        ENV_API_TOKEN,
+                        "t",
+                        ENV_API_HOST_INSECURE,
+                        word),
+                    NO_SETTINGS)))
+        .contains("insecureTls");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"0", "f", "false", "no", "off", "maybe", "2"})
   void otherInsecureValues_keepVerificationOn(String word) {
-    assertThat(built(ArvadosClient.builderFromEnvironment(
-        env(ENV_API_HOST, "h.example.org", ENV_API_TOKEN, "t", ENV_API_HOST_INSECURE, word), NO_SETTINGS))).doesNotContain("insecureTls");
+    assertThat(
+            built(
+                ArvadosClient.builderFromEnvironment(
+                    env(
+                        ENV_API_HOST,
+                        "h.example.org",
+                        ENV_API_TOKEN,
+                        "t",
+                        ENV_API_HOST_INSECURE,
+                        word),
+                    NO_SETTINGS)))
+        .doesNotContain("insecureTls");
   }
 
   @Test
   void missingHost_isIllegalState_namingTheVariableAndTheSettingsFile() throws IOException {
     Path conf = settings(ENV_API_TOKEN + "=t");
     assertThatThrownBy(() -> ArvadosClient.builderFromEnvironment(env(ENV_API_TOKEN, "t"), conf))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining(ENV_API_HOST).hasMessageContaining(conf.toString());
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(ENV_API_HOST)
+        .hasMessageContaining(conf.toString());
   }
 
   @Test
   void missingToken_isIllegalState_namingTheVariable() {
-    assertThatThrownBy(() -> ArvadosClient.builderFromEnvironment(env(ENV_API_HOST, "h.example.org", ENV_API_TOKEN, ""), NO_SETTINGS))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining(ENV_API_TOKEN);
+    assertThatThrownBy(
+            () ->
+                ArvadosClient.builderFromEnvironment(
+                    env(ENV_API_HOST, "h.example.org", ENV_API_TOKEN, ""), NO_SETTINGS))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(ENV_API_TOKEN);
   }
 
   @Test
   void settingsPathThatIsADirectory_isIgnored() {
-    assertThat(built(ArvadosClient.builderFromEnvironment(env(ENV_API_HOST, "h.example.org", ENV_API_TOKEN, "t"), dir)))
+    assertThat(
+            built(
+                ArvadosClient.builderFromEnvironment(
+                    env(ENV_API_HOST, "h.example.org", ENV_API_TOKEN, "t"), dir)))
         .startsWith("https://h.example.org/");
   }
 
   @Test
   void builderDefaults_areAsDocumented() {
-    try (ArvadosClient c = ArvadosClient.builder().apiHost("zzzzz.example.org").token("t").build()) {
+    try (ArvadosClient c =
+        ArvadosClient.builder().apiHost("zzzzz.example.org").token("t").build()) {
       assertThat(c.okHttp().connectTimeoutMillis()).isEqualTo(10_000);
       assertThat(c.okHttp().readTimeoutMillis()).isEqualTo(60_000);
       assertThat(c.okHttp().writeTimeoutMillis()).isEqualTo(60_000);
-      assertThat(c.okHttp().retryOnConnectionFailure()).as("retries are the SDK's, with one request id").isFalse();
+      assertThat(c.okHttp().retryOnConnectionFailure())
+          .as("retries are the SDK's, with one request id")
+          .isFalse();
       assertThat(c.toString()).doesNotContain("insecureTls");
     }
   }
 
   @Test
   void timeouts_areApplied_evenOverASharedClient() {
-    OkHttpClient shared = new OkHttpClient.Builder().readTimeout(java.time.Duration.ofMinutes(9)).retryOnConnectionFailure(true).build();
-    try (ArvadosClient c = builder().okHttpClient(shared).connectTimeout(java.time.Duration.ofMillis(1500))
-        .readTimeout(java.time.Duration.ofSeconds(7)).writeTimeout(java.time.Duration.ofSeconds(8)).build()) {
+    OkHttpClient shared =
+        new OkHttpClient.Builder()
+            .readTimeout(java.time.Duration.ofMinutes(9))
+            .retryOnConnectionFailure(true)
+            .build();
+    try (ArvadosClient c =
+        builder()
+            .okHttpClient(shared)
+            .connectTimeout(java.time.Duration.ofMillis(1500))
+            .readTimeout(java.time.Duration.ofSeconds(7))
+            .writeTimeout(java.time.Duration.ofSeconds(8))
+            .build()) {
       assertThat(c.okHttp().connectTimeoutMillis()).isEqualTo(1500);
       assertThat(c.okHttp().readTimeoutMillis()).isEqualTo(7000);
       assertThat(c.okHttp().writeTimeoutMillis()).isEqualTo(8000);
       assertThat(c.okHttp().retryOnConnectionFailure()).isFalse();
     }
-    assertThat(shared.readTimeoutMillis()).as("the shared client itself is untouched").isEqualTo(9 * 60_000);
+    assertThat(shared.readTimeoutMillis())
+        .as("the shared client itself is untouched")
+        .isEqualTo(9 * 60_000);
   }
 
   @Test
@@ -184,15 +258,20 @@ class ClientConfigTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo("/ping")).willReturn(okJson("{}")));
     try {
       ArvadosClient c = builder().okHttpClient(shared).build();
-      assertThat(c.okHttp().connectionPool()).as("the pool is shared").isSameAs(shared.connectionPool());
+      assertThat(c.okHttp().connectionPool())
+          .as("the pool is shared")
+          .isSameAs(shared.connectionPool());
       assertThat(c.okHttp().dispatcher()).isSameAs(shared.dispatcher());
       c.close();
 
       assertThat(shared.dispatcher().executorService().isShutdown()).isFalse();
-      try (Response r = shared.newCall(new Request.Builder().url(wm.baseUrl() + "/ping").build()).execute()) {
+      try (Response r =
+          shared.newCall(new Request.Builder().url(wm.baseUrl() + "/ping").build()).execute()) {
         assertThat(r.code()).isEqualTo(200);
       }
-      assertThat(allRequests().get(0).getHeader("Authorization")).as("the shared client is not modified").isNull();
+      assertThat(allRequests().get(0).getHeader("Authorization"))
+          .as("the shared client is not modified")
+          .isNull();
     } finally {
       shared.dispatcher().executorService().shutdown();
       shared.connectionPool().evictAll();
@@ -201,25 +280,42 @@ class ClientConfigTest extends ClientTestBase {
 
   @Test
   void newBuilder_keepsEverySetting() {
-    wm.stubFor(get(urlPathEqualTo("/arvados/v1/containers/" + CONTAINER)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
-    try (ArvadosClient original = builder().userAgent("dispatcher/9").clientId("node-3")
-            .retryPolicy(RetryPolicy.none()).ambiguousLockPolicy(AmbiguousLockPolicy.REFUSE).build();
-         ArvadosClient derived = original.newBuilder().build();
-         ArvadosClient otherToken = original.newBuilder().token(Fixtures.CONTAINER_TOKEN).build()) {
+    wm.stubFor(
+        get(urlPathEqualTo("/arvados/v1/containers/" + CONTAINER))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
+    try (ArvadosClient original =
+            builder()
+                .userAgent("dispatcher/9")
+                .clientId("node-3")
+                .retryPolicy(RetryPolicy.none())
+                .ambiguousLockPolicy(AmbiguousLockPolicy.REFUSE)
+                .build();
+        ArvadosClient derived = original.newBuilder().build();
+        ArvadosClient otherToken = original.newBuilder().token(Fixtures.CONTAINER_TOKEN).build()) {
       original.containers().get(CONTAINER);
       derived.containers().get(CONTAINER);
       otherToken.containers().get(CONTAINER);
       assertThat(derived.baseUrl()).isEqualTo(original.baseUrl());
     }
-    assertThat(allRequests()).extracting(r -> r.getHeader("User-Agent")).containsOnly("dispatcher/9");
-    assertThat(allRequests()).extracting(r -> r.getHeader(ArvadosClient.CLIENT_ID_HEADER)).containsOnly("node-3");
-    assertThat(allRequests()).extracting(r -> r.getHeader("Authorization"))
-        .containsExactly("Bearer " + DISPATCHER_TOKEN, "Bearer " + DISPATCHER_TOKEN, "Bearer " + Fixtures.CONTAINER_TOKEN);
+    assertThat(allRequests())
+        .extracting(r -> r.getHeader("User-Agent"))
+        .containsOnly("dispatcher/9");
+    assertThat(allRequests())
+        .extracting(r -> r.getHeader(ArvadosClient.CLIENT_ID_HEADER))
+        .containsOnly("node-3");
+    assertThat(allRequests())
+        .extracting(r -> r.getHeader("Authorization"))
+        .containsExactly(
+            "Bearer " + DISPATCHER_TOKEN,
+            "Bearer " + DISPATCHER_TOKEN,
+            "Bearer " + Fixtures.CONTAINER_TOKEN);
   }
 
   @Test
   void oneClient_isSafeToShareBetweenThreads() throws Exception {
-    wm.stubFor(get(urlPathEqualTo("/arvados/v1/containers/" + CONTAINER)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
+    wm.stubFor(
+        get(urlPathEqualTo("/arvados/v1/containers/" + CONTAINER))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
     ExecutorService pool = Executors.newFixedThreadPool(8);
     Set<String> uuids = ConcurrentHashMap.newKeySet();
     try {
@@ -234,6 +330,9 @@ class ClientConfigTest extends ClientTestBase {
       pool.shutdownNow();
     }
     assertThat(uuids).containsExactly(CONTAINER);
-    assertThat(allRequests()).hasSize(40).extracting(r -> r.getHeader("X-Request-Id")).doesNotHaveDuplicates();
+    assertThat(allRequests())
+        .hasSize(40)
+        .extracting(r -> r.getHeader("X-Request-Id"))
+        .doesNotHaveDuplicates();
   }
 }

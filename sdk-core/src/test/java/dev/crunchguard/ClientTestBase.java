@@ -54,7 +54,9 @@ abstract class ClientTestBase {
 
   /** A lock on {@link Fixtures#CONTAINER} in epoch AUTH_A, resumed without any request. */
   protected ContainerLock heldLock() {
-    return containers().resume(LockEpoch.of(Fixtures.CONTAINER, Fixtures.AUTH_A, Fixtures.DISPATCHER_TOKEN_UUID, 3L));
+    return containers()
+        .resume(
+            LockEpoch.of(Fixtures.CONTAINER, Fixtures.AUTH_A, Fixtures.DISPATCHER_TOKEN_UUID, 3L));
   }
 
   protected List<LoggedRequest> allRequests() {

@@ -26,7 +26,9 @@ class ContainerStateTest {
   @Test
   void onlyCompleteAndCancelledAreFinal() {
     for (ContainerState s : ContainerState.values()) {
-      assertThat(s.isFinal()).as(s.name()).isEqualTo(s == ContainerState.COMPLETE || s == ContainerState.CANCELLED);
+      assertThat(s.isFinal())
+          .as(s.name())
+          .isEqualTo(s == ContainerState.COMPLETE || s == ContainerState.CANCELLED);
     }
     assertThat(ContainerState.UNKNOWN.wireName()).isEmpty();
   }

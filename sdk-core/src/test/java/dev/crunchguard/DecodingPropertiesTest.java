@@ -38,39 +38,51 @@ public class DecodingPropertiesTest {
   static ExecutorService pool;
   static ArvadosClient client;
   static final AtomicReference<Answer> answer = new AtomicReference<>(new Answer(200, "{}"));
-  /** Requests served so far; the secret audit checks it to know the property tests ran before it. */
+
+  /**
+   * Requests served so far; the secret audit checks it to know the property tests ran before it.
+   */
   public static final AtomicInteger served = new AtomicInteger();
 
   record Answer(int status, String body) {}
 
   @BeforeContainer
   static void start() throws IOException {
-    System.setProperty("sun.net.httpserver.nodelay", "true"); // no Nagle/delayed-ACK stalls per answer
+    System.setProperty(
+        "sun.net.httpserver.nodelay", "true"); // no Nagle/delayed-ACK stalls per answer
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     pool = Executors.newFixedThreadPool(4);
     server.setExecutor(pool);
-    server.createContext("/", exchange -> {
-      served.incrementAndGet();
-      Answer a = answer.get();
-      // 204 and 304 cannot carry a body in HTTP/1.1
-      byte[] body = a.status() == 204 || a.status() == 304 ? new byte[0] : a.body().getBytes(StandardCharsets.UTF_8);
-      exchange.getRequestBody().readAllBytes();
-      exchange.getResponseHeaders().set("Content-Type", a.body().startsWith("<") ? "text/html" : "application/json");
-      exchange.sendResponseHeaders(a.status(), body.length == 0 ? -1 : body.length);
-      if (body.length > 0) {
-        try (OutputStream os = exchange.getResponseBody()) {
-          os.write(body);
-        }
-      }
-      exchange.close();
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          served.incrementAndGet();
+          Answer a = answer.get();
+          // 204 and 304 cannot carry a body in HTTP/1.1
+          byte[] body =
+              a.status() == 204 || a.status() == 304
+                  ? new byte[0]
+                  : a.body().getBytes(StandardCharsets.UTF_8);
+          exchange.getRequestBody().readAllBytes();
+          exchange
+              .getResponseHeaders()
+              .set("Content-Type", a.body().startsWith("<") ? "text/html" : "application/json");
+          exchange.sendResponseHeaders(a.status(), body.length == 0 ? -1 : body.length);
+          if (body.length > 0) {
+            try (OutputStream os = exchange.getResponseBody()) {
+              os.write(body);
+            }
+          }
+          exchange.close();
+        });
     server.start();
-    client = ArvadosClient.builder()
-        .baseUrl("http://127.0.0.1:" + server.getAddress().getPort() + "/")
-        .token(TOKEN)
-        .retryPolicy(RetryPolicy.none())
-        .readTimeout(Duration.ofSeconds(3))
-        .build();
+    client =
+        ArvadosClient.builder()
+            .baseUrl("http://127.0.0.1:" + server.getAddress().getPort() + "/")
+            .token(TOKEN)
+            .retryPolicy(RetryPolicy.none())
+            .readTimeout(Duration.ofSeconds(3))
+            .build();
   }
 
   @AfterContainer
@@ -112,7 +124,7 @@ public class DecodingPropertiesTest {
 
   @Property(tries = 300)
   void list_neverThrowsAnUndocumentedException(@ForAll("listAnswers") Answer a) {
-    check(a, c -> c.containers().list(ContainerQuery.builder().limit(5).build()).forEach(x -> { }));
+    check(a, c -> c.containers().list(ContainerQuery.builder().limit(5).build()).forEach(x -> {}));
   }
 
   @Property(tries = 300)
@@ -126,7 +138,8 @@ public class DecodingPropertiesTest {
   }
 
   @Property(tries = 200)
-  void auth_neverThrowsAnUndocumentedException_norLeaksTheReturnedSecret(@ForAll("answers") Answer a) {
+  void auth_neverThrowsAnUndocumentedException_norLeaksTheReturnedSecret(
+      @ForAll("answers") Answer a) {
     check(a, c -> c.containers().auth(UUID));
   }
 
@@ -148,36 +161,73 @@ public class DecodingPropertiesTest {
 
   @Provide
   Arbitrary<Answer> listAnswers() {
-    Arbitrary<String> envelope = Combinators.combine(containerJson().list().ofMaxSize(4), Arbitraries.integers().between(-1, 10))
-        .as((items, n) -> "{\"kind\":\"arvados#containerList\",\"items\":[" + String.join(",", items) + "]"
-            + (n < 0 ? "" : ",\"items_available\":" + n) + ",\"offset\":0,\"limit\":5}");
+    Arbitrary<String> envelope =
+        Combinators.combine(
+                containerJson().list().ofMaxSize(4), Arbitraries.integers().between(-1, 10))
+            .as(
+                (items, n) ->
+                    "{\"kind\":\"arvados#containerList\",\"items\":["
+                        + String.join(",", items)
+                        + "]"
+                        + (n < 0 ? "" : ",\"items_available\":" + n)
+                        + ",\"offset\":0,\"limit\":5}");
     return Combinators.combine(statuses(), bodies(envelope)).as(Answer::new);
   }
 
   static Arbitrary<Integer> statuses() {
     return Arbitraries.frequencyOf(
         net.jqwik.api.Tuple.of(6, Arbitraries.just(200)),
-        net.jqwik.api.Tuple.of(3, Arbitraries.of(201, 204, 400, 401, 403, 404, 409, 413, 422, 429, 500, 501, 502, 503, 504)),
+        net.jqwik.api.Tuple.of(
+            3,
+            Arbitraries.of(
+                201, 204, 400, 401, 403, 404, 409, 413, 422, 429, 500, 501, 502, 503, 504)),
         net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(200, 599)));
   }
 
   /** A plausible body, then maybe mutated: truncated, retyped, wrapped, or replaced by garbage. */
   static Arbitrary<String> bodies(Arbitrary<String> plausible) {
-    Arbitrary<String> truncated = plausible.flatMap(s -> Arbitraries.integers().between(0, Math.max(0, s.length() - 1))
-        .map(n -> s.substring(0, n)));
-    Arbitrary<String> corrupted = Combinators.combine(plausible, Arbitraries.integers().between(0, 200),
-        Arbitraries.strings().ofMaxLength(5)).as((s, at, junk) -> {
-          int i = Math.min(at, s.length());
-          return s.substring(0, i) + junk + s.substring(i);
-        });
-    Arbitrary<String> html = Arbitraries.of(
-        "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>",
-        "<!DOCTYPE html><html><body>Service Unavailable</body></html>");
-    Arbitrary<String> odd = Arbitraries.of("", " ", "\n", "null", "[]", "[{}]", "\"text\"", "42", "true", "{", "}",
-        "{\"errors\":5}", "{\"errors\":[{\"a\":1}],\"error_token\":7}", "{\"uuid\":null}", "{\"items\":{}}",
-        "[".repeat(5000) + "]".repeat(5000), "{\"a\":".repeat(3000) + "1" + "}".repeat(3000),
-        "{\"uuid\":\"" + UUID + "\",\"priority\":1e400}", "{\"uuid\":\"" + UUID + "\",\"priority\":12345678901234567890123}",
-        "{\"api_token\":\"" + "s".repeat(40) + "\",\"uuid\":5}");
+    Arbitrary<String> truncated =
+        plausible.flatMap(
+            s ->
+                Arbitraries.integers()
+                    .between(0, Math.max(0, s.length() - 1))
+                    .map(n -> s.substring(0, n)));
+    Arbitrary<String> corrupted =
+        Combinators.combine(
+                plausible,
+                Arbitraries.integers().between(0, 200),
+                Arbitraries.strings().ofMaxLength(5))
+            .as(
+                (s, at, junk) -> {
+                  int i = Math.min(at, s.length());
+                  return s.substring(0, i) + junk + s.substring(i);
+                });
+    Arbitrary<String> html =
+        Arbitraries.of(
+            "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>",
+            "<!DOCTYPE html><html><body>Service Unavailable</body></html>");
+    Arbitrary<String> odd =
+        Arbitraries.of(
+            "",
+            " ",
+            "\n",
+            "null",
+            "[]",
+            "[{}]",
+            "\"text\"",
+            "42",
+            "true",
+            "{",
+            "}",
+            "{\"errors\":5}",
+            "{\"errors\":[{\"a\":1}],\"error_token\":7}",
+            "{\"uuid\":null}",
+            "{\"items\":{}}",
+            "[".repeat(5000) + "]".repeat(5000),
+            "{\"a\":".repeat(3000) + "1" + "}".repeat(3000),
+            "{\"uuid\":\"" + UUID + "\",\"priority\":1e400}",
+            "{\"uuid\":\"" + UUID + "\",\"priority\":12345678901234567890123}",
+            "{\"api_token\":\"" + "s".repeat(40) + "\",\"uuid\":5}");
     Arbitrary<String> noise = Arbitraries.strings().ofMaxLength(300);
     return Arbitraries.frequencyOf(
         net.jqwik.api.Tuple.of(4, plausible),
@@ -188,27 +238,70 @@ public class DecodingPropertiesTest {
         net.jqwik.api.Tuple.of(1, noise));
   }
 
-  /** A container object whose fields have random JSON values of random types, plus unknown fields. */
+  /**
+   * A container object whose fields have random JSON values of random types, plus unknown fields.
+   */
   static Arbitrary<String> containerJson() {
-    Arbitrary<String> value = Arbitraries.oneOf(
-        Arbitraries.strings().alpha().ofMaxLength(12).map(s -> "\"" + s + "\""),
-        Arbitraries.of("\"Queued\"", "\"Locked\"", "\"Running\"", "\"Complete\"", "\"Cancelled\"", "\"Paused\"",
-            "\"" + AUTH + "\"", "\"2026-11-28T04:00:00.123456789Z\"", "\"not-a-date\""),
-        Arbitraries.longs().map(Object::toString),
-        Arbitraries.doubles().map(d -> Double.isFinite(d) ? Double.toString(d) : "0.5"),
-        Arbitraries.of("true", "false", "null", "[]", "{}", "[\"a\",1]", "{\"k\":[1,{\"x\":null}]}"));
-    Arbitrary<String> field = Arbitraries.of("state", "priority", "auth_uuid", "locked_by_uuid", "lock_count", "exit_code",
-        "progress", "runtime_status", "command", "environment", "mounts", "created_at", "finished_at", "output", "log",
-        "cost", "interactive_session_started", "uuid", "api_token", "expires_at", "scopes", "items_available",
-        "some_future_field");
+    Arbitrary<String> value =
+        Arbitraries.oneOf(
+            Arbitraries.strings().alpha().ofMaxLength(12).map(s -> "\"" + s + "\""),
+            Arbitraries.of(
+                "\"Queued\"",
+                "\"Locked\"",
+                "\"Running\"",
+                "\"Complete\"",
+                "\"Cancelled\"",
+                "\"Paused\"",
+                "\"" + AUTH + "\"",
+                "\"2026-11-28T04:00:00.123456789Z\"",
+                "\"not-a-date\""),
+            Arbitraries.longs().map(Object::toString),
+            Arbitraries.doubles().map(d -> Double.isFinite(d) ? Double.toString(d) : "0.5"),
+            Arbitraries.of(
+                "true", "false", "null", "[]", "{}", "[\"a\",1]", "{\"k\":[1,{\"x\":null}]}"));
+    Arbitrary<String> field =
+        Arbitraries.of(
+            "state",
+            "priority",
+            "auth_uuid",
+            "locked_by_uuid",
+            "lock_count",
+            "exit_code",
+            "progress",
+            "runtime_status",
+            "command",
+            "environment",
+            "mounts",
+            "created_at",
+            "finished_at",
+            "output",
+            "log",
+            "cost",
+            "interactive_session_started",
+            "uuid",
+            "api_token",
+            "expires_at",
+            "scopes",
+            "items_available",
+            "some_future_field");
     Arbitrary<String> pair = Combinators.combine(field, value).as((k, v) -> "\"" + k + "\":" + v);
-    return pair.list().ofMaxSize(12).map(pairs -> {
-      StringBuilder sb = new StringBuilder("{\"uuid\":\"" + UUID + "\",\"state\":\"Locked\",\"auth_uuid\":\"" + AUTH
-          + "\",\"locked_by_uuid\":\"" + AUTH + "\"");
-      for (String p : pairs) {
-        sb.append(',').append(p);
-      }
-      return sb.append('}').toString();
-    });
+    return pair.list()
+        .ofMaxSize(12)
+        .map(
+            pairs -> {
+              StringBuilder sb =
+                  new StringBuilder(
+                      "{\"uuid\":\""
+                          + UUID
+                          + "\",\"state\":\"Locked\",\"auth_uuid\":\""
+                          + AUTH
+                          + "\",\"locked_by_uuid\":\""
+                          + AUTH
+                          + "\"");
+              for (String p : pairs) {
+                sb.append(',').append(p);
+              }
+              return sb.append('}').toString();
+            });
   }
 }

@@ -9,8 +9,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static dev.crunchguard.Fixtures.CONTAINER;
 import static dev.crunchguard.Fixtures.ERROR_TOKEN;
 import static dev.crunchguard.Fixtures.SERVER_REQ;
-import static org.assertj.core.api.Assertions.assertThat;
 import static dev.crunchguard.Fixtures.expect;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
@@ -20,7 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Every error class of spec §3 becomes the documented exception type, with the envelope's details. */
+/**
+ * Every error class of spec §3 becomes the documented exception type, with the envelope's details.
+ */
 class ErrorMappingTest extends ClientTestBase {
   @RegisterExtension static WireMockExtension wm = Fixtures.wireMock();
   private static final String CONTAINER_PATH = "/arvados/v1/containers/" + CONTAINER;
@@ -31,7 +33,12 @@ class ErrorMappingTest extends ClientTestBase {
   }
 
   private static void answer(MappingBuilder m, int status, String body) {
-    wm.stubFor(m.willReturn(aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(body)));
+    wm.stubFor(
+        m.willReturn(
+            aResponse()
+                .withStatus(status)
+                .withHeader("Content-Type", "application/json")
+                .withBody(body)));
   }
 
   private String sentRequestId() {
@@ -46,10 +53,12 @@ class ErrorMappingTest extends ClientTestBase {
     "422, dev.crunchguard.ArvadosServiceException, Invalid attribute 'bogus' of Container in select parameter",
     "400, dev.crunchguard.ArvadosServiceException, bad request",
   })
-  void get_errorStatus_isMappedToItsTypeWithEnvelopeDetails(int status, String type, String message) throws Exception {
+  void get_errorStatus_isMappedToItsTypeWithEnvelopeDetails(int status, String type, String message)
+      throws Exception {
     answer(get(urlPathEqualTo(CONTAINER_PATH)), status, Fixtures.envelope(message));
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e =
+        expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
     assertThat(e).isExactlyInstanceOf(Class.forName(type));
     assertThat(e.status()).isEqualTo(status);
@@ -69,20 +78,34 @@ class ErrorMappingTest extends ClientTestBase {
 
   @Test
   void errorWithSeveralMessages_keepsThemAllInOrder() {
-    answer(get(urlPathEqualTo(CONTAINER_PATH)), 422, Fixtures.envelope("Priority can't be blank", "Priority is not a number"));
+    answer(
+        get(urlPathEqualTo(CONTAINER_PATH)),
+        422,
+        Fixtures.envelope("Priority can't be blank", "Priority is not a number"));
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e =
+        expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
-    assertThat(e.errors()).containsExactly("Priority can't be blank (" + SERVER_REQ + ")", "Priority is not a number (" + SERVER_REQ + ")");
-    assertThat(e.getMessage()).contains("Priority can't be blank").contains("Priority is not a number");
+    assertThat(e.errors())
+        .containsExactly(
+            "Priority can't be blank (" + SERVER_REQ + ")",
+            "Priority is not a number (" + SERVER_REQ + ")");
+    assertThat(e.getMessage())
+        .contains("Priority can't be blank")
+        .contains("Priority is not a number");
   }
 
   @Test
   void controllerError_withoutErrorToken_hasNullErrorToken() {
-    // Errors made by arvados-controller itself carry no error_token and no request-id suffix (spec §3.4).
-    answer(get(urlPathEqualTo(CONTAINER_PATH)), 400, "{\"errors\":[\"invalid character 'x' looking for beginning of value\"]}");
+    // Errors made by arvados-controller itself carry no error_token and no request-id suffix (spec
+    // §3.4).
+    answer(
+        get(urlPathEqualTo(CONTAINER_PATH)),
+        400,
+        "{\"errors\":[\"invalid character 'x' looking for beginning of value\"]}");
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e =
+        expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(400);
     assertThat(e.errorToken()).isNull();
@@ -102,9 +125,13 @@ class ErrorMappingTest extends ClientTestBase {
 
   @Test
   void lock_cannotLockWhenLocked_isLockConflictWithoutReadBack() {
-    answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 422, Fixtures.envelope(Fixtures.LOCK_FAILED_LOCKED));
+    answer(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock")),
+        422,
+        Fixtures.envelope(Fixtures.LOCK_FAILED_LOCKED));
 
-    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
+    LockConflictException e =
+        expect(LockConflictException.class, () -> containers().lock(CONTAINER));
 
     assertThat(e.status()).isEqualTo(422);
     assertThat(e.containerUuid()).isEqualTo(CONTAINER);
@@ -119,10 +146,13 @@ class ErrorMappingTest extends ClientTestBase {
   @ParameterizedTest
   @ValueSource(strings = {"Running", "Complete", "Cancelled"})
   void lock_cannotLockWhenNotQueued_isLockConflict(String state) {
-    answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 422,
+    answer(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock")),
+        422,
         Fixtures.envelope("#<ArvadosModel::LockFailedError: cannot lock when " + state + ">"));
 
-    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
+    LockConflictException e =
+        expect(LockConflictException.class, () -> containers().lock(CONTAINER));
 
     assertThat(e.isPriorityZero()).isFalse();
     assertThat(requestCount()).isEqualTo(1);
@@ -130,9 +160,13 @@ class ErrorMappingTest extends ClientTestBase {
 
   @Test
   void lock_priorityZero_isLockConflictThatSaysSo() {
-    answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 422, Fixtures.envelope(Fixtures.LOCK_FAILED_PRIORITY));
+    answer(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock")),
+        422,
+        Fixtures.envelope(Fixtures.LOCK_FAILED_PRIORITY));
 
-    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
+    LockConflictException e =
+        expect(LockConflictException.class, () -> containers().lock(CONTAINER));
 
     assertThat(e.isPriorityZero()).isTrue();
     assertThat(e.observedState()).isNull();
@@ -141,18 +175,24 @@ class ErrorMappingTest extends ClientTestBase {
 
   @Test
   void lock_otherUnprocessable_isPlainApiException() {
-    answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 422,
+    answer(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock")),
+        422,
         Fixtures.envelope("Auth uuid cannot be assigned because priority <= 0"));
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().lock(CONTAINER));
+    ArvadosServiceException e =
+        expect(ArvadosServiceException.class, () -> containers().lock(CONTAINER));
 
     assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
   }
 
   @Test
   void lock_byNonAdmin_isPermissionDenied() {
-    answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 403,
-        Fixtures.envelope("#<ArvadosModel::PermissionDeniedError: ArvadosModel::PermissionDeniedError>"));
+    answer(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock")),
+        403,
+        Fixtures.envelope(
+            "#<ArvadosModel::PermissionDeniedError: ArvadosModel::PermissionDeniedError>"));
 
     assertThat(expect(ArvadosServiceException.class, () -> containers().lock(CONTAINER)))
         .isExactlyInstanceOf(PermissionDeniedException.class);
@@ -160,7 +200,10 @@ class ErrorMappingTest extends ClientTestBase {
 
   @Test
   void lock_withUnknownToken_isUnauthorized() {
-    answer(post(urlPathEqualTo(CONTAINER_PATH + "/lock")), 401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
+    answer(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock")),
+        401,
+        Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
 
     assertThat(expect(ArvadosServiceException.class, () -> containers().lock(CONTAINER)))
         .isExactlyInstanceOf(UnauthorizedException.class);
@@ -168,17 +211,23 @@ class ErrorMappingTest extends ClientTestBase {
 
   @Test
   void auth_notLockedByThisToken_isPermissionDenied() {
-    answer(get(urlPathEqualTo(CONTAINER_PATH + "/auth")), 403,
+    answer(
+        get(urlPathEqualTo(CONTAINER_PATH + "/auth")),
+        403,
         Fixtures.envelope("#<ArvadosModel::PermissionDeniedError: Not locked by your token>"));
 
-    PermissionDeniedException e = expect(PermissionDeniedException.class, () -> containers().auth(CONTAINER));
+    PermissionDeniedException e =
+        expect(PermissionDeniedException.class, () -> containers().auth(CONTAINER));
 
     assertThat(e.hasErrorContaining("Not locked by your token")).isTrue();
   }
 
   @Test
   void current_withATokenOfNoContainer_isNotFound() {
-    answer(get(urlPathEqualTo("/arvados/v1/containers/current")), 404, Fixtures.envelope("Token is not associated with a container."));
+    answer(
+        get(urlPathEqualTo("/arvados/v1/containers/current")),
+        404,
+        Fixtures.envelope("Token is not associated with a container."));
 
     assertThat(expect(ArvadosServiceException.class, () -> containers().current()))
         .isExactlyInstanceOf(NotFoundException.class);
@@ -186,19 +235,27 @@ class ErrorMappingTest extends ClientTestBase {
 
   @Test
   void plainUnlock_ofAnotherTokensLock_isPermissionDenied() {
-    answer(post(urlPathEqualTo(CONTAINER_PATH + "/unlock")), 403, Fixtures.envelope(Fixtures.UNLOCK_DIFFERENT_TOKEN));
+    answer(
+        post(urlPathEqualTo(CONTAINER_PATH + "/unlock")),
+        403,
+        Fixtures.envelope(Fixtures.UNLOCK_DIFFERENT_TOKEN));
 
-    PermissionDeniedException e = expect(PermissionDeniedException.class, () -> containers().unlock(CONTAINER));
+    PermissionDeniedException e =
+        expect(PermissionDeniedException.class, () -> containers().unlock(CONTAINER));
 
     assertThat(e.hasErrorContaining("locked by a different token")).isTrue();
   }
 
   @Test
   void plainUnlock_whenNotLocked_withoutLostAttempt_isApiExceptionWithoutReadBack() {
-    answer(post(urlPathEqualTo(CONTAINER_PATH + "/unlock")), 422,
-        Fixtures.envelope("#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Queued>"));
+    answer(
+        post(urlPathEqualTo(CONTAINER_PATH + "/unlock")),
+        422,
+        Fixtures.envelope(
+            "#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Queued>"));
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().unlock(CONTAINER));
+    ArvadosServiceException e =
+        expect(ArvadosServiceException.class, () -> containers().unlock(CONTAINER));
 
     assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
     assertThat(e.hasErrorContaining("cannot unlock when Queued")).isTrue();
@@ -207,10 +264,15 @@ class ErrorMappingTest extends ClientTestBase {
 
   @Test
   void tokenUuid_withUnknownToken_isUnauthorized_andNothingIsCached() {
-    answer(get(urlPathEqualTo("/arvados/v1/api_client_authorizations/current")), 401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
+    answer(
+        get(urlPathEqualTo("/arvados/v1/api_client_authorizations/current")),
+        401,
+        Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
 
-    assertThat(expect(ArvadosServiceException.class, () -> client.tokenUuid())).isExactlyInstanceOf(UnauthorizedException.class);
-    assertThat(expect(ArvadosServiceException.class, () -> client.tokenUuid())).isExactlyInstanceOf(UnauthorizedException.class);
+    assertThat(expect(ArvadosServiceException.class, () -> client.tokenUuid()))
+        .isExactlyInstanceOf(UnauthorizedException.class);
+    assertThat(expect(ArvadosServiceException.class, () -> client.tokenUuid()))
+        .isExactlyInstanceOf(UnauthorizedException.class);
     assertThat(requestCount()).isEqualTo(2);
   }
 

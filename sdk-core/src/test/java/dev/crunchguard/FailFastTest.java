@@ -10,9 +10,9 @@ import static dev.crunchguard.Fixtures.AUTH_B;
 import static dev.crunchguard.Fixtures.CONTAINER;
 import static dev.crunchguard.Fixtures.DISPATCHER_TOKEN_UUID;
 import static dev.crunchguard.Fixtures.OTHER_DISPATCHER_UUID;
+import static dev.crunchguard.Fixtures.expect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static dev.crunchguard.Fixtures.expect;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import java.util.List;
@@ -37,15 +37,24 @@ class FailFastTest extends ClientTestBase {
   private static final String CONTAINER_PATH = "/arvados/v1/containers/" + CONTAINER;
 
   /** Every call of a lock that writes or reads the container, by name. */
-  private static final Map<String, Consumer<ContainerLock>> CALLS = Map.of(
-      "update", l -> l.update(ContainerUpdate.builder().priority(2).build()),
-      "markRunning", ContainerLock::markRunning,
-      "reportProgress", l -> l.reportProgress(0.5),
-      "verify", ContainerLock::verify,
-      "unlock", ContainerLock::unlock,
-      "complete", l -> l.complete(0, Fixtures.OUTPUT_PDH),
-      "cancel", ContainerLock::cancel,
-      "cancelWithReason", l -> l.cancel("dispatcher shutting down"));
+  private static final Map<String, Consumer<ContainerLock>> CALLS =
+      Map.of(
+          "update",
+          l -> l.update(ContainerUpdate.builder().priority(2).build()),
+          "markRunning",
+          ContainerLock::markRunning,
+          "reportProgress",
+          l -> l.reportProgress(0.5),
+          "verify",
+          ContainerLock::verify,
+          "unlock",
+          ContainerLock::unlock,
+          "complete",
+          l -> l.complete(0, Fixtures.OUTPUT_PDH),
+          "cancel",
+          ContainerLock::cancel,
+          "cancelWithReason",
+          l -> l.cancel("dispatcher shutting down"));
 
   @Override
   protected WireMockExtension wm() {
@@ -53,9 +62,18 @@ class FailFastTest extends ClientTestBase {
   }
 
   private static void stubStaleWriter() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(422)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.staleWriter("Running", AUTH_B, AUTH_A))));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_B, OTHER_DISPATCHER_UUID, 4))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(422)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.staleWriter("Running", AUTH_B, AUTH_A))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Running", AUTH_B, OTHER_DISPATCHER_UUID, 4))));
   }
 
   private LostOwnershipException loseIt(ContainerLock lock) {
@@ -67,12 +85,23 @@ class FailFastTest extends ClientTestBase {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"update", "markRunning", "reportProgress", "verify", "unlock", "complete", "cancel", "cancelWithReason"})
+  @ValueSource(
+      strings = {
+        "update",
+        "markRunning",
+        "reportProgress",
+        "verify",
+        "unlock",
+        "complete",
+        "cancel",
+        "cancelWithReason"
+      })
   void afterLoss_everyCallThrowsLostOwnership_withoutARequest(String call) {
     ContainerLock lock = heldLock();
     LostOwnershipException first = loseIt(lock);
 
-    LostOwnershipException again = expect(LostOwnershipException.class, () -> CALLS.get(call).accept(lock));
+    LostOwnershipException again =
+        expect(LostOwnershipException.class, () -> CALLS.get(call).accept(lock));
 
     assertThat(requestCount()).isZero();
     assertThat(again).isNotSameAs(first);
@@ -112,10 +141,11 @@ class FailFastTest extends ClientTestBase {
     List<Thread> threads = new CopyOnWriteArrayList<>();
     List<LostOwnershipException> seen = new CopyOnWriteArrayList<>();
 
-    lock.onLost(e -> {
-      threads.add(Thread.currentThread());
-      seen.add(e);
-    });
+    lock.onLost(
+        e -> {
+          threads.add(Thread.currentThread());
+          seen.add(e);
+        });
     expect(LostOwnershipException.class, lock::markRunning);
 
     assertThat(seen).containsExactly(first);
@@ -126,15 +156,21 @@ class FailFastTest extends ClientTestBase {
   void onLost_aThrowingListener_doesNotStopTheOthers_norChangeTheException() {
     ContainerLock lock = heldLock();
     AtomicInteger later = new AtomicInteger();
-    lock.onLost(e -> {
-      throw new IllegalStateException("listener bug");
-    });
+    lock.onLost(
+        e -> {
+          throw new IllegalStateException("listener bug");
+        });
     lock.onLost(e -> later.incrementAndGet());
     stubStaleWriter();
 
     try (CapturedLogs logs = new CapturedLogs()) {
       assertThatThrownBy(lock::markRunning).isInstanceOf(LostOwnershipException.class);
-      assertThat(logs.rendered()).anyMatch(l -> l.startsWith("WARN") && l.contains("onLost listener") && l.contains("listener bug"));
+      assertThat(logs.rendered())
+          .anyMatch(
+              l ->
+                  l.startsWith("WARN")
+                      && l.contains("onLost listener")
+                      && l.contains("listener bug"));
     }
     assertThat(later).hasValue(1);
   }
@@ -156,15 +192,17 @@ class FailFastTest extends ClientTestBase {
     try {
       List<Future<Throwable>> results = new CopyOnWriteArrayList<>();
       for (int i = 0; i < n; i++) {
-        results.add(pool.submit(() -> {
-          start.await(5, TimeUnit.SECONDS);
-          try {
-            lock.reportProgress(0.1);
-            return null;
-          } catch (Throwable t) {
-            return t;
-          }
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  start.await(5, TimeUnit.SECONDS);
+                  try {
+                    lock.reportProgress(0.1);
+                    return null;
+                  } catch (Throwable t) {
+                    return t;
+                  }
+                }));
       }
       for (Future<Throwable> f : results) {
         assertThat(f.get(10, TimeUnit.SECONDS)).isInstanceOf(LostOwnershipException.class);
@@ -178,8 +216,14 @@ class FailFastTest extends ClientTestBase {
 
   @Test
   void isLost_staysFalseForRefusalsThatAreNotALoss() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(500)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope("#<ActiveRecord::Deadlocked: PG::TRDeadlockDetected>"))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(500)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(
+                        Fixtures.envelope("#<ActiveRecord::Deadlocked: PG::TRDeadlockDetected>"))));
     ContainerLock lock = heldLock();
     AtomicInteger calls = new AtomicInteger();
     lock.onLost(e -> calls.incrementAndGet());
@@ -190,15 +234,18 @@ class FailFastTest extends ClientTestBase {
     assertThat(calls).hasValue(0);
   }
 
-  private static final Map<String, Function<ContainerLock, Container>> RELEASES = Map.of(
-      "Complete", l -> l.complete(0, Fixtures.OUTPUT_PDH),
-      "Cancelled", ContainerLock::cancel,
-      "Queued", ContainerLock::unlock);
+  private static final Map<String, Function<ContainerLock, Container>> RELEASES =
+      Map.of(
+          "Complete", l -> l.complete(0, Fixtures.OUTPUT_PDH),
+          "Cancelled", ContainerLock::cancel,
+          "Queued", ContainerLock::unlock);
 
   @ParameterizedTest(name = "after {0}")
   @ValueSource(strings = {"Complete", "Cancelled", "Queued"})
   void afterRelease_everyCallIsIllegalState_withoutARequest(String endState) {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, endState, null, null, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, endState, null, null, 3))));
     ContainerLock lock = heldLock();
     AtomicInteger lostCalls = new AtomicInteger();
     lock.onLost(e -> lostCalls.incrementAndGet());
@@ -221,7 +268,8 @@ class FailFastTest extends ClientTestBase {
 
   @Test
   void update_withNoField_isRejectedWithoutARequest() {
-    assertThatThrownBy(() -> heldLock().update(ContainerUpdate.builder().build())).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> heldLock().update(ContainerUpdate.builder().build()))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> heldLock().update(null)).isInstanceOf(NullPointerException.class);
     assertThat(requestCount()).isZero();
   }
@@ -235,7 +283,11 @@ class FailFastTest extends ClientTestBase {
   @Test
   void toString_showsTheEpochAndStatus() {
     ContainerLock lock = heldLock();
-    assertThat(lock.toString()).contains(CONTAINER).contains(AUTH_A).contains(DISPATCHER_TOKEN_UUID).contains("HELD");
+    assertThat(lock.toString())
+        .contains(CONTAINER)
+        .contains(AUTH_A)
+        .contains(DISPATCHER_TOKEN_UUID)
+        .contains("HELD");
     loseIt(lock);
     assertThat(lock.toString()).contains("LOST");
   }

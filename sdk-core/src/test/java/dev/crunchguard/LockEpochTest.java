@@ -23,8 +23,17 @@ class LockEpochTest {
 
     Map<String, String> env = h.toEnvironment();
 
-    assertThat(env).containsExactlyInAnyOrderEntriesOf(Map.of(
-        ENV_CONTAINER_UUID, CONTAINER, ENV_AUTH_UUID, AUTH_A, ENV_LOCKED_BY_UUID, DISPATCHER_TOKEN_UUID, ENV_LOCK_COUNT, "3"));
+    assertThat(env)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                ENV_CONTAINER_UUID,
+                CONTAINER,
+                ENV_AUTH_UUID,
+                AUTH_A,
+                ENV_LOCKED_BY_UUID,
+                DISPATCHER_TOKEN_UUID,
+                ENV_LOCK_COUNT,
+                "3"));
     assertThat(LockEpoch.fromEnvironment(env)).isEqualTo(h).hasSameHashCodeAs(h);
   }
 
@@ -62,48 +71,96 @@ class LockEpochTest {
     env.put(ENV_LOCKED_BY_UUID, "   ");
     env.put(ENV_LOCK_COUNT, "");
     env.put("PATH", "/usr/bin");
-    assertThat(LockEpoch.fromEnvironment(env)).isEqualTo(LockEpoch.of(CONTAINER, AUTH_A, null, null));
+    assertThat(LockEpoch.fromEnvironment(env))
+        .isEqualTo(LockEpoch.of(CONTAINER, AUTH_A, null, null));
   }
 
   @Test
   void toEnvironment_isUnmodifiable() {
-    assertThatThrownBy(() -> LockEpoch.of(CONTAINER, AUTH_A, null, null).toEnvironment().put("X", "y"))
+    assertThatThrownBy(
+            () -> LockEpoch.of(CONTAINER, AUTH_A, null, null).toEnvironment().put("X", "y"))
         .isInstanceOf(UnsupportedOperationException.class);
   }
 
   @Test
   void fromEnvironment_withoutContainer_saysNoLockWasHandedOver() {
     assertThatThrownBy(() -> LockEpoch.fromEnvironment(Map.of(ENV_AUTH_UUID, AUTH_A)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(ENV_CONTAINER_UUID);
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(ENV_CONTAINER_UUID);
     assertThatThrownBy(() -> LockEpoch.fromEnvironment(Map.of(ENV_CONTAINER_UUID, " ")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(ENV_CONTAINER_UUID);
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(ENV_CONTAINER_UUID);
   }
 
   @Test
   void fromEnvironment_rejectsMalformedValues() {
-    assertThatThrownBy(() -> LockEpoch.fromEnvironment(Map.of(ENV_CONTAINER_UUID, CONTAINER, ENV_AUTH_UUID, AUTH_A, ENV_LOCK_COUNT, "three")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(ENV_LOCK_COUNT);
-    assertThatThrownBy(() -> LockEpoch.fromEnvironment(Map.of(ENV_CONTAINER_UUID, CONTAINER, ENV_AUTH_UUID, AUTH_A, ENV_LOCK_COUNT, "0")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lock_count");
-    assertThatThrownBy(() -> LockEpoch.fromEnvironment(Map.of(ENV_CONTAINER_UUID, "zzzzz-dz642-short", ENV_AUTH_UUID, AUTH_A)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("container uuid");
-    assertThatThrownBy(() -> LockEpoch.fromEnvironment(Map.of(ENV_CONTAINER_UUID, CONTAINER, ENV_AUTH_UUID, "zzzzz-tpzed-xurymjxw79nv3jz")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("auth_uuid");
-    assertThatThrownBy(() -> LockEpoch.fromEnvironment(Map.of(ENV_CONTAINER_UUID, CONTAINER, ENV_AUTH_UUID, AUTH_A, ENV_LOCKED_BY_UUID, "me")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("locked_by_uuid");
+    assertThatThrownBy(
+            () ->
+                LockEpoch.fromEnvironment(
+                    Map.of(
+                        ENV_CONTAINER_UUID,
+                        CONTAINER,
+                        ENV_AUTH_UUID,
+                        AUTH_A,
+                        ENV_LOCK_COUNT,
+                        "three")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(ENV_LOCK_COUNT);
+    assertThatThrownBy(
+            () ->
+                LockEpoch.fromEnvironment(
+                    Map.of(
+                        ENV_CONTAINER_UUID, CONTAINER, ENV_AUTH_UUID, AUTH_A, ENV_LOCK_COUNT, "0")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("lock_count");
+    assertThatThrownBy(
+            () ->
+                LockEpoch.fromEnvironment(
+                    Map.of(ENV_CONTAINER_UUID, "zzzzz-dz642-short", ENV_AUTH_UUID, AUTH_A)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("container uuid");
+    assertThatThrownBy(
+            () ->
+                LockEpoch.fromEnvironment(
+                    Map.of(
+                        ENV_CONTAINER_UUID,
+                        CONTAINER,
+                        ENV_AUTH_UUID,
+                        "zzzzz-tpzed-xurymjxw79nv3jz")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("auth_uuid");
+    assertThatThrownBy(
+            () ->
+                LockEpoch.fromEnvironment(
+                    Map.of(
+                        ENV_CONTAINER_UUID,
+                        CONTAINER,
+                        ENV_AUTH_UUID,
+                        AUTH_A,
+                        ENV_LOCKED_BY_UUID,
+                        "me")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("locked_by_uuid");
   }
 
   @Test
   void unfencedHandoff_needsLockedBy_lockCountOptional() {
     assertThat(LockEpoch.of(CONTAINER, null, DISPATCHER_TOKEN_UUID, null).lockCount()).isNull();
-    assertThatThrownBy(() -> LockEpoch.of(CONTAINER, null, null, 3L)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unfenced");
-    assertThatThrownBy(() -> LockEpoch.fromEnvironment(Map.of(ENV_CONTAINER_UUID, CONTAINER))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> LockEpoch.of(CONTAINER, null, null, 3L))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unfenced");
+    assertThatThrownBy(() -> LockEpoch.fromEnvironment(Map.of(ENV_CONTAINER_UUID, CONTAINER)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void handoff_carriesNothingSecret_andPrintsItsParts() {
     LockEpoch h = LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L);
-    assertThat(h.toString()).contains(CONTAINER).contains(AUTH_A).contains(DISPATCHER_TOKEN_UUID).contains("lock_count=3");
+    assertThat(h.toString())
+        .contains(CONTAINER)
+        .contains(AUTH_A)
+        .contains(DISPATCHER_TOKEN_UUID)
+        .contains("lock_count=3");
     assertThat(h).isNotEqualTo(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 4L));
     assertThat(h).isNotEqualTo(LockEpoch.of(CONTAINER, Fixtures.AUTH_B, DISPATCHER_TOKEN_UUID, 3L));
   }

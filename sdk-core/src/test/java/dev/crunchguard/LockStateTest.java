@@ -44,7 +44,8 @@ class LockStateTest extends ClientTestBase {
     return o.toString();
   }
 
-  private static void awaitRequests(com.github.tomakehurst.wiremock.matching.RequestPatternBuilder p, int n)
+  private static void awaitRequests(
+      com.github.tomakehurst.wiremock.matching.RequestPatternBuilder p, int n)
       throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (wm.findAll(p).size() < n) {
@@ -58,13 +59,16 @@ class LockStateTest extends ClientTestBase {
   @Test
   void watchTickingWhileTheOwnCompleteIsInFlight_doesNotDeclareALoss() throws Exception {
     // The PUT is applied at once but its answer takes 600 ms; the record already reads Complete.
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(completeRecord()).withFixedDelay(600)));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(completeRecord()).withFixedDelay(600)));
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(completeRecord())));
     ContainerLock lock = heldLock();
     AtomicInteger losses = new AtomicInteger();
     lock.onLost(e -> losses.incrementAndGet());
 
-    CompletableFuture<Container> completing = CompletableFuture.supplyAsync(() -> lock.complete(0, null));
+    CompletableFuture<Container> completing =
+        CompletableFuture.supplyAsync(() -> lock.complete(0, null));
     awaitRequests(putRequestedFor(urlPathEqualTo(CONTAINER_PATH)), 1);
     IllegalStateException during = expect(IllegalStateException.class, lock::verify);
 
@@ -73,13 +77,16 @@ class LockStateTest extends ClientTestBase {
     assertThat(lock.isReleased()).isTrue();
     assertThat(lock.isLost()).isFalse();
     assertThat(losses).hasValue(0);
-    assertThat(expect(IllegalStateException.class, lock::verify)).hasMessageContaining("already released");
+    assertThat(expect(IllegalStateException.class, lock::verify))
+        .hasMessageContaining("already released");
   }
 
   @Test
   void watchWhoseReadWasInFlightDuringTheOwnComplete_doesNotDeclareALoss() throws Exception {
     // The watch's GET answers late, after the PUT has completed the container.
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(completeRecord()).withFixedDelay(600)));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(completeRecord()).withFixedDelay(600)));
     wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(completeRecord())));
     ContainerLock lock = heldLock();
     AtomicInteger losses = new AtomicInteger();
@@ -89,7 +96,8 @@ class LockStateTest extends ClientTestBase {
     awaitRequests(getRequestedFor(urlPathEqualTo(CONTAINER_PATH)), 1);
     lock.complete(0, null);
 
-    Throwable watchResult = org.assertj.core.api.Assertions.catchThrowable(() -> watching.get(10, TimeUnit.SECONDS));
+    Throwable watchResult =
+        org.assertj.core.api.Assertions.catchThrowable(() -> watching.get(10, TimeUnit.SECONDS));
     assertThat(watchResult).hasCauseInstanceOf(IllegalStateException.class);
     assertThat(lock.isReleased()).isTrue();
     assertThat(lock.isLost()).isFalse();
@@ -97,22 +105,33 @@ class LockStateTest extends ClientTestBase {
   }
 
   @Test
-  void lossDetectedWhileAnotherThreadsReleaseIsRefused_isRecordedOnce_byTheReleasingWrite() throws Exception {
+  void lossDetectedWhileAnotherThreadsReleaseIsRefused_isRecordedOnce_byTheReleasingWrite()
+      throws Exception {
     // The complete is refused as stale after 300 ms; meanwhile a watch reads the new epoch.
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH))
-        .willReturn(aResponse().withStatus(422).withHeader("Content-Type", "application/json")
-            .withBody(Fixtures.staleWriter("Running", AUTH_B, AUTH_A)).withFixedDelay(300)));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH))
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_B, OTHER_DISPATCHER_UUID, 4))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(422)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.staleWriter("Running", AUTH_B, AUTH_A))
+                    .withFixedDelay(300)));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Running", AUTH_B, OTHER_DISPATCHER_UUID, 4))));
     ContainerLock lock = heldLock();
     AtomicInteger losses = new AtomicInteger();
     lock.onLost(e -> losses.incrementAndGet());
 
-    CompletableFuture<Container> completing = CompletableFuture.supplyAsync(() -> lock.complete(0, null));
+    CompletableFuture<Container> completing =
+        CompletableFuture.supplyAsync(() -> lock.complete(0, null));
     awaitRequests(putRequestedFor(urlPathEqualTo(CONTAINER_PATH)), 1);
     expect(IllegalStateException.class, lock::verify);
 
-    Throwable completeResult = org.assertj.core.api.Assertions.catchThrowable(() -> completing.get(10, TimeUnit.SECONDS));
+    Throwable completeResult =
+        org.assertj.core.api.Assertions.catchThrowable(() -> completing.get(10, TimeUnit.SECONDS));
     assertThat(completeResult).hasCauseInstanceOf(LostOwnershipException.class);
     assertThat(lock.isLost()).isTrue();
     assertThat(lock.isReleased()).isFalse();
@@ -121,23 +140,34 @@ class LockStateTest extends ClientTestBase {
 
   @Test
   void releaseRefusedForTheCallersOwnField_leavesTheLockHeld() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(422)
-        .withHeader("Content-Type", "application/json")
-        .withBody(Fixtures.envelope("Exit code cannot be modified in state 'Locked' (nil, 0)"))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(422)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(
+                        Fixtures.envelope(
+                            "Exit code cannot be modified in state 'Locked' (nil, 0)"))));
     ContainerLock lock = heldLock();
 
     expect(ArvadosServiceException.class, () -> lock.complete(0, null));
 
     assertThat(lock.isLost()).isFalse();
     assertThat(lock.isReleased()).isFalse();
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH))
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Locked", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Locked", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
     assertThat(lock.verify().state()).isEqualTo(ContainerState.LOCKED);
   }
 
   @Test
   void completeWhoseEveryAnswerWasLost_succeeds_whenOneReadBackShowsItApplied() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(completeRecord())));
     ContainerLock lock = heldLock();
 
@@ -145,15 +175,21 @@ class LockStateTest extends ClientTestBase {
 
     assertThat(c.state()).isEqualTo(ContainerState.COMPLETE);
     assertThat(lock.isReleased()).isTrue();
-    wm.verify(RetryPolicy.defaults().maxAttempts(), putRequestedFor(urlPathEqualTo(CONTAINER_PATH)));
+    wm.verify(
+        RetryPolicy.defaults().maxAttempts(), putRequestedFor(urlPathEqualTo(CONTAINER_PATH)));
     wm.verify(1, getRequestedFor(urlPathEqualTo(CONTAINER_PATH)));
   }
 
   @Test
   void markRunningWhoseEveryAnswerWasLost_succeeds_andCountsAsThisLocksRunningWrite() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH))
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
     ContainerLock lock = heldLock();
 
     assertThat(lock.markRunning().state()).isEqualTo(ContainerState.RUNNING);
@@ -162,16 +198,23 @@ class LockStateTest extends ClientTestBase {
 
   @Test
   void completeWhoseEveryAnswerWasLost_isTheTransportError_whenTheReadBackShowsItNotApplied() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH))
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
     ContainerLock lock = heldLock();
 
     expect(ArvadosTransportException.class, () -> lock.complete(0, null));
 
     assertThat(lock.isReleased()).isFalse();
     assertThat(lock.isLost()).isFalse();
-    assertThat(lock.verify().state()).as("still held, not stuck releasing").isEqualTo(ContainerState.RUNNING);
+    assertThat(lock.verify().state())
+        .as("still held, not stuck releasing")
+        .isEqualTo(ContainerState.RUNNING);
   }
 
   @Test
@@ -182,7 +225,8 @@ class LockStateTest extends ClientTestBase {
     }
     ArvadosClient unreachable = builder().baseUrl("http://127.0.0.1:" + closedPort + "/").build();
     closeLater(unreachable);
-    ContainerLock lock = unreachable.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
+    ContainerLock lock =
+        unreachable.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
 
     expect(ArvadosTransportException.class, () -> lock.complete(0, null));
 
@@ -192,11 +236,20 @@ class LockStateTest extends ClientTestBase {
   }
 
   @Test
-  void unlockBySecondAdminToken_lockedByADifferentToken_whileTheEpochIsCurrent_isPermissionDenied_andStaysHeld() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(403)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.UNLOCK_DIFFERENT_TOKEN))));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH))
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Locked", AUTH_A, OTHER_DISPATCHER_UUID, 3))));
+  void
+      unlockBySecondAdminToken_lockedByADifferentToken_whileTheEpochIsCurrent_isPermissionDenied_andStaysHeld() {
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(403)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.envelope(Fixtures.UNLOCK_DIFFERENT_TOKEN))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Locked", AUTH_A, OTHER_DISPATCHER_UUID, 3))));
     ContainerLock lock = heldLock();
 
     PermissionDeniedException e = expect(PermissionDeniedException.class, lock::unlock);
@@ -209,10 +262,20 @@ class LockStateTest extends ClientTestBase {
 
   @Test
   void updateAnswered404_isLost_whenTheReadBackFindsNoContainerEither() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(404)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(404)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(404)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(404)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
     ContainerLock lock = heldLock();
 
     LostOwnershipException e = expect(LostOwnershipException.class, lock::markRunning);
@@ -223,10 +286,18 @@ class LockStateTest extends ClientTestBase {
 
   @Test
   void updateAnswered404_isNotFound_andStaysHeld_whenTheReadBackShowsTheEpochCurrent() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(404)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH))
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Locked", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(404)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Locked", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
     ContainerLock lock = heldLock();
 
     expect(NotFoundException.class, lock::markRunning);

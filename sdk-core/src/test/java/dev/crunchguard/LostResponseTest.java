@@ -18,8 +18,8 @@ import static dev.crunchguard.Fixtures.CONTAINER;
 import static dev.crunchguard.Fixtures.DISPATCHER_TOKEN_UUID;
 import static dev.crunchguard.Fixtures.OTHER_DISPATCHER_UUID;
 import static dev.crunchguard.Fixtures.OUTPUT_PDH;
-import static org.assertj.core.api.Assertions.assertThat;
 import static dev.crunchguard.Fixtures.expect;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.http.Fault;
@@ -60,14 +60,25 @@ class LostResponseTest extends ClientTestBase {
   }
 
   private static ResponseDefinitionBuilder json(int status, String body) {
-    return aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(body);
+    return aResponse()
+        .withStatus(status)
+        .withHeader("Content-Type", "application/json")
+        .withBody(body);
   }
 
-  /** The first request to {@code path} with this method gets {@code first}; every later one gets {@code then}. */
-  private static void firstThen(String method, String path, ResponseDefinitionBuilder first, ResponseDefinitionBuilder then) {
+  /**
+   * The first request to {@code path} with this method gets {@code first}; every later one gets
+   * {@code then}.
+   */
+  private static void firstThen(
+      String method, String path, ResponseDefinitionBuilder first, ResponseDefinitionBuilder then) {
     var m1 = method.equals("PUT") ? put(urlPathEqualTo(path)) : post(urlPathEqualTo(path));
     var m2 = method.equals("PUT") ? put(urlPathEqualTo(path)) : post(urlPathEqualTo(path));
-    wm.stubFor(m1.inScenario(method + path).whenScenarioStateIs(STARTED).willReturn(first).willSetStateTo("applied"));
+    wm.stubFor(
+        m1.inScenario(method + path)
+            .whenScenarioStateIs(STARTED)
+            .willReturn(first)
+            .willSetStateTo("applied"));
     wm.stubFor(m2.inScenario(method + path).whenScenarioStateIs("applied").willReturn(then));
   }
 
@@ -87,7 +98,10 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void completeWhoseResponseWasLost_andReadBackShowsOurResult_succeedsAndReleases() {
-    firstThen("PUT", CONTAINER_PATH, aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+    firstThen(
+        "PUT",
+        CONTAINER_PATH,
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
         json(422, Fixtures.staleWriter("Complete", null, AUTH_A)));
     readBackShows(completed(0, OUTPUT_PDH));
     ContainerLock lock = heldLock();
@@ -109,12 +123,16 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void completeWhoseResponseWasLost_butReadBackShowsAnotherExitCode_isLost() {
-    firstThen("PUT", CONTAINER_PATH, aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+    firstThen(
+        "PUT",
+        CONTAINER_PATH,
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
         json(422, Fixtures.staleWriter("Complete", null, AUTH_A)));
     readBackShows(completed(1, OUTPUT_PDH));
     ContainerLock lock = heldLock();
 
-    LostOwnershipException e = expect(LostOwnershipException.class, () -> lock.complete(0, OUTPUT_PDH));
+    LostOwnershipException e =
+        expect(LostOwnershipException.class, () -> lock.complete(0, OUTPUT_PDH));
 
     assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.COMPLETE);
     assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
@@ -125,27 +143,38 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void completeWhoseResponseWasLost_butReadBackShowsAnotherOutput_isLost() {
-    firstThen("PUT", CONTAINER_PATH, aResponse().withFault(Fault.EMPTY_RESPONSE),
+    firstThen(
+        "PUT",
+        CONTAINER_PATH,
+        aResponse().withFault(Fault.EMPTY_RESPONSE),
         json(422, Fixtures.staleWriter("Complete", null, AUTH_A)));
     readBackShows(completed(0, "fa7aeb5140e2848d39b416daeef4ffc5+45"));
 
-    assertThat(expect(LostOwnershipException.class, () -> heldLock().complete(0, OUTPUT_PDH))).isNotNull();
+    assertThat(expect(LostOwnershipException.class, () -> heldLock().complete(0, OUTPUT_PDH)))
+        .isNotNull();
   }
 
   @Test
   void completeWhoseResponseWasLost_butReadBackShowsCancelled_isLost() {
-    firstThen("PUT", CONTAINER_PATH, aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+    firstThen(
+        "PUT",
+        CONTAINER_PATH,
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
         json(422, Fixtures.staleWriter("Cancelled", null, AUTH_A)));
     readBackShows(Fixtures.record(CONTAINER, "Cancelled", null, null, 3));
 
-    LostOwnershipException e = expect(LostOwnershipException.class, () -> heldLock().complete(0, OUTPUT_PDH));
+    LostOwnershipException e =
+        expect(LostOwnershipException.class, () -> heldLock().complete(0, OUTPUT_PDH));
     assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.CANCELLED);
   }
 
   @Test
   void completeAfterGatewayError_whoseRetryIsRefused_resolvesByReadBack() {
     // A 502 from the controller may come after Rails applied the write (spec §5, proxy.go).
-    firstThen("PUT", CONTAINER_PATH, json(502, "{\"errors\":[\"context deadline exceeded\"]}"),
+    firstThen(
+        "PUT",
+        CONTAINER_PATH,
+        json(502, "{\"errors\":[\"context deadline exceeded\"]}"),
         json(422, Fixtures.staleWriter("Complete", null, AUTH_A)));
     readBackShows(completed(0, OUTPUT_PDH));
     ContainerLock lock = heldLock();
@@ -156,19 +185,27 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void completeAfter503_isNotAssumedApplied_soTheRefusalMeansLost() {
-    // 503 (the limiter) means the request was not processed: a later refusal is someone else's doing.
-    firstThen("PUT", CONTAINER_PATH, json(503, Fixtures.envelope("Service Unavailable")),
+    // 503 (the limiter) means the request was not processed: a later refusal is someone else's
+    // doing.
+    firstThen(
+        "PUT",
+        CONTAINER_PATH,
+        json(503, Fixtures.envelope("Service Unavailable")),
         json(422, Fixtures.staleWriter("Complete", null, AUTH_A)));
     readBackShows(completed(0, OUTPUT_PDH));
     ContainerLock lock = heldLock();
 
-    assertThat(expect(LostOwnershipException.class, () -> lock.complete(0, OUTPUT_PDH))).isNotNull();
+    assertThat(expect(LostOwnershipException.class, () -> lock.complete(0, OUTPUT_PDH)))
+        .isNotNull();
     assertThat(lock.isReleased()).isFalse();
   }
 
   @Test
   void cancelWithReasonWhoseResponseWasLost_andReadBackShowsIt_succeeds() {
-    firstThen("PUT", CONTAINER_PATH, aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+    firstThen(
+        "PUT",
+        CONTAINER_PATH,
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
         json(422, Fixtures.staleWriter("Cancelled", null, AUTH_A)));
     JsonObject cancelled = Fixtures.record(CONTAINER, "Cancelled", null, null, 3);
     cancelled.add("runtime_status", JsonParser.parseString("{\"error\":\"out of memory\"}"));
@@ -181,7 +218,10 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void markRunningWhoseResponseWasLost_butTheEpochEndedSince_isLost() {
-    firstThen("PUT", CONTAINER_PATH, aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+    firstThen(
+        "PUT",
+        CONTAINER_PATH,
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
         json(422, Fixtures.staleWriter("Queued", null, AUTH_A)));
     readBackShows(Fixtures.record(CONTAINER, "Queued", null, null, 3));
     ContainerLock lock = heldLock();
@@ -194,13 +234,18 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void refusalOfOwnBadField_afterALostAttempt_staysApiException() {
-    firstThen("PUT", CONTAINER_PATH, aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+    firstThen(
+        "PUT",
+        CONTAINER_PATH,
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
         json(422, Fixtures.envelope("Exit code cannot be modified in state 'Locked' (nil, 1)")));
     readBackShows(Fixtures.record(CONTAINER, "Locked", AUTH_A, DISPATCHER_TOKEN_UUID, 3));
     ContainerLock lock = heldLock();
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class,
-        () -> lock.update(ContainerUpdate.builder().exitCode(1).build()));
+    ArvadosServiceException e =
+        expect(
+            ArvadosServiceException.class,
+            () -> lock.update(ContainerUpdate.builder().exitCode(1).build()));
 
     assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
     assertThat(lock.isLost()).isFalse();
@@ -210,7 +255,10 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void unlockWhoseResponseWasLost_succeedsAndReleases() {
-    firstThen("PUT", CONTAINER_PATH, aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+    firstThen(
+        "PUT",
+        CONTAINER_PATH,
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
         json(422, Fixtures.staleWriter("Queued", null, AUTH_A)));
     readBackShows(Fixtures.record(CONTAINER, "Queued", null, null, 3));
     ContainerLock lock = heldLock();
@@ -225,7 +273,10 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void unlockWhoseResponseWasLost_andMaxDispatchAttemptsCancelledIt_succeeds() {
-    firstThen("PUT", CONTAINER_PATH, aResponse().withFault(Fault.EMPTY_RESPONSE),
+    firstThen(
+        "PUT",
+        CONTAINER_PATH,
+        aResponse().withFault(Fault.EMPTY_RESPONSE),
         json(422, Fixtures.staleWriter("Cancelled", null, AUTH_A)));
     readBackShows(Fixtures.record(CONTAINER, "Cancelled", null, null, 10));
     ContainerLock lock = heldLock();
@@ -236,9 +287,17 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void plainUnlockWhoseResponseWasLost_returnsTheQueuedContainer() {
-    firstThen("POST", CONTAINER_PATH + "/unlock", aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
-        json(422, Fixtures.envelope("#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Queued>")));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.epochFields(CONTAINER, "Queued", null, null, 3))));
+    firstThen(
+        "POST",
+        CONTAINER_PATH + "/unlock",
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+        json(
+            422,
+            Fixtures.envelope(
+                "#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Queued>")));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(Fixtures.epochFields(CONTAINER, "Queued", null, null, 3))));
 
     Container c = containers().unlock(CONTAINER);
 
@@ -248,11 +307,22 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void plainUnlockWhoseResponseWasLost_butTheContainerIsLockedAgain_isTheRefusal() {
-    firstThen("POST", CONTAINER_PATH + "/unlock", aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
-        json(422, Fixtures.envelope("#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Running>")));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.epochFields(CONTAINER, "Running", AUTH_B, OTHER_DISPATCHER_UUID, 4))));
+    firstThen(
+        "POST",
+        CONTAINER_PATH + "/unlock",
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+        json(
+            422,
+            Fixtures.envelope(
+                "#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Running>")));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.epochFields(CONTAINER, "Running", AUTH_B, OTHER_DISPATCHER_UUID, 4))));
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().unlock(CONTAINER));
+    ArvadosServiceException e =
+        expect(ArvadosServiceException.class, () -> containers().unlock(CONTAINER));
 
     assertThat(e.status()).isEqualTo(422);
     assertThat(e.hasErrorContaining("cannot unlock when Running")).isTrue();
@@ -261,12 +331,21 @@ class LostResponseTest extends ClientTestBase {
   // ---- (c) lock ----
 
   private static void lockResponseLost_thenLocked() {
-    firstThen("POST", LOCK_PATH, aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER), json(422, Fixtures.envelope(Fixtures.LOCK_FAILED_LOCKED)));
+    firstThen(
+        "POST",
+        LOCK_PATH,
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+        json(422, Fixtures.envelope(Fixtures.LOCK_FAILED_LOCKED)));
   }
 
   private static void lockReadBack(String state, String lockedBy, long lockCount) {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.epochFields(CONTAINER, state, AUTH_A, lockedBy, lockCount))));
-    wm.stubFor(get(urlPathEqualTo(TOKEN_PATH)).willReturn(okJson(Fixtures.tokenRecord(DISPATCHER_TOKEN_UUID))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(Fixtures.epochFields(CONTAINER, state, AUTH_A, lockedBy, lockCount))));
+    wm.stubFor(
+        get(urlPathEqualTo(TOKEN_PATH))
+            .willReturn(okJson(Fixtures.tokenRecord(DISPATCHER_TOKEN_UUID))));
   }
 
   /** A client that opted in to {@link AmbiguousLockPolicy#ADOPT} (the default refuses). */
@@ -292,18 +371,31 @@ class LostResponseTest extends ClientTestBase {
     wm.verify(1, getRequestedFor(urlPathEqualTo(TOKEN_PATH)));
 
     // The adopted lock writes in the read-back epoch.
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
     lock.markRunning();
-    String sent = wm.findAll(putRequestedFor(urlPathEqualTo(CONTAINER_PATH))).get(0).getBodyAsString();
-    assertThat(JsonParser.parseString(sent).getAsJsonObject().getAsJsonObject("container").get("auth_uuid").getAsString()).isEqualTo(AUTH_A);
+    String sent =
+        wm.findAll(putRequestedFor(urlPathEqualTo(CONTAINER_PATH))).get(0).getBodyAsString();
+    assertThat(
+            JsonParser.parseString(sent)
+                .getAsJsonObject()
+                .getAsJsonObject("container")
+                .get("auth_uuid")
+                .getAsString())
+        .isEqualTo(AUTH_A);
   }
 
   @Test
-  void lockResponseLost_byDefault_isLockConflict_andLeavesTheContainerLocked_becauseASiblingMayShareTheToken() {
+  void
+      lockResponseLost_byDefault_isLockConflict_andLeavesTheContainerLocked_becauseASiblingMayShareTheToken() {
     lockResponseLost_thenLocked();
     lockReadBack("Locked", DISPATCHER_TOKEN_UUID, 3);
 
-    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
+    LockConflictException e =
+        expect(LockConflictException.class, () -> containers().lock(CONTAINER));
     assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
     assertThat(e.containerUuid()).isEqualTo(CONTAINER);
     wm.verify(0, postRequestedFor(urlPathMatching(".*/unlock")));
@@ -315,7 +407,8 @@ class LostResponseTest extends ClientTestBase {
     lockResponseLost_thenLocked();
     lockReadBack("Locked", OTHER_DISPATCHER_UUID, 3);
 
-    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
+    LockConflictException e =
+        expect(LockConflictException.class, () -> containers().lock(CONTAINER));
 
     assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
     assertThat(e.isPriorityZero()).isFalse();
@@ -323,11 +416,15 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void lockResponseLost_butAlreadyRunning_isLockConflict() {
-    firstThen("POST", LOCK_PATH, aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+    firstThen(
+        "POST",
+        LOCK_PATH,
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
         json(422, Fixtures.envelope("#<ArvadosModel::LockFailedError: cannot lock when Running>")));
     lockReadBack("Running", DISPATCHER_TOKEN_UUID, 3);
 
-    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
+    LockConflictException e =
+        expect(LockConflictException.class, () -> containers().lock(CONTAINER));
     assertThat(e.observedState()).isEqualTo(ContainerState.RUNNING);
   }
 
@@ -363,17 +460,23 @@ class LostResponseTest extends ClientTestBase {
   void lockSeenContainerWithoutLockCount_isJudgedByHolderOnly() {
     lockResponseLost_thenLocked();
     lockReadBack("Locked", DISPATCHER_TOKEN_UUID, 7);
-    Container seen = Container.fromJson(JsonParser.parseString("{\"uuid\":\"" + CONTAINER + "\",\"state\":\"Queued\"}").getAsJsonObject());
+    Container seen =
+        Container.fromJson(
+            JsonParser.parseString("{\"uuid\":\"" + CONTAINER + "\",\"state\":\"Queued\"}")
+                .getAsJsonObject());
 
     assertThat(adopting().lock(seen).authUuid()).isEqualTo(AUTH_A);
   }
 
   @Test
   void lockRefused_withoutAnEarlierLostAttempt_isLockConflictWithoutReadBack() {
-    wm.stubFor(post(urlPathEqualTo(LOCK_PATH)).willReturn(json(422, Fixtures.envelope(Fixtures.LOCK_FAILED_LOCKED))));
+    wm.stubFor(
+        post(urlPathEqualTo(LOCK_PATH))
+            .willReturn(json(422, Fixtures.envelope(Fixtures.LOCK_FAILED_LOCKED))));
     lockReadBack("Locked", DISPATCHER_TOKEN_UUID, 3);
 
-    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
+    LockConflictException e =
+        expect(LockConflictException.class, () -> containers().lock(CONTAINER));
 
     assertThat(e.observedState()).isNull();
     wm.verify(0, getRequestedFor(anyUrl()));
@@ -381,9 +484,14 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void lockRefusedForPriorityZero_afterALostAttempt_needsNoReadBack() {
-    firstThen("POST", LOCK_PATH, aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER), json(422, Fixtures.envelope(Fixtures.LOCK_FAILED_PRIORITY)));
+    firstThen(
+        "POST",
+        LOCK_PATH,
+        aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+        json(422, Fixtures.envelope(Fixtures.LOCK_FAILED_PRIORITY)));
 
-    LockConflictException e = expect(LockConflictException.class, () -> containers().lock(CONTAINER));
+    LockConflictException e =
+        expect(LockConflictException.class, () -> containers().lock(CONTAINER));
 
     assertThat(e.isPriorityZero()).isTrue();
     wm.verify(0, getRequestedFor(anyUrl()));
@@ -394,16 +502,24 @@ class LostResponseTest extends ClientTestBase {
     // A connect timeout never reached the server, so the refusal cannot be our own lock.
     List<Socket> backlog = new ArrayList<>();
     ServerSocket maybeFull = fullBacklogServer(backlog);
-    org.junit.jupiter.api.Assumptions.assumeTrue(maybeFull != null, "this OS refuses rather than drops connects to a full backlog");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        maybeFull != null, "this OS refuses rather than drops connects to a full backlog");
     try (ServerSocket full = maybeFull) {
-      OkHttpClient shared = new OkHttpClient.Builder()
-          .socketFactory(new FirstConnectGoesTo(new InetSocketAddress(InetAddress.getLoopbackAddress(), full.getLocalPort())))
-          .build();
-      wm.stubFor(post(urlPathEqualTo(LOCK_PATH)).willReturn(json(422, Fixtures.envelope(Fixtures.LOCK_FAILED_LOCKED))));
+      OkHttpClient shared =
+          new OkHttpClient.Builder()
+              .socketFactory(
+                  new FirstConnectGoesTo(
+                      new InetSocketAddress(InetAddress.getLoopbackAddress(), full.getLocalPort())))
+              .build();
+      wm.stubFor(
+          post(urlPathEqualTo(LOCK_PATH))
+              .willReturn(json(422, Fixtures.envelope(Fixtures.LOCK_FAILED_LOCKED))));
       lockReadBack("Locked", DISPATCHER_TOKEN_UUID, 3);
 
-      try (ArvadosClient c = builder().okHttpClient(shared).connectTimeout(Duration.ofMillis(300)).build()) {
-        LockConflictException e = expect(LockConflictException.class, () -> c.containers().lock(CONTAINER));
+      try (ArvadosClient c =
+          builder().okHttpClient(shared).connectTimeout(Duration.ofMillis(300)).build()) {
+        LockConflictException e =
+            expect(LockConflictException.class, () -> c.containers().lock(CONTAINER));
         assertThat(e.observedState()).isNull();
       }
       assertThat(time.sleeps).as("the connect timeout was retried").hasSize(1);
@@ -474,7 +590,8 @@ class LostResponseTest extends ClientTestBase {
     }
 
     @Override
-    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort) {
+    public Socket createSocket(
+        InetAddress address, int port, InetAddress localAddress, int localPort) {
       throw new UnsupportedOperationException();
     }
   }
@@ -492,10 +609,16 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void cancelWithMapStatus_sendsExactlyTheReason() {
-    // guards the read-back comparison above: cancel(reason) writes runtime_status = {"error": reason} only
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Cancelled", null, null, 3))));
+    // guards the read-back comparison above: cancel(reason) writes runtime_status = {"error":
+    // reason} only
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Cancelled", null, null, 3))));
     heldLock().cancel("why");
-    JsonObject c = JsonParser.parseString(wm.findAll(putRequestedFor(anyUrl())).get(0).getBodyAsString()).getAsJsonObject().getAsJsonObject("container");
+    JsonObject c =
+        JsonParser.parseString(wm.findAll(putRequestedFor(anyUrl())).get(0).getBodyAsString())
+            .getAsJsonObject()
+            .getAsJsonObject("container");
     assertThat(Json.toJava(c.get("runtime_status"))).isEqualTo(Map.of("error", "why"));
   }
 }

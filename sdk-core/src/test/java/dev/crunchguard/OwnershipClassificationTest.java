@@ -13,8 +13,8 @@ import static dev.crunchguard.Fixtures.AUTH_B;
 import static dev.crunchguard.Fixtures.CONTAINER;
 import static dev.crunchguard.Fixtures.DISPATCHER_TOKEN_UUID;
 import static dev.crunchguard.Fixtures.OTHER_DISPATCHER_UUID;
-import static org.assertj.core.api.Assertions.assertThat;
 import static dev.crunchguard.Fixtures.expect;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import org.junit.jupiter.api.Test;
@@ -37,8 +37,13 @@ class OwnershipClassificationTest extends ClientTestBase {
   }
 
   private static void putAnswers(int status, String body) {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH))
-        .willReturn(aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(body)));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(status)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(body)));
   }
 
   private static void getAnswers(String body) {
@@ -62,7 +67,8 @@ class OwnershipClassificationTest extends ClientTestBase {
     assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.RUNNING);
     assertThat(e.observed().map(Container::authUuid).orElse(null)).isEqualTo(AUTH_B);
     assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
-    assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isEqualTo(OTHER_DISPATCHER_UUID);
+    assertThat(e.observed().map(Container::lockedByUuid).orElse(null))
+        .isEqualTo(OTHER_DISPATCHER_UUID);
     assertThat(e.getMessage()).contains(CONTAINER).contains(AUTH_A).contains("auth_uuid=" + AUTH_B);
     assertThat(e.getCause()).isInstanceOf(ArvadosServiceException.class);
     assertThat(((ArvadosServiceException) e.getCause()).status()).isEqualTo(422);
@@ -76,10 +82,11 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.staleWriter("Locked", AUTH_B, AUTH_A));
     getAnswers(Fixtures.recordJson(CONTAINER, "Locked", AUTH_B, DISPATCHER_TOKEN_UUID, 4));
 
-    LostOwnershipException e = expect(LostOwnershipException.class,
-        () -> heldLock().reportProgress(0.5));
+    LostOwnershipException e =
+        expect(LostOwnershipException.class, () -> heldLock().reportProgress(0.5));
 
-    assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isEqualTo(DISPATCHER_TOKEN_UUID);
+    assertThat(e.observed().map(Container::lockedByUuid).orElse(null))
+        .isEqualTo(DISPATCHER_TOKEN_UUID);
     assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
   }
 
@@ -109,8 +116,13 @@ class OwnershipClassificationTest extends ClientTestBase {
   @Test
   void staleWriter_whoseReadBackFails_isStillLost_withUnknownObservations() {
     putAnswers(422, Fixtures.staleWriter("Running", AUTH_B, AUTH_A));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(404)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(404)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
     ContainerLock lock = heldLock();
 
     LostOwnershipException e = expect(LostOwnershipException.class, lock::markRunning);
@@ -128,8 +140,10 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.envelope(msg));
     ContainerLock lock = heldLock();
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class,
-        () -> lock.update(ContainerUpdate.builder().exitCode(1).build()));
+    ArvadosServiceException e =
+        expect(
+            ArvadosServiceException.class,
+            () -> lock.update(ContainerUpdate.builder().exitCode(1).build()));
 
     assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
     assertThat(e.status()).isEqualTo(422);
@@ -140,7 +154,11 @@ class OwnershipClassificationTest extends ClientTestBase {
     assertReadBacks(0);
 
     // Still held: the next write is sent.
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
     lock.markRunning();
     wm.verify(2, putRequestedFor(urlPathEqualTo(CONTAINER_PATH)));
   }
@@ -151,8 +169,14 @@ class OwnershipClassificationTest extends ClientTestBase {
     putAnswers(422, Fixtures.envelope(msg));
     ContainerLock lock = heldLock();
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class,
-        () -> lock.update(ContainerUpdate.builder().runtimeStatus(java.util.Map.of("activity", "staging")).build()));
+    ArvadosServiceException e =
+        expect(
+            ArvadosServiceException.class,
+            () ->
+                lock.update(
+                    ContainerUpdate.builder()
+                        .runtimeStatus(java.util.Map.of("activity", "staging"))
+                        .build()));
 
     assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
     assertThat(e.hasErrorContaining(msg)).isTrue();
@@ -180,7 +204,8 @@ class OwnershipClassificationTest extends ClientTestBase {
 
     LostOwnershipException e = expect(LostOwnershipException.class, lock::unlock);
 
-    assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isEqualTo(OTHER_DISPATCHER_UUID);
+    assertThat(e.observed().map(Container::lockedByUuid).orElse(null))
+        .isEqualTo(OTHER_DISPATCHER_UUID);
     assertThat(e.getCause()).isInstanceOf(PermissionDeniedException.class);
     assertThat(lock.isLost()).isTrue();
     assertThat(lock.isReleased()).isFalse();
@@ -215,11 +240,17 @@ class OwnershipClassificationTest extends ClientTestBase {
   @Test
   void ambiguous403_whoseReadBackFails_isPermissionDenied_notLost() {
     putAnswers(403, Fixtures.envelope(PERMISSION_DENIED));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(403)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(PERMISSION_DENIED))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(403)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.envelope(PERMISSION_DENIED))));
     ContainerLock lock = heldLock();
 
-    assertThat(expect(ArvadosServiceException.class, lock::markRunning)).isExactlyInstanceOf(PermissionDeniedException.class);
+    assertThat(expect(ArvadosServiceException.class, lock::markRunning))
+        .isExactlyInstanceOf(PermissionDeniedException.class);
     assertThat(lock.isLost()).isFalse();
   }
 
@@ -227,9 +258,11 @@ class OwnershipClassificationTest extends ClientTestBase {
   void unauthorized_whenWritingWithTheContainersOwnToken_isLost_withoutReadBack() {
     putAnswers(401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
     try (ArvadosClient runner = builder().token(Fixtures.CONTAINER_TOKEN).build()) {
-      ContainerLock lock = runner.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
+      ContainerLock lock =
+          runner.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
 
-      LostOwnershipException e = expect(LostOwnershipException.class, () -> lock.reportProgress(0.9));
+      LostOwnershipException e =
+          expect(LostOwnershipException.class, () -> lock.reportProgress(0.9));
 
       assertThat(e.heldEpoch().authUuid()).isEqualTo(AUTH_A);
       assertThat(e.observed().map(Container::state).orElse(null)).isNull();
@@ -242,7 +275,8 @@ class OwnershipClassificationTest extends ClientTestBase {
   @Test
   void unauthorized_withTheContainerScopedFourPartToken_isLost() {
     putAnswers(401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN));
-    try (ArvadosClient runner = builder().token(Fixtures.CONTAINER_TOKEN + "/" + CONTAINER).build()) {
+    try (ArvadosClient runner =
+        builder().token(Fixtures.CONTAINER_TOKEN + "/" + CONTAINER).build()) {
       ContainerLock lock = runner.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, null, null));
       assertThat(expect(LostOwnershipException.class, lock::markRunning)).isNotNull();
     }
@@ -287,33 +321,52 @@ class OwnershipClassificationTest extends ClientTestBase {
     getAnswers("{\"uuid\":\"" + CONTAINER + "\",\"state\":\"Complete\"}");
     LostOwnershipException e = expect(LostOwnershipException.class, () -> heldLock().verify());
     assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.COMPLETE);
-    assertThat(e.observed().orElseThrow().has("auth_uuid")).as("auth_uuid was not in the answer").isFalse();
+    assertThat(e.observed().orElseThrow().has("auth_uuid"))
+        .as("auth_uuid was not in the answer")
+        .isFalse();
   }
 
   @Test
   void verify_whenTheContainerIsGone_isLost() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(404)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(404)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.envelope(Fixtures.PATH_NOT_FOUND))));
     LostOwnershipException e = expect(LostOwnershipException.class, () -> heldLock().verify());
     assertThat(e.getCause()).isInstanceOf(NotFoundException.class);
   }
 
   @Test
   void verify_unauthorizedWithTheContainerToken_isLost() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(401)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.NOT_LOGGED_IN))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(401)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.envelope(Fixtures.NOT_LOGGED_IN))));
     try (ArvadosClient runner = builder().token(Fixtures.CONTAINER_TOKEN).build()) {
       ContainerLock lock = runner.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, null, null));
-      assertThat(expect(LostOwnershipException.class, lock::verify).getCause()).isInstanceOf(UnauthorizedException.class);
+      assertThat(expect(LostOwnershipException.class, lock::verify).getCause())
+          .isInstanceOf(UnauthorizedException.class);
     }
   }
 
   @Test
   void verify_unauthorizedWithADispatcherToken_isUnauthorized() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(401)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope(Fixtures.NOT_LOGGED_IN))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(401)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.envelope(Fixtures.NOT_LOGGED_IN))));
     ContainerLock lock = heldLock();
-    assertThat(expect(ArvadosServiceException.class, lock::verify)).isExactlyInstanceOf(UnauthorizedException.class);
+    assertThat(expect(ArvadosServiceException.class, lock::verify))
+        .isExactlyInstanceOf(UnauthorizedException.class);
     assertThat(lock.isLost()).isFalse();
   }
 }

@@ -12,9 +12,14 @@ class RedactorQueryTest {
   void apiTokenQueryValues_areMasked_evenWhenTheyAreNotTheClientsToken() {
     Redactor r = new Redactor(null);
 
-    assertThat(r.redact("GET wss://ws.zzzzz.example.org/websocket?api_token=" + OTHER_TOKEN + "&x=1 failed"))
+    assertThat(
+            r.redact(
+                "GET wss://ws.zzzzz.example.org/websocket?api_token="
+                    + OTHER_TOKEN
+                    + "&x=1 failed"))
         .isEqualTo("GET wss://ws.zzzzz.example.org/websocket?api_token=<redacted>&x=1 failed");
-    assertThat(r.redact("/websocket?a=b&api_token=" + OTHER_TOKEN)).isEqualTo("/websocket?a=b&api_token=<redacted>");
+    assertThat(r.redact("/websocket?a=b&api_token=" + OTHER_TOKEN))
+        .isEqualTo("/websocket?a=b&api_token=<redacted>");
     assertThat(r.redact("?api_token=<redacted>")).isEqualTo("?api_token=<redacted>");
     assertThat(r.redact("the api_token= setting")).isEqualTo("the api_token= setting");
   }

@@ -43,7 +43,10 @@ class RequestShapeTest extends ClientTestBase {
   }
 
   private void stubPutReturns(String state) {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, state, AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(Fixtures.recordJson(CONTAINER, state, AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
   }
 
   private LoggedRequest onlyRequest() {
@@ -61,7 +64,9 @@ class RequestShapeTest extends ClientTestBase {
   private static void assertStandardHeaders(LoggedRequest r) {
     assertThat(r.getHeader("Authorization")).isEqualTo("Bearer " + DISPATCHER_TOKEN);
     assertThat(r.getHeader("User-Agent")).isEqualTo("crunchguard-java/" + ArvadosClient.VERSION);
-    assertThat(ArvadosClient.VERSION).as("the version comes from the build").matches("\\d+\\.\\d+\\.\\d+.*");
+    assertThat(ArvadosClient.VERSION)
+        .as("the version comes from the build")
+        .matches("\\d+\\.\\d+\\.\\d+.*");
     assertThat(r.getHeader("X-Request-Id")).matches(Fixtures.REQUEST_ID);
     assertThat(r.getHeader(ArvadosClient.CLIENT_ID_HEADER)).isNotBlank();
     assertThat(r.getHeader("Accept")).isEqualTo("application/json");
@@ -69,7 +74,11 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void get_sendsAuthenticatedGetWithoutSelect_andDecodesTheRecord() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
 
     Container c = containers().get(CONTAINER);
 
@@ -93,33 +102,45 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void customUserAgentAndClientId_areSentOnEveryRequest() {
-    try (ArvadosClient custom = builder().userAgent("my-dispatcher/2.1").clientId("dispatcher-7").build()) {
-      wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
+    try (ArvadosClient custom =
+        builder().userAgent("my-dispatcher/2.1").clientId("dispatcher-7").build()) {
+      wm.stubFor(
+          get(urlPathEqualTo(CONTAINER_PATH))
+              .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
       custom.containers().get(CONTAINER);
       custom.containers().get(CONTAINER);
     }
-    assertThat(allRequests()).hasSize(2).allSatisfy(r -> {
-      assertThat(r.getHeader("User-Agent")).isEqualTo("my-dispatcher/2.1");
-      assertThat(r.getHeader(ArvadosClient.CLIENT_ID_HEADER)).isEqualTo("dispatcher-7");
-    });
+    assertThat(allRequests())
+        .hasSize(2)
+        .allSatisfy(
+            r -> {
+              assertThat(r.getHeader("User-Agent")).isEqualTo("my-dispatcher/2.1");
+              assertThat(r.getHeader(ArvadosClient.CLIENT_ID_HEADER)).isEqualTo("dispatcher-7");
+            });
   }
 
   @Test
   void defaultClientId_isStablePerClientAndDiffersBetweenClients() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
     containers().get(CONTAINER);
     containers().get(CONTAINER);
     try (ArvadosClient second = builder().build()) {
       second.containers().get(CONTAINER);
     }
     List<LoggedRequest> all = allRequests();
-    assertThat(all.get(0).getHeader(ArvadosClient.CLIENT_ID_HEADER)).isEqualTo(all.get(1).getHeader(ArvadosClient.CLIENT_ID_HEADER));
-    assertThat(all.get(2).getHeader(ArvadosClient.CLIENT_ID_HEADER)).isNotEqualTo(all.get(0).getHeader(ArvadosClient.CLIENT_ID_HEADER));
+    assertThat(all.get(0).getHeader(ArvadosClient.CLIENT_ID_HEADER))
+        .isEqualTo(all.get(1).getHeader(ArvadosClient.CLIENT_ID_HEADER));
+    assertThat(all.get(2).getHeader(ArvadosClient.CLIENT_ID_HEADER))
+        .isNotEqualTo(all.get(0).getHeader(ArvadosClient.CLIENT_ID_HEADER));
   }
 
   @Test
   void everyCall_getsItsOwnRequestId() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
     for (int i = 0; i < 5; i++) {
       containers().get(CONTAINER);
     }
@@ -130,8 +151,11 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void lock_postsToLockEndpointWithoutBody_andKeepsTheEpochFromTheFiveFieldAnswer() {
-    wm.stubFor(post(urlPathEqualTo(CONTAINER_PATH + "/lock"))
-        .willReturn(okJson(Fixtures.lockFields(CONTAINER, "Locked", 1, AUTH_A, DISPATCHER_TOKEN_UUID))));
+    wm.stubFor(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock"))
+            .willReturn(
+                okJson(
+                    Fixtures.lockFields(CONTAINER, "Locked", 1, AUTH_A, DISPATCHER_TOKEN_UUID))));
 
     ContainerLock lock = containers().lock(CONTAINER);
 
@@ -149,12 +173,14 @@ class RequestShapeTest extends ClientTestBase {
     assertThat(lock.lastSeen()).isNotNull();
     assertThat(lock.lastSeen().state()).isEqualTo(ContainerState.LOCKED);
     assertThat(lock.lastSeen().has("lock_count")).isFalse();
-    assertThat(lock.epoch()).isEqualTo(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, null));
+    assertThat(lock.epoch())
+        .isEqualTo(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, null));
   }
 
   @Test
   void resume_makesNoRequest() {
-    ContainerLock lock = containers().resume(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
+    ContainerLock lock =
+        containers().resume(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
 
     assertThat(requestCount()).isZero();
     assertThat(lock.authUuid()).isEqualTo(AUTH_A);
@@ -167,7 +193,8 @@ class RequestShapeTest extends ClientTestBase {
     stubPutReturns("Running");
     ContainerLock lock = heldLock();
 
-    Container after = lock.update(ContainerUpdate.builder().priority(5).gatewayAddress("10.0.0.7:2222").build());
+    Container after =
+        lock.update(ContainerUpdate.builder().priority(5).gatewayAddress("10.0.0.7:2222").build());
 
     LoggedRequest r = onlyRequest();
     assertThat(r.getMethod().getName()).isEqualTo("PUT");
@@ -175,7 +202,8 @@ class RequestShapeTest extends ClientTestBase {
     assertThat(r.getHeader("Content-Type")).startsWith("application/json");
     assertStandardHeaders(r);
     JsonObject fields = containerBody(r);
-    assertThat(fields.keySet()).containsExactlyInAnyOrder("priority", "gateway_address", "auth_uuid");
+    assertThat(fields.keySet())
+        .containsExactlyInAnyOrder("priority", "gateway_address", "auth_uuid");
     assertThat(fields.get("priority").getAsLong()).isEqualTo(5);
     assertThat(fields.get("auth_uuid").getAsString()).isEqualTo(AUTH_A);
     assertThat(after.state()).isEqualTo(ContainerState.RUNNING);
@@ -226,13 +254,16 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void complete_putsStateExitCodeAndOutput_andReleasesTheLock() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Complete", null, null, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Complete", null, null, 3))));
     ContainerLock lock = heldLock();
 
     Container after = lock.complete(0, OUTPUT_PDH);
 
     JsonObject fields = containerBody(onlyRequest());
-    assertThat(fields.keySet()).containsExactlyInAnyOrder("state", "exit_code", "output", "auth_uuid");
+    assertThat(fields.keySet())
+        .containsExactlyInAnyOrder("state", "exit_code", "output", "auth_uuid");
     assertThat(fields.get("state").getAsString()).isEqualTo("Complete");
     assertThat(fields.get("exit_code").getAsInt()).isZero();
     assertThat(fields.get("output").getAsString()).isEqualTo(OUTPUT_PDH);
@@ -244,7 +275,9 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void complete_withoutOutput_omitsTheOutputField() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Complete", null, null, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Complete", null, null, 3))));
     heldLock().complete(137, null);
 
     JsonObject fields = containerBody(onlyRequest());
@@ -254,7 +287,9 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void cancel_putsStateCancelled_andReleasesTheLock() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Cancelled", null, null, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Cancelled", null, null, 3))));
     ContainerLock lock = heldLock();
 
     lock.cancel();
@@ -267,7 +302,9 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void cancelWithReason_putsRuntimeStatusError() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Cancelled", null, null, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Cancelled", null, null, 3))));
     ContainerLock lock = heldLock();
 
     lock.cancel("node failed: out of memory");
@@ -276,13 +313,16 @@ class RequestShapeTest extends ClientTestBase {
     assertThat(fields.keySet()).containsExactlyInAnyOrder("state", "runtime_status", "auth_uuid");
     assertThat(fields.get("state").getAsString()).isEqualTo("Cancelled");
     assertThat(fields.getAsJsonObject("runtime_status").keySet()).containsExactly("error");
-    assertThat(fields.getAsJsonObject("runtime_status").get("error").getAsString()).isEqualTo("node failed: out of memory");
+    assertThat(fields.getAsJsonObject("runtime_status").get("error").getAsString())
+        .isEqualTo("node failed: out of memory");
     assertThat(lock.isReleased()).isTrue();
   }
 
   @Test
   void lockUnlock_isAGuardedPutToQueued_neverThePlainUnlockEndpoint() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 3))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 3))));
     ContainerLock lock = heldLock();
 
     Container after = lock.unlock();
@@ -300,8 +340,11 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void verify_getsTheEpochFieldsOnly() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH))
-        .willReturn(okJson(Fixtures.epochFields(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.epochFields(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
     ContainerLock lock = heldLock();
 
     Container seen = lock.verify();
@@ -309,7 +352,8 @@ class RequestShapeTest extends ClientTestBase {
     LoggedRequest r = onlyRequest();
     assertThat(r.getMethod().getName()).isEqualTo("GET");
     assertThat(r.queryParameter("select").firstValue())
-        .isEqualTo("[\"uuid\",\"state\",\"priority\",\"auth_uuid\",\"locked_by_uuid\",\"lock_count\"]");
+        .isEqualTo(
+            "[\"uuid\",\"state\",\"priority\",\"auth_uuid\",\"locked_by_uuid\",\"lock_count\"]");
     assertStandardHeaders(r);
     assertThat(seen.state()).isEqualTo(ContainerState.RUNNING);
     assertThat(lock.lastSeen()).isSameAs(seen);
@@ -318,8 +362,11 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void current_getsContainersCurrent() {
-    wm.stubFor(get(urlPathEqualTo("/arvados/v1/containers/current"))
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
+    wm.stubFor(
+        get(urlPathEqualTo("/arvados/v1/containers/current"))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3))));
 
     Container c = containers().current();
 
@@ -332,7 +379,9 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void auth_getsTheContainerToken() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH + "/auth")).willReturn(okJson(Fixtures.authRecord(AUTH_A, Fixtures.CONTAINER_SECRET))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH + "/auth"))
+            .willReturn(okJson(Fixtures.authRecord(AUTH_A, Fixtures.CONTAINER_SECRET))));
 
     ContainerToken t = containers().auth(CONTAINER);
 
@@ -350,7 +399,9 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void plainUnlock_postsToTheUnlockEndpoint() {
-    wm.stubFor(post(urlPathEqualTo(CONTAINER_PATH + "/unlock")).willReturn(okJson(Fixtures.lockFields(CONTAINER, "Queued", 1, null, null))));
+    wm.stubFor(
+        post(urlPathEqualTo(CONTAINER_PATH + "/unlock"))
+            .willReturn(okJson(Fixtures.lockFields(CONTAINER, "Queued", 1, null, null))));
 
     Container c = containers().unlock(CONTAINER);
 
@@ -367,8 +418,9 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void tokenUuid_getsCurrentAuthorizationOnce_andCachesIt() {
-    wm.stubFor(get(urlPathEqualTo("/arvados/v1/api_client_authorizations/current"))
-        .willReturn(okJson(Fixtures.tokenRecord(DISPATCHER_TOKEN_UUID))));
+    wm.stubFor(
+        get(urlPathEqualTo("/arvados/v1/api_client_authorizations/current"))
+            .willReturn(okJson(Fixtures.tokenRecord(DISPATCHER_TOKEN_UUID))));
 
     assertThat(client.tokenUuid()).isEqualTo(DISPATCHER_TOKEN_UUID);
     assertThat(client.tokenUuid()).isEqualTo(DISPATCHER_TOKEN_UUID);
@@ -381,12 +433,23 @@ class RequestShapeTest extends ClientTestBase {
 
   @Test
   void happyPath_lockMarkRunningComplete_costsExactlyThreeRequests() {
-    wm.stubFor(post(urlPathEqualTo(CONTAINER_PATH + "/lock"))
-        .willReturn(okJson(Fixtures.lockFields(CONTAINER, "Locked", 1, AUTH_A, DISPATCHER_TOKEN_UUID))));
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).inScenario("life").whenScenarioStateIs("Started")
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 1))).willSetStateTo("running"));
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).inScenario("life").whenScenarioStateIs("running")
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Complete", null, null, 1))));
+    wm.stubFor(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock"))
+            .willReturn(
+                okJson(
+                    Fixtures.lockFields(CONTAINER, "Locked", 1, AUTH_A, DISPATCHER_TOKEN_UUID))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .inScenario("life")
+            .whenScenarioStateIs("Started")
+            .willReturn(
+                okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 1)))
+            .willSetStateTo("running"));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .inScenario("life")
+            .whenScenarioStateIs("running")
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Complete", null, null, 1))));
 
     ContainerLock lock = containers().lock(CONTAINER);
     lock.markRunning();

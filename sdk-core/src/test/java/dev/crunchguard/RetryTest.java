@@ -12,9 +12,9 @@ import static dev.crunchguard.Fixtures.AUTH_A;
 import static dev.crunchguard.Fixtures.AUTH_B;
 import static dev.crunchguard.Fixtures.CONTAINER;
 import static dev.crunchguard.Fixtures.DISPATCHER_TOKEN_UUID;
+import static dev.crunchguard.Fixtures.expect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static dev.crunchguard.Fixtures.expect;
 
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.http.Fault;
@@ -33,7 +33,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The retry matrix (spec §6.1, §10a) with a fake clock and sleeper: what is retried, how long it waits, when it stops. */
+/**
+ * The retry matrix (spec §6.1, §10a) with a fake clock and sleeper: what is retried, how long it
+ * waits, when it stops.
+ */
 class RetryTest extends ClientTestBase {
   @RegisterExtension static WireMockExtension wm = Fixtures.wireMock();
   private static final String CONTAINER_PATH = "/arvados/v1/containers/" + CONTAINER;
@@ -46,21 +49,35 @@ class RetryTest extends ClientTestBase {
   }
 
   private static ResponseDefinitionBuilder status(int status) {
-    return aResponse().withStatus(status).withHeader("Content-Type", "application/json")
-        .withBody(status == 502 ? "{\"errors\":[\"dial tcp 127.0.0.1:8004: connect: connection refused\"]}"
-            : Fixtures.envelope("#<ActiveRecord::Deadlocked: PG::TRDeadlockDetected: ERROR:  deadlock detected>"));
+    return aResponse()
+        .withStatus(status)
+        .withHeader("Content-Type", "application/json")
+        .withBody(
+            status == 502
+                ? "{\"errors\":[\"dial tcp 127.0.0.1:8004: connect: connection refused\"]}"
+                : Fixtures.envelope(
+                    "#<ActiveRecord::Deadlocked: PG::TRDeadlockDetected: ERROR:  deadlock detected>"));
   }
 
   /** GET answers {@code first} once, then the record. */
   private static void getFailsOnceWith(ResponseDefinitionBuilder first) {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).inScenario("retry").whenScenarioStateIs(STARTED)
-        .willReturn(first).willSetStateTo("ok"));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).inScenario("retry").whenScenarioStateIs("ok")
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .inScenario("retry")
+            .whenScenarioStateIs(STARTED)
+            .willReturn(first)
+            .willSetStateTo("ok"));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .inScenario("retry")
+            .whenScenarioStateIs("ok")
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
   }
 
   private List<String> requestIds() {
-    return allRequests().stream().map(r -> r.getHeader("X-Request-Id")).collect(Collectors.toList());
+    return allRequests().stream()
+        .map(r -> r.getHeader("X-Request-Id"))
+        .collect(Collectors.toList());
   }
 
   @ParameterizedTest(name = "HTTP {0}")
@@ -89,7 +106,9 @@ class RetryTest extends ClientTestBase {
 
   @Test
   void retryAfterHttpDate_isHonoured() {
-    String in20s = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(20));
+    String in20s =
+        DateTimeFormatter.RFC_1123_DATE_TIME.format(
+            ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(20));
     getFailsOnceWith(status(503).withHeader("Retry-After", in20s));
 
     containers().get(CONTAINER);
@@ -121,9 +140,12 @@ class RetryTest extends ClientTestBase {
 
   @Test
   void retryAfterBeyondTheTimeBudget_stopsRetrying() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(503).withHeader("Retry-After", "3600")));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(status(503).withHeader("Retry-After", "3600")));
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e =
+        expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(503);
     assertThat(requestCount()).isEqualTo(1);
@@ -131,7 +153,9 @@ class RetryTest extends ClientTestBase {
   }
 
   @ParameterizedTest(name = "{0}")
-  @EnumSource(value = Fault.class, names = {"CONNECTION_RESET_BY_PEER", "EMPTY_RESPONSE", "RANDOM_DATA_THEN_CLOSE"})
+  @EnumSource(
+      value = Fault.class,
+      names = {"CONNECTION_RESET_BY_PEER", "EMPTY_RESPONSE", "RANDOM_DATA_THEN_CLOSE"})
   void brokenConnection_isRetried(Fault fault) {
     getFailsOnceWith(aResponse().withFault(fault));
 
@@ -145,7 +169,8 @@ class RetryTest extends ClientTestBase {
   @Test
   void readTimeout_isRetried() {
     try (ArvadosClient quick = builder().readTimeout(Duration.ofMillis(500)).build()) {
-      getFailsOnceWith(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0)).withFixedDelay(2500));
+      getFailsOnceWith(
+          okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0)).withFixedDelay(2500));
 
       assertThat(quick.containers().get(CONTAINER).uuid()).isEqualTo(CONTAINER);
     }
@@ -155,11 +180,17 @@ class RetryTest extends ClientTestBase {
 
   @Test
   void backoff_growsExponentially_withJitter_andIsCappedAtMaxBackoff() {
-    RetryPolicy policy = RetryPolicy.builder().maxAttempts(8).initialBackoff(Duration.ofMillis(100))
-        .maxBackoff(Duration.ofSeconds(1)).maxElapsed(Duration.ofMinutes(5)).build();
+    RetryPolicy policy =
+        RetryPolicy.builder()
+            .maxAttempts(8)
+            .initialBackoff(Duration.ofMillis(100))
+            .maxBackoff(Duration.ofSeconds(1))
+            .maxElapsed(Duration.ofMinutes(5))
+            .build();
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(503)));
     try (ArvadosClient c = builder().retryPolicy(policy).build()) {
-      ArvadosServiceException e = expect(ArvadosServiceException.class, () -> c.containers().get(CONTAINER));
+      ArvadosServiceException e =
+          expect(ArvadosServiceException.class, () -> c.containers().get(CONTAINER));
       assertThat(e.status()).isEqualTo(503);
     }
 
@@ -167,17 +198,26 @@ class RetryTest extends ClientTestBase {
     long[] bounds = {100, 200, 400, 800, 1000, 1000, 1000};
     assertThat(time.sleeps).hasSize(bounds.length);
     for (int i = 0; i < bounds.length; i++) {
-      assertThat(time.sleeps.get(i)).as("wait before attempt %d", i + 2).isBetween(bounds[i] * MS / 2, bounds[i] * MS);
+      assertThat(time.sleeps.get(i))
+          .as("wait before attempt %d", i + 2)
+          .isBetween(bounds[i] * MS / 2, bounds[i] * MS);
     }
     assertThat(requestIds()).containsOnly(requestIds().get(0));
   }
 
   @Test
   void defaultPolicy_makesSixAttempts_thenReportsTheLastAnswer() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(502)
-        .withHeader("Content-Type", "text/html").withBody("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>")));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(502)
+                    .withHeader("Content-Type", "text/html")
+                    .withBody(
+                        "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>")));
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e =
+        expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(502);
     assertThat(e.bodyExcerpt()).contains("502 Bad Gateway");
@@ -188,12 +228,20 @@ class RetryTest extends ClientTestBase {
 
   @Test
   void retries_stopWhenTheNextWaitWouldPassMaxElapsed() {
-    RetryPolicy policy = RetryPolicy.builder().maxAttempts(100).initialBackoff(Duration.ofSeconds(2))
-        .maxBackoff(Duration.ofSeconds(8)).maxElapsed(Duration.ofSeconds(20)).build();
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+    RetryPolicy policy =
+        RetryPolicy.builder()
+            .maxAttempts(100)
+            .initialBackoff(Duration.ofSeconds(2))
+            .maxBackoff(Duration.ofSeconds(8))
+            .maxElapsed(Duration.ofSeconds(20))
+            .build();
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
 
     try (ArvadosClient c = builder().retryPolicy(policy).build()) {
-      ArvadosTransportException e = expect(ArvadosTransportException.class, () -> c.containers().get(CONTAINER));
+      ArvadosTransportException e =
+          expect(ArvadosTransportException.class, () -> c.containers().get(CONTAINER));
       assertThat(e.attempts()).isEqualTo(requestCount());
     }
 
@@ -211,22 +259,29 @@ class RetryTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(503)));
 
     try (ArvadosClient c = builder().nanoClock(slow).build()) {
-      assertThatThrownBy(() -> c.containers().get(CONTAINER)).isInstanceOf(ArvadosServiceException.class);
+      assertThatThrownBy(() -> c.containers().get(CONTAINER))
+          .isInstanceOf(ArvadosServiceException.class);
     }
     assertThat(requestCount()).isLessThan(6);
   }
 
   @Test
   void transportFailureOnEveryAttempt_isTransportException_withAttemptsAndRequestId() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
 
-    ArvadosTransportException e = expect(ArvadosTransportException.class, () -> containers().get(CONTAINER));
+    ArvadosTransportException e =
+        expect(ArvadosTransportException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.attempts()).isEqualTo(6);
     assertThat(e.requestId()).matches(Fixtures.REQUEST_ID).isEqualTo(requestIds().get(0));
     assertThat(requestIds()).hasSize(6).containsOnly(e.requestId());
     assertThat(e.getCause()).isInstanceOf(IOException.class);
-    assertThat(e.getMessage()).contains("get container " + CONTAINER).contains(e.requestId()).contains("6 attempts");
+    assertThat(e.getMessage())
+        .contains("get container " + CONTAINER)
+        .contains(e.requestId())
+        .contains("6 attempts");
   }
 
   @ParameterizedTest(name = "HTTP {0}")
@@ -234,7 +289,8 @@ class RetryTest extends ClientTestBase {
   void clientErrors_areNeverRetried(int code) {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(code)));
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
+    ArvadosServiceException e =
+        expect(ArvadosServiceException.class, () -> containers().get(CONTAINER));
 
     assertThat(e.status()).isEqualTo(code);
     assertThat(requestCount()).isEqualTo(1);
@@ -243,9 +299,18 @@ class RetryTest extends ClientTestBase {
 
   @Test
   void staleWriterRefusal_isNeverRetried() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(422)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.staleWriter("Running", AUTH_B, AUTH_A))));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_B, DISPATCHER_TOKEN_UUID, 4))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(422)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.staleWriter("Running", AUTH_B, AUTH_A))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Running", AUTH_B, DISPATCHER_TOKEN_UUID, 4))));
 
     assertThatThrownBy(() -> heldLock().markRunning()).isInstanceOf(LostOwnershipException.class);
 
@@ -256,11 +321,16 @@ class RetryTest extends ClientTestBase {
   @Test
   void noneRetryPolicy_makesExactlyOneAttempt() {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(503)));
-    wm.stubFor(get(urlPathEqualTo("/arvados/v1/containers/current")).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+    wm.stubFor(
+        get(urlPathEqualTo("/arvados/v1/containers/current"))
+            .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
 
     try (ArvadosClient c = builder().retryPolicy(RetryPolicy.none()).build()) {
-      assertThat(expect(ArvadosServiceException.class, () -> c.containers().get(CONTAINER)).status()).isEqualTo(503);
-      assertThat(expect(ArvadosTransportException.class, () -> c.containers().current()).attempts()).isEqualTo(1);
+      assertThat(
+              expect(ArvadosServiceException.class, () -> c.containers().get(CONTAINER)).status())
+          .isEqualTo(503);
+      assertThat(expect(ArvadosTransportException.class, () -> c.containers().current()).attempts())
+          .isEqualTo(1);
     }
 
     assertThat(requestCount()).isEqualTo(2);
@@ -270,18 +340,30 @@ class RetryTest extends ClientTestBase {
   @Test
   void customRetryStatuses_replaceTheDefaults() {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(status(502)));
-    try (ArvadosClient c = builder().retryPolicy(RetryPolicy.builder().retryStatuses(503).build()).build()) {
-      assertThat(expect(ArvadosServiceException.class, () -> c.containers().get(CONTAINER)).status()).isEqualTo(502);
+    try (ArvadosClient c =
+        builder().retryPolicy(RetryPolicy.builder().retryStatuses(503).build()).build()) {
+      assertThat(
+              expect(ArvadosServiceException.class, () -> c.containers().get(CONTAINER)).status())
+          .isEqualTo(502);
     }
     assertThat(requestCount()).isEqualTo(1);
   }
 
   @Test
   void lockPost_isRetriedToo() {
-    wm.stubFor(post(urlPathEqualTo(CONTAINER_PATH + "/lock")).inScenario("lock").whenScenarioStateIs(STARTED)
-        .willReturn(status(503)).willSetStateTo("ok"));
-    wm.stubFor(post(urlPathEqualTo(CONTAINER_PATH + "/lock")).inScenario("lock").whenScenarioStateIs("ok")
-        .willReturn(okJson(Fixtures.lockFields(CONTAINER, "Locked", 1, AUTH_A, DISPATCHER_TOKEN_UUID))));
+    wm.stubFor(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock"))
+            .inScenario("lock")
+            .whenScenarioStateIs(STARTED)
+            .willReturn(status(503))
+            .willSetStateTo("ok"));
+    wm.stubFor(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock"))
+            .inScenario("lock")
+            .whenScenarioStateIs("ok")
+            .willReturn(
+                okJson(
+                    Fixtures.lockFields(CONTAINER, "Locked", 1, AUTH_A, DISPATCHER_TOKEN_UUID))));
 
     assertThat(containers().lock(CONTAINER).authUuid()).isEqualTo(AUTH_A);
     assertThat(requestCount()).isEqualTo(2);
@@ -289,12 +371,16 @@ class RetryTest extends ClientTestBase {
 
   @Test
   void interruptWhileWaitingToRetry_stopsWithTransportException_andKeepsTheInterruptFlag() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
-    Http.Sleeper interrupted = nanos -> {
-      throw new InterruptedException("shutdown");
-    };
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+    Http.Sleeper interrupted =
+        nanos -> {
+          throw new InterruptedException("shutdown");
+        };
     try (ArvadosClient c = builder().sleeper(interrupted).build()) {
-      ArvadosTransportException e = expect(ArvadosTransportException.class, () -> c.containers().get(CONTAINER));
+      ArvadosTransportException e =
+          expect(ArvadosTransportException.class, () -> c.containers().get(CONTAINER));
       assertThat(Thread.interrupted()).as("interrupt flag restored (and cleared here)").isTrue();
       assertThat(e.getCause()).isInstanceOf(InterruptedException.class);
       assertThat(e.getSuppressed()).hasSize(1).allMatch(s -> s instanceof IOException);
@@ -306,13 +392,24 @@ class RetryTest extends ClientTestBase {
 
   @Test
   void connectFailures_neverReachedTheServer_butOtherIoFailuresMayHave() {
-    assertThat(Http.mayHaveReachedServer(new java.net.SocketTimeoutException("Connect timed out"))).as("JDK 13+").isFalse();
-    assertThat(Http.mayHaveReachedServer(new java.net.SocketTimeoutException("connect timed out"))).as("JDK 8-12").isFalse();
-    assertThat(Http.mayHaveReachedServer(new java.net.ConnectException("Connection refused"))).isFalse();
-    assertThat(Http.mayHaveReachedServer(new java.net.UnknownHostException("zzzzz.example.org"))).isFalse();
-    assertThat(Http.mayHaveReachedServer(new java.net.SocketTimeoutException("timeout"))).as("read timeout").isTrue();
-    assertThat(Http.mayHaveReachedServer(new java.net.SocketException("Connection reset"))).isTrue();
-    assertThat(Http.mayHaveReachedServer(new java.io.EOFException("\\n not found: limit=0 content=…"))).isTrue();
+    assertThat(Http.mayHaveReachedServer(new java.net.SocketTimeoutException("Connect timed out")))
+        .as("JDK 13+")
+        .isFalse();
+    assertThat(Http.mayHaveReachedServer(new java.net.SocketTimeoutException("connect timed out")))
+        .as("JDK 8-12")
+        .isFalse();
+    assertThat(Http.mayHaveReachedServer(new java.net.ConnectException("Connection refused")))
+        .isFalse();
+    assertThat(Http.mayHaveReachedServer(new java.net.UnknownHostException("zzzzz.example.org")))
+        .isFalse();
+    assertThat(Http.mayHaveReachedServer(new java.net.SocketTimeoutException("timeout")))
+        .as("read timeout")
+        .isTrue();
+    assertThat(Http.mayHaveReachedServer(new java.net.SocketException("Connection reset")))
+        .isTrue();
+    assertThat(
+            Http.mayHaveReachedServer(new java.io.EOFException("\\n not found: limit=0 content=…")))
+        .isTrue();
   }
 
   // ---- RetryPolicy itself ----
@@ -331,7 +428,11 @@ class RetryTest extends ClientTestBase {
 
   @Test
   void backoffNanos_isJitteredBetweenHalfAndAllOfTheBound() {
-    RetryPolicy p = RetryPolicy.builder().initialBackoff(Duration.ofMillis(100)).maxBackoff(Duration.ofMillis(700)).build();
+    RetryPolicy p =
+        RetryPolicy.builder()
+            .initialBackoff(Duration.ofMillis(100))
+            .maxBackoff(Duration.ofMillis(700))
+            .build();
     long[] bounds = {100, 200, 400, 700, 700};
     for (int retry = 1; retry <= bounds.length; retry++) {
       long bound = bounds[retry - 1] * MS;
@@ -342,15 +443,27 @@ class RetryTest extends ClientTestBase {
         min = Math.min(min, w);
         max = Math.max(max, w);
       }
-      assertThat(min).as("retry %d", retry).isGreaterThanOrEqualTo(bound / 2).isLessThan(bound * 6 / 10);
-      assertThat(max).as("retry %d", retry).isLessThanOrEqualTo(bound).isGreaterThan(bound * 9 / 10);
+      assertThat(min)
+          .as("retry %d", retry)
+          .isGreaterThanOrEqualTo(bound / 2)
+          .isLessThan(bound * 6 / 10);
+      assertThat(max)
+          .as("retry %d", retry)
+          .isLessThanOrEqualTo(bound)
+          .isGreaterThan(bound * 9 / 10);
     }
   }
 
   @Test
   void backoffNanos_doesNotOverflowForLateRetries() {
-    RetryPolicy p = RetryPolicy.builder().maxAttempts(100).initialBackoff(Duration.ofDays(1)).maxBackoff(Duration.ofDays(3650)).build();
-    assertThat(p.backoffNanos(99)).isBetween(Duration.ofDays(3650).toNanos() / 2, Duration.ofDays(3650).toNanos());
+    RetryPolicy p =
+        RetryPolicy.builder()
+            .maxAttempts(100)
+            .initialBackoff(Duration.ofDays(1))
+            .maxBackoff(Duration.ofDays(3650))
+            .build();
+    assertThat(p.backoffNanos(99))
+        .isBetween(Duration.ofDays(3650).toNanos() / 2, Duration.ofDays(3650).toNanos());
   }
 
   @Test

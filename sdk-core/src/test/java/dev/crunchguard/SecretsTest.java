@@ -41,11 +41,14 @@ import org.slf4j.LoggerFactory;
 class SecretsTest extends ClientTestBase {
   @RegisterExtension static WireMockExtension wm = Fixtures.wireMock();
   private static final String CONTAINER_PATH = "/arvados/v1/containers/" + CONTAINER;
-  private static final List<String> SECRETS = List.of(DISPATCHER_TOKEN, DISPATCHER_SECRET, CONTAINER_TOKEN, CONTAINER_SECRET);
+  private static final List<String> SECRETS =
+      List.of(DISPATCHER_TOKEN, DISPATCHER_SECRET, CONTAINER_TOKEN, CONTAINER_SECRET);
 
   private CapturedLogs logs;
+
   /** Every exception and toString a scenario produced; all are checked after the test. */
   private final List<Throwable> thrown = new ArrayList<>();
+
   private final List<String> texts = new ArrayList<>();
 
   @Override
@@ -55,7 +58,9 @@ class SecretsTest extends ClientTestBase {
 
   @BeforeEach
   void captureLogs() {
-    assertThat(LoggerFactory.getLogger(Http.class).isTraceEnabled()).as("logback-test.xml sets dev.crunchguard to TRACE").isTrue();
+    assertThat(LoggerFactory.getLogger(Http.class).isTraceEnabled())
+        .as("logback-test.xml sets dev.crunchguard to TRACE")
+        .isTrue();
     logs = new CapturedLogs();
   }
 
@@ -125,7 +130,10 @@ class SecretsTest extends ClientTestBase {
   }
 
   private static ResponseDefinitionBuilder json(int status, String body) {
-    return aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(body);
+    return aResponse()
+        .withStatus(status)
+        .withHeader("Content-Type", "application/json")
+        .withBody(body);
   }
 
   private boolean logged(String text) {
@@ -134,11 +142,24 @@ class SecretsTest extends ClientTestBase {
 
   @Test
   void successRetriesAndCompletion_logNoToken() {
-    wm.stubFor(post(urlPathEqualTo(CONTAINER_PATH + "/lock")).inScenario("s").whenScenarioStateIs(STARTED)
-        .willReturn(json(503, Fixtures.envelope("Service Unavailable"))).willSetStateTo("up"));
-    wm.stubFor(post(urlPathEqualTo(CONTAINER_PATH + "/lock")).inScenario("s").whenScenarioStateIs("up")
-        .willReturn(okJson(Fixtures.lockFields(CONTAINER, "Locked", 1, AUTH_A, DISPATCHER_TOKEN_UUID))));
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 1))));
+    wm.stubFor(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock"))
+            .inScenario("s")
+            .whenScenarioStateIs(STARTED)
+            .willReturn(json(503, Fixtures.envelope("Service Unavailable")))
+            .willSetStateTo("up"));
+    wm.stubFor(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock"))
+            .inScenario("s")
+            .whenScenarioStateIs("up")
+            .willReturn(
+                okJson(
+                    Fixtures.lockFields(CONTAINER, "Locked", 1, AUTH_A, DISPATCHER_TOKEN_UUID))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 1))));
 
     ContainerLock lock = containers().lock(CONTAINER);
     lock.markRunning();
@@ -153,16 +174,30 @@ class SecretsTest extends ClientTestBase {
 
   @Test
   void errorEnvelopesEchoingTheToken_areRedacted() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(json(422,
-        Fixtures.envelope("Invalid token " + DISPATCHER_TOKEN + " for request", "secret part " + DISPATCHER_SECRET + " rejected"))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                json(
+                    422,
+                    Fixtures.envelope(
+                        "Invalid token " + DISPATCHER_TOKEN + " for request",
+                        "secret part " + DISPATCHER_SECRET + " rejected"))));
     ArvadosServiceException e = (ArvadosServiceException) run(() -> containers().get(CONTAINER));
     assertThat(e.errors()).hasSize(2).allMatch(m -> m.contains(Redactor.MASK));
   }
 
   @Test
   void unauthorized_withBodyEchoingTheAuthorizationHeader_isRedacted() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(401).withHeader("Content-Type", "text/plain")
-        .withBody("401 Unauthorized\nAuthorization: Bearer " + DISPATCHER_TOKEN + "\nNot logged in")));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(401)
+                    .withHeader("Content-Type", "text/plain")
+                    .withBody(
+                        "401 Unauthorized\nAuthorization: Bearer "
+                            + DISPATCHER_TOKEN
+                            + "\nNot logged in")));
     Throwable e = run(() -> containers().get(CONTAINER));
     assertThat(e).isInstanceOf(UnauthorizedException.class);
     assertThat(((ArvadosServiceException) e).bodyExcerpt()).contains("Bearer " + Redactor.MASK);
@@ -170,35 +205,62 @@ class SecretsTest extends ClientTestBase {
 
   @Test
   void gatewayPagesEchoingTheToken_afterRetries_areRedacted() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(502).withHeader("Content-Type", "text/html")
-        .withBody("<html><body><h1>502 Bad Gateway</h1><pre>GET " + CONTAINER_PATH + "?api_token=" + DISPATCHER_TOKEN
-            + "\nAuthorization: OAuth2 " + DISPATCHER_SECRET + "</pre></body></html>")));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(502)
+                    .withHeader("Content-Type", "text/html")
+                    .withBody(
+                        "<html><body><h1>502 Bad Gateway</h1><pre>GET "
+                            + CONTAINER_PATH
+                            + "?api_token="
+                            + DISPATCHER_TOKEN
+                            + "\nAuthorization: OAuth2 "
+                            + DISPATCHER_SECRET
+                            + "</pre></body></html>")));
     run(() -> containers().get(CONTAINER));
   }
 
   @Test
   void malformedSuccessBodiesEmbeddingTheToken_areRedacted() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(200).withHeader("Content-Type", "text/html")
-        .withBody("<html><body>Your request: Authorization: Bearer " + DISPATCHER_TOKEN + "</body></html>")));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(200)
+                    .withHeader("Content-Type", "text/html")
+                    .withBody(
+                        "<html><body>Your request: Authorization: Bearer "
+                            + DISPATCHER_TOKEN
+                            + "</body></html>")));
     run(() -> containers().get(CONTAINER));
 
-    JsonObject tokenInTimestamp = Fixtures.record(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 1);
+    JsonObject tokenInTimestamp =
+        Fixtures.record(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 1);
     tokenInTimestamp.addProperty("created_at", DISPATCHER_SECRET);
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Json.GSON.toJson(tokenInTimestamp))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Json.GSON.toJson(tokenInTimestamp))));
     run(() -> containers().get(CONTAINER));
 
-    JsonObject tokenInNumber = Fixtures.record(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 1);
+    JsonObject tokenInNumber =
+        Fixtures.record(CONTAINER, "Running", AUTH_A, DISPATCHER_TOKEN_UUID, 1);
     tokenInNumber.addProperty("lock_count", DISPATCHER_TOKEN);
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Json.GSON.toJson(tokenInNumber))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Json.GSON.toJson(tokenInNumber))));
     run(() -> containers().get(CONTAINER));
 
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson("{\"uuid\":\"" + CONTAINER + "\",\"log\":\"" + DISPATCHER_TOKEN)));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(okJson("{\"uuid\":\"" + CONTAINER + "\",\"log\":\"" + DISPATCHER_TOKEN)));
     run(() -> containers().get(CONTAINER));
   }
 
   @Test
   void auth_theContainerTokenSecretIsNeverShown() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH + "/auth")).willReturn(okJson(Fixtures.authRecord(AUTH_A, CONTAINER_SECRET))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH + "/auth"))
+            .willReturn(okJson(Fixtures.authRecord(AUTH_A, CONTAINER_SECRET))));
     ContainerToken t = containers().auth(CONTAINER);
     assertThat(t.secret()).isEqualTo(CONTAINER_SECRET);
     texts.add(t.toString());
@@ -207,7 +269,9 @@ class SecretsTest extends ClientTestBase {
 
   @Test
   void auth_malformedAnswersCarryingTheSecret_areRedacted() {
-    String wrongType = Fixtures.authRecord(AUTH_A, CONTAINER_SECRET).replace("\"scopes\":[\"all\"]", "\"scopes\":\"all\"");
+    String wrongType =
+        Fixtures.authRecord(AUTH_A, CONTAINER_SECRET)
+            .replace("\"scopes\":[\"all\"]", "\"scopes\":\"all\"");
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH + "/auth")).willReturn(okJson(wrongType)));
     run(() -> containers().auth(CONTAINER));
 
@@ -216,18 +280,32 @@ class SecretsTest extends ClientTestBase {
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH + "/auth")).willReturn(okJson(truncated)));
     run(() -> containers().auth(CONTAINER));
 
-    String badExpiry = Fixtures.authRecord(AUTH_A, CONTAINER_SECRET).replace("\"expires_at\":\"2026-08-02T10:05:00.000000000Z\"", "\"expires_at\":\"tomorrow\"");
+    String badExpiry =
+        Fixtures.authRecord(AUTH_A, CONTAINER_SECRET)
+            .replace(
+                "\"expires_at\":\"2026-08-02T10:05:00.000000000Z\"", "\"expires_at\":\"tomorrow\"");
     wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH + "/auth")).willReturn(okJson(badExpiry)));
     run(() -> containers().auth(CONTAINER));
 
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH + "/auth")).willReturn(json(403,
-        Fixtures.envelope("#<ArvadosModel::PermissionDeniedError: Invalid runtime_token v2/" + AUTH_A + "/" + CONTAINER_SECRET + ">"))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH + "/auth"))
+            .willReturn(
+                json(
+                    403,
+                    Fixtures.envelope(
+                        "#<ArvadosModel::PermissionDeniedError: Invalid runtime_token v2/"
+                            + AUTH_A
+                            + "/"
+                            + CONTAINER_SECRET
+                            + ">"))));
     run(() -> containers().auth(CONTAINER));
   }
 
   @Test
   void runnerWithTheContainerToken_losingItsLock_logsNoSecret() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(json(401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(json(401, Fixtures.envelope(Fixtures.NOT_LOGGED_IN))));
     try (ArvadosClient runner = builder().token(CONTAINER_TOKEN + "/" + CONTAINER).build()) {
       texts.add(runner.toString());
       ContainerLock lock = runner.containers().resume(LockEpoch.of(CONTAINER, AUTH_A, null, null));
@@ -241,14 +319,22 @@ class SecretsTest extends ClientTestBase {
 
   @Test
   void staleWriterLoss_logsNoSecret() {
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(json(422, Fixtures.staleWriter("Running", AUTH_B, AUTH_A))));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", AUTH_B, DISPATCHER_TOKEN_UUID, 4))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(json(422, Fixtures.staleWriter("Running", AUTH_B, AUTH_A))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(
+                    Fixtures.recordJson(CONTAINER, "Running", AUTH_B, DISPATCHER_TOKEN_UUID, 4))));
     run(() -> heldLock().markRunning());
   }
 
   @Test
   void transportFailures_logNoSecret() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withFault(Fault.RANDOM_DATA_THEN_CLOSE)));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(aResponse().withFault(Fault.RANDOM_DATA_THEN_CLOSE)));
     run(() -> containers().get(CONTAINER));
     assertThat(logged("attempt 1 failed")).isTrue();
   }
@@ -284,10 +370,21 @@ class SecretsTest extends ClientTestBase {
   void redactor_masksTheClientTokenOtherV2TokensBearerAndApiTokenFields() {
     Redactor r = new Redactor(DISPATCHER_TOKEN);
     String other = "v2/zzzzz-gj3su-0000000000xyz12/abcdefghijklmnopqrstuvwxyz0123456789";
-    String out = r.redact("a " + DISPATCHER_TOKEN + " b " + DISPATCHER_SECRET + " c " + other
-        + " Bearer opaque123456789 {\"api_token\": \"" + CONTAINER_SECRET + "\"}");
+    String out =
+        r.redact(
+            "a "
+                + DISPATCHER_TOKEN
+                + " b "
+                + DISPATCHER_SECRET
+                + " c "
+                + other
+                + " Bearer opaque123456789 {\"api_token\": \""
+                + CONTAINER_SECRET
+                + "\"}");
     texts.add(out);
-    assertThat(out).doesNotContain("abcdefghijklmnopqrstuvwxyz").doesNotContain("opaque123456789")
+    assertThat(out)
+        .doesNotContain("abcdefghijklmnopqrstuvwxyz")
+        .doesNotContain("opaque123456789")
         .contains("v2/zzzzz-gj3su-0000000000xyz12/" + Redactor.MASK);
     assertThat(r.excerpt("x".repeat(500), 200)).hasSize(201).endsWith("…");
   }

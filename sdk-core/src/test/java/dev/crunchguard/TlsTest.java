@@ -20,7 +20,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** TLS verification is on by default; insecureTls (or ARVADOS_API_HOST_INSECURE) turns it off. */
 class TlsTest {
   @RegisterExtension
-  static WireMockExtension wm = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort().dynamicHttpsPort()).build();
+  static WireMockExtension wm =
+      WireMockExtension.newInstance()
+          .options(wireMockConfig().dynamicPort().dynamicHttpsPort())
+          .build();
 
   private final Fixtures.FakeTime time = new Fixtures.FakeTime();
 
@@ -34,14 +37,16 @@ class TlsTest {
 
   @BeforeEach
   void stub() {
-    wm.stubFor(get(urlPathEqualTo("/arvados/v1/containers/" + CONTAINER))
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
+    wm.stubFor(
+        get(urlPathEqualTo("/arvados/v1/containers/" + CONTAINER))
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 0))));
   }
 
   @Test
   void byDefault_aSelfSignedCertificate_isATlsTransportFailure_notRetried() {
     try (ArvadosClient c = builder().baseUrl(httpsUrl()).build()) {
-      ArvadosTransportException e = expect(ArvadosTransportException.class, () -> c.containers().get(CONTAINER));
+      ArvadosTransportException e =
+          expect(ArvadosTransportException.class, () -> c.containers().get(CONTAINER));
 
       assertThat(e.getMessage()).contains("TLS");
       assertThat(e.attempts()).isEqualTo(1);
@@ -55,29 +60,41 @@ class TlsTest {
   void apiHost_isHttps_andVerifiesCertificates() {
     try (ArvadosClient c = builder().apiHost("localhost:" + wm.getHttpsPort()).build()) {
       assertThat(c.baseUrl()).isEqualTo(httpsUrl());
-      assertThat(expect(ArvadosTransportException.class, () -> c.containers().get(CONTAINER))).hasMessageContaining("TLS");
+      assertThat(expect(ArvadosTransportException.class, () -> c.containers().get(CONTAINER)))
+          .hasMessageContaining("TLS");
     }
   }
 
   @Test
   void insecureTls_acceptsTheSelfSignedCertificate_andWarnsOnce() {
     try (CapturedLogs logs = new CapturedLogs();
-         ArvadosClient c = builder().baseUrl(httpsUrl()).insecureTls(true).build()) {
+        ArvadosClient c = builder().baseUrl(httpsUrl()).insecureTls(true).build()) {
       assertThat(c.containers().get(CONTAINER).uuid()).isEqualTo(CONTAINER);
       assertThat(c.toString()).contains("insecureTls");
       assertThat(logs.events())
-          .filteredOn(e -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("TLS certificate verification is OFF"))
+          .filteredOn(
+              e ->
+                  e.getLevel() == Level.WARN
+                      && e.getFormattedMessage().contains("TLS certificate verification is OFF"))
           .hasSize(1);
     }
   }
 
   @Test
   void insecureSetting_fromTheEnvironment_acceptsTheSelfSignedCertificate() {
-    Map<String, String> env = Map.of(
-        ArvadosClient.ENV_API_HOST, "localhost:" + wm.getHttpsPort(),
-        ArvadosClient.ENV_API_TOKEN, Fixtures.DISPATCHER_TOKEN,
-        ArvadosClient.ENV_API_HOST_INSECURE, "yes");
-    try (ArvadosClient c = ArvadosClient.builderFromEnvironment(env, Path.of("/nonexistent/settings.conf")).sleeper(time).nanoClock(time).build()) {
+    Map<String, String> env =
+        Map.of(
+            ArvadosClient.ENV_API_HOST,
+            "localhost:" + wm.getHttpsPort(),
+            ArvadosClient.ENV_API_TOKEN,
+            Fixtures.DISPATCHER_TOKEN,
+            ArvadosClient.ENV_API_HOST_INSECURE,
+            "yes");
+    try (ArvadosClient c =
+        ArvadosClient.builderFromEnvironment(env, Path.of("/nonexistent/settings.conf"))
+            .sleeper(time)
+            .nanoClock(time)
+            .build()) {
       assertThat(c.containers().get(CONTAINER).uuid()).isEqualTo(CONTAINER);
     }
   }
@@ -85,11 +102,13 @@ class TlsTest {
   @Test
   void newBuilder_keepsTheTlsMode() {
     try (ArvadosClient strict = builder().baseUrl(httpsUrl()).build();
-         ArvadosClient lax = builder().baseUrl(httpsUrl()).insecureTls(true).build();
-         ArvadosClient strictCopy = strict.newBuilder().build();
-         ArvadosClient laxCopy = lax.newBuilder().build()) {
+        ArvadosClient lax = builder().baseUrl(httpsUrl()).insecureTls(true).build();
+        ArvadosClient strictCopy = strict.newBuilder().build();
+        ArvadosClient laxCopy = lax.newBuilder().build()) {
       assertThat(laxCopy.containers().get(CONTAINER).uuid()).isEqualTo(CONTAINER);
-      assertThat(expect(ArvadosTransportException.class, () -> strictCopy.containers().get(CONTAINER))).hasMessageContaining("TLS");
+      assertThat(
+              expect(ArvadosTransportException.class, () -> strictCopy.containers().get(CONTAINER)))
+          .hasMessageContaining("TLS");
     }
   }
 }

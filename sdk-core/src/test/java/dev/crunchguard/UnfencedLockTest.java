@@ -44,14 +44,20 @@ class UnfencedLockTest extends ClientTestBase {
     return containers().resume(LockEpoch.of(CONTAINER, null, DISPATCHER_TOKEN_UUID, 5L));
   }
 
-  private static void epochReads(String state, @Nullable String authUuid, @Nullable String lockedBy, long lockCount) {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.epochFields(CONTAINER, state, authUuid, lockedBy, lockCount))));
+  private static void epochReads(
+      String state, @Nullable String authUuid, @Nullable String lockedBy, long lockCount) {
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(Fixtures.epochFields(CONTAINER, state, authUuid, lockedBy, lockCount))));
   }
 
   @Test
   void lockWithoutAuthUuid_isUnfenced_andOneExtraReadLearnsTheLockCount() {
-    wm.stubFor(post(urlPathEqualTo(CONTAINER_PATH + "/lock"))
-        .willReturn(okJson(Fixtures.lockFields(CONTAINER, "Locked", 1, null, DISPATCHER_TOKEN_UUID))));
+    wm.stubFor(
+        post(urlPathEqualTo(CONTAINER_PATH + "/lock"))
+            .willReturn(
+                okJson(Fixtures.lockFields(CONTAINER, "Locked", 1, null, DISPATCHER_TOKEN_UUID))));
     epochReads("Locked", null, DISPATCHER_TOKEN_UUID, 5);
 
     ContainerLock lock = containers().lock(CONTAINER);
@@ -69,35 +75,56 @@ class UnfencedLockTest extends ClientTestBase {
   @Test
   void update_readsAndComparesFirst_thenPutsWithAuthUuidAsJsonNull() {
     epochReads("Locked", null, DISPATCHER_TOKEN_UUID, 5);
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(okJson(Fixtures.recordJson(CONTAINER, "Running", null, DISPATCHER_TOKEN_UUID, 5))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                okJson(Fixtures.recordJson(CONTAINER, "Running", null, DISPATCHER_TOKEN_UUID, 5))));
 
     resumedUnfenced().markRunning();
 
     List<LoggedRequest> all = allRequests();
     assertThat(all).extracting(r -> r.getMethod().getName()).containsExactly("GET", "PUT");
-    JsonObject fields = JsonParser.parseString(all.get(1).getBodyAsString()).getAsJsonObject().getAsJsonObject("container");
+    JsonObject fields =
+        JsonParser.parseString(all.get(1).getBodyAsString())
+            .getAsJsonObject()
+            .getAsJsonObject("container");
     assertThat(fields.has("auth_uuid")).as("auth_uuid is sent, not omitted").isTrue();
     assertThat(fields.get("auth_uuid").isJsonNull()).as("as JSON null, never \"\"").isTrue();
     assertThat(all.get(1).getBodyAsString()).contains("\"auth_uuid\":null");
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(nullValues = "nil", value = {
-    "relocked by the same token (lock_count moved), Locked, nil, " + DISPATCHER_TOKEN_UUID + ", 6",
-    "locked by another dispatcher,                  Locked, nil, " + OTHER_DISPATCHER_UUID + ", 6",
-    "requeued,                                      Queued, nil, nil, 5",
-    "finished,                                      Complete, nil, nil, 5",
-    "now fenced by an auth_uuid,                    Locked, " + AUTH_B + ", " + DISPATCHER_TOKEN_UUID + ", 5",
-  })
+  @CsvSource(
+      nullValues = "nil",
+      value = {
+        "relocked by the same token (lock_count moved), Locked, nil, "
+            + DISPATCHER_TOKEN_UUID
+            + ", 6",
+        "locked by another dispatcher,                  Locked, nil, "
+            + OTHER_DISPATCHER_UUID
+            + ", 6",
+        "requeued,                                      Queued, nil, nil, 5",
+        "finished,                                      Complete, nil, nil, 5",
+        "now fenced by an auth_uuid,                    Locked, "
+            + AUTH_B
+            + ", "
+            + DISPATCHER_TOKEN_UUID
+            + ", 5",
+      })
   void update_whenTheReadShowsAnotherEpoch_isLostWithoutSendingThePut(
-      String why, String state, @Nullable String authUuid, @Nullable String lockedBy, long lockCount) {
+      String why,
+      String state,
+      @Nullable String authUuid,
+      @Nullable String lockedBy,
+      long lockCount) {
     epochReads(state, authUuid, lockedBy, lockCount);
     ContainerLock lock = resumedUnfenced();
 
     LostOwnershipException e = expect(LostOwnershipException.class, () -> lock.reportProgress(0.3));
 
     assertThat(e.heldEpoch().authUuid()).isNull();
-    assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.fromWire(state));
+    assertThat(e.observed().map(Container::state).orElse(null))
+        .isEqualTo(ContainerState.fromWire(state));
     assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isEqualTo(lockedBy);
     assertThat(lock.isLost()).isTrue();
     wm.verify(0, putRequestedFor(anyUrl()));
@@ -117,11 +144,21 @@ class UnfencedLockTest extends ClientTestBase {
   @Test
   void refusal_ofAnUnfencedWrite_isDecidedByOneReadBack_currentEpochMeansTheServersError() {
     epochReads("Locked", null, DISPATCHER_TOKEN_UUID, 5);
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(422)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope("Exit code cannot be modified in state 'Locked' (nil, 1)"))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(422)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(
+                        Fixtures.envelope(
+                            "Exit code cannot be modified in state 'Locked' (nil, 1)"))));
     ContainerLock lock = resumedUnfenced();
 
-    ArvadosServiceException e = expect(ArvadosServiceException.class, () -> lock.update(ContainerUpdate.builder().exitCode(1).build()));
+    ArvadosServiceException e =
+        expect(
+            ArvadosServiceException.class,
+            () -> lock.update(ContainerUpdate.builder().exitCode(1).build()));
 
     assertThat(e).isExactlyInstanceOf(ArvadosServiceException.class);
     assertThat(lock.isLost()).isFalse();
@@ -130,12 +167,25 @@ class UnfencedLockTest extends ClientTestBase {
 
   @Test
   void refusal_ofAnUnfencedWrite_whenTheReadBackShowsAnotherEpoch_isLost() {
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).inScenario("race").whenScenarioStateIs("Started")
-        .willReturn(okJson(Fixtures.epochFields(CONTAINER, "Locked", null, DISPATCHER_TOKEN_UUID, 5))).willSetStateTo("requeued"));
-    wm.stubFor(get(urlPathEqualTo(CONTAINER_PATH)).inScenario("race").whenScenarioStateIs("requeued")
-        .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 5))));
-    wm.stubFor(put(urlPathEqualTo(CONTAINER_PATH)).willReturn(aResponse().withStatus(422)
-        .withHeader("Content-Type", "application/json").withBody(Fixtures.envelope("State cannot change from Queued to Running"))));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .inScenario("race")
+            .whenScenarioStateIs("Started")
+            .willReturn(
+                okJson(Fixtures.epochFields(CONTAINER, "Locked", null, DISPATCHER_TOKEN_UUID, 5)))
+            .willSetStateTo("requeued"));
+    wm.stubFor(
+        get(urlPathEqualTo(CONTAINER_PATH))
+            .inScenario("race")
+            .whenScenarioStateIs("requeued")
+            .willReturn(okJson(Fixtures.recordJson(CONTAINER, "Queued", null, null, 5))));
+    wm.stubFor(
+        put(urlPathEqualTo(CONTAINER_PATH))
+            .willReturn(
+                aResponse()
+                    .withStatus(422)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody(Fixtures.envelope("State cannot change from Queued to Running"))));
     ContainerLock lock = resumedUnfenced();
 
     LostOwnershipException e = expect(LostOwnershipException.class, lock::markRunning);

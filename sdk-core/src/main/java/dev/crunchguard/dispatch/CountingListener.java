@@ -7,7 +7,9 @@ import dev.crunchguard.StopReason;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
-/** The dispatcher's counters, kept from its own events: the one source of {@link DispatcherStats}. */
+/**
+ * The dispatcher's counters, kept from its own events: the one source of {@link DispatcherStats}.
+ */
 final class CountingListener implements DispatchListener {
   private final LongAdder polls = new LongAdder();
   private final LongAdder pollFailures = new LongAdder();
@@ -23,9 +25,20 @@ final class CountingListener implements DispatchListener {
   private final LongAdder unlocks = new LongAdder();
 
   DispatcherStats snapshot(int active) {
-    return new DispatcherStats(polls.sum(), pollFailures.sum(), lockAttempts.sum(), locksWon.sum(), lockConflicts.sum(),
-        relocks.sum(), stops.sum(), lost.sum(), staleBlocked.sum(), runnersStarted.sum(), runnersFailed.sum(),
-        unlocks.sum(), active);
+    return new DispatcherStats(
+        polls.sum(),
+        pollFailures.sum(),
+        lockAttempts.sum(),
+        locksWon.sum(),
+        lockConflicts.sum(),
+        relocks.sum(),
+        stops.sum(),
+        lost.sum(),
+        staleBlocked.sum(),
+        runnersStarted.sum(),
+        runnersFailed.sum(),
+        unlocks.sum(),
+        active);
   }
 
   @Override

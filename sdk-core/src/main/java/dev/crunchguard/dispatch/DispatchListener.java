@@ -1,9 +1,9 @@
 package dev.crunchguard.dispatch;
 
 import dev.crunchguard.ArvadosException;
-import dev.crunchguard.StopReason;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.LostOwnershipException;
+import dev.crunchguard.StopReason;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,12 +15,14 @@ public interface DispatchListener {
   /** A poll of the queue completed (whether or not it found work). */
   default void pollCompleted() {}
 
-  /** @param containerUuid a container this dispatcher is about to try to lock */
+  /**
+   * @param containerUuid a container this dispatcher is about to try to lock
+   */
   default void lockAttempted(String containerUuid) {}
 
   /**
-   * A lock attempt failed for another reason than a conflict (a transport failure, a server
-   * error): the lock may have been applied, and the orphan sweep takes care of it if so.
+   * A lock attempt failed for another reason than a conflict (a transport failure, a server error):
+   * the lock may have been applied, and the orphan sweep takes care of it if so.
    *
    * @param containerUuid the container
    * @param failure what went wrong
@@ -37,10 +39,14 @@ public interface DispatchListener {
    */
   default void queueToLock(String containerUuid, java.time.Duration waited) {}
 
-  /** @param lock a lock this dispatcher just won */
+  /**
+   * @param lock a lock this dispatcher just won
+   */
   default void lockWon(ContainerLock lock) {}
 
-  /** @param containerUuid a container another dispatcher locked first (a normal outcome) */
+  /**
+   * @param containerUuid a container another dispatcher locked first (a normal outcome)
+   */
   default void lockConflict(String containerUuid) {}
 
   /**
@@ -64,7 +70,9 @@ public interface DispatchListener {
    */
   default void stopRequested(String containerUuid, StopReason reason) {}
 
-  /** @param containerUuid a container whose runner has just been started */
+  /**
+   * @param containerUuid a container whose runner has just been started
+   */
   default void runnerStarted(String containerUuid) {}
 
   /**
@@ -79,6 +87,8 @@ public interface DispatchListener {
    */
   default void unlocked(String containerUuid, String why) {}
 
-  /** @param failure a poll of the queue that failed; the next poll retries */
+  /**
+   * @param failure a poll of the queue that failed; the next poll retries
+   */
   default void pollFailed(Exception failure) {}
 }

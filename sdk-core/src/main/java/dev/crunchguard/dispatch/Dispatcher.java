@@ -1,12 +1,10 @@
 package dev.crunchguard.dispatch;
 
-import dev.crunchguard.internal.Checks;
-import dev.crunchguard.CancellationSignal;
-import dev.crunchguard.CancellationSource;
-import dev.crunchguard.StopReason;
-import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ArvadosException;
+import dev.crunchguard.ArvadosServiceException;
+import dev.crunchguard.CancellationSignal;
+import dev.crunchguard.CancellationSource;
 import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.ContainerQuery;
@@ -15,6 +13,8 @@ import dev.crunchguard.Containers;
 import dev.crunchguard.LockConflictException;
 import dev.crunchguard.LockEpoch;
 import dev.crunchguard.LostOwnershipException;
+import dev.crunchguard.StopReason;
+import dev.crunchguard.internal.Checks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -34,7 +33,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -46,6 +44,7 @@ import org.slf4j.LoggerFactory;
  * on a bounded pool, and tracks every lock it holds. Thread-safe.
  *
  * <h2>Each poll</h2>
+ *
  * <ol>
  *   <li>Lists the containers locked by this dispatcher's token ({@code locked_by_uuid} = its token
  *       uuid) and re-reads tracked containers that are not in that list (20 per request). A tracked
@@ -60,6 +59,7 @@ import org.slf4j.LoggerFactory;
  * </ol>
  *
  * <h2>After a run</h2>
+ *
  * If the runner returns or throws while the container is still Locked in its epoch, the dispatcher
  * unlocks it (guarded) and backs off that container exponentially, so a container that keeps
  * failing is not put through a fast lock/unlock loop; the server's {@code MaxDispatchAttempts}
@@ -68,6 +68,7 @@ import org.slf4j.LoggerFactory;
  * alone and logs a warning: a run this dispatcher did not start is never cancelled by it.
  *
  * <h2>Shared tokens, lost lock answers and orphans</h2>
+ *
  * Several dispatcher processes commonly share one token, so "locked by my token" does not prove a
  * lock is this process's. A lock attempt whose answer was lost and that the read-back cannot
  * attribute is therefore never run (see {@link dev.crunchguard.AmbiguousLockPolicy#REFUSE}). So
@@ -75,18 +76,19 @@ import org.slf4j.LoggerFactory;
  * <em>may</em> have locked without knowing it: a lock attempt refused as already Locked after a
  * lost answer, a lock attempt that failed in transport, and, on its first poll, every container
  * Locked by its token that it does not track (a previous run of this process may have locked it).
- * When such a container is still Locked by this token in the <em>same epoch</em> (same
- * {@code auth_uuid}) {@code orphanGrace} after the dispatcher first saw it, it is unlocked through
- * the guarded update of that epoch, which fails harmlessly if the epoch moved on; if the epoch
- * moves on or the container leaves Locked first, it is forgotten. So a container this dispatcher
- * may have locked stays Locked at most {@code orphanGrace} plus one poll interval (while the unlock
- * requests succeed), and each such unlock uses up one of the container's
- * {@code MaxDispatchAttempts}. If the lock was in fact a sibling's, it is only unlocked when the
- * sibling's runner has not moved it to Running within {@code orphanGrace}: that runner then
- * refuses to start or is fenced, and never two runners share an epoch. Other containers Locked or
- * Running under this token are left to their owners.
+ * When such a container is still Locked by this token in the <em>same epoch</em> (same {@code
+ * auth_uuid}) {@code orphanGrace} after the dispatcher first saw it, it is unlocked through the
+ * guarded update of that epoch, which fails harmlessly if the epoch moved on; if the epoch moves on
+ * or the container leaves Locked first, it is forgotten. So a container this dispatcher may have
+ * locked stays Locked at most {@code orphanGrace} plus one poll interval (while the unlock requests
+ * succeed), and each such unlock uses up one of the container's {@code MaxDispatchAttempts}. If the
+ * lock was in fact a sibling's, it is only unlocked when the sibling's runner has not moved it to
+ * Running within {@code orphanGrace}: that runner then refuses to start or is fenced, and never two
+ * runners share an epoch. Other containers Locked or Running under this token are left to their
+ * owners.
  *
  * <h2>Start-up and shutdown</h2>
+ *
  * On its first poll, containers locked by its token that it does not track are handled by the
  * {@link RecoveryPolicy} (default {@link RecoveryPolicy#UNLOCK}: the orphan sweep above, from the
  * first poll on). {@link #close()} stops locking, signals every runner, waits up to the shutdown
@@ -135,31 +137,55 @@ public final class Dispatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int UUID_BATCH = 20;
   private static final String[] POLL_FIELDS = {
-    "uuid", "state", "priority", "auth_uuid", "locked_by_uuid", "lock_count", "command", "container_image",
-    "runtime_constraints", "scheduling_parameters", "created_at", "modified_at"
+    "uuid",
+    "state",
+    "priority",
+    "auth_uuid",
+    "locked_by_uuid",
+    "lock_count",
+    "command",
+    "container_image",
+    "runtime_constraints",
+    "scheduling_parameters",
+    "created_at",
+    "modified_at"
   };
 
-  private enum Phase { IDLE, MAYBE_MINE, RUNNING, WATCHING, UNLOCK_PENDING }
+  private enum Phase {
+    IDLE,
+    MAYBE_MINE,
+    RUNNING,
+    WATCHING,
+    UNLOCK_PENDING
+  }
 
   /** An untracked Locked container's epoch as first seen, and when. */
-  private record Sighting(@Nullable String authUuid, @Nullable Long lockCount, long firstSeenNanos) {
+  private record Sighting(
+      @Nullable String authUuid, @Nullable Long lockCount, long firstSeenNanos) {
     boolean sameEpoch(Container c) {
       return Objects.equals(authUuid, c.authUuid()) && Objects.equals(lockCount, c.lockCount());
     }
   }
 
-  /** Everything this dispatcher knows about one container. Fields guarded by the entry's monitor. */
+  /**
+   * Everything this dispatcher knows about one container. Fields guarded by the entry's monitor.
+   */
   private static final class Entry {
     final String uuid;
     Phase phase = Phase.IDLE;
+
     /** RUNNING, WATCHING and UNLOCK_PENDING: this dispatcher's hold on the epoch. */
     @Nullable ContainerLock lock;
+
     /** RUNNING: the runner's stop request. */
     @Nullable CancellationSource stop;
+
     /** MAYBE_MINE: the epoch first seen. */
     @Nullable Sighting sighting;
+
     /** No lock attempt before this {@link System#nanoTime()}; 0 for none. */
     long notBefore;
+
     /** Consecutive failed runs, for the back-off. */
     int failures;
 
@@ -186,8 +212,10 @@ public final class Dispatcher implements AutoCloseable {
   private final ThreadPoolExecutor runners;
   private final ReentrantLock pollLock = new ReentrantLock();
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+
   /** Entries in RUNNING or WATCHING. */
   private final AtomicInteger held = new AtomicInteger();
+
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private volatile boolean recovered;
@@ -208,8 +236,14 @@ public final class Dispatcher implements AutoCloseable {
     this.orphanGrace = b.orphanGrace;
     this.events = new Events(counts, b.listener);
     this.poller = new ScheduledThreadPoolExecutor(1, threads("crunchguard-dispatch-poll"));
-    this.runners = new ThreadPoolExecutor(maxConcurrentRuns, maxConcurrentRuns, 30, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), threads("crunchguard-runner"));
+    this.runners =
+        new ThreadPoolExecutor(
+            maxConcurrentRuns,
+            maxConcurrentRuns,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            threads("crunchguard-runner"));
     this.runners.allowCoreThreadTimeOut(true);
   }
 
@@ -237,7 +271,8 @@ public final class Dispatcher implements AutoCloseable {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("dispatcher already started");
     }
-    poller.scheduleWithFixedDelay(this::pollQuietly, 0, pollInterval.toNanos(), TimeUnit.NANOSECONDS);
+    poller.scheduleWithFixedDelay(
+        this::pollQuietly, 0, pollInterval.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /**
@@ -270,7 +305,8 @@ public final class Dispatcher implements AutoCloseable {
     try {
       String me = client.tokenUuid();
       retryPendingUnlocks();
-      List<Container> mine = list(ContainerQuery.builder().filter("locked_by_uuid", "=", me).pageSize(pageSize));
+      List<Container> mine =
+          list(ContainerQuery.builder().filter("locked_by_uuid", "=", me).pageSize(pageSize));
       if (!recovered) {
         recover(mine);
         recovered = true;
@@ -312,11 +348,15 @@ public final class Dispatcher implements AutoCloseable {
     return entries.values().stream().filter(e -> phaseOf(e) == p).count();
   }
 
-  /** First poll: what to make of the containers Locked or Running under this token that nobody here tracks. */
+  /**
+   * First poll: what to make of the containers Locked or Running under this token that nobody here
+   * tracks.
+   */
   private void recover(List<Container> mine) {
     for (Container c : mine) {
       ContainerState s = c.state();
-      if ((s != ContainerState.LOCKED && s != ContainerState.RUNNING) || recoveryPolicy == RecoveryPolicy.IGNORE) {
+      if ((s != ContainerState.LOCKED && s != ContainerState.RUNNING)
+          || recoveryPolicy == RecoveryPolicy.IGNORE) {
         continue;
       }
       Entry e = entry(c.uuid());
@@ -354,9 +394,9 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /**
-   * Unlocks the containers this dispatcher may have locked without knowing it once they have
-   * stayed Locked by its token in one epoch for {@code orphanGrace}. The guarded unlock of that
-   * epoch cannot touch a newer one.
+   * Unlocks the containers this dispatcher may have locked without knowing it once they have stayed
+   * Locked by its token in one epoch for {@code orphanGrace}. The guarded unlock of that epoch
+   * cannot touch a newer one.
    */
   private void sweepOrphans(List<Container> mine) {
     Map<String, Container> lockedByMe = new HashMap<>();
@@ -399,9 +439,12 @@ public final class Dispatcher implements AutoCloseable {
         e.lock = unlock;
         e.sighting = null;
       }
-      log.info("unlocking {}: this dispatcher may have locked it, and it stayed Locked in one epoch for over {}", e.uuid,
+      log.info(
+          "unlocking {}: this dispatcher may have locked it, and it stayed Locked in one epoch for over {}",
+          e.uuid,
           orphanGrace);
-      unlockPending(e, "orphaned: Locked by this token and not started within the orphan grace period");
+      unlockPending(
+          e, "orphaned: Locked by this token and not started within the orphan grace period");
     }
   }
 
@@ -435,7 +478,8 @@ public final class Dispatcher implements AutoCloseable {
     for (int i = 0; i < missing.size(); i += UUID_BATCH) {
       List<String> batch = missing.subList(i, Math.min(missing.size(), i + UUID_BATCH));
       Set<String> seen = new HashSet<>();
-      for (Container c : list(ContainerQuery.builder().filter("uuid", "in", batch).pageSize(UUID_BATCH))) {
+      for (Container c :
+          list(ContainerQuery.builder().filter("uuid", "in", batch).pageSize(UUID_BATCH))) {
         seen.add(c.uuid());
         Entry e = entries.get(c.uuid());
         if (e != null) {
@@ -510,13 +554,14 @@ public final class Dispatcher implements AutoCloseable {
     if (held.get() >= maxConcurrentRuns || stopping.get()) {
       return true;
     }
-    ContainerQuery q = ContainerQuery.builder()
-        .filter("state", "=", "Queued")
-        .filter("priority", ">", 0)
-        .order("priority desc")
-        .pageSize(pageSize)
-        .select(POLL_FIELDS)
-        .build();
+    ContainerQuery q =
+        ContainerQuery.builder()
+            .filter("state", "=", "Queued")
+            .filter("priority", ">", 0)
+            .order("priority desc")
+            .pageSize(pageSize)
+            .select(POLL_FIELDS)
+            .build();
     boolean sawLockable = false;
     try (Stream<Container> s = containers.list(q)) {
       Iterator<Container> it = s.iterator();
@@ -597,13 +642,15 @@ public final class Dispatcher implements AutoCloseable {
       e.sighting = null;
     }
     held.incrementAndGet();
-    lock.onLost(ex -> {
-      events.lostOwnership(e.uuid, ex);
-      if (ex.getCause() instanceof ArvadosServiceException) { // a write was refused: the guard at work
-        events.staleWriteBlocked(e.uuid, ex);
-      }
-      stop(e, StopReason.LOST);
-    });
+    lock.onLost(
+        ex -> {
+          events.lostOwnership(e.uuid, ex);
+          if (ex.getCause()
+              instanceof ArvadosServiceException) { // a write was refused: the guard at work
+            events.staleWriteBlocked(e.uuid, ex);
+          }
+          stop(e, StopReason.LOST);
+        });
     try {
       runners.execute(() -> run(e, lock, stop, seen));
     } catch (RuntimeException rejected) {
@@ -637,7 +684,8 @@ public final class Dispatcher implements AutoCloseable {
       } finally {
         boolean wasRunning;
         synchronized (e) {
-          wasRunning = e.phase == Phase.RUNNING; // close() may have taken over a runner that never finished
+          wasRunning =
+              e.phase == Phase.RUNNING; // close() may have taken over a runner that never finished
           if (wasRunning) {
             if (unlockLater) {
               e.phase = Phase.UNLOCK_PENDING;
@@ -661,7 +709,8 @@ public final class Dispatcher implements AutoCloseable {
    *
    * @return true if the container is still Locked in this epoch and its unlock must be retried
    */
-  private boolean afterRun(Entry e, RunContext ctx, CancellationSource stop, @Nullable Throwable failure) {
+  private boolean afterRun(
+      Entry e, RunContext ctx, CancellationSource stop, @Nullable Throwable failure) {
     ContainerLock lock = ctx.lock();
     if (lock.isLost()) {
       return false;
@@ -683,7 +732,10 @@ public final class Dispatcher implements AutoCloseable {
     } catch (dev.crunchguard.NotFoundException gone) {
       return false;
     } catch (ArvadosException ex) {
-      log.warn("cannot check {} after its runner ended ({}); will retry the unlock", e.uuid, ex.getMessage());
+      log.warn(
+          "cannot check {} after its runner ended ({}); will retry the unlock",
+          e.uuid,
+          ex.getMessage());
       return true;
     }
     if (!lock.epoch().isCurrentIn(now)) {
@@ -692,7 +744,8 @@ public final class Dispatcher implements AutoCloseable {
     if (now.state() == ContainerState.LOCKED) {
       StopReason r = stop.signal().reason();
       boolean wasFailure = r == null || r == StopReason.SHUTDOWN || failure != null;
-      if (!unlock(lock, failure != null ? "runner failed before Running" : "runner ended before Running")) {
+      if (!unlock(
+          lock, failure != null ? "runner failed before Running" : "runner ended before Running")) {
         return true;
       }
       if (wasFailure && r != StopReason.PRIORITY_ZERO) {
@@ -701,7 +754,8 @@ public final class Dispatcher implements AutoCloseable {
     } else if (!ctx.isStarted()) {
       // Running in this epoch, but nothing shows that this run started it (the runner refused to
       // start, say): never cancel a run this dispatcher cannot prove is its own.
-      log.warn("{} is Running in this dispatcher's epoch but its runner ended without reporting a start; leaving it alone",
+      log.warn(
+          "{} is Running in this dispatcher's epoch but its runner ended without reporting a start; leaving it alone",
           e.uuid);
     } else {
       try {
@@ -718,7 +772,10 @@ public final class Dispatcher implements AutoCloseable {
   private void backOff(Entry e) {
     synchronized (e) {
       e.failures++;
-      e.notBefore = System.nanoTime() + Checks.exponentialNanos(lockRetryInterval.toNanos(), maxFailureBackoff.toNanos(), e.failures);
+      e.notBefore =
+          System.nanoTime()
+              + Checks.exponentialNanos(
+                  lockRetryInterval.toNanos(), maxFailureBackoff.toNanos(), e.failures);
     }
   }
 
@@ -737,8 +794,13 @@ public final class Dispatcher implements AutoCloseable {
   private boolean unlock(ContainerLock lock, String why) {
     try {
       Container after = lock.unlock();
-      log.info("unlocked {} ({}){}", lock.containerUuid(), why,
-          after.state() == ContainerState.CANCELLED ? "; the server cancelled it after too many dispatch attempts" : "");
+      log.info(
+          "unlocked {} ({}){}",
+          lock.containerUuid(),
+          why,
+          after.state() == ContainerState.CANCELLED
+              ? "; the server cancelled it after too many dispatch attempts"
+              : "");
       events.unlocked(lock.containerUuid(), why);
       return true;
     } catch (LostOwnershipException | IllegalStateException over) {
@@ -793,15 +855,20 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
-  /** Drops IDLE entries that hold nothing worth keeping: no throttle or back-off in force for long. */
+  /**
+   * Drops IDLE entries that hold nothing worth keeping: no throttle or back-off in force for long.
+   */
   private void prune() {
     long now = System.nanoTime();
     long keep = maxFailureBackoff.toNanos() * 4;
-    entries.values().removeIf(e -> {
-      synchronized (e) {
-        return e.phase == Phase.IDLE && (e.notBefore == 0 || now - e.notBefore > keep);
-      }
-    });
+    entries
+        .values()
+        .removeIf(
+            e -> {
+              synchronized (e) {
+                return e.phase == Phase.IDLE && (e.notBefore == 0 || now - e.notBefore > keep);
+              }
+            });
   }
 
   /**
@@ -834,15 +901,18 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
-  /** @return a snapshot of the counters */
+  /**
+   * @return a snapshot of the counters
+   */
   public DispatcherStats stats() {
     return counts.snapshot(held.get());
   }
 
   /**
-   * Graceful shutdown: stops polling and locking, signals every runner ({@link StopReason#SHUTDOWN}),
-   * waits up to the shutdown timeout for them, interrupts the rest, and unlocks containers that
-   * never reached Running. Does not close the {@link ArvadosClient}. Idempotent.
+   * Graceful shutdown: stops polling and locking, signals every runner ({@link
+   * StopReason#SHUTDOWN}), waits up to the shutdown timeout for them, interrupts the rest, and
+   * unlocks containers that never reached Running. Does not close the {@link ArvadosClient}.
+   * Idempotent.
    */
   @Override
   public void close() {
@@ -869,7 +939,10 @@ public final class Dispatcher implements AutoCloseable {
     }
     for (Entry e : entries.values()) {
       synchronized (e) {
-        if (e.phase == Phase.RUNNING && e.lock != null && !e.lock.isLost() && !e.lock.isReleased()) {
+        if (e.phase == Phase.RUNNING
+            && e.lock != null
+            && !e.lock.isLost()
+            && !e.lock.isReleased()) {
           e.phase = Phase.UNLOCK_PENDING; // a runner that never finished its clean-up
           e.stop = null;
           held.decrementAndGet();
@@ -884,7 +957,13 @@ public final class Dispatcher implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "Dispatcher{client=" + client + ", maxConcurrentRuns=" + maxConcurrentRuns + ", stats=" + stats() + '}';
+    return "Dispatcher{client="
+        + client
+        + ", maxConcurrentRuns="
+        + maxConcurrentRuns
+        + ", stats="
+        + stats()
+        + '}';
   }
 
   private static ThreadFactory threads(String prefix) {
@@ -896,7 +975,9 @@ public final class Dispatcher implements AutoCloseable {
     };
   }
 
-  /** Every event to the counters first, then to the user's listener, shielded from its exceptions. */
+  /**
+   * Every event to the counters first, then to the user's listener, shielded from its exceptions.
+   */
   private static final class Events implements DispatchListener {
     private final CountingListener counts;
     private final DispatchListener user;
@@ -1023,8 +1104,8 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /**
-     * @param interval least time between two lock attempts on one container, and the first
-     *     back-off after a failed run (default 10 s); positive
+     * @param interval least time between two lock attempts on one container, and the first back-off
+     *     after a failed run (default 10 s); positive
      * @return this builder
      */
     public Builder lockRetryInterval(Duration interval) {
@@ -1051,7 +1132,8 @@ public final class Dispatcher implements AutoCloseable {
      */
     public Builder maxConcurrentRuns(int n) {
       if (n < 1 || n > 10_000) {
-        throw new IllegalArgumentException("maxConcurrentRuns must be between 1 and 10000, got " + n);
+        throw new IllegalArgumentException(
+            "maxConcurrentRuns must be between 1 and 10000, got " + n);
       }
       this.maxConcurrentRuns = n;
       return this;
@@ -1098,8 +1180,8 @@ public final class Dispatcher implements AutoCloseable {
      * Locked in one epoch before this dispatcher unlocks it (guarded) as an orphan: a lock whose
      * answer was lost, or one left by a crashed process that shares the token. Longer than any
      * runner needs to move a container from Locked to Running, because a sibling's lock that is
-     * still Locked after it is unlocked too (its runner is then fenced, never doubled). Default
-     * 5 minutes.
+     * still Locked after it is unlocked too (its runner is then fenced, never doubled). Default 5
+     * minutes.
      *
      * @param grace a positive duration
      * @return this builder
@@ -1120,10 +1202,11 @@ public final class Dispatcher implements AutoCloseable {
       return this;
     }
 
-    /** @return a dispatcher, not yet started */
+    /**
+     * @return a dispatcher, not yet started
+     */
     public Dispatcher build() {
       return new Dispatcher(this);
     }
-
   }
 }

@@ -28,12 +28,12 @@ import org.jspecify.annotations.Nullable;
  *     .build();
  * }</pre>
  *
- * <p>Meters (Prometheus names in brackets): counters {@code crunchguard.dispatcher.polls}
- * ({@code _total}), {@code .poll.failures}, {@code .lock.attempts}, {@code .locks.won},
- * {@code .lock.conflicts}, {@code .lock.failures}, {@code .ownership.lost},
- * {@code .stale.writes.blocked}, {@code .runs.started}, {@code .runs.failed}, {@code .unlocks},
- * {@code .stops} (tag {@code reason}); timer {@code crunchguard.dispatcher.queue.to.lock}; gauge
- * {@code crunchguard.dispatcher.runs.active}. Thread-safe.
+ * <p>Meters (Prometheus names in brackets): counters {@code crunchguard.dispatcher.polls} ({@code
+ * _total}), {@code .poll.failures}, {@code .lock.attempts}, {@code .locks.won}, {@code
+ * .lock.conflicts}, {@code .lock.failures}, {@code .ownership.lost}, {@code .stale.writes.blocked},
+ * {@code .runs.started}, {@code .runs.failed}, {@code .unlocks}, {@code .stops} (tag {@code
+ * reason}); timer {@code crunchguard.dispatcher.queue.to.lock}; gauge {@code
+ * crunchguard.dispatcher.runs.active}. Thread-safe.
  */
 public final class DispatcherMetrics implements DispatchListener {
   private static final String P = "crunchguard.dispatcher.";
@@ -62,31 +62,65 @@ public final class DispatcherMetrics implements DispatchListener {
   public DispatcherMetrics(MeterRegistry registry, String... tags) {
     Objects.requireNonNull(registry, "registry");
     if (tags.length % 2 != 0) {
-      throw new IllegalArgumentException("tags must be key/value pairs, got " + tags.length + " strings");
+      throw new IllegalArgumentException(
+          "tags must be key/value pairs, got " + tags.length + " strings");
     }
     polls = counter(registry, "polls", "Polls of the queue that completed", tags);
     pollFailures = counter(registry, "poll.failures", "Polls of the queue that failed", tags);
     lockAttempts = counter(registry, "lock.attempts", "Lock requests made", tags);
     locksWon = counter(registry, "locks.won", "Locks obtained", tags);
-    lockConflicts = counter(registry, "lock.conflicts", "Locks refused: another dispatcher was first, or priority 0", tags);
-    lockFailures = counter(registry, "lock.failures", "Lock attempts that failed otherwise (transport, server error)", tags);
-    lost = counter(registry, "ownership.lost", "Locks found lost: the epoch ended without this dispatcher", tags);
-    staleBlocked = counter(registry, "stale.writes.blocked", "Writes the server refused because their epoch had ended", tags);
+    lockConflicts =
+        counter(
+            registry,
+            "lock.conflicts",
+            "Locks refused: another dispatcher was first, or priority 0",
+            tags);
+    lockFailures =
+        counter(
+            registry,
+            "lock.failures",
+            "Lock attempts that failed otherwise (transport, server error)",
+            tags);
+    lost =
+        counter(
+            registry,
+            "ownership.lost",
+            "Locks found lost: the epoch ended without this dispatcher",
+            tags);
+    staleBlocked =
+        counter(
+            registry,
+            "stale.writes.blocked",
+            "Writes the server refused because their epoch had ended",
+            tags);
     runsStarted = counter(registry, "runs.started", "Runner callbacks started", tags);
     runsFailed = counter(registry, "runs.failed", "Runner callbacks that threw", tags);
-    unlocks = counter(registry, "unlocks", "Containers this dispatcher returned to the queue", tags);
+    unlocks =
+        counter(registry, "unlocks", "Containers this dispatcher returned to the queue", tags);
     for (StopReason r : StopReason.values()) {
-      stops.put(r, Counter.builder(P + "stops").description("Stop signals sent to runners")
-          .tags(tags).tag("reason", r.name().toLowerCase(java.util.Locale.ROOT)).register(registry));
+      stops.put(
+          r,
+          Counter.builder(P + "stops")
+              .description("Stop signals sent to runners")
+              .tags(tags)
+              .tag("reason", r.name().toLowerCase(java.util.Locale.ROOT))
+              .register(registry));
     }
-    queueToLock = Timer.builder(P + "queue.to.lock")
-        .description("From a container's last change while Queued to this dispatcher's lock of it")
-        .tags(tags).publishPercentiles(0.5, 0.9, 0.99).register(registry);
-    Gauge.builder(P + "runs.active", active, AtomicInteger::get).description("Runner callbacks running now")
-        .tags(tags).register(registry);
+    queueToLock =
+        Timer.builder(P + "queue.to.lock")
+            .description(
+                "From a container's last change while Queued to this dispatcher's lock of it")
+            .tags(tags)
+            .publishPercentiles(0.5, 0.9, 0.99)
+            .register(registry);
+    Gauge.builder(P + "runs.active", active, AtomicInteger::get)
+        .description("Runner callbacks running now")
+        .tags(tags)
+        .register(registry);
   }
 
-  private static Counter counter(MeterRegistry registry, String name, String description, String[] tags) {
+  private static Counter counter(
+      MeterRegistry registry, String name, String description, String[] tags) {
     return Counter.builder(P + name).description(description).tags(tags).register(registry);
   }
 

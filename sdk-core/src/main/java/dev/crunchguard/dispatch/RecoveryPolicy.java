@@ -14,10 +14,10 @@ public enum RecoveryPolicy {
    */
   UNLOCK,
   /**
-   * Adopt them on the first poll: hand Locked ones to the runner, and track Running ones until
-   * they end (without a runner). <strong>Unsafe when any other process uses this token</strong>:
-   * a sibling's fresh lock would get a second runner. Only for a token this process uses alone.
-   * Later orphans are swept as with {@link #UNLOCK}.
+   * Adopt them on the first poll: hand Locked ones to the runner, and track Running ones until they
+   * end (without a runner). <strong>Unsafe when any other process uses this token</strong>: a
+   * sibling's fresh lock would get a second runner. Only for a token this process uses alone. Later
+   * orphans are swept as with {@link #UNLOCK}.
    */
   ADOPT,
   /** Leave them as they are, also later: the operator recovers orphaned locks. */

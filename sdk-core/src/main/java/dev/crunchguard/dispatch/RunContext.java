@@ -9,12 +9,12 @@ import java.util.Objects;
  * What a {@link ContainerRunner} gets for one won lock. Thread-safe.
  *
  * <p>The dispatcher cancels a container that its runner left Running only when it has evidence that
- * this run started it: a write through {@link #lock()} that moved it to Running, or
- * {@link #reportStarted()}. A runner that hands the lock to another process (through
- * {@link ContainerLock#epoch()}) calls {@link #reportStarted()} once that process is past its
- * start-up check, so that a crash after it marked the container Running is cleaned up; a runner
- * process that refused to start (the container was not Locked in the handed-off epoch) is no
- * reason to cancel anything.
+ * this run started it: a write through {@link #lock()} that moved it to Running, or {@link
+ * #reportStarted()}. A runner that hands the lock to another process (through {@link
+ * ContainerLock#epoch()}) calls {@link #reportStarted()} once that process is past its start-up
+ * check, so that a crash after it marked the container Running is cleaned up; a runner process that
+ * refused to start (the container was not Locked in the handed-off epoch) is no reason to cancel
+ * anything.
  */
 public final class RunContext {
   private final ContainerLock lock;
@@ -28,22 +28,30 @@ public final class RunContext {
     this.cancellation = Objects.requireNonNull(cancellation, "cancellation");
   }
 
-  /** @return this dispatcher's hold on the container's new epoch */
+  /**
+   * @return this dispatcher's hold on the container's new epoch
+   */
   public ContainerLock lock() {
     return lock;
   }
 
-  /** @return the container as seen by the poll that led to the lock */
+  /**
+   * @return the container as seen by the poll that led to the lock
+   */
   public Container container() {
     return container;
   }
 
-  /** @return fires when the runner must stop, with the reason */
+  /**
+   * @return fires when the runner must stop, with the reason
+   */
   public CancellationSignal cancellation() {
     return cancellation;
   }
 
-  /** @return the container's uuid */
+  /**
+   * @return the container's uuid
+   */
   public String containerUuid() {
     return lock.containerUuid();
   }

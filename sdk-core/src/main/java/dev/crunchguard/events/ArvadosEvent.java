@@ -9,9 +9,9 @@ import org.jspecify.annotations.Nullable;
  * One event of the Arvados event stream: a row of the server's {@code logs} table, as arvados-ws
  * sends it. Immutable.
  *
- * <p>It says <em>that</em> an object changed, and a little of how (see {@link EventAttributes});
- * it is a snapshot of the time of the change, not the object's current state. Container events
- * carry no priority, no lock holder and no {@code auth_uuid}.
+ * <p>It says <em>that</em> an object changed, and a little of how (see {@link EventAttributes}); it
+ * is a snapshot of the time of the change, not the object's current state. Container events carry
+ * no priority, no lock holder and no {@code auth_uuid}.
  *
  * <pre>{@code
  * public void onEvent(ArvadosEvent e) {
@@ -33,8 +33,8 @@ import org.jspecify.annotations.Nullable;
  * @param eventAt when the change happened ({@code event_at}), null when absent
  * @param oldAttributes the attributes before the change (absent on a create)
  * @param newAttributes the attributes after the change (absent on a delete)
- * @param text {@code properties.text} of a free-text log (for example a {@code dispatch} note), null
- *     otherwise
+ * @param text {@code properties.text} of a free-text log (for example a {@code dispatch} note),
+ *     null otherwise
  */
 public record ArvadosEvent(
     long id,
@@ -51,12 +51,19 @@ public record ArvadosEvent(
 
   /** The {@code object_kind} of a container. */
   public static final String KIND_CONTAINER = "arvados#container";
+
   /** The {@code object_kind} of a container request. */
   public static final String KIND_CONTAINER_REQUEST = "arvados#containerRequest";
+
   /** The {@code event_type} of an object's creation. */
   public static final String CREATE = "create";
-  /** The {@code event_type} of an object's update, a container's lock, unlock and state changes included. */
+
+  /**
+   * The {@code event_type} of an object's update, a container's lock, unlock and state changes
+   * included.
+   */
   public static final String UPDATE = "update";
+
   /** The {@code event_type} of an object's deletion. */
   public static final String DELETE = "delete";
 
@@ -80,47 +87,67 @@ public record ArvadosEvent(
     if (id <= 0) {
       throw new IllegalArgumentException("event id must be positive, got " + id);
     }
-    if (logUuid == null || objectUuid == null || objectOwnerUuid == null || objectKind == null || eventType == null) {
+    if (logUuid == null
+        || objectUuid == null
+        || objectOwnerUuid == null
+        || objectKind == null
+        || eventType == null) {
       throw new IllegalArgumentException("text fields of an event must not be null (use \"\")");
     }
   }
 
-  /** @return whether the object is a container ({@value #KIND_CONTAINER}) */
+  /**
+   * @return whether the object is a container ({@value #KIND_CONTAINER})
+   */
   public boolean isContainer() {
     return KIND_CONTAINER.equals(objectKind);
   }
 
-  /** @return whether this is a {@value #CREATE} event */
+  /**
+   * @return whether this is a {@value #CREATE} event
+   */
   public boolean isCreate() {
     return CREATE.equals(eventType);
   }
 
-  /** @return whether this is an {@value #UPDATE} event */
+  /**
+   * @return whether this is an {@value #UPDATE} event
+   */
   public boolean isUpdate() {
     return UPDATE.equals(eventType);
   }
 
-  /** @return whether this is a {@value #DELETE} event */
+  /**
+   * @return whether this is a {@value #DELETE} event
+   */
   public boolean isDelete() {
     return DELETE.equals(eventType);
   }
 
-  /** @return the old side, if the event carries one */
+  /**
+   * @return the old side, if the event carries one
+   */
   public Optional<EventAttributes> oldSide() {
     return Optional.ofNullable(oldAttributes);
   }
 
-  /** @return the new side, if the event carries one */
+  /**
+   * @return the new side, if the event carries one
+   */
   public Optional<EventAttributes> newSide() {
     return Optional.ofNullable(newAttributes);
   }
 
-  /** @return the state before the change, read as a container state, if the event carries it */
+  /**
+   * @return the state before the change, read as a container state, if the event carries it
+   */
   public Optional<ContainerState> oldState() {
     return oldSide().flatMap(EventAttributes::containerState);
   }
 
-  /** @return the state after the change, read as a container state, if the event carries it */
+  /**
+   * @return the state after the change, read as a container state, if the event carries it
+   */
   public Optional<ContainerState> newState() {
     return newSide().flatMap(EventAttributes::containerState);
   }

@@ -4,8 +4,8 @@ import java.util.TreeSet;
 
 /**
  * The ids seen so far, for de-duplication and for the resume point. Keeps the {@code capacity}
- * highest ids; an id below all of them (much older than anything recent) is taken as new. Guarded by
- * its own monitor.
+ * highest ids; an id below all of them (much older than anything recent) is taken as new. Guarded
+ * by its own monitor.
  */
 final class Dedup {
   private final long reorderMargin;
@@ -37,8 +37,9 @@ final class Dedup {
   }
 
   /**
-   * The {@code last_log_id} to resubscribe with: the reorder margin below the highest id seen, since
-   * a lower id may still have been in flight; 0 when nothing was seen (then no replay is possible).
+   * The {@code last_log_id} to resubscribe with: the reorder margin below the highest id seen,
+   * since a lower id may still have been in flight; 0 when nothing was seen (then no replay is
+   * possible).
    */
   synchronized long resumePoint() {
     return highest == 0 ? 0 : Math.max(1, highest - reorderMargin);

@@ -8,8 +8,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one thread that calls the listener. Events are bounded ({@code capacity}; {@link #offerEvent}
- * refuses when full, never blocks); notices (gaps, connection changes) are few and always queued, in
- * order with the events.
+ * refuses when full, never blocks); notices (gaps, connection changes) are few and always queued,
+ * in order with the events.
  */
 final class Delivery {
   private static final Logger log = LoggerFactory.getLogger(EventStream.class);
@@ -24,7 +24,11 @@ final class Delivery {
   private final Runnable onDelivered;
   private volatile boolean stopped;
 
-  Delivery(String threadName, int capacity, EventStreamListener listener, UnaryOperator<String> redactor,
+  Delivery(
+      String threadName,
+      int capacity,
+      EventStreamListener listener,
+      UnaryOperator<String> redactor,
       Runnable onDelivered) {
     this.capacity = capacity;
     this.listener = listener;
@@ -38,7 +42,10 @@ final class Delivery {
     thread.start();
   }
 
-  /** Queues {@code event}; false (and nothing queued) if {@code capacity} events are already waiting. */
+  /**
+   * Queues {@code event}; false (and nothing queued) if {@code capacity} events are already
+   * waiting.
+   */
   boolean offerEvent(ArvadosEvent event) {
     if (stopped) {
       return true;
@@ -47,11 +54,12 @@ final class Delivery {
       queuedEvents.decrementAndGet();
       return false;
     }
-    queue.add(() -> {
-      queuedEvents.decrementAndGet();
-      listener.onEvent(event);
-      onDelivered.run();
-    });
+    queue.add(
+        () -> {
+          queuedEvents.decrementAndGet();
+          listener.onEvent(event);
+          onDelivered.run();
+        });
     return true;
   }
 
@@ -77,12 +85,18 @@ final class Delivery {
         r.run();
       } catch (RuntimeException | Error e) {
         String msg = e.getMessage();
-        log.warn("event listener threw {}{}", e.getClass().getName(), msg == null ? "" : ": " + redactor.apply(msg));
+        log.warn(
+            "event listener threw {}{}",
+            e.getClass().getName(),
+            msg == null ? "" : ": " + redactor.apply(msg));
       }
     }
   }
 
-  /** Stops the thread: what is still queued is dropped; waits up to {@code waitMillis} for a running call. */
+  /**
+   * Stops the thread: what is still queued is dropped; waits up to {@code waitMillis} for a running
+   * call.
+   */
   void stop(long waitMillis) {
     stopped = true;
     queue.clear();
@@ -95,7 +109,9 @@ final class Delivery {
       }
       if (thread.isAlive()) {
         thread.interrupt();
-        log.warn("event listener still busy {} ms after close(); its thread was interrupted", waitMillis);
+        log.warn(
+            "event listener still busy {} ms after close(); its thread was interrupted",
+            waitMillis);
       }
     }
   }

@@ -6,9 +6,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One side ({@code old_attributes} or {@code new_attributes}) of an event's {@code properties}, as
- * arvados-ws sends it: cut down to at most six attributes. Each is null when the server did not send
- * it; for a container only {@code owner_uuid} and {@code state} are sent. Priority, lock holder,
- * {@code auth_uuid} and the rest are never in the stream: read the record from the API.
+ * arvados-ws sends it: cut down to at most six attributes. Each is null when the server did not
+ * send it; for a container only {@code owner_uuid} and {@code state} are sent. Priority, lock
+ * holder, {@code auth_uuid} and the rest are never in the stream: read the record from the API.
  *
  * <pre>{@code
  * Optional<ContainerState> now = event.newSide().flatMap(EventAttributes::containerState);

@@ -32,7 +32,8 @@ public record EventFilter(String attribute, String operator, Object operand) {
    * @param attribute the attribute
    * @param operator the operator
    * @param operand the operand
-   * @throws IllegalArgumentException if an argument is blank or null, or the operand is of another type
+   * @throws IllegalArgumentException if an argument is blank or null, or the operand is of another
+   *     type
    */
   public EventFilter {
     if (attribute == null || attribute.isBlank() || operator == null || operator.isBlank()) {
@@ -47,9 +48,12 @@ public record EventFilter(String attribute, String operator, Object operand) {
       operand = List.copyOf(list);
     } else if (operand instanceof Integer i) {
       operand = Long.valueOf(i);
-    } else if (!(operand instanceof String || operand instanceof Long || operand instanceof Boolean)) {
-      throw new IllegalArgumentException("filter operand must be a String, Long, Boolean or List<String>, got "
-          + (operand == null ? "null" : operand.getClass().getSimpleName()));
+    } else if (!(operand instanceof String
+        || operand instanceof Long
+        || operand instanceof Boolean)) {
+      throw new IllegalArgumentException(
+          "filter operand must be a String, Long, Boolean or List<String>, got "
+              + (operand == null ? "null" : operand.getClass().getSimpleName()));
     }
   }
 
@@ -60,7 +64,9 @@ public record EventFilter(String attribute, String operator, Object operand) {
    * @return the filter
    */
   public static EventFilter eventTypeIn(String... types) {
-    if (types == null || types.length == 0 || Arrays.stream(types).anyMatch(t -> t == null || t.isBlank())) {
+    if (types == null
+        || types.length == 0
+        || Arrays.stream(types).anyMatch(t -> t == null || t.isBlank())) {
       throw new IllegalArgumentException("eventTypeIn needs at least one non-blank event type");
     }
     return new EventFilter("event_type", "in", List.of(types));
@@ -75,7 +81,8 @@ public record EventFilter(String attribute, String operator, Object operand) {
    */
   public static EventFilter createdAt(String operator, Instant time) {
     if (!TIME_OPERATORS.contains(operator) || time == null) {
-      throw new IllegalArgumentException("createdAt needs one of " + TIME_OPERATORS + " and a time");
+      throw new IllegalArgumentException(
+          "createdAt needs one of " + TIME_OPERATORS + " and a time");
     }
     return new EventFilter("created_at", operator, time.toString());
   }

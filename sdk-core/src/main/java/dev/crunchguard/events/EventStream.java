@@ -61,17 +61,17 @@ import org.slf4j.LoggerFactory;
  *       requires; it is added inside {@link ArvadosClient}, so the URL this class holds, logs and
  *       reports never contains it.
  *   <li><b>Liveness.</b> The server sends {@code {}} after each idle keepalive period (60 s by
- *       default). Silence longer than about two periods ({@link Builder#keepalive(Duration)}) is taken
- *       as a dead socket: it is cancelled and the stream reconnects. A connection attempt that has
- *       not opened within the same limit is abandoned the same way.
+ *       default). Silence longer than about two periods ({@link Builder#keepalive(Duration)}) is
+ *       taken as a dead socket: it is cancelled and the stream reconnects. A connection attempt
+ *       that has not opened within the same limit is abandoned the same way.
  *   <li><b>Reconnection.</b> After any disconnect, with a jittered exponential back-off ({@link
  *       Builder#reconnectBackoff}); every subscription is sent again with a {@code last_log_id}
  *       {@link Builder#reorderMargin(long) a margin} below the highest id seen, because ids are not
- *       delivered strictly in order. Replayed events already delivered are dropped (de-duplication by
- *       id over the most recent ids).
+ *       delivered strictly in order. Replayed events already delivered are dropped (de-duplication
+ *       by id over the most recent ids).
  *   <li><b>Gaps.</b> {@link EventStreamListener#onGap} when the stream cannot vouch for what it may
- *       have missed: see {@link GapReason}. Silent loss on the server side cannot be detected by any
- *       client; only polling repairs it.
+ *       have missed: see {@link GapReason}. Silent loss on the server side cannot be detected by
+ *       any client; only polling repairs it.
  *   <li><b>Delivery.</b> The socket's reader only decodes and queues; the listener runs on one
  *       delivery thread with a bounded queue ({@link Builder#deliveryQueueCapacity(int)}). When the
  *       queue is full the new event is dropped, counted in {@link Stats#droppedEvents()}, and one
@@ -133,19 +133,31 @@ public final class EventStream implements AutoCloseable {
     this.replayWindowNanos = b.replayWindow.toNanos();
     this.resumeAfter = b.resumeAfter;
     this.url = b.websocketUrl;
-    this.dedup = new Dedup(b.reorderMargin, (int) Math.min(1 << 20, Math.max(4096, 4 * b.reorderMargin)));
+    this.dedup =
+        new Dedup(b.reorderMargin, (int) Math.min(1 << 20, Math.max(4096, 4 * b.reorderMargin)));
     this.subscriptions.addAll(b.subscriptions);
     EventStreamListener listener = b.listener;
-    this.delivery = new Delivery(name + "-delivery", b.queueCapacity, listener, transport::redact,
-        delivered::incrementAndGet);
-    this.timer = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, name + "-timer");
-      t.setDaemon(true);
-      return t;
-    });
+    this.delivery =
+        new Delivery(
+            name + "-delivery",
+            b.queueCapacity,
+            listener,
+            transport::redact,
+            delivered::incrementAndGet);
+    this.timer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, name + "-timer");
+              t.setDaemon(true);
+              return t;
+            });
     this.timer.setRemoveOnCancelPolicy(true);
     this.timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-    long check = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(keepalive / 4, TimeUnit.SECONDS.toNanos(1)));
+    long check =
+        Math.max(
+            TimeUnit.MILLISECONDS.toNanos(10),
+            Math.min(keepalive / 4, TimeUnit.SECONDS.toNanos(1)));
     delivery.start();
     timer.scheduleWithFixedDelay(this::watchdog, check, check, TimeUnit.NANOSECONDS);
     timer.execute(this::connect);
@@ -205,7 +217,9 @@ public final class EventStream implements AutoCloseable {
     }
   }
 
-  /** @return whether a connection is open now */
+  /**
+   * @return whether a connection is open now
+   */
   public boolean isConnected() {
     synchronized (lock) {
       return current != null && current.isOpen();
@@ -215,8 +229,8 @@ public final class EventStream implements AutoCloseable {
   /**
    * The websocket URL as used, without any query (the token is never part of it).
    *
-   * @return the URL, for example {@code wss://ws.zzzzz.example.org/websocket}; empty until discovery
-   *     succeeded
+   * @return the URL, for example {@code wss://ws.zzzzz.example.org/websocket}; empty until
+   *     discovery succeeded
    */
   public Optional<String> websocketUrl() {
     synchronized (lock) {
@@ -224,10 +238,20 @@ public final class EventStream implements AutoCloseable {
     }
   }
 
-  /** @return counters since the stream started */
+  /**
+   * @return counters since the stream started
+   */
   public Stats stats() {
-    return new Stats(isConnected(), connections.get(), received.get(), delivered.get(), duplicates.get(),
-        dropped.get(), undecodable.get(), gaps.get(), dedup.highest());
+    return new Stats(
+        isConnected(),
+        connections.get(),
+        received.get(),
+        delivered.get(),
+        duplicates.get(),
+        dropped.get(),
+        undecodable.get(),
+        gaps.get(),
+        dedup.highest());
   }
 
   /**
@@ -278,8 +302,13 @@ public final class EventStream implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "EventStream{" + name + ", url=" + websocketUrl().orElse("(not discovered)") + ", connected="
-        + isConnected() + '}';
+    return "EventStream{"
+        + name
+        + ", url="
+        + websocketUrl().orElse("(not discovered)")
+        + ", connected="
+        + isConnected()
+        + '}';
   }
 
   // ---- connection life cycle -------------------------------------------------------------------
@@ -304,7 +333,10 @@ public final class EventStream implements AutoCloseable {
         synchronized (lock) {
           if (!closed) {
             long delay = scheduleReconnectLocked(false, 0);
-            logFailure("{}: cannot find the websocket URL: {}; retrying in {} ms", name, e.getMessage(),
+            logFailure(
+                "{}: cannot find the websocket URL: {}; retrying in {} ms",
+                name,
+                e.getMessage(),
                 TimeUnit.NANOSECONDS.toMillis(delay));
           }
         }
@@ -328,7 +360,7 @@ public final class EventStream implements AutoCloseable {
   /** Schedules the next connection attempt; returns its delay. Call with {@code lock} held. */
   private long scheduleReconnectLocked(boolean wasOpen, long openedNanos) {
     if (wasOpen && System.nanoTime() - openedNanos >= backoffCapNanos) {
-      failures = 0;   // that connection was healthy: start the back-off afresh
+      failures = 0; // that connection was healthy: start the back-off afresh
     }
     failures++;
     long bound = Checks.exponentialNanos(backoffBaseNanos, backoffCapNanos, failures);
@@ -342,7 +374,9 @@ public final class EventStream implements AutoCloseable {
     return delay;
   }
 
-  /** The end of connection {@code c}, from whichever side noticed it first; later calls do nothing. */
+  /**
+   * The end of connection {@code c}, from whichever side noticed it first; later calls do nothing.
+   */
   private void end(Connection c, String reason, boolean cancel) {
     boolean wasOpen;
     long delay;
@@ -368,9 +402,17 @@ public final class EventStream implements AutoCloseable {
       c.socket.cancel();
     }
     if (wasOpen) {
-      log.warn("{}: connection lost: {}; reconnecting in {} ms", name, reason, TimeUnit.NANOSECONDS.toMillis(delay));
+      log.warn(
+          "{}: connection lost: {}; reconnecting in {} ms",
+          name,
+          reason,
+          TimeUnit.NANOSECONDS.toMillis(delay));
     } else {
-      logFailure("{}: cannot connect: {}; retrying in {} ms", name, reason, TimeUnit.NANOSECONDS.toMillis(delay));
+      logFailure(
+          "{}: cannot connect: {}; retrying in {} ms",
+          name,
+          reason,
+          TimeUnit.NANOSECONDS.toMillis(delay));
     }
     if (wasOpen) {
       delivery.notice(l -> l.onDisconnected(reason));
@@ -404,8 +446,12 @@ public final class EventStream implements AutoCloseable {
     if (c != null) {
       long silent = System.nanoTime() - c.lastFrameNanos;
       if (silent > silenceLimitNanos) {
-        end(c, "no frame for " + TimeUnit.NANOSECONDS.toMillis(silent)
-            + " ms (more than two keepalive periods): the socket is taken as dead", true);
+        end(
+            c,
+            "no frame for "
+                + TimeUnit.NANOSECONDS.toMillis(silent)
+                + " ms (more than two keepalive periods): the socket is taken as dead",
+            true);
       }
     }
   }
@@ -468,7 +514,9 @@ public final class EventStream implements AutoCloseable {
         if (resume == 0) {
           gap = GapReason.NOT_RESUMED;
         } else if (lastLiveNanos != 0
-            && now - lastLiveNanos > replayWindowNanos - Math.min(TimeUnit.SECONDS.toNanos(30), replayWindowNanos / 10)) {
+            && now - lastLiveNanos
+                > replayWindowNanos
+                    - Math.min(TimeUnit.SECONDS.toNanos(30), replayWindowNanos / 10)) {
           gap = GapReason.REPLAY_WINDOW_EXCEEDED;
         }
         subscriptionCount = subscriptions.size();
@@ -481,8 +529,12 @@ public final class EventStream implements AutoCloseable {
           gapOnAck = gap;
         }
       }
-      log.info("{}: connected to {} with {} subscription(s){}", name, where,
-          subscriptionCount, resume > 0 ? ", resuming after event " + resume : "");
+      log.info(
+          "{}: connected to {} with {} subscription(s){}",
+          name,
+          where,
+          subscriptionCount,
+          resume > 0 ? ", resuming after event " + resume : "");
       delivery.notice(EventStreamListener::onConnected);
       if (immediateGap != null) {
         gap(immediateGap);
@@ -526,7 +578,11 @@ public final class EventStream implements AutoCloseable {
         }
       }
       if (status != 200) {
-        log.warn("{}: arvados-ws answered status {} to {}", name, status, what == null ? "nothing we sent" : what);
+        log.warn(
+            "{}: arvados-ws answered status {} to {}",
+            name,
+            status,
+            what == null ? "nothing we sent" : what);
       } else {
         log.debug("{}: acknowledged: {}", name, what);
       }
@@ -547,12 +603,15 @@ public final class EventStream implements AutoCloseable {
       if (!delivery.offerEvent(event)) {
         dropped.incrementAndGet();
         if (overflowPending.compareAndSet(false, true)) {
-          log.warn("{}: delivery queue full: the listener is slower than the stream; dropping events", name);
+          log.warn(
+              "{}: delivery queue full: the listener is slower than the stream; dropping events",
+              name);
           gaps.incrementAndGet();
-          delivery.notice(l -> {
-            overflowPending.set(false);
-            l.onGap(GapReason.DELIVERY_OVERFLOW);
-          });
+          delivery.notice(
+              l -> {
+                overflowPending.set(false);
+                l.onGap(GapReason.DELIVERY_OVERFLOW);
+              });
         }
       }
     }
@@ -565,7 +624,11 @@ public final class EventStream implements AutoCloseable {
       }
       if (warn) {
         String flat = transport.redact(text.replaceAll("\\s+", " "));
-        log.warn("{}: ignoring a frame: {}: {}", name, transport.redact(reason), flat.length() > 200 ? flat.substring(0, 200) + "…" : flat);
+        log.warn(
+            "{}: ignoring a frame: {}: {}",
+            name,
+            transport.redact(reason),
+            flat.length() > 200 ? flat.substring(0, 200) + "…" : flat);
       }
       if (id > 0 && dedup.firstSighting(id)) {
         gap(GapReason.UNDECODABLE_EVENT);
@@ -575,8 +638,13 @@ public final class EventStream implements AutoCloseable {
     @Override
     public void onClosing(WebSocket webSocket, int code, String reason) {
       webSocket.close(1000, null);
-      end(this, "the server closed the connection (code " + code
-          + (reason.isEmpty() ? "" : ", " + transport.redact(reason)) + ")", false);
+      end(
+          this,
+          "the server closed the connection (code "
+              + code
+              + (reason.isEmpty() ? "" : ", " + transport.redact(reason))
+              + ")",
+          false);
     }
 
     @Override
@@ -590,8 +658,10 @@ public final class EventStream implements AutoCloseable {
       finished.countDown();
       String msg = t.getMessage();
       // Never the Response's toString: it shows the upgrade URL, which carries the token.
-      String reason = t.getClass().getSimpleName() + (msg == null ? "" : ": " + transport.redact(msg))
-          + (response == null ? "" : " (HTTP " + response.code() + ")");
+      String reason =
+          t.getClass().getSimpleName()
+              + (msg == null ? "" : ": " + transport.redact(msg))
+              + (response == null ? "" : " (HTTP " + response.code() + ")");
       if (response != null) {
         response.close();
       }
@@ -632,7 +702,8 @@ public final class EventStream implements AutoCloseable {
       }
       BufferedSource src = body.source();
       if (src.request(MAX_DISCOVERY_BYTES + 1)) {
-        throw new DiscoveryException("the discovery document is larger than " + MAX_DISCOVERY_BYTES + " bytes");
+        throw new DiscoveryException(
+            "the discovery document is larger than " + MAX_DISCOVERY_BYTES + " bytes");
       }
       String text = src.readString(StandardCharsets.UTF_8);
       JsonElement ws;
@@ -642,16 +713,19 @@ public final class EventStream implements AutoCloseable {
         throw new DiscoveryException("the discovery document is not a JSON object");
       }
       if (ws == null || ws.isJsonNull() || !ws.isJsonPrimitive() || ws.getAsString().isBlank()) {
-        throw new DiscoveryException("the discovery document has no websocketUrl: the cluster runs no websocket service");
+        throw new DiscoveryException(
+            "the discovery document has no websocketUrl: the cluster runs no websocket service");
       }
       try {
         return parseUrl(ws.getAsString());
       } catch (IllegalArgumentException e) {
-        throw new DiscoveryException("the discovery document's websocketUrl is unusable: " + e.getMessage());
+        throw new DiscoveryException(
+            "the discovery document's websocketUrl is unusable: " + e.getMessage());
       }
     } catch (IOException e) {
       String msg = e.getMessage();
-      throw new DiscoveryException(e.getClass().getSimpleName() + (msg == null ? "" : ": " + transport.redact(msg)));
+      throw new DiscoveryException(
+          e.getClass().getSimpleName() + (msg == null ? "" : ": " + transport.redact(msg)));
     } finally {
       synchronized (lock) {
         discoveryCall = null;
@@ -671,14 +745,16 @@ public final class EventStream implements AutoCloseable {
     } else if (lower.startsWith("wss://")) {
       s = "https://" + s.substring(6);
     } else if (!lower.startsWith("http://") && !lower.startsWith("https://")) {
-      throw new IllegalArgumentException("a websocket URL must start with ws://, wss://, http:// or https://");
+      throw new IllegalArgumentException(
+          "a websocket URL must start with ws://, wss://, http:// or https://");
     }
     HttpUrl u = HttpUrl.parse(s);
     if (u == null) {
       throw new IllegalArgumentException("not a valid URL");
     }
     if (u.query() != null || !u.username().isEmpty() || !u.password().isEmpty()) {
-      throw new IllegalArgumentException("a websocket URL must carry no query and no user info (the SDK adds the token)");
+      throw new IllegalArgumentException(
+          "a websocket URL must carry no query and no user info (the SDK adds the token)");
     }
     if (u.encodedPath().equals("/")) {
       u = u.newBuilder().encodedPath("/websocket").build();
@@ -688,15 +764,20 @@ public final class EventStream implements AutoCloseable {
 
   /** The URL with a ws/wss scheme and never a query. */
   static String display(HttpUrl u) {
-    String plain = u.newBuilder().query(null).fragment(null).username("").password("").build().toString();
+    String plain =
+        u.newBuilder().query(null).fragment(null).username("").password("").build().toString();
     return (u.isHttps() ? "wss" : "ws") + plain.substring(u.scheme().length());
   }
 
   private static void warnIgnored(List<EventFilter> filters) {
     for (EventFilter f : filters) {
       if (!f.isHonouredByServer()) {
-        log.warn("arvados-ws ignores the filter [{}, {}, {}] (it applies only event_type in [...] and created_at):"
-            + " this subscription receives more than it asks for", f.attribute(), f.operator(), f.operand());
+        log.warn(
+            "arvados-ws ignores the filter [{}, {}, {}] (it applies only event_type in [...] and created_at):"
+                + " this subscription receives more than it asks for",
+            f.attribute(),
+            f.operator(),
+            f.operand());
       }
     }
   }
@@ -719,8 +800,16 @@ public final class EventStream implements AutoCloseable {
    * @param gaps gaps reported
    * @param highestEventId the highest event id seen, 0 if none
    */
-  public record Stats(boolean connected, long connections, long eventsReceived, long eventsDelivered,
-      long duplicateEvents, long droppedEvents, long undecodableFrames, long gaps, long highestEventId) {}
+  public record Stats(
+      boolean connected,
+      long connections,
+      long eventsReceived,
+      long eventsDelivered,
+      long duplicateEvents,
+      long droppedEvents,
+      long undecodableFrames,
+      long gaps,
+      long highestEventId) {}
 
   /**
    * Builds and starts an {@link EventStream}. Each setter validates at once; not thread-safe.
@@ -806,8 +895,8 @@ public final class EventStream implements AutoCloseable {
     /**
      * Uses this URL instead of the discovery document's {@code websocketUrl}.
      *
-     * @param url {@code wss://host/websocket} (or ws, http, https); path {@code /websocket} if none;
-     *     no query: the SDK adds the token itself
+     * @param url {@code wss://host/websocket} (or ws, http, https); path {@code /websocket} if
+     *     none; no query: the SDK adds the token itself
      * @return this builder
      */
     public Builder websocketUrl(String url) {
@@ -848,9 +937,9 @@ public final class EventStream implements AutoCloseable {
     }
 
     /**
-     * How far back the server replays on {@code last_log_id}: 10 minutes in arvados-ws (hard-coded).
-     * An outage longer than this (less a safety margin of a tenth, at most 30 s) is reported as
-     * {@link GapReason#REPLAY_WINDOW_EXCEEDED}.
+     * How far back the server replays on {@code last_log_id}: 10 minutes in arvados-ws
+     * (hard-coded). An outage longer than this (less a safety margin of a tenth, at most 30 s) is
+     * reported as {@link GapReason#REPLAY_WINDOW_EXCEEDED}.
      *
      * @param window positive
      * @return this builder
@@ -878,9 +967,9 @@ public final class EventStream implements AutoCloseable {
 
     /**
      * Resumes after this event id on the first connection (its subscriptions carry {@code
-     * last_log_id} = {@code id}), for example the highest id a previous stream delivered. The server
-     * replays at most the last 10 minutes, and this stream cannot tell whether {@code id} is older.
-     * Default: not resumed ({@link GapReason#NOT_RESUMED} once subscribed).
+     * last_log_id} = {@code id}), for example the highest id a previous stream delivered. The
+     * server replays at most the last 10 minutes, and this stream cannot tell whether {@code id} is
+     * older. Default: not resumed ({@link GapReason#NOT_RESUMED} once subscribed).
      *
      * @param id a positive event id
      * @return this builder

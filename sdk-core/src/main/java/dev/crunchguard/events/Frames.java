@@ -18,14 +18,18 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
-/** The v0 protocol's frames: encoding of subscribe/unsubscribe, decoding of what the server sends. */
+/**
+ * The v0 protocol's frames: encoding of subscribe/unsubscribe, decoding of what the server sends.
+ */
 final class Frames {
   private Frames() {}
 
   /** A decoded server frame. */
   sealed interface Frame permits Ack, Heartbeat, Event, Undecodable {}
 
-  /** {@code {"status":N}}: the answer to one subscribe or unsubscribe, in the order they were sent. */
+  /**
+   * {@code {"status":N}}: the answer to one subscribe or unsubscribe, in the order they were sent.
+   */
   record Ack(int status) implements Frame {}
 
   /** {@code {}}: sent by the server when it has had nothing to send for one keepalive period. */
@@ -98,7 +102,9 @@ final class Frames {
     if (!o.has("id")) {
       if (o.has("status")) {
         Long status = integral(o.get("status"));
-        return status == null ? new Undecodable("status is not an integer", 0) : new Ack(status.intValue());
+        return status == null
+            ? new Undecodable("status is not an integer", 0)
+            : new Ack(status.intValue());
       }
       return new Undecodable("neither an event, an acknowledgement nor a heartbeat", 0);
     }
@@ -107,7 +113,10 @@ final class Frames {
       return new Undecodable("event id is not a positive integer", 0);
     }
     try {
-      Long msgId = o.has("msgID") && !o.get("msgID").isJsonNull() ? integral(o.get("msgID")) : Long.valueOf(0);
+      Long msgId =
+          o.has("msgID") && !o.get("msgID").isJsonNull()
+              ? integral(o.get("msgID"))
+              : Long.valueOf(0);
       if (msgId == null) {
         throw new IllegalArgumentException("msgID is not an integer");
       }
@@ -134,9 +143,19 @@ final class Frames {
         oldSide = attributes(props, "old_attributes");
         newSide = attributes(props, "new_attributes");
       }
-      return new Event(new ArvadosEvent(id, msgId, orEmpty(string(o, "uuid")), orEmpty(string(o, "object_uuid")),
-          orEmpty(string(o, "object_owner_uuid")), orEmpty(string(o, "object_kind")), orEmpty(string(o, "event_type")),
-          eventAt, oldSide, newSide, text1));
+      return new Event(
+          new ArvadosEvent(
+              id,
+              msgId,
+              orEmpty(string(o, "uuid")),
+              orEmpty(string(o, "object_uuid")),
+              orEmpty(string(o, "object_owner_uuid")),
+              orEmpty(string(o, "object_kind")),
+              orEmpty(string(o, "event_type")),
+              eventAt,
+              oldSide,
+              newSide,
+              text1));
     } catch (IllegalArgumentException e) {
       // Every message here is this class's own and names a key, never a value.
       return new Undecodable("event " + id + ": " + e.getMessage(), id);
@@ -161,8 +180,13 @@ final class Frames {
       }
       trashed = t.getAsBoolean();
     }
-    return new EventAttributes(string(a, "owner_uuid"), string(a, "state"), string(a, "name"),
-        string(a, "portable_data_hash"), string(a, "requesting_container_uuid"), trashed);
+    return new EventAttributes(
+        string(a, "owner_uuid"),
+        string(a, "state"),
+        string(a, "name"),
+        string(a, "portable_data_hash"),
+        string(a, "requesting_container_uuid"),
+        trashed);
   }
 
   private static @Nullable String string(JsonObject o, String key) {

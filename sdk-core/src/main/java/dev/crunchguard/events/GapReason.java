@@ -26,8 +26,8 @@ public enum GapReason {
    */
   REPLAY_WINDOW_EXCEEDED,
   /**
-   * The delivery queue was full (the listener was slower than the stream) and at least one event was
-   * dropped.
+   * The delivery queue was full (the listener was slower than the stream) and at least one event
+   * was dropped.
    */
   DELIVERY_OVERFLOW,
   /** A frame that carried an event id could not be decoded, so that event is lost. */

@@ -3,7 +3,10 @@ package dev.crunchguard.internal;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
-/** Argument checks and the one exponential back-off rule, shared by the SDK's builders and loops. Not API. */
+/**
+ * Argument checks and the one exponential back-off rule, shared by the SDK's builders and loops.
+ * Not API.
+ */
 public final class Checks {
   private Checks() {}
 

@@ -21,7 +21,8 @@ import okhttp3.OkHttpClient;
  * }</pre>
  */
 public final class ClientTransport {
-  private static final AtomicReference<Function<ArvadosClient, ClientTransport>> ACCESS = new AtomicReference<>();
+  private static final AtomicReference<Function<ArvadosClient, ClientTransport>> ACCESS =
+      new AtomicReference<>();
 
   private final OkHttpClient http;
   private final HttpUrl baseUrl;
@@ -34,7 +35,8 @@ public final class ClientTransport {
    * @param redactor removes tokens from text
    * @param closed whether the client has been closed
    */
-  public ClientTransport(OkHttpClient http, HttpUrl baseUrl, UnaryOperator<String> redactor, BooleanSupplier closed) {
+  public ClientTransport(
+      OkHttpClient http, HttpUrl baseUrl, UnaryOperator<String> redactor, BooleanSupplier closed) {
     this.http = Objects.requireNonNull(http, "http");
     this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
     this.redactor = Objects.requireNonNull(redactor, "redactor");
@@ -68,12 +70,16 @@ public final class ClientTransport {
     return access.apply(client);
   }
 
-  /** @return the authenticating OkHttp client; websocket upgrades through it carry {@code api_token} */
+  /**
+   * @return the authenticating OkHttp client; websocket upgrades through it carry {@code api_token}
+   */
   public OkHttpClient http() {
     return http;
   }
 
-  /** @return the API base URL */
+  /**
+   * @return the API base URL
+   */
   public HttpUrl baseUrl() {
     return baseUrl;
   }
@@ -86,7 +92,9 @@ public final class ClientTransport {
     return redactor.apply(text);
   }
 
-  /** @return whether the client has been closed */
+  /**
+   * @return whether the client has been closed
+   */
   public boolean isClosed() {
     return closed.getAsBoolean();
   }

@@ -10,4 +10,5 @@ import org.jspecify.annotations.Nullable;
  * @param exitCode the command's exit code, or null if it did not exit on its own
  * @param lost the loss, when {@code outcome} is {@link RunOutcome#LOST}
  */
-public record RunResult(RunOutcome outcome, @Nullable Integer exitCode, @Nullable LostOwnershipException lost) {}
+public record RunResult(
+    RunOutcome outcome, @Nullable Integer exitCode, @Nullable LostOwnershipException lost) {}

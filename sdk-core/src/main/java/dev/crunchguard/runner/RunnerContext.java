@@ -1,17 +1,17 @@
 package dev.crunchguard.runner;
 
-import dev.crunchguard.internal.Checks;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ArvadosException;
+import dev.crunchguard.CancellationSignal;
+import dev.crunchguard.CancellationSource;
 import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.ContainerState;
 import dev.crunchguard.ContainerUpdate;
 import dev.crunchguard.LockEpoch;
 import dev.crunchguard.LostOwnershipException;
-import dev.crunchguard.CancellationSignal;
-import dev.crunchguard.CancellationSource;
 import dev.crunchguard.StopReason;
+import dev.crunchguard.internal.Checks;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -30,11 +30,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The runner side of a handed-off lock, for crunch-run-like processes. Thread-safe.
  *
- * <p>Built from the environment ({@code ARVADOS_API_HOST}, {@code ARVADOS_API_TOKEN},
- * {@code ARVADOS_API_HOST_INSECURE} and the {@link LockEpoch} variables), it refuses to start
- * unless the container is Locked in the handed-off epoch. It then runs an <em>ownership watch</em>:
- * every {@code watchInterval} it re-reads the container ({@link ContainerLock#verify()}); when the
- * epoch has ended, the lock's {@code onLost} listeners fire, and when the priority has fallen to 0,
+ * <p>Built from the environment ({@code ARVADOS_API_HOST}, {@code ARVADOS_API_TOKEN}, {@code
+ * ARVADOS_API_HOST_INSECURE} and the {@link LockEpoch} variables), it refuses to start unless the
+ * container is Locked in the handed-off epoch. It then runs an <em>ownership watch</em>: every
+ * {@code watchInterval} it re-reads the container ({@link ContainerLock#verify()}); when the epoch
+ * has ended, the lock's {@code onLost} listeners fire, and when the priority has fallen to 0,
  * {@link #cancellation()} fires. A runner can therefore kill its child process within one interval
  * (plus one round trip) of being fenced off, not only at its next write.
  *
@@ -77,8 +77,12 @@ public final class RunnerContext implements AutoCloseable {
     }
     if (c.state() != ContainerState.LOCKED) {
       closeOwnedClient();
-      throw new IllegalStateException("refusing to start: container " + c.uuid() + " is "
-          + (c.state() == null ? "in an unknown state" : c.state().wireName()) + ", not Locked, in the handed-off epoch");
+      throw new IllegalStateException(
+          "refusing to start: container "
+              + c.uuid()
+              + " is "
+              + (c.state() == null ? "in an unknown state" : c.state().wireName())
+              + ", not Locked, in the handed-off epoch");
     }
     // verify() read only the epoch fields; the runner needs the whole record (command, mounts...).
     Container full;
@@ -90,14 +94,20 @@ public final class RunnerContext implements AutoCloseable {
     }
     this.container = full;
     lock.onLost(e -> stopSource.cancel(StopReason.LOST));
-    this.watcher = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "crunchguard-ownership-watch");
-      t.setDaemon(true);
-      return t;
-    });
-    // At a fixed rate: a check starts every interval whatever the previous one took, so a stale child
+    this.watcher =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "crunchguard-ownership-watch");
+              t.setDaemon(true);
+              return t;
+            });
+    // At a fixed rate: a check starts every interval whatever the previous one took, so a stale
+    // child
     // is stopped within one interval plus one round trip of its epoch ending.
-    this.watch = watcher.scheduleAtFixedRate(this::check, watchInterval.toNanos(), watchInterval.toNanos(), TimeUnit.NANOSECONDS);
+    this.watch =
+        watcher.scheduleAtFixedRate(
+            this::check, watchInterval.toNanos(), watchInterval.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /**
@@ -108,7 +118,9 @@ public final class RunnerContext implements AutoCloseable {
    * @throws LostOwnershipException if the handed-off epoch has already ended
    */
   public static RunnerContext fromEnvironment() {
-    return builder(ArvadosClient.fromEnvironment(), LockEpoch.fromEnvironment()).closeClient(true).start();
+    return builder(ArvadosClient.fromEnvironment(), LockEpoch.fromEnvironment())
+        .closeClient(true)
+        .start();
   }
 
   /**
@@ -122,26 +134,33 @@ public final class RunnerContext implements AutoCloseable {
     return new Builder(client, epoch);
   }
 
-  /** @return the lock in the handed-off epoch */
+  /**
+   * @return the lock in the handed-off epoch
+   */
   public ContainerLock lock() {
     return lock;
   }
 
-  /** @return the full container record as read at start */
+  /**
+   * @return the full container record as read at start
+   */
   public Container container() {
     return container;
   }
 
-  /** @return fires when the runner must stop (priority 0, loss, {@link #shutdown()}), with the reason */
+  /**
+   * @return fires when the runner must stop (priority 0, loss, {@link #shutdown()}), with the
+   *     reason
+   */
   public CancellationSignal cancellation() {
     return cancellation;
   }
 
   /**
-   * Asks the run to stop because this process is going away (for example from a JVM shutdown
-   * hook): fires {@link #cancellation()} with {@link StopReason#SHUTDOWN}, so that
-   * {@link #runCommand} stops its command (SIGTERM, then SIGKILL after the grace period) and
-   * records the container Cancelled. Idempotent.
+   * Asks the run to stop because this process is going away (for example from a JVM shutdown hook):
+   * fires {@link #cancellation()} with {@link StopReason#SHUTDOWN}, so that {@link #runCommand}
+   * stops its command (SIGTERM, then SIGKILL after the grace period) and records the container
+   * Cancelled. Idempotent.
    */
   public void shutdown() {
     stopSource.cancel(StopReason.SHUTDOWN);
@@ -201,10 +220,11 @@ public final class RunnerContext implements AutoCloseable {
   public RunResult runCommand(ProcessBuilder pb) {
     Objects.requireNonNull(pb, "pb");
     try {
-      lock.update(ContainerUpdate.builder()
-          .state(ContainerState.RUNNING)
-          .runtimeStatus(Map.of("activity", "running " + String.join(" ", pb.command())))
-          .build());
+      lock.update(
+          ContainerUpdate.builder()
+              .state(ContainerState.RUNNING)
+              .runtimeStatus(Map.of("activity", "running " + String.join(" ", pb.command())))
+              .build());
     } catch (LostOwnershipException e) {
       return new RunResult(RunOutcome.LOST, null, e);
     }
@@ -238,7 +258,8 @@ public final class RunnerContext implements AutoCloseable {
         lock.verify(); // throws: fail fast with the recorded loss
       }
       if (reason != null) {
-        lock.cancel("stopped: " + reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+        lock.cancel(
+            "stopped: " + reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
         return new RunResult(RunOutcome.CANCELLED, null, null);
       }
       lock.complete(Objects.requireNonNull(exit), null);
@@ -255,13 +276,17 @@ public final class RunnerContext implements AutoCloseable {
     log.info("stopping the command of {}: {}", lock.containerUuid(), reason);
     p.destroy();
     p.descendants().forEach(ProcessHandle::destroy);
-    // Not on the watch thread: close() may already have shut it down, and the SIGKILL must still come.
-    java.util.concurrent.CompletableFuture.delayedExecutor(killGrace.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
-      if (p.isAlive()) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-      }
-    });
+    // Not on the watch thread: close() may already have shut it down, and the SIGKILL must still
+    // come.
+    java.util.concurrent.CompletableFuture.delayedExecutor(
+            killGrace.toNanos(), TimeUnit.NANOSECONDS)
+        .execute(
+            () -> {
+              if (p.isAlive()) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+              }
+            });
   }
 
   /** Stops the ownership watch and, if this context created its client, closes it. Idempotent. */
@@ -342,6 +367,5 @@ public final class RunnerContext implements AutoCloseable {
     public RunnerContext start() {
       return new RunnerContext(this);
     }
-
   }
 }

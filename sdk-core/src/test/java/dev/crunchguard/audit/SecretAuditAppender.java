@@ -28,9 +28,12 @@ import java.util.stream.Stream;
  * ordered last, asserts that nothing was recorded.
  */
 public final class SecretAuditAppender extends AppenderBase<ILoggingEvent> {
-  private static final Pattern V2 = Pattern.compile("v2/[a-z0-9]{5}-gj3su-[a-z0-9]{15}/(?!<redacted>)[A-Za-z0-9]{8,}");
-  private static final Pattern BEARER = Pattern.compile("(?:Bearer|OAuth2)\\s+(?!<redacted>)[^\\s\"']{8,}");
-  private static final Pattern API_TOKEN = Pattern.compile("\"api_token\"\\s*:\\s*\"(?!<redacted>)[^\"]{8,}\"");
+  private static final Pattern V2 =
+      Pattern.compile("v2/[a-z0-9]{5}-gj3su-[a-z0-9]{15}/(?!<redacted>)[A-Za-z0-9]{8,}");
+  private static final Pattern BEARER =
+      Pattern.compile("(?:Bearer|OAuth2)\\s+(?!<redacted>)[^\\s\"']{8,}");
+  private static final Pattern API_TOKEN =
+      Pattern.compile("\"api_token\"\\s*:\\s*\"(?!<redacted>)[^\"]{8,}\"");
 
   static final AtomicLong EVENTS = new AtomicLong();
   static final List<String> LEAKS = Collections.synchronizedList(new ArrayList<>());
@@ -39,7 +42,8 @@ public final class SecretAuditAppender extends AppenderBase<ILoggingEvent> {
   @Override
   protected void append(ILoggingEvent e) {
     EVENTS.incrementAndGet();
-    StringBuilder sb = new StringBuilder(e.getLoggerName()).append(" - ").append(e.getFormattedMessage());
+    StringBuilder sb =
+        new StringBuilder(e.getLoggerName()).append(" - ").append(e.getFormattedMessage());
     if (e.getArgumentArray() != null) {
       sb.append(" args=").append(Arrays.deepToString(e.getArgumentArray()));
     }
@@ -83,9 +87,14 @@ public final class SecretAuditAppender extends AppenderBase<ILoggingEvent> {
     return s;
   }
 
-  /** A bare secret (no spaces, no path) or a v2 token; not a path or a message that merely mentions tokens. */
+  /**
+   * A bare secret (no spaces, no path) or a v2 token; not a path or a message that merely mentions
+   * tokens.
+   */
   private static boolean looksLikeToken(String v) {
-    return v.length() >= 8 && (v.matches("[A-Za-z0-9_.+=-]+") || v.matches("v2/[a-z0-9]{5}-gj3su-[a-z0-9]{15}/[^/\\s]+(/.*)?"));
+    return v.length() >= 8
+        && (v.matches("[A-Za-z0-9_.+=-]+")
+            || v.matches("v2/[a-z0-9]{5}-gj3su-[a-z0-9]{15}/[^/\\s]+(/.*)?"));
   }
 
   /** Every token constant declared by a compiled test class of this module. */
@@ -103,7 +112,9 @@ public final class SecretAuditAppender extends AppenderBase<ILoggingEvent> {
           for (Field f : c.getDeclaredFields()) {
             int m = f.getModifiers();
             String n = f.getName().toUpperCase(Locale.ROOT);
-            if (Modifier.isStatic(m) && Modifier.isFinal(m) && f.getType() == String.class
+            if (Modifier.isStatic(m)
+                && Modifier.isFinal(m)
+                && f.getType() == String.class
                 && (n.contains("TOKEN") || n.contains("SECRET"))) {
               f.setAccessible(true);
               Object v = f.get(null);

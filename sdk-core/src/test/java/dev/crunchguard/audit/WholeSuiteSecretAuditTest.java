@@ -7,24 +7,31 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs after every other test class of the module (see {@code junit-platform.properties}) and checks
- * that no log event of the whole run, at any level down to TRACE, contained a token.
+ * Runs after every other test class of the module (see {@code junit-platform.properties}) and
+ * checks that no log event of the whole run, at any level down to TRACE, contained a token.
  */
 @Order(Integer.MAX_VALUE)
 class WholeSuiteSecretAuditTest {
   @Test
   void noTokenAppearedInAnyLogEventOfTheWholeRun() {
-    assertThat(SecretAuditAppender.secrets()).as("token constants found in the test classes").hasSizeGreaterThan(5);
+    assertThat(SecretAuditAppender.secrets())
+        .as("token constants found in the test classes")
+        .hasSizeGreaterThan(5);
     assertThat(SecretAuditAppender.EVENTS.get()).as("log events audited").isGreaterThan(100);
     assertThat(SecretAuditAppender.LEAKS).isEmpty();
-    System.out.println("secret audit: " + SecretAuditAppender.EVENTS.get() + " log events (TRACE and up) scanned for "
-        + SecretAuditAppender.secrets().size() + " test token constants and token patterns: no leak");
+    System.out.println(
+        "secret audit: "
+            + SecretAuditAppender.EVENTS.get()
+            + " log events (TRACE and up) scanned for "
+            + SecretAuditAppender.secrets().size()
+            + " test token constants and token patterns: no leak");
   }
 
   @Test
   void propertyTestsOfTheJqwikEngine_ranBeforeTheAudit() {
     assertThat(dev.crunchguard.DecodingPropertiesTest.served.get())
-        .as("jqwik must run before Jupiter (its dependency comes first in sdk-core/pom.xml), or their logs go unaudited")
+        .as(
+            "jqwik must run before Jupiter (its dependency comes first in sdk-core/pom.xml), or their logs go unaudited")
         .isPositive();
   }
 
@@ -33,7 +40,8 @@ class WholeSuiteSecretAuditTest {
     String someSecret = SecretAuditAppender.secrets().iterator().next();
     assertThat(SecretAuditAppender.leak("sending " + someSecret)).isEqualTo("test secret");
     assertThat(SecretAuditAppender.leak("Authorization: Bearer abcdefgh12345678")).isNotNull();
-    assertThat(SecretAuditAppender.leak("v2/zzzzz-gj3su-012345678901234/abcdefghijklmnop")).isNotNull();
+    assertThat(SecretAuditAppender.leak("v2/zzzzz-gj3su-012345678901234/abcdefghijklmnop"))
+        .isNotNull();
     assertThat(SecretAuditAppender.leak("v2/zzzzz-gj3su-012345678901234/<redacted>")).isNull();
     assertThat(SecretAuditAppender.leak("{\"api_token\":\"abcdefghijkl\"}")).isNotNull();
     assertThat(ClassOrderer.OrderAnnotation.class).isNotNull();

@@ -1,13 +1,11 @@
 package dev.crunchguard.dispatch;
 
-import dev.crunchguard.StopReason;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
-import dev.crunchguard.LostOwnershipException;
 import dev.crunchguard.RetryPolicy;
+import dev.crunchguard.StopReason;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
 import dev.crunchguard.testkit.Endpoint;
@@ -38,7 +36,13 @@ class DispatcherTest {
 
   @BeforeEach
   void start() {
-    sim = ArvadosSimulator.builder().adminToken(TOKEN).adminToken(TOKEN2).maxDispatchAttempts(3).build().start();
+    sim =
+        ArvadosSimulator.builder()
+            .adminToken(TOKEN)
+            .adminToken(TOKEN2)
+            .maxDispatchAttempts(3)
+            .build()
+            .start();
   }
 
   @AfterEach
@@ -51,9 +55,16 @@ class DispatcherTest {
   }
 
   ArvadosClient client(String token) {
-    ArvadosClient c = ArvadosClient.builder().baseUrl(sim.baseUrl()).token(token)
-        .retryPolicy(RetryPolicy.builder().initialBackoff(Duration.ofMillis(5)).maxBackoff(Duration.ofMillis(50)).build())
-        .build();
+    ArvadosClient c =
+        ArvadosClient.builder()
+            .baseUrl(sim.baseUrl())
+            .token(token)
+            .retryPolicy(
+                RetryPolicy.builder()
+                    .initialBackoff(Duration.ofMillis(5))
+                    .maxBackoff(Duration.ofMillis(50))
+                    .build())
+            .build();
     closeables.add(c);
     return c;
   }
@@ -81,10 +92,11 @@ class DispatcherTest {
   }
 
   /** A runner that completes its container at once. */
-  static final ContainerRunner COMPLETE = ctx -> {
-    ctx.lock().markRunning();
-    ctx.lock().complete(0, null);
-  };
+  static final ContainerRunner COMPLETE =
+      ctx -> {
+        ctx.lock().markRunning();
+        ctx.lock().complete(0, null);
+      };
 
   @Test
   void locksHighestPriorityFirst_andRunsEachOnce() throws Exception {
@@ -92,10 +104,16 @@ class DispatcherTest {
     String low = sim.createContainer(ContainerSpec.builder().priority(1).build());
     String high = sim.createContainer(ContainerSpec.builder().priority(900).build());
     String mid = sim.createContainer(ContainerSpec.builder().priority(50).build());
-    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
-      order.add(ctx.containerUuid());
-      COMPLETE.run(ctx);
-    }).maxConcurrentRuns(1).build());
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      order.add(ctx.containerUuid());
+                      COMPLETE.run(ctx);
+                    })
+                .maxConcurrentRuns(1)
+                .build());
 
     for (int i = 0; i < 3; i++) {
       d.pollOnce();
@@ -122,15 +140,29 @@ class DispatcherTest {
   void lockConflict_isCountedAndReported_notFatal() throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     List<String> conflicts = new ArrayList<>();
-    Dispatcher slow = track(dispatcher(TOKEN2, COMPLETE).listener(new DispatchListener() {
-      @Override
-      public void lockConflict(String containerUuid) {
-        conflicts.add(containerUuid);
-      }
-    }).build());
-    Dispatcher fast = track(dispatcher(TOKEN, ctx -> ctx.cancellation().await(Duration.ofSeconds(5))).build());
-    // the slow dispatcher's lock request is held back in the server long enough for the fast one to lock first
-    sim.faults().add(FaultRule.of(FaultKind.DELAY).on(Endpoint.LOCK).container(uuid).times(1).delay(Duration.ofMillis(500)).build());
+    Dispatcher slow =
+        track(
+            dispatcher(TOKEN2, COMPLETE)
+                .listener(
+                    new DispatchListener() {
+                      @Override
+                      public void lockConflict(String containerUuid) {
+                        conflicts.add(containerUuid);
+                      }
+                    })
+                .build());
+    Dispatcher fast =
+        track(dispatcher(TOKEN, ctx -> ctx.cancellation().await(Duration.ofSeconds(5))).build());
+    // the slow dispatcher's lock request is held back in the server long enough for the fast one to
+    // lock first
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.DELAY)
+                .on(Endpoint.LOCK)
+                .container(uuid)
+                .times(1)
+                .delay(Duration.ofMillis(500))
+                .build());
 
     Thread t = new Thread(slow::pollOnce);
     t.start();
@@ -150,15 +182,21 @@ class DispatcherTest {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     AtomicReference<StopReason> reason = new AtomicReference<>();
     CountDownLatch running = new CountDownLatch(1);
-    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
-      running.countDown();
-      ctx.cancellation().await(Duration.ofSeconds(10));
-      reason.set(ctx.cancellation().reason());
-    }).build());
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      running.countDown();
+                      ctx.cancellation().await(Duration.ofSeconds(10));
+                      reason.set(ctx.cancellation().reason());
+                    })
+                .build());
     d.pollOnce();
     assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
 
-    // another process that shares the token requeues and re-locks it: locked_by_uuid does not change
+    // another process that shares the token requeues and re-locks it: locked_by_uuid does not
+    // change
     ArvadosClient sameToken = client(TOKEN);
     sameToken.containers().unlock(uuid);
     ContainerLock newEpoch = sameToken.containers().lock(uuid);
@@ -177,15 +215,21 @@ class DispatcherTest {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     AtomicReference<StopReason> reason = new AtomicReference<>();
     CountDownLatch running = new CountDownLatch(1);
-    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
-      ctx.lock().markRunning();
-      running.countDown();
-      ctx.cancellation().await(Duration.ofSeconds(10));
-      reason.set(ctx.cancellation().reason());
-    }).build());
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      ctx.lock().markRunning();
+                      running.countDown();
+                      ctx.cancellation().await(Duration.ofSeconds(10));
+                      reason.set(ctx.cancellation().reason());
+                    })
+                .build());
     d.pollOnce();
     assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
-    assertThat(new AdminHttp(sim.baseUrl(), TOKEN2).cancel(uuid)).isEqualTo(200); // a non-holder admin cancels
+    assertThat(new AdminHttp(sim.baseUrl(), TOKEN2).cancel(uuid))
+        .isEqualTo(200); // a non-holder admin cancels
 
     d.pollOnce();
     await(() -> reason.get() != null, "the stop signal");
@@ -197,11 +241,16 @@ class DispatcherTest {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     AtomicReference<StopReason> reason = new AtomicReference<>();
     CountDownLatch started = new CountDownLatch(1);
-    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
-      started.countDown();
-      ctx.cancellation().await(Duration.ofSeconds(10));
-      reason.set(ctx.cancellation().reason());
-    }).build());
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      started.countDown();
+                      ctx.cancellation().await(Duration.ofSeconds(10));
+                      reason.set(ctx.cancellation().reason());
+                    })
+                .build());
     d.pollOnce();
     assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
 
@@ -217,9 +266,15 @@ class DispatcherTest {
   @Test
   void runnerFailingBeforeRunning_isUnlocked_andBackedOff() throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
-    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
-      throw new IllegalStateException("node broke");
-    }).lockRetryInterval(Duration.ofSeconds(30)).build());
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      throw new IllegalStateException("node broke");
+                    })
+                .lockRetryInterval(Duration.ofSeconds(30))
+                .build());
 
     d.pollOnce();
     await(() -> d.stats().active() == 0, "run to finish");
@@ -237,10 +292,17 @@ class DispatcherTest {
   void containerThatKeepsFailing_isLeftForMaxDispatchAttemptsToCancel() throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     AtomicInteger runs = new AtomicInteger();
-    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
-      runs.incrementAndGet();
-      throw new IllegalStateException("always fails");
-    }).lockRetryInterval(Duration.ofMillis(20)).maxFailureBackoff(Duration.ofMillis(80)).build());
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      runs.incrementAndGet();
+                      throw new IllegalStateException("always fails");
+                    })
+                .lockRetryInterval(Duration.ofMillis(20))
+                .maxFailureBackoff(Duration.ofMillis(80))
+                .build());
     d.start();
 
     await(() -> sim.container(uuid).state().equals("Cancelled"), "the server to cancel it");
@@ -260,14 +322,21 @@ class DispatcherTest {
   }
 
   @Test
-  void untrackedLockOfItsToken_isUnlocked_onlyAfterStayingLockedInOneEpochForTheOrphanGrace() throws Exception {
+  void untrackedLockOfItsToken_isUnlocked_onlyAfterStayingLockedInOneEpochForTheOrphanGrace()
+      throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock leftover = client(TOKEN).containers().lock(uuid);
     List<String> seenEpochs = Collections.synchronizedList(new ArrayList<>());
-    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
-      seenEpochs.add(ctx.lock().authUuid());
-      COMPLETE.run(ctx);
-    }).orphanGrace(Duration.ofMillis(300)).build());
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      seenEpochs.add(ctx.lock().authUuid());
+                      COMPLETE.run(ctx);
+                    })
+                .orphanGrace(Duration.ofMillis(300))
+                .build());
 
     d.pollOnce();
     assertThat(sim.container(uuid).state()).as("within the grace").isEqualTo("Locked");
@@ -275,7 +344,9 @@ class DispatcherTest {
     Thread.sleep(350);
     d.pollOnce();
     d.pollOnce();
-    await(() -> d.stats().active() == 0 && sim.container(uuid).state().equals("Complete"), "run to finish");
+    await(
+        () -> d.stats().active() == 0 && sim.container(uuid).state().equals("Complete"),
+        "run to finish");
 
     assertThat(d.stats().unlocks()).isEqualTo(1);
     assertThat(seenEpochs).hasSize(1).doesNotContain(leftover.authUuid());
@@ -288,10 +359,16 @@ class DispatcherTest {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock leftover = client(TOKEN).containers().lock(uuid);
     List<String> seenEpochs = Collections.synchronizedList(new ArrayList<>());
-    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
-      seenEpochs.add(ctx.lock().authUuid());
-      COMPLETE.run(ctx);
-    }).recoveryPolicy(RecoveryPolicy.ADOPT).build());
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      seenEpochs.add(ctx.lock().authUuid());
+                      COMPLETE.run(ctx);
+                    })
+                .recoveryPolicy(RecoveryPolicy.ADOPT)
+                .build());
 
     d.pollOnce();
     await(() -> d.stats().active() == 0, "run to finish");
@@ -309,7 +386,8 @@ class DispatcherTest {
     Dispatcher d = track(dispatcher(TOKEN, COMPLETE).orphanGrace(Duration.ofMillis(300)).build());
     d.pollOnce(); // start-up: epoch 1 may be this dispatcher's (an earlier run of it)
     first.unlock();
-    ContainerLock second = other.containers().lock(uuid); // a sibling's new lock, taken after start-up
+    ContainerLock second =
+        other.containers().lock(uuid); // a sibling's new lock, taken after start-up
     Thread.sleep(350);
     d.pollOnce();
     d.pollOnce();
@@ -320,14 +398,27 @@ class DispatcherTest {
   }
 
   @Test
-  void lockWhoseAnswerWasLost_isNeverRun_andIsUnlockedAfterTheGrace_thenRunOnceInANewEpoch() throws Exception {
+  void lockWhoseAnswerWasLost_isNeverRun_andIsUnlockedAfterTheGrace_thenRunOnceInANewEpoch()
+      throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
-    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.LOST_RESPONSE)
+                .on(Endpoint.LOCK)
+                .container(uuid)
+                .times(1)
+                .build());
     List<String> seenEpochs = Collections.synchronizedList(new ArrayList<>());
-    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
-      seenEpochs.add(ctx.lock().authUuid());
-      COMPLETE.run(ctx);
-    }).orphanGrace(Duration.ofMillis(300)).build());
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      seenEpochs.add(ctx.lock().authUuid());
+                      COMPLETE.run(ctx);
+                    })
+                .orphanGrace(Duration.ofMillis(300))
+                .build());
 
     d.pollOnce();
     String lostEpoch = sim.container(uuid).authUuid();
@@ -338,7 +429,9 @@ class DispatcherTest {
     d.start();
     await(() -> sim.container(uuid).state().equals("Complete"), "the container to complete");
     assertThat(seenEpochs).hasSize(1).doesNotContain(lostEpoch);
-    assertThat(sim.container(uuid).lockCount()).as("one attempt burned by the ambiguous lock").isEqualTo(2);
+    assertThat(sim.container(uuid).lockCount())
+        .as("one attempt burned by the ambiguous lock")
+        .isEqualTo(2);
     sim.checkSafety().assertSafe();
   }
 
@@ -346,11 +439,17 @@ class DispatcherTest {
   void runnerThatNeverStarted_isNoReasonToCancel_aContainerRunningInItsEpoch() throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ArvadosClient sibling = client(TOKEN);
-    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
-      // Someone else (a sibling that also holds this epoch) moves it to Running; this run refuses.
-      sibling.containers().resume(ctx.lock().epoch()).markRunning();
-      throw new IllegalStateException("refusing to start: Running, not Locked");
-    }).build());
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      // Someone else (a sibling that also holds this epoch) moves it to Running;
+                      // this run refuses.
+                      sibling.containers().resume(ctx.lock().epoch()).markRunning();
+                      throw new IllegalStateException("refusing to start: Running, not Locked");
+                    })
+                .build());
 
     d.pollOnce();
     await(() -> d.stats().active() == 0, "run to finish");
@@ -362,14 +461,21 @@ class DispatcherTest {
   void runnerThatReportedItsStart_getsItsAbandonedRunningContainerCancelled() throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ArvadosClient runnerProcess = client(TOKEN);
-    Dispatcher d = track(dispatcher(TOKEN, ctx -> {
-      ctx.reportStarted();
-      runnerProcess.containers().resume(ctx.lock().epoch()).markRunning();
-      throw new IllegalStateException("runner process crashed");
-    }).build());
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      ctx.reportStarted();
+                      runnerProcess.containers().resume(ctx.lock().epoch()).markRunning();
+                      throw new IllegalStateException("runner process crashed");
+                    })
+                .build());
 
     d.pollOnce();
-    await(() -> d.stats().active() == 0 && sim.container(uuid).state().equals("Cancelled"), "the cancel");
+    await(
+        () -> d.stats().active() == 0 && sim.container(uuid).state().equals("Cancelled"),
+        "the cancel");
   }
 
   @Test
@@ -393,11 +499,15 @@ class DispatcherTest {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     AtomicReference<StopReason> reason = new AtomicReference<>();
     CountDownLatch started = new CountDownLatch(1);
-    Dispatcher d = dispatcher(TOKEN, ctx -> {
-      started.countDown();
-      ctx.cancellation().await(Duration.ofSeconds(10));
-      reason.set(ctx.cancellation().reason());
-    }).build();
+    Dispatcher d =
+        dispatcher(
+                TOKEN,
+                ctx -> {
+                  started.countDown();
+                  ctx.cancellation().await(Duration.ofSeconds(10));
+                  reason.set(ctx.cancellation().reason());
+                })
+            .build();
     d.start();
     assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
 
@@ -412,10 +522,15 @@ class DispatcherTest {
   void runnerThatIgnoresShutdown_isInterrupted_andItsContainerUnlocked() throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     CountDownLatch started = new CountDownLatch(1);
-    Dispatcher d = dispatcher(TOKEN, ctx -> {
-      started.countDown();
-      Thread.sleep(60_000);
-    }).shutdownTimeout(Duration.ofMillis(200)).build();
+    Dispatcher d =
+        dispatcher(
+                TOKEN,
+                ctx -> {
+                  started.countDown();
+                  Thread.sleep(60_000);
+                })
+            .shutdownTimeout(Duration.ofMillis(200))
+            .build();
     d.start();
     assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
 
@@ -427,12 +542,17 @@ class DispatcherTest {
   @Test
   void listenerExceptions_doNotStopTheDispatcher() throws Exception {
     sim.createContainer(ContainerSpec.builder().build());
-    Dispatcher d = track(dispatcher(TOKEN, COMPLETE).listener(new DispatchListener() {
-      @Override
-      public void lockWon(ContainerLock lock) {
-        throw new IllegalStateException("metrics backend down");
-      }
-    }).build());
+    Dispatcher d =
+        track(
+            dispatcher(TOKEN, COMPLETE)
+                .listener(
+                    new DispatchListener() {
+                      @Override
+                      public void lockWon(ContainerLock lock) {
+                        throw new IllegalStateException("metrics backend down");
+                      }
+                    })
+                .build());
     d.pollOnce();
     await(() -> d.stats().active() == 0, "run to finish");
     assertThat(sim.containers()).allSatisfy(c -> assertThat(c.state()).isEqualTo("Complete"));
@@ -451,35 +571,54 @@ class DispatcherTest {
 
   @org.junit.jupiter.params.ParameterizedTest(name = "shared token: {0}")
   @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-  void racingDispatchersUnderFaults_runEachContainerInOneEpochOnly(boolean sharedToken) throws Exception {
+  void racingDispatchersUnderFaults_runEachContainerInOneEpochOnly(boolean sharedToken)
+      throws Exception {
     long seed = System.nanoTime();
     System.out.println("racingDispatchersUnderFaults seed=" + seed);
     int n = 60;
     for (int i = 0; i < n; i++) {
       sim.createContainer(ContainerSpec.builder().priority(1 + i % 7).build());
     }
-    sim.faults().random(RandomFaults.seed(seed)
-        .on(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.LIST, Endpoint.GET, Endpoint.UNLOCK)
-        .rate(FaultKind.LOST_RESPONSE, 0.03)
-        .rate(FaultKind.SERVICE_UNAVAILABLE, 0.03)
-        .rate(FaultKind.DELAY, 0.05)
-        .delay(Duration.ofMillis(5))
-        .build());
+    sim.faults()
+        .random(
+            RandomFaults.seed(seed)
+                .on(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.LIST, Endpoint.GET, Endpoint.UNLOCK)
+                .rate(FaultKind.LOST_RESPONSE, 0.03)
+                .rate(FaultKind.SERVICE_UNAVAILABLE, 0.03)
+                .rate(FaultKind.DELAY, 0.05)
+                .delay(Duration.ofMillis(5))
+                .build());
     ConcurrentHashMap<String, AtomicInteger> completions = new ConcurrentHashMap<>();
-    ContainerRunner runner = ctx -> {
-      ctx.lock().markRunning();
-      Thread.sleep(5);
-      ctx.lock().complete(0, null);
-      completions.computeIfAbsent(ctx.containerUuid(), k -> new AtomicInteger()).incrementAndGet();
-    };
-    Dispatcher a = track(dispatcher(TOKEN, runner).maxConcurrentRuns(4).lockRetryInterval(Duration.ofMillis(20))
-        .orphanGrace(Duration.ofSeconds(1)).build());
-    Dispatcher b = track(dispatcher(sharedToken ? TOKEN : TOKEN2, runner).maxConcurrentRuns(4)
-        .lockRetryInterval(Duration.ofMillis(20)).orphanGrace(Duration.ofSeconds(1)).build());
+    ContainerRunner runner =
+        ctx -> {
+          ctx.lock().markRunning();
+          Thread.sleep(5);
+          ctx.lock().complete(0, null);
+          completions
+              .computeIfAbsent(ctx.containerUuid(), k -> new AtomicInteger())
+              .incrementAndGet();
+        };
+    Dispatcher a =
+        track(
+            dispatcher(TOKEN, runner)
+                .maxConcurrentRuns(4)
+                .lockRetryInterval(Duration.ofMillis(20))
+                .orphanGrace(Duration.ofSeconds(1))
+                .build());
+    Dispatcher b =
+        track(
+            dispatcher(sharedToken ? TOKEN : TOKEN2, runner)
+                .maxConcurrentRuns(4)
+                .lockRetryInterval(Duration.ofMillis(20))
+                .orphanGrace(Duration.ofSeconds(1))
+                .build());
     a.start();
     b.start();
 
-    await(() -> sim.containers().stream().allMatch(c -> c.state().equals("Complete") || c.state().equals("Cancelled")),
+    await(
+        () ->
+            sim.containers().stream()
+                .allMatch(c -> c.state().equals("Complete") || c.state().equals("Cancelled")),
         "every container to be final (seed " + seed + ")");
 
     sim.checkSafety().assertSafe();

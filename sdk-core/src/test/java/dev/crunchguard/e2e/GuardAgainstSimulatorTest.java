@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.crunchguard.AmbiguousLockPolicy;
-import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.ContainerState;
@@ -44,8 +44,15 @@ class GuardAgainstSimulatorTest {
   }
 
   ArvadosClient clientFor(String token, String id) {
-    return ArvadosClient.builder().baseUrl(sim.baseUrl()).token(token).clientId(id)
-        .retryPolicy(RetryPolicy.builder().initialBackoff(Duration.ofMillis(5)).maxBackoff(Duration.ofMillis(20)).build())
+    return ArvadosClient.builder()
+        .baseUrl(sim.baseUrl())
+        .token(token)
+        .clientId(id)
+        .retryPolicy(
+            RetryPolicy.builder()
+                .initialBackoff(Duration.ofMillis(5))
+                .maxBackoff(Duration.ofMillis(20))
+                .build())
         .build();
   }
 
@@ -65,7 +72,8 @@ class GuardAgainstSimulatorTest {
     lock.markRunning();
     lock.complete(0, null);
 
-    assertThat(sim.requestCounts(uuid).values().stream().mapToLong(Long::longValue).sum()).isEqualTo(3);
+    assertThat(sim.requestCounts(uuid).values().stream().mapToLong(Long::longValue).sum())
+        .isEqualTo(3);
     assertThat(sim.requestCount(Endpoint.LOCK)).isEqualTo(1);
     assertThat(sim.requestCount(Endpoint.UPDATE)).isEqualTo(2);
     ContainerSnapshot c = sim.container(uuid);
@@ -78,20 +86,23 @@ class GuardAgainstSimulatorTest {
   void staleRunnerAfterRelockBySameToken_isFencedOff() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock stale = client.containers().lock(uuid);
-    client.containers().unlock(uuid);                         // a recovery tool requeues it
-    ContainerLock fresh = client.containers().lock(uuid);     // ...and the same token locks it again
+    client.containers().unlock(uuid); // a recovery tool requeues it
+    ContainerLock fresh = client.containers().lock(uuid); // ...and the same token locks it again
     assertThat(fresh.epoch().lockedByUuid()).isEqualTo(stale.epoch().lockedByUuid());
     assertThat(fresh.authUuid()).isNotEqualTo(stale.authUuid());
 
     assertThatThrownBy(stale::markRunning)
         .isInstanceOf(LostOwnershipException.class)
-        .satisfies(e -> {
-          LostOwnershipException l = (LostOwnershipException) e;
-          assertThat(l.containerUuid()).isEqualTo(uuid);
-          assertThat(l.heldEpoch().authUuid()).isEqualTo(stale.authUuid());
-          assertThat(l.observed().orElseThrow().authUuid()).isNotEqualTo(l.heldEpoch().authUuid());
-          assertThat(l.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.LOCKED);
-        });
+        .satisfies(
+            e -> {
+              LostOwnershipException l = (LostOwnershipException) e;
+              assertThat(l.containerUuid()).isEqualTo(uuid);
+              assertThat(l.heldEpoch().authUuid()).isEqualTo(stale.authUuid());
+              assertThat(l.observed().orElseThrow().authUuid())
+                  .isNotEqualTo(l.heldEpoch().authUuid());
+              assertThat(l.observed().map(Container::state).orElse(null))
+                  .isEqualTo(ContainerState.LOCKED);
+            });
     assertThat(sim.container(uuid).state()).isEqualTo("Locked");
     fresh.markRunning();
     fresh.complete(0, null);
@@ -149,7 +160,8 @@ class GuardAgainstSimulatorTest {
     ContainerLock lock = client.containers().lock(uuid);
 
     // output may not be written while Locked; the server echoes the value in its message
-    assertThatThrownBy(() -> lock.update(ContainerUpdate.builder().output("Auth uuid is readonly").build()))
+    assertThatThrownBy(
+            () -> lock.update(ContainerUpdate.builder().output("Auth uuid is readonly").build()))
         .isExactlyInstanceOf(ArvadosServiceException.class)
         .hasMessageContaining("Auth uuid is readonly");
     assertThat(lock.isLost()).isFalse();
@@ -160,7 +172,8 @@ class GuardAgainstSimulatorTest {
   void lockOfLockedContainer_isLockConflict() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     other.containers().lock(uuid);
-    assertThatThrownBy(() -> client.containers().lock(uuid)).isInstanceOf(LockConflictException.class);
+    assertThatThrownBy(() -> client.containers().lock(uuid))
+        .isInstanceOf(LockConflictException.class);
   }
 
   @Test
@@ -175,7 +188,8 @@ class GuardAgainstSimulatorTest {
   void unlockByAnotherToken_isPermissionDenied() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     client.containers().lock(uuid);
-    assertThatThrownBy(() -> other.containers().unlock(uuid)).isInstanceOf(PermissionDeniedException.class);
+    assertThatThrownBy(() -> other.containers().unlock(uuid))
+        .isInstanceOf(PermissionDeniedException.class);
   }
 
   @Test
@@ -183,7 +197,13 @@ class GuardAgainstSimulatorTest {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock lock = client.containers().lock(uuid);
     lock.markRunning();
-    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UPDATE).container(uuid).times(1).build());
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.LOST_RESPONSE)
+                .on(Endpoint.UPDATE)
+                .container(uuid)
+                .times(1)
+                .build());
 
     Container done = lock.complete(7, null);
 
@@ -197,7 +217,13 @@ class GuardAgainstSimulatorTest {
   void unlockWhoseResponseWasLost_returnsSuccess() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock lock = client.containers().lock(uuid);
-    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UPDATE).container(uuid).times(1).build());
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.LOST_RESPONSE)
+                .on(Endpoint.UPDATE)
+                .container(uuid)
+                .times(1)
+                .build());
 
     lock.unlock();
 
@@ -209,10 +235,17 @@ class GuardAgainstSimulatorTest {
   void lockWhoseResponseWasLost_isRefusedByDefault_andLeftLocked() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     Container seen = client.containers().get(uuid);
-    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.LOST_RESPONSE)
+                .on(Endpoint.LOCK)
+                .container(uuid)
+                .times(1)
+                .build());
 
-    LockConflictException e = org.junit.jupiter.api.Assertions.assertThrows(LockConflictException.class,
-        () -> client.containers().lock(seen));
+    LockConflictException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            LockConflictException.class, () -> client.containers().lock(seen));
 
     assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
     assertThat(sim.container(uuid).state()).isEqualTo("Locked");
@@ -223,18 +256,34 @@ class GuardAgainstSimulatorTest {
   void rivalsRefusedLockWhoseAnswerWasLost_withASharedToken_isNotTakenForItsOwn_byDefault() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock winner = client.containers().lock(uuid);
-    ArvadosClient sibling = clientFor(DISPATCHER, "sibling-dispatcher"); // same token, another process
+    ArvadosClient sibling =
+        clientFor(DISPATCHER, "sibling-dispatcher"); // same token, another process
     // The sibling's attempt is refused (cannot lock when Locked) and that answer is lost; its retry
     // is refused again, and the read-back shows "Locked by my token": proof of nothing.
-    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.LOST_RESPONSE)
+                .on(Endpoint.LOCK)
+                .container(uuid)
+                .times(1)
+                .build());
 
-    LockConflictException e = org.junit.jupiter.api.Assertions.assertThrows(LockConflictException.class,
-        () -> sibling.containers().lock(uuid));
+    LockConflictException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            LockConflictException.class, () -> sibling.containers().lock(uuid));
     assertThat(e.observedState()).isEqualTo(ContainerState.LOCKED);
 
-    // With ADOPT (opt-in), the sibling would now hold the winner's epoch too: the risk its Javadoc states.
-    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
-    ArvadosClient adopting = sibling.newBuilder().ambiguousLockPolicy(AmbiguousLockPolicy.ADOPT).build();
+    // With ADOPT (opt-in), the sibling would now hold the winner's epoch too: the risk its Javadoc
+    // states.
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.LOST_RESPONSE)
+                .on(Endpoint.LOCK)
+                .container(uuid)
+                .times(1)
+                .build());
+    ArvadosClient adopting =
+        sibling.newBuilder().ambiguousLockPolicy(AmbiguousLockPolicy.ADOPT).build();
     assertThat(adopting.containers().lock(uuid).authUuid()).isEqualTo(winner.authUuid());
     adopting.close();
     sibling.close();
@@ -243,9 +292,16 @@ class GuardAgainstSimulatorTest {
   @Test
   void lockWhoseResponseWasLost_isAdoptedByReadBack_whenTheClientOptsInToAdopt() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
-    ArvadosClient adopting = client.newBuilder().ambiguousLockPolicy(AmbiguousLockPolicy.ADOPT).build();
+    ArvadosClient adopting =
+        client.newBuilder().ambiguousLockPolicy(AmbiguousLockPolicy.ADOPT).build();
     Container seen = adopting.containers().get(uuid);
-    sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).times(1).build());
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.LOST_RESPONSE)
+                .on(Endpoint.LOCK)
+                .container(uuid)
+                .times(1)
+                .build());
 
     ContainerLock lock = adopting.containers().lock(seen);
 
@@ -260,7 +316,13 @@ class GuardAgainstSimulatorTest {
   void retriedWrites_carryOneRequestIdAcrossAttempts() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock lock = client.containers().lock(uuid);
-    sim.faults().add(FaultRule.of(FaultKind.SERVICE_UNAVAILABLE).on(Endpoint.UPDATE).container(uuid).times(2).build());
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.SERVICE_UNAVAILABLE)
+                .on(Endpoint.UPDATE)
+                .container(uuid)
+                .times(2)
+                .build());
     sim.clearHistory();
 
     lock.markRunning();
@@ -290,7 +352,13 @@ class GuardAgainstSimulatorTest {
   void unfencedLock_whoseLockCountReadFails_isStillReturned_andChecksByLocker() {
     String uuid = sim.createContainer(ContainerSpec.builder().runtimeToken(runtimeToken()).build());
     // every attempt of the read that follows the lock fails: the lock must not be left orphaned
-    sim.faults().add(FaultRule.of(FaultKind.SERVICE_UNAVAILABLE).on(Endpoint.GET).container(uuid).times(6).build());
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.SERVICE_UNAVAILABLE)
+                .on(Endpoint.GET)
+                .container(uuid)
+                .times(6)
+                .build());
 
     ContainerLock lock = client.containers().lock(uuid);
 
@@ -328,10 +396,21 @@ class GuardAgainstSimulatorTest {
     for (int i = 0; i < 25; i++) {
       sim.createContainer(ContainerSpec.builder().priority(i % 5).build());
     }
-    List<Container> positive = client.containers().list(dev.crunchguard.ContainerQuery.builder()
-        .filter("state", "=", "Queued").filter("priority", ">", 0).order("priority desc").pageSize(4).build()).toList();
+    List<Container> positive =
+        client
+            .containers()
+            .list(
+                dev.crunchguard.ContainerQuery.builder()
+                    .filter("state", "=", "Queued")
+                    .filter("priority", ">", 0)
+                    .order("priority desc")
+                    .pageSize(4)
+                    .build())
+            .toList();
     assertThat(positive).hasSize(20);
-    assertThat(positive).extracting(Container::priority).isSortedAccordingTo((a, b) -> Long.compare(b, a));
+    assertThat(positive)
+        .extracting(Container::priority)
+        .isSortedAccordingTo((a, b) -> Long.compare(b, a));
     assertThat(positive).extracting(Container::uuid).doesNotHaveDuplicates();
   }
 
@@ -339,7 +418,9 @@ class GuardAgainstSimulatorTest {
   void tokenUuid_matchesLockedByUuid() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     ContainerLock lock = client.containers().lock(uuid);
-    assertThat(client.tokenUuid()).isEqualTo(lock.epoch().lockedByUuid()).isEqualTo(sim.tokenUuid(DISPATCHER));
+    assertThat(client.tokenUuid())
+        .isEqualTo(lock.epoch().lockedByUuid())
+        .isEqualTo(sim.tokenUuid(DISPATCHER));
   }
 
   @Test
@@ -354,12 +435,15 @@ class GuardAgainstSimulatorTest {
       ContainerLock own = contained.containers().resume(lock.epoch());
       own.reportProgress(0.5);
       assertThat(contained.containers().current().uuid()).isEqualTo(uuid);
-      lock.cancel();  // the dispatcher cancels: the container token is revoked
+      lock.cancel(); // the dispatcher cancels: the container token is revoked
       assertThatThrownBy(() -> own.reportProgress(0.9)).isInstanceOf(LostOwnershipException.class);
     }
   }
 
   private String runtimeToken() {
-    return "v2/" + sim.clusterId() + "-gj3su-runtimetoken001/" + "rtsecret0123456789abcdefghijklmnop";
+    return "v2/"
+        + sim.clusterId()
+        + "-gj3su-runtimetoken001/"
+        + "rtsecret0123456789abcdefghijklmnop";
   }
 }

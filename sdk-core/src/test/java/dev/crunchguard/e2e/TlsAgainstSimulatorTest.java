@@ -15,7 +15,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** TLS against the simulator's self-signed HTTPS: verification on by default, a clear error, opt-in insecure mode. */
+/**
+ * TLS against the simulator's self-signed HTTPS: verification on by default, a clear error, opt-in
+ * insecure mode.
+ */
 class TlsAgainstSimulatorTest {
   static final String TOKEN = "tlstesttoken0123456789abcdef";
   static ArvadosSimulator sim;
@@ -50,7 +53,8 @@ class TlsAgainstSimulatorTest {
   @Test
   void insecureTls_optIn_talksToTheSelfSignedServer() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
-    try (ArvadosClient client = ArvadosClient.builder().apiHost(hostAndPort).token(TOKEN).insecureTls(true).build()) {
+    try (ArvadosClient client =
+        ArvadosClient.builder().apiHost(hostAndPort).token(TOKEN).insecureTls(true).build()) {
       ContainerLock lock = client.containers().lock(uuid);
       lock.markRunning();
       lock.complete(0, null);
@@ -61,10 +65,12 @@ class TlsAgainstSimulatorTest {
   @Test
   void verificationOn_withTheServersCertificateTrusted_works() {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
-    OkHttpClient trusting = new OkHttpClient.Builder()
-        .sslSocketFactory(sim.clientSslContext().getSocketFactory(), sim.clientTrustManager())
-        .build();
-    try (ArvadosClient client = ArvadosClient.builder().apiHost(hostAndPort).token(TOKEN).okHttpClient(trusting).build()) {
+    OkHttpClient trusting =
+        new OkHttpClient.Builder()
+            .sslSocketFactory(sim.clientSslContext().getSocketFactory(), sim.clientTrustManager())
+            .build();
+    try (ArvadosClient client =
+        ArvadosClient.builder().apiHost(hostAndPort).token(TOKEN).okHttpClient(trusting).build()) {
       assertThat(client.containers().get(uuid).uuid()).isEqualTo(uuid);
     } finally {
       trusting.dispatcher().executorService().shutdown();

@@ -32,30 +32,36 @@ class EventSecretsTest {
     root.addAppender(logs);
     List<String> shown = new ArrayList<>();
     try (FakeEventServer ws = new FakeEventServer();
-         ArvadosClient client = ArvadosClient.builder().baseUrl(ws.baseUrl()).token(LEAKY_TOKEN).build()) {
-      RecordingListener listener = new RecordingListener() {
-        @Override
-        public void onEvent(ArvadosEvent event) {
-          super.onEvent(event);
-          throw new IllegalStateException("the listener failed with " + LEAKY_TOKEN);
-        }
-      };
-      ws.refuseWithStatus = 401;                                         // a refused upgrade first
-      try (EventStream s = EventStream.builder(client).listener(listener)
-          .subscribe(new EventFilter("object_uuid", "is_a", "arvados#container"))
-          .keepalive(Duration.ofMillis(300)).reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(20)).start()) {
+        ArvadosClient client =
+            ArvadosClient.builder().baseUrl(ws.baseUrl()).token(LEAKY_TOKEN).build()) {
+      RecordingListener listener =
+          new RecordingListener() {
+            @Override
+            public void onEvent(ArvadosEvent event) {
+              super.onEvent(event);
+              throw new IllegalStateException("the listener failed with " + LEAKY_TOKEN);
+            }
+          };
+      ws.refuseWithStatus = 401; // a refused upgrade first
+      try (EventStream s =
+          EventStream.builder(client)
+              .listener(listener)
+              .subscribe(new EventFilter("object_uuid", "is_a", "arvados#container"))
+              .keepalive(Duration.ofMillis(300))
+              .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(20))
+              .start()) {
         while (ws.upgradeRequests.get() < 2) {
           Thread.sleep(5);
         }
         ws.refuseWithStatus = 0;
         FakeEventServer.Conn c = ws.nextConnection();
-        assertThat(c.requestPath).contains("api_token=");                 // it is sent, where arvados-ws wants it
+        assertThat(c.requestPath).contains("api_token="); // it is sent, where arvados-ws wants it
         c.send("garbage echoing ?api_token=" + LEAKY_TOKEN + " and " + LEAKY_TOKEN);
         c.send("{\"id\":9,\"event_at\":\"" + LEAKY_TOKEN + "\"}");
         c.send(Messages.containerCreate(10, 1, Messages.CONTAINER));
         listener.await(ArvadosEvent.class);
         c.ws.close(4000, "bye " + LEAKY_TOKEN);
-        FakeEventServer.Conn second = ws.nextConnection();               // then silence: the watchdog
+        FakeEventServer.Conn second = ws.nextConnection(); // then silence: the watchdog
         ws.nextConnection();
         shown.add(s.toString());
         shown.add(String.valueOf(s.websocketUrl()));
@@ -79,12 +85,19 @@ class EventSecretsTest {
       }
       rendered.add(sb.toString());
     }
-    assertThat(rendered).as("log events of the stream").anyMatch(l -> l.contains("ignoring a frame"))
-        .anyMatch(l -> l.contains("listener threw")).anyMatch(l -> l.contains("ignores the filter"))
-        .anyMatch(l -> l.contains("HTTP 401")).anyMatch(l -> l.contains("no frame for"));
+    assertThat(rendered)
+        .as("log events of the stream")
+        .anyMatch(l -> l.contains("ignoring a frame"))
+        .anyMatch(l -> l.contains("listener threw"))
+        .anyMatch(l -> l.contains("ignores the filter"))
+        .anyMatch(l -> l.contains("HTTP 401"))
+        .anyMatch(l -> l.contains("no frame for"));
     for (String text : concat(rendered, shown)) {
-      assertThat(text).doesNotContain(LEAKY_TOKEN).doesNotContain(EventStreamTest.EVENTS_SECRET)
-          .as("not even a truncated piece of the secret").doesNotContain(EventStreamTest.EVENTS_SECRET.substring(0, 12))
+      assertThat(text)
+          .doesNotContain(LEAKY_TOKEN)
+          .doesNotContain(EventStreamTest.EVENTS_SECRET)
+          .as("not even a truncated piece of the secret")
+          .doesNotContain(EventStreamTest.EVENTS_SECRET.substring(0, 12))
           .doesNotContainPattern("api_token=(?!<redacted>)");
     }
   }

@@ -29,8 +29,13 @@ class EventStreamTest {
   @BeforeEach
   void start() throws Exception {
     ws = new FakeEventServer();
-    client = ArvadosClient.builder().baseUrl(ws.baseUrl()).token(EVENTS_TOKEN).connectTimeout(Duration.ofSeconds(2))
-        .readTimeout(Duration.ofSeconds(5)).build();
+    client =
+        ArvadosClient.builder()
+            .baseUrl(ws.baseUrl())
+            .token(EVENTS_TOKEN)
+            .connectTimeout(Duration.ofSeconds(2))
+            .readTimeout(Duration.ofSeconds(5))
+            .build();
   }
 
   @AfterEach
@@ -53,28 +58,34 @@ class EventStreamTest {
   // ---- URL, authentication, subscribe -----------------------------------------------------------
 
   @Test
-  void websocketUrl_comesFromTheDiscoveryDocument_andTheTokenOnlyFromTheUpgradeQuery() throws Exception {
+  void websocketUrl_comesFromTheDiscoveryDocument_andTheTokenOnlyFromTheUpgradeQuery()
+      throws Exception {
     EventStream s = open(builder());
 
     FakeEventServer.Conn c = ws.nextConnection();
 
     assertThat(ws.discoveryRequests.get()).isEqualTo(1);
-    assertThat(ws.discoveryPaths).containsExactly("/discovery/v1/apis/arvados/v1/rest");   // no token in that URL
+    assertThat(ws.discoveryPaths)
+        .containsExactly("/discovery/v1/apis/arvados/v1/rest"); // no token in that URL
     assertThat(ws.discoveryAuthorization).isEqualTo("Bearer " + EVENTS_TOKEN);
     okhttp3.HttpUrl upgrade = okhttp3.HttpUrl.get("http://h" + c.requestPath);
     assertThat(upgrade.encodedPath()).isEqualTo("/websocket");
     assertThat(upgrade.queryParameterNames()).containsExactly("api_token");
     assertThat(upgrade.queryParameter("api_token")).isEqualTo(EVENTS_TOKEN);
     assertThat(s.websocketUrl()).contains(ws.wsUrl());
-    assertThat(s.toString()).contains(ws.wsUrl()).doesNotContain(EVENTS_SECRET).doesNotContain("api_token");
+    assertThat(s.toString())
+        .contains(ws.wsUrl())
+        .doesNotContain(EVENTS_SECRET)
+        .doesNotContain("api_token");
     listener.await(RecordingListener.Connected.class);
     assertThat(s.isConnected()).isTrue();
   }
 
   @Test
   void configuredWebsocketUrl_isUsedWithoutDiscovery() throws Exception {
-    ws.discoveredUrl = "ws://127.0.0.1:1/websocket";   // would fail if it were used
-    EventStream s = open(builder().websocketUrl("ws://" + ws.server.getHostName() + ":" + ws.server.getPort()));
+    ws.discoveredUrl = "ws://127.0.0.1:1/websocket"; // would fail if it were used
+    EventStream s =
+        open(builder().websocketUrl("ws://" + ws.server.getHostName() + ":" + ws.server.getPort()));
 
     FakeEventServer.Conn c = ws.nextConnection();
 
@@ -100,12 +111,15 @@ class EventStreamTest {
   }
 
   @Test
-  void firstSubscribe_hasTheFiltersAndNoLastLogId_andTheGapIsReportedOnlyOnceAcknowledged() throws Exception {
+  void firstSubscribe_hasTheFiltersAndNoLastLogId_andTheGapIsReportedOnlyOnceAcknowledged()
+      throws Exception {
     ws.autoAck = false;
     open(builder().subscribe(List.of()));
 
     FakeEventServer.Conn c = ws.nextConnection();
-    assertThat(c.nextMessage()).isEqualTo("{\"method\":\"subscribe\",\"filters\":[[\"event_type\",\"in\",[\"create\",\"update\"]]]}");
+    assertThat(c.nextMessage())
+        .isEqualTo(
+            "{\"method\":\"subscribe\",\"filters\":[[\"event_type\",\"in\",[\"create\",\"update\"]]]}");
     assertThat(c.nextMessage()).isEqualTo("{\"method\":\"subscribe\",\"filters\":[]}");
     listener.await(RecordingListener.Connected.class);
     Thread.sleep(150);
@@ -122,8 +136,9 @@ class EventStreamTest {
 
     FakeEventServer.Conn c = ws.nextConnection();
 
-    assertThat(c.nextMessage()).isEqualTo(
-        "{\"method\":\"subscribe\",\"filters\":[[\"event_type\",\"in\",[\"create\",\"update\"]]],\"last_log_id\":4711}");
+    assertThat(c.nextMessage())
+        .isEqualTo(
+            "{\"method\":\"subscribe\",\"filters\":[[\"event_type\",\"in\",[\"create\",\"update\"]]],\"last_log_id\":4711}");
     c.send(Messages.containerCreate(4712, 1, Messages.CONTAINER));
     listener.await(ArvadosEvent.class);
     assertThat(listener.gaps()).isEmpty();
@@ -137,16 +152,20 @@ class EventStreamTest {
     List<EventFilter> deletes = List.of(EventFilter.eventTypeIn("delete"));
 
     s.subscribe(deletes);
-    assertThat(c.nextMessage()).isEqualTo("{\"method\":\"subscribe\",\"filters\":[[\"event_type\",\"in\",[\"delete\"]]]}");
+    assertThat(c.nextMessage())
+        .isEqualTo("{\"method\":\"subscribe\",\"filters\":[[\"event_type\",\"in\",[\"delete\"]]]}");
     assertThat(s.unsubscribe(deletes)).isTrue();
-    assertThat(c.nextMessage()).isEqualTo("{\"method\":\"unsubscribe\",\"filters\":[[\"event_type\",\"in\",[\"delete\"]]]}");
+    assertThat(c.nextMessage())
+        .isEqualTo(
+            "{\"method\":\"unsubscribe\",\"filters\":[[\"event_type\",\"in\",[\"delete\"]]]}");
     assertThat(s.unsubscribe(deletes)).isFalse();
   }
 
   // ---- decoding and delivery --------------------------------------------------------------------
 
   @Test
-  void typedEvents_areDelivered_andGarbageBetweenThemIsIgnoredWithoutKillingTheStream() throws Exception {
+  void typedEvents_areDelivered_andGarbageBetweenThemIsIgnoredWithoutKillingTheStream()
+      throws Exception {
     EventStream s = open(builder());
     FakeEventServer.Conn c = ws.nextConnection();
     listener.await(GapReason.class);
@@ -182,7 +201,9 @@ class EventStreamTest {
     c.send(Messages.containerCreate(3, 1, Messages.CONTAINER));
 
     assertThat(listener.await(ArvadosEvent.class).id()).isEqualTo(3);
-    assertThat(listener.gaps()).as("no 'live from here' promise without an accepted subscription").isEmpty();
+    assertThat(listener.gaps())
+        .as("no 'live from here' promise without an accepted subscription")
+        .isEmpty();
     assertThat(s.isConnected()).isTrue();
   }
 
@@ -215,19 +236,25 @@ class EventStreamTest {
   @Test
   void aSlowListener_neverBlocksTheReader_overflowDropsAndReportsOneGap() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    RecordingListener slow = new RecordingListener() {
-      @Override
-      public void onEvent(ArvadosEvent event) {
-        super.onEvent(event);
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    };
-    EventStream s = open(EventStream.builder(client).listener(slow).subscribe(CHANGES).deliveryQueueCapacity(10)
-        .keepalive(Duration.ofSeconds(1)));
+    RecordingListener slow =
+        new RecordingListener() {
+          @Override
+          public void onEvent(ArvadosEvent event) {
+            super.onEvent(event);
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        };
+    EventStream s =
+        open(
+            EventStream.builder(client)
+                .listener(slow)
+                .subscribe(CHANGES)
+                .deliveryQueueCapacity(10)
+                .keepalive(Duration.ofSeconds(1)));
     FakeEventServer.Conn c = ws.nextConnection();
     slow.await(GapReason.class);
 
@@ -241,7 +268,7 @@ class EventStreamTest {
     // The reader read all 50 while the listener was stuck in its first call.
     assertThat(s.stats().eventsReceived()).isEqualTo(50);
     assertThat(s.stats().droppedEvents()).isBetween(39L, 40L);
-    for (int i = 0; i < 3; i++) {           // keepalives keep arriving: the socket is served, not stalled
+    for (int i = 0; i < 3; i++) { // keepalives keep arriving: the socket is served, not stalled
       Thread.sleep(150);
       c.send("{}");
     }
@@ -249,7 +276,8 @@ class EventStreamTest {
     release.countDown();
 
     assertThat(slow.await(GapReason.class)).isEqualTo(GapReason.DELIVERY_OVERFLOW);
-    // The gap is queued at the first drop; an event accepted after it (once the thread took one) follows it.
+    // The gap is queued at the first drop; an event accepted after it (once the thread took one)
+    // follows it.
     long accepted = 50 - s.stats().droppedEvents();
     deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (slow.eventIds().size() < accepted && System.nanoTime() < deadline) {
@@ -259,18 +287,20 @@ class EventStreamTest {
     assertThat(slow.eventIds()).hasSize((int) accepted).startsWith(1001L).isSorted();
     assertThat(s.stats().eventsDelivered()).isEqualTo(accepted);
     assertThat(slow.gaps()).containsExactly(GapReason.NOT_RESUMED, GapReason.DELIVERY_OVERFLOW);
-    assertThat(slow.threads).allMatch(t -> t.startsWith("crunchguard-events-") && t.endsWith("-delivery"));
+    assertThat(slow.threads)
+        .allMatch(t -> t.startsWith("crunchguard-events-") && t.endsWith("-delivery"));
   }
 
   @Test
   void aListenerThatThrows_doesNotStopDelivery() throws Exception {
-    RecordingListener throwing = new RecordingListener() {
-      @Override
-      public void onEvent(ArvadosEvent event) {
-        super.onEvent(event);
-        throw new IllegalStateException("listener bug " + EVENTS_TOKEN);
-      }
-    };
+    RecordingListener throwing =
+        new RecordingListener() {
+          @Override
+          public void onEvent(ArvadosEvent event) {
+            super.onEvent(event);
+            throw new IllegalStateException("listener bug " + EVENTS_TOKEN);
+          }
+        };
     open(EventStream.builder(client).listener(throwing).subscribe(CHANGES));
     FakeEventServer.Conn c = ws.nextConnection();
 
@@ -285,24 +315,30 @@ class EventStreamTest {
 
   @Test
   void silenceLongerThanTwoKeepalives_isADeadSocket_andTheStreamReconnects() throws Exception {
-    open(builder().keepalive(Duration.ofMillis(100)).reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(20)));
+    open(
+        builder()
+            .keepalive(Duration.ofMillis(100))
+            .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(20)));
     FakeEventServer.Conn first = ws.nextConnection();
-    first.nextMessage();          // acknowledged, then nothing more: the server went silent
+    first.nextMessage(); // acknowledged, then nothing more: the server went silent
 
     FakeEventServer.Conn second = ws.nextConnection();
 
     long silentFor = TimeUnit.NANOSECONDS.toMillis(second.openedNanos - first.openedNanos);
-    assertThat(silentFor).as("2¼ keepalives, plus a watchdog tick and a short back-off").isBetween(225L, 2000L);
+    assertThat(silentFor)
+        .as("2¼ keepalives, plus a watchdog tick and a short back-off")
+        .isBetween(225L, 2000L);
     assertThat(first.awaitEnd(2000)).as("the dead socket was closed").isTrue();
     assertThat(listener.await(RecordingListener.Disconnected.class).reason()).contains("keepalive");
   }
 
   @Test
   void keepalives_keepAQuietConnectionAlive() throws Exception {
-    EventStream s = open(builder().keepalive(Duration.ofMillis(300)));   // dead after 675 ms of silence
+    EventStream s =
+        open(builder().keepalive(Duration.ofMillis(300))); // dead after 675 ms of silence
     FakeEventServer.Conn c = ws.nextConnection();
 
-    for (int i = 0; i < 15; i++) {     // 1.5 s in all, a keepalive every 100 ms
+    for (int i = 0; i < 15; i++) { // 1.5 s in all, a keepalive every 100 ms
       Thread.sleep(100);
       c.send("{}");
     }
@@ -322,32 +358,42 @@ class EventStreamTest {
       opened.add(ws.nextConnection().openedNanos);
     }
 
-    // Wait i (1-based) follows the bound min(40·2^(i-1), 320) ms, jittered to between half and all of it.
+    // Wait i (1-based) follows the bound min(40·2^(i-1), 320) ms, jittered to between half and all
+    // of it.
     for (int i = 1; i < opened.size(); i++) {
       long waitedMs = TimeUnit.NANOSECONDS.toMillis(opened.get(i) - opened.get(i - 1));
       long bound = Math.min(40L << (i - 1), 320);
       assertThat(waitedMs).as("wait %d", i).isGreaterThanOrEqualTo(bound / 2);
     }
-    assertThat(TimeUnit.NANOSECONDS.toMillis(opened.get(5) - opened.get(4))).isGreaterThanOrEqualTo(160);
+    assertThat(TimeUnit.NANOSECONDS.toMillis(opened.get(5) - opened.get(4)))
+        .isGreaterThanOrEqualTo(160);
     assertThat(s.stats().connections()).isGreaterThanOrEqualTo(6);
   }
 
   @Test
-  void reconnect_resubscribesAMarginBehindTheHighestIdSeen_andDropsReplayedDuplicates() throws Exception {
-    EventStream s = open(builder().reorderMargin(10).reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(20)));
+  void reconnect_resubscribesAMarginBehindTheHighestIdSeen_andDropsReplayedDuplicates()
+      throws Exception {
+    EventStream s =
+        open(
+            builder()
+                .reorderMargin(10)
+                .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(20)));
     FakeEventServer.Conn first = ws.nextConnection();
     first.nextMessage();
     first.send(Messages.containerCreate(5000, 1, Messages.CONTAINER));
     first.send(Messages.containerUpdate(5003, 2, "Queued", "Locked"));
-    first.send(Messages.containerCreate(4990, 3, "zzzzz-dz642-yyyyyyyyyyyyyyy"));   // ids arrive out of order
+    first.send(
+        Messages.containerCreate(
+            4990, 3, "zzzzz-dz642-yyyyyyyyyyyyyyy")); // ids arrive out of order
     while (listener.eventIds().size() < 3) {
       listener.await(ArvadosEvent.class);
     }
     first.ws.close(1001, "restart");
 
     FakeEventServer.Conn second = ws.nextConnection();
-    assertThat(second.nextMessage()).isEqualTo(
-        "{\"method\":\"subscribe\",\"filters\":[[\"event_type\",\"in\",[\"create\",\"update\"]]],\"last_log_id\":4993}");
+    assertThat(second.nextMessage())
+        .isEqualTo(
+            "{\"method\":\"subscribe\",\"filters\":[[\"event_type\",\"in\",[\"create\",\"update\"]]],\"last_log_id\":4993}");
     // The replay (id > 4993) interleaved with a live event, and a live duplicate of a replayed one.
     second.send(Messages.containerUpdate(4995, 1, "Locked", "Running"));
     second.send(Messages.containerCreate(5000, 2, Messages.CONTAINER));
@@ -368,20 +414,23 @@ class EventStreamTest {
 
   @Test
   void anOutageLongerThanTheReplayWindow_isReportedAsAGap_aShortOneIsNot() throws Exception {
-    open(builder().replayWindow(Duration.ofMillis(1500)).reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(40)));
+    open(
+        builder()
+            .replayWindow(Duration.ofMillis(1500))
+            .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(40)));
     FakeEventServer.Conn first = ws.nextConnection();
     listener.await(GapReason.class);
     first.send(Messages.containerCreate(10, 1, Messages.CONTAINER));
     listener.await(ArvadosEvent.class);
 
-    first.ws.close(1001, "short restart");                  // back within the window: the replay covers it
+    first.ws.close(1001, "short restart"); // back within the window: the replay covers it
     FakeEventServer.Conn second = ws.nextConnection();
     assertThat(second.nextMessage()).contains("\"last_log_id\":1");
     listener.await(RecordingListener.Connected.class);
     Thread.sleep(100);
     assertThat(listener.gaps()).containsExactly(GapReason.NOT_RESUMED);
 
-    ws.refuseWithStatus = 503;                                // a long outage: upgrades refused for 2 s
+    ws.refuseWithStatus = 503; // a long outage: upgrades refused for 2 s
     second.ws.close(1001, "long restart");
     Thread.sleep(2000);
     ws.refuseWithStatus = 0;
@@ -423,14 +472,15 @@ class EventStreamTest {
     Thread.sleep(200);
     assertThat(ws.connectionCount()).isEqualTo(connections);
     assertThat(s.isConnected()).isFalse();
-    s.close();   // idempotent
+    s.close(); // idempotent
     assertThatThrownBy(() -> s.subscribe(List.of())).isInstanceOf(IllegalStateException.class);
   }
 
   @Test
   void close_whileAReconnectIsPending_cancelsIt() throws Exception {
     ws.refuseWithStatus = 503;
-    EventStream s = open(builder().reconnectBackoff(Duration.ofMillis(200), Duration.ofMillis(400)));
+    EventStream s =
+        open(builder().reconnectBackoff(Duration.ofMillis(200), Duration.ofMillis(400)));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (ws.upgradeRequests.get() < 1 && System.nanoTime() < deadline) {
       Thread.sleep(5);
@@ -449,13 +499,14 @@ class EventStreamTest {
   void close_fromTheListenerItself_doesNotDeadlock() throws Exception {
     CountDownLatch closed = new CountDownLatch(1);
     EventStream[] self = new EventStream[1];
-    RecordingListener closing = new RecordingListener() {
-      @Override
-      public void onEvent(ArvadosEvent event) {
-        self[0].close();
-        closed.countDown();
-      }
-    };
+    RecordingListener closing =
+        new RecordingListener() {
+          @Override
+          public void onEvent(ArvadosEvent event) {
+            self[0].close();
+            closed.countDown();
+          }
+        };
     self[0] = open(EventStream.builder(client).listener(closing).subscribe(CHANGES));
     ws.nextConnection().send(Messages.containerCreate(1, 1, Messages.CONTAINER));
 
@@ -465,7 +516,8 @@ class EventStreamTest {
 
   @Test
   void start_needsAListener_andAnOpenClient() {
-    assertThatThrownBy(() -> EventStream.builder(client).start()).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> EventStream.builder(client).start())
+        .isInstanceOf(IllegalStateException.class);
     client.close();
     assertThatThrownBy(() -> EventStream.builder(client).listener(listener).start())
         .isInstanceOf(IllegalStateException.class);
@@ -474,8 +526,12 @@ class EventStreamTest {
   static List<String> threadsNamed(String prefix) throws InterruptedException {
     List<String> alive = List.of();
     for (int i = 0; i < 100; i++) {
-      alive = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
-          .filter(n -> n.startsWith(prefix)).toList();
+      alive =
+          Thread.getAllStackTraces().keySet().stream()
+              .filter(Thread::isAlive)
+              .map(Thread::getName)
+              .filter(n -> n.startsWith(prefix))
+              .toList();
       if (alive.isEmpty()) {
         break;
       }

@@ -30,44 +30,58 @@ final class FakeEventServer implements AutoCloseable {
   final AtomicInteger upgradeRequests = new AtomicInteger();
   final List<String> discoveryPaths = java.util.Collections.synchronizedList(new ArrayList<>());
   volatile String discoveryAuthorization;
-  /** What the discovery document says; null: the server's own /websocket. "" : no websocket service. */
+
+  /**
+   * What the discovery document says; null: the server's own /websocket. "" : no websocket service.
+   */
   volatile String discoveredUrl;
+
   /** Acknowledge each subscribe/unsubscribe with {"status":200}, as arvados-ws does. */
   volatile boolean autoAck = true;
+
   /** When set, upgrade requests get this HTTP status instead of a websocket. */
   volatile int refuseWithStatus;
-  /** Runs on each connection once it is open (after the client's onOpen may have sent subscribes). */
+
+  /**
+   * Runs on each connection once it is open (after the client's onOpen may have sent subscribes).
+   */
   volatile Consumer<Conn> onOpen = c -> {};
 
   FakeEventServer() throws IOException {
-    server.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) {
-        String path = request.getPath() == null ? "" : request.getPath();
-        if (path.startsWith("/discovery/v1/apis/arvados/v1/rest")) {
-          discoveryRequests.incrementAndGet();
-          discoveryPaths.add(path);
-          discoveryAuthorization = request.getHeader("Authorization");
-          String ws = discoveredUrl != null ? discoveredUrl : wsUrl();
-          return new MockResponse().setHeader("Content-Type", "application/json")
-              .setBody("{\"kind\":\"discovery#restDescription\",\"rootUrl\":\"" + server.url("/")
-                  + "\",\"websocketUrl\":\"" + ws + "\",\"resources\":{}}");
-        }
-        if (path.startsWith("/websocket")) {
-          upgradeRequests.incrementAndGet();
-          int refuse = refuseWithStatus;
-          if (refuse != 0) {
-            return new MockResponse().setResponseCode(refuse).setBody("{\"errors\":[\"no\"]}");
+    server.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            String path = request.getPath() == null ? "" : request.getPath();
+            if (path.startsWith("/discovery/v1/apis/arvados/v1/rest")) {
+              discoveryRequests.incrementAndGet();
+              discoveryPaths.add(path);
+              discoveryAuthorization = request.getHeader("Authorization");
+              String ws = discoveredUrl != null ? discoveredUrl : wsUrl();
+              return new MockResponse()
+                  .setHeader("Content-Type", "application/json")
+                  .setBody(
+                      "{\"kind\":\"discovery#restDescription\",\"rootUrl\":\""
+                          + server.url("/")
+                          + "\",\"websocketUrl\":\""
+                          + ws
+                          + "\",\"resources\":{}}");
+            }
+            if (path.startsWith("/websocket")) {
+              upgradeRequests.incrementAndGet();
+              int refuse = refuseWithStatus;
+              if (refuse != 0) {
+                return new MockResponse().setResponseCode(refuse).setBody("{\"errors\":[\"no\"]}");
+              }
+              Conn c = new Conn(path, request.getHeader("Authorization"));
+              synchronized (all) {
+                all.add(c);
+              }
+              return new MockResponse().withWebSocketUpgrade(c);
+            }
+            return new MockResponse().setResponseCode(404);
           }
-          Conn c = new Conn(path, request.getHeader("Authorization"));
-          synchronized (all) {
-            all.add(c);
-          }
-          return new MockResponse().withWebSocketUpgrade(c);
-        }
-        return new MockResponse().setResponseCode(404);
-      }
-    });
+        });
     server.start();
   }
 
@@ -96,11 +110,12 @@ final class FakeEventServer implements AutoCloseable {
   @Override
   public void close() throws IOException {
     synchronized (all) {
-      all.forEach(c -> {
-        if (c.ws != null) {
-          c.ws.close(1001, "server shutting down");   // (cancel() is for client sockets only)
-        }
-      });
+      all.forEach(
+          c -> {
+            if (c.ws != null) {
+              c.ws.close(1001, "server shutting down"); // (cancel() is for client sockets only)
+            }
+          });
     }
     server.shutdown();
   }

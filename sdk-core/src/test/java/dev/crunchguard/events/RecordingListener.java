@@ -52,7 +52,8 @@ class RecordingListener implements EventStreamListener {
       long left = deadline - System.nanoTime();
       Object o = left <= 0 ? null : calls.poll(left, TimeUnit.NANOSECONDS);
       if (o == null) {
-        throw new AssertionError("no " + type.getSimpleName() + " call matched within 10 s; history: " + history());
+        throw new AssertionError(
+            "no " + type.getSimpleName() + " call matched within 10 s; history: " + history());
       }
       if (type.isInstance(o) && p.test(type.cast(o))) {
         return type.cast(o);
@@ -71,10 +72,16 @@ class RecordingListener implements EventStreamListener {
   }
 
   List<Long> eventIds() {
-    return history().stream().filter(ArvadosEvent.class::isInstance).map(o -> ((ArvadosEvent) o).id()).toList();
+    return history().stream()
+        .filter(ArvadosEvent.class::isInstance)
+        .map(o -> ((ArvadosEvent) o).id())
+        .toList();
   }
 
   List<GapReason> gaps() {
-    return history().stream().filter(GapReason.class::isInstance).map(GapReason.class::cast).toList();
+    return history().stream()
+        .filter(GapReason.class::isInstance)
+        .map(GapReason.class::cast)
+        .toList();
   }
 }

@@ -11,9 +11,12 @@ class ChecksTest {
   void positive_acceptsPositiveDurations_andNamesTheSettingOtherwise() {
     assertThat(Checks.positive(Duration.ofMillis(1), "x")).isEqualTo(Duration.ofMillis(1));
     assertThatThrownBy(() -> Checks.positive(Duration.ZERO, "pollInterval"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessage("pollInterval must be a positive duration, got PT0S");
-    assertThatThrownBy(() -> Checks.positive(Duration.ofSeconds(-1), "a")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Checks.positive(null, "b")).hasMessage("b must be a positive duration, got null");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("pollInterval must be a positive duration, got PT0S");
+    assertThatThrownBy(() -> Checks.positive(Duration.ofSeconds(-1), "a"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Checks.positive(null, "b"))
+        .hasMessage("b must be a positive duration, got null");
   }
 
   @Test
@@ -28,6 +31,7 @@ class ChecksTest {
 
   @Test
   void exponential_neverOverflows() {
-    assertThat(Checks.exponentialNanos(Long.MAX_VALUE / 3, Long.MAX_VALUE, 64)).isEqualTo(Long.MAX_VALUE);
+    assertThat(Checks.exponentialNanos(Long.MAX_VALUE / 3, Long.MAX_VALUE, 64))
+        .isEqualTo(Long.MAX_VALUE);
   }
 }

@@ -40,8 +40,14 @@ class RunnerContextTest {
   }
 
   ArvadosClient client() {
-    return ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN)
-        .retryPolicy(RetryPolicy.builder().initialBackoff(Duration.ofMillis(5)).maxBackoff(Duration.ofMillis(20)).build())
+    return ArvadosClient.builder()
+        .baseUrl(sim.baseUrl())
+        .token(TOKEN)
+        .retryPolicy(
+            RetryPolicy.builder()
+                .initialBackoff(Duration.ofMillis(5))
+                .maxBackoff(Duration.ofMillis(20))
+                .build())
         .build();
   }
 
@@ -53,7 +59,10 @@ class RunnerContextTest {
   }
 
   RunnerContext context(LockEpoch handoff) {
-    return RunnerContext.builder(runner, handoff).watchInterval(WATCH).killGrace(Duration.ofSeconds(1)).start();
+    return RunnerContext.builder(runner, handoff)
+        .watchInterval(WATCH)
+        .killGrace(Duration.ofSeconds(1))
+        .start();
   }
 
   @Test
@@ -79,7 +88,8 @@ class RunnerContextTest {
 
   @Test
   void runCommand_recordsExitCodeAndCompletes() {
-    String uuid = sim.createContainer(ContainerSpec.builder().command("sh", "-c", "exit 3").build());
+    String uuid =
+        sim.createContainer(ContainerSpec.builder().command("sh", "-c", "exit 3").build());
     LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
     try (RunnerContext ctx = context(handoff)) {
       assertThat(ctx.container().command()).containsExactly("sh", "-c", "exit 3");
@@ -122,13 +132,15 @@ class RunnerContextTest {
   }
 
   @Test
-  void ownershipWatch_stopsTheChild_whenTheContainerIsCancelledUnderIt(@TempDir Path dir) throws Exception {
+  void ownershipWatch_stopsTheChild_whenTheContainerIsCancelledUnderIt(@TempDir Path dir)
+      throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
     Path marker = dir.resolve("started");
     try (RunnerContext ctx = context(handoff)) {
-      CompletableFuture<RunResult> result = CompletableFuture.supplyAsync(() ->
-          ctx.runCommand(List.of("sh", "-c", "touch " + marker + "; exec sleep 30")));
+      CompletableFuture<RunResult> result =
+          CompletableFuture.supplyAsync(
+              () -> ctx.runCommand(List.of("sh", "-c", "touch " + marker + "; exec sleep 30")));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (!Files.exists(marker) && System.nanoTime() < deadline) {
         Thread.sleep(10);
@@ -148,13 +160,20 @@ class RunnerContextTest {
   }
 
   @Test
-  void childIgnoringSigterm_isKilledAfterTheGrace_evenWhenTheContextIsClosedMeanwhile(@TempDir Path dir) throws Exception {
+  void childIgnoringSigterm_isKilledAfterTheGrace_evenWhenTheContextIsClosedMeanwhile(
+      @TempDir Path dir) throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
     Path marker = dir.resolve("started");
     RunnerContext ctx = context(handoff);
-    CompletableFuture<RunResult> result = CompletableFuture.supplyAsync(() ->
-        ctx.runCommand(List.of("sh", "-c", "trap '' TERM; touch " + marker + "; while true; do sleep 0.1; done")));
+    CompletableFuture<RunResult> result =
+        CompletableFuture.supplyAsync(
+            () ->
+                ctx.runCommand(
+                    List.of(
+                        "sh",
+                        "-c",
+                        "trap '' TERM; touch " + marker + "; while true; do sleep 0.1; done")));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!Files.exists(marker) && System.nanoTime() < deadline) {
       Thread.sleep(10);
@@ -172,8 +191,9 @@ class RunnerContextTest {
     LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
     Path marker = dir.resolve("started");
     try (RunnerContext ctx = context(handoff)) {
-      CompletableFuture<RunResult> result = CompletableFuture.supplyAsync(() ->
-          ctx.runCommand(List.of("sh", "-c", "touch " + marker + "; exec sleep 30")));
+      CompletableFuture<RunResult> result =
+          CompletableFuture.supplyAsync(
+              () -> ctx.runCommand(List.of("sh", "-c", "touch " + marker + "; exec sleep 30")));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (!Files.exists(marker) && System.nanoTime() < deadline) {
         Thread.sleep(10);

@@ -19,11 +19,12 @@ public final class AdminHttp {
 
   /** PUT {"container": <json>}; returns the status. */
   public int update(String uuid, String containerJson) {
-    HttpRequest r = HttpRequest.newBuilder(URI.create(baseUrl + "arvados/v1/containers/" + uuid))
-        .header("Authorization", "Bearer " + token)
-        .header("Content-Type", "application/json")
-        .PUT(HttpRequest.BodyPublishers.ofString("{\"container\":" + containerJson + "}"))
-        .build();
+    HttpRequest r =
+        HttpRequest.newBuilder(URI.create(baseUrl + "arvados/v1/containers/" + uuid))
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"container\":" + containerJson + "}"))
+            .build();
     try {
       return http.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
     } catch (IOException e) {

@@ -14,8 +14,8 @@ import okhttp3.OkHttpClient;
 
 /**
  * One dispatcher of the race demo: a {@link Dispatcher} with the {@link DemoRunner}, guarded or
- * plain. {@link #main} runs one in its own JVM ({@code demo-worker}): it serves until a line
- * {@code stop} (or end of input) arrives on stdin, then prints {@code STATS <counters>} on stdout.
+ * plain. {@link #main} runs one in its own JVM ({@code demo-worker}): it serves until a line {@code
+ * stop} (or end of input) arrives on stdin, then prints {@code STATS <counters>} on stdout.
  */
 final class DemoDispatcher implements AutoCloseable {
   final String id;
@@ -23,27 +23,44 @@ final class DemoDispatcher implements AutoCloseable {
   final Dispatcher dispatcher;
   final DemoRunner runner;
 
-  DemoDispatcher(OkHttpClient shared, String baseUrl, String token, String id, boolean guarded, int concurrency, Duration poll,
-      Duration orphanGrace, double relockRate, double cancelRate) {
+  DemoDispatcher(
+      OkHttpClient shared,
+      String baseUrl,
+      String token,
+      String id,
+      boolean guarded,
+      int concurrency,
+      Duration poll,
+      Duration orphanGrace,
+      double relockRate,
+      double cancelRate) {
     this.id = id;
-    this.client = ArvadosClient.builder()
-        .baseUrl(baseUrl)
-        .token(token)
-        .okHttpClient(shared)
-        .clientId(id)
-        .userAgent("crunchguard-demo/" + id)
-        .retryPolicy(RetryPolicy.builder().initialBackoff(Duration.ofMillis(20)).maxBackoff(Duration.ofMillis(500))
-            .maxAttempts(8).maxElapsed(Duration.ofSeconds(20)).build())
-        .build();
-    this.runner = new DemoRunner(client, shared, baseUrl, token, id, guarded, relockRate, cancelRate);
-    this.dispatcher = Dispatcher.builder(client, runner)
-        .maxConcurrentRuns(concurrency)
-        .pollInterval(poll)
-        .lockRetryInterval(poll)
-        .maxFailureBackoff(Duration.ofSeconds(2))
-        .shutdownTimeout(Duration.ofSeconds(10))
-        .orphanGrace(orphanGrace)
-        .build();
+    this.client =
+        ArvadosClient.builder()
+            .baseUrl(baseUrl)
+            .token(token)
+            .okHttpClient(shared)
+            .clientId(id)
+            .userAgent("crunchguard-demo/" + id)
+            .retryPolicy(
+                RetryPolicy.builder()
+                    .initialBackoff(Duration.ofMillis(20))
+                    .maxBackoff(Duration.ofMillis(500))
+                    .maxAttempts(8)
+                    .maxElapsed(Duration.ofSeconds(20))
+                    .build())
+            .build();
+    this.runner =
+        new DemoRunner(client, shared, baseUrl, token, id, guarded, relockRate, cancelRate);
+    this.dispatcher =
+        Dispatcher.builder(client, runner)
+            .maxConcurrentRuns(concurrency)
+            .pollInterval(poll)
+            .lockRetryInterval(poll)
+            .maxFailureBackoff(Duration.ofSeconds(2))
+            .shutdownTimeout(Duration.ofSeconds(10))
+            .orphanGrace(orphanGrace)
+            .build();
   }
 
   void start() {
@@ -61,9 +78,20 @@ final class DemoDispatcher implements AutoCloseable {
   }
 
   static String format(DispatcherStats s) {
-    return "locksWon=" + s.locksWon() + " lockConflicts=" + s.lockConflicts() + " relocksDetected=" + s.relocksDetected()
-        + " lostOwnership=" + s.lostOwnership() + " staleWritesBlocked=" + s.staleWritesBlocked()
-        + " runnersStarted=" + s.runnersStarted() + " unlocks=" + s.unlocks();
+    return "locksWon="
+        + s.locksWon()
+        + " lockConflicts="
+        + s.lockConflicts()
+        + " relocksDetected="
+        + s.relocksDetected()
+        + " lostOwnership="
+        + s.lostOwnership()
+        + " staleWritesBlocked="
+        + s.staleWritesBlocked()
+        + " runnersStarted="
+        + s.runnersStarted()
+        + " unlocks="
+        + s.unlocks();
   }
 
   static double rate(Flags f, String name) {
@@ -82,10 +110,24 @@ final class DemoDispatcher implements AutoCloseable {
     }
   }
 
-  /** {@code demo-worker --base-url URL --id NAME --mode guarded|plain [--concurrency N] [--poll-interval D] [--relock-rate R] [--cancel-rate R]}; token in ARVADOS_API_TOKEN. */
+  /**
+   * {@code demo-worker --base-url URL --id NAME --mode guarded|plain [--concurrency N]
+   * [--poll-interval D] [--relock-rate R] [--cancel-rate R]}; token in ARVADOS_API_TOKEN.
+   */
   static int main(List<String> args) throws Exception {
-    Flags f = Flags.parse(args, Set.of(), Set.of("base-url", "id", "mode", "concurrency", "poll-interval", "relock-rate", "cancel-rate",
-        "orphan-grace"));
+    Flags f =
+        Flags.parse(
+            args,
+            Set.of(),
+            Set.of(
+                "base-url",
+                "id",
+                "mode",
+                "concurrency",
+                "poll-interval",
+                "relock-rate",
+                "cancel-rate",
+                "orphan-grace"));
     String token = System.getenv(ArvadosClient.ENV_API_TOKEN);
     if (token == null || token.isBlank()) {
       throw new Flags.UsageException(ArvadosClient.ENV_API_TOKEN + " must hold the worker's token");
@@ -95,21 +137,36 @@ final class DemoDispatcher implements AutoCloseable {
       throw new Flags.UsageException("--mode must be guarded or plain");
     }
     OkHttpClient shared = new OkHttpClient();
-    try (DemoDispatcher d = new DemoDispatcher(shared, f.string("base-url", "http://127.0.0.1:8000/"), token,
-        f.string("id", "worker"), mode.equals("guarded"), f.integer("concurrency", 8, 1, 1000),
-        f.duration("poll-interval", Duration.ofMillis(100)), f.duration("orphan-grace", Duration.ofSeconds(10)),
-        rate(f, "relock-rate"), rate(f, "cancel-rate"))) {
+    try (DemoDispatcher d =
+        new DemoDispatcher(
+            shared,
+            f.string("base-url", "http://127.0.0.1:8000/"),
+            token,
+            f.string("id", "worker"),
+            mode.equals("guarded"),
+            f.integer("concurrency", 8, 1, 1000),
+            f.duration("poll-interval", Duration.ofMillis(100)),
+            f.duration("orphan-grace", Duration.ofSeconds(10)),
+            rate(f, "relock-rate"),
+            rate(f, "cancel-rate"))) {
       d.start();
       System.out.println("READY");
       System.out.flush();
-      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       String line;
       while ((line = in.readLine()) != null && !line.trim().equals("stop")) {
         // wait for the parent's stop
       }
       d.dispatcher.close();
-      System.out.println("STATS " + format(d.stats()) + " falseLosses=" + d.runner.falseLosses()
-          + " leakedConnections=" + (shared.connectionPool().connectionCount() - shared.connectionPool().idleConnectionCount()));
+      System.out.println(
+          "STATS "
+              + format(d.stats())
+              + " falseLosses="
+              + d.runner.falseLosses()
+              + " leakedConnections="
+              + (shared.connectionPool().connectionCount()
+                  - shared.connectionPool().idleConnectionCount()));
       System.out.flush();
     } finally {
       shared.dispatcher().executorService().shutdown();

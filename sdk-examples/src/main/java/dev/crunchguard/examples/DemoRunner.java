@@ -18,10 +18,9 @@ import okhttp3.OkHttpClient;
  * mode) stops it.
  *
  * <p>Chaos: with probability {@code relockRate}, while this runner stages, a confused peer that
- * shares the dispatcher's token unlocks the container under it with the plain
- * {@code POST .../unlock} (identity {@code chaos}), so that some dispatcher locks it again while
- * this runner is still alive. With probability {@code cancelRate}, the container is cancelled while
- * Running.
+ * shares the dispatcher's token unlocks the container under it with the plain {@code POST
+ * .../unlock} (identity {@code chaos}), so that some dispatcher locks it again while this runner is
+ * still alive. With probability {@code cancelRate}, the container is cancelled while Running.
  */
 final class DemoRunner implements ContainerRunner {
   private final ArvadosClient client;
@@ -37,8 +36,15 @@ final class DemoRunner implements ContainerRunner {
   private final AtomicLong fencedOff = new AtomicLong();
   private final AtomicLong falseLosses = new AtomicLong();
 
-  DemoRunner(ArvadosClient client, OkHttpClient sharedHttp, String baseUrl, String token, String dispatcherId, boolean guarded,
-      double relockRate, double cancelRate) {
+  DemoRunner(
+      ArvadosClient client,
+      OkHttpClient sharedHttp,
+      String baseUrl,
+      String token,
+      String dispatcherId,
+      boolean guarded,
+      double relockRate,
+      double cancelRate) {
     this.client = client;
     this.relockRate = relockRate;
     this.cancelRate = cancelRate;
@@ -63,7 +69,8 @@ final class DemoRunner implements ContainerRunner {
     if (guarded) {
       try (ArvadosClient runnerClient = client.newBuilder().clientId(identity).build()) {
         ContainerLock lock = runnerClient.containers().resume(ctx.lock().epoch());
-        ctx.reportStarted(); // this run writes through its own client: tell the dispatcher it started
+        ctx.reportStarted(); // this run writes through its own client: tell the dispatcher it
+        // started
         lock.markRunning();
         if (cancelLater) {
           chaos.update(ctx.containerUuid(), cancelled(), null);
@@ -113,21 +120,27 @@ final class DemoRunner implements ContainerRunner {
       return;
     }
     String state = now.get("state").getAsString();
-    boolean current = (state.equals("Locked") || state.equals("Running"))
-        && now.get("auth_uuid") != null && !now.get("auth_uuid").isJsonNull()
-        && now.get("auth_uuid").getAsString().equals(e.heldEpoch().authUuid());
+    boolean current =
+        (state.equals("Locked") || state.equals("Running"))
+            && now.get("auth_uuid") != null
+            && !now.get("auth_uuid").isJsonNull()
+            && now.get("auth_uuid").getAsString().equals(e.heldEpoch().authUuid());
     if (current) {
       falseLosses.incrementAndGet();
       System.err.println("FALSE LOSS: " + e.getMessage());
     }
   }
 
-  /** @return runs whose writes the guard refused */
+  /**
+   * @return runs whose writes the guard refused
+   */
   long fencedOff() {
     return fencedOff.get();
   }
 
-  /** @return losses reported while the epoch was still current (must be 0) */
+  /**
+   * @return losses reported while the epoch was still current (must be 0)
+   */
   long falseLosses() {
     return falseLosses.get();
   }

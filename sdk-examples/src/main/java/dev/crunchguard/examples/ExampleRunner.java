@@ -10,12 +10,12 @@ import java.util.Set;
 
 /**
  * The runner side ({@code run}): started by {@link LocalDispatcher} as a separate JVM with the lock
- * handed off through the environment. It checks the epoch, runs the container's {@code command} as a
- * local process, and records the outcome; its ownership watch stops the process within one interval
- * of the epoch ending.
+ * handed off through the environment. It checks the epoch, runs the container's {@code command} as
+ * a local process, and records the outcome; its ownership watch stops the process within one
+ * interval of the epoch ending.
  *
- * <p>Exit status: 0 when the container was completed (whatever the command's own exit code, which is
- * recorded in {@code exit_code}), 3 when it was cancelled, 4 when the lock was lost, 5 when the
+ * <p>Exit status: 0 when the container was completed (whatever the command's own exit code, which
+ * is recorded in {@code exit_code}), 3 when it was cancelled, 4 when the lock was lost, 5 when the
  * command could not be started, 2 on a usage error or a refused start.
  */
 final class ExampleRunner {
@@ -30,17 +30,21 @@ final class ExampleRunner {
     Duration grace = f.duration("kill-grace", Duration.ofSeconds(5));
     RunnerContext ctx;
     try {
-      ctx = RunnerContext.builder(dev.crunchguard.ArvadosClient.fromEnvironment(), dev.crunchguard.LockEpoch.fromEnvironment())
-          .watchInterval(watch)
-          .killGrace(grace)
-          .closeClient(true)
-          .start();
+      ctx =
+          RunnerContext.builder(
+                  dev.crunchguard.ArvadosClient.fromEnvironment(),
+                  dev.crunchguard.LockEpoch.fromEnvironment())
+              .watchInterval(watch)
+              .killGrace(grace)
+              .closeClient(true)
+              .start();
     } catch (IllegalStateException | IllegalArgumentException | LostOwnershipException e) {
       err.println("runner: refusing to start: " + e.getMessage());
       return REFUSED_TO_START;
     }
     try (ctx) {
-      ctx.onLost(e -> err.println("runner: fenced off " + e.containerUuid() + ": " + e.getMessage()));
+      ctx.onLost(
+          e -> err.println("runner: fenced off " + e.containerUuid() + ": " + e.getMessage()));
       List<String> command = ctx.container().command();
       if (command.isEmpty()) {
         ctx.lock().cancel("the container has no command");
@@ -54,7 +58,12 @@ final class ExampleRunner {
       } catch (IllegalStateException shuttingDown) {
         // the JVM is already exiting
       }
-      err.println("runner: " + ctx.lock().containerUuid() + " " + r.outcome() + (r.exitCode() == null ? "" : " exit_code=" + r.exitCode()));
+      err.println(
+          "runner: "
+              + ctx.lock().containerUuid()
+              + " "
+              + r.outcome()
+              + (r.exitCode() == null ? "" : " exit_code=" + r.exitCode()));
       switch (r.outcome()) {
         case COMPLETED:
           return 0;

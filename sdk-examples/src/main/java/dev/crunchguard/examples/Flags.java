@@ -91,7 +91,8 @@ public final class Flags {
         }
         out.add(n);
       } catch (NumberFormatException e) {
-        throw new UsageException("--" + name + " must be a comma-separated list of integers, got " + v);
+        throw new UsageException(
+            "--" + name + " must be a comma-separated list of integers, got " + v);
       }
     }
     return out;
@@ -105,7 +106,8 @@ public final class Flags {
     try {
       int n = Integer.parseInt(v.replace("_", ""));
       if (n < min || n > max) {
-        throw new UsageException("--" + name + " must be between " + min + " and " + max + ", got " + n);
+        throw new UsageException(
+            "--" + name + " must be between " + min + " and " + max + ", got " + n);
       }
       return n;
     } catch (NumberFormatException e) {
@@ -150,7 +152,9 @@ public final class Flags {
       if (v.endsWith("ms")) {
         d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
       } else if (v.endsWith("s")) {
-        d = Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
+        d =
+            Duration.ofMillis(
+                Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
       } else if (v.endsWith("m")) {
         d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
       } else {

@@ -1,21 +1,21 @@
 package dev.crunchguard.examples;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.crunchguard.AmbiguousLockPolicy;
+import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.StopReason;
+import dev.crunchguard.dispatch.Dispatcher;
 import dev.crunchguard.dispatch.DispatcherMetrics;
+import dev.crunchguard.dispatch.RecoveryPolicy;
+import dev.crunchguard.dispatch.RunContext;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.File;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import dev.crunchguard.AmbiguousLockPolicy;
-import dev.crunchguard.ArvadosClient;
-import dev.crunchguard.dispatch.RecoveryPolicy;
-import dev.crunchguard.dispatch.Dispatcher;
-import dev.crunchguard.dispatch.RunContext;
-import dev.crunchguard.StopReason;
-import java.io.File;
-import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,19 +42,23 @@ final class LocalDispatcher {
 
     static MetricsEndpoint start(PrometheusMeterRegistry registry, int port, PrintStream err) {
       try {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
-        server.createContext("/metrics", ex -> {
-          try (ex) {
-            if (!ex.getRequestMethod().equals("GET")) {
-              ex.sendResponseHeaders(405, -1);
-              return;
-            }
-            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            ex.sendResponseHeaders(200, body.length);
-            ex.getResponseBody().write(body);
-          }
-        });
+        HttpServer server =
+            HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
+        server.createContext(
+            "/metrics",
+            ex -> {
+              try (ex) {
+                if (!ex.getRequestMethod().equals("GET")) {
+                  ex.sendResponseHeaders(405, -1);
+                  return;
+                }
+                byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders()
+                    .set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+              }
+            });
         server.start();
         err.println("metrics on http://127.0.0.1:" + server.getAddress().getPort() + "/metrics");
         return new MetricsEndpoint(server);
@@ -81,40 +85,62 @@ final class LocalDispatcher {
     for (E e : type.getEnumConstants()) {
       names.add(e.name().toLowerCase(Locale.ROOT));
     }
-    throw new Flags.UsageException("--" + name + " must be one of " + String.join(", ", names) + ", got " + v);
+    throw new Flags.UsageException(
+        "--" + name + " must be one of " + String.join(", ", names) + ", got " + v);
   }
 
   static int main(List<String> args, PrintStream err) throws InterruptedException {
-    Flags f = Flags.parse(args, Set.of("until-idle"),
-        Set.of("concurrency", "poll-interval", "watch-interval", "timeout", "orphan-grace", "recovery", "ambiguous-lock",
-            "metrics-port"));
+    Flags f =
+        Flags.parse(
+            args,
+            Set.of("until-idle"),
+            Set.of(
+                "concurrency",
+                "poll-interval",
+                "watch-interval",
+                "timeout",
+                "orphan-grace",
+                "recovery",
+                "ambiguous-lock",
+                "metrics-port"));
     int concurrency = f.integer("concurrency", 4, 1, 1000);
     Duration poll = f.duration("poll-interval", Duration.ofSeconds(5));
     Duration watch = f.duration("watch-interval", Duration.ofSeconds(2));
     Duration timeout = f.duration("timeout", Duration.ofDays(3650));
     Duration orphanGrace = f.duration("orphan-grace", Duration.ofMinutes(5));
     RecoveryPolicy recovery = choice(f, "recovery", RecoveryPolicy.class, RecoveryPolicy.UNLOCK);
-    AmbiguousLockPolicy ambiguous = choice(f, "ambiguous-lock", AmbiguousLockPolicy.class, AmbiguousLockPolicy.REFUSE);
+    AmbiguousLockPolicy ambiguous =
+        choice(f, "ambiguous-lock", AmbiguousLockPolicy.class, AmbiguousLockPolicy.REFUSE);
     boolean untilIdle = f.bool("until-idle");
     int metricsPort = f.integer("metrics-port", -1, -1, 65535);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    try (MetricsEndpoint metrics = metricsPort < 0 ? null : MetricsEndpoint.start(registry, metricsPort, err);
-         ArvadosClient client = ArvadosClient.builderFromEnvironment().userAgent("crunchguard-local-dispatcher")
-             .ambiguousLockPolicy(ambiguous).build();
-         Dispatcher dispatcher = Dispatcher.builder(client, ctx -> launchRunner(ctx, watch, err))
-             .maxConcurrentRuns(concurrency)
-             .pollInterval(poll)
-             .lockRetryInterval(poll)
-             .orphanGrace(orphanGrace)
-             .recoveryPolicy(recovery)
-             .listener(new DispatcherMetrics(registry, "dispatcher", "local"))
-             .build()) {
+    try (MetricsEndpoint metrics =
+            metricsPort < 0 ? null : MetricsEndpoint.start(registry, metricsPort, err);
+        ArvadosClient client =
+            ArvadosClient.builderFromEnvironment()
+                .userAgent("crunchguard-local-dispatcher")
+                .ambiguousLockPolicy(ambiguous)
+                .build();
+        Dispatcher dispatcher =
+            Dispatcher.builder(client, ctx -> launchRunner(ctx, watch, err))
+                .maxConcurrentRuns(concurrency)
+                .pollInterval(poll)
+                .lockRetryInterval(poll)
+                .orphanGrace(orphanGrace)
+                .recoveryPolicy(recovery)
+                .listener(new DispatcherMetrics(registry, "dispatcher", "local"))
+                .build()) {
       Runtime.getRuntime().addShutdownHook(new Thread(dispatcher::close));
-      err.println("dispatching from " + client.baseUrl() + " with up to " + concurrency + " runners");
+      err.println(
+          "dispatching from " + client.baseUrl() + " with up to " + concurrency + " runners");
       dispatcher.start();
       if (untilIdle) {
         boolean idle = dispatcher.awaitIdle(timeout);
-        err.println("dispatcher " + (idle ? "idle" : "timed out") + ": " + DemoDispatcher.format(dispatcher.stats()));
+        err.println(
+            "dispatcher "
+                + (idle ? "idle" : "timed out")
+                + ": "
+                + DemoDispatcher.format(dispatcher.stats()));
         return idle ? 0 : 1;
       }
       Thread.sleep(timeout.toMillis());
@@ -122,24 +148,39 @@ final class LocalDispatcher {
     }
   }
 
-  private static void launchRunner(RunContext ctx, Duration watch, PrintStream err) throws Exception {
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-        Main.class.getName(), "run", "--watch-interval", watch.toMillis() + "ms"));
+  private static void launchRunner(RunContext ctx, Duration watch, PrintStream err)
+      throws Exception {
+    String java =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xmx128m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "run",
+                "--watch-interval",
+                watch.toMillis() + "ms"));
     ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
     pb.environment().putAll(ctx.lock().epoch().toEnvironment());
     Process p = pb.start();
-    ctx.cancellation().onCancel(reason -> {
-      err.println("stopping the runner of " + ctx.containerUuid() + ": " + reason);
-      p.destroy();
-    });
+    ctx.cancellation()
+        .onCancel(
+            reason -> {
+              err.println("stopping the runner of " + ctx.containerUuid() + ": " + reason);
+              p.destroy();
+            });
     int exit = p.waitFor();
     if (exit != ExampleRunner.REFUSED_TO_START) {
-      // the runner got past its start-up check: a container it left Running is this run's to clean up
+      // the runner got past its start-up check: a container it left Running is this run's to clean
+      // up
       ctx.reportStarted();
     }
     if (exit != 0 && exit != 3 && exit != 4) {
-      throw new IllegalStateException("runner for " + ctx.containerUuid() + " exited with status " + exit);
+      throw new IllegalStateException(
+          "runner for " + ctx.containerUuid() + " exited with status " + exit);
     }
     if (ctx.cancellation().reason() == StopReason.SHUTDOWN && p.isAlive()) {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

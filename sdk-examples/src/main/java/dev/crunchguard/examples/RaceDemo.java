@@ -1,6 +1,5 @@
 package dev.crunchguard.examples;
 
-import com.google.gson.JsonObject;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSnapshot;
 import dev.crunchguard.testkit.ContainerSpec;
@@ -27,7 +26,6 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
@@ -35,31 +33,60 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The race demo: several dispatchers (one or more in other JVMs) race over a few hundred containers
- * on the embedded simulator, with faults (lost responses, 503s, 429s, delays), forced re-locks (a peer
- * sharing a dispatcher's token unlocks containers under their runners, so that others lock them
- * again) and a few cancellations during runs. It runs
- * once with the guard and once with plain updates, then prints both reports side by side, computed
- * from the simulator's own history. Exits 1 if the guarded run violates a safety property or does not
- * finish.
+ * on the embedded simulator, with faults (lost responses, 503s, 429s, delays), forced re-locks (a
+ * peer sharing a dispatcher's token unlocks containers under their runners, so that others lock
+ * them again) and a few cancellations during runs. It runs once with the guard and once with plain
+ * updates, then prints both reports side by side, computed from the simulator's own history. Exits
+ * 1 if the guarded run violates a safety property or does not finish.
  */
 final class RaceDemo {
-  /** Share of runs under which a peer with the same token unlocks the container (a forced re-lock). */
+  /**
+   * Share of runs under which a peer with the same token unlocks the container (a forced re-lock).
+   */
   static final double RELOCK_RATE = 0.15;
+
   /** Share of runs whose container is cancelled while Running. */
   static final double CANCEL_RATE = 0.02;
 
   /** The figures of one run. */
-  record Result(String mode, int containers, long completed, long cancelled, long notFinal, long locksWon,
-      long lockConflicts, long relocks, long chaosUnlocks, long chaosCancels, long staleBlocked, long staleAccepted,
-      long doubleRuns, long strangerEnds, long sdkCancels, long ambiguousLocks, long falseLosses, long leakedThreads, long leakedConnections,
-      long requests, Duration wall, long seed, SafetyReport safety) {
+  record Result(
+      String mode,
+      int containers,
+      long completed,
+      long cancelled,
+      long notFinal,
+      long locksWon,
+      long lockConflicts,
+      long relocks,
+      long chaosUnlocks,
+      long chaosCancels,
+      long staleBlocked,
+      long staleAccepted,
+      long doubleRuns,
+      long strangerEnds,
+      long sdkCancels,
+      long ambiguousLocks,
+      long falseLosses,
+      long leakedThreads,
+      long leakedConnections,
+      long requests,
+      Duration wall,
+      long seed,
+      SafetyReport safety) {
     double requestsPerContainer() {
       return containers == 0 ? 0 : (double) requests / containers;
     }
 
-    /** Every container final, no safety violation, no SDK-made cancel, no false loss, nothing leaked. */
+    /**
+     * Every container final, no safety violation, no SDK-made cancel, no false loss, nothing
+     * leaked.
+     */
     boolean ok() {
-      return notFinal == 0 && safety.isSafe() && sdkCancels == 0 && falseLosses == 0 && leakedThreads == 0
+      return notFinal == 0
+          && safety.isSafe()
+          && sdkCancels == 0
+          && falseLosses == 0
+          && leakedThreads == 0
           && leakedConnections == 0;
     }
   }
@@ -77,7 +104,15 @@ final class RaceDemo {
   private double lostResponseRate = 0.02;
   private Duration orphanGrace = Duration.ofSeconds(5);
 
-  RaceDemo(int containers, int localDispatchers, int jvms, int concurrency, long seed, Duration timeout, Duration poll, PrintStream progress) {
+  RaceDemo(
+      int containers,
+      int localDispatchers,
+      int jvms,
+      int concurrency,
+      long seed,
+      Duration timeout,
+      Duration poll,
+      PrintStream progress) {
     this.containers = containers;
     this.localDispatchers = localDispatchers;
     this.jvms = jvms;
@@ -106,39 +141,66 @@ final class RaceDemo {
     return this;
   }
 
-  /** The share of lock, update, unlock, get and list answers lost after the server applied them (default 2%). */
+  /**
+   * The share of lock, update, unlock, get and list answers lost after the server applied them
+   * (default 2%).
+   */
   RaceDemo withLostResponseRate(double rate) {
     this.lostResponseRate = rate;
     return this;
   }
 
-  /** The dispatchers' orphan grace (default 5 s, far above the demo runner's start-up time of milliseconds). */
+  /**
+   * The dispatchers' orphan grace (default 5 s, far above the demo runner's start-up time of
+   * milliseconds).
+   */
   RaceDemo withOrphanGrace(Duration grace) {
     this.orphanGrace = grace;
     return this;
   }
 
   static int main(List<String> args, PrintStream out, PrintStream err) throws Exception {
-    Flags f = Flags.parse(args, Set.of("guarded-only", "shared-token"),
-        Set.of("containers", "dispatchers", "jvms", "concurrency", "seed", "timeout", "poll-interval", "race-window",
-            "soak-requests", "lost-rate"));
+    Flags f =
+        Flags.parse(
+            args,
+            Set.of("guarded-only", "shared-token"),
+            Set.of(
+                "containers",
+                "dispatchers",
+                "jvms",
+                "concurrency",
+                "seed",
+                "timeout",
+                "poll-interval",
+                "race-window",
+                "soak-requests",
+                "lost-rate"));
     long seed = f.longValue("seed", new SecureRandom().nextLong() & 0xffffffffL);
-    RaceDemo demo = new RaceDemo(
-        f.integer("containers", 300, 1, 1_000_000),
-        f.integer("dispatchers", 3, 1, 64),
-        f.integer("jvms", 1, 0, 8),
-        f.integer("concurrency", 8, 1, 1000),
-        seed,
-        f.duration("timeout", Duration.ofMinutes(3)),
-        f.duration("poll-interval", Duration.ofMillis(100)),
-        err);
+    RaceDemo demo =
+        new RaceDemo(
+            f.integer("containers", 300, 1, 1_000_000),
+            f.integer("dispatchers", 3, 1, 64),
+            f.integer("jvms", 1, 0, 8),
+            f.integer("concurrency", 8, 1, 1000),
+            seed,
+            f.duration("timeout", Duration.ofMinutes(3)),
+            f.duration("poll-interval", Duration.ofMillis(100)),
+            err);
     if (f.string("race-window", null) != null) {
       demo.withRaceWindow(f.duration("race-window", Duration.ofMillis(1)));
     }
-    demo.withSharedToken(f.bool("shared-token")).withLostResponseRate(DemoDispatcher.rate(f, "lost-rate", 0.02));
-    err.printf("race demo: %d containers, %d dispatchers in this JVM + %d in other JVMs%s, seed %d%s%n",
-        demo.containers, demo.localDispatchers, demo.jvms, demo.sharedToken ? ", all sharing one token" : "", seed,
-        demo.raceWindow == null ? "" : ", server update window " + demo.raceWindow.toMillis() + " ms (spec §4.10)");
+    demo.withSharedToken(f.bool("shared-token"))
+        .withLostResponseRate(DemoDispatcher.rate(f, "lost-rate", 0.02));
+    err.printf(
+        "race demo: %d containers, %d dispatchers in this JVM + %d in other JVMs%s, seed %d%s%n",
+        demo.containers,
+        demo.localDispatchers,
+        demo.jvms,
+        demo.sharedToken ? ", all sharing one token" : "",
+        seed,
+        demo.raceWindow == null
+            ? ""
+            : ", server update window " + demo.raceWindow.toMillis() + " ms (spec §4.10)");
     long soak = f.longValue("soak-requests", 0);
     if (soak > 0) {
       return soak(demo, soak, out, err);
@@ -149,21 +211,29 @@ final class RaceDemo {
     boolean ok = guarded.ok();
     if (!ok) {
       out.println();
-      out.println("FAILED: the guarded run " + (guarded.notFinal() > 0 ? "left " + guarded.notFinal() + " containers not final; " : "")
-          + (guarded.falseLosses() > 0 ? "reported " + guarded.falseLosses() + " false losses; " : "")
-          + (guarded.leakedThreads() + guarded.leakedConnections() > 0 ? "leaked threads or connections; " : "")
-          + (guarded.safety().isSafe() ? "" : "violated safety"));
+      out.println(
+          "FAILED: the guarded run "
+              + (guarded.notFinal() > 0
+                  ? "left " + guarded.notFinal() + " containers not final; "
+                  : "")
+              + (guarded.falseLosses() > 0
+                  ? "reported " + guarded.falseLosses() + " false losses; "
+                  : "")
+              + (guarded.leakedThreads() + guarded.leakedConnections() > 0
+                  ? "leaked threads or connections; "
+                  : "")
+              + (guarded.safety().isSafe() ? "" : "violated safety"));
       out.println(guarded.safety().summary());
     }
     return ok ? 0 : 1;
   }
 
   /**
-   * The soak: guarded rounds with consecutive seeds until the simulator has served at least
-   * {@code targetRequests} requests; prints one line per round and the totals. Exit 1 on any failed
-   * round.
+   * The soak: guarded rounds with consecutive seeds until the simulator has served at least {@code
+   * targetRequests} requests; prints one line per round and the totals. Exit 1 on any failed round.
    */
-  static int soak(RaceDemo first, long targetRequests, PrintStream out, PrintStream err) throws Exception {
+  static int soak(RaceDemo first, long targetRequests, PrintStream out, PrintStream err)
+      throws Exception {
     long requests = 0;
     long containers = 0;
     long relocks = 0;
@@ -188,18 +258,50 @@ final class RaceDemo {
       leaks += r.leakedThreads() + r.leakedConnections();
       notFinal += r.notFinal();
       events += r.safety().eventsChecked();
-      out.printf(Locale.ROOT, "round %d seed %d: %d requests, %d re-locks, %d stale writes blocked, %d violations, "
-          + "%d false losses, %d leaks, %d not final, %.1f s%n", rounds, r.seed(), r.requests(), r.relocks(),
-          r.staleBlocked(), r.safety().violations().size(), r.falseLosses(), r.leakedThreads() + r.leakedConnections(),
-          r.notFinal(), r.wall().toMillis() / 1000.0);
+      out.printf(
+          Locale.ROOT,
+          "round %d seed %d: %d requests, %d re-locks, %d stale writes blocked, %d violations, "
+              + "%d false losses, %d leaks, %d not final, %.1f s%n",
+          rounds,
+          r.seed(),
+          r.requests(),
+          r.relocks(),
+          r.staleBlocked(),
+          r.safety().violations().size(),
+          r.falseLosses(),
+          r.leakedThreads() + r.leakedConnections(),
+          r.notFinal(),
+          r.wall().toMillis() / 1000.0);
       out.flush();
-      demo = new RaceDemo(first.containers, first.localDispatchers, first.jvms, first.concurrency, first.seed + rounds,
-          first.timeout, first.poll, first.progress).withRaceWindow(first.raceWindow).withSharedToken(first.sharedToken)
-          .withLostResponseRate(first.lostResponseRate).withOrphanGrace(first.orphanGrace);
+      demo =
+          new RaceDemo(
+                  first.containers,
+                  first.localDispatchers,
+                  first.jvms,
+                  first.concurrency,
+                  first.seed + rounds,
+                  first.timeout,
+                  first.poll,
+                  first.progress)
+              .withRaceWindow(first.raceWindow)
+              .withSharedToken(first.sharedToken)
+              .withLostResponseRate(first.lostResponseRate)
+              .withOrphanGrace(first.orphanGrace);
     }
-    out.printf(Locale.ROOT, "soak: %d rounds, %d containers, %d requests, %d history events checked, %d re-locks, "
-        + "%d stale writes blocked, %d safety violations, %d false losses, %d leaks, %d not final, %.1f min%n",
-        rounds, containers, requests, events, relocks, staleBlocked, violations, falseLosses, leaks, notFinal,
+    out.printf(
+        Locale.ROOT,
+        "soak: %d rounds, %d containers, %d requests, %d history events checked, %d re-locks, "
+            + "%d stale writes blocked, %d safety violations, %d false losses, %d leaks, %d not final, %.1f min%n",
+        rounds,
+        containers,
+        requests,
+        events,
+        relocks,
+        staleBlocked,
+        violations,
+        falseLosses,
+        leaks,
+        notFinal,
         (System.nanoTime() - start) / 60e9);
     return violations + falseLosses + leaks + notFinal == 0 ? 0 : 1;
   }
@@ -212,49 +314,75 @@ final class RaceDemo {
     Random rnd = new Random(seed);
     int dispatchers = localDispatchers + jvms;
     List<String> tokens = new ArrayList<>();
-    ArvadosSimulator.Builder sb = ArvadosSimulator.builder().maxDispatchAttempts(10).updateRaceWindow(raceWindow);
+    ArvadosSimulator.Builder sb =
+        ArvadosSimulator.builder().maxDispatchAttempts(10).updateRaceWindow(raceWindow);
     for (int i = 0; i < dispatchers; i++) {
-      String t = sharedToken && i > 0 ? tokens.get(0) : "demo" + i + "x" + Long.toString(rnd.nextLong() & Long.MAX_VALUE, 36);
+      String t =
+          sharedToken && i > 0
+              ? tokens.get(0)
+              : "demo" + i + "x" + Long.toString(rnd.nextLong() & Long.MAX_VALUE, 36);
       tokens.add(t);
       if (i == 0 || !sharedToken) {
         sb.adminToken(t);
       }
     }
     Set<Thread> threadsBefore = crunchguardThreads();
-    OkHttpClient shared = new OkHttpClient.Builder()
-        .dispatcher(new Dispatcher())
-        .connectionPool(new ConnectionPool(64, 30, TimeUnit.SECONDS))
-        .build();
+    OkHttpClient shared =
+        new OkHttpClient.Builder()
+            .dispatcher(new Dispatcher())
+            .connectionPool(new ConnectionPool(64, 30, TimeUnit.SECONDS))
+            .build();
     shared.dispatcher().setMaxRequestsPerHost(256);
     List<DemoDispatcher> local = new ArrayList<>();
     List<Worker> workers = new ArrayList<>();
     long[] workerFigures = new long[2];
     try (ArvadosSimulator sim = sb.build().start()) {
       for (int i = 0; i < containers; i++) {
-        sim.createContainer(ContainerSpec.builder().command("true").priority(1 + rnd.nextInt(1000)).build());
+        sim.createContainer(
+            ContainerSpec.builder().command("true").priority(1 + rnd.nextInt(1000)).build());
       }
       sim.clearHistory();
       sim.resetRequestCounts();
-      sim.faults().random(RandomFaults.seed(seed)
-          .on(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.UNLOCK, Endpoint.GET, Endpoint.LIST, Endpoint.TOKEN_CURRENT)
-          .rate(FaultKind.LOST_RESPONSE, lostResponseRate)
-          .rate(FaultKind.CONNECTION_RESET, 0.01)
-          .rate(FaultKind.BAD_GATEWAY, 0.01)
-          .rate(FaultKind.SERVICE_UNAVAILABLE, 0.02)
-          .rate(FaultKind.TOO_MANY_REQUESTS, 0.002)
-          .retryAfterSeconds(1)
-          .rate(FaultKind.DELAY, 0.05)
-          .delay(Duration.ofMillis(5))
-          .build());
+      sim.faults()
+          .random(
+              RandomFaults.seed(seed)
+                  .on(
+                      Endpoint.LOCK,
+                      Endpoint.UPDATE,
+                      Endpoint.UNLOCK,
+                      Endpoint.GET,
+                      Endpoint.LIST,
+                      Endpoint.TOKEN_CURRENT)
+                  .rate(FaultKind.LOST_RESPONSE, lostResponseRate)
+                  .rate(FaultKind.CONNECTION_RESET, 0.01)
+                  .rate(FaultKind.BAD_GATEWAY, 0.01)
+                  .rate(FaultKind.SERVICE_UNAVAILABLE, 0.02)
+                  .rate(FaultKind.TOO_MANY_REQUESTS, 0.002)
+                  .retryAfterSeconds(1)
+                  .rate(FaultKind.DELAY, 0.05)
+                  .delay(Duration.ofMillis(5))
+                  .build());
       long start = System.nanoTime();
       for (int i = 0; i < localDispatchers; i++) {
-        DemoDispatcher d = new DemoDispatcher(shared, sim.baseUrl(), tokens.get(i), "dispatcher-" + i, guarded, concurrency, poll,
-            orphanGrace, RELOCK_RATE, CANCEL_RATE);
+        DemoDispatcher d =
+            new DemoDispatcher(
+                shared,
+                sim.baseUrl(),
+                tokens.get(i),
+                "dispatcher-" + i,
+                guarded,
+                concurrency,
+                poll,
+                orphanGrace,
+                RELOCK_RATE,
+                CANCEL_RATE);
         local.add(d);
         d.start();
       }
       for (int j = 0; j < jvms; j++) {
-        workers.add(startWorker(sim.baseUrl(), tokens.get(localDispatchers + j), "jvm-dispatcher-" + j, mode));
+        workers.add(
+            startWorker(
+                sim.baseUrl(), tokens.get(localDispatchers + j), "jvm-dispatcher-" + j, mode));
       }
 
       long deadline = start + timeout.toNanos();
@@ -269,7 +397,10 @@ final class RaceDemo {
       while (true) {
         notFinal = sim.containers().stream().filter(c -> !isFinal(c)).count();
         long now = System.nanoTime();
-        long writes = sim.requestCount(Endpoint.UPDATE) + sim.requestCount(Endpoint.LOCK) + sim.requestCount(Endpoint.UNLOCK);
+        long writes =
+            sim.requestCount(Endpoint.UPDATE)
+                + sim.requestCount(Endpoint.LOCK)
+                + sim.requestCount(Endpoint.UNLOCK);
         if (writes != lastWrites) {
           lastWrites = writes;
           lastChange = now;
@@ -278,20 +409,28 @@ final class RaceDemo {
           break;
         }
         if (now - lastChange > stall) {
-          progress.printf("  [%s] no write for %d s: %d containers are stuck%n", mode,
-              TimeUnit.NANOSECONDS.toSeconds(now - lastChange), notFinal);
+          progress.printf(
+              "  [%s] no write for %d s: %d containers are stuck%n",
+              mode, TimeUnit.NANOSECONDS.toSeconds(now - lastChange), notFinal);
           break;
         }
         if (now - lastReport > TimeUnit.SECONDS.toNanos(1)) {
-          progress.printf("  [%s] %d/%d containers final%n", mode, containers - notFinal, containers);
+          progress.printf(
+              "  [%s] %d/%d containers final%n", mode, containers - notFinal, containers);
           lastReport = now;
         }
         Thread.sleep(200);
       }
       Duration wall = Duration.ofNanos(System.nanoTime() - start);
       if (notFinal > 0) {
-        sim.containers().stream().filter(c -> !isFinal(c)).limit(10).forEach(c -> progress.printf(
-            "  not final: %s state=%s lock_count=%d: %s%n", c.uuid(), c.state(), c.lockCount(), whyStuck(sim, c)));
+        sim.containers().stream()
+            .filter(c -> !isFinal(c))
+            .limit(10)
+            .forEach(
+                c ->
+                    progress.printf(
+                        "  not final: %s state=%s lock_count=%d: %s%n",
+                        c.uuid(), c.state(), c.lockCount(), whyStuck(sim, c)));
       }
       sim.faults().clear();
       for (Worker w : workers) {
@@ -305,8 +444,10 @@ final class RaceDemo {
         falseLosses += d.runner.falseLosses();
       }
       // Leak checks: every connection back in the pool, every dispatcher/runner thread gone.
-      long leakedConnections = workerFigures[1]
-          + (shared.connectionPool().connectionCount() - shared.connectionPool().idleConnectionCount());
+      long leakedConnections =
+          workerFigures[1]
+              + (shared.connectionPool().connectionCount()
+                  - shared.connectionPool().idleConnectionCount());
       long leakedThreads = awaitThreadsGone(threadsBefore);
       return summarize(mode, sim, wall, notFinal, falseLosses, leakedThreads, leakedConnections);
     } finally {
@@ -353,11 +494,17 @@ final class RaceDemo {
         last = e;
       }
     }
-    String what = last == null ? "no accepted write"
-        : "last accepted write " + last.action().name().toLowerCase(Locale.ROOT)
-            + (last.requestedState() == null ? "" : " to " + last.requestedState()) + " by " + last.clientIdentity();
+    String what =
+        last == null
+            ? "no accepted write"
+            : "last accepted write "
+                + last.action().name().toLowerCase(Locale.ROOT)
+                + (last.requestedState() == null ? "" : " to " + last.requestedState())
+                + " by "
+                + last.clientIdentity();
     if ("Running".equals(c.state())) {
-      return what + "; Running, but no runner of its epoch is alive to finish it"
+      return what
+          + "; Running, but no runner of its epoch is alive to finish it"
           + " (a runner of an earlier epoch, unfenced, wrote over it or finished elsewhere)";
     }
     if ("Locked".equals(c.state())) {
@@ -370,18 +517,40 @@ final class RaceDemo {
     return c.state().equals("Complete") || c.state().equals("Cancelled");
   }
 
-  private Worker startWorker(String baseUrl, String token, String id, String mode) throws Exception {
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-        "-cp", System.getProperty("java.class.path"), Main.class.getName(), "demo-worker",
-        "--base-url", baseUrl, "--id", id, "--mode", mode,
-        "--concurrency", Integer.toString(concurrency), "--poll-interval", poll.toMillis() + "ms",
-        "--orphan-grace", orphanGrace.toMillis() + "ms",
-        "--relock-rate", Double.toString(RELOCK_RATE), "--cancel-rate", Double.toString(CANCEL_RATE));
+  private Worker startWorker(String baseUrl, String token, String id, String mode)
+      throws Exception {
+    String java =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "-Xmx256m",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+            "-cp",
+            System.getProperty("java.class.path"),
+            Main.class.getName(),
+            "demo-worker",
+            "--base-url",
+            baseUrl,
+            "--id",
+            id,
+            "--mode",
+            mode,
+            "--concurrency",
+            Integer.toString(concurrency),
+            "--poll-interval",
+            poll.toMillis() + "ms",
+            "--orphan-grace",
+            orphanGrace.toMillis() + "ms",
+            "--relock-rate",
+            Double.toString(RELOCK_RATE),
+            "--cancel-rate",
+            Double.toString(CANCEL_RATE));
     pb.environment().put("ARVADOS_API_TOKEN", token);
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     Process p = pb.start();
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line = r.readLine();
     if (!"READY".equals(line)) {
       p.destroyForcibly();
@@ -418,13 +587,20 @@ final class RaceDemo {
       p.destroyForcibly();
     }
     if (!reported) {
-      throw new IllegalStateException("a demo worker exited without reporting (status " + p.exitValue() + ")");
+      throw new IllegalStateException(
+          "a demo worker exited without reporting (status " + p.exitValue() + ")");
     }
     return figures;
   }
 
-  private Result summarize(String mode, ArvadosSimulator sim, Duration wall, long notFinal, long falseLosses,
-      long leakedThreads, long leakedConnections) {
+  private Result summarize(
+      String mode,
+      ArvadosSimulator sim,
+      Duration wall,
+      long notFinal,
+      long falseLosses,
+      long leakedThreads,
+      long leakedConnections) {
     List<HistoryEvent> history = sim.history();
     long chaosUnlocks = 0;
     long chaosCancels = 0;
@@ -463,9 +639,30 @@ final class RaceDemo {
     long completed = all.stream().filter(c -> c.state().equals("Complete")).count();
     long cancelled = all.stream().filter(c -> c.state().equals("Cancelled")).count();
     long requests = sim.requestCounts().values().stream().mapToLong(Long::longValue).sum();
-    return new Result(mode, containers, completed, cancelled, notFinal, locksWon, conflicts, relocks, chaosUnlocks,
-        chaosCancels, staleBlocked, staleAccepted, doubleRuns, strangerEnds, sdkCancels, ambiguousLocks, falseLosses, leakedThreads,
-        leakedConnections, requests, wall, seed, safety);
+    return new Result(
+        mode,
+        containers,
+        completed,
+        cancelled,
+        notFinal,
+        locksWon,
+        conflicts,
+        relocks,
+        chaosUnlocks,
+        chaosCancels,
+        staleBlocked,
+        staleAccepted,
+        doubleRuns,
+        strangerEnds,
+        sdkCancels,
+        ambiguousLocks,
+        falseLosses,
+        leakedThreads,
+        leakedConnections,
+        requests,
+        wall,
+        seed,
+        safety);
   }
 
   /**
@@ -485,7 +682,9 @@ final class RaceDemo {
         lastAcceptedLock.put(key, e);
       } else {
         HistoryEvent won = lastAcceptedLock.remove(key);
-        if (won != null && "Locked".equals(e.stateBefore()) && java.util.Objects.equals(won.epochAfter(), e.appliedEpoch())) {
+        if (won != null
+            && "Locked".equals(e.stateBefore())
+            && java.util.Objects.equals(won.epochAfter(), e.appliedEpoch())) {
           n++;
         }
       }
@@ -494,14 +693,17 @@ final class RaceDemo {
   }
 
   /**
-   * Containers that ended Cancelled by the SDK's own doing: every cancel in the demo should come from
-   * the chaos client (a user's cancel) or from the server's {@code MaxDispatchAttempts} rule on an
-   * unlock. A dispatcher or runner write that moved a container to Cancelled is counted.
+   * Containers that ended Cancelled by the SDK's own doing: every cancel in the demo should come
+   * from the chaos client (a user's cancel) or from the server's {@code MaxDispatchAttempts} rule
+   * on an unlock. A dispatcher or runner write that moved a container to Cancelled is counted.
    */
   private static long sdkCancels(List<HistoryEvent> history) {
     Set<String> out = new HashSet<>();
     for (HistoryEvent e : history) {
-      boolean toCancelled = e.accepted() && "Cancelled".equals(e.stateAfter()) && !"Cancelled".equals(e.stateBefore());
+      boolean toCancelled =
+          e.accepted()
+              && "Cancelled".equals(e.stateAfter())
+              && !"Cancelled".equals(e.stateBefore());
       boolean byUnlock = e.action() == WriteAction.UNLOCK || "Queued".equals(e.requestedState());
       if (toCancelled && !byUnlock && !e.clientIdentity().equals("chaos")) {
         out.add(e.containerUuid());
@@ -521,25 +723,77 @@ final class RaceDemo {
     row(sb, fmt, "locks won", g.locksWon(), p == null ? null : p.locksWon());
     row(sb, fmt, "lock conflicts", g.lockConflicts(), p == null ? null : p.lockConflicts());
     row(sb, fmt, "re-locks (container locked again)", g.relocks(), p == null ? null : p.relocks());
-    row(sb, fmt, "forced unlocks under runners", g.chaosUnlocks(), p == null ? null : (Long) p.chaosUnlocks());
-    row(sb, fmt, "forced cancels during runs", g.chaosCancels(), p == null ? null : (Long) p.chaosCancels());
-    row(sb, fmt, "stale writes blocked by the guard", g.staleBlocked(), p == null ? null : p.staleBlocked());
-    row(sb, fmt, "stale writes accepted (must be 0)", g.staleAccepted(), p == null ? null : p.staleAccepted());
+    row(
+        sb,
+        fmt,
+        "forced unlocks under runners",
+        g.chaosUnlocks(),
+        p == null ? null : (Long) p.chaosUnlocks());
+    row(
+        sb,
+        fmt,
+        "forced cancels during runs",
+        g.chaosCancels(),
+        p == null ? null : (Long) p.chaosCancels());
+    row(
+        sb,
+        fmt,
+        "stale writes blocked by the guard",
+        g.staleBlocked(),
+        p == null ? null : p.staleBlocked());
+    row(
+        sb,
+        fmt,
+        "stale writes accepted (must be 0)",
+        g.staleAccepted(),
+        p == null ? null : p.staleAccepted());
     row(sb, fmt, "double runs (must be 0)", g.doubleRuns(), p == null ? null : p.doubleRuns());
-    row(sb, fmt, "epochs ended by a stranger (must be 0)", g.strangerEnds(), p == null ? null : p.strangerEnds());
-    row(sb, fmt, "cancelled by the SDK itself (must be 0)", g.sdkCancels(), p == null ? null : p.sdkCancels());
-    row(sb, fmt, "lock answers lost, not attributable", g.ambiguousLocks(), p == null ? null : p.ambiguousLocks());
+    row(
+        sb,
+        fmt,
+        "epochs ended by a stranger (must be 0)",
+        g.strangerEnds(),
+        p == null ? null : p.strangerEnds());
+    row(
+        sb,
+        fmt,
+        "cancelled by the SDK itself (must be 0)",
+        g.sdkCancels(),
+        p == null ? null : p.sdkCancels());
+    row(
+        sb,
+        fmt,
+        "lock answers lost, not attributable",
+        g.ambiguousLocks(),
+        p == null ? null : p.ambiguousLocks());
     row(sb, fmt, "false losses (must be 0)", g.falseLosses(), p == null ? null : p.falseLosses());
-    row(sb, fmt, "leaked threads + connections (must be 0)", g.leakedThreads() + g.leakedConnections(),
+    row(
+        sb,
+        fmt,
+        "leaked threads + connections (must be 0)",
+        g.leakedThreads() + g.leakedConnections(),
         p == null ? null : p.leakedThreads() + p.leakedConnections());
-    sb.append(String.format(Locale.ROOT, fmt, "requests per container",
-        String.format(Locale.ROOT, "%.1f", g.requestsPerContainer()),
-        p == null ? "" : String.format(Locale.ROOT, "%.1f", p.requestsPerContainer())));
-    sb.append(String.format(Locale.ROOT, fmt, "wall time",
-        String.format(Locale.ROOT, "%.1f s", g.wall().toMillis() / 1000.0),
-        p == null ? "" : String.format(Locale.ROOT, "%.1f s", p.wall().toMillis() / 1000.0)));
-    sb.append(String.format(Locale.ROOT, fmt, "safety check (simulator history)",
-        g.safety().isSafe() ? "PASS" : "FAIL", p == null ? "" : (p.safety().isSafe() ? "PASS" : "FAIL")));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            fmt,
+            "requests per container",
+            String.format(Locale.ROOT, "%.1f", g.requestsPerContainer()),
+            p == null ? "" : String.format(Locale.ROOT, "%.1f", p.requestsPerContainer())));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            fmt,
+            "wall time",
+            String.format(Locale.ROOT, "%.1f s", g.wall().toMillis() / 1000.0),
+            p == null ? "" : String.format(Locale.ROOT, "%.1f s", p.wall().toMillis() / 1000.0)));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            fmt,
+            "safety check (simulator history)",
+            g.safety().isSafe() ? "PASS" : "FAIL",
+            p == null ? "" : (p.safety().isSafe() ? "PASS" : "FAIL")));
     sb.append("seed ").append(g.seed()).append('\n');
     return sb.toString();
   }

@@ -19,6 +19,7 @@ import org.jspecify.annotations.Nullable;
 final class Slurm {
   /** squeue's fields: job id, name, nice, state, comment (last: a comment may contain anything). */
   static final String SQUEUE_FORMAT = "%i|%j|%y|%T|%k";
+
   /** The nice of a job whose container has priority 0 or 1; priority 1000 and above get nice 0. */
   static final int MAX_NICE = 10_000;
 
@@ -27,12 +28,16 @@ final class Slurm {
 
   /** One line of squeue. */
   record Job(String id, String name, int nice, String state, String epoch) {
-    /** @return true while Slurm runs it (the runner process exists) */
+    /**
+     * @return true while Slurm runs it (the runner process exists)
+     */
     boolean running() {
       return state.equals("RUNNING") || state.equals("COMPLETING") || state.equals("CONFIGURING");
     }
 
-    /** @return true while it waits for resources */
+    /**
+     * @return true while it waits for resources
+     */
     boolean pending() {
       return state.equals("PENDING");
     }
@@ -52,15 +57,23 @@ final class Slurm {
       return null;
     }
 
-    /** @return whether this snapshot can prove a job submitted at {@code submittedNanos} gone */
+    /**
+     * @return whether this snapshot can prove a job submitted at {@code submittedNanos} gone
+     */
     boolean startedAfter(long submittedNanos) {
       return startedNanos - submittedNanos > 0;
     }
   }
 
   /** What sbatch is asked for. */
-  record JobRequest(String containerUuid, String epoch, int cpus, @Nullable Long memoryMiB, int nice,
-      @Nullable String partition, @Nullable String outputPattern) {}
+  record JobRequest(
+      String containerUuid,
+      String epoch,
+      int cpus,
+      @Nullable Long memoryMiB,
+      int nice,
+      @Nullable String partition,
+      @Nullable String outputPattern) {}
 
   private final SlurmCommands commands;
 
@@ -87,7 +100,10 @@ final class Slurm {
     return v instanceof Number n && n.doubleValue() >= 1 ? (int) Math.ceil(n.doubleValue()) : 1;
   }
 
-  /** MiB from {@code runtime_constraints.ram} (bytes), rounded up, plus {@code reserveMiB}; null if not set. */
+  /**
+   * MiB from {@code runtime_constraints.ram} (bytes), rounded up, plus {@code reserveMiB}; null if
+   * not set.
+   */
   static @Nullable Long memoryMiB(Map<String, Object> constraints, long reserveMiB) {
     Object v = constraints.get("ram");
     if (!(v instanceof Number n) || n.doubleValue() <= 0) {
@@ -99,9 +115,17 @@ final class Slurm {
 
   /** The sbatch argument list: no secret in it (credentials go through the environment). */
   static List<String> sbatchArgs(JobRequest r) {
-    List<String> a = new ArrayList<>(List.of("sbatch", "--parsable", "--export=ALL",
-        "--job-name=" + r.containerUuid(), "--comment=" + r.epoch(), "--no-requeue",
-        "--nice=" + r.nice(), "--cpus-per-task=" + r.cpus()));
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "sbatch",
+                "--parsable",
+                "--export=ALL",
+                "--job-name=" + r.containerUuid(),
+                "--comment=" + r.epoch(),
+                "--no-requeue",
+                "--nice=" + r.nice(),
+                "--cpus-per-task=" + r.cpus()));
     if (r.memoryMiB() != null) {
       a.add("--mem=" + r.memoryMiB());
     }
@@ -114,7 +138,9 @@ final class Slurm {
     return a;
   }
 
-  /** A {@code /bin/sh} script that execs {@code argv} (so that the batch step's TERM reaches it). */
+  /**
+   * A {@code /bin/sh} script that execs {@code argv} (so that the batch step's TERM reaches it).
+   */
   static String script(List<String> argv) {
     StringBuilder sb = new StringBuilder("#!/bin/sh\nexec");
     for (String w : argv) {
@@ -133,12 +159,19 @@ final class Slurm {
     Result res = commands.run(sbatchArgs(r), script(runnerArgv), env);
     String out = res.stdout().trim();
     if (res.exitCode() != 0) {
-      throw new SlurmException("sbatch for " + r.containerUuid() + " failed (exit " + res.exitCode() + "): " + brief(res.stderr()));
+      throw new SlurmException(
+          "sbatch for "
+              + r.containerUuid()
+              + " failed (exit "
+              + res.exitCode()
+              + "): "
+              + brief(res.stderr()));
     }
     // --parsable prints "jobid" or "jobid;cluster"
     String id = out.contains(";") ? out.substring(0, out.indexOf(';')) : out;
     if (!JOB_ID.matcher(id).matches()) {
-      throw new SlurmException("sbatch for " + r.containerUuid() + " printed no job id: " + brief(out));
+      throw new SlurmException(
+          "sbatch for " + r.containerUuid() + " printed no job id: " + brief(out));
     }
     return id;
   }
@@ -146,14 +179,22 @@ final class Slurm {
   /** One squeue run for every job of every user. */
   Snapshot squeue(long seq) {
     long started = System.nanoTime();
-    Result res = commands.run(List.of("squeue", "--all", "--noheader", "--array", "--format=" + SQUEUE_FORMAT), null, Map.of());
+    Result res =
+        commands.run(
+            List.of("squeue", "--all", "--noheader", "--array", "--format=" + SQUEUE_FORMAT),
+            null,
+            Map.of());
     if (res.exitCode() != 0) {
-      throw new SlurmException("squeue failed (exit " + res.exitCode() + "): " + brief(res.stderr()));
+      throw new SlurmException(
+          "squeue failed (exit " + res.exitCode() + "): " + brief(res.stderr()));
     }
     return new Snapshot(seq, started, parse(res.stdout()));
   }
 
-  /** Parses squeue output in {@link #SQUEUE_FORMAT}; a line that does not fit is an error, not a skipped job. */
+  /**
+   * Parses squeue output in {@link #SQUEUE_FORMAT}; a line that does not fit is an error, not a
+   * skipped job.
+   */
   static List<Job> parse(String out) {
     List<Job> jobs = new ArrayList<>();
     for (String line : out.split("\n")) {
@@ -185,33 +226,55 @@ final class Slurm {
     return m;
   }
 
-  /** {@code scontrol update JobName=<uuid> Nice=<n>}: every job of that container (they share its priority). */
+  /**
+   * {@code scontrol update JobName=<uuid> Nice=<n>}: every job of that container (they share its
+   * priority).
+   */
   void setNice(String containerUuid, int nice) {
-    Result res = commands.run(List.of("scontrol", "update", "JobName=" + containerUuid, "Nice=" + nice), null, Map.of());
+    Result res =
+        commands.run(
+            List.of("scontrol", "update", "JobName=" + containerUuid, "Nice=" + nice),
+            null,
+            Map.of());
     if (res.exitCode() != 0) {
-      throw new SlurmException("scontrol update of " + containerUuid + " failed (exit " + res.exitCode() + "): " + brief(res.stderr()));
+      throw new SlurmException(
+          "scontrol update of "
+              + containerUuid
+              + " failed (exit "
+              + res.exitCode()
+              + "): "
+              + brief(res.stderr()));
     }
   }
 
   /**
-   * Cancels one job: {@code scancel --name=<uuid>} restricted to its job id, first if pending, then,
-   * unless {@code pendingOnly}, if running, with {@code --batch --signal=TERM} so that the runner
-   * (the batch step's process) gets a TERM and can stop its command cleanly. The job id keeps a
-   * stale epoch's cancel off a newer job of the same container, which has the same name.
+   * Cancels one job: {@code scancel --name=<uuid>} restricted to its job id, first if pending,
+   * then, unless {@code pendingOnly}, if running, with {@code --batch --signal=TERM} so that the
+   * runner (the batch step's process) gets a TERM and can stop its command cleanly. The job id
+   * keeps a stale epoch's cancel off a newer job of the same container, which has the same name.
    */
   void cancel(String containerUuid, String jobId, boolean pendingOnly) {
     scancel(List.of("scancel", "--name=" + containerUuid, "--state=PENDING", jobId));
     if (!pendingOnly) {
-      scancel(List.of("scancel", "--name=" + containerUuid, "--state=RUNNING", "--batch", "--signal=TERM", jobId));
+      scancel(
+          List.of(
+              "scancel",
+              "--name=" + containerUuid,
+              "--state=RUNNING",
+              "--batch",
+              "--signal=TERM",
+              jobId));
     }
   }
 
   private void scancel(List<String> argv) {
     Result res = commands.run(argv, null, Map.of());
     String err = res.stderr();
-    boolean alreadyGone = err.contains("Invalid job id") || err.contains("already completing or completed");
+    boolean alreadyGone =
+        err.contains("Invalid job id") || err.contains("already completing or completed");
     if (res.exitCode() != 0 && !alreadyGone) {
-      throw new SlurmException(String.join(" ", argv) + " failed (exit " + res.exitCode() + "): " + brief(res.stderr()));
+      throw new SlurmException(
+          String.join(" ", argv) + " failed (exit " + res.exitCode() + "): " + brief(res.stderr()));
     }
   }
 

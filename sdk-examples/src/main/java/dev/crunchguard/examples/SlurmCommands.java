@@ -13,10 +13,10 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * How {@link SlurmDispatcher} runs a Slurm command line ({@code sbatch}, {@code squeue},
- * {@code scontrol}, {@code scancel}). {@link #processes} runs real processes; unit tests use a fake
- * that interprets the argument lists. Implementations never log or echo the environment they are
- * given: it carries the job's credentials.
+ * How {@link SlurmDispatcher} runs a Slurm command line ({@code sbatch}, {@code squeue}, {@code
+ * scontrol}, {@code scancel}). {@link #processes} runs real processes; unit tests use a fake that
+ * interprets the argument lists. Implementations never log or echo the environment they are given:
+ * it carries the job's credentials.
  */
 interface SlurmCommands {
   /** What a finished command left: its exit status and its output. */
@@ -53,7 +53,10 @@ interface SlurmCommands {
     return new Processes(timeout, maxParallel);
   }
 
-  /** Runs commands with ProcessBuilder; output goes through temporary files so a chatty command cannot block. */
+  /**
+   * Runs commands with ProcessBuilder; output goes through temporary files so a chatty command
+   * cannot block.
+   */
   final class Processes implements SlurmCommands {
     private final Duration timeout;
     private final Semaphore slots;
@@ -69,8 +72,11 @@ interface SlurmCommands {
       long deadline = System.nanoTime() + timeout.toNanos();
       try {
         if (!slots.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-          throw new SlurmException(name + " did not get a slot within " + Flags.format(timeout)
-              + ": other Slurm commands are hanging");
+          throw new SlurmException(
+              name
+                  + " did not get a slot within "
+                  + Flags.format(timeout)
+                  + ": other Slurm commands are hanging");
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -96,9 +102,11 @@ interface SlurmCommands {
         long left = deadline - System.nanoTime();
         if (!p.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS)) {
           p.destroyForcibly();
-          throw new SlurmException(name + " did not finish within " + Flags.format(timeout) + " (killed)");
+          throw new SlurmException(
+              name + " did not finish within " + Flags.format(timeout) + " (killed)");
         }
-        return new Result(p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
+        return new Result(
+            p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
       } catch (IOException e) {
         throw new SlurmException("could not run " + name + ": " + e.getMessage());
       } catch (InterruptedException e) {

@@ -2,18 +2,18 @@ package dev.crunchguard.examples;
 
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ArvadosException;
+import dev.crunchguard.CancellationSignal;
+import dev.crunchguard.CancellationSource;
 import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.ContainerQuery;
 import dev.crunchguard.ContainerState;
 import dev.crunchguard.LockEpoch;
 import dev.crunchguard.LostOwnershipException;
-import dev.crunchguard.CancellationSignal;
-import dev.crunchguard.CancellationSource;
+import dev.crunchguard.StopReason;
 import dev.crunchguard.dispatch.DispatchListener;
 import dev.crunchguard.dispatch.Dispatcher;
 import dev.crunchguard.dispatch.RunContext;
-import dev.crunchguard.StopReason;
 import dev.crunchguard.examples.SlurmCommands.SlurmException;
 import java.io.File;
 import java.io.PrintStream;
@@ -46,13 +46,15 @@ import org.slf4j.LoggerFactory;
  * can never overwrite a newer epoch.
  *
  * <h2>One run = one job</h2>
- * The SDK calls {@link #run} on a runner thread for each won lock. It submits the job ({@code sbatch
- * --job-name=<uuid> --comment=<auth_uuid> --no-requeue --nice=… --cpus-per-task=… --mem=…}, the
- * script on stdin, credentials only in the environment) and then follows the job in the shared
+ *
+ * The SDK calls {@link #run} on a runner thread for each won lock. It submits the job ({@code
+ * sbatch --job-name=<uuid> --comment=<auth_uuid> --no-requeue --nice=… --cpus-per-task=… --mem=…},
+ * the script on stdin, credentials only in the environment) and then follows the job in the shared
  * squeue snapshots until one of these happens:
+ *
  * <ul>
- *   <li>the SDK's stop signal fires (cancelled, priority 0, unlocked, locked again, finished, lost):
- *       the job is cancelled ({@code scancel}, pending then running with {@code --batch
+ *   <li>the SDK's stop signal fires (cancelled, priority 0, unlocked, locked again, finished,
+ *       lost): the job is cancelled ({@code scancel}, pending then running with {@code --batch
  *       --signal=TERM}) and followed until it has left the queue;
  *   <li>the job is <em>gone</em>: absent from a snapshot that started after its sbatch returned. If
  *       the container is still Locked in this epoch it is unlocked (guarded); if it is Running in
@@ -60,11 +62,13 @@ import org.slf4j.LoggerFactory;
  *   <li>the dispatcher shuts down: a job that never ran is cancelled (the SDK unlocks its
  *       container); a running one is left running, for the next dispatcher to adopt.
  * </ul>
+ *
  * {@link RunContext#reportStarted()} is called when squeue showed the job running (or the record
  * showed it Running in this epoch), except on shutdown, so that the SDK cancels a container this
  * run left Running but never one a surviving job is still working on.
  *
  * <h2>One poll thread</h2>
+ *
  * Every poll interval one {@code squeue --all --format=…} run lists every job; runner threads wait
  * for the next snapshot, never call squeue themselves. After each snapshot, one batched read of the
  * followed containers gives their priorities, and a job whose nice no longer matches is reniced
@@ -72,20 +76,24 @@ import org.slf4j.LoggerFactory;
  * squeue is skipped (no job is judged gone on it).
  *
  * <h2>Start-up</h2>
+ *
  * Before locking anything, one snapshot and one read of the containers named by its jobs:
+ *
  * <ul>
  *   <li>a job whose container is final or Queued, or Locked/Running in another epoch than its
  *       comment, is cancelled;
  *   <li>a job whose container is Locked/Running in the job's epoch by this dispatcher's token is
  *       adopted: followed like a job of its own, without a second sbatch.
  * </ul>
- * The SDK's orphan sweep ({@code orphanGrace}) unlocks containers of this token left Locked
- * without a job, and also adopted ones whose job stays pending longer than the grace; choose it
- * longer than your queue waits.
+ *
+ * The SDK's orphan sweep ({@code orphanGrace}) unlocks containers of this token left Locked without
+ * a job, and also adopted ones whose job stays pending longer than the grace; choose it longer than
+ * your queue waits.
  */
 final class SlurmDispatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SlurmDispatcher.class);
   private static final int UUID_BATCH = 20;
+
   /** Polls a finished container's job may take to exit before it is cancelled. */
   private static final int FINISH_GRACE_POLLS = 10;
 
@@ -101,8 +109,15 @@ final class SlurmDispatcher implements AutoCloseable {
    * @param outputPattern sbatch {@code --output}, or null for Slurm's default
    * @param cancelTimeout how long to keep cancelling a job that stays in the queue
    */
-  record Options(@Nullable String partition, Duration pollInterval, int concurrency, Duration orphanGrace,
-      List<String> runnerArgv, long reserveMiB, @Nullable String outputPattern, Duration cancelTimeout) {
+  record Options(
+      @Nullable String partition,
+      Duration pollInterval,
+      int concurrency,
+      Duration orphanGrace,
+      List<String> runnerArgv,
+      long reserveMiB,
+      @Nullable String outputPattern,
+      Duration cancelTimeout) {
     Options {
       runnerArgv = List.copyOf(runnerArgv);
     }
@@ -114,15 +129,22 @@ final class SlurmDispatcher implements AutoCloseable {
     final String epoch;
     final ContainerLock lock;
     final CancellationSignal signal;
+
     /** Adopted jobs only: this dispatcher owns their stop request (a run's comes from the SDK). */
     final @Nullable CancellationSource source;
+
     final boolean adopted;
     volatile String jobId = "";
     volatile long submittedNanos;
     volatile long priority;
     volatile boolean seenRunning;
 
-    Followed(String uuid, String epoch, ContainerLock lock, CancellationSignal signal, @Nullable CancellationSource source,
+    Followed(
+        String uuid,
+        String epoch,
+        ContainerLock lock,
+        CancellationSignal signal,
+        @Nullable CancellationSource source,
         long priority) {
       this.uuid = uuid;
       this.epoch = epoch;
@@ -134,7 +156,10 @@ final class SlurmDispatcher implements AutoCloseable {
     }
   }
 
-  private enum Ending { STOPPED, GONE }
+  private enum Ending {
+    STOPPED,
+    GONE
+  }
 
   private final ArvadosClient client;
   private final Slurm slurm;
@@ -142,14 +167,21 @@ final class SlurmDispatcher implements AutoCloseable {
   private final Map<String, String> jobEnvironment;
   private final Dispatcher dispatcher;
   private final Map<String, Followed> followed = new ConcurrentHashMap<>();
-  /** Epochs whose lock this process won (uuid + " " + auth_uuid), so a run knows its job is its to submit. */
+
+  /**
+   * Epochs whose lock this process won (uuid + " " + auth_uuid), so a run knows its job is its to
+   * submit.
+   */
   private final Set<String> wonHere = ConcurrentHashMap.newKeySet();
+
   private final ScheduledExecutorService poller;
   private final ExecutorService adoptedPool;
   private final Object snapshots = new Object();
   private Slurm.@Nullable Snapshot latest;
+
   /** Set once the poll thread is about to stop: nobody waits for another snapshot then. */
   private boolean closing;
+
   private final AtomicLong seq = new AtomicLong();
   private final AtomicLong submitted = new AtomicLong();
   private final AtomicLong gone = new AtomicLong();
@@ -163,73 +195,82 @@ final class SlurmDispatcher implements AutoCloseable {
    * @param client the dispatcher's client (its token locks containers)
    * @param commands how Slurm commands run
    * @param options settings
-   * @param apiEnvironment {@code ARVADOS_API_HOST}, {@code ARVADOS_API_TOKEN} and
-   *     {@code ARVADOS_API_HOST_INSECURE} for the jobs' runners: put in sbatch's environment, never
-   *     on a command line
+   * @param apiEnvironment {@code ARVADOS_API_HOST}, {@code ARVADOS_API_TOKEN} and {@code
+   *     ARVADOS_API_HOST_INSECURE} for the jobs' runners: put in sbatch's environment, never on a
+   *     command line
    * @param listener the SDK dispatcher's listener
    */
-  SlurmDispatcher(ArvadosClient client, SlurmCommands commands, Options options, Map<String, String> apiEnvironment,
+  SlurmDispatcher(
+      ArvadosClient client,
+      SlurmCommands commands,
+      Options options,
+      Map<String, String> apiEnvironment,
       DispatchListener listener) {
     this.client = client;
     this.slurm = new Slurm(commands);
     this.options = options;
     this.jobEnvironment = Map.copyOf(apiEnvironment);
-    this.dispatcher = Dispatcher.builder(client, this::run)
-        .maxConcurrentRuns(options.concurrency())
-        .pollInterval(options.pollInterval())
-        .lockRetryInterval(options.pollInterval())
-        .orphanGrace(options.orphanGrace())
-        .listener(new DispatchListener() {
-          @Override
-          public void lockWon(ContainerLock lock) {
-            wonHere.add(lock.containerUuid() + " " + epochOf(lock.epoch()));
-            listener.lockWon(lock);
-          }
+    this.dispatcher =
+        Dispatcher.builder(client, this::run)
+            .maxConcurrentRuns(options.concurrency())
+            .pollInterval(options.pollInterval())
+            .lockRetryInterval(options.pollInterval())
+            .orphanGrace(options.orphanGrace())
+            .listener(
+                new DispatchListener() {
+                  @Override
+                  public void lockWon(ContainerLock lock) {
+                    wonHere.add(lock.containerUuid() + " " + epochOf(lock.epoch()));
+                    listener.lockWon(lock);
+                  }
 
-          @Override
-          public void lockConflict(String uuid) {
-            listener.lockConflict(uuid);
-          }
+                  @Override
+                  public void lockConflict(String uuid) {
+                    listener.lockConflict(uuid);
+                  }
 
-          @Override
-          public void lostOwnership(String uuid, LostOwnershipException cause) {
-            listener.lostOwnership(uuid, cause);
-          }
+                  @Override
+                  public void lostOwnership(String uuid, LostOwnershipException cause) {
+                    listener.lostOwnership(uuid, cause);
+                  }
 
-          @Override
-          public void stopRequested(String uuid, StopReason reason) {
-            listener.stopRequested(uuid, reason);
-          }
+                  @Override
+                  public void stopRequested(String uuid, StopReason reason) {
+                    listener.stopRequested(uuid, reason);
+                  }
 
-          @Override
-          public void staleWriteBlocked(String uuid, LostOwnershipException cause) {
-            listener.staleWriteBlocked(uuid, cause);
-          }
+                  @Override
+                  public void staleWriteBlocked(String uuid, LostOwnershipException cause) {
+                    listener.staleWriteBlocked(uuid, cause);
+                  }
 
-          @Override
-          public void runnerStarted(String uuid) {
-            listener.runnerStarted(uuid);
-          }
+                  @Override
+                  public void runnerStarted(String uuid) {
+                    listener.runnerStarted(uuid);
+                  }
 
-          @Override
-          public void runnerFinished(String uuid, @Nullable Throwable failure) {
-            listener.runnerFinished(uuid, failure);
-          }
+                  @Override
+                  public void runnerFinished(String uuid, @Nullable Throwable failure) {
+                    listener.runnerFinished(uuid, failure);
+                  }
 
-          @Override
-          public void unlocked(String uuid, String why) {
-            listener.unlocked(uuid, why);
-          }
+                  @Override
+                  public void unlocked(String uuid, String why) {
+                    listener.unlocked(uuid, why);
+                  }
 
-          @Override
-          public void pollFailed(Exception failure) {
-            listener.pollFailed(failure);
-          }
-        })
-        .build();
+                  @Override
+                  public void pollFailed(Exception failure) {
+                    listener.pollFailed(failure);
+                  }
+                })
+            .build();
     AtomicInteger n = new AtomicInteger();
-    this.poller = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "crunchguard-slurm-poll"));
-    this.adoptedPool = Executors.newCachedThreadPool(r -> daemon(r, "crunchguard-slurm-adopted-" + n.incrementAndGet()));
+    this.poller =
+        Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "crunchguard-slurm-poll"));
+    this.adoptedPool =
+        Executors.newCachedThreadPool(
+            r -> daemon(r, "crunchguard-slurm-adopted-" + n.incrementAndGet()));
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -257,41 +298,86 @@ final class SlurmDispatcher implements AutoCloseable {
     Slurm.Snapshot first = slurm.squeue(seq.incrementAndGet());
     publish(first);
     recover(first);
-    poller.scheduleWithFixedDelay(this::tick, options.pollInterval().toNanos(), options.pollInterval().toNanos(),
+    poller.scheduleWithFixedDelay(
+        this::tick,
+        options.pollInterval().toNanos(),
+        options.pollInterval().toNanos(),
         TimeUnit.NANOSECONDS);
     dispatcher.start();
   }
 
   /** {@code dispatch-slurm}: see {@link Main#USAGE}. */
   static int main(List<String> args, PrintStream err) throws InterruptedException {
-    Flags f = Flags.parse(args, Set.of("until-idle"), Set.of("partition", "concurrency", "poll-interval", "watch-interval",
-        "timeout", "orphan-grace", "log-dir", "reserve-ram", "runner-jar", "command-timeout"));
+    Flags f =
+        Flags.parse(
+            args,
+            Set.of("until-idle"),
+            Set.of(
+                "partition",
+                "concurrency",
+                "poll-interval",
+                "watch-interval",
+                "timeout",
+                "orphan-grace",
+                "log-dir",
+                "reserve-ram",
+                "runner-jar",
+                "command-timeout"));
     Duration watch = f.duration("watch-interval", Duration.ofSeconds(2));
     String logDir = f.string("log-dir", null);
     Duration commandTimeout = f.duration("command-timeout", Duration.ofSeconds(30));
-    Options o = new Options(f.string("partition", null), f.duration("poll-interval", Duration.ofSeconds(10)),
-        f.integer("concurrency", 8, 1, 10_000), f.duration("orphan-grace", Duration.ofMinutes(5)),
-        runnerArgv(f.string("runner-jar", null), watch), f.integer("reserve-ram", 256, 0, 1 << 20),
-        logDir == null ? null : logDir + "/%x-%j.out", commandTimeout.multipliedBy(4));
+    Options o =
+        new Options(
+            f.string("partition", null),
+            f.duration("poll-interval", Duration.ofSeconds(10)),
+            f.integer("concurrency", 8, 1, 10_000),
+            f.duration("orphan-grace", Duration.ofMinutes(5)),
+            runnerArgv(f.string("runner-jar", null), watch),
+            f.integer("reserve-ram", 256, 0, 1 << 20),
+            logDir == null ? null : logDir + "/%x-%j.out",
+            commandTimeout.multipliedBy(4));
     Duration timeout = f.duration("timeout", Duration.ofDays(3650));
     Map<String, String> apiEnv = new LinkedHashMap<>();
-    for (String k : List.of(ArvadosClient.ENV_API_HOST, ArvadosClient.ENV_API_TOKEN, ArvadosClient.ENV_API_HOST_INSECURE)) {
+    for (String k :
+        List.of(
+            ArvadosClient.ENV_API_HOST,
+            ArvadosClient.ENV_API_TOKEN,
+            ArvadosClient.ENV_API_HOST_INSECURE)) {
       String v = System.getenv(k);
       if (v != null) {
         apiEnv.put(k, v);
       }
     }
-    try (ArvadosClient client = ArvadosClient.builderFromEnvironment().userAgent("crunchguard-slurm-dispatcher").build();
-         SlurmDispatcher d = new SlurmDispatcher(client, SlurmCommands.processes(commandTimeout, 3), o, apiEnv,
-             new DispatchListener() {})) {
+    try (ArvadosClient client =
+            ArvadosClient.builderFromEnvironment()
+                .userAgent("crunchguard-slurm-dispatcher")
+                .build();
+        SlurmDispatcher d =
+            new SlurmDispatcher(
+                client,
+                SlurmCommands.processes(commandTimeout, 3),
+                o,
+                apiEnv,
+                new DispatchListener() {})) {
       Runtime.getRuntime().addShutdownHook(new Thread(d::close));
-      err.println("dispatching from " + client.baseUrl() + " to Slurm" + (o.partition() == null ? "" : " partition " + o.partition())
-          + " with up to " + o.concurrency() + " jobs");
+      err.println(
+          "dispatching from "
+              + client.baseUrl()
+              + " to Slurm"
+              + (o.partition() == null ? "" : " partition " + o.partition())
+              + " with up to "
+              + o.concurrency()
+              + " jobs");
       d.start();
       if (f.bool("until-idle")) {
         boolean idle = d.awaitIdle(timeout);
-        err.println("dispatcher " + (idle ? "idle" : "timed out") + ": " + DemoDispatcher.format(d.dispatcher().stats())
-            + " " + d.slurmStats());
+        err.println(
+            "dispatcher "
+                + (idle ? "idle" : "timed out")
+                + ": "
+                + DemoDispatcher.format(d.dispatcher().stats())
+                + " "
+                + d.slurmStats());
         return idle ? 0 : 1;
       }
       Thread.sleep(timeout.toMillis());
@@ -304,7 +390,8 @@ final class SlurmDispatcher implements AutoCloseable {
    * from this JVM's own jar ({@code java -jar crunchguard-examples.jar run}) or class path.
    */
   static List<String> runnerArgv(@Nullable String jar, Duration watch) {
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    String java =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     String cp = System.getProperty("java.class.path");
     List<String> argv = new ArrayList<>(List.of(java, "-Xmx128m"));
     if (jar != null) {
@@ -325,18 +412,28 @@ final class SlurmDispatcher implements AutoCloseable {
     String uuid = ctx.containerUuid();
     String epoch = epochOf(lock.epoch());
     if (!wonHere.remove(uuid + " " + epoch)) {
-      // Not a lock this process won (the SDK only adopts with RecoveryPolicy.ADOPT): never a second job.
+      // Not a lock this process won (the SDK only adopts with RecoveryPolicy.ADOPT): never a second
+      // job.
       log.warn("{} was handed over without a lock won here; not submitting a job", uuid);
       return;
     }
     Container c = ctx.container();
-    Followed f = new Followed(uuid, epoch, lock, ctx.cancellation(), null, c.priority() == null ? 0 : c.priority());
+    Followed f =
+        new Followed(
+            uuid, epoch, lock, ctx.cancellation(), null, c.priority() == null ? 0 : c.priority());
     Map<String, String> env = new LinkedHashMap<>(jobEnvironment);
     env.putAll(lock.epoch().toEnvironment());
-    Slurm.JobRequest req = new Slurm.JobRequest(uuid, epoch, Slurm.cpus(c.runtimeConstraints()),
-        Slurm.memoryMiB(c.runtimeConstraints(), options.reserveMiB()), Slurm.nice(f.priority), options.partition(),
-        options.outputPattern());
-    // A failure (or a timeout after Slurm took the job): the SDK unlocks the container and backs off;
+    Slurm.JobRequest req =
+        new Slurm.JobRequest(
+            uuid,
+            epoch,
+            Slurm.cpus(c.runtimeConstraints()),
+            Slurm.memoryMiB(c.runtimeConstraints(), options.reserveMiB()),
+            Slurm.nice(f.priority),
+            options.partition(),
+            options.outputPattern());
+    // A failure (or a timeout after Slurm took the job): the SDK unlocks the container and backs
+    // off;
     // a job that was queued anyway refuses to start, its epoch having ended.
     f.jobId = slurm.submit(req, options.runnerArgv(), env);
     f.submittedNanos = System.nanoTime();
@@ -349,10 +446,12 @@ final class SlurmDispatcher implements AutoCloseable {
         jobGone(f);
       } else if (ctx.cancellation().reason() == StopReason.SHUTDOWN) {
         if (!f.seenRunning) {
-          cancelQuietly(f, true); // the SDK unlocks the container: its pending job would only refuse to start
+          cancelQuietly(
+              f, true); // the SDK unlocks the container: its pending job would only refuse to start
         }
       } else if (ctx.cancellation().reason() == StopReason.FINISHED && leavesOnItsOwn(f)) {
-        log.debug("Slurm job {} of {} ended after its runner finished the container", f.jobId, uuid);
+        log.debug(
+            "Slurm job {} of {} ended after its runner finished the container", f.jobId, uuid);
       } else {
         cancelUntilGone(f);
       }
@@ -393,7 +492,10 @@ final class SlurmDispatcher implements AutoCloseable {
     try {
       c = client.containers().get(f.uuid);
     } catch (ArvadosException e) {
-      log.warn("Slurm job {} of {} is gone, and the container cannot be read ({}); the SDK cleans up", f.jobId, f.uuid,
+      log.warn(
+          "Slurm job {} of {} is gone, and the container cannot be read ({}); the SDK cleans up",
+          f.jobId,
+          f.uuid,
           e.getMessage());
       return;
     }
@@ -402,12 +504,20 @@ final class SlurmDispatcher implements AutoCloseable {
     }
     try {
       if (c.state() == ContainerState.LOCKED) {
-        log.info("Slurm job {} of {} is gone while the container is Locked: unlocking it", f.jobId, f.uuid);
+        log.info(
+            "Slurm job {} of {} is gone while the container is Locked: unlocking it",
+            f.jobId,
+            f.uuid);
         f.lock.unlock();
       } else if (c.state() == ContainerState.RUNNING) {
-        log.info("Slurm job {} of {} is gone while the container is Running: cancelling it", f.jobId, f.uuid);
-        f.seenRunning = true; // Running in this epoch: only this epoch's runner could have done that
-        // No runtime_status: a dispatcher's cancel is administrative; the run's record is its runner's.
+        log.info(
+            "Slurm job {} of {} is gone while the container is Running: cancelling it",
+            f.jobId,
+            f.uuid);
+        f.seenRunning =
+            true; // Running in this epoch: only this epoch's runner could have done that
+        // No runtime_status: a dispatcher's cancel is administrative; the run's record is its
+        // runner's.
         f.lock.cancel();
         log.info("cancelled {}", f.uuid);
       }
@@ -423,10 +533,12 @@ final class SlurmDispatcher implements AutoCloseable {
    * it, for at most {@link #FINISH_GRACE_POLLS} polls, so that a finished job is not signalled.
    */
   private boolean leavesOnItsOwn(Followed f) throws InterruptedException {
-    long deadline = System.nanoTime() + options.pollInterval().multipliedBy(FINISH_GRACE_POLLS).toNanos();
+    long deadline =
+        System.nanoTime() + options.pollInterval().multipliedBy(FINISH_GRACE_POLLS).toNanos();
     long seen = seqNow();
     while (true) {
-      Slurm.Snapshot s = awaitSnapshot(seen, null, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+      Slurm.Snapshot s =
+          awaitSnapshot(seen, null, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
       if (s == null) {
         return false;
       }
@@ -437,7 +549,9 @@ final class SlurmDispatcher implements AutoCloseable {
     }
   }
 
-  /** Cancels the job and repeats on each snapshot that still shows it, up to {@code cancelTimeout}. */
+  /**
+   * Cancels the job and repeats on each snapshot that still shows it, up to {@code cancelTimeout}.
+   */
   private void cancelUntilGone(Followed f) throws InterruptedException {
     long deadline = System.nanoTime() + options.cancelTimeout().toNanos();
     while (true) {
@@ -445,11 +559,16 @@ final class SlurmDispatcher implements AutoCloseable {
       cancelQuietly(f, false);
       Slurm.Snapshot s;
       do {
-        s = awaitSnapshot(seqNow(), null, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        s =
+            awaitSnapshot(
+                seqNow(), null, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
       } while (s != null && !s.startedAfter(before));
       if (s == null) {
         if (!isClosing()) {
-          log.warn("Slurm job {} of {} is still listed {} after scancel; giving up", f.jobId, f.uuid,
+          log.warn(
+              "Slurm job {} of {} is still listed {} after scancel; giving up",
+              f.jobId,
+              f.uuid,
               Flags.format(options.cancelTimeout()));
         }
         return;
@@ -497,8 +616,12 @@ final class SlurmDispatcher implements AutoCloseable {
     }
   }
 
-  /** The first snapshot newer than {@code afterSeq}; null if {@code signal} fired first, on timeout or when closing. */
-  private Slurm.@Nullable Snapshot awaitSnapshot(long afterSeq, @Nullable CancellationSignal signal, Duration timeout)
+  /**
+   * The first snapshot newer than {@code afterSeq}; null if {@code signal} fired first, on timeout
+   * or when closing.
+   */
+  private Slurm.@Nullable Snapshot awaitSnapshot(
+      long afterSeq, @Nullable CancellationSignal signal, Duration timeout)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (snapshots) {
@@ -518,7 +641,10 @@ final class SlurmDispatcher implements AutoCloseable {
     }
   }
 
-  /** One poll: squeue, then priorities (and, for adopted jobs, the epoch) of the followed containers. */
+  /**
+   * One poll: squeue, then priorities (and, for adopted jobs, the epoch) of the followed
+   * containers.
+   */
   private void tick() {
     Slurm.Snapshot s;
     try {
@@ -592,8 +718,12 @@ final class SlurmDispatcher implements AutoCloseable {
     List<Container> out = new ArrayList<>();
     for (int i = 0; i < uuids.size(); i += UUID_BATCH) {
       List<String> batch = uuids.subList(i, Math.min(uuids.size(), i + UUID_BATCH));
-      ContainerQuery q = ContainerQuery.builder().filter("uuid", "in", batch).pageSize(UUID_BATCH)
-          .select("uuid", "state", "priority", "auth_uuid", "locked_by_uuid", "lock_count").build();
+      ContainerQuery q =
+          ContainerQuery.builder()
+              .filter("uuid", "in", batch)
+              .pageSize(UUID_BATCH)
+              .select("uuid", "state", "priority", "auth_uuid", "locked_by_uuid", "lock_count")
+              .build();
       try (Stream<Container> st = client.containers().list(q)) {
         st.forEach(out::add);
       }
@@ -622,7 +752,10 @@ final class SlurmDispatcher implements AutoCloseable {
       for (Slurm.Job j : e.getValue()) {
         boolean live = c.state() == ContainerState.LOCKED || c.state() == ContainerState.RUNNING;
         if (!live || !j.epoch().equals(epochOf(c))) {
-          String why = live ? "its container is locked in another epoch" : "its container is " + c.state().wireName();
+          String why =
+              live
+                  ? "its container is locked in another epoch"
+                  : "its container is " + c.state().wireName();
           log.info("cancelling Slurm job {} of {}: {}", j.id(), c.uuid(), why);
           try {
             slurm.cancel(c.uuid(), j.id(), false);
@@ -641,31 +774,46 @@ final class SlurmDispatcher implements AutoCloseable {
     if (followed.containsKey(c.uuid())) {
       return;
     }
-    ContainerLock lock = client.containers().resume(LockEpoch.of(c.uuid(), c.authUuid(), c.lockedByUuid(), c.lockCount()));
+    ContainerLock lock =
+        client
+            .containers()
+            .resume(LockEpoch.of(c.uuid(), c.authUuid(), c.lockedByUuid(), c.lockCount()));
     CancellationSource source = new CancellationSource();
-    Followed f = new Followed(c.uuid(), epochOf(c), lock, source.signal(), source, c.priority() == null ? 0 : c.priority());
+    Followed f =
+        new Followed(
+            c.uuid(),
+            epochOf(c),
+            lock,
+            source.signal(),
+            source,
+            c.priority() == null ? 0 : c.priority());
     f.jobId = j.id();
     f.submittedNanos = s.startedNanos() - 1; // seen in s: any later snapshot may show it gone
     f.seenRunning = j.running();
     followed.put(c.uuid(), f);
     adoptedCount.incrementAndGet();
-    log.info("adopting Slurm job {} of {} ({} in its epoch)", j.id(), c.uuid(), c.state().wireName());
-    adoptedPool.execute(() -> {
-      try {
-        Ending end = follow(f);
-        if (end == Ending.GONE) {
-          jobGone(f);
-        } else if (f.signal.reason() == StopReason.FINISHED && leavesOnItsOwn(f)) {
-          log.debug("adopted Slurm job {} of {} ended after its runner finished the container", f.jobId, f.uuid);
-        } else if (f.signal.reason() != StopReason.SHUTDOWN) {
-          cancelUntilGone(f);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } finally {
-        followed.remove(f.uuid, f);
-      }
-    });
+    log.info(
+        "adopting Slurm job {} of {} ({} in its epoch)", j.id(), c.uuid(), c.state().wireName());
+    adoptedPool.execute(
+        () -> {
+          try {
+            Ending end = follow(f);
+            if (end == Ending.GONE) {
+              jobGone(f);
+            } else if (f.signal.reason() == StopReason.FINISHED && leavesOnItsOwn(f)) {
+              log.debug(
+                  "adopted Slurm job {} of {} ended after its runner finished the container",
+                  f.jobId,
+                  f.uuid);
+            } else if (f.signal.reason() != StopReason.SHUTDOWN) {
+              cancelUntilGone(f);
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            followed.remove(f.uuid, f);
+          }
+        });
   }
 
   // ---- life cycle ----
@@ -678,7 +826,9 @@ final class SlurmDispatcher implements AutoCloseable {
   boolean awaitIdle(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      if (dispatcher.awaitIdle(Duration.ofMillis(200)) && followed.isEmpty() && dispatcher.isIdle()) {
+      if (dispatcher.awaitIdle(Duration.ofMillis(200))
+          && followed.isEmpty()
+          && dispatcher.isIdle()) {
         return true;
       }
       Thread.sleep(50);
@@ -686,12 +836,16 @@ final class SlurmDispatcher implements AutoCloseable {
     return false;
   }
 
-  /** @return the SDK dispatcher, for its statistics */
+  /**
+   * @return the SDK dispatcher, for its statistics
+   */
   Dispatcher dispatcher() {
     return dispatcher;
   }
 
-  /** @return counters of the Slurm side, for logs and tests */
+  /**
+   * @return counters of the Slurm side, for logs and tests
+   */
   Map<String, Long> slurmStats() {
     Map<String, Long> m = new LinkedHashMap<>();
     m.put("submitted", submitted.get());

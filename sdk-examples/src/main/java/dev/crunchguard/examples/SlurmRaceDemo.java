@@ -36,18 +36,18 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The seed race on a real Slurm ({@code slurm-demo}): the race Crunch Guard exists for, where it
- * really happens. A {@link SlurmDispatcher} on the embedded simulator submits one job per container;
- * each job's runner passes its start-up check and then stages for a while (standing for crunch-run
- * loading an image, the container still Locked). Just then the dispatcher loses track of the job:
- * the squeue snapshot that first shows it running is doctored to leave it out, as a slow or
- * restarted slurmctld can. The dispatcher finds the job gone, unlocks the container, locks it again
- * and submits a second job, while the first still runs.
+ * really happens. A {@link SlurmDispatcher} on the embedded simulator submits one job per
+ * container; each job's runner passes its start-up check and then stages for a while (standing for
+ * crunch-run loading an image, the container still Locked). Just then the dispatcher loses track of
+ * the job: the squeue snapshot that first shows it running is doctored to leave it out, as a slow
+ * or restarted slurmctld can. The dispatcher finds the job gone, unlocks the container, locks it
+ * again and submits a second job, while the first still runs.
  *
- * <p>With the guard, the first job's runner is fenced: its ownership watch sees the epoch end within
- * one watch interval, stops its staging child, and its writes are refused; the second job completes
- * the container, once. With plain updates (as today's runners write, no {@code auth_uuid}), the
- * first runner's writes are accepted over the second epoch. Both runs are reported side by side from
- * the simulator's history.
+ * <p>With the guard, the first job's runner is fenced: its ownership watch sees the epoch end
+ * within one watch interval, stops its staging child, and its writes are refused; the second job
+ * completes the container, once. With plain updates (as today's runners write, no {@code
+ * auth_uuid}), the first runner's writes are accepted over the second epoch. Both runs are reported
+ * side by side from the simulator's history.
  */
 final class SlurmRaceDemo {
   static final String TOKEN = "slurmdemotoken0123456789abcdef";
@@ -62,16 +62,38 @@ final class SlurmRaceDemo {
   private final PrintStream progress;
 
   /** The figures of one run. */
-  record Result(String mode, int containers, long completed, long completedTwice, long notFinal, long hidden, long relocks,
-      long jobsSubmitted, long staleBlocked, long staleAccepted, long firstJobsFenced, long maxStopMillis, Duration wall,
+  record Result(
+      String mode,
+      int containers,
+      long completed,
+      long completedTwice,
+      long notFinal,
+      long hidden,
+      long relocks,
+      long jobsSubmitted,
+      long staleBlocked,
+      long staleAccepted,
+      long firstJobsFenced,
+      long maxStopMillis,
+      Duration wall,
       SafetyReport safety) {
     boolean ok() {
-      return notFinal == 0 && completedTwice == 0 && safety.isSafe() && hidden == containers && relocks >= containers
+      return notFinal == 0
+          && completedTwice == 0
+          && safety.isSafe()
+          && hidden == containers
+          && relocks >= containers
           && firstJobsFenced == containers;
     }
   }
 
-  SlurmRaceDemo(int containers, Duration stage, Duration watch, Duration poll, Duration timeout, PrintStream progress) {
+  SlurmRaceDemo(
+      int containers,
+      Duration stage,
+      Duration watch,
+      Duration poll,
+      Duration timeout,
+      PrintStream progress) {
     this.containers = containers;
     this.stage = stage;
     this.watch = watch;
@@ -81,15 +103,26 @@ final class SlurmRaceDemo {
   }
 
   static int main(List<String> args, PrintStream out, PrintStream err) throws Exception {
-    Flags f = Flags.parse(args, Set.of("guarded-only"), Set.of("containers", "stage", "watch-interval", "poll-interval", "timeout"));
-    SlurmRaceDemo demo = new SlurmRaceDemo(f.integer("containers", 4, 1, 64), f.duration("stage", Duration.ofSeconds(4)),
-        f.duration("watch-interval", Duration.ofSeconds(1)), f.duration("poll-interval", Duration.ofMillis(500)),
-        f.duration("timeout", Duration.ofMinutes(3)), err);
+    Flags f =
+        Flags.parse(
+            args,
+            Set.of("guarded-only"),
+            Set.of("containers", "stage", "watch-interval", "poll-interval", "timeout"));
+    SlurmRaceDemo demo =
+        new SlurmRaceDemo(
+            f.integer("containers", 4, 1, 64),
+            f.duration("stage", Duration.ofSeconds(4)),
+            f.duration("watch-interval", Duration.ofSeconds(1)),
+            f.duration("poll-interval", Duration.ofMillis(500)),
+            f.duration("timeout", Duration.ofMinutes(3)),
+            err);
     if (demo.stage.compareTo(demo.watch.multipliedBy(2)) < 0) {
-      throw new Flags.UsageException("--stage must be at least twice --watch-interval, so the fence can act during staging");
+      throw new Flags.UsageException(
+          "--stage must be at least twice --watch-interval, so the fence can act during staging");
     }
-    err.printf("slurm demo: %d containers, staging %s, watch interval %s%n", demo.containers, Flags.format(demo.stage),
-        Flags.format(demo.watch));
+    err.printf(
+        "slurm demo: %d containers, staging %s, watch interval %s%n",
+        demo.containers, Flags.format(demo.stage), Flags.format(demo.watch));
     Result guarded = demo.run(true);
     Result plain = f.bool("guarded-only") ? null : demo.run(false);
     out.print(report(guarded, plain));
@@ -124,8 +157,12 @@ final class SlurmRaceDemo {
       StringBuilder kept = new StringBuilder();
       for (String line : r.stdout().split("\n")) {
         String[] f = line.strip().split("\\|", 5);
-        if (f.length == 5 && Slurm.isContainerUuid(f[1]) && f[3].equals("RUNNING") && !hidden.contains(f[1])
-            && ready.test(f[1] + "-" + f[0]) && hidden.add(f[1])) {
+        if (f.length == 5
+            && Slurm.isContainerUuid(f[1])
+            && f[3].equals("RUNNING")
+            && !hidden.contains(f[1])
+            && ready.test(f[1] + "-" + f[0])
+            && hidden.add(f[1])) {
           count.incrementAndGet();
           continue; // the dispatcher loses track of this job
         }
@@ -145,23 +182,59 @@ final class SlurmRaceDemo {
     long wall0 = System.currentTimeMillis();
     long nanos0 = System.nanoTime();
     try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken(TOKEN).build().start();
-         ArvadosClient client = ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN).clientId("slurm-dispatcher").build()) {
+        ArvadosClient client =
+            ArvadosClient.builder()
+                .baseUrl(sim.baseUrl())
+                .token(TOKEN)
+                .clientId("slurm-dispatcher")
+                .build()) {
       List<String> uuids = new ArrayList<>();
       for (int i = 0; i < containers; i++) {
-        uuids.add(sim.createContainer(ContainerSpec.builder().command("sh", "-c", "sleep 1; exit " + i).priority(500).build()));
+        uuids.add(
+            sim.createContainer(
+                ContainerSpec.builder()
+                    .command("sh", "-c", "sleep 1; exit " + i)
+                    .priority(500)
+                    .build()));
       }
-      Hiding slurm = new Hiding(SlurmCommands.processes(Duration.ofSeconds(30), 3), job -> logSays(logs.resolve(job + ".out"), STAGING_MARK));
-      String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-      List<String> runner = List.of(java, "-Xmx96m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-          Main.class.getName(), "slurm-demo-runner", "--mode", mode, "--stage", stage.toMillis() + "ms",
-          "--watch-interval", watch.toMillis() + "ms");
-      SlurmDispatcher.Options o = new SlurmDispatcher.Options(null, poll, containers * 2, Duration.ofMinutes(5), runner, 0,
-          logs + "/%x-%j.out", Duration.ofSeconds(60));
-      Map<String, String> env = Map.of(ArvadosClient.ENV_API_HOST, sim.baseUrl(), ArvadosClient.ENV_API_TOKEN, TOKEN);
+      Hiding slurm =
+          new Hiding(
+              SlurmCommands.processes(Duration.ofSeconds(30), 3),
+              job -> logSays(logs.resolve(job + ".out"), STAGING_MARK));
+      String java =
+          System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+      List<String> runner =
+          List.of(
+              java,
+              "-Xmx96m",
+              "-XX:TieredStopAtLevel=1",
+              "-cp",
+              System.getProperty("java.class.path"),
+              Main.class.getName(),
+              "slurm-demo-runner",
+              "--mode",
+              mode,
+              "--stage",
+              stage.toMillis() + "ms",
+              "--watch-interval",
+              watch.toMillis() + "ms");
+      SlurmDispatcher.Options o =
+          new SlurmDispatcher.Options(
+              null,
+              poll,
+              containers * 2,
+              Duration.ofMinutes(5),
+              runner,
+              0,
+              logs + "/%x-%j.out",
+              Duration.ofSeconds(60));
+      Map<String, String> env =
+          Map.of(ArvadosClient.ENV_API_HOST, sim.baseUrl(), ArvadosClient.ENV_API_TOKEN, TOKEN);
       long start = System.nanoTime();
       long notFinal;
       long submitted;
-      try (SlurmDispatcher d = new SlurmDispatcher(client, slurm, o, env, new DispatchListener() {})) {
+      try (SlurmDispatcher d =
+          new SlurmDispatcher(client, slurm, o, env, new DispatchListener() {})) {
         d.start();
         long deadline = start + timeout.toNanos();
         long lastReport = 0;
@@ -171,8 +244,9 @@ final class SlurmRaceDemo {
             break;
           }
           if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(2)) {
-            progress.printf("  [%s] %d/%d containers final, %d jobs hidden from squeue%n", mode, containers - notFinal, containers,
-                slurm.count());
+            progress.printf(
+                "  [%s] %d/%d containers final, %d jobs hidden from squeue%n",
+                mode, containers - notFinal, containers, slurm.count());
             lastReport = System.nanoTime();
           }
           Thread.sleep(200);
@@ -210,8 +284,17 @@ final class SlurmRaceDemo {
     return c.state().equals("Complete") || c.state().equals("Cancelled");
   }
 
-  private Result summarize(String mode, ArvadosSimulator sim, Path logs, long wall0, long nanos0, long notFinal, long hidden,
-      long submitted, Duration wall) throws IOException {
+  private Result summarize(
+      String mode,
+      ArvadosSimulator sim,
+      Path logs,
+      long wall0,
+      long nanos0,
+      long notFinal,
+      long hidden,
+      long submitted,
+      Duration wall)
+      throws IOException {
     List<HistoryEvent> history = sim.history();
     long relocks = 0;
     long staleBlocked = 0;
@@ -228,7 +311,8 @@ final class SlurmRaceDemo {
         completions.merge(e.containerUuid(), 1L, Long::sum);
       }
       if (e.accepted() && "Locked".equals(e.stateBefore()) && "Queued".equals(e.stateAfter())) {
-        unlockedAtMillis.putIfAbsent(e.containerUuid(), wall0 + (e.monotonicNanos() - nanos0) / 1_000_000);
+        unlockedAtMillis.putIfAbsent(
+            e.containerUuid(), wall0 + (e.monotonicNanos() - nanos0) / 1_000_000);
       }
     }
     long fenced = 0;
@@ -242,7 +326,10 @@ final class SlurmRaceDemo {
             fenced++;
             Long unlocked = unlockedAtMillis.get(uuid);
             if (unlocked != null) {
-              maxStop = Math.max(maxStop, Long.parseLong(line.substring(i + FENCED_MARK.length()).trim()) - unlocked);
+              maxStop =
+                  Math.max(
+                      maxStop,
+                      Long.parseLong(line.substring(i + FENCED_MARK.length()).trim()) - unlocked);
             }
           }
         }
@@ -252,8 +339,21 @@ final class SlurmRaceDemo {
     long staleAccepted = safety.violations(SafetyViolation.Property.STALE_EPOCH_WRITE).size();
     long completed = sim.containers().stream().filter(c -> c.state().equals("Complete")).count();
     long twice = completions.values().stream().filter(n -> n > 1).count();
-    return new Result(mode, containers, completed, twice, notFinal, hidden, relocks, submitted, staleBlocked, staleAccepted,
-        fenced, maxStop, wall, safety);
+    return new Result(
+        mode,
+        containers,
+        completed,
+        twice,
+        notFinal,
+        hidden,
+        relocks,
+        submitted,
+        staleBlocked,
+        staleAccepted,
+        fenced,
+        maxStop,
+        wall,
+        safety);
   }
 
   static String report(Result g, @Nullable Result p) {
@@ -266,17 +366,51 @@ final class SlurmRaceDemo {
     row(sb, fmt, "jobs hidden from one squeue snapshot", g.hidden(), p == null ? null : p.hidden());
     row(sb, fmt, "re-locks (container locked again)", g.relocks(), p == null ? null : p.relocks());
     row(sb, fmt, "Slurm jobs submitted", g.jobsSubmitted(), p == null ? null : p.jobsSubmitted());
-    row(sb, fmt, "first jobs fenced off by their watch", g.firstJobsFenced(), p == null ? null : p.firstJobsFenced());
-    sb.append(String.format(Locale.ROOT, fmt, "  slowest stop after the unlock",
-        g.firstJobsFenced() == 0 ? "-" : g.maxStopMillis() + " ms",
-        p == null ? "" : p.firstJobsFenced() == 0 ? "-" : p.maxStopMillis() + " ms"));
-    row(sb, fmt, "stale writes refused by the server", g.staleBlocked(), p == null ? null : p.staleBlocked());
-    row(sb, fmt, "stale writes accepted (must be 0)", g.staleAccepted(), p == null ? null : p.staleAccepted());
-    row(sb, fmt, "containers completed twice (must be 0)", g.completedTwice(), p == null ? null : p.completedTwice());
-    sb.append(String.format(Locale.ROOT, fmt, "wall time", String.format(Locale.ROOT, "%.1f s", g.wall().toMillis() / 1000.0),
-        p == null ? "" : String.format(Locale.ROOT, "%.1f s", p.wall().toMillis() / 1000.0)));
-    sb.append(String.format(Locale.ROOT, fmt, "safety check (simulator history)", g.safety().isSafe() ? "PASS" : "FAIL",
-        p == null ? "" : p.safety().isSafe() ? "PASS" : "FAIL"));
+    row(
+        sb,
+        fmt,
+        "first jobs fenced off by their watch",
+        g.firstJobsFenced(),
+        p == null ? null : p.firstJobsFenced());
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            fmt,
+            "  slowest stop after the unlock",
+            g.firstJobsFenced() == 0 ? "-" : g.maxStopMillis() + " ms",
+            p == null ? "" : p.firstJobsFenced() == 0 ? "-" : p.maxStopMillis() + " ms"));
+    row(
+        sb,
+        fmt,
+        "stale writes refused by the server",
+        g.staleBlocked(),
+        p == null ? null : p.staleBlocked());
+    row(
+        sb,
+        fmt,
+        "stale writes accepted (must be 0)",
+        g.staleAccepted(),
+        p == null ? null : p.staleAccepted());
+    row(
+        sb,
+        fmt,
+        "containers completed twice (must be 0)",
+        g.completedTwice(),
+        p == null ? null : p.completedTwice());
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            fmt,
+            "wall time",
+            String.format(Locale.ROOT, "%.1f s", g.wall().toMillis() / 1000.0),
+            p == null ? "" : String.format(Locale.ROOT, "%.1f s", p.wall().toMillis() / 1000.0)));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            fmt,
+            "safety check (simulator history)",
+            g.safety().isSafe() ? "PASS" : "FAIL",
+            p == null ? "" : p.safety().isSafe() ? "PASS" : "FAIL"));
     return sb.toString();
   }
 
@@ -297,8 +431,9 @@ final class SlurmRaceDemo {
   /**
    * {@code slurm-demo-runner --mode guarded|plain --stage D --watch-interval D}: checks that the
    * container is Locked, stages for {@code --stage} (a child process, standing for an image load),
-   * then runs the container's command. {@code guarded} is the example runner's {@link RunnerContext}
-   * with a staging step; {@code plain} checks and writes as today's runners do, without the epoch.
+   * then runs the container's command. {@code guarded} is the example runner's {@link
+   * RunnerContext} with a staging step; {@code plain} checks and writes as today's runners do,
+   * without the epoch.
    */
   static int runner(List<String> args, PrintStream err) throws Exception {
     Flags f = Flags.parse(args, Set.of(), Set.of("mode", "stage", "watch-interval"));
@@ -309,14 +444,22 @@ final class SlurmRaceDemo {
   }
 
   private static Process stager(Duration stage) throws IOException {
-    return new ProcessBuilder("sleep", String.format(Locale.ROOT, "%.3f", stage.toMillis() / 1000.0)).inheritIO().start();
+    return new ProcessBuilder(
+            "sleep", String.format(Locale.ROOT, "%.3f", stage.toMillis() / 1000.0))
+        .inheritIO()
+        .start();
   }
 
-  private static int guardedRunner(Duration stage, Duration watch, PrintStream err) throws Exception {
+  private static int guardedRunner(Duration stage, Duration watch, PrintStream err)
+      throws Exception {
     RunnerContext ctx;
     try {
-      ctx = RunnerContext.builder(ArvadosClient.fromEnvironment(), LockEpoch.fromEnvironment()).watchInterval(watch)
-          .killGrace(Duration.ofSeconds(1)).closeClient(true).start();
+      ctx =
+          RunnerContext.builder(ArvadosClient.fromEnvironment(), LockEpoch.fromEnvironment())
+              .watchInterval(watch)
+              .killGrace(Duration.ofSeconds(1))
+              .closeClient(true)
+              .start();
     } catch (IllegalStateException | IllegalArgumentException | LostOwnershipException e) {
       err.println("slurm-demo-runner: refusing to start: " + e.getMessage());
       return ExampleRunner.REFUSED_TO_START;
@@ -324,15 +467,19 @@ final class SlurmRaceDemo {
     try (ctx) {
       err.println(STAGING_MARK);
       Process staging = stager(stage);
-      ctx.onLost(e -> {
-        if (staging.isAlive()) {
-          staging.destroyForcibly();
-          err.println(FENCED_MARK + System.currentTimeMillis());
-        }
-      });
+      ctx.onLost(
+          e -> {
+            if (staging.isAlive()) {
+              staging.destroyForcibly();
+              err.println(FENCED_MARK + System.currentTimeMillis());
+            }
+          });
       staging.waitFor();
       RunResult r = ctx.runCommand(ctx.container().command()); // refused when the epoch has ended
-      err.println("slurm-demo-runner: " + r.outcome() + (r.exitCode() == null ? "" : " exit_code=" + r.exitCode()));
+      err.println(
+          "slurm-demo-runner: "
+              + r.outcome()
+              + (r.exitCode() == null ? "" : " exit_code=" + r.exitCode()));
       switch (r.outcome()) {
         case COMPLETED:
           return 0;
@@ -348,14 +495,19 @@ final class SlurmRaceDemo {
     LockEpoch h = LockEpoch.fromEnvironment();
     OkHttpClient http = new OkHttpClient();
     try (ArvadosClient c = ArvadosClient.fromEnvironment()) {
-      PlainWriter w = new PlainWriter(http, c.baseUrl(), System.getenv(ArvadosClient.ENV_API_TOKEN),
-          "slurm-job-" + System.getenv().getOrDefault("SLURM_JOB_ID", "?"));
+      PlainWriter w =
+          new PlainWriter(
+              http,
+              c.baseUrl(),
+              System.getenv(ArvadosClient.ENV_API_TOKEN),
+              "slurm-job-" + System.getenv().getOrDefault("SLURM_JOB_ID", "?"));
       JsonObject now = w.read(h.containerUuid());
       if (now == null || !"Locked".equals(now.get("state").getAsString())) {
         err.println("slurm-demo-runner: refusing to start: the container is not Locked");
         return ExampleRunner.REFUSED_TO_START;
       }
-      List<String> command = c.containers().get(h.containerUuid()).command(); // a read, as crunch-run does
+      List<String> command =
+          c.containers().get(h.containerUuid()).command(); // a read, as crunch-run does
       err.println(STAGING_MARK);
       stager(stage).waitFor();
       JsonObject running = new JsonObject();

@@ -26,7 +26,13 @@ final class FakeSlurm implements SlurmCommands {
     volatile int nice;
     volatile String state = "PENDING";
 
-    Job(String id, String name, String comment, int nice, List<String> argv, Map<String, String> env) {
+    Job(
+        String id,
+        String name,
+        String comment,
+        int nice,
+        List<String> argv,
+        Map<String, String> env) {
       this.id = id;
       this.name = name;
       this.comment = comment;
@@ -39,11 +45,14 @@ final class FakeSlurm implements SlurmCommands {
   record Call(List<String> argv, @Nullable String stdin, Map<String, String> env) {}
 
   final Map<String, Job> jobs = new LinkedHashMap<>();
+
   /** Every job sbatch created, in order, also those gone since. */
   final List<Job> submitted = new CopyOnWriteArrayList<>();
+
   final List<Call> calls = new CopyOnWriteArrayList<>();
   private final AtomicInteger nextId = new AtomicInteger(100);
   volatile int squeueExit;
+
   /**
    * Once armed, the next sbatch waits until an squeue has read the queue, and that squeue answers
    * only after the sbatch returned, with what it read: a snapshot that started before the job
@@ -82,7 +91,14 @@ final class FakeSlurm implements SlurmCommands {
     String id;
     synchronized (this) {
       id = Integer.toString(nextId.incrementAndGet());
-      Job j = new Job(id, value(argv, "--job-name="), value(argv, "--comment="), Integer.parseInt(value(argv, "--nice=")), argv, env);
+      Job j =
+          new Job(
+              id,
+              value(argv, "--job-name="),
+              value(argv, "--comment="),
+              Integer.parseInt(value(argv, "--nice=")),
+              argv,
+              env);
       jobs.put(id, j);
       submitted.add(j);
     }
@@ -113,14 +129,24 @@ final class FakeSlurm implements SlurmCommands {
       await(st.submitted); // answer after the sbatch returned, with what was read before it
       st.answered = out;
     }
-    return squeueExit == 0 ? new Result(0, out, "") : new Result(squeueExit, "", "slurm_load_jobs error: Unable to contact slurm controller");
+    return squeueExit == 0
+        ? new Result(0, out, "")
+        : new Result(squeueExit, "", "slurm_load_jobs error: Unable to contact slurm controller");
   }
 
   private String listing() {
     StringBuilder sb = new StringBuilder();
     for (Job j : jobs.values()) {
-      sb.append(j.id).append('|').append(j.name).append('|').append(j.nice).append('|').append(j.state).append('|')
-          .append(j.comment.isEmpty() ? "(null)" : j.comment).append('\n');
+      sb.append(j.id)
+          .append('|')
+          .append(j.name)
+          .append('|')
+          .append(j.nice)
+          .append('|')
+          .append(j.state)
+          .append('|')
+          .append(j.comment.isEmpty() ? "(null)" : j.comment)
+          .append('\n');
     }
     return sb.toString();
   }
@@ -144,7 +170,8 @@ final class FakeSlurm implements SlurmCommands {
     String id = argv.get(argv.size() - 1);
     Job j = jobs.get(id);
     if (j == null) {
-      return new Result(1, "", "scancel: error: Kill job error on job id " + id + ": Invalid job id specified");
+      return new Result(
+          1, "", "scancel: error: Kill job error on job id " + id + ": Invalid job id specified");
     }
     if (j.name.equals(name) && j.state.equals(state)) {
       jobs.remove(id);

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -24,13 +24,34 @@ class LocalDispatcherTest {
   void dispatchUntilIdle_runsEachCommandInARunnerProcess_andRecordsExitCodes() throws Exception {
     try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken(TOKEN).build().start()) {
       String ok = sim.createContainer(ContainerSpec.builder().command("true").priority(5).build());
-      String three = sim.createContainer(ContainerSpec.builder().command("sh", "-c", "exit 3").priority(4).build());
-      String missing = sim.createContainer(ContainerSpec.builder().command("/nonexistent/crunchguard-binary").priority(3).build());
+      String three =
+          sim.createContainer(
+              ContainerSpec.builder().command("sh", "-c", "exit 3").priority(4).build());
+      String missing =
+          sim.createContainer(
+              ContainerSpec.builder()
+                  .command("/nonexistent/crunchguard-binary")
+                  .priority(3)
+                  .build());
 
-      String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-      ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-          "dispatch", "--until-idle", "--concurrency", "2", "--poll-interval", "200ms", "--watch-interval", "200ms",
-          "--timeout", "90s");
+      String java =
+          System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+      ProcessBuilder pb =
+          new ProcessBuilder(
+              java,
+              "-cp",
+              System.getProperty("java.class.path"),
+              Main.class.getName(),
+              "dispatch",
+              "--until-idle",
+              "--concurrency",
+              "2",
+              "--poll-interval",
+              "200ms",
+              "--watch-interval",
+              "200ms",
+              "--timeout",
+              "90s");
       pb.environment().put("ARVADOS_API_HOST", sim.baseUrl());
       pb.environment().put("ARVADOS_API_TOKEN", TOKEN);
       pb.environment().remove("ARVADOS_API_HOST_INSECURE");
@@ -51,26 +72,43 @@ class LocalDispatcherTest {
       assertThat(sim.container(three).exitCode()).isEqualTo(3L);
       assertThat(sim.container(missing).state()).isEqualTo("Cancelled");
       sim.checkSafety().assertSafe();
-      assertThat(List.of(ok, three, missing)).allSatisfy(u -> assertThat(sim.container(u).lockCount()).isEqualTo(1));
+      assertThat(List.of(ok, three, missing))
+          .allSatisfy(u -> assertThat(sim.container(u).lockCount()).isEqualTo(1));
     }
   }
 
   @Test
-  void dispatchWithAMetricsPort_servesTheDispatchersMetersInPrometheusTextFormat_whileItRuns() throws Exception {
+  void dispatchWithAMetricsPort_servesTheDispatchersMetersInPrometheusTextFormat_whileItRuns()
+      throws Exception {
     try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken(TOKEN).build().start()) {
       String ok = sim.createContainer(ContainerSpec.builder().command("true").priority(5).build());
-      String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-      ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-          "dispatch", "--concurrency", "1", "--poll-interval", "200ms", "--watch-interval", "200ms", "--timeout", "90s",
-          "--metrics-port", "0");
+      String java =
+          System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+      ProcessBuilder pb =
+          new ProcessBuilder(
+              java,
+              "-cp",
+              System.getProperty("java.class.path"),
+              Main.class.getName(),
+              "dispatch",
+              "--concurrency",
+              "1",
+              "--poll-interval",
+              "200ms",
+              "--watch-interval",
+              "200ms",
+              "--timeout",
+              "90s",
+              "--metrics-port",
+              "0");
       pb.environment().put("ARVADOS_API_HOST", sim.baseUrl());
       pb.environment().put("ARVADOS_API_TOKEN", TOKEN);
       pb.environment().remove("ARVADOS_API_HOST_INSECURE");
       pb.redirectErrorStream(true);
       Process p = pb.start();
       try {
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(),
-            StandardCharsets.UTF_8));
+        BufferedReader out =
+            new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String url = null;
         for (String line = out.readLine(); line != null; line = out.readLine()) {
           if (line.startsWith("metrics on ")) {
@@ -83,9 +121,11 @@ class LocalDispatcherTest {
         while (!sim.container(ok).state().equals("Complete") && System.nanoTime() < deadline) {
           Thread.sleep(100);
         }
-        HttpResponse<String> scrape = HttpClient.newHttpClient().send(
-            HttpRequest.newBuilder(URI.create(url)).build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> scrape =
+            HttpClient.newHttpClient()
+                .send(
+                    HttpRequest.newBuilder(URI.create(url)).build(),
+                    HttpResponse.BodyHandlers.ofString());
 
         assertThat(scrape.statusCode()).isEqualTo(200);
         assertThat(scrape.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");

@@ -7,7 +7,8 @@ import java.util.List;
 public final class MainAccess {
   private MainAccess() {}
 
-  public static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
+  public static int run(List<String> args, PrintStream out, PrintStream err)
+      throws InterruptedException {
     return Main.run(args, out, err);
   }
 }

@@ -13,13 +13,18 @@ class MainTest {
   final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   int run(String... args) throws Exception {
-    return Main.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return Main.run(
+        List.of(args),
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   @Test
   void help_printsEveryCommand_andSucceeds() throws Exception {
     assertThat(run("--help")).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("demo", "dispatch", "run", "--until-idle", "bench", "--race-window", "--soak-requests");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains(
+            "demo", "dispatch", "run", "--until-idle", "bench", "--race-window", "--soak-requests");
   }
 
   @Test
@@ -32,14 +37,16 @@ class MainTest {
   void unknownCommandOrFlag_isAUsageError() throws Exception {
     assertThat(run("frobnicate")).isEqualTo(2);
     assertThat(run("demo", "--no-such-flag")).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown command: frobnicate", "unknown flag: --no-such-flag");
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("unknown command: frobnicate", "unknown flag: --no-such-flag");
   }
 
   @Test
   void badFlagValue_isAUsageError() throws Exception {
     assertThat(run("demo", "--containers", "many")).isEqualTo(2);
     assertThat(run("dispatch", "--poll-interval", "-5s")).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--containers must be an integer", "--poll-interval");
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--containers must be an integer", "--poll-interval");
   }
 
   @Test
@@ -52,7 +59,8 @@ class MainTest {
         .contains("--ambiguous-lock must be one of refuse, adopt, got maybe")
         .contains("--orphan-grace must be positive, got 0s");
     assertThat(run("--help")).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("--orphan-grace", "--recovery", "--ambiguous-lock", "--shared-token");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("--orphan-grace", "--recovery", "--ambiguous-lock", "--shared-token");
   }
 
   @Test
@@ -61,18 +69,23 @@ class MainTest {
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("--parts", "--smoke", "--intervals");
     assertThat(run("bench", "--parts", "nonsense")).isEqualTo(2);
     assertThat(run("bench", "--no-such-flag")).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown part: nonsense", "unknown flag: --no-such-flag");
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("unknown part: nonsense", "unknown flag: --no-such-flag");
   }
 
   @Test
   void slurmCommands_areInTheHelp_andCheckTheirFlags() throws Exception {
     assertThat(run("--help")).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("dispatch-slurm", "--partition", "--orphan-grace", "slurm-demo");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("dispatch-slurm", "--partition", "--orphan-grace", "slurm-demo");
     assertThat(run("dispatch-slurm", "--concurrency", "0")).isEqualTo(2);
     assertThat(run("dispatch-slurm", "--no-such-flag")).isEqualTo(2);
     assertThat(run("slurm-demo", "--stage", "1s", "--watch-interval", "1s")).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--concurrency must be between 1 and 10000",
-        "unknown flag: --no-such-flag", "--stage must be at least twice --watch-interval");
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains(
+            "--concurrency must be between 1 and 10000",
+            "unknown flag: --no-such-flag",
+            "--stage must be at least twice --watch-interval");
   }
 
   @Test

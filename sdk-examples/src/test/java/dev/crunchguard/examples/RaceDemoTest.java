@@ -21,8 +21,16 @@ class RaceDemoTest {
   void guardedRun_endsWithEveryContainerFinal_andNoSafetyViolation() throws Exception {
     long seed = System.nanoTime();
     ByteArrayOutputStream progress = new ByteArrayOutputStream();
-    RaceDemo demo = new RaceDemo(60, 2, 1, 4, seed, Duration.ofMinutes(2), Duration.ofMillis(50),
-        new PrintStream(progress, true, StandardCharsets.UTF_8));
+    RaceDemo demo =
+        new RaceDemo(
+            60,
+            2,
+            1,
+            4,
+            seed,
+            Duration.ofMinutes(2),
+            Duration.ofMillis(50),
+            new PrintStream(progress, true, StandardCharsets.UTF_8));
 
     RaceDemo.Result r = demo.run(true);
 
@@ -38,21 +46,39 @@ class RaceDemoTest {
 
   @Test
   void reportPutsBothRunsSideBySide() throws Exception {
-    RaceDemo demo = new RaceDemo(10, 1, 0, 2, 7, Duration.ofMinutes(1), Duration.ofMillis(50),
-        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    RaceDemo demo =
+        new RaceDemo(
+            10,
+            1,
+            0,
+            2,
+            7,
+            Duration.ofMinutes(1),
+            Duration.ofMillis(50),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     RaceDemo.Result guarded = demo.run(true);
     RaceDemo.Result plain = demo.run(false);
     String report = RaceDemo.report(guarded, plain);
-    assertThat(report).contains("with guard", "plain updates", "stale writes accepted (must be 0)", "requests per container");
-    assertThat(report.lines().filter(l -> l.startsWith("containers")).findFirst().orElseThrow()).matches("containers\\s+10\\s+10");
+    assertThat(report)
+        .contains(
+            "with guard",
+            "plain updates",
+            "stale writes accepted (must be 0)",
+            "requests per container");
+    assertThat(report.lines().filter(l -> l.startsWith("containers")).findFirst().orElseThrow())
+        .matches("containers\\s+10\\s+10");
   }
 
-  /** What the demo's plain mode shows, made deterministic: a stale plain write is accepted and flagged; the guarded one is refused. */
+  /**
+   * What the demo's plain mode shows, made deterministic: a stale plain write is accepted and
+   * flagged; the guarded one is refused.
+   */
   @Test
   void staleRunnerAfterRelock_plainWriteIsAccepted_guardedWriteIsRefused() {
     String token = "racedemotesttoken0123456789";
     try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken(token).build().start();
-         ArvadosClient client = ArvadosClient.builder().baseUrl(sim.baseUrl()).token(token).build()) {
+        ArvadosClient client =
+            ArvadosClient.builder().baseUrl(sim.baseUrl()).token(token).build()) {
       OkHttpClient http = new OkHttpClient();
       String a = sim.createContainer(ContainerSpec.builder().build());
       String b = sim.createContainer(ContainerSpec.builder().build());
@@ -66,9 +92,12 @@ class RaceDemoTest {
 
       JsonObject running = new JsonObject();
       running.addProperty("state", "Running");
-      int status = new PlainWriter(http, sim.baseUrl(), token, "stale-plain").update(a, running, staleA.authUuid());
+      int status =
+          new PlainWriter(http, sim.baseUrl(), token, "stale-plain")
+              .update(a, running, staleA.authUuid());
       assertThat(status).as("the server accepts the stale plain write").isEqualTo(200);
-      assertThat(sim.checkSafety().violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).hasSize(1);
+      assertThat(sim.checkSafety().violations(SafetyViolation.Property.STALE_EPOCH_WRITE))
+          .hasSize(1);
 
       try {
         staleB.markRunning();
@@ -76,7 +105,8 @@ class RaceDemoTest {
       } catch (LostOwnershipException expected) {
         assertThat(sim.container(b).state()).isEqualTo("Locked");
       }
-      assertThat(sim.checkSafety().violations().stream().map(SafetyViolation::containerUuid)).doesNotContain(b);
+      assertThat(sim.checkSafety().violations().stream().map(SafetyViolation::containerUuid))
+          .doesNotContain(b);
       http.dispatcher().executorService().shutdown();
     }
   }

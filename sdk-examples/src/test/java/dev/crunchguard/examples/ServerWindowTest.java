@@ -28,21 +28,34 @@ class ServerWindowTest {
   /** Runs ROUNDS races; returns how many stale writes the server accepted. */
   private static int race(@Nullable Duration window) throws Exception {
     int accepted = 0;
-    try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken(TOKEN).updateRaceWindow(window).build().start();
-         ArvadosClient stale = ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN).clientId("stale-runner").build();
-         ArvadosClient other = ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN).clientId("dispatcher").build()) {
+    try (ArvadosSimulator sim =
+            ArvadosSimulator.builder().adminToken(TOKEN).updateRaceWindow(window).build().start();
+        ArvadosClient stale =
+            ArvadosClient.builder()
+                .baseUrl(sim.baseUrl())
+                .token(TOKEN)
+                .clientId("stale-runner")
+                .build();
+        ArvadosClient other =
+            ArvadosClient.builder()
+                .baseUrl(sim.baseUrl())
+                .token(TOKEN)
+                .clientId("dispatcher")
+                .build()) {
       for (int i = 0; i < ROUNDS; i++) {
         String uuid = sim.createContainer(ContainerSpec.builder().build());
         ContainerLock old = stale.containers().lock(uuid);
         // the stale runner's write is in flight while another process requeues and re-locks
-        CompletableFuture<Boolean> write = CompletableFuture.supplyAsync(() -> {
-          try {
-            old.markRunning();
-            return true;
-          } catch (LostOwnershipException e) {
-            return false;
-          }
-        });
+        CompletableFuture<Boolean> write =
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    old.markRunning();
+                    return true;
+                  } catch (LostOwnershipException e) {
+                    return false;
+                  }
+                });
         Thread.sleep(10);
         try {
           other.containers().unlock(uuid);
@@ -52,7 +65,8 @@ class ServerWindowTest {
         }
         boolean ok = write.get(10, TimeUnit.SECONDS);
         String epochNow = sim.container(uuid).authUuid();
-        // Accepted although the epoch moved on: re-locked (a new auth_uuid), or only requeued when the
+        // Accepted although the epoch moved on: re-locked (a new auth_uuid), or only requeued when
+        // the
         // stale write slipped in between the unlock and the lock (no auth_uuid now).
         if (ok && !java.util.Objects.equals(epochNow, old.authUuid())) {
           accepted++;
@@ -66,9 +80,11 @@ class ServerWindowTest {
         }
       }
       if (window == null) {
-        assertThat(sim.checkSafety().violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).isEmpty();
+        assertThat(sim.checkSafety().violations(SafetyViolation.Property.STALE_EPOCH_WRITE))
+            .isEmpty();
       } else {
-        assertThat(sim.checkSafety().violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).hasSize(accepted);
+        assertThat(sim.checkSafety().violations(SafetyViolation.Property.STALE_EPOCH_WRITE))
+            .hasSize(accepted);
       }
     }
     return accepted;
@@ -82,7 +98,8 @@ class ServerWindowTest {
   @Test
   void serverWithTheRealWindow_acceptsRacingStaleWrites_butTheNextCallIsFenced() throws Exception {
     int accepted = race(Duration.ofMillis(100));
-    System.out.println("server window 100 ms: " + accepted + " of " + ROUNDS + " racing stale writes accepted");
+    System.out.println(
+        "server window 100 ms: " + accepted + " of " + ROUNDS + " racing stale writes accepted");
     assertThat(accepted).as("the simulator reproduces the real server's window").isPositive();
   }
 }

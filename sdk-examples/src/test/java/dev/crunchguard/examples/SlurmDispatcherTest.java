@@ -18,7 +18,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link SlurmDispatcher} against the simulator and an in-memory Slurm; the test plays each job's runner. */
+/**
+ * {@link SlurmDispatcher} against the simulator and an in-memory Slurm; the test plays each job's
+ * runner.
+ */
 class SlurmDispatcherTest {
   static final String TOKEN = "slurmdispatchtesttoken0123456";
   static final Duration POLL = Duration.ofMillis(100);
@@ -33,8 +36,10 @@ class SlurmDispatcherTest {
   @BeforeEach
   void setUp() {
     sim = ArvadosSimulator.builder().adminToken(TOKEN).build().start();
-    client = ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN).clientId("dispatcher").build();
-    runnerClient = ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN).clientId("runner").build();
+    client =
+        ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN).clientId("dispatcher").build();
+    runnerClient =
+        ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN).clientId("runner").build();
     slurm = new FakeSlurm();
     http = new OkHttpClient();
   }
@@ -52,10 +57,23 @@ class SlurmDispatcherTest {
   }
 
   SlurmDispatcher start() {
-    SlurmDispatcher.Options o = new SlurmDispatcher.Options("debug", POLL, 4, Duration.ofMinutes(5),
-        List.of("/usr/bin/java", "-jar", "/opt/crunchguard-examples.jar", "run"), 256, null, Duration.ofSeconds(5));
-    dispatcher = new SlurmDispatcher(client, slurm, o,
-        Map.of(ArvadosClient.ENV_API_HOST, sim.baseUrl(), ArvadosClient.ENV_API_TOKEN, TOKEN), new DispatchListener() {});
+    SlurmDispatcher.Options o =
+        new SlurmDispatcher.Options(
+            "debug",
+            POLL,
+            4,
+            Duration.ofMinutes(5),
+            List.of("/usr/bin/java", "-jar", "/opt/crunchguard-examples.jar", "run"),
+            256,
+            null,
+            Duration.ofSeconds(5));
+    dispatcher =
+        new SlurmDispatcher(
+            client,
+            slurm,
+            o,
+            Map.of(ArvadosClient.ENV_API_HOST, sim.baseUrl(), ArvadosClient.ENV_API_TOKEN, TOKEN),
+            new DispatchListener() {});
     dispatcher.start();
     return dispatcher;
   }
@@ -88,12 +106,16 @@ class SlurmDispatcherTest {
   void cancelAsUser(String uuid) {
     JsonObject f = new JsonObject();
     f.addProperty("state", "Cancelled");
-    assertThat(new PlainWriter(http, sim.baseUrl(), TOKEN, "user").update(uuid, f, null)).isEqualTo(200);
+    assertThat(new PlainWriter(http, sim.baseUrl(), TOKEN, "user").update(uuid, f, null))
+        .isEqualTo(200);
   }
 
   @Test
-  void eachWonLock_becomesOneJob_withTheLockAndCredentialsInItsEnvironment_andNoSecretOnItsCommandLine() throws Exception {
-    String uuid = sim.createContainer(ContainerSpec.builder().command("true").priority(700).build());
+  void
+      eachWonLock_becomesOneJob_withTheLockAndCredentialsInItsEnvironment_andNoSecretOnItsCommandLine()
+          throws Exception {
+    String uuid =
+        sim.createContainer(ContainerSpec.builder().command("true").priority(700).build());
     start();
 
     FakeSlurm.Job job = awaitJob(uuid, 1);
@@ -101,12 +123,17 @@ class SlurmDispatcherTest {
     assertThat(job.name).isEqualTo(uuid);
     assertThat(job.comment).isEqualTo(epoch);
     assertThat(job.nice).isEqualTo(Slurm.nice(700));
-    assertThat(job.argv).contains("--no-requeue", "--partition=debug", "--export=ALL", "--cpus-per-task=1")
+    assertThat(job.argv)
+        .contains("--no-requeue", "--partition=debug", "--export=ALL", "--cpus-per-task=1")
         .noneMatch(a -> a.contains(TOKEN));
-    assertThat(job.env).containsEntry(LockEpoch.ENV_CONTAINER_UUID, uuid).containsEntry(LockEpoch.ENV_AUTH_UUID, epoch)
-        .containsEntry(ArvadosClient.ENV_API_TOKEN, TOKEN).containsEntry(ArvadosClient.ENV_API_HOST, sim.baseUrl());
-    assertThat(slurm.calls("sbatch").get(0).stdin()).isEqualTo(
-        "#!/bin/sh\nexec '/usr/bin/java' '-jar' '/opt/crunchguard-examples.jar' 'run'\n");
+    assertThat(job.env)
+        .containsEntry(LockEpoch.ENV_CONTAINER_UUID, uuid)
+        .containsEntry(LockEpoch.ENV_AUTH_UUID, epoch)
+        .containsEntry(ArvadosClient.ENV_API_TOKEN, TOKEN)
+        .containsEntry(ArvadosClient.ENV_API_HOST, sim.baseUrl());
+    assertThat(slurm.calls("sbatch").get(0).stdin())
+        .isEqualTo(
+            "#!/bin/sh\nexec '/usr/bin/java' '-jar' '/opt/crunchguard-examples.jar' 'run'\n");
 
     job.state = "RUNNING";
     ContainerLock lock = runnerLock(job);
@@ -135,8 +162,16 @@ class SlurmDispatcherTest {
     int polls = slurm.calls("squeue").size() - before;
 
     assertThat(polls).isBetween(3, 11);
-    assertThat(slurm.calls("squeue")).allSatisfy(c -> assertThat(c.argv())
-        .containsExactly("squeue", "--all", "--noheader", "--array", "--format=" + Slurm.SQUEUE_FORMAT));
+    assertThat(slurm.calls("squeue"))
+        .allSatisfy(
+            c ->
+                assertThat(c.argv())
+                    .containsExactly(
+                        "squeue",
+                        "--all",
+                        "--noheader",
+                        "--array",
+                        "--format=" + Slurm.SQUEUE_FORMAT));
   }
 
   @Test
@@ -158,7 +193,9 @@ class SlurmDispatcherTest {
   }
 
   @Test
-  void aJobGoneWhileItsContainerIsLocked_isUnlockedGuarded_andTheContainerIsSubmittedAgainInANewEpoch() throws Exception {
+  void
+      aJobGoneWhileItsContainerIsLocked_isUnlockedGuarded_andTheContainerIsSubmittedAgainInANewEpoch()
+          throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().command("true").priority(5).build());
     start();
     FakeSlurm.Job first = awaitJob(uuid, 1);
@@ -168,12 +205,15 @@ class SlurmDispatcherTest {
     FakeSlurm.Job second = awaitJob(uuid, 2);
     assertThat(second.comment).isNotEqualTo(firstEpoch).isEqualTo(sim.container(uuid).authUuid());
     assertThat(sim.container(uuid).lockCount()).isEqualTo(2);
-    assertThat(sim.history(uuid)).anySatisfy(e -> {
-      assertThat(e.accepted()).isTrue();
-      assertThat(e.stateBefore()).isEqualTo("Locked");
-      assertThat(e.stateAfter()).isEqualTo("Queued");
-      assertThat(e.claimedEpoch()).isEqualTo(firstEpoch); // the guarded unlock, in the first epoch
-    });
+    assertThat(sim.history(uuid))
+        .anySatisfy(
+            e -> {
+              assertThat(e.accepted()).isTrue();
+              assertThat(e.stateBefore()).isEqualTo("Locked");
+              assertThat(e.stateAfter()).isEqualTo("Queued");
+              assertThat(e.claimedEpoch())
+                  .isEqualTo(firstEpoch); // the guarded unlock, in the first epoch
+            });
     sim.checkSafety().assertSafe();
   }
 
@@ -194,14 +234,16 @@ class SlurmDispatcherTest {
 
   @Test
   void aPriorityChange_renicesTheJob_byName() throws Exception {
-    String uuid = sim.createContainer(ContainerSpec.builder().command("true").priority(100).build());
+    String uuid =
+        sim.createContainer(ContainerSpec.builder().command("true").priority(100).build());
     start();
     FakeSlurm.Job job = awaitJob(uuid, 1);
     assertThat(job.nice).isEqualTo(Slurm.nice(100));
 
     sim.setPriority(uuid, 900);
     await("reniced", () -> job.nice == Slurm.nice(900));
-    assertThat(slurm.calls("scontrol")).extracting(FakeSlurm.Call::argv)
+    assertThat(slurm.calls("scontrol"))
+        .extracting(FakeSlurm.Call::argv)
         .contains(List.of("scontrol", "update", "JobName=" + uuid, "Nice=" + Slurm.nice(900)));
     int renices = slurm.calls("scontrol").size();
     Thread.sleep(POLL.toMillis() * 5);
@@ -210,20 +252,23 @@ class SlurmDispatcherTest {
 
   @Test
   void priorityZero_cancelsThePendingJob() throws Exception {
-    String uuid = sim.createContainer(ContainerSpec.builder().command("true").priority(100).build());
+    String uuid =
+        sim.createContainer(ContainerSpec.builder().command("true").priority(100).build());
     start();
     FakeSlurm.Job job = awaitJob(uuid, 1);
 
     sim.setPriority(uuid, 0);
     await("job cancelled", () -> !slurm.jobs.containsKey(job.id));
-    assertThat(slurm.calls("scancel").get(0).argv()).containsExactly("scancel", "--name=" + uuid, "--state=PENDING", job.id);
+    assertThat(slurm.calls("scancel").get(0).argv())
+        .containsExactly("scancel", "--name=" + uuid, "--state=PENDING", job.id);
     await("unlocked", () -> sim.container(uuid).state().equals("Queued"));
     assertThat(slurm.calls("sbatch")).hasSize(1); // priority 0 is not locked again
   }
 
   @Test
   void aCancelledRunningContainer_hasItsJobSignalledWithTermThroughTheBatchStep() throws Exception {
-    String uuid = sim.createContainer(ContainerSpec.builder().command("true").priority(100).build());
+    String uuid =
+        sim.createContainer(ContainerSpec.builder().command("true").priority(100).build());
     start();
     FakeSlurm.Job job = awaitJob(uuid, 1);
     job.state = "RUNNING";
@@ -231,14 +276,23 @@ class SlurmDispatcherTest {
 
     cancelAsUser(uuid);
     await("job cancelled", () -> !slurm.jobs.containsKey(job.id));
-    assertThat(slurm.calls("scancel")).extracting(FakeSlurm.Call::argv)
-        .contains(List.of("scancel", "--name=" + uuid, "--state=RUNNING", "--batch", "--signal=TERM", job.id));
+    assertThat(slurm.calls("scancel"))
+        .extracting(FakeSlurm.Call::argv)
+        .contains(
+            List.of(
+                "scancel",
+                "--name=" + uuid,
+                "--state=RUNNING",
+                "--batch",
+                "--signal=TERM",
+                job.id));
     assertThat(dispatcher.awaitIdle(Duration.ofSeconds(15))).isTrue();
   }
 
   @Test
   void aFailingSqueue_judgesNoJob_andIsCounted() throws Exception {
-    String uuid = sim.createContainer(ContainerSpec.builder().command("true").priority(100).build());
+    String uuid =
+        sim.createContainer(ContainerSpec.builder().command("true").priority(100).build());
     start();
     FakeSlurm.Job job = awaitJob(uuid, 1);
     slurm.squeueExit = 1;
@@ -255,25 +309,43 @@ class SlurmDispatcherTest {
 
   @Test
   void aFailingSbatch_unlocksTheContainer_throughTheSdk() throws Exception {
-    String uuid = sim.createContainer(ContainerSpec.builder().command("true").priority(100).build());
-    SlurmCommands refusing = (argv, stdin, env) -> argv.get(0).equals("sbatch")
-        ? new SlurmCommands.Result(1, "", "sbatch: error: Batch job submission failed: Invalid partition name specified")
-        : slurm.run(argv, stdin, env);
-    SlurmDispatcher.Options o = new SlurmDispatcher.Options("nope", POLL, 4, Duration.ofMinutes(5), List.of("true"), 0, null,
-        Duration.ofSeconds(5));
+    String uuid =
+        sim.createContainer(ContainerSpec.builder().command("true").priority(100).build());
+    SlurmCommands refusing =
+        (argv, stdin, env) ->
+            argv.get(0).equals("sbatch")
+                ? new SlurmCommands.Result(
+                    1,
+                    "",
+                    "sbatch: error: Batch job submission failed: Invalid partition name specified")
+                : slurm.run(argv, stdin, env);
+    SlurmDispatcher.Options o =
+        new SlurmDispatcher.Options(
+            "nope",
+            POLL,
+            4,
+            Duration.ofMinutes(5),
+            List.of("true"),
+            0,
+            null,
+            Duration.ofSeconds(5));
     dispatcher = new SlurmDispatcher(client, refusing, o, Map.of(), new DispatchListener() {});
     dispatcher.start();
 
-    await("unlocked after the failed sbatch", () -> sim.container(uuid).state().equals("Queued")
-        && sim.container(uuid).lockCount() >= 1);
+    await(
+        "unlocked after the failed sbatch",
+        () -> sim.container(uuid).state().equals("Queued") && sim.container(uuid).lockCount() >= 1);
     assertThat(slurm.jobs).isEmpty();
     sim.checkSafety().assertSafe();
   }
 
   @Test
-  void atStartUp_jobsOfFinalQueuedOrOtherEpochContainersAreCancelled_andOwnJobsAreAdoptedWithoutASecondSbatch() throws Exception {
+  void
+      atStartUp_jobsOfFinalQueuedOrOtherEpochContainersAreCancelled_andOwnJobsAreAdoptedWithoutASecondSbatch()
+          throws Exception {
     String done = sim.createContainer(ContainerSpec.builder().command("true").priority(1).build());
-    String queued = sim.createContainer(ContainerSpec.builder().command("true").priority(0).build());
+    String queued =
+        sim.createContainer(ContainerSpec.builder().command("true").priority(0).build());
     String mine = sim.createContainer(ContainerSpec.builder().command("true").priority(10).build());
     String stale = sim.createContainer(ContainerSpec.builder().command("true").priority(1).build());
     ContainerLock doneLock = client.containers().lock(done);
@@ -282,7 +354,8 @@ class SlurmDispatcherTest {
     ContainerLock mineLock = client.containers().lock(mine); // left by a dispatcher that crashed
     ContainerLock staleLock = client.containers().lock(stale);
     slurm.add(new FakeSlurm.Job("1", done, doneLock.authUuid(), 0, List.of(), Map.of()));
-    slurm.add(new FakeSlurm.Job("2", queued, "zzzzz-gj3su-000000000000000", 0, List.of(), Map.of()));
+    slurm.add(
+        new FakeSlurm.Job("2", queued, "zzzzz-gj3su-000000000000000", 0, List.of(), Map.of()));
     slurm.add(new FakeSlurm.Job("3", mine, mineLock.authUuid(), 0, List.of(), Map.of()));
     slurm.add(new FakeSlurm.Job("4", stale, "zzzzz-gj3su-0123456789abcde", 0, List.of(), Map.of()));
     slurm.add(new FakeSlurm.Job("5", "not-a-container", "", 0, List.of(), Map.of()));
@@ -291,7 +364,9 @@ class SlurmDispatcherTest {
     start();
 
     assertThat(slurm.jobs.keySet()).containsExactly("3", "5");
-    assertThat(dispatcher.slurmStats()).containsEntry("adopted", 1L).containsEntry("orphansCancelled", 3L);
+    assertThat(dispatcher.slurmStats())
+        .containsEntry("adopted", 1L)
+        .containsEntry("orphansCancelled", 3L);
     ContainerLock runner = runnerClient.containers().resume(mineLock.epoch());
     runner.markRunning();
     runner.complete(0, null);
@@ -299,7 +374,8 @@ class SlurmDispatcherTest {
     assertThat(dispatcher.awaitIdle(Duration.ofSeconds(15))).isTrue();
     assertThat(slurm.calls("sbatch")).isEmpty();
     assertThat(sim.container(mine).state()).isEqualTo("Complete");
-    assertThat(sim.container(stale).state()).isEqualTo("Locked"); // not ours to unlock before the orphan grace
+    assertThat(sim.container(stale).state())
+        .isEqualTo("Locked"); // not ours to unlock before the orphan grace
     staleLock.unlock();
   }
 

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The Slurm dispatcher with both real dependencies: jobs on the real single-node Slurm, each running
- * the example runner against the real Arvados server. Runs when both are present (see
+ * The Slurm dispatcher with both real dependencies: jobs on the real single-node Slurm, each
+ * running the example runner against the real Arvados server. Runs when both are present (see
  * {@link RealSlurm} and {@link RequiresRealArvados}); CI requires both.
  */
 @ExtendWith(RealSlurm.class)
@@ -46,8 +46,13 @@ class SlurmOnRealServerTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    client = ArvadosClient.builder().baseUrl(arv.baseUrl()).token(arv.adminToken()).insecureTls(arv.insecure())
-        .clientId("slurm-on-real-server").build();
+    client =
+        ArvadosClient.builder()
+            .baseUrl(arv.baseUrl())
+            .token(arv.adminToken())
+            .insecureTls(arv.insecure())
+            .clientId("slurm-on-real-server")
+            .build();
     logs = Files.createTempDirectory("crunchguard-slurm-real-");
   }
 
@@ -92,21 +97,58 @@ class SlurmOnRealServerTest {
   }
 
   private SlurmDispatcher dispatcher() {
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    List<String> runner = List.of(java, "-Xmx96m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-        Main.class.getName(), "run", "--watch-interval", "500ms", "--kill-grace", "1s");
-    SlurmDispatcher.Options o = new SlurmDispatcher.Options(null, POLL, 4, Duration.ofMinutes(5), runner, 0,
-        logs + "/%x-%j.out", Duration.ofSeconds(30));
-    Map<String, String> env = arv.insecure()
-        ? Map.of(ArvadosClient.ENV_API_HOST, arv.baseUrl(), ArvadosClient.ENV_API_TOKEN, arv.adminToken(),
-            ArvadosClient.ENV_API_HOST_INSECURE, "1")
-        : Map.of(ArvadosClient.ENV_API_HOST, arv.baseUrl(), ArvadosClient.ENV_API_TOKEN, arv.adminToken());
-    return new SlurmDispatcher(client, SlurmCommands.processes(Duration.ofSeconds(30), 3), o, env, new DispatchListener() {});
+    String java =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    List<String> runner =
+        List.of(
+            java,
+            "-Xmx96m",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            System.getProperty("java.class.path"),
+            Main.class.getName(),
+            "run",
+            "--watch-interval",
+            "500ms",
+            "--kill-grace",
+            "1s");
+    SlurmDispatcher.Options o =
+        new SlurmDispatcher.Options(
+            null,
+            POLL,
+            4,
+            Duration.ofMinutes(5),
+            runner,
+            0,
+            logs + "/%x-%j.out",
+            Duration.ofSeconds(30));
+    Map<String, String> env =
+        arv.insecure()
+            ? Map.of(
+                ArvadosClient.ENV_API_HOST,
+                arv.baseUrl(),
+                ArvadosClient.ENV_API_TOKEN,
+                arv.adminToken(),
+                ArvadosClient.ENV_API_HOST_INSECURE,
+                "1")
+            : Map.of(
+                ArvadosClient.ENV_API_HOST,
+                arv.baseUrl(),
+                ArvadosClient.ENV_API_TOKEN,
+                arv.adminToken());
+    return new SlurmDispatcher(
+        client,
+        SlurmCommands.processes(Duration.ofSeconds(30), 3),
+        o,
+        env,
+        new DispatchListener() {});
   }
 
   private boolean allFinal() {
-    return uuids.stream().map(u -> client.containers().get(u))
-        .allMatch(c -> c.state() == ContainerState.COMPLETE || c.state() == ContainerState.CANCELLED);
+    return uuids.stream()
+        .map(u -> client.containers().get(u))
+        .allMatch(
+            c -> c.state() == ContainerState.COMPLETE || c.state() == ContainerState.CANCELLED);
   }
 
   private String jobLogs() throws Exception {
@@ -120,7 +162,8 @@ class SlurmOnRealServerTest {
   }
 
   @Test
-  void containersOfTheRealServer_runAsSlurmJobs_andCompleteWithTheirExitCodes_oneJobEach() throws Exception {
+  void containersOfTheRealServer_runAsSlurmJobs_andCompleteWithTheirExitCodes_oneJobEach()
+      throws Exception {
     String ok = container("true");
     String fails = container("false");
     String three = container("sh", "-c", "exit 3");

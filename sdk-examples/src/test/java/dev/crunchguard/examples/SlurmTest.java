@@ -14,14 +14,21 @@ class SlurmTest {
 
   @Test
   void squeueLines_parseIntoJobs_withTheCommentLastSoThatItMayHoldAnything() {
-    List<Slurm.Job> jobs = Slurm.parse("12|" + UUID + "|9990|RUNNING|zzzzz-gj3su-aaaaaaaaaaaaaaa\n"
-        + "13_2|other job|0|PENDING|a|comment|with bars\n"
-        + "14|" + UUID + "|5|COMPLETING|(null)\n\n");
+    List<Slurm.Job> jobs =
+        Slurm.parse(
+            "12|"
+                + UUID
+                + "|9990|RUNNING|zzzzz-gj3su-aaaaaaaaaaaaaaa\n"
+                + "13_2|other job|0|PENDING|a|comment|with bars\n"
+                + "14|"
+                + UUID
+                + "|5|COMPLETING|(null)\n\n");
 
-    assertThat(jobs).containsExactly(
-        new Slurm.Job("12", UUID, 9990, "RUNNING", "zzzzz-gj3su-aaaaaaaaaaaaaaa"),
-        new Slurm.Job("13_2", "other job", 0, "PENDING", "a|comment|with bars"),
-        new Slurm.Job("14", UUID, 5, "COMPLETING", ""));
+    assertThat(jobs)
+        .containsExactly(
+            new Slurm.Job("12", UUID, 9990, "RUNNING", "zzzzz-gj3su-aaaaaaaaaaaaaaa"),
+            new Slurm.Job("13_2", "other job", 0, "PENDING", "a|comment|with bars"),
+            new Slurm.Job("14", UUID, 5, "COMPLETING", ""));
     assertThat(jobs.get(0).running()).isTrue();
     assertThat(jobs.get(1).pending()).isTrue();
     assertThat(jobs.get(2).running()).isTrue();
@@ -30,9 +37,11 @@ class SlurmTest {
   @Test
   void aSqueueLineThatDoesNotFitTheFormat_isAnError_notAMissingJob() {
     assertThatThrownBy(() -> Slurm.parse("JOBID NAME STATE\n"))
-        .isInstanceOf(SlurmCommands.SlurmException.class).hasMessageContaining("unexpected squeue line");
+        .isInstanceOf(SlurmCommands.SlurmException.class)
+        .hasMessageContaining("unexpected squeue line");
     assertThatThrownBy(() -> Slurm.parse("12|" + UUID + "|high|RUNNING|x\n"))
-        .isInstanceOf(SlurmCommands.SlurmException.class).hasMessageContaining("nice");
+        .isInstanceOf(SlurmCommands.SlurmException.class)
+        .hasMessageContaining("nice");
   }
 
   @Test
@@ -58,14 +67,27 @@ class SlurmTest {
 
   @Test
   void sbatchArguments_nameTheJobAfterTheContainer_tagItsEpoch_neverRequeue_andHoldNoSecret() {
-    List<String> args = Slurm.sbatchArgs(new Slurm.JobRequest(UUID, "zzzzz-gj3su-aaaaaaaaaaaaaaa", 2, 1280L, 4990, "batch",
-        "/logs/%x-%j.out"));
+    List<String> args =
+        Slurm.sbatchArgs(
+            new Slurm.JobRequest(
+                UUID, "zzzzz-gj3su-aaaaaaaaaaaaaaa", 2, 1280L, 4990, "batch", "/logs/%x-%j.out"));
 
-    assertThat(args).containsExactly("sbatch", "--parsable", "--export=ALL", "--job-name=" + UUID,
-        "--comment=zzzzz-gj3su-aaaaaaaaaaaaaaa", "--no-requeue", "--nice=4990", "--cpus-per-task=2", "--mem=1280",
-        "--partition=batch", "--output=/logs/%x-%j.out");
+    assertThat(args)
+        .containsExactly(
+            "sbatch",
+            "--parsable",
+            "--export=ALL",
+            "--job-name=" + UUID,
+            "--comment=zzzzz-gj3su-aaaaaaaaaaaaaaa",
+            "--no-requeue",
+            "--nice=4990",
+            "--cpus-per-task=2",
+            "--mem=1280",
+            "--partition=batch",
+            "--output=/logs/%x-%j.out");
     assertThat(Slurm.sbatchArgs(new Slurm.JobRequest(UUID, "e", 1, null, 0, null, null)))
-        .noneMatch(a -> a.startsWith("--mem") || a.startsWith("--partition") || a.startsWith("--output"));
+        .noneMatch(
+            a -> a.startsWith("--mem") || a.startsWith("--partition") || a.startsWith("--output"));
   }
 
   @Test
@@ -88,19 +110,30 @@ class SlurmTest {
     new Slurm(fake).cancel(UUID, "42", false);
     new Slurm(fake).cancel(UUID, "43", true);
 
-    assertThat(fake.calls("scancel")).extracting(FakeSlurm.Call::argv).containsExactly(
-        List.of("scancel", "--name=" + UUID, "--state=PENDING", "42"),
-        List.of("scancel", "--name=" + UUID, "--state=RUNNING", "--batch", "--signal=TERM", "42"),
-        List.of("scancel", "--name=" + UUID, "--state=PENDING", "43"));
+    assertThat(fake.calls("scancel"))
+        .extracting(FakeSlurm.Call::argv)
+        .containsExactly(
+            List.of("scancel", "--name=" + UUID, "--state=PENDING", "42"),
+            List.of(
+                "scancel", "--name=" + UUID, "--state=RUNNING", "--batch", "--signal=TERM", "42"),
+            List.of("scancel", "--name=" + UUID, "--state=PENDING", "43"));
   }
 
   @Test
   void aFailingSbatch_isAnErrorWithSlurmsMessage() {
-    SlurmCommands failing = (argv, stdin, env) -> new SlurmCommands.Result(1, "", "sbatch: error: invalid partition specified: x");
-    assertThatThrownBy(() -> new Slurm(failing).submit(new Slurm.JobRequest(UUID, "e", 1, null, 0, "x", null), List.of("true"),
-        Map.of("ARVADOS_API_TOKEN", "secret-token-value")))
+    SlurmCommands failing =
+        (argv, stdin, env) ->
+            new SlurmCommands.Result(1, "", "sbatch: error: invalid partition specified: x");
+    assertThatThrownBy(
+            () ->
+                new Slurm(failing)
+                    .submit(
+                        new Slurm.JobRequest(UUID, "e", 1, null, 0, "x", null),
+                        List.of("true"),
+                        Map.of("ARVADOS_API_TOKEN", "secret-token-value")))
         .isInstanceOf(SlurmCommands.SlurmException.class)
-        .hasMessageContaining("invalid partition").hasMessageNotContaining("secret-token-value");
+        .hasMessageContaining("invalid partition")
+        .hasMessageNotContaining("secret-token-value");
   }
 
   @Test
@@ -108,7 +141,8 @@ class SlurmTest {
     SlurmCommands real = SlurmCommands.processes(Duration.ofMillis(300), 1);
     long t0 = System.nanoTime();
     assertThatThrownBy(() -> real.run(List.of("sleep", "20"), null, Map.of()))
-        .isInstanceOf(SlurmCommands.SlurmException.class).hasMessageContaining("sleep did not finish within 300 ms");
+        .isInstanceOf(SlurmCommands.SlurmException.class)
+        .hasMessageContaining("sleep did not finish within 300 ms");
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
     // the slot is free again
     assertThat(real.run(List.of("sh", "-c", "echo ok; echo err >&2; exit 3"), null, Map.of()))
@@ -117,14 +151,20 @@ class SlurmTest {
 
   @Test
   void aMissingCommand_isAClearError() {
-    assertThatThrownBy(() -> SlurmCommands.processes(Duration.ofSeconds(5), 1).run(List.of("/nonexistent/squeue"), null, Map.of()))
-        .isInstanceOf(SlurmCommands.SlurmException.class).hasMessageContaining("could not run /nonexistent/squeue");
+    assertThatThrownBy(
+            () ->
+                SlurmCommands.processes(Duration.ofSeconds(5), 1)
+                    .run(List.of("/nonexistent/squeue"), null, Map.of()))
+        .isInstanceOf(SlurmCommands.SlurmException.class)
+        .hasMessageContaining("could not run /nonexistent/squeue");
   }
 
   @Test
   void theEnvironment_reachesTheCommand_andStdinIsItsInput() {
     SlurmCommands real = SlurmCommands.processes(Duration.ofSeconds(5), 1);
-    assertThat(real.run(List.of("sh", "-c", "cat; echo \"$CG_X\""), "in\n", Map.of("CG_X", "from-env")).stdout())
+    assertThat(
+            real.run(List.of("sh", "-c", "cat; echo \"$CG_X\""), "in\n", Map.of("CG_X", "from-env"))
+                .stdout())
         .isEqualTo("in\nfrom-env\n");
   }
 }

@@ -30,10 +30,10 @@ import javax.net.ssl.X509TrustManager;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An in-memory simulator of the Arvados containers HTTP API (RailsAPI behind
- * arvados-controller), written from the wire specification. Start one with {@link #builder()},
- * point an HTTP client at {@link #baseUrl()}, and use the Java methods to create containers, read
- * records, inject faults and check the write history.
+ * An in-memory simulator of the Arvados containers HTTP API (RailsAPI behind arvados-controller),
+ * written from the wire specification. Start one with {@link #builder()}, point an HTTP client at
+ * {@link #baseUrl()}, and use the Java methods to create containers, read records, inject faults
+ * and check the write history.
  *
  * <pre>{@code
  * try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken("secret").build().start()) {
@@ -50,7 +50,8 @@ public final class ArvadosSimulator implements AutoCloseable {
 
   static {
     // The JDK server otherwise writes with Nagle on, which costs ~40 ms per request against
-    // delayed ACKs. Read once per JVM when the first server is created; a user's explicit setting wins.
+    // delayed ACKs. Read once per JVM when the first server is created; a user's explicit setting
+    // wins.
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
       System.setProperty("sun.net.httpserver.nodelay", "true");
     }
@@ -82,7 +83,8 @@ public final class ArvadosSimulator implements AutoCloseable {
       tokenUuids.put(t, tokens.addConfigured(t, false, false).uuid);
     }
     ContainerRequests requests = new ContainerRequests(b.clusterId);
-    ContainerRules rules = new ContainerRules(tokens, b.maxDispatchAttempts, requests::highestPriorityRequester);
+    ContainerRules rules =
+        new ContainerRules(tokens, b.maxDispatchAttempts, requests::highestPriorityRequester);
     this.containers = new ContainersService(b.clusterId, tokens, rules, history, requests);
     containers.setRaceWindow(b.raceWindow);
     history.setEnabled(b.recordHistory);
@@ -143,7 +145,8 @@ public final class ArvadosSimulator implements AutoCloseable {
       return this;
     } catch (IOException e) {
       ex.shutdownNow();
-      throw new UncheckedIOException("cannot bind " + config.bindAddress.getHostAddress() + ":" + config.port, e);
+      throw new UncheckedIOException(
+          "cannot bind " + config.bindAddress.getHostAddress() + ":" + config.port, e);
     }
   }
 
@@ -177,8 +180,8 @@ public final class ArvadosSimulator implements AutoCloseable {
   /**
    * The base URL with a trailing slash, e.g. {@code http://127.0.0.1:41234/}.
    *
-   * @return the {@code http} or (with {@link Builder#https(boolean)}) {@code https} URL of the bound
-   *     address; {@code 127.0.0.1} when bound to the wildcard address
+   * @return the {@code http} or (with {@link Builder#https(boolean)}) {@code https} URL of the
+   *     bound address; {@code 127.0.0.1} when bound to the wildcard address
    * @throws IllegalStateException when the simulator is not started
    */
   public String baseUrl() {
@@ -225,8 +228,8 @@ public final class ArvadosSimulator implements AutoCloseable {
   }
 
   /**
-   * The uuid of the user a configured token belongs to (each configured token has its own user;
-   * the system root token belongs to the system user {@code <cluster>-tpzed-000000000000000}).
+   * The uuid of the user a configured token belongs to (each configured token has its own user; the
+   * system root token belongs to the system user {@code <cluster>-tpzed-000000000000000}).
    *
    * @param secret the token as configured on the builder
    * @return the owner's user uuid ({@code <cluster>-tpzed-...})
@@ -304,7 +307,8 @@ public final class ArvadosSimulator implements AutoCloseable {
    * @throws NoSuchElementException when there is no such container
    */
   public ContainerSnapshot container(String uuid) {
-    return findContainer(uuid).orElseThrow(() -> new NoSuchElementException("no container " + uuid));
+    return findContainer(uuid)
+        .orElseThrow(() -> new NoSuchElementException("no container " + uuid));
   }
 
   /**
@@ -353,7 +357,8 @@ public final class ArvadosSimulator implements AutoCloseable {
    * @param uuid the container uuid
    * @param priority the new priority, {@code >= 0}
    * @return a snapshot of the record after the change
-   * @throws IllegalArgumentException when {@code priority} is negative or there is no such container
+   * @throws IllegalArgumentException when {@code priority} is negative or there is no such
+   *     container
    */
   public ContainerSnapshot setPriority(String uuid, long priority) {
     return new ContainerSnapshot(containers.setPriorityDirect(uuid, priority));
@@ -417,10 +422,13 @@ public final class ArvadosSimulator implements AutoCloseable {
    * The history events of one container.
    *
    * @param containerUuid the container uuid
-   * @return an immutable list of that container's events in sequence order, empty when there are none
+   * @return an immutable list of that container's events in sequence order, empty when there are
+   *     none
    */
   public List<HistoryEvent> history(String containerUuid) {
-    return history.snapshot().stream().filter(e -> e.containerUuid().equals(containerUuid)).toList();
+    return history.snapshot().stream()
+        .filter(e -> e.containerUuid().equals(containerUuid))
+        .toList();
   }
 
   /**
@@ -545,7 +553,10 @@ public final class ArvadosSimulator implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "ArvadosSimulator[" + config.clusterId + (server == null ? ", not started" : ", " + baseUrl()) + "]";
+    return "ArvadosSimulator["
+        + config.clusterId
+        + (server == null ? ", not started" : ", " + baseUrl())
+        + "]";
   }
 
   /** Builder of {@link ArvadosSimulator}. Not thread-safe. */
@@ -618,7 +629,8 @@ public final class ArvadosSimulator implements AutoCloseable {
      *
      * @param secret the token; must be non-empty printable ASCII without spaces
      * @return this builder
-     * @throws IllegalArgumentException when the token is empty or holds spaces or non-ASCII characters
+     * @throws IllegalArgumentException when the token is empty or holds spaces or non-ASCII
+     *     characters
      * @throws NullPointerException when {@code secret} is null
      */
     public Builder adminToken(String secret) {
@@ -629,9 +641,11 @@ public final class ArvadosSimulator implements AutoCloseable {
     /**
      * Adds a non-admin user token. Repeatable.
      *
-     * @param secret the token; must be non-empty printable ASCII without spaces; a bare secret or {@code v2/<uuid>/<secret>}
+     * @param secret the token; must be non-empty printable ASCII without spaces; a bare secret or
+     *     {@code v2/<uuid>/<secret>}
      * @return this builder
-     * @throws IllegalArgumentException when the token is empty or holds spaces or non-ASCII characters
+     * @throws IllegalArgumentException when the token is empty or holds spaces or non-ASCII
+     *     characters
      * @throws NullPointerException when {@code secret} is null
      */
     public Builder userToken(String secret) {
@@ -640,11 +654,13 @@ public final class ArvadosSimulator implements AutoCloseable {
     }
 
     /**
-     * Sets the SystemRootToken: an admin token whose uuid is {@code <cluster>-gj3su-000000000000000}.
+     * Sets the SystemRootToken: an admin token whose uuid is {@code
+     * <cluster>-gj3su-000000000000000}.
      *
      * @param secret the token; must be non-empty printable ASCII without spaces
      * @return this builder
-     * @throws IllegalArgumentException when the token is empty or holds spaces or non-ASCII characters
+     * @throws IllegalArgumentException when the token is empty or holds spaces or non-ASCII
+     *     characters
      * @throws NullPointerException when {@code secret} is null
      */
     public Builder systemRootToken(String secret) {
@@ -779,7 +795,8 @@ public final class ArvadosSimulator implements AutoCloseable {
     private static String requireToken(String t) {
       Objects.requireNonNull(t, "token");
       if (t.isEmpty() || t.chars().anyMatch(c -> c <= ' ' || c > '~')) {
-        throw new IllegalArgumentException("a token must be non-empty printable ASCII without spaces");
+        throw new IllegalArgumentException(
+            "a token must be non-empty printable ASCII without spaces");
       }
       return t;
     }

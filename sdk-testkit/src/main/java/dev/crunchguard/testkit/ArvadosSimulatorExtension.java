@@ -16,8 +16,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *
  * <ul>
  *   <li>{@code @RegisterExtension static ArvadosSimulatorExtension SIM = new
- *       ArvadosSimulatorExtension(() -> ArvadosSimulator.builder().adminToken("s"));}: one simulator
- *       for the whole class.
+ *       ArvadosSimulatorExtension(() -> ArvadosSimulator.builder().adminToken("s"));}: one
+ *       simulator for the whole class.
  *   <li>{@code @RegisterExtension ArvadosSimulatorExtension sim = ...perMethod();} (or a static
  *       field with {@link #perMethod()}): a fresh simulator per test method.
  *   <li>{@code @ExtendWith(ArvadosSimulatorExtension.class)}: per class, with the default tokens
@@ -25,10 +25,15 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * </ul>
  *
  * <p>Simulators are closed after the class (or method). State (containers, history, faults) is
- * shared by the tests of a class in per-class mode; call {@link ArvadosSimulator#reset()} if needed.
+ * shared by the tests of a class in per-class mode; call {@link ArvadosSimulator#reset()} if
+ * needed.
  */
 public final class ArvadosSimulatorExtension
-    implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback, ParameterResolver {
+    implements BeforeAllCallback,
+        AfterAllCallback,
+        BeforeEachCallback,
+        AfterEachCallback,
+        ParameterResolver {
   /** The admin token of the default configuration. */
   public static final String DEFAULT_ADMIN_TOKEN = "crunchguard-simulator-admin-token";
 
@@ -62,7 +67,8 @@ public final class ArvadosSimulatorExtension
   }
 
   /**
-   * The default configuration: admin {@link #DEFAULT_ADMIN_TOKEN}, user {@link #DEFAULT_USER_TOKEN}.
+   * The default configuration: admin {@link #DEFAULT_ADMIN_TOKEN}, user {@link
+   * #DEFAULT_USER_TOKEN}.
    *
    * @return a new simulator builder with the two default tokens
    */
@@ -82,7 +88,8 @@ public final class ArvadosSimulatorExtension
   /**
    * Whether each test method gets its own simulator.
    *
-   * @return true for an extension made by {@link #perMethod()}, false for one simulator per test class
+   * @return true for an extension made by {@link #perMethod()}, false for one simulator per test
+   *     class
    */
   public boolean isPerMethod() {
     return perMethod;
@@ -113,12 +120,14 @@ public final class ArvadosSimulatorExtension
   }
 
   @Override
-  public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+  public boolean supportsParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
     return parameterContext.getParameter().getType() == ArvadosSimulator.class;
   }
 
   @Override
-  public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+  public Object resolveParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
     ArvadosSimulator sim = find(extensionContext);
     return sim != null ? sim : start(extensionContext);
   }

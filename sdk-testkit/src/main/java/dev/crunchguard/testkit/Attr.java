@@ -82,7 +82,8 @@ enum Attr {
 
   /** Hash-typed parameters the controller accepts as JSON strings (containers_controller.rb). */
   private static final Set<Attr> JSON_STRING_OK =
-      Set.of(ENVIRONMENT, MOUNTS, RUNTIME_CONSTRAINTS, RUNTIME_STATUS, SCHEDULING_PARAMETERS, COMMAND);
+      Set.of(
+          ENVIRONMENT, MOUNTS, RUNTIME_CONSTRAINTS, RUNTIME_STATUS, SCHEDULING_PARAMETERS, COMMAND);
 
   private static final Map<String, Attr> BY_NAME;
 
@@ -144,8 +145,8 @@ enum Attr {
   /**
    * Coerces a client-supplied value to the stored representation.
    *
-   * @throws CoercionException with a full validation message (or, when {@code raised}, an
-   *     exception text that aborts the request)
+   * @throws CoercionException with a full validation message (or, when {@code raised}, an exception
+   *     text that aborts the request)
    */
   JsonElement coerce(JsonElement v) throws CoercionException {
     if (v.isJsonNull()) {
@@ -181,7 +182,8 @@ enum Attr {
               a = parseJsonParam(v.getAsString(), "Array");
             }
             if (!a.isJsonArray()) {
-              throw new CoercionException("#<TypeError: parameter " + json + " must be a Array>", true);
+              throw new CoercionException(
+                  "#<TypeError: parameter " + json + " must be a Array>", true);
             }
           }
           if (!a.isJsonArray()) {
@@ -203,7 +205,8 @@ enum Attr {
               h = parseJsonParam(v.getAsString(), "Hash");
             }
             if (!h.isJsonObject()) {
-              throw new CoercionException("#<TypeError: parameter " + json + " must be a Hash>", true);
+              throw new CoercionException(
+                  "#<TypeError: parameter " + json + " must be a Hash>", true);
             }
           }
           if (!h.isJsonObject()) {
@@ -235,7 +238,10 @@ enum Attr {
       Pattern.compile("^\\s*([+-]?\\d+(?:_\\d+)*(?:\\.\\d+(?:_\\d+)*)?(?:[eE][+-]?\\d+)?)");
   private static final Pattern INTEGER_TEXT = Pattern.compile("[+-]?\\d+");
 
-  /** Whether a JSON number was written as a float ({@code 1.0}, {@code 1e3}): Ruby parses those as Float. */
+  /**
+   * Whether a JSON number was written as a float ({@code 1.0}, {@code 1e3}): Ruby parses those as
+   * Float.
+   */
   private static boolean floatLiteral(JsonPrimitive p) {
     String t = p.getAsNumber().toString();
     return t.contains(".") || t.contains("e") || t.contains("E");
@@ -244,7 +250,9 @@ enum Attr {
   private JsonElement rangeChecked(BigInteger i) throws CoercionException {
     if (i.bitLength() > 63) {
       throw new CoercionException(
-          "#<ActiveModel::RangeError: " + i + " is out of range for ActiveModel::Type::Integer with limit 8 bytes>",
+          "#<ActiveModel::RangeError: "
+              + i
+              + " is out of range for ActiveModel::Type::Integer with limit 8 bytes>",
           true);
     }
     return new JsonPrimitive(i.longValue());
@@ -300,12 +308,18 @@ enum Attr {
   private JsonElement castFloat(JsonElement v) throws CoercionException {
     if (!v.isJsonPrimitive()) {
       String cls = v.isJsonArray() ? "Array" : "Hash";
-      String suggestions = v.isJsonArray()
-          ? "\nDid you mean?  to_s\n               to_a\n               to_h"
-          : "\nDid you mean?  to_s\n               to_a\n               to_h";
+      String suggestions =
+          v.isJsonArray()
+              ? "\nDid you mean?  to_s\n               to_a\n               to_h"
+              : "\nDid you mean?  to_s\n               to_a\n               to_h";
       throw new CoercionException(
-          "#<NoMethodError: undefined method `to_f' for " + rubyInspect(v) + ":" + cls
-              + "\n\n          else value.to_f\n                    ^^^^^" + suggestions + ">",
+          "#<NoMethodError: undefined method `to_f' for "
+              + rubyInspect(v)
+              + ":"
+              + cls
+              + "\n\n          else value.to_f\n                    ^^^^^"
+              + suggestions
+              + ">",
           true);
     }
     JsonPrimitive p = v.getAsJsonPrimitive();
@@ -320,8 +334,11 @@ enum Attr {
       d = m.find() ? Double.parseDouble(m.group(1).replace("_", "")) : 0.0;
     }
     if (Double.isNaN(d) || Double.isInfinite(d)) {
-      throw new CoercionException("#<JSON::GeneratorError: " + (Double.isNaN(d) ? "NaN" : "Infinity")
-          + " not allowed in JSON.>", true);
+      throw new CoercionException(
+          "#<JSON::GeneratorError: "
+              + (Double.isNaN(d) ? "NaN" : "Infinity")
+              + " not allowed in JSON.>",
+          true);
     }
     return new JsonPrimitive(d);
   }
@@ -338,9 +355,10 @@ enum Attr {
     try {
       return Json.parseStrict(text);
     } catch (JsonParseException e) {
-      String what = Character.isLetter(text.charAt(0))
-          ? "not a number or other value"
-          : "unexpected character";
+      String what =
+          Character.isLetter(text.charAt(0))
+              ? "not a number or other value"
+              : "unexpected character";
       throw new CoercionException(
           "#<Oj::ParseError: " + what + " (after ) at line 1, column 1 [parse.c:499]>", true);
     }

@@ -4,7 +4,10 @@ package dev.crunchguard.testkit;
 public enum ClaimSource {
   /** The request claimed no epoch. */
   NONE,
-  /** The request body carried {@code auth_uuid}; the server enforces it (a different value is a 422). */
+  /**
+   * The request body carried {@code auth_uuid}; the server enforces it (a different value is a
+   * 422).
+   */
   BODY,
   /**
    * The {@code X-Crunch-Guard-Epoch} header: recorded for the checker only, never enforced by the

@@ -99,7 +99,10 @@ final class ContainerRecord {
     return o;
   }
 
-  /** Base-36 MD5 of the attribute dump, like {@code kind_and_etag.rb}. Cached: records are immutable. */
+  /**
+   * Base-36 MD5 of the attribute dump, like {@code kind_and_etag.rb}. Cached: records are
+   * immutable.
+   */
   String etag() {
     String e = etag;
     if (e == null) {

@@ -17,10 +17,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Container requests, only as far as container readability needs them: a non-admin user reads a
- * container only through a container request it can read (container.rb {@code readable_by}), and
- * a container without {@code runtime_user_uuid} gets its token's user from its highest-priority
- * request. Requests are stored as created (admins may set {@code owner_uuid} and
- * {@code container_uuid}); they never commit, run or finalise anything.
+ * container only through a container request it can read (container.rb {@code readable_by}), and a
+ * container without {@code runtime_user_uuid} gets its token's user from its highest-priority
+ * request. Requests are stored as created (admins may set {@code owner_uuid} and {@code
+ * container_uuid}); they never commit, run or finalise anything.
  */
 final class ContainerRequests {
   /** Attributes a request may be created with, and their defaults (in rendering order). */
@@ -32,8 +32,14 @@ final class ContainerRequests {
           + "\"requesting_container_uuid\":null,\"runtime_constraints\":{},\"scheduling_parameters\":{},"
           + "\"state\":\"Uncommitted\",\"use_existing\":true,\"output_storage_classes\":[\"default\"],"
           + "\"output_properties\":{},\"cumulative_cost\":0.0}";
+
   private static final Set<String> SERVER_SET =
-      Set.of("container_count", "log_uuid", "output_uuid", "requesting_container_uuid", "cumulative_cost");
+      Set.of(
+          "container_count",
+          "log_uuid",
+          "output_uuid",
+          "requesting_container_uuid",
+          "cumulative_cost");
 
   private final String cluster;
   private final Map<String, JsonObject> byUuid = new ConcurrentHashMap<>();
@@ -42,7 +48,8 @@ final class ContainerRequests {
     this.cluster = cluster;
   }
 
-  JsonObject create(Map<String, JsonElement> attrs, Caller caller, Predicate<String> containerExists) {
+  JsonObject create(
+      Map<String, JsonElement> attrs, Caller caller, Predicate<String> containerExists) {
     JsonObject r = JsonParser.parseString(DEFAULTS).getAsJsonObject();
     String owner = caller.token().ownerUuid;
     for (Map.Entry<String, JsonElement> e : attrs.entrySet()) {
@@ -58,19 +65,28 @@ final class ContainerRequests {
         }
         continue;
       }
-      if (k.equals("uuid") || k.equals("kind") || k.equals("etag") || k.equals("href")
+      if (k.equals("uuid")
+          || k.equals("kind")
+          || k.equals("etag")
+          || k.equals("href")
           || ContainerRules.ALWAYS_DROPPED.contains(k)) {
         continue;
       }
       if (!r.has(k) || SERVER_SET.contains(k)) {
-        throw ApiException.raised(422, "ActiveModel::UnknownAttributeError",
-            "unknown attribute '" + k + "' for ContainerRequest." + ContainerRules.UNKNOWN_ATTRIBUTE_HIGHLIGHT);
+        throw ApiException.raised(
+            422,
+            "ActiveModel::UnknownAttributeError",
+            "unknown attribute '"
+                + k
+                + "' for ContainerRequest."
+                + ContainerRules.UNKNOWN_ATTRIBUTE_HIGHLIGHT);
       }
       r.add(k, v == null ? JsonNull.INSTANCE : v.deepCopy());
     }
     String state = Json.asString(r.get("state"));
     if (!"Uncommitted".equals(state)) {
-      throw ApiException.invalid(List.of("State committed container requests are not modelled by the simulator"));
+      throw ApiException.invalid(
+          List.of("State committed container requests are not modelled by the simulator"));
     }
     String container = Json.asString(r.get("container_uuid"));
     if (container != null) {
@@ -108,7 +124,9 @@ final class ContainerRequests {
   /** A request the caller can read: its owner's, or any for an admin; else 404. */
   JsonObject get(String uuid, Caller caller) {
     JsonObject r = byUuid.get(uuid);
-    if (r == null || !(caller.admin() || caller.token().ownerUuid.equals(Json.asString(r.get("owner_uuid"))))) {
+    if (r == null
+        || !(caller.admin()
+            || caller.token().ownerUuid.equals(Json.asString(r.get("owner_uuid"))))) {
       throw ApiException.notFound();
     }
     JsonObject out = r.deepCopy();
@@ -118,9 +136,10 @@ final class ContainerRequests {
   }
 
   private static JsonElement afterFind(JsonObject r, String key) {
-    String defaults = key.equals("runtime_constraints")
-        ? ContainerRules.RUNTIME_CONSTRAINTS_DEFAULTS
-        : ContainerRules.SCHEDULING_DEFAULTS;
+    String defaults =
+        key.equals("runtime_constraints")
+            ? ContainerRules.RUNTIME_CONSTRAINTS_DEFAULTS
+            : ContainerRules.SCHEDULING_DEFAULTS;
     return ContainerRules.withDefaults(defaults, r.get(key));
   }
 
@@ -159,7 +178,9 @@ final class ContainerRequests {
 
   private static String etag(JsonObject o) {
     try {
-      byte[] md5 = MessageDigest.getInstance("MD5").digest(Json.GSON.toJson(o).getBytes(StandardCharsets.UTF_8));
+      byte[] md5 =
+          MessageDigest.getInstance("MD5")
+              .digest(Json.GSON.toJson(o).getBytes(StandardCharsets.UTF_8));
       return new BigInteger(1, md5).toString(36);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

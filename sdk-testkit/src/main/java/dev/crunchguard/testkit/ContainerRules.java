@@ -112,7 +112,8 @@ final class ContainerRules {
    * @param requester container uuid to the {@code modified_by_user_uuid} of its highest-priority
    *     container request with priority &gt; 0, or null (assign_auth's legacy token owner)
    */
-  ContainerRules(TokenRegistry tokens, int maxDispatchAttempts, Function<String, @Nullable String> requester) {
+  ContainerRules(
+      TokenRegistry tokens, int maxDispatchAttempts, Function<String, @Nullable String> requester) {
     this.tokens = tokens;
     this.maxDispatchAttempts = maxDispatchAttempts;
     this.requester = requester;
@@ -203,14 +204,22 @@ final class ContainerRules {
    */
   static ContainerRecord afterFind(ContainerRecord r) {
     EnumMap<Attr, JsonElement> m = r.mutableCopy();
-    m.put(Attr.RUNTIME_CONSTRAINTS, withDefaults(RUNTIME_CONSTRAINTS_DEFAULTS, m.get(Attr.RUNTIME_CONSTRAINTS)));
-    m.put(Attr.SCHEDULING_PARAMETERS, withDefaults(SCHEDULING_DEFAULTS, m.get(Attr.SCHEDULING_PARAMETERS)));
+    m.put(
+        Attr.RUNTIME_CONSTRAINTS,
+        withDefaults(RUNTIME_CONSTRAINTS_DEFAULTS, m.get(Attr.RUNTIME_CONSTRAINTS)));
+    m.put(
+        Attr.SCHEDULING_PARAMETERS,
+        withDefaults(SCHEDULING_DEFAULTS, m.get(Attr.SCHEDULING_PARAMETERS)));
     return new ContainerRecord(m);
   }
 
-  /** Current Arvados (arvados_model.rb fill_container_defaults); the Rails 6.1 revision had {@code cuda}. */
+  /**
+   * Current Arvados (arvados_model.rb fill_container_defaults); the Rails 6.1 revision had {@code
+   * cuda}.
+   */
   static final String RUNTIME_CONSTRAINTS_DEFAULTS =
       "{\"API\":false,\"gpu\":{},\"keep_cache_disk\":0,\"keep_cache_ram\":0,\"ram\":0,\"vcpus\":0}";
+
   private static final String GPU_DEFAULTS =
       "{\"device_count\":0,\"driver_version\":\"\",\"hardware_target\":[],\"stack\":\"\",\"vram\":0}";
   static final String SCHEDULING_DEFAULTS =
@@ -306,7 +315,8 @@ final class ContainerRules {
     if (!create && oldState == State.QUEUED && newState == State.LOCKED) {
       JsonElement p = next.get(Attr.PRIORITY);
       if (p.isJsonNull() || p.getAsLong() <= 0) {
-        throw ApiException.raised(422, "ArvadosModel::LockFailedError", "cannot lock when priority<=0");
+        throw ApiException.raised(
+            422, "ArvadosModel::LockFailedError", "cannot lock when priority<=0");
       }
       next.put(Attr.LOCK_COUNT, new JsonPrimitive(old.longValue(Attr.LOCK_COUNT) + 1));
     }
@@ -317,7 +327,8 @@ final class ContainerRules {
       if (!caller.tokenUuid().equals(Json.asString(next.get(Attr.LOCKED_BY_UUID)))) {
         throw ApiException.permissionDenied("locked by a different token");
       }
-      long lockCount = next.get(Attr.LOCK_COUNT).isJsonNull() ? 0 : next.get(Attr.LOCK_COUNT).getAsLong();
+      long lockCount =
+          next.get(Attr.LOCK_COUNT).isJsonNull() ? 0 : next.get(Attr.LOCK_COUNT).getAsLong();
       if (lockCount >= maxDispatchAttempts) {
         newStateRaw = State.CANCELLED.wire;
         newState = State.CANCELLED;
@@ -426,7 +437,9 @@ final class ContainerRules {
     boolean mint = false;
     if (authChangedByClient) {
       errors.add("Auth uuid is readonly");
-    } else if (newState != null && newState.holdsLock() && auth == null
+    } else if (newState != null
+        && newState.holdsLock()
+        && auth == null
         && next.get(Attr.RUNTIME_TOKEN).isJsonNull()) {
       mint = true;
       if (next.get(Attr.RUNTIME_USER_UUID).isJsonNull()) {
@@ -455,18 +468,22 @@ final class ContainerRules {
         scopes.add(s.getAsString());
       }
       TokenRecord t =
-          tokens.mintContainerToken(owner != null ? owner : Ids.systemUserUuid(tokens.cluster()), scopes);
+          tokens.mintContainerToken(
+              owner != null ? owner : Ids.systemUserUuid(tokens.cluster()), scopes);
       next.put(Attr.AUTH_UUID, new JsonPrimitive(t.uuid));
     }
 
     // 11. before_save: sort_serialized_attrs (hash keys deep-sorted, scopes sorted when changed),
     // scrub secrets, clear runtime_status when requeued
-    for (Attr a : List.of(Attr.ENVIRONMENT, Attr.MOUNTS, Attr.RUNTIME_CONSTRAINTS, Attr.SCHEDULING_PARAMETERS)) {
+    for (Attr a :
+        List.of(
+            Attr.ENVIRONMENT, Attr.MOUNTS, Attr.RUNTIME_CONSTRAINTS, Attr.SCHEDULING_PARAMETERS)) {
       if (changed(old, next, a, create) && next.get(a).isJsonObject()) {
         next.put(a, Json.deepSorted(next.get(a)));
       }
     }
-    if (changed(old, next, Attr.RUNTIME_AUTH_SCOPES, create) && next.get(Attr.RUNTIME_AUTH_SCOPES).isJsonArray()) {
+    if (changed(old, next, Attr.RUNTIME_AUTH_SCOPES, create)
+        && next.get(Attr.RUNTIME_AUTH_SCOPES).isJsonArray()) {
       List<String> sorted = new ArrayList<>();
       next.get(Attr.RUNTIME_AUTH_SCOPES).getAsJsonArray().forEach(x -> sorted.add(x.getAsString()));
       java.util.Collections.sort(sorted);
@@ -547,7 +564,8 @@ final class ContainerRules {
     String auth = old.authUuid();
     boolean ownToken =
         oldState == State.RUNNING
-            && ((auth != null && auth.equals(caller.tokenUuid())) || caller.presented(old.runtimeToken()));
+            && ((auth != null && auth.equals(caller.tokenUuid()))
+                || caller.presented(old.runtimeToken()));
     if (ownToken) {
       p.add(Attr.FINISHED_AT);
       p.remove(Attr.LOG);

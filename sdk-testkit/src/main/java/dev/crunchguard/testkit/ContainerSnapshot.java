@@ -52,8 +52,8 @@ public final class ContainerSnapshot {
   /**
    * The auth_uuid (the fencing epoch), or null.
    *
-   * @return the {@code auth_uuid}, null unless the container is Locked or Running (always null
-   *     for a runtime_token container)
+   * @return the {@code auth_uuid}, null unless the container is Locked or Running (always null for
+   *     a runtime_token container)
    */
   public @Nullable String authUuid() {
     return str("auth_uuid");
@@ -192,7 +192,8 @@ public final class ContainerSnapshot {
   /**
    * The finished_at timestamp text, or null.
    *
-   * @return the {@code finished_at} timestamp as the API renders it, null before the container is final
+   * @return the {@code finished_at} timestamp as the API renders it, null before the container is
+   *     final
    */
   public @Nullable String finishedAt() {
     return str("finished_at");
@@ -246,6 +247,14 @@ public final class ContainerSnapshot {
 
   @Override
   public String toString() {
-    return "ContainerSnapshot[" + uuid() + " " + state() + " priority=" + priority() + " auth_uuid=" + authUuid() + "]";
+    return "ContainerSnapshot["
+        + uuid()
+        + " "
+        + state()
+        + " priority="
+        + priority()
+        + " auth_uuid="
+        + authUuid()
+        + "]";
   }
 }

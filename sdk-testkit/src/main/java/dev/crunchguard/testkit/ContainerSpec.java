@@ -144,8 +144,13 @@ public final class ContainerSpec {
 
   @Override
   public String toString() {
-    return "ContainerSpec[command=" + command + ", priority=" + priority + ", runtimeToken="
-        + (runtimeToken == null ? "none" : "set") + "]";
+    return "ContainerSpec[command="
+        + command
+        + ", priority="
+        + priority
+        + ", runtimeToken="
+        + (runtimeToken == null ? "none" : "set")
+        + "]";
   }
 
   /** Builder of {@link ContainerSpec}. */
@@ -245,8 +250,8 @@ public final class ContainerSpec {
     }
 
     /**
-     * A runtime token ({@code v2/<27-char uuid>/<secret>}). Such containers never get an
-     * {@code auth_uuid}. An unknown token uuid is registered as a new non-admin token.
+     * A runtime token ({@code v2/<27-char uuid>/<secret>}). Such containers never get an {@code
+     * auth_uuid}. An unknown token uuid is registered as a new non-admin token.
      *
      * @param token the full token, {@code v2/<uuid>/<secret>}; must not be null
      * @return this builder

@@ -16,8 +16,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The containers resource: an in-memory table with one lock per row, the operations of spec §1,
- * and history recording. Nothing here serialises unrelated containers.
+ * The containers resource: an in-memory table with one lock per row, the operations of spec §1, and
+ * history recording. Nothing here serialises unrelated containers.
  */
 final class ContainersService {
   /** One row and its lock. */
@@ -44,7 +44,11 @@ final class ContainersService {
   private final ContainerRequests requests;
 
   ContainersService(
-      String cluster, TokenRegistry tokens, ContainerRules rules, History history, ContainerRequests requests) {
+      String cluster,
+      TokenRegistry tokens,
+      ContainerRules rules,
+      History history,
+      ContainerRequests requests) {
     this.requests = requests;
     this.cluster = cluster;
     this.tokens = tokens;
@@ -167,14 +171,16 @@ final class ContainersService {
     slot.lock.lock();
     try {
       slots.put(uuid, slot);
-      recordEvent(WriteAction.CREATE, uuid, ctx, caller, attrs, null, saved.record, saved.record, null);
+      recordEvent(
+          WriteAction.CREATE, uuid, ctx, caller, attrs, null, saved.record, saved.record, null);
     } finally {
       slot.lock.unlock();
     }
     return saved.record;
   }
 
-  ContainerRecord update(String uuid, Map<String, JsonElement> attrs, Caller caller, RequestContext ctx) {
+  ContainerRecord update(
+      String uuid, Map<String, JsonElement> attrs, Caller caller, RequestContext ctx) {
     Slot s = readable(uuid, caller);
     Duration window = raceWindow;
     if (window != null) {
@@ -197,7 +203,12 @@ final class ContainersService {
    * the row lock and write the changed columns without re-validating.
    */
   private ContainerRecord updateWithWindow(
-      Slot s, String uuid, Map<String, JsonElement> attrs, Caller caller, RequestContext ctx, Duration pause) {
+      Slot s,
+      String uuid,
+      Map<String, JsonElement> attrs,
+      Caller caller,
+      RequestContext ctx,
+      Duration pause) {
     ContainerRecord snapshot = s.record;
     ContainerRules.Saved saved;
     try {
@@ -205,7 +216,8 @@ final class ContainersService {
     } catch (ApiException e) {
       s.lock.lock();
       try {
-        recordEvent(WriteAction.UPDATE, uuid, ctx, caller, attrs, requestedState(attrs), s.record, null, e);
+        recordEvent(
+            WriteAction.UPDATE, uuid, ctx, caller, attrs, requestedState(attrs), s.record, null, e);
       } finally {
         s.lock.unlock();
       }
@@ -237,7 +249,16 @@ final class ContainersService {
         written = new ContainerRecord(merged);
         commit(s, current, written);
       }
-      recordEvent(WriteAction.UPDATE, uuid, ctx, caller, attrs, requestedState(attrs), current, written, null);
+      recordEvent(
+          WriteAction.UPDATE,
+          uuid,
+          ctx,
+          caller,
+          attrs,
+          requestedState(attrs),
+          current,
+          written,
+          null);
       return written;
     } finally {
       s.lock.unlock();
@@ -245,29 +266,61 @@ final class ContainersService {
   }
 
   ContainerRecord lock(String uuid, Caller caller, RequestContext ctx) {
-    return endpointTransition(uuid, caller, ctx, WriteAction.LOCK, State.QUEUED, State.LOCKED,
-        "ArvadosModel::LockFailedError", "cannot lock when ", ContainerRules.Action.LOCK);
+    return endpointTransition(
+        uuid,
+        caller,
+        ctx,
+        WriteAction.LOCK,
+        State.QUEUED,
+        State.LOCKED,
+        "ArvadosModel::LockFailedError",
+        "cannot lock when ",
+        ContainerRules.Action.LOCK);
   }
 
   ContainerRecord unlock(String uuid, Caller caller, RequestContext ctx) {
-    return endpointTransition(uuid, caller, ctx, WriteAction.UNLOCK, State.LOCKED, State.QUEUED,
-        "ArvadosModel::InvalidStateTransitionError", "cannot unlock when ", ContainerRules.Action.UNLOCK);
+    return endpointTransition(
+        uuid,
+        caller,
+        ctx,
+        WriteAction.UNLOCK,
+        State.LOCKED,
+        State.QUEUED,
+        "ArvadosModel::InvalidStateTransitionError",
+        "cannot unlock when ",
+        ContainerRules.Action.UNLOCK);
   }
 
   /**
-   * The lock and unlock endpoints: under the container's lock, refuse unless the state is
-   * {@code from} (the endpoint's own 422), then save the change to {@code to} through the rules.
+   * The lock and unlock endpoints: under the container's lock, refuse unless the state is {@code
+   * from} (the endpoint's own 422), then save the change to {@code to} through the rules.
    */
-  private ContainerRecord endpointTransition(String uuid, Caller caller, RequestContext ctx, WriteAction action,
-      State from, State to, String errorClass, String refusal, ContainerRules.Action rulesAction) {
+  private ContainerRecord endpointTransition(
+      String uuid,
+      Caller caller,
+      RequestContext ctx,
+      WriteAction action,
+      State from,
+      State to,
+      String errorClass,
+      String refusal,
+      ContainerRules.Action rulesAction) {
     Slot s = readable(uuid, caller);
     Map<String, JsonElement> attrs = Map.of("state", new JsonPrimitive(to.wire));
-    return underLock(s, uuid, action, ctx, caller, Map.of(), to.wire, cur -> {
-      if (cur.state() != from) {
-        throw ApiException.raised(422, errorClass, refusal + cur.string(Attr.STATE));
-      }
-      return rules.save(cur, attrs, caller, rulesAction);
-    });
+    return underLock(
+        s,
+        uuid,
+        action,
+        ctx,
+        caller,
+        Map.of(),
+        to.wire,
+        cur -> {
+          if (cur.state() != from) {
+            throw ApiException.raised(422, errorClass, refusal + cur.string(Attr.STATE));
+          }
+          return rules.save(cur, attrs, caller, rulesAction);
+        });
   }
 
   ContainerRecord delete(String uuid, Caller caller, RequestContext ctx) {
@@ -460,7 +513,8 @@ final class ContainersService {
     if (attrs.containsKey("auth_uuid")) {
       source = ClaimSource.BODY;
       JsonElement v = attrs.get("auth_uuid");
-      claimed = v == null || v.isJsonNull() ? null : v.isJsonPrimitive() ? v.getAsString() : v.toString();
+      claimed =
+          v == null || v.isJsonNull() ? null : v.isJsonPrimitive() ? v.getAsString() : v.toString();
     } else if (ctx.headerEpochPresent()) {
       source = ClaimSource.HEADER;
       String h = ctx.headerEpoch();

@@ -13,17 +13,18 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
- * The {@code /_simulator/...} control endpoints for standalone use (no authentication; only
- * served when enabled):
+ * The {@code /_simulator/...} control endpoints for standalone use (no authentication; only served
+ * when enabled):
  *
  * <ul>
  *   <li>{@code GET history}, {@code DELETE history} (also clears counters)
  *   <li>{@code GET check}: the safety report
- *   <li>{@code GET faults}, {@code POST faults} (a rule, or {@code {"random":{...}}}), {@code DELETE faults}
+ *   <li>{@code GET faults}, {@code POST faults} (a rule, or {@code {"random":{...}}}), {@code
+ *       DELETE faults}
  *   <li>{@code POST containers} (a container spec), {@code GET containers/{uuid}}, {@code POST
  *       containers/{uuid}/priority} ({@code {"priority":N}})
- *   <li>{@code GET counts}, {@code DELETE counts}; {@code POST reset}; {@code GET tokens?secret=...}
- *       is deliberately absent: use {@code api_client_authorizations/current}
+ *   <li>{@code GET counts}, {@code DELETE counts}; {@code POST reset}; {@code GET
+ *       tokens?secret=...} is deliberately absent: use {@code api_client_authorizations/current}
  * </ul>
  */
 final class ControlEndpoints {
@@ -49,9 +50,14 @@ final class ControlEndpoints {
       HttpApi.sendJson(ex, 200, result);
     } catch (ApiException e) {
       HttpApi.sendError(ex, requestId, e);
-    } catch (JsonParseException | IllegalArgumentException | IllegalStateException | NullPointerException
-        | ClassCastException | UnsupportedOperationException e) {
-      HttpApi.sendError(ex, requestId, ApiException.rails(422, "invalid control request: " + e.getMessage()));
+    } catch (JsonParseException
+        | IllegalArgumentException
+        | IllegalStateException
+        | NullPointerException
+        | ClassCastException
+        | UnsupportedOperationException e) {
+      HttpApi.sendError(
+          ex, requestId, ApiException.rails(422, "invalid control request: " + e.getMessage()));
     } catch (NoSuchElementException e) {
       HttpApi.sendError(ex, requestId, ApiException.notFound());
     }
@@ -158,8 +164,16 @@ final class ControlEndpoints {
   static JsonObject faultsJson(FaultInjector faults) {
     JsonArray a = new JsonArray();
     for (FaultRule r : faults.rules()) {
-      a.add(Json.object("kind", r.kind().name(), "remaining", r.remaining(), "container", r.containerUuid(),
-          "endpoints", Json.stringArray(r.endpoints().stream().map(Endpoint::action).sorted().toList())));
+      a.add(
+          Json.object(
+              "kind",
+              r.kind().name(),
+              "remaining",
+              r.remaining(),
+              "container",
+              r.containerUuid(),
+              "endpoints",
+              Json.stringArray(r.endpoints().stream().map(Endpoint::action).sorted().toList())));
     }
     return Json.object("rules", a);
   }
@@ -221,9 +235,27 @@ final class ControlEndpoints {
     for (SafetyViolation x : r.violations()) {
       JsonArray seqs = new JsonArray();
       x.eventSequences().forEach(seqs::add);
-      v.add(Json.object("property", x.property().name(), "container_uuid", x.containerUuid(), "epoch", x.epoch(),
-          "description", x.description(), "events", seqs));
+      v.add(
+          Json.object(
+              "property",
+              x.property().name(),
+              "container_uuid",
+              x.containerUuid(),
+              "epoch",
+              x.epoch(),
+              "description",
+              x.description(),
+              "events",
+              seqs));
     }
-    return Json.object("safe", r.isSafe(), "events_checked", r.eventsChecked(), "violations", v, "summary", r.summary());
+    return Json.object(
+        "safe",
+        r.isSafe(),
+        "events_checked",
+        r.eventsChecked(),
+        "violations",
+        v,
+        "summary",
+        r.summary());
   }
 }

@@ -2,7 +2,9 @@ package dev.crunchguard.testkit;
 
 import org.jspecify.annotations.Nullable;
 
-/** The API endpoints the simulator serves, named by their Arvados action ({@code containers.lock}). */
+/**
+ * The API endpoints the simulator serves, named by their Arvados action ({@code containers.lock}).
+ */
 public enum Endpoint {
   /** {@code GET /arvados/v1/containers/{uuid}}. */
   GET("containers.get"),
@@ -52,8 +54,8 @@ public enum Endpoint {
    * Looks an endpoint up by action name ({@code containers.lock}), short name ({@code lock}) or
    * enum name ({@code LOCK}).
    *
-   * @param name the action name (exact), the short name of a {@code containers.*} action (exact)
-   *     or the enum constant name (case-insensitive)
+   * @param name the action name (exact), the short name of a {@code containers.*} action (exact) or
+   *     the enum constant name (case-insensitive)
    * @return the endpoint, or null when there is none
    */
   public static @Nullable Endpoint parse(String name) {

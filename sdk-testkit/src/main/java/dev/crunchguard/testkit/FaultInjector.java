@@ -25,7 +25,8 @@ public final class FaultInjector {
   }
 
   /** What to do with one request. */
-  record Decision(long delayMillis, @Nullable FaultKind terminal, @Nullable Integer retryAfterSeconds) {
+  record Decision(
+      long delayMillis, @Nullable FaultKind terminal, @Nullable Integer retryAfterSeconds) {
     static final Decision NONE = new Decision(0, null, null);
   }
 
@@ -45,8 +46,8 @@ public final class FaultInjector {
   /**
    * Installs (or replaces) the random faults.
    *
-   * @param config the random fault configuration; its random generator restarts from the seed;
-   *     must not be null
+   * @param config the random fault configuration; its random generator restarts from the seed; must
+   *     not be null
    * @return this injector, for chaining
    */
   public FaultInjector random(RandomFaults config) {

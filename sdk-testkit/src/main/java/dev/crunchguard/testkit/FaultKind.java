@@ -3,8 +3,8 @@ package dev.crunchguard.testkit;
 /** The faults the simulator can inject (for race and retry tests). */
 public enum FaultKind {
   /**
-   * Apply the request normally, then close the connection without any response. The client sees
-   * an I/O error although the write happened.
+   * Apply the request normally, then close the connection without any response. The client sees an
+   * I/O error although the write happened.
    */
   LOST_RESPONSE,
   /** Answer 502 before applying anything, with a controller-style {@code {"errors":[...]}} body. */

@@ -52,20 +52,21 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Faults are decided by the same {@link FaultInjector} as the simulator's, from the route of the
- * request: {@link FaultKind#LOST_RESPONSE} forwards the request, lets the upstream apply it, and then
- * closes the client's connection without an answer; {@link FaultKind#CONNECTION_RESET}, 502, 503 and
- * 429 answer without forwarding anything; {@link FaultKind#DELAY} sleeps before forwarding. Paths
- * outside the containers API (users, tokens of other kinds) are forwarded without faults or counts.
+ * request: {@link FaultKind#LOST_RESPONSE} forwards the request, lets the upstream apply it, and
+ * then closes the client's connection without an answer; {@link FaultKind#CONNECTION_RESET}, 502,
+ * 503 and 429 answer without forwarding anything; {@link FaultKind#DELAY} sleeps before forwarding.
+ * Paths outside the containers API (users, tokens of other kinds) are forwarded without faults or
+ * counts.
  *
- * <p>The client-facing side is the JDK's {@code com.sun.net.httpserver} server (as the simulator's),
- * the upstream side OkHttp; the proxy serves plain http on its bind address and may talk https to
- * the upstream. Headers, including {@code Authorization}, are forwarded but never logged; the write
- * log holds paths without their query strings.
+ * <p>The client-facing side is the JDK's {@code com.sun.net.httpserver} server (as the
+ * simulator's), the upstream side OkHttp; the proxy serves plain http on its bind address and may
+ * talk https to the upstream. Headers, including {@code Authorization}, are forwarded but never
+ * logged; the write log holds paths without their query strings.
  *
  * <p>With {@link Builder#enableControlEndpoints(boolean)}, it also serves {@code /_proxy/faults}
  * ({@code GET}, {@code POST} a rule as the simulator's {@code /_simulator/faults}, {@code DELETE}),
- * {@code /_proxy/counts} ({@code GET}, {@code DELETE}) and {@code /_proxy/writes} ({@code GET}), for
- * standalone use ({@code java -jar arvados-simulator.jar --proxy UPSTREAM_URL}).
+ * {@code /_proxy/counts} ({@code GET}, {@code DELETE}) and {@code /_proxy/writes} ({@code GET}),
+ * for standalone use ({@code java -jar arvados-simulator.jar --proxy UPSTREAM_URL}).
  *
  * <p>Thread-safe.
  */
@@ -75,8 +76,18 @@ public final class FaultProxy implements AutoCloseable {
 
   /** Hop-by-hop headers (RFC 9110 7.6.1) and the ones the two HTTP stacks set themselves. */
   private static final Set<String> NOT_FORWARDED =
-      Set.of("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
-          "trailer", "transfer-encoding", "upgrade", "host", "content-length");
+      Set.of(
+          "connection",
+          "keep-alive",
+          "proxy-authenticate",
+          "proxy-authorization",
+          "proxy-connection",
+          "te",
+          "trailer",
+          "transfer-encoding",
+          "upgrade",
+          "host",
+          "content-length");
 
   private final HttpUrl upstream;
   private final InetAddress bind;
@@ -88,7 +99,8 @@ public final class FaultProxy implements AutoCloseable {
   private final FaultInjector faults = new FaultInjector();
   private final RequestCounters counters = new RequestCounters();
   private final WriteLog writes = new WriteLog();
-  private final java.util.concurrent.atomic.LongAdder total = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder total =
+      new java.util.concurrent.atomic.LongAdder();
   private @Nullable HttpServer server;
   private @Nullable ExecutorService executor;
 
@@ -100,7 +112,8 @@ public final class FaultProxy implements AutoCloseable {
     this.control = b.control;
     this.maxBodyBytes = b.maxBodyBytes;
     this.http =
-        RealArvados.httpClient(b.insecureUpstream, b.upstreamTimeout).newBuilder()
+        RealArvados.httpClient(b.insecureUpstream, b.upstreamTimeout)
+            .newBuilder()
             .followRedirects(false)
             .followSslRedirects(false)
             .build();
@@ -130,18 +143,22 @@ public final class FaultProxy implements AutoCloseable {
     try {
       HttpServer s = HttpServer.create(new InetSocketAddress(bind, requestedPort), 128);
       AtomicInteger n = new AtomicInteger();
-      ExecutorService ex = Executors.newFixedThreadPool(threads, r -> {
-        Thread t = new Thread(r, "fault-proxy-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
+      ExecutorService ex =
+          Executors.newFixedThreadPool(
+              threads,
+              r -> {
+                Thread t = new Thread(r, "fault-proxy-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              });
       s.setExecutor(ex);
       s.createContext("/", this::handle);
       s.start();
       server = s;
       executor = ex;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot bind the fault proxy to " + bind.getHostAddress() + ":" + requestedPort, e);
+      throw new UncheckedIOException(
+          "cannot bind the fault proxy to " + bind.getHostAddress() + ":" + requestedPort, e);
     }
     LOG.debug("fault proxy on {} for {}", baseUrl(), upstream);
     return this;
@@ -184,7 +201,8 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   /**
-   * The proxy's base URL, to give clients instead of the upstream's: {@code http://127.0.0.1:PORT/}.
+   * The proxy's base URL, to give clients instead of the upstream's: {@code
+   * http://127.0.0.1:PORT/}.
    *
    * @return the plain-http URL of the bound address, ending in {@code /}; {@code 127.0.0.1} when
    *     bound to the wildcard address
@@ -309,7 +327,10 @@ public final class FaultProxy implements AutoCloseable {
     try {
       byte[] body = readBody(ex);
       if (body == null) {
-        HttpApi.sendError(ex, requestId, ApiException.rails(413, "Request body too large (limit " + maxBodyBytes + " bytes)"));
+        HttpApi.sendError(
+            ex,
+            requestId,
+            ApiException.rails(413, "Request body too large (limit " + maxBodyBytes + " bytes)"));
         return;
       }
       if (control && path.startsWith(CONTROL_PREFIX)) {
@@ -325,7 +346,10 @@ public final class FaultProxy implements AutoCloseable {
       ex.close();
     } catch (RuntimeException e) {
       LOG.error("fault proxy bug on {} {}", method, path, e);
-      HttpApi.sendError(ex, requestId, ApiException.rails(500, "#<" + e.getClass().getName() + ": fault proxy internal error>"));
+      HttpApi.sendError(
+          ex,
+          requestId,
+          ApiException.rails(500, "#<" + e.getClass().getName() + ": fault proxy internal error>"));
     }
   }
 
@@ -334,11 +358,13 @@ public final class FaultProxy implements AutoCloseable {
     total.increment();
     String decodedPath = ex.getRequestURI().getPath();
     String override = ex.getRequestHeaders().getFirst("X-Http-Method-Override");
-    String effective = override != null && method.equals("POST") ? override.toUpperCase(Locale.ROOT) : method;
+    String effective =
+        override != null && method.equals("POST") ? override.toUpperCase(Locale.ROOT) : method;
     HttpApi.Route route = HttpApi.route(effective, decodedPath);
     boolean write = !effective.equals("GET") && !effective.equals("HEAD");
     String contentType = ex.getRequestHeaders().getFirst("Content-Type");
-    boolean authUuid = write && carriesAuthUuid(body, contentType, ex.getRequestURI().getRawQuery());
+    boolean authUuid =
+        write && carriesAuthUuid(body, contentType, ex.getRequestURI().getRawQuery());
 
     FaultKind applied = null;
     FaultKind terminal = null;
@@ -380,7 +406,8 @@ public final class FaultProxy implements AutoCloseable {
         writes.add(method, decodedPath, endpoint, target, authUuid, r.code(), applied);
       }
       if (terminal == FaultKind.LOST_RESPONSE) {
-        LOG.debug("fault LOST_RESPONSE on {} {} (upstream answered {})", method, decodedPath, r.code());
+        LOG.debug(
+            "fault LOST_RESPONSE on {} {} (upstream answered {})", method, decodedPath, r.code());
         ex.close();
         return;
       }
@@ -390,7 +417,8 @@ public final class FaultProxy implements AutoCloseable {
           out.put(name, new ArrayList<>(r.headers(name)));
         }
       }
-      boolean noBody = method.equals("HEAD") || r.code() == 204 || r.code() == 304 || answer.length == 0;
+      boolean noBody =
+          method.equals("HEAD") || r.code() == 204 || r.code() == 304 || answer.length == 0;
       ex.sendResponseHeaders(r.code(), noBody ? -1 : answer.length);
       try (OutputStream os = ex.getResponseBody()) {
         if (!noBody) {
@@ -407,14 +435,27 @@ public final class FaultProxy implements AutoCloseable {
         return;
       }
       LOG.debug("upstream failed for {} {}: {}", method, decodedPath, e.toString());
-      HttpApi.sendError(ex, requestId, new ApiException(502, List.of(
-          "fault proxy: " + method + " " + upstream.host() + ":" + upstream.port() + decodedPath + ": "
-              + e.getClass().getSimpleName()), ApiException.Style.CONTROLLER));
+      HttpApi.sendError(
+          ex,
+          requestId,
+          new ApiException(
+              502,
+              List.of(
+                  "fault proxy: "
+                      + method
+                      + " "
+                      + upstream.host()
+                      + ":"
+                      + upstream.port()
+                      + decodedPath
+                      + ": "
+                      + e.getClass().getSimpleName()),
+              ApiException.Style.CONTROLLER));
     }
   }
 
-  private okhttp3.Request upstreamRequest(HttpExchange ex, String method, String rawPath, byte[] body,
-      @Nullable String contentType) {
+  private okhttp3.Request upstreamRequest(
+      HttpExchange ex, String method, String rawPath, byte[] body, @Nullable String contentType) {
     String rawQuery = ex.getRequestURI().getRawQuery();
     String relative = rawPath.startsWith("/") ? rawPath.substring(1) : rawPath;
     HttpUrl url = upstream.resolve(relative + (rawQuery == null ? "" : "?" + rawQuery));
@@ -452,10 +493,16 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
-  /** Whether the request's container attributes (JSON body, form or query {@code container}) hold {@code auth_uuid}. */
-  static boolean carriesAuthUuid(byte[] body, @Nullable String contentType, @Nullable String rawQuery) {
+  /**
+   * Whether the request's container attributes (JSON body, form or query {@code container}) hold
+   * {@code auth_uuid}.
+   */
+  static boolean carriesAuthUuid(
+      byte[] body, @Nullable String contentType, @Nullable String rawQuery) {
     String text = new String(body, StandardCharsets.UTF_8);
-    boolean form = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded");
+    boolean form =
+        contentType != null
+            && contentType.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded");
     if (!form && !text.isBlank()) {
       try {
         JsonElement e = Json.parseStrict(text);
@@ -477,7 +524,9 @@ public final class FaultProxy implements AutoCloseable {
       }
       for (String pair : source.split("&")) {
         int eq = pair.indexOf('=');
-        if (eq > 0 && URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8).equals("container")) {
+        if (eq > 0
+            && URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8)
+                .equals("container")) {
           String v = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
           try {
             if (attrsHaveAuthUuid(Json.parseStrict(v))) {
@@ -506,7 +555,9 @@ public final class FaultProxy implements AutoCloseable {
   private static @Nullable String uuidOf(byte[] answer) {
     try {
       JsonElement e = Json.parseStrict(new String(answer, StandardCharsets.UTF_8));
-      if (e.isJsonObject() && e.getAsJsonObject().has("uuid") && e.getAsJsonObject().get("uuid").isJsonPrimitive()) {
+      if (e.isJsonObject()
+          && e.getAsJsonObject().has("uuid")
+          && e.getAsJsonObject().get("uuid").isJsonPrimitive()) {
         return e.getAsJsonObject().get("uuid").getAsString();
       }
     } catch (JsonParseException | IllegalStateException ignored) {
@@ -527,7 +578,8 @@ public final class FaultProxy implements AutoCloseable {
     return null;
   }
 
-  private void handleControl(HttpExchange ex, String method, String what, byte[] body, String requestId)
+  private void handleControl(
+      HttpExchange ex, String method, String what, byte[] body, String requestId)
       throws IOException {
     while (what.endsWith("/")) {
       what = what.substring(0, what.length() - 1);
@@ -570,9 +622,14 @@ public final class FaultProxy implements AutoCloseable {
       HttpApi.sendJson(ex, 200, result);
     } catch (ApiException e) {
       HttpApi.sendError(ex, requestId, e);
-    } catch (JsonParseException | IllegalArgumentException | IllegalStateException | NullPointerException
-        | ClassCastException | UnsupportedOperationException e) {
-      HttpApi.sendError(ex, requestId, ApiException.rails(422, "invalid control request: " + e.getMessage()));
+    } catch (JsonParseException
+        | IllegalArgumentException
+        | IllegalStateException
+        | NullPointerException
+        | ClassCastException
+        | UnsupportedOperationException e) {
+      HttpApi.sendError(
+          ex, requestId, ApiException.rails(422, "invalid control request: " + e.getMessage()));
     }
   }
 
@@ -581,10 +638,18 @@ public final class FaultProxy implements AutoCloseable {
     private final AtomicLong sequence = new AtomicLong();
     private final List<ProxiedWrite> entries = new ArrayList<>();
 
-    void add(String method, String path, @Nullable Endpoint endpoint, @Nullable String uuid, boolean authUuid,
-        int status, @Nullable FaultKind fault) {
+    void add(
+        String method,
+        String path,
+        @Nullable Endpoint endpoint,
+        @Nullable String uuid,
+        boolean authUuid,
+        int status,
+        @Nullable FaultKind fault) {
       synchronized (entries) {
-        entries.add(new ProxiedWrite(sequence.incrementAndGet(), method, path, endpoint, uuid, authUuid, status, fault));
+        entries.add(
+            new ProxiedWrite(
+                sequence.incrementAndGet(), method, path, endpoint, uuid, authUuid, status, fault));
       }
     }
 
@@ -609,10 +674,24 @@ public final class FaultProxy implements AutoCloseable {
     JsonObject json() {
       com.google.gson.JsonArray a = new com.google.gson.JsonArray();
       for (ProxiedWrite w : all()) {
-        a.add(Json.object("sequence", w.sequence(), "method", w.method(), "path", w.path(),
-            "endpoint", w.endpoint() == null ? null : w.endpoint().action(), "container_uuid", w.containerUuid(),
-            "auth_uuid", w.carriedAuthUuid(), "status", w.status(),
-            "fault", w.fault() == null ? null : w.fault().name()));
+        a.add(
+            Json.object(
+                "sequence",
+                w.sequence(),
+                "method",
+                w.method(),
+                "path",
+                w.path(),
+                "endpoint",
+                w.endpoint() == null ? null : w.endpoint().action(),
+                "container_uuid",
+                w.containerUuid(),
+                "auth_uuid",
+                w.carriedAuthUuid(),
+                "status",
+                w.status(),
+                "fault",
+                w.fault() == null ? null : w.fault().name()));
       }
       return Json.object("writes", a);
     }
@@ -740,8 +819,12 @@ public final class FaultProxy implements AutoCloseable {
     public FaultProxy build() {
       String u = upstreamUrl.endsWith("/") ? upstreamUrl : upstreamUrl + "/";
       HttpUrl url = HttpUrl.parse(u);
-      if (url == null || url.query() != null || url.fragment() != null || !url.username().isEmpty()) {
-        throw new IllegalArgumentException("upstream must be an http(s) base URL without query, fragment or user info");
+      if (url == null
+          || url.query() != null
+          || url.fragment() != null
+          || !url.username().isEmpty()) {
+        throw new IllegalArgumentException(
+            "upstream must be an http(s) base URL without query, fragment or user info");
       }
       return new FaultProxy(this, url);
     }

@@ -22,7 +22,8 @@ public final class FaultRule {
 
   private FaultRule(Builder b) {
     this.kind = b.kind;
-    this.endpoints = b.endpoints.isEmpty() ? EnumSet.allOf(Endpoint.class) : EnumSet.copyOf(b.endpoints);
+    this.endpoints =
+        b.endpoints.isEmpty() ? EnumSet.allOf(Endpoint.class) : EnumSet.copyOf(b.endpoints);
     this.containerUuid = b.containerUuid;
     this.times = b.times;
     this.delay = b.delay;
@@ -126,8 +127,14 @@ public final class FaultRule {
 
   @Override
   public String toString() {
-    return "FaultRule[" + kind + " on " + endpoints + (containerUuid == null ? "" : " for " + containerUuid)
-        + ", remaining " + remaining() + "]";
+    return "FaultRule["
+        + kind
+        + " on "
+        + endpoints
+        + (containerUuid == null ? "" : " for " + containerUuid)
+        + ", remaining "
+        + remaining()
+        + "]";
   }
 
   /** Builder of {@link FaultRule}. */

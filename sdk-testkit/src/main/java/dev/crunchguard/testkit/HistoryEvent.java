@@ -15,8 +15,8 @@ import org.jspecify.annotations.Nullable;
  * @param action what was attempted
  * @param requestId the request id ({@code X-Request-Id} or generated)
  * @param tokenUuid the caller's token uuid (null for direct Java API writes)
- * @param clientIdentity {@code X-Crunch-Guard-Client} header, else {@code User-Agent}, else
- *     {@code "unknown"}
+ * @param clientIdentity {@code X-Crunch-Guard-Client} header, else {@code User-Agent}, else {@code
+ *     "unknown"}
  * @param appliedEpoch the container's {@code auth_uuid} at the moment the write was applied (or
  *     rejected)
  * @param epochAfter the container's {@code auth_uuid} after the write
@@ -95,8 +95,8 @@ public record HistoryEvent(
   }
 
   /**
-   * The epoch key used by the checker: {@link #appliedEpoch} when set, else {@code lock#N} with
-   * N = {@link #lockCountBefore} (runtime_token containers never get an auth_uuid).
+   * The epoch key used by the checker: {@link #appliedEpoch} when set, else {@code lock#N} with N =
+   * {@link #lockCountBefore} (runtime_token containers never get an auth_uuid).
    *
    * @return the {@code auth_uuid} the write was applied under, or {@code lock#N}; never null
    */

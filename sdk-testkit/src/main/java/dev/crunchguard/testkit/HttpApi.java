@@ -30,8 +30,10 @@ final class HttpApi implements HttpHandler {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
   private static final Pattern AUTH_HEADER = Pattern.compile("(OAuth2|Bearer) ([!-~]+)");
   private static final Pattern MEMBER =
-      Pattern.compile("/arvados/v1/containers/([^/]+)(?:/(lock|unlock|auth|secret_mounts|update_priority))?");
-  private static final Pattern REQUEST_MEMBER = Pattern.compile("/arvados/v1/container_requests/([^/]+)");
+      Pattern.compile(
+          "/arvados/v1/containers/([^/]+)(?:/(lock|unlock|auth|secret_mounts|update_priority))?");
+  private static final Pattern REQUEST_MEMBER =
+      Pattern.compile("/arvados/v1/container_requests/([^/]+)");
   static final String CLIENT_HEADER = "X-Crunch-Guard-Client";
   static final String EPOCH_HEADER = "X-Crunch-Guard-Epoch";
 
@@ -74,7 +76,10 @@ final class HttpApi implements HttpHandler {
     try {
       byte[] body = readBody(ex);
       if (body == null) {
-        sendError(ex, requestId, ApiException.rails(413, "Request body too large (limit " + maxBodyBytes + " bytes)"));
+        sendError(
+            ex,
+            requestId,
+            ApiException.rails(413, "Request body too large (limit " + maxBodyBytes + " bytes)"));
         return;
       }
       String rawPath = ex.getRequestURI().getRawPath();
@@ -129,7 +134,9 @@ final class HttpApi implements HttpHandler {
         ex.close();
         return;
       }
-      if (route != null && route.endpoint() == Endpoint.TOKEN_CURRENT && e.style == ApiException.Style.RAILS) {
+      if (route != null
+          && route.endpoint() == Endpoint.TOKEN_CURRENT
+          && e.style == ApiException.Style.RAILS) {
         sendError(ex, requestId, routerWrapped(e, requestId));
         return;
       }
@@ -141,8 +148,16 @@ final class HttpApi implements HttpHandler {
       LOG.debug("I/O error answering {}: {}", requestId, e.toString());
       ex.close();
     } catch (RuntimeException e) {
-      LOG.error("simulator bug while handling {} {} ({})", ex.getRequestMethod(), ex.getRequestURI().getPath(), requestId, e);
-      sendError(ex, requestId, ApiException.rails(500, "#<" + e.getClass().getName() + ": simulator internal error>"));
+      LOG.error(
+          "simulator bug while handling {} {} ({})",
+          ex.getRequestMethod(),
+          ex.getRequestURI().getPath(),
+          requestId,
+          e);
+      sendError(
+          ex,
+          requestId,
+          ApiException.rails(500, "#<" + e.getClass().getName() + ": simulator internal error>"));
     }
   }
 
@@ -151,10 +166,15 @@ final class HttpApi implements HttpHandler {
    * RailsAPI errors (spec §3.4, inferred text).
    */
   private static ApiException routerWrapped(ApiException e, String requestId) {
-    StringBuilder sb = new StringBuilder("//railsapi.internal/arvados/v1/api_client_authorizations/current: ");
+    StringBuilder sb =
+        new StringBuilder("//railsapi.internal/arvados/v1/api_client_authorizations/current: ");
     sb.append(e.status).append(' ').append(reason(e.status)).append(": ");
     for (int i = 0; i < e.messages.size(); i++) {
-      sb.append(i == 0 ? "" : "; ").append(e.messages.get(i)).append(" (").append(requestId).append(')');
+      sb.append(i == 0 ? "" : "; ")
+          .append(e.messages.get(i))
+          .append(" (")
+          .append(requestId)
+          .append(')');
     }
     return new ApiException(e.status, List.of(sb.toString()), ApiException.Style.CONTROLLER);
   }
@@ -177,26 +197,47 @@ final class HttpApi implements HttpHandler {
    * FaultProxy}'s shared rendering of {@link FaultKind}s other than delay and lost response.
    */
   static void injectBeforeApply(
-      HttpExchange ex, FaultKind kind, @Nullable Integer retryAfter, String method, String path, String requestId)
+      HttpExchange ex,
+      FaultKind kind,
+      @Nullable Integer retryAfter,
+      String method,
+      String path,
+      String requestId)
       throws IOException {
     switch (kind) {
       case CONNECTION_RESET:
         ex.close();
         return;
       case BAD_GATEWAY:
-        sendError(ex, requestId, new ApiException(502, List.of(
-            "request failed: " + method + " http://railsapi.internal" + path + ": dial tcp: connection refused"),
-            ApiException.Style.CONTROLLER));
+        sendError(
+            ex,
+            requestId,
+            new ApiException(
+                502,
+                List.of(
+                    "request failed: "
+                        + method
+                        + " http://railsapi.internal"
+                        + path
+                        + ": dial tcp: connection refused"),
+                ApiException.Style.CONTROLLER));
         return;
       case SERVICE_UNAVAILABLE:
         if (retryAfter != null) {
           ex.getResponseHeaders().set("Retry-After", Integer.toString(retryAfter));
         }
-        sendError(ex, requestId, new ApiException(503, List.of("Service Unavailable"), ApiException.Style.CONTROLLER));
+        sendError(
+            ex,
+            requestId,
+            new ApiException(503, List.of("Service Unavailable"), ApiException.Style.CONTROLLER));
         return;
       case TOO_MANY_REQUESTS:
-        ex.getResponseHeaders().set("Retry-After", Integer.toString(retryAfter == null ? 1 : retryAfter));
-        sendError(ex, requestId, new ApiException(429, List.of("Too Many Requests"), ApiException.Style.CONTROLLER));
+        ex.getResponseHeaders()
+            .set("Retry-After", Integer.toString(retryAfter == null ? 1 : retryAfter));
+        sendError(
+            ex,
+            requestId,
+            new ApiException(429, List.of("Too Many Requests"), ApiException.Style.CONTROLLER));
         return;
       default:
         throw new IllegalStateException("not a before-apply fault: " + kind);
@@ -353,8 +394,13 @@ final class HttpApi implements HttpHandler {
     }
     if (req.params.containsKey("_json")) {
       JsonElement j = req.params.get("_json");
-      throw new ApiException(400, List.of("json: cannot unmarshal " + goJsonType(j)
-          + " into Go value of type map[string]interface {}"), ApiException.Style.CONTROLLER);
+      throw new ApiException(
+          400,
+          List.of(
+              "json: cannot unmarshal "
+                  + goJsonType(j)
+                  + " into Go value of type map[string]interface {}"),
+          ApiException.Style.CONTROLLER);
     }
     for (Map.Entry<String, JsonElement> e : req.params.entrySet()) {
       JsonElement v = e.getValue();
@@ -368,8 +414,14 @@ final class HttpApi implements HttpHandler {
           Long.parseLong(text);
         } catch (NumberFormatException nfe) {
           boolean digits = text.matches("[+-]?\\d+");
-          throw new ApiException(500, List.of("strconv.ParseInt: parsing " + Json.GSON.toJson(text) + ": "
-              + (digits ? "value out of range" : "invalid syntax")), ApiException.Style.CONTROLLER);
+          throw new ApiException(
+              500,
+              List.of(
+                  "strconv.ParseInt: parsing "
+                      + Json.GSON.toJson(text)
+                      + ": "
+                      + (digits ? "value out of range" : "invalid syntax")),
+              ApiException.Style.CONTROLLER);
         }
       } else if (text.startsWith("[") || text.startsWith("{") || text.startsWith("\"")) {
         goParse(text);
@@ -379,11 +431,16 @@ final class HttpApi implements HttpHandler {
       goType(req, "filters", "ListOptions.filters", "[]arvados.Filter");
       goType(req, "select", "ListOptions.select", "[]string");
     } else {
-      goType(req, "select", route.endpoint() == Endpoint.GET ? "GetOptions.select" : "UpdateOptions.select", "[]string");
+      goType(
+          req,
+          "select",
+          route.endpoint() == Endpoint.GET ? "GetOptions.select" : "UpdateOptions.select",
+          "[]string");
     }
-    String attrsKey = route.endpoint() == Endpoint.CREATE || route.endpoint() == Endpoint.UPDATE
-        ? "container"
-        : route.endpoint() == Endpoint.REQUEST_CREATE ? "container_request" : null;
+    String attrsKey =
+        route.endpoint() == Endpoint.CREATE || route.endpoint() == Endpoint.UPDATE
+            ? "container"
+            : route.endpoint() == Endpoint.REQUEST_CREATE ? "container_request" : null;
     if (attrsKey != null && req.params.containsKey(attrsKey)) {
       JsonElement a = req.params.get(attrsKey);
       if (a.isJsonPrimitive() && a.getAsJsonPrimitive().isString()) {
@@ -398,8 +455,14 @@ final class HttpApi implements HttpHandler {
       }
       if (!a.isJsonObject() && !a.isJsonNull()) {
         String opts = route.endpoint() == Endpoint.UPDATE ? "UpdateOptions" : "CreateOptions";
-        throw new ApiException(500, List.of("transcode: json: cannot unmarshal " + goJsonType(a)
-            + " into Go struct field " + opts + ".attrs of type map[string]interface {}"),
+        throw new ApiException(
+            500,
+            List.of(
+                "transcode: json: cannot unmarshal "
+                    + goJsonType(a)
+                    + " into Go struct field "
+                    + opts
+                    + ".attrs of type map[string]interface {}"),
             ApiException.Style.CONTROLLER);
       }
     }
@@ -419,8 +482,16 @@ final class HttpApi implements HttpHandler {
       v = goParse(t);
     }
     if (v != null && !v.isJsonArray()) {
-      throw new ApiException(500, List.of("transcode: json: cannot unmarshal " + goJsonType(v)
-          + " into Go struct field " + field + " of type " + goType), ApiException.Style.CONTROLLER);
+      throw new ApiException(
+          500,
+          List.of(
+              "transcode: json: cannot unmarshal "
+                  + goJsonType(v)
+                  + " into Go struct field "
+                  + field
+                  + " of type "
+                  + goType),
+          ApiException.Style.CONTROLLER);
     }
   }
 
@@ -464,7 +535,8 @@ final class HttpApi implements HttpHandler {
     } catch (JsonParseException e) {
       Throwable c = e;
       while (c != null) {
-        if (c instanceof java.io.EOFException || String.valueOf(c.getMessage()).contains("End of input")) {
+        if (c instanceof java.io.EOFException
+            || String.valueOf(c.getMessage()).contains("End of input")) {
           return "unexpected end of JSON input";
         }
         c = c.getCause();
@@ -481,7 +553,8 @@ final class HttpApi implements HttpHandler {
         throw ApiException.unprocessable("Invalid value for bypass_federation parameter");
       }
       if (b && !caller.admin()) {
-        throw ApiException.rails(403, "The bypass_federation parameter is only permitted when current user is admin");
+        throw ApiException.rails(
+            403, "The bypass_federation parameter is only permitted when current user is admin");
       }
     }
     JsonElement distinct = req.params.get("distinct");
@@ -526,10 +599,14 @@ final class HttpApi implements HttpHandler {
       try {
         parsed = Json.parseStrict(c.getAsString());
       } catch (JsonParseException e) {
-        throw ApiException.raised(422, "Oj::ParseError", "unexpected character (after ) at line 1, column 1 [parse.c:762]");
+        throw ApiException.raised(
+            422,
+            "Oj::ParseError",
+            "unexpected character (after ) at line 1, column 1 [parse.c:762]");
       }
       if (!parsed.isJsonObject()) {
-        throw ApiException.raised(422, "ArgumentError", "No " + key + " hash provided with request");
+        throw ApiException.raised(
+            422, "ArgumentError", "No " + key + " hash provided with request");
       }
       attrs.putAll(parsed.getAsJsonObject().asMap());
     } else {
@@ -580,7 +657,9 @@ final class HttpApi implements HttpHandler {
     return Ids.requestId();
   }
 
-  /** Oversized bodies are read and discarded up to this many bytes, so the 413 reaches the client. */
+  /**
+   * Oversized bodies are read and discarded up to this many bytes, so the 413 reaches the client.
+   */
   private static final long DRAIN_LIMIT = 64L << 20;
 
   /**

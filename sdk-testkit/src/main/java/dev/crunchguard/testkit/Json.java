@@ -133,7 +133,8 @@ final class Json {
   static JsonElement deepSorted(JsonElement e) {
     if (e.isJsonObject()) {
       JsonObject o = new JsonObject();
-      new java.util.TreeMap<>(e.getAsJsonObject().asMap()).forEach((k, v) -> o.add(k, deepSorted(v)));
+      new java.util.TreeMap<>(e.getAsJsonObject().asMap())
+          .forEach((k, v) -> o.add(k, deepSorted(v)));
       return o;
     }
     if (e.isJsonArray()) {

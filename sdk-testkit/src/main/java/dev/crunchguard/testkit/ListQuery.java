@@ -51,7 +51,9 @@ final class ListQuery {
     parseFilters(params.get("filters"));
     parseWhere(params.get("where"));
     parseOrder(params.get("order"));
-    limit = Math.min(parseNonNegative(params.get("limit"), "limit", DEFAULT_LIMIT), MAX_ITEMS_PER_RESPONSE);
+    limit =
+        Math.min(
+            parseNonNegative(params.get("limit"), "limit", DEFAULT_LIMIT), MAX_ITEMS_PER_RESPONSE);
     offset = parseNonNegative(params.get("offset"), "offset", 0);
     JsonElement count = params.get("count");
     if (count == null || count.isJsonNull()) {
@@ -76,7 +78,8 @@ final class ListQuery {
       return null;
     }
     JsonElement arr = loadParam(v, "select", "an array");
-    if (arr.isJsonNull() || (arr.isJsonPrimitive() && arr.getAsJsonPrimitive().isBoolean() && !arr.getAsBoolean())) {
+    if (arr.isJsonNull()
+        || (arr.isJsonPrimitive() && arr.getAsJsonPrimitive().isBoolean() && !arr.getAsBoolean())) {
       return null;
     }
     if (!arr.isJsonArray()) {
@@ -108,7 +111,9 @@ final class ListQuery {
     return v;
   }
 
-  /** load_param.rb: a string is parsed with SafeJSON ("" is nil); a parse failure is its message. */
+  /**
+   * load_param.rb: a string is parsed with SafeJSON ("" is nil); a parse failure is its message.
+   */
   private static JsonElement loadParam(JsonElement v, String name, String what) {
     if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isString()) {
       if (v.getAsString().isEmpty()) {
@@ -162,7 +167,8 @@ final class ListQuery {
     }
     for (JsonElement e : arr) {
       if (!e.isJsonArray()) {
-        throw argumentError("Invalid element in filters array: " + Attr.rubyInspect(e) + " is not an array");
+        throw argumentError(
+            "Invalid element in filters array: " + Attr.rubyInspect(e) + " is not an array");
       }
       // record_filters.rb destructures [attr, operator, operand]: missing elements are nil,
       // extra ones ignored.
@@ -173,8 +179,12 @@ final class ListQuery {
       }
       if (!t.get(1).isJsonPrimitive() || !t.get(1).getAsJsonPrimitive().isString()) {
         String cls = t.get(1).isJsonNull() ? "NilClass" : typeName(t.get(1));
-        throw argumentError("Invalid operator '" + (t.get(1).isJsonNull() ? "" : Attr.rubyInspect(t.get(1)))
-            + "' (" + cls + ") in filter");
+        throw argumentError(
+            "Invalid operator '"
+                + (t.get(1).isJsonNull() ? "" : Attr.rubyInspect(t.get(1)))
+                + "' ("
+                + cls
+                + ") in filter");
       }
       if (!t.get(0).isJsonPrimitive()) {
         throw argumentError("Invalid attribute '" + Attr.rubyInspect(t.get(0)) + "' in filter");
@@ -248,20 +258,30 @@ final class ListQuery {
   }
 
   private static void validate(Attr a, String op, JsonElement operand) {
-    if (!scalar(a) && (op.equals("=") || op.equals("!="))
-        && operand.isJsonPrimitive() && operand.getAsJsonPrimitive().isString()) {
+    if (!scalar(a)
+        && (op.equals("=") || op.equals("!="))
+        && operand.isJsonPrimitive()
+        && operand.getAsJsonPrimitive().isString()) {
       return; // compared with the column's serialized text (the Rails 6.1 revision's text columns)
     }
     if (!scalar(a)) {
       throw argumentError(
-          "Invalid attribute '" + a.json + "' for operator '" + op + "' in filter (the simulator filters scalar columns only)");
+          "Invalid attribute '"
+              + a.json
+              + "' for operator '"
+              + op
+              + "' in filter (the simulator filters scalar columns only)");
     }
     switch (op) {
       case "in":
       case "not in":
         if (!operand.isJsonArray()) {
           throw argumentError(
-              "Invalid operand type '" + typeName(operand) + "' for '" + op + "' operator in filters");
+              "Invalid operand type '"
+                  + typeName(operand)
+                  + "' for '"
+                  + op
+                  + "' operator in filters");
         }
         for (JsonElement x : operand.getAsJsonArray()) {
           if (!x.isJsonNull()) {
@@ -270,15 +290,22 @@ final class ListQuery {
         }
         return;
       case "is_a":
-        if (!(operand.isJsonArray() || (operand.isJsonPrimitive() && operand.getAsJsonPrimitive().isString()))) {
-          throw argumentError("Invalid operand type '" + typeName(operand) + "' for 'is_a' operator in filters");
+        if (!(operand.isJsonArray()
+            || (operand.isJsonPrimitive() && operand.getAsJsonPrimitive().isString()))) {
+          throw argumentError(
+              "Invalid operand type '" + typeName(operand) + "' for 'is_a' operator in filters");
         }
         return;
       case "like":
       case "ilike":
         if (!(operand.isJsonPrimitive() && operand.getAsJsonPrimitive().isString())
             || !(a.type == Attr.Type.STRING || a.type == Attr.Type.NSTRING)) {
-          throw argumentError("Invalid operand type '" + typeName(operand) + "' for '" + op + "' operator in filters");
+          throw argumentError(
+              "Invalid operand type '"
+                  + typeName(operand)
+                  + "' for '"
+                  + op
+                  + "' operator in filters");
         }
         return;
       default:
@@ -286,15 +313,26 @@ final class ListQuery {
           return;
         }
         if (!operand.isJsonPrimitive()) {
-          throw argumentError("Invalid operand type '" + typeName(operand) + "' for '" + op + "' operator in filters");
+          throw argumentError(
+              "Invalid operand type '"
+                  + typeName(operand)
+                  + "' for '"
+                  + op
+                  + "' operator in filters");
         }
         if (a.type == Attr.Type.BOOL && operand.getAsJsonPrimitive().isString()) {
           // record_filters.rb: a string operand on a boolean column
           if (!op.equals("=") && !op.equals("!=")) {
-            throw argumentError("Invalid operator '" + op + "' for boolean attribute '" + a.json + "'");
+            throw argumentError(
+                "Invalid operator '" + op + "' for boolean attribute '" + a.json + "'");
           }
           if (booleanOperand(operand.getAsString()) == null) {
-            throw argumentError("Invalid operand '" + operand.getAsString() + "' for boolean attribute '" + a.json + "'");
+            throw argumentError(
+                "Invalid operand '"
+                    + operand.getAsString()
+                    + "' for boolean attribute '"
+                    + a.json
+                    + "'");
           }
           return;
         }
@@ -333,7 +371,9 @@ final class ListQuery {
       return "NilClass";
     }
     JsonPrimitive p = e.getAsJsonPrimitive();
-    return p.isBoolean() ? (p.getAsBoolean() ? "TrueClass" : "FalseClass") : p.isNumber() ? "Integer" : "String";
+    return p.isBoolean()
+        ? (p.getAsBoolean() ? "TrueClass" : "FalseClass")
+        : p.isNumber() ? "Integer" : "String";
   }
 
   /** A comparable key for a non-null value of {@code a}; raises 422 like PostgreSQL would. */
@@ -351,11 +391,16 @@ final class ListQuery {
         try {
           return new BigDecimal(s.trim());
         } catch (NumberFormatException e) {
-          String pgType = (a.type == Attr.Type.INT || a.type == Attr.Type.NINT) ? "bigint" : "double precision";
+          String pgType =
+              (a.type == Attr.Type.INT || a.type == Attr.Type.NINT) ? "bigint" : "double precision";
           throw ApiException.raised(
               422,
               "ActiveRecord::StatementInvalid",
-              "PG::InvalidTextRepresentation: ERROR:  invalid input syntax for type " + pgType + ": \"" + s + "\"");
+              "PG::InvalidTextRepresentation: ERROR:  invalid input syntax for type "
+                  + pgType
+                  + ": \""
+                  + s
+                  + "\"");
         }
       case TIME:
       case NTIME:
@@ -364,7 +409,9 @@ final class ListQuery {
           throw ApiException.raised(
               422,
               "ActiveRecord::StatementInvalid",
-              "PG::InvalidDatetimeFormat: ERROR:  invalid input syntax for type timestamp: \"" + s + "\"");
+              "PG::InvalidDatetimeFormat: ERROR:  invalid input syntax for type timestamp: \""
+                  + s
+                  + "\"");
         }
         return t;
       case BOOL:
@@ -373,7 +420,9 @@ final class ListQuery {
           throw ApiException.raised(
               422,
               "ActiveRecord::StatementInvalid",
-              "PG::InvalidTextRepresentation: ERROR:  invalid input syntax for type boolean: \"" + s + "\"");
+              "PG::InvalidTextRepresentation: ERROR:  invalid input syntax for type boolean: \""
+                  + s
+                  + "\"");
         }
         return b;
       default:
@@ -535,7 +584,9 @@ final class ListQuery {
           String s = v.getAsString();
           List<String> kinds = new ArrayList<>();
           if (operand.isJsonArray()) {
-            operand.getAsJsonArray().forEach(k -> kinds.add(k.isJsonPrimitive() ? k.getAsString() : ""));
+            operand
+                .getAsJsonArray()
+                .forEach(k -> kinds.add(k.isJsonPrimitive() ? k.getAsString() : ""));
           } else {
             kinds.add(operand.getAsString());
           }
@@ -566,7 +617,9 @@ final class ListQuery {
         re.append(Pattern.quote(String.valueOf(c)));
       }
     }
-    return Pattern.compile(re.toString(), ci ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.DOTALL : Pattern.DOTALL);
+    return Pattern.compile(
+        re.toString(),
+        ci ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.DOTALL : Pattern.DOTALL);
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -13,8 +13,8 @@ import org.jspecify.annotations.Nullable;
  * @param endpoint the containers API endpoint, or null for any other path
  * @param containerUuid the container the request was about (for {@code create}: the uuid in the
  *     upstream's answer), or null
- * @param carriedAuthUuid whether the body's container attributes held an {@code auth_uuid} (a fenced
- *     write)
+ * @param carriedAuthUuid whether the body's container attributes held an {@code auth_uuid} (a
+ *     fenced write)
  * @param status the upstream's HTTP status; for a fault answered by the proxy the status it sent;
  *     {@code 0} when there is no HTTP answer (connection reset by the proxy, upstream unreachable:
  *     then the proxy answers 502)
@@ -49,8 +49,8 @@ public record ProxiedWrite(
   }
 
   /**
-   * Whether the upstream received and answered the request (its effect, if any, happened), even
-   * if the client never saw the answer ({@link FaultKind#LOST_RESPONSE}).
+   * Whether the upstream received and answered the request (its effect, if any, happened), even if
+   * the client never saw the answer ({@link FaultKind#LOST_RESPONSE}).
    *
    * @return true when no fault, or only {@link FaultKind#LOST_RESPONSE} / {@link FaultKind#DELAY},
    *     was applied and the status is not {@code 0}

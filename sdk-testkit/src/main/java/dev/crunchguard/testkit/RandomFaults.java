@@ -24,7 +24,8 @@ public final class RandomFaults {
   private RandomFaults(Builder b) {
     this.seed = b.seed;
     this.rates = new EnumMap<>(b.rates);
-    this.endpoints = b.endpoints.isEmpty() ? EnumSet.allOf(Endpoint.class) : EnumSet.copyOf(b.endpoints);
+    this.endpoints =
+        b.endpoints.isEmpty() ? EnumSet.allOf(Endpoint.class) : EnumSet.copyOf(b.endpoints);
     this.delay = b.delay;
     this.retryAfterSeconds = b.retryAfterSeconds;
   }
@@ -51,8 +52,8 @@ public final class RandomFaults {
   /**
    * The per-kind probabilities.
    *
-   * @return an immutable map from fault kind to its probability in {@code [0,1]}; a kind not in
-   *     the map is never drawn
+   * @return an immutable map from fault kind to its probability in {@code [0,1]}; a kind not in the
+   *     map is never drawn
    */
   public Map<FaultKind, Double> rates() {
     return Map.copyOf(rates);
@@ -101,8 +102,8 @@ public final class RandomFaults {
      * Sets the probability (0..1) of a fault kind per request.
      *
      * @param kind the fault kind; must not be null
-     * @param probability the chance per request, in {@code [0,1]}; replaces an earlier rate for
-     *     the kind
+     * @param probability the chance per request, in {@code [0,1]}; replaces an earlier rate for the
+     *     kind
      * @return this builder
      * @throws IllegalArgumentException when {@code probability} is outside {@code [0,1]} or NaN
      */
@@ -152,7 +153,8 @@ public final class RandomFaults {
     /**
      * Builds the configuration.
      *
-     * @return a new immutable configuration; install it with {@link FaultInjector#random(RandomFaults)}
+     * @return a new immutable configuration; install it with {@link
+     *     FaultInjector#random(RandomFaults)}
      */
     public RandomFaults build() {
       return new RandomFaults(this);

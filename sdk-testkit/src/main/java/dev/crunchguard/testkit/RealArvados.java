@@ -23,8 +23,9 @@ import okhttp3.ResponseBody;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A real Arvados API server to test against (the loopback RailsAPI of {@code src/ci/real-arvados.sh},
- * or a user's own test cluster), with two admin (dispatcher) tokens and one ordinary user's token.
+ * A real Arvados API server to test against (the loopback RailsAPI of {@code
+ * src/ci/real-arvados.sh}, or a user's own test cluster), with two admin (dispatcher) tokens and
+ * one ordinary user's token.
  *
  * <p>Configured from the environment:
  *
@@ -36,9 +37,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@value #INSECURE_VAR}{@code =1}: accept a self-signed TLS certificate
  * </ul>
  *
- * <p>{@link #fromEnvironment()} looks the three users up ({@code GET /arvados/v1/users/current}) and
- * checks their roles. Immutable and thread-safe. The tokens are available to tests through their
- * accessors but never appear in {@link #toString()} or in any exception message.
+ * <p>{@link #fromEnvironment()} looks the three users up ({@code GET /arvados/v1/users/current})
+ * and checks their roles. Immutable and thread-safe. The tokens are available to tests through
+ * their accessors but never appear in {@link #toString()} or in any exception message.
  *
  * @see RequiresRealArvados
  */
@@ -59,8 +60,8 @@ public final class RealArvados {
   public static final String INSECURE_VAR = "CRUNCHGUARD_ARVADOS_INSECURE";
 
   /**
-   * A comma list of services ({@code arvados}, {@code slurm}) whose absence is a test failure rather
-   * than a skip; CI sets it so that it can never pass without them.
+   * A comma list of services ({@code arvados}, {@code slurm}) whose absence is a test failure
+   * rather than a skip; CI sets it so that it can never pass without them.
    */
   public static final String REQUIRE_VAR = "CRUNCHGUARD_REQUIRE";
 
@@ -130,11 +131,13 @@ public final class RealArvados {
       }
     }
     if (!missing.isEmpty()) {
-      throw new IllegalStateException(URL_VAR + " is set but " + String.join(", ", missing) + " is not");
+      throw new IllegalStateException(
+          URL_VAR + " is set but " + String.join(", ", missing) + " is not");
     }
     HttpUrl base = HttpUrl.parse(url.endsWith("/") ? url : url + "/");
     if (base == null || base.query() != null || !base.username().isEmpty()) {
-      throw new IllegalStateException(URL_VAR + " is not an http(s) base URL without query or user info");
+      throw new IllegalStateException(
+          URL_VAR + " is not an http(s) base URL without query or user info");
     }
     boolean insecure = truthy(env.get(INSECURE_VAR));
     String admin = env.get(ADMIN_TOKEN_VAR).trim();
@@ -147,10 +150,15 @@ public final class RealArvados {
       String userUuid = lookUp(http, base, user, USER_TOKEN_VAR, false);
       if (adminUuid.equals(admin2Uuid)) {
         throw new IllegalStateException(
-            ADMIN_TOKEN_VAR + " and " + ADMIN2_TOKEN_VAR + " belong to the same user " + adminUuid
+            ADMIN_TOKEN_VAR
+                + " and "
+                + ADMIN2_TOKEN_VAR
+                + " belong to the same user "
+                + adminUuid
                 + "; the suite needs two different admin users");
       }
-      return Optional.of(new RealArvados(base, insecure, admin, admin2, user, adminUuid, admin2Uuid, userUuid));
+      return Optional.of(
+          new RealArvados(base, insecure, admin, admin2, user, adminUuid, admin2Uuid, userUuid));
     } finally {
       http.dispatcher().executorService().shutdown();
       http.connectionPool().evictAll();
@@ -189,39 +197,69 @@ public final class RealArvados {
     return false;
   }
 
-  private static String lookUp(OkHttpClient http, HttpUrl base, String token, String var, boolean wantAdmin) {
+  private static String lookUp(
+      OkHttpClient http, HttpUrl base, String token, String var, boolean wantAdmin) {
     HttpUrl url = base.resolve("arvados/v1/users/current");
-    okhttp3.Request req = new okhttp3.Request.Builder().url(Objects.requireNonNull(url)).header("Authorization", "Bearer " + token).build();
+    okhttp3.Request req =
+        new okhttp3.Request.Builder()
+            .url(Objects.requireNonNull(url))
+            .header("Authorization", "Bearer " + token)
+            .build();
     JsonObject user;
     try (Response r = http.newCall(req).execute()) {
       ResponseBody body = r.body();
       String text = body == null ? "" : body.string();
       if (r.code() != 200) {
         throw new IllegalStateException(
-            "the server at " + base + " answered " + r.code() + " to GET arvados/v1/users/current with the token of "
-                + var + " (is it a valid, unexpired token of this cluster?)");
+            "the server at "
+                + base
+                + " answered "
+                + r.code()
+                + " to GET arvados/v1/users/current with the token of "
+                + var
+                + " (is it a valid, unexpired token of this cluster?)");
       }
       JsonElement parsed = Json.parseStrict(text);
       if (!parsed.isJsonObject()) {
-        throw new IllegalStateException("GET arvados/v1/users/current with " + var + " did not answer a JSON object");
+        throw new IllegalStateException(
+            "GET arvados/v1/users/current with " + var + " did not answer a JSON object");
       }
       user = parsed.getAsJsonObject();
     } catch (IOException e) {
       throw new IllegalStateException(
-          "cannot reach the Arvados server at " + base + " (" + URL_VAR + "): " + e.getClass().getSimpleName()
-              + ": " + e.getMessage());
+          "cannot reach the Arvados server at "
+              + base
+              + " ("
+              + URL_VAR
+              + "): "
+              + e.getClass().getSimpleName()
+              + ": "
+              + e.getMessage());
     } catch (JsonParseException e) {
-      throw new IllegalStateException("GET arvados/v1/users/current with " + var + " did not answer JSON");
+      throw new IllegalStateException(
+          "GET arvados/v1/users/current with " + var + " did not answer JSON");
     }
     String uuid = string(user, "uuid");
     if (uuid == null || uuid.length() < 5) {
-      throw new IllegalStateException("GET arvados/v1/users/current with " + var + " answered no user uuid");
+      throw new IllegalStateException(
+          "GET arvados/v1/users/current with " + var + " answered no user uuid");
     }
-    boolean admin = user.has("is_admin") && user.get("is_admin").isJsonPrimitive() && user.get("is_admin").getAsBoolean();
-    boolean active = !user.has("is_active") || !user.get("is_active").isJsonPrimitive() || user.get("is_active").getAsBoolean();
+    boolean admin =
+        user.has("is_admin")
+            && user.get("is_admin").isJsonPrimitive()
+            && user.get("is_admin").getAsBoolean();
+    boolean active =
+        !user.has("is_active")
+            || !user.get("is_active").isJsonPrimitive()
+            || user.get("is_active").getAsBoolean();
     if (admin != wantAdmin) {
       throw new IllegalStateException(
-          var + " belongs to " + uuid + ", which " + (admin ? "is" : "is not") + " an admin; it must "
+          var
+              + " belongs to "
+              + uuid
+              + ", which "
+              + (admin ? "is" : "is not")
+              + " an admin; it must "
               + (wantAdmin ? "be an admin (dispatcher) token" : "be an ordinary user's token"));
     }
     if (!active) {
@@ -342,8 +380,8 @@ public final class RealArvados {
   /**
    * Creates a container with the first admin token ({@code POST /arvados/v1/containers}), the way
    * {@link ArvadosSimulator#createContainer(ContainerSpec)} does on the simulator. The real server
-   * locks only containers with a runtime user: unless the spec names one, the ordinary user
-   * ({@link #userUuid()}) is used, with {@code runtime_auth_scopes: ["all"]}.
+   * locks only containers with a runtime user: unless the spec names one, the ordinary user ({@link
+   * #userUuid()}) is used, with {@code runtime_auth_scopes: ["all"]}.
    *
    * @param spec the container; a {@link ContainerSpec#priority()} above 0 makes it lockable
    * @return the new container's uuid
@@ -357,30 +395,43 @@ public final class RealArvados {
     attrs.add("runtime_auth_scopes", Json.stringArray(List.of("all")));
     JsonObject body = new JsonObject();
     body.add("container", attrs);
-    okhttp3.Request req = new okhttp3.Request.Builder()
-        .url(Objects.requireNonNull(baseUrl.resolve("arvados/v1/containers")))
-        .header("Authorization", "Bearer " + adminToken)
-        .post(okhttp3.RequestBody.create(body.toString(), okhttp3.MediaType.get("application/json")))
-        .build();
+    okhttp3.Request req =
+        new okhttp3.Request.Builder()
+            .url(Objects.requireNonNull(baseUrl.resolve("arvados/v1/containers")))
+            .header("Authorization", "Bearer " + adminToken)
+            .post(
+                okhttp3.RequestBody.create(
+                    body.toString(), okhttp3.MediaType.get("application/json")))
+            .build();
     OkHttpClient http = SharedClients.get(insecure);
     try (Response r = http.newCall(req).execute()) {
       ResponseBody rb = r.body();
       String text = rb == null ? "" : rb.string();
       JsonElement parsed = Json.parseStrict(text);
-      if (r.code() != 200 || !parsed.isJsonObject() || string(parsed.getAsJsonObject(), "uuid") == null) {
+      if (r.code() != 200
+          || !parsed.isJsonObject()
+          || string(parsed.getAsJsonObject(), "uuid") == null) {
         // The answer echoes no token: the runtime token is not rendered by the server.
-        throw new IllegalStateException("creating a container failed: " + r.code() + " "
-            + (parsed.isJsonObject() && parsed.getAsJsonObject().has("errors") ? parsed.getAsJsonObject().get("errors") : ""));
+        throw new IllegalStateException(
+            "creating a container failed: "
+                + r.code()
+                + " "
+                + (parsed.isJsonObject() && parsed.getAsJsonObject().has("errors")
+                    ? parsed.getAsJsonObject().get("errors")
+                    : ""));
       }
       return string(parsed.getAsJsonObject(), "uuid");
     } catch (IOException e) {
-      throw new IllegalStateException("creating a container failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+      throw new IllegalStateException(
+          "creating a container failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
     } catch (JsonParseException e) {
       throw new IllegalStateException("creating a container failed: the answer is not JSON");
     }
   }
 
-  /** Two shared clients (secure, insecure) for {@link #createContainer}, created when first used. */
+  /**
+   * Two shared clients (secure, insecure) for {@link #createContainer}, created when first used.
+   */
   private static final class SharedClients {
     private static final OkHttpClient SECURE = httpClient(false, Duration.ofSeconds(30));
     private static final OkHttpClient INSECURE = httpClient(true, Duration.ofSeconds(30));
@@ -402,7 +453,8 @@ public final class RealArvados {
       try {
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, new TrustManager[] {trustAll}, new SecureRandom());
-        b.sslSocketFactory(ctx.getSocketFactory(), trustAll).hostnameVerifier((host, session) -> true);
+        b.sslSocketFactory(ctx.getSocketFactory(), trustAll)
+            .hostnameVerifier((host, session) -> true);
       } catch (java.security.GeneralSecurityException e) {
         throw new IllegalStateException("cannot set up insecure TLS: " + e.getMessage(), e);
       }
@@ -410,7 +462,10 @@ public final class RealArvados {
     return b.build();
   }
 
-  /** Accepts any server certificate: only with {@value #INSECURE_VAR}, for self-signed test clusters. */
+  /**
+   * Accepts any server certificate: only with {@value #INSECURE_VAR}, for self-signed test
+   * clusters.
+   */
   private static final class TrustAll implements X509TrustManager {
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) {}
@@ -426,7 +481,15 @@ public final class RealArvados {
 
   @Override
   public String toString() {
-    return "RealArvados[" + baseUrl + (insecure ? " (insecure TLS)" : "") + ", admin " + adminUuid + ", admin2 "
-        + admin2Uuid + ", user " + userUuid + "]";
+    return "RealArvados["
+        + baseUrl
+        + (insecure ? " (insecure TLS)" : "")
+        + ", admin "
+        + adminUuid
+        + ", admin2 "
+        + admin2Uuid
+        + ", user "
+        + userUuid
+        + "]";
   }
 }

@@ -17,12 +17,19 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * looked up once per test run and shared by all classes.
  */
 public final class RealArvadosExtension implements ExecutionCondition, ParameterResolver {
-  private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(RealArvadosExtension.class);
+  private static final ExtensionContext.Namespace NAMESPACE =
+      ExtensionContext.Namespace.create(RealArvadosExtension.class);
   private static final String KEY = "lookup";
 
   static final String ABSENT_REASON =
-      "no real Arvados server configured: set " + RealArvados.URL_VAR + ", " + RealArvados.ADMIN_TOKEN_VAR + ", "
-          + RealArvados.ADMIN2_TOKEN_VAR + " and " + RealArvados.USER_TOKEN_VAR
+      "no real Arvados server configured: set "
+          + RealArvados.URL_VAR
+          + ", "
+          + RealArvados.ADMIN_TOKEN_VAR
+          + ", "
+          + RealArvados.ADMIN2_TOKEN_VAR
+          + " and "
+          + RealArvados.USER_TOKEN_VAR
           + " (src/ci/real-arvados.sh starts one; see src/docs/real-server.md)";
 
   private final Supplier<Map<String, String>> environment;
@@ -37,7 +44,8 @@ public final class RealArvadosExtension implements ExecutionCondition, Parameter
   }
 
   /** The outcome of the one look-up: the server, or the reason it is absent or unusable. */
-  private record Lookup(Optional<RealArvados> server, @org.jspecify.annotations.Nullable String error) {}
+  private record Lookup(
+      Optional<RealArvados> server, @org.jspecify.annotations.Nullable String error) {}
 
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
@@ -50,18 +58,24 @@ public final class RealArvadosExtension implements ExecutionCondition, Parameter
     }
     if (RealArvados.isRequired(environment.get(), RealArvados.SERVICE_NAME)) {
       throw new ExtensionConfigurationException(
-          RealArvados.REQUIRE_VAR + " requires " + RealArvados.SERVICE_NAME + " but there is " + ABSENT_REASON);
+          RealArvados.REQUIRE_VAR
+              + " requires "
+              + RealArvados.SERVICE_NAME
+              + " but there is "
+              + ABSENT_REASON);
     }
     return ConditionEvaluationResult.disabled(ABSENT_REASON);
   }
 
   @Override
-  public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+  public boolean supportsParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
     return parameterContext.getParameter().getType() == RealArvados.class;
   }
 
   @Override
-  public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+  public Object resolveParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
     Lookup l = lookup(extensionContext);
     if (l.server().isEmpty()) {
       throw new ExtensionConfigurationException(l.error() != null ? l.error() : ABSENT_REASON);
@@ -74,10 +88,19 @@ public final class RealArvadosExtension implements ExecutionCondition, Parameter
     // Keyed by the configuration (its hash: no secret in the key), so differently configured
     // instances do not share a result.
     Map<String, String> env = environment.get();
-    String key = KEY + ":" + java.util.Objects.hash(
-        env.get(RealArvados.URL_VAR), env.get(RealArvados.ADMIN_TOKEN_VAR), env.get(RealArvados.ADMIN2_TOKEN_VAR),
-        env.get(RealArvados.USER_TOKEN_VAR), env.get(RealArvados.INSECURE_VAR));
-    return context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent(key, k -> compute(env), Lookup.class);
+    String key =
+        KEY
+            + ":"
+            + java.util.Objects.hash(
+                env.get(RealArvados.URL_VAR),
+                env.get(RealArvados.ADMIN_TOKEN_VAR),
+                env.get(RealArvados.ADMIN2_TOKEN_VAR),
+                env.get(RealArvados.USER_TOKEN_VAR),
+                env.get(RealArvados.INSECURE_VAR));
+    return context
+        .getRoot()
+        .getStore(NAMESPACE)
+        .getOrComputeIfAbsent(key, k -> compute(env), Lookup.class);
   }
 
   private static Lookup compute(Map<String, String> env) {

@@ -20,10 +20,12 @@ final class Request {
   final String method;
   final String path;
   final Map<String, JsonElement> params;
+
   /** The top-level object of a JSON body, for ParamsWrapper; null for other bodies. */
   final @Nullable JsonObject jsonBody;
 
-  private Request(String method, String path, Map<String, JsonElement> params, @Nullable JsonObject jsonBody) {
+  private Request(
+      String method, String path, Map<String, JsonElement> params, @Nullable JsonObject jsonBody) {
     this.method = method;
     this.path = path;
     this.params = params;
@@ -76,7 +78,11 @@ final class Request {
       }
       if (override != null) {
         String o = override.toUpperCase(Locale.ROOT);
-        if (o.equals("GET") || o.equals("PUT") || o.equals("PATCH") || o.equals("DELETE") || o.equals("HEAD")) {
+        if (o.equals("GET")
+            || o.equals("PUT")
+            || o.equals("PATCH")
+            || o.equals("DELETE")
+            || o.equals("HEAD")) {
           m = o;
         }
       }
@@ -106,7 +112,8 @@ final class Request {
         k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
         v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
       } catch (IllegalArgumentException e) {
-        throw ApiException.rails(400, "#<ActionController::BadRequest: Invalid request parameters: invalid %-encoding>");
+        throw ApiException.rails(
+            400, "#<ActionController::BadRequest: Invalid request parameters: invalid %-encoding>");
       }
       if (k.endsWith("[]")) {
         String base = k.substring(0, k.length() - 2);

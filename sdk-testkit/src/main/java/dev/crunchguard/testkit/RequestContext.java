@@ -11,7 +11,10 @@ import org.jspecify.annotations.Nullable;
  * @param headerEpoch its value (an empty value or {@code null} means "no epoch")
  */
 record RequestContext(
-    String requestId, String clientIdentity, boolean headerEpochPresent, @Nullable String headerEpoch) {
+    String requestId,
+    String clientIdentity,
+    boolean headerEpochPresent,
+    @Nullable String headerEpoch) {
   static RequestContext direct() {
     return new RequestContext(Ids.requestId(), "simulator", false, null);
   }

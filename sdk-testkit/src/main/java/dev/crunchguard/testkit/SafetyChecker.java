@@ -17,9 +17,10 @@ import java.util.Set;
  *       differs from the container's {@code auth_uuid} when it was applied.
  *   <li><b>P2</b> {@link SafetyViolation.Property#MULTIPLE_RUNNERS_PER_EPOCH}: more than one client
  *       identity with accepted <i>runner writes</i> in one (container, epoch). A runner write is an
- *       accepted update (no-ops included) carrying {@code state} Running or Complete, or any progress
- *       attribute ({@link #PROGRESS_FIELDS}). Requeue, cancel and priority writes are
- *       administrative and excluded, also when a cancel carries {@code runtime_status} (the reason).
+ *       accepted update (no-ops included) carrying {@code state} Running or Complete, or any
+ *       progress attribute ({@link #PROGRESS_FIELDS}). Requeue, cancel and priority writes are
+ *       administrative and excluded, also when a cancel carries {@code runtime_status} (the
+ *       reason).
  *   <li><b>P3</b> {@link SafetyViolation.Property#RUNNING_MORE_THAN_ONCE_PER_EPOCH}: more than one
  *       accepted request carrying {@code state: Running} whose state before was not Running, or
  *       accepted Running requests from more than one client identity, in one (container, epoch).
@@ -77,8 +78,16 @@ public final class SafetyChecker {
                 SafetyViolation.Property.STALE_EPOCH_WRITE,
                 e.containerUuid(),
                 e.epochKey(),
-                "accepted " + e.action() + " from " + e.clientIdentity() + " claiming epoch " + e.claimedEpoch()
-                    + " (" + e.claimSource() + ") applied in epoch " + e.appliedEpoch(),
+                "accepted "
+                    + e.action()
+                    + " from "
+                    + e.clientIdentity()
+                    + " claiming epoch "
+                    + e.claimedEpoch()
+                    + " ("
+                    + e.claimSource()
+                    + ") applied in epoch "
+                    + e.appliedEpoch(),
                 List.of(e.sequence())));
       }
       if (e.action() != WriteAction.UPDATE) {
@@ -124,7 +133,11 @@ public final class SafetyChecker {
                 SafetyViolation.Property.RUNNING_MORE_THAN_ONCE_PER_EPOCH,
                 first.containerUuid(),
                 first.epochKey(),
-                transitions + " accepted transition(s) to Running from " + clients.size() + " client(s) " + clients,
+                transitions
+                    + " accepted transition(s) to Running from "
+                    + clients.size()
+                    + " client(s) "
+                    + clients,
                 l.stream().map(HistoryEvent::sequence).toList()));
       }
     }
@@ -144,7 +157,9 @@ public final class SafetyChecker {
     if ("Cancelled".equals(st) || "Queued".equals(st)) {
       return false;
     }
-    return "Running".equals(st) || "Complete".equals(st) || e.fields().stream().anyMatch(PROGRESS_FIELDS::contains);
+    return "Running".equals(st)
+        || "Complete".equals(st)
+        || e.fields().stream().anyMatch(PROGRESS_FIELDS::contains);
   }
 
   /** P4: unlocks and cancels by dispatchers that neither locked nor ran in the epoch they ended. */
@@ -155,24 +170,29 @@ public final class SafetyChecker {
     Map<String, Set<String>> runAttempts = new LinkedHashMap<>();
     for (HistoryEvent e : events) {
       if (e.action() == WriteAction.UPDATE && !e.accepted() && e.claimed() && isRunnerWrite(e)) {
-        runAttempts.computeIfAbsent(e.containerUuid() + "\u0000" + e.claimedEpoch(), k -> new LinkedHashSet<>())
+        runAttempts
+            .computeIfAbsent(
+                e.containerUuid() + "\u0000" + e.claimedEpoch(), k -> new LinkedHashSet<>())
             .add(e.clientIdentity());
       }
       if (e.action() == WriteAction.LOCK) {
         dispatchers.add(e.clientIdentity());
         if (e.accepted()) {
-          String epoch = e.epochAfter() != null ? e.epochAfter() : "lock#" + (e.lockCountBefore() + 1);
+          String epoch =
+              e.epochAfter() != null ? e.epochAfter() : "lock#" + (e.lockCountBefore() + 1);
           lockers.put(e.containerUuid() + "\u0000" + epoch, e.clientIdentity());
         }
       }
     }
     List<SafetyViolation> out = new ArrayList<>();
     for (HistoryEvent e : events) {
-      boolean ends = e.accepted()
-          && (e.action() == WriteAction.UNLOCK
-              || (e.action() == WriteAction.UPDATE
-                  && ("Queued".equals(e.requestedState()) || "Cancelled".equals(e.requestedState()))
-                  && !Objects.equals(e.stateBefore(), e.stateAfter())));
+      boolean ends =
+          e.accepted()
+              && (e.action() == WriteAction.UNLOCK
+                  || (e.action() == WriteAction.UPDATE
+                      && ("Queued".equals(e.requestedState())
+                          || "Cancelled".equals(e.requestedState()))
+                      && !Objects.equals(e.stateBefore(), e.stateAfter())));
       if (!ends || !dispatchers.contains(e.clientIdentity())) {
         continue;
       }
@@ -188,8 +208,15 @@ public final class SafetyChecker {
                 SafetyViolation.Property.EPOCH_ENDED_BY_STRANGER,
                 e.containerUuid(),
                 e.epochKey(),
-                e.clientIdentity() + " moved the container " + e.stateBefore() + " -> " + e.stateAfter()
-                    + " in an epoch locked by " + lockers.getOrDefault(key, "nobody seen") + " and run by " + runners,
+                e.clientIdentity()
+                    + " moved the container "
+                    + e.stateBefore()
+                    + " -> "
+                    + e.stateAfter()
+                    + " in an epoch locked by "
+                    + lockers.getOrDefault(key, "nobody seen")
+                    + " and run by "
+                    + runners,
                 List.of(e.sequence())));
       }
     }

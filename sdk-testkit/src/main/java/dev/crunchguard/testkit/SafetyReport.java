@@ -25,8 +25,8 @@ public final class SafetyReport {
    * The violations of one property.
    *
    * @param p the property to filter on
-   * @return an immutable list of the violations of {@code p} in report order, empty when there
-   *     are none
+   * @return an immutable list of the violations of {@code p} in report order, empty when there are
+   *     none
    */
   public List<SafetyViolation> violations(SafetyViolation.Property p) {
     return violations.stream().filter(v -> v.property() == p).toList();
@@ -65,14 +65,17 @@ public final class SafetyReport {
    * A readable multi-line summary.
    *
    * @return {@code "safe: N history events, no violations"}, or a header line with the violation
-   *     and event counts followed by one {@code "  - "} line per violation
+   *     and event counts followed by one {@code " - "} line per violation
    */
   public String summary() {
     if (isSafe()) {
       return "safe: " + eventsChecked + " history events, no violations";
     }
     StringBuilder sb = new StringBuilder();
-    sb.append(violations.size()).append(" safety violation(s) in ").append(eventsChecked).append(" history events:");
+    sb.append(violations.size())
+        .append(" safety violation(s) in ")
+        .append(eventsChecked)
+        .append(" history events:");
     for (SafetyViolation v : violations) {
       sb.append("\n  - ").append(v);
     }

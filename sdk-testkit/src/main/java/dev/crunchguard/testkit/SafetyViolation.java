@@ -12,7 +12,11 @@ import java.util.List;
  * @param eventSequences the {@link HistoryEvent#sequence()} numbers involved
  */
 public record SafetyViolation(
-    Property property, String containerUuid, String epoch, String description, List<Long> eventSequences) {
+    Property property,
+    String containerUuid,
+    String epoch,
+    String description,
+    List<Long> eventSequences) {
 
   /** The checked properties. */
   public enum Property {
@@ -45,6 +49,15 @@ public record SafetyViolation(
 
   @Override
   public String toString() {
-    return property + " on " + containerUuid + " in epoch " + epoch + ": " + description + " (events " + eventSequences + ")";
+    return property
+        + " on "
+        + containerUuid
+        + " in epoch "
+        + epoch
+        + ": "
+        + description
+        + " (events "
+        + eventSequences
+        + ")";
   }
 }

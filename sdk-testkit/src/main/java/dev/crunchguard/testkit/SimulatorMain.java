@@ -66,13 +66,17 @@ public final class SimulatorMain {
     String bind;
     Integer threads;
     boolean control;
+
     /** Simulator-only options seen, refused in proxy mode. */
     final java.util.List<String> simulatorOnly = new java.util.ArrayList<>();
 
     /** The proxy these options describe ({@code --proxy} mode). */
     FaultProxy proxy() {
-      FaultProxy.Builder b = FaultProxy.builder(proxyUpstream).port(port).insecureUpstream(insecureUpstream)
-          .enableControlEndpoints(control);
+      FaultProxy.Builder b =
+          FaultProxy.builder(proxyUpstream)
+              .port(port)
+              .insecureUpstream(insecureUpstream)
+              .enableControlEndpoints(control);
       if (bind != null) {
         b.bindAddress(bind);
       }
@@ -120,8 +124,11 @@ public final class SimulatorMain {
                 // Validate now: a bad rule is a usage error, not a failure after start-up.
                 ControlEndpoints.addFault(new FaultInjector(), e.getAsJsonObject());
                 o.faults.add(e.getAsJsonObject());
-              } catch (com.google.gson.JsonParseException | IllegalStateException | NullPointerException
-                  | ClassCastException | UnsupportedOperationException e) {
+              } catch (com.google.gson.JsonParseException
+                  | IllegalStateException
+                  | NullPointerException
+                  | ClassCastException
+                  | UnsupportedOperationException e) {
                 throw new UsageException("option --fault: not a fault rule: " + e.getMessage());
               }
               break;
@@ -161,7 +168,8 @@ public final class SimulatorMain {
             break;
           case "--max-dispatch-attempts":
             o.simulatorOnly.add(a);
-            o.builder.maxDispatchAttempts(Integer.parseInt(value != null ? value : next(args, ++i, a)));
+            o.builder.maxDispatchAttempts(
+                Integer.parseInt(value != null ? value : next(args, ++i, a)));
             break;
           case "--cert-out":
             o.simulatorOnly.add(a);
@@ -184,7 +192,8 @@ public final class SimulatorMain {
             }
           case "--race-window-ms":
             o.simulatorOnly.add(a);
-            o.builder.updateRaceWindow(Duration.ofMillis(Long.parseLong(value != null ? value : next(args, ++i, a))));
+            o.builder.updateRaceWindow(
+                Duration.ofMillis(Long.parseLong(value != null ? value : next(args, ++i, a))));
             break;
           default:
             throw new UsageException("unknown option " + a);
@@ -270,10 +279,14 @@ public final class SimulatorMain {
       }
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      sim.close();
-      stopped.countDown();
-    }, "arvados-simulator-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  sim.close();
+                  stopped.countDown();
+                },
+                "arvados-simulator-shutdown"));
     String url = sim.baseUrl();
     out.println("listening on " + url.substring(0, url.length() - 1));
     out.flush();
@@ -294,10 +307,14 @@ public final class SimulatorMain {
       return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      proxy.close();
-      stopped.countDown();
-    }, "fault-proxy-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  proxy.close();
+                  stopped.countDown();
+                },
+                "fault-proxy-shutdown"));
     String url = proxy.baseUrl();
     out.println("listening on " + url.substring(0, url.length() - 1));
     out.flush();

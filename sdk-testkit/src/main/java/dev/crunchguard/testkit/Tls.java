@@ -23,7 +23,8 @@ final class Tls {
       b.addSubjectAlternativeName(bind.getHostAddress());
     }
     HeldCertificate held = b.build();
-    HandshakeCertificates server = new HandshakeCertificates.Builder().heldCertificate(held).build();
+    HandshakeCertificates server =
+        new HandshakeCertificates.Builder().heldCertificate(held).build();
     HandshakeCertificates client =
         new HandshakeCertificates.Builder().addTrustedCertificate(held.certificate()).build();
     this.serverContext = server.sslContext();

@@ -10,8 +10,8 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One API client authorization. The secret is private to this class and the registry: it is
- * never part of {@link #toString()} nor of any log line or error message.
+ * One API client authorization. The secret is private to this class and the registry: it is never
+ * part of {@link #toString()} nor of any log line or error message.
  */
 final class TokenRecord {
   /** What the token was made for. */

@@ -49,7 +49,9 @@ final class TokenRegistry {
             ? Ids.systemUserUuid(cluster)
             : Ids.derivedUuid(cluster, "tpzed", "user", secret);
     TokenRecord.Kind kind =
-        systemRoot ? TokenRecord.Kind.SYSTEM_ROOT : admin ? TokenRecord.Kind.ADMIN : TokenRecord.Kind.USER;
+        systemRoot
+            ? TokenRecord.Kind.SYSTEM_ROOT
+            : admin ? TokenRecord.Kind.ADMIN : TokenRecord.Kind.USER;
     TokenRecord r = new TokenRecord(uuid, secret, owner, admin, kind, Json.now(), List.of("all"));
     register(r);
     return r;
@@ -102,7 +104,12 @@ final class TokenRegistry {
     }
     register(
         new TokenRecord(
-            v2[1], v2[2], ownerUuid, isAdminUser(ownerUuid), TokenRecord.Kind.RUNTIME, Json.now(),
+            v2[1],
+            v2[2],
+            ownerUuid,
+            isAdminUser(ownerUuid),
+            TokenRecord.Kind.RUNTIME,
+            Json.now(),
             List.of("all")));
     return null;
   }
@@ -143,7 +150,8 @@ final class TokenRegistry {
    * @param containers looks up a container by uuid for the 4-part state check
    * @return the caller, or null when the token is unknown, malformed or expired
    */
-  @Nullable Caller validate(String presented, Function<String, @Nullable ContainerRecord> containers) {
+  @Nullable Caller validate(
+      String presented, Function<String, @Nullable ContainerRecord> containers) {
     Instant now = Instant.now();
     if (presented.startsWith("v2/")) {
       String[] parts = presented.split("/", -1);

@@ -29,7 +29,8 @@ class BadInputTest {
     sim.close();
   }
 
-  private static void assertRejectedUnchanged(String u, Http.Call call, int status, String messageStart) {
+  private static void assertRejectedUnchanged(
+      String u, Http.Call call, int status, String messageStart) {
     String before = sim.container(u).json();
     Http.Res r = call.send();
     assertThat(r.status()).as(r.body()).isEqualTo(status);
@@ -42,8 +43,10 @@ class BadInputTest {
   @Test
   void malformedJsonBodyIs400() {
     String u = fx.queued();
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2"), 400, null);
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":{}} trailing"), 400, null);
+    assertRejectedUnchanged(
+        u, http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2"), 400, null);
+    assertRejectedUnchanged(
+        u, http.put(c(u)).token(SYS).json("{\"container\":{}} trailing"), 400, null);
   }
 
   @Test
@@ -54,35 +57,58 @@ class BadInputTest {
             Map.entry("{\"priority\":\"abc\"}", "Priority is not a number"),
             Map.entry("{\"priority\":1.5}", "Priority must be an integer"),
             Map.entry("{\"priority\":null}", "Priority can't be blank"),
-            Map.entry("{\"priority\":99999999999999999999999}",
+            Map.entry(
+                "{\"priority\":99999999999999999999999}",
                 "#<ActiveModel::RangeError: 99999999999999999999999 is out of range for ActiveModel::Type::Integer"),
-            Map.entry("{\"progress\":[1]}", "#<NoMethodError: undefined method `to_f' for [1]:Array"),
-            Map.entry("{\"runtime_status\":5}", "#<TypeError: parameter runtime_status must be a Hash>"),
-            Map.entry("{\"runtime_status\":\"not json\"}", "#<Oj::ParseError: not a number or other value"),
-            Map.entry("{\"runtime_status\":\"[1]\"}", "#<TypeError: parameter runtime_status must be a Hash>"),
+            Map.entry(
+                "{\"progress\":[1]}", "#<NoMethodError: undefined method `to_f' for [1]:Array"),
+            Map.entry(
+                "{\"runtime_status\":5}", "#<TypeError: parameter runtime_status must be a Hash>"),
+            Map.entry(
+                "{\"runtime_status\":\"not json\"}",
+                "#<Oj::ParseError: not a number or other value"),
+            Map.entry(
+                "{\"runtime_status\":\"[1]\"}",
+                "#<TypeError: parameter runtime_status must be a Hash>"),
             Map.entry("{\"output_properties\":[]}", "Output properties must be a hash"),
             Map.entry("{\"log\":{\"a\":1}}", "Log must be a string"),
             Map.entry("{\"finished_at\":\"yesterday\"}", "Finished at is not a valid time"),
-            Map.entry("{\"interactive_session_started\":\"maybe\"}", "Interactive session started must be true or false"),
-            Map.entry("{\"bogus\":1}", "#<ActiveModel::UnknownAttributeError: unknown attribute 'bogus' for Container."),
+            Map.entry(
+                "{\"interactive_session_started\":\"maybe\"}",
+                "Interactive session started must be true or false"),
+            Map.entry(
+                "{\"bogus\":1}",
+                "#<ActiveModel::UnknownAttributeError: unknown attribute 'bogus' for Container."),
             Map.entry("{\"state\":{}}", "State must be a string"));
     for (Map.Entry<String, String> e : bad.entrySet()) {
       // Each bad value travels with a valid change that must not be applied.
-      String body = e.getKey().substring(0, e.getKey().length() - 1) + ",\"gateway_address\":\"h:2\"}";
-      assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":" + body + "}"), 422, e.getValue());
+      String body =
+          e.getKey().substring(0, e.getKey().length() - 1) + ",\"gateway_address\":\"h:2\"}";
+      assertRejectedUnchanged(
+          u, http.put(c(u)).token(SYS).json("{\"container\":" + body + "}"), 422, e.getValue());
     }
   }
 
   @Test
   void containerParameterThatIsNotAHashIsTheControllers500() {
     String u = fx.queued();
-    String transcode = "transcode: json: cannot unmarshal array into Go struct field UpdateOptions.attrs";
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":[1,2]}"), 500, transcode);
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "[1]")), 500, transcode);
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "{nope")), 500, "invalid character");
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "nope")), 500,
+    String transcode =
+        "transcode: json: cannot unmarshal array into Go struct field UpdateOptions.attrs";
+    assertRejectedUnchanged(
+        u, http.put(c(u)).token(SYS).json("{\"container\":[1,2]}"), 500, transcode);
+    assertRejectedUnchanged(
+        u, http.put(c(u)).token(SYS).form(Map.of("container", "[1]")), 500, transcode);
+    assertRejectedUnchanged(
+        u, http.put(c(u)).token(SYS).form(Map.of("container", "{nope")), 500, "invalid character");
+    assertRejectedUnchanged(
+        u,
+        http.put(c(u)).token(SYS).form(Map.of("container", "nope")),
+        500,
         "transcode: json: cannot unmarshal string into Go struct field UpdateOptions.attrs");
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2},\"select\":[\"nope\"]}"), 422,
+    assertRejectedUnchanged(
+        u,
+        http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2},\"select\":[\"nope\"]}"),
+        422,
         "#<ArgumentError: Invalid attribute 'nope' of Container in select parameter>");
   }
 
@@ -90,33 +116,53 @@ class BadInputTest {
   void deeplyNestedJsonIsRejectedNotCrashed() {
     String u = fx.running();
     String deep = "[".repeat(5000) + "]".repeat(5000);
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json("{\"container\":{\"runtime_status\":{\"x\":" + deep + "}}}"), 400, null);
-    assertRejectedUnchanged(u, http.put(c(u)).token(SYS).form(Map.of("container", "{\"runtime_status\":{\"x\":" + deep + "}}")),
-        422, "#<Oj::ParseError:");
+    assertRejectedUnchanged(
+        u,
+        http.put(c(u)).token(SYS).json("{\"container\":{\"runtime_status\":{\"x\":" + deep + "}}}"),
+        400,
+        null);
+    assertRejectedUnchanged(
+        u,
+        http.put(c(u))
+            .token(SYS)
+            .form(Map.of("container", "{\"runtime_status\":{\"x\":" + deep + "}}")),
+        422,
+        "#<Oj::ParseError:");
     String ok = "[".repeat(90) + "]".repeat(90);
-    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"x\":" + ok + "}}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"x\":" + ok + "}}").status())
+        .isEqualTo(200);
     // Brackets inside strings do not count.
-    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"activity\":\"" + "[{".repeat(300) + "\\\"\"}}").status())
+    assertThat(
+            http.update(
+                    u, SYS, "{\"runtime_status\":{\"activity\":\"" + "[{".repeat(300) + "\\\"\"}}")
+                .status())
         .isEqualTo(200);
   }
 
   @Test
   void hugeBodyIs413() {
     String u = fx.queued();
-    String big = "{\"container\":{\"runtime_status\":{\"activity\":\"" + "x".repeat(1_100_000) + "\"}}}";
+    String big =
+        "{\"container\":{\"runtime_status\":{\"activity\":\"" + "x".repeat(1_100_000) + "\"}}}";
     for (int i = 0; i < 10; i++) {
       // The body is drained before answering, so the client always gets the 413 and its body.
-      assertRejectedUnchanged(u, http.put(c(u)).token(SYS).json(big), 413, "Request body too large");
+      assertRejectedUnchanged(
+          u, http.put(c(u)).token(SYS).json(big), 413, "Request body too large");
     }
     assertThat(http.update(u, SYS, "{\"priority\":2}").status()).isEqualTo(200);
   }
 
   @Test
   void unknownPathsAndMethodsAre404() {
-    for (Http.Call call : List.of(http.get("arvados/v1/nope").token(SYS), http.get("foo").token(SYS),
-        http.post(c("zzzzz-dz642-aaaaaaaaaaaaaaa") + "/frob").token(SYS), http.delete("arvados/v1/containers").token(SYS),
-        http.get(c("zzzzz-dz642-aaaaaaaaaaaaaaa") + "/lock").token(SYS), http.get("arvados/v1/containers/not-a-uuid").token(SYS),
-        http.get("arvados/v1/containers/%2e%2e").token(SYS))) {
+    for (Http.Call call :
+        List.of(
+            http.get("arvados/v1/nope").token(SYS),
+            http.get("foo").token(SYS),
+            http.post(c("zzzzz-dz642-aaaaaaaaaaaaaaa") + "/frob").token(SYS),
+            http.delete("arvados/v1/containers").token(SYS),
+            http.get(c("zzzzz-dz642-aaaaaaaaaaaaaaa") + "/lock").token(SYS),
+            http.get("arvados/v1/containers/not-a-uuid").token(SYS),
+            http.get("arvados/v1/containers/%2e%2e").token(SYS))) {
       Http.Res r = call.send();
       assertThat(r.status()).isEqualTo(404);
       assertThat(r.errors().get(0)).startsWith("Path not found (");
@@ -126,11 +172,48 @@ class BadInputTest {
   @Test
   void randomGarbageNeverGets500OrHalfAppliesAnything() {
     Random rnd = new Random(20260807L);
-    String[] attrs = {"priority", "state", "runtime_status", "progress", "exit_code", "log", "output", "command", "mounts",
-        "auth_uuid", "locked_by_uuid", "started_at", "cost", "environment", "output_glob", "bogus", "service", "lock_count"};
-    String[] values = {"null", "1", "-1", "1.5", "1e400", "\"\"", "\"Running\"", "\"Complete\"", "\"Queued\"", "[]", "[1]",
-        "[\"a\"]", "{}", "{\"error\":1}", "{\"warning\":\"w\"}", "true", "\"2020-01-01T00:00:00Z\"", "\"{}\"", "\"[\"",
-        "\"zzzzz-gj3su-aaaaaaaaaaaaaaa\""};
+    String[] attrs = {
+      "priority",
+      "state",
+      "runtime_status",
+      "progress",
+      "exit_code",
+      "log",
+      "output",
+      "command",
+      "mounts",
+      "auth_uuid",
+      "locked_by_uuid",
+      "started_at",
+      "cost",
+      "environment",
+      "output_glob",
+      "bogus",
+      "service",
+      "lock_count"
+    };
+    String[] values = {
+      "null",
+      "1",
+      "-1",
+      "1.5",
+      "1e400",
+      "\"\"",
+      "\"Running\"",
+      "\"Complete\"",
+      "\"Queued\"",
+      "[]",
+      "[1]",
+      "[\"a\"]",
+      "{}",
+      "{\"error\":1}",
+      "{\"warning\":\"w\"}",
+      "true",
+      "\"2020-01-01T00:00:00Z\"",
+      "\"{}\"",
+      "\"[\"",
+      "\"zzzzz-gj3su-aaaaaaaaaaaaaaa\""
+    };
     String[] states = {"Queued", "Locked", "Running", "Complete"};
     int ok = 0;
     for (int i = 0; i < 300; i++) {
@@ -152,7 +235,10 @@ class BadInputTest {
       StringBuilder body = new StringBuilder("{");
       int n = 1 + rnd.nextInt(3);
       for (int k = 0; k < n; k++) {
-        body.append(k == 0 ? "" : ",").append('"').append(attrs[rnd.nextInt(attrs.length)]).append("\":")
+        body.append(k == 0 ? "" : ",")
+            .append('"')
+            .append(attrs[rnd.nextInt(attrs.length)])
+            .append("\":")
             .append(values[rnd.nextInt(values.length)]);
       }
       body.append('}');

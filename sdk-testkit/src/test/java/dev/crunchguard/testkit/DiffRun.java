@@ -24,36 +24,45 @@ import java.util.regex.Pattern;
  * removed).
  */
 final class DiffRun {
-  private static final Pattern UUID = Pattern.compile("\\b[a-z0-9]{5}-([a-z0-9]{5})-[a-z0-9]{15}\\b");
+  private static final Pattern UUID =
+      Pattern.compile("\\b[a-z0-9]{5}-([a-z0-9]{5})-[a-z0-9]{15}\\b");
   private static final Pattern REQ = Pattern.compile("\\breq-[a-z0-9]{20}\\b");
   private static final Pattern ISO_TIME =
       Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z");
   private static final Pattern RUBY_TIME =
-      Pattern.compile("[A-Z][a-z]{2}, \\d\\d [A-Z][a-z]{2} \\d{4} \\d\\d:\\d\\d:\\d\\d(\\.\\d+)? UTC \\+00:00");
+      Pattern.compile(
+          "[A-Z][a-z]{2}, \\d\\d [A-Z][a-z]{2} \\d{4} \\d\\d:\\d\\d:\\d\\d(\\.\\d+)? UTC \\+00:00");
   private static final Pattern ERROR_TOKEN = Pattern.compile("\\d+\\+[0-9a-f]+");
+
   /**
    * Not compared: {@code href} and {@code modified_by_client_uuid} (the controller drops them) and
    * the fields the Rails 6.1 revision of the real server does not have yet.
    */
   private static final java.util.Set<String> DROPPED =
-      java.util.Set.of("href", "modified_by_client_uuid", "output_glob", "service", "published_ports");
+      java.util.Set.of(
+          "href", "modified_by_client_uuid", "output_glob", "service", "published_ports");
+
   /**
-   * Database ids and how a fixture token was made ({@code api_client_id}, {@code user_id},
-   * {@code created_by_ip_address} in the {@code auth} response): facts of the set-up, not of the API.
+   * Database ids and how a fixture token was made ({@code api_client_id}, {@code user_id}, {@code
+   * created_by_ip_address} in the {@code auth} response): facts of the set-up, not of the API.
    */
   private static final java.util.Set<String> DB_FIXTURE =
       java.util.Set.of("api_client_id", "user_id", "created_by_ip_address");
+
   /**
-   * Not compared inside {@code runtime_constraints}: the GPU defaults, {@code cuda} in the Rails 6.1
-   * revision and {@code gpu} in current Arvados (which the simulator follows).
+   * Not compared inside {@code runtime_constraints}: the GPU defaults, {@code cuda} in the Rails
+   * 6.1 revision and {@code gpu} in current Arvados (which the simulator follows).
    */
   private static final java.util.Set<String> GPU_KEYS = java.util.Set.of("cuda", "gpu");
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   final DiffTarget t;
   final Http http;
+
   /** A per-run container image: scopes lists to this run's containers on a shared server. */
   final String image;
+
   final List<String> transcript = new ArrayList<>();
   final List<String> created = new ArrayList<>();
   private final Map<String, String> uuidNames = new HashMap<>();
@@ -83,17 +92,20 @@ final class DiffRun {
   }
 
   /**
-   * A request that arvados-controller answers itself on a real cluster (lib/controller/router):
-   * the real server here (RailsAPI alone) must answer {@code railsStatus} and the simulator,
-   * which models the controller, {@code controllerStatus}; the transcript records that, or the
-   * unexpected answer. Neither side's message is compared.
+   * A request that arvados-controller answers itself on a real cluster (lib/controller/router): the
+   * real server here (RailsAPI alone) must answer {@code railsStatus} and the simulator, which
+   * models the controller, {@code controllerStatus}; the transcript records that, or the unexpected
+   * answer. Neither side's message is compared.
    */
   Http.Res controllerStep(String label, Http.Call call, int railsStatus, int controllerStatus) {
     Http.Res r = call.send();
     int want = t.simulator ? controllerStatus : railsStatus;
-    transcript.add(label + " -> " + (r.status() == want
-        ? "controller answers " + controllerStatus + " (RailsAPI alone " + railsStatus + ")"
-        : r.status() + " " + normalise(r.body())));
+    transcript.add(
+        label
+            + " -> "
+            + (r.status() == want
+                ? "controller answers " + controllerStatus + " (RailsAPI alone " + railsStatus + ")"
+                : r.status() + " " + normalise(r.body())));
     return r;
   }
 
@@ -104,8 +116,8 @@ final class DiffRun {
 
   /**
    * Creates a Queued container as the dispatcher admin: command, this run's image, output path,
-   * priority 1, {@code runtime_user_uuid} = the ordinary user, scopes {@code all}; {@code extra}
-   * (a JSON object, placeholders filled) overrides. Recorded in the transcript.
+   * priority 1, {@code runtime_user_uuid} = the ordinary user, scopes {@code all}; {@code extra} (a
+   * JSON object, placeholders filled) overrides. Recorded in the transcript.
    */
   String create(String label, String extra) {
     JsonObject c = new JsonObject();
@@ -115,7 +127,10 @@ final class DiffRun {
     c.addProperty("priority", 1);
     c.addProperty("runtime_user_uuid", t.userUuid);
     c.add("runtime_auth_scopes", JsonParser.parseString("[\"all\"]"));
-    JsonParser.parseString(fill(extra)).getAsJsonObject().entrySet().forEach(e -> c.add(e.getKey(), e.getValue()));
+    JsonParser.parseString(fill(extra))
+        .getAsJsonObject()
+        .entrySet()
+        .forEach(e -> c.add(e.getKey(), e.getValue()));
     JsonObject body = new JsonObject();
     body.add("container", c);
     Http.Res r = step(label, http.post("arvados/v1/containers").token(t.admin).json(body));
@@ -150,11 +165,16 @@ final class DiffRun {
     JsonObject seen = new JsonObject();
     if (r.status() == 200) {
       JsonObject o = r.json();
-      for (String k : List.of("kind", "uuid", "owner_uuid", "container_uuid", "state", "priority")) {
+      for (String k :
+          List.of("kind", "uuid", "owner_uuid", "container_uuid", "state", "priority")) {
         seen.add(k, o.get(k));
       }
     }
-    transcript.add("share with user -> " + r.status() + " " + normalise(r.status() == 200 ? seen.toString() : r.body()));
+    transcript.add(
+        "share with user -> "
+            + r.status()
+            + " "
+            + normalise(r.status() == 200 ? seen.toString() : r.body()));
   }
 
   /** The container's own token, {@code v2/<auth_uuid>/<secret>}, fetched by the lock holder. */
@@ -178,21 +198,37 @@ final class DiffRun {
    * that no dispatcher sharing the real server picks them up and nothing piles up there.
    */
   void cleanUp() {
-    Http.Res open = http.get("arvados/v1/containers").token(t.admin)
-        .query("filters", "[[\"container_image\",\"=\",\"" + image + "\"],"
-            + "[\"state\",\"in\",[\"Queued\",\"Locked\",\"Running\"]]]")
-        .query("select", "[\"uuid\"]").query("limit", "1000").send();
+    Http.Res open =
+        http.get("arvados/v1/containers")
+            .token(t.admin)
+            .query(
+                "filters",
+                "[[\"container_image\",\"=\",\""
+                    + image
+                    + "\"],"
+                    + "[\"state\",\"in\",[\"Queued\",\"Locked\",\"Running\"]]]")
+            .query("select", "[\"uuid\"]")
+            .query("limit", "1000")
+            .send();
     if (open.status() != 200) {
       return;
     }
-    open.json().getAsJsonArray("items").forEach(item -> {
-      String u = item.getAsJsonObject().get("uuid").getAsString();
-      for (String token : List.of(t.admin, t.admin2)) {
-        if (http.put(Http.c(u)).token(token).json("{\"container\":{\"state\":\"Cancelled\"}}").send().status() == 200) {
-          break;
-        }
-      }
-    });
+    open.json()
+        .getAsJsonArray("items")
+        .forEach(
+            item -> {
+              String u = item.getAsJsonObject().get("uuid").getAsString();
+              for (String token : List.of(t.admin, t.admin2)) {
+                if (http.put(Http.c(u))
+                        .token(token)
+                        .json("{\"container\":{\"state\":\"Cancelled\"}}")
+                        .send()
+                        .status()
+                    == 200) {
+                  break;
+                }
+              }
+            });
   }
 
   private String nameOf(String uuid) {
@@ -220,7 +256,9 @@ final class DiffRun {
         if (DROPPED.contains(k) || ("runtime_constraints".equals(key) && GPU_KEYS.contains(k))) {
           continue;
         }
-        sorted.put(k, DB_FIXTURE.contains(k) ? new JsonPrimitive("<" + k + ">") : normalise(m.getValue(), k));
+        sorted.put(
+            k,
+            DB_FIXTURE.contains(k) ? new JsonPrimitive("<" + k + ">") : normalise(m.getValue(), k));
       }
       JsonObject o = new JsonObject();
       sorted.forEach(o::add);
@@ -262,10 +300,15 @@ final class DiffRun {
     StringBuilder sb = new StringBuilder();
     while (m.find()) {
       String u = m.group();
-      String name = u.endsWith("000000000000000") ? u : uuidNames.computeIfAbsent(u, x -> {
-        int n = perInfix.merge(m.group(1), 1, Integer::sum);
-        return "<" + m.group(1) + "#" + n + ">";
-      });
+      String name =
+          u.endsWith("000000000000000")
+              ? u
+              : uuidNames.computeIfAbsent(
+                  u,
+                  x -> {
+                    int n = perInfix.merge(m.group(1), 1, Integer::sum);
+                    return "<" + m.group(1) + "#" + n + ">";
+                  });
       m.appendReplacement(sb, Matcher.quoteReplacement(name));
     }
     m.appendTail(sb);

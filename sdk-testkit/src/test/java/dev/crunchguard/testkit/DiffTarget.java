@@ -13,23 +13,39 @@ import java.util.Map;
  */
 final class DiffTarget {
   final String name;
+
   /** Whether this is the simulator (which models the controller) rather than RailsAPI alone. */
   final boolean simulator;
+
   final Http http;
   final String admin;
   final String admin2;
   final String user;
   final String userUuid;
+
   /** Server-specific uuid to a role name, for normalisation. */
   final Map<String, String> aliases = new LinkedHashMap<>();
 
-  DiffTarget(String name, boolean simulator, String baseUrl, String admin, String admin2, String user) {
-    this(name, simulator, baseUrl, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(), admin, admin2,
+  DiffTarget(
+      String name, boolean simulator, String baseUrl, String admin, String admin2, String user) {
+    this(
+        name,
+        simulator,
+        baseUrl,
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(),
+        admin,
+        admin2,
         user);
   }
 
   DiffTarget(
-      String name, boolean simulator, String baseUrl, HttpClient client, String admin, String admin2, String user) {
+      String name,
+      boolean simulator,
+      String baseUrl,
+      HttpClient client,
+      String admin,
+      String admin2,
+      String user) {
     this.name = name;
     this.simulator = simulator;
     this.http = new Http(baseUrl, client);
@@ -51,7 +67,8 @@ final class DiffTarget {
   private JsonObject current(String token, String role) {
     Http.Res r = http.get("arvados/v1/api_client_authorizations/current").token(token).send();
     if (r.status() != 200) {
-      throw new IllegalStateException(name + ": the " + role + " token is not accepted (" + r.status() + ")");
+      throw new IllegalStateException(
+          name + ": the " + role + " token is not accepted (" + r.status() + ")");
     }
     return r.json();
   }

@@ -12,6 +12,7 @@ class ExtensionExtendWithTest {
     String u = sim.createContainer();
     Http.Res r = new Http(sim).lock(u, ArvadosSimulatorExtension.DEFAULT_ADMIN_TOKEN);
     assertThat(r.status()).isEqualTo(200);
-    assertThat(r.str("locked_by_uuid")).isEqualTo(sim.tokenUuid(ArvadosSimulatorExtension.DEFAULT_ADMIN_TOKEN));
+    assertThat(r.str("locked_by_uuid"))
+        .isEqualTo(sim.tokenUuid(ArvadosSimulatorExtension.DEFAULT_ADMIN_TOKEN));
   }
 }

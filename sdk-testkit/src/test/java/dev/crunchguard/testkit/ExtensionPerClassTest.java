@@ -13,7 +13,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ExtensionPerClassTest {
   @RegisterExtension
   static final ArvadosSimulatorExtension EXT =
-      new ArvadosSimulatorExtension(() -> ArvadosSimulator.builder().clusterId("abcde").adminToken("ext-admin"));
+      new ArvadosSimulatorExtension(
+          () -> ArvadosSimulator.builder().clusterId("abcde").adminToken("ext-admin"));
 
   private static ArvadosSimulator first;
   private final ArvadosSimulator injectedInConstructor;
@@ -28,7 +29,8 @@ class ExtensionPerClassTest {
     first = sim;
     assertThat(sim).isSameAs(injectedInConstructor);
     assertThat(sim.clusterId()).isEqualTo("abcde");
-    Http.Res r = new Http(sim).get("arvados/v1/api_client_authorizations/current").token("ext-admin").send();
+    Http.Res r =
+        new Http(sim).get("arvados/v1/api_client_authorizations/current").token("ext-admin").send();
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.str("uuid")).isEqualTo(sim.tokenUuid("ext-admin"));
   }

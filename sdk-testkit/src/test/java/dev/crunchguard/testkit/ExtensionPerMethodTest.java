@@ -22,7 +22,11 @@ class ExtensionPerMethodTest {
     seen.add(sim);
     assertThat(sim.containers()).isEmpty();
     sim.createContainer();
-    Http.Res r = new Http(sim).get("arvados/v1/containers").token(ArvadosSimulatorExtension.DEFAULT_USER_TOKEN).send();
+    Http.Res r =
+        new Http(sim)
+            .get("arvados/v1/containers")
+            .token(ArvadosSimulatorExtension.DEFAULT_USER_TOKEN)
+            .send();
     assertThat(r.status()).isEqualTo(200);
   }
 

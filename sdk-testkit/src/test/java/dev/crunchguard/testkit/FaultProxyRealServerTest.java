@@ -37,10 +37,15 @@ class FaultProxyRealServerTest {
 
   /** A lockable container (README fact 2: runtime_user_uuid and scopes, priority above 0). */
   private String create() {
-    Http.Res r = http.post("arvados/v1/containers").token(arv.adminToken()).json(
-        "{\"container\":{\"command\":[\"true\"],\"container_image\":\"fault-proxy-test\",\"output_path\":\"/out\","
-            + "\"priority\":1,\"runtime_user_uuid\":\"" + arv.userUuid() + "\",\"runtime_auth_scopes\":[\"all\"]}}")
-        .send();
+    Http.Res r =
+        http.post("arvados/v1/containers")
+            .token(arv.adminToken())
+            .json(
+                "{\"container\":{\"command\":[\"true\"],\"container_image\":\"fault-proxy-test\",\"output_path\":\"/out\","
+                    + "\"priority\":1,\"runtime_user_uuid\":\""
+                    + arv.userUuid()
+                    + "\",\"runtime_auth_scopes\":[\"all\"]}}")
+            .send();
     assertThat(r.status()).as(r.body()).isEqualTo(200);
     return r.str("uuid");
   }
@@ -48,13 +53,16 @@ class FaultProxyRealServerTest {
   @Test
   void lostLockAnswerIsAppliedByTheRealServer() {
     String u = create();
-    proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(u).build());
+    proxy
+        .faults()
+        .add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(u).build());
     assertThatThrownBy(() -> http.post(Http.c(u) + "/lock").token(arv.adminToken()).sendOrThrow())
         .isInstanceOf(IOException.class);
     Http.Res after = direct.show(u, arv.adminToken());
     assertThat(after.str("state")).isEqualTo("Locked");
     assertThat(after.str("locked_by_uuid")).startsWith(arv.clusterId() + "-gj3su-");
-    assertThat(proxy.writes(u)).extracting(ProxiedWrite::endpoint, ProxiedWrite::status, ProxiedWrite::fault)
+    assertThat(proxy.writes(u))
+        .extracting(ProxiedWrite::endpoint, ProxiedWrite::status, ProxiedWrite::fault)
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple(Endpoint.CREATE, 200, null),
             org.assertj.core.groups.Tuple.tuple(Endpoint.LOCK, 200, FaultKind.LOST_RESPONSE));
@@ -70,13 +78,17 @@ class FaultProxyRealServerTest {
     Http.Res lock = http.lock(u, arv.adminToken());
     assertThat(lock.status()).as(lock.body()).isEqualTo(200);
     String epoch = lock.str("auth_uuid");
-    Http.Res running = http.update(u, arv.adminToken(), "{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}");
+    Http.Res running =
+        http.update(u, arv.adminToken(), "{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}");
     assertThat(running.status()).as(running.body()).isEqualTo(200);
-    Http.Res cancel = http.update(u, arv.adminToken(), "{\"state\":\"Cancelled\",\"auth_uuid\":\"" + epoch + "\"}");
+    Http.Res cancel =
+        http.update(
+            u, arv.adminToken(), "{\"state\":\"Cancelled\",\"auth_uuid\":\"" + epoch + "\"}");
     assertThat(cancel.status()).as(cancel.body()).isEqualTo(200);
     assertThat(proxy.requestCount(Endpoint.LOCK, u)).isEqualTo(2);
     assertThat(proxy.requestCount(Endpoint.UPDATE, u)).isEqualTo(2);
-    assertThat(proxy.writes(u)).filteredOn(w -> w.endpoint() == Endpoint.UPDATE)
+    assertThat(proxy.writes(u))
+        .filteredOn(w -> w.endpoint() == Endpoint.UPDATE)
         .allSatisfy(w -> assertThat(w.carriedAuthUuid()).isTrue());
     assertThat(proxy.writes().toString()).doesNotContain(arv.adminToken());
   }

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
-/** {@link FaultProxy} in front of the simulator: forwarding, every fault kind, counts, write log. */
+/**
+ * {@link FaultProxy} in front of the simulator: forwarding, every fault kind, counts, write log.
+ */
 class FaultProxyTest {
   ArvadosSimulator sim;
   Fixtures fx;
@@ -33,7 +35,9 @@ class FaultProxyTest {
     sim = Fixtures.builder().build().start();
     fx = new Fixtures(sim);
     proxy = FaultProxy.builder(sim.baseUrl()).enableControlEndpoints(true).build().start();
-    http = new Http(proxy.baseUrl(), HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+    http =
+        new Http(
+            proxy.baseUrl(), HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
   }
 
   @AfterEach
@@ -65,7 +69,9 @@ class FaultProxyTest {
     String other = fx.queued();
     assertThat(http.lock(u, SYS).status()).isEqualTo(200);
     String epoch = authUuidOf(u);
-    assertThat(http.update(u, SYS, "{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}").status()).isEqualTo(200);
+    assertThat(
+            http.update(u, SYS, "{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}").status())
+        .isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"progress\":0.5}").status()).isEqualTo(200);
     assertThat(http.show(other, SYS).status()).isEqualTo(200);
 
@@ -73,47 +79,78 @@ class FaultProxyTest {
     assertThat(proxy.requestCount(Endpoint.UPDATE, u)).isEqualTo(2);
     assertThat(proxy.requestCount(Endpoint.GET, other)).isEqualTo(1);
     assertThat(proxy.requestCount(Endpoint.GET, u)).isZero();
-    assertThat(proxy.requestCounts(u)).containsOnly(
-        java.util.Map.entry("containers.lock", 1L), java.util.Map.entry("containers.update", 2L));
+    assertThat(proxy.requestCounts(u))
+        .containsOnly(
+            java.util.Map.entry("containers.lock", 1L),
+            java.util.Map.entry("containers.update", 2L));
     assertThat(proxy.requestCounts()).containsEntry("containers.get", 1L);
-    assertThat(http.get("arvados/v1/api_client_authorizations/current").token(SYS).send().status()).isEqualTo(200);
+    assertThat(http.get("arvados/v1/api_client_authorizations/current").token(SYS).send().status())
+        .isEqualTo(200);
     assertThat(http.get("arvados/v1/no-such-thing").token(SYS).send().status()).isEqualTo(404);
     assertThat(proxy.totalRequestCount()).isEqualTo(6);
 
     List<ProxiedWrite> w = proxy.writes(u);
     assertThat(w).extracting(ProxiedWrite::method).containsExactly("POST", "PUT", "PUT");
-    assertThat(w).extracting(ProxiedWrite::endpoint).containsExactly(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.UPDATE);
+    assertThat(w)
+        .extracting(ProxiedWrite::endpoint)
+        .containsExactly(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.UPDATE);
     assertThat(w).extracting(ProxiedWrite::carriedAuthUuid).containsExactly(false, true, false);
     assertThat(w).extracting(ProxiedWrite::status).containsExactly(200, 200, 200);
     assertThat(w).extracting(ProxiedWrite::fault).containsOnlyNulls();
     assertThat(w.get(0).path()).isEqualTo("/" + c(u) + "/lock");
-    assertThat(proxy.writes()).hasSize(3).extracting(ProxiedWrite::sequence).containsExactly(1L, 2L, 3L);
+    assertThat(proxy.writes())
+        .hasSize(3)
+        .extracting(ProxiedWrite::sequence)
+        .containsExactly(1L, 2L, 3L);
   }
 
   @Test
   void recognisesAuthUuidInFormAndStringEncodedAttributes() {
-    assertThat(FaultProxy.carriesAuthUuid("container=%7B%22auth_uuid%22%3A%22x%22%7D".getBytes(),
-        "application/x-www-form-urlencoded", null)).isTrue();
-    assertThat(FaultProxy.carriesAuthUuid("{\"container\":\"{\\\"auth_uuid\\\":\\\"x\\\"}\"}".getBytes(),
-        "application/json", null)).isTrue();
-    assertThat(FaultProxy.carriesAuthUuid(new byte[0], null, "container=%7B%22auth_uuid%22%3A%22x%22%7D")).isTrue();
-    assertThat(FaultProxy.carriesAuthUuid("{\"container\":{\"state\":\"Running\"}}".getBytes(), "application/json", null))
+    assertThat(
+            FaultProxy.carriesAuthUuid(
+                "container=%7B%22auth_uuid%22%3A%22x%22%7D".getBytes(),
+                "application/x-www-form-urlencoded",
+                null))
+        .isTrue();
+    assertThat(
+            FaultProxy.carriesAuthUuid(
+                "{\"container\":\"{\\\"auth_uuid\\\":\\\"x\\\"}\"}".getBytes(),
+                "application/json",
+                null))
+        .isTrue();
+    assertThat(
+            FaultProxy.carriesAuthUuid(
+                new byte[0], null, "container=%7B%22auth_uuid%22%3A%22x%22%7D"))
+        .isTrue();
+    assertThat(
+            FaultProxy.carriesAuthUuid(
+                "{\"container\":{\"state\":\"Running\"}}".getBytes(), "application/json", null))
         .isFalse();
-    assertThat(FaultProxy.carriesAuthUuid("{\"auth_uuid\":\"x\"}".getBytes(), "application/json", null)).isTrue();
-    assertThat(FaultProxy.carriesAuthUuid("not json".getBytes(), "application/json", null)).isFalse();
+    assertThat(
+            FaultProxy.carriesAuthUuid(
+                "{\"auth_uuid\":\"x\"}".getBytes(), "application/json", null))
+        .isTrue();
+    assertThat(FaultProxy.carriesAuthUuid("not json".getBytes(), "application/json", null))
+        .isFalse();
   }
 
   @Test
   void lostResponseLetsTheUpstreamApplyThenDropsTheAnswer() {
     String u = fx.queued();
-    proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(u).build());
-    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow()).isInstanceOf(IOException.class);
+    proxy
+        .faults()
+        .add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(u).build());
+    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow())
+        .isInstanceOf(IOException.class);
     assertThat(sim.container(u).state()).isEqualTo("Locked");
-    assertThat(proxy.writes(u)).singleElement().satisfies(w -> {
-      assertThat(w.fault()).isEqualTo(FaultKind.LOST_RESPONSE);
-      assertThat(w.status()).isEqualTo(200);
-      assertThat(w.reachedUpstream()).isTrue();
-    });
+    assertThat(proxy.writes(u))
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.fault()).isEqualTo(FaultKind.LOST_RESPONSE);
+              assertThat(w.status()).isEqualTo(200);
+              assertThat(w.reachedUpstream()).isTrue();
+            });
     Http.Res retry = http.lock(u, SYS);
     assertThat(retry.status()).isEqualTo(422);
     assertThat(retry.errors().get(0)).contains("cannot lock when Locked");
@@ -125,23 +162,36 @@ class FaultProxyTest {
   void connectionResetForwardsNothing() {
     String u = fx.queued();
     proxy.faults().add(FaultRule.of(FaultKind.CONNECTION_RESET).on(Endpoint.LOCK).build());
-    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow()).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow())
+        .isInstanceOf(IOException.class);
     assertThat(sim.container(u).state()).isEqualTo("Queued");
     assertThat(sim.requestCount(Endpoint.LOCK, u)).isZero();
-    assertThat(proxy.writes(u)).singleElement().satisfies(w -> {
-      assertThat(w.fault()).isEqualTo(FaultKind.CONNECTION_RESET);
-      assertThat(w.status()).isZero();
-      assertThat(w.reachedUpstream()).isFalse();
-    });
+    assertThat(proxy.writes(u))
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.fault()).isEqualTo(FaultKind.CONNECTION_RESET);
+              assertThat(w.status()).isZero();
+              assertThat(w.reachedUpstream()).isFalse();
+            });
   }
 
   @Test
   void gatewayAndThrottlingFaultsAnswerWithoutForwarding() {
     String u = fx.queued();
-    proxy.faults()
+    proxy
+        .faults()
         .add(FaultRule.of(FaultKind.BAD_GATEWAY).on(Endpoint.LOCK).build())
-        .add(FaultRule.of(FaultKind.SERVICE_UNAVAILABLE).on(Endpoint.LOCK).retryAfterSeconds(4).build())
-        .add(FaultRule.of(FaultKind.TOO_MANY_REQUESTS).on(Endpoint.LOCK).retryAfterSeconds(2).build());
+        .add(
+            FaultRule.of(FaultKind.SERVICE_UNAVAILABLE)
+                .on(Endpoint.LOCK)
+                .retryAfterSeconds(4)
+                .build())
+        .add(
+            FaultRule.of(FaultKind.TOO_MANY_REQUESTS)
+                .on(Endpoint.LOCK)
+                .retryAfterSeconds(2)
+                .build());
     Http.Res r502 = http.lock(u, SYS);
     Http.Res r503 = http.lock(u, SYS);
     Http.Res r429 = http.lock(u, SYS);
@@ -154,18 +204,28 @@ class FaultProxyTest {
     assertThat(sim.container(u).state()).isEqualTo("Queued");
     assertThat(sim.requestCount(Endpoint.LOCK, u)).isZero();
     assertThat(http.lock(u, SYS).status()).as("rules used up").isEqualTo(200);
-    assertThat(proxy.writes(u)).extracting(ProxiedWrite::status).containsExactly(502, 503, 429, 200);
-    assertThat(proxy.writes(u)).extracting(ProxiedWrite::fault).containsExactly(
-        FaultKind.BAD_GATEWAY, FaultKind.SERVICE_UNAVAILABLE, FaultKind.TOO_MANY_REQUESTS, null);
+    assertThat(proxy.writes(u))
+        .extracting(ProxiedWrite::status)
+        .containsExactly(502, 503, 429, 200);
+    assertThat(proxy.writes(u))
+        .extracting(ProxiedWrite::fault)
+        .containsExactly(
+            FaultKind.BAD_GATEWAY,
+            FaultKind.SERVICE_UNAVAILABLE,
+            FaultKind.TOO_MANY_REQUESTS,
+            null);
   }
 
   @Test
   void delaySleepsThenForwards() {
     String u = fx.queued();
-    proxy.faults().add(FaultRule.of(FaultKind.DELAY).on(Endpoint.GET).delay(Duration.ofMillis(300)).build());
+    proxy
+        .faults()
+        .add(FaultRule.of(FaultKind.DELAY).on(Endpoint.GET).delay(Duration.ofMillis(300)).build());
     long t0 = System.nanoTime();
     assertThat(http.show(u, SYS).status()).isEqualTo(200);
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    assertThat(Duration.ofNanos(System.nanoTime() - t0))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(300));
     long t1 = System.nanoTime();
     assertThat(http.show(u, SYS).status()).isEqualTo(200);
     assertThat(Duration.ofNanos(System.nanoTime() - t1)).isLessThan(Duration.ofMillis(300));
@@ -175,18 +235,28 @@ class FaultProxyTest {
   void rulesAreScopedToTheirContainerAndCount() {
     String a = fx.queued();
     String b = fx.queued();
-    proxy.faults().add(FaultRule.of(FaultKind.BAD_GATEWAY).on(Endpoint.GET).container(a).times(2).build());
+    proxy
+        .faults()
+        .add(FaultRule.of(FaultKind.BAD_GATEWAY).on(Endpoint.GET).container(a).times(2).build());
     assertThat(http.show(b, SYS).status()).isEqualTo(200);
     assertThat(http.show(a, SYS).status()).isEqualTo(502);
     assertThat(http.show(a, SYS).status()).isEqualTo(502);
     assertThat(http.show(a, SYS).status()).isEqualTo(200);
-    assertThat(proxy.faults().rules()).singleElement().satisfies(r -> assertThat(r.remaining()).isZero());
+    assertThat(proxy.faults().rules())
+        .singleElement()
+        .satisfies(r -> assertThat(r.remaining()).isZero());
   }
 
   private List<Integer> statusesWithSeed(long seed) {
     proxy.reset();
-    proxy.faults().random(RandomFaults.seed(seed).rate(FaultKind.BAD_GATEWAY, 0.3)
-        .rate(FaultKind.TOO_MANY_REQUESTS, 0.2).on(Endpoint.GET).build());
+    proxy
+        .faults()
+        .random(
+            RandomFaults.seed(seed)
+                .rate(FaultKind.BAD_GATEWAY, 0.3)
+                .rate(FaultKind.TOO_MANY_REQUESTS, 0.2)
+                .on(Endpoint.GET)
+                .build());
     String u = fx.queued();
     List<Integer> out = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
@@ -207,14 +277,20 @@ class FaultProxyTest {
 
   @Test
   void createIsLoggedWithTheNewContainersUuid() {
-    Http.Res created = http.post("arvados/v1/containers").token(SYS).json(
-        "{\"container\":{\"command\":[\"true\"],\"container_image\":\"img\",\"output_path\":\"/out\",\"priority\":1}}")
-        .send();
+    Http.Res created =
+        http.post("arvados/v1/containers")
+            .token(SYS)
+            .json(
+                "{\"container\":{\"command\":[\"true\"],\"container_image\":\"img\",\"output_path\":\"/out\",\"priority\":1}}")
+            .send();
     assertThat(created.status()).isEqualTo(200);
-    assertThat(proxy.writes()).singleElement().satisfies(w -> {
-      assertThat(w.endpoint()).isEqualTo(Endpoint.CREATE);
-      assertThat(w.containerUuid()).isEqualTo(created.str("uuid"));
-    });
+    assertThat(proxy.writes())
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.endpoint()).isEqualTo(Endpoint.CREATE);
+              assertThat(w.containerUuid()).isEqualTo(created.str("uuid"));
+            });
   }
 
   @Test
@@ -228,25 +304,52 @@ class FaultProxyTest {
       Http.Res r = h.lock("zzzzz-dz642-000000000000000", SYS);
       assertThat(r.status()).isEqualTo(502);
       assertThat(r.body()).doesNotContain(SYS);
-      assertThat(dead.writes()).singleElement().satisfies(w -> {
-        assertThat(w.status()).isZero();
-        assertThat(w.reachedUpstream()).isFalse();
-      });
+      assertThat(dead.writes())
+          .singleElement()
+          .satisfies(
+              w -> {
+                assertThat(w.status()).isZero();
+                assertThat(w.reachedUpstream()).isFalse();
+              });
     }
   }
 
   @Test
   void controlEndpointsInstallFaultsAndReportCountsAndWrites() {
     String u = fx.queued();
-    assertThat(http.post("_proxy/faults").json("{\"kind\":\"LOST_RESPONSE\",\"endpoint\":\"lock\",\"container\":\"" + u + "\"}")
-        .send().status()).isEqualTo(200);
+    assertThat(
+            http.post("_proxy/faults")
+                .json(
+                    "{\"kind\":\"LOST_RESPONSE\",\"endpoint\":\"lock\",\"container\":\""
+                        + u
+                        + "\"}")
+                .send()
+                .status())
+        .isEqualTo(200);
     assertThat(http.get("_proxy/faults").send().json().getAsJsonArray("rules")).hasSize(1);
-    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow()).isInstanceOf(IOException.class);
-    assertThat(http.get("_proxy/counts").send().json().getAsJsonObject("containers").getAsJsonObject(u)
-        .get("containers.lock").getAsLong()).isEqualTo(1);
-    assertThat(http.get("_proxy/writes").send().json().getAsJsonArray("writes").get(0).getAsJsonObject()
-        .get("fault").getAsString()).isEqualTo("LOST_RESPONSE");
-    assertThat(http.post("_proxy/faults").json("{\"kind\":\"NOPE\"}").send().status()).isEqualTo(422);
+    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow())
+        .isInstanceOf(IOException.class);
+    assertThat(
+            http.get("_proxy/counts")
+                .send()
+                .json()
+                .getAsJsonObject("containers")
+                .getAsJsonObject(u)
+                .get("containers.lock")
+                .getAsLong())
+        .isEqualTo(1);
+    assertThat(
+            http.get("_proxy/writes")
+                .send()
+                .json()
+                .getAsJsonArray("writes")
+                .get(0)
+                .getAsJsonObject()
+                .get("fault")
+                .getAsString())
+        .isEqualTo("LOST_RESPONSE");
+    assertThat(http.post("_proxy/faults").json("{\"kind\":\"NOPE\"}").send().status())
+        .isEqualTo(422);
     assertThat(http.delete("_proxy/faults").send().status()).isEqualTo(200);
     assertThat(proxy.faults().rules()).isEmpty();
     assertThat(http.delete("_proxy/counts").send().status()).isEqualTo(200);
@@ -257,7 +360,9 @@ class FaultProxyTest {
   void controlEndpointsAreOffByDefault() {
     try (FaultProxy plain = FaultProxy.builder(sim.baseUrl()).build().start()) {
       Http h = new Http(plain.baseUrl(), HttpClient.newHttpClient());
-      assertThat(h.get("_proxy/faults").send().status()).as("forwarded to the simulator").isEqualTo(404);
+      assertThat(h.get("_proxy/faults").send().status())
+          .as("forwarded to the simulator")
+          .isEqualTo(404);
     }
   }
 
@@ -271,9 +376,12 @@ class FaultProxyTest {
     logger.addAppender(appender);
     try {
       String u = fx.queued();
-      proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).build())
+      proxy
+          .faults()
+          .add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).build())
           .add(FaultRule.of(FaultKind.BAD_GATEWAY).on(Endpoint.GET).build());
-      assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow()).isInstanceOf(IOException.class);
+      assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow())
+          .isInstanceOf(IOException.class);
       http.get(c(u)).query("api_token", D2).send();
       http.get(c(u)).query("api_token", D2).send();
       assertThat(appender.list).isNotEmpty();
@@ -290,7 +398,9 @@ class FaultProxyTest {
 
   @Test
   void refusesABadUpstreamUrl() {
-    assertThatThrownBy(() -> FaultProxy.builder("ftp://x/").build()).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> FaultProxy.builder("http://h/?q=1").build()).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> FaultProxy.builder("ftp://x/").build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> FaultProxy.builder("http://h/?q=1").build())
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

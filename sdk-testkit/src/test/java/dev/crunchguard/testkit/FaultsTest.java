@@ -34,12 +34,16 @@ class FaultsTest {
   void lostResponseAppliesTheLockThenDropsTheConnection() {
     String u = fx.queued();
     sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(u).build());
-    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow()).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow())
+        .isInstanceOf(IOException.class);
     assertThat(sim.container(u).state()).isEqualTo("Locked");
-    assertThat(sim.history(u)).last().satisfies(e -> {
-      assertThat(e.action()).isEqualTo(WriteAction.LOCK);
-      assertThat(e.accepted()).isTrue();
-    });
+    assertThat(sim.history(u))
+        .last()
+        .satisfies(
+            e -> {
+              assertThat(e.action()).isEqualTo(WriteAction.LOCK);
+              assertThat(e.accepted()).isTrue();
+            });
     // Used up: the retry sees the real outcome of the lost attempt.
     Http.Res retry = http.lock(u, SYS);
     assertThat(retry.status()).isEqualTo(422);
@@ -51,7 +55,9 @@ class FaultsTest {
   void lostResponseOnUpdateAppliesTheWrite() {
     String u = fx.running();
     sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UPDATE).build());
-    assertThatThrownBy(() -> http.put(c(u)).token(SYS).json("{\"container\":{\"progress\":0.5}}").sendOrThrow())
+    assertThatThrownBy(
+            () ->
+                http.put(c(u)).token(SYS).json("{\"container\":{\"progress\":0.5}}").sendOrThrow())
         .isInstanceOf(IOException.class);
     assertThat(sim.container(u).progress()).isEqualTo(0.5);
   }
@@ -59,11 +65,15 @@ class FaultsTest {
   @Test
   void connectionResetDropsTheConnectionWithoutApplying() {
     String u = fx.running();
-    sim.faults().add(FaultRule.of(FaultKind.CONNECTION_RESET).on(Endpoint.UPDATE).container(u).build());
-    assertThatThrownBy(() -> http.put(c(u)).token(SYS).json("{\"container\":{\"progress\":0.5}}").sendOrThrow())
+    sim.faults()
+        .add(FaultRule.of(FaultKind.CONNECTION_RESET).on(Endpoint.UPDATE).container(u).build());
+    assertThatThrownBy(
+            () ->
+                http.put(c(u)).token(SYS).json("{\"container\":{\"progress\":0.5}}").sendOrThrow())
         .isInstanceOf(IOException.class);
     assertThat(sim.container(u).progress()).isNull();
-    assertThat(sim.history(u).stream().filter(e -> e.action() == WriteAction.UPDATE)).hasSize(1); // only "Running"
+    assertThat(sim.history(u).stream().filter(e -> e.action() == WriteAction.UPDATE))
+        .hasSize(1); // only "Running"
   }
 
   @Test
@@ -87,7 +97,12 @@ class FaultsTest {
   @Test
   void tooManyRequestsCarriesRetryAfter() {
     String u = fx.queued();
-    sim.faults().add(FaultRule.of(FaultKind.TOO_MANY_REQUESTS).on(Endpoint.GET).retryAfterSeconds(7).build());
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.TOO_MANY_REQUESTS)
+                .on(Endpoint.GET)
+                .retryAfterSeconds(7)
+                .build());
     Http.Res r = http.show(u, SYS);
     assertThat(r.status()).isEqualTo(429);
     assertThat(r.header("Retry-After")).isEqualTo("7");
@@ -98,7 +113,12 @@ class FaultsTest {
   void serviceUnavailableSendsRetryAfterOnlyWhenAsked() {
     String u = fx.queued();
     sim.faults().add(FaultRule.of(FaultKind.SERVICE_UNAVAILABLE).on(Endpoint.GET).build());
-    sim.faults().add(FaultRule.of(FaultKind.SERVICE_UNAVAILABLE).on(Endpoint.GET).retryAfterSeconds(3).build());
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.SERVICE_UNAVAILABLE)
+                .on(Endpoint.GET)
+                .retryAfterSeconds(3)
+                .build());
     Http.Res plain = http.show(u, SYS);
     assertThat(plain.status()).isEqualTo(503);
     assertThat(plain.header("Retry-After")).isNull();
@@ -110,7 +130,8 @@ class FaultsTest {
   @Test
   void delayHoldsTheRequestThenHandlesIt() {
     String u = fx.queued();
-    sim.faults().add(FaultRule.of(FaultKind.DELAY).on(Endpoint.LOCK).delay(Duration.ofMillis(300)).build());
+    sim.faults()
+        .add(FaultRule.of(FaultKind.DELAY).on(Endpoint.LOCK).delay(Duration.ofMillis(300)).build());
     long t0 = System.nanoTime();
     assertThat(http.lock(u, SYS).status()).isEqualTo(200);
     assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(290);
@@ -120,7 +141,13 @@ class FaultsTest {
   void faultsAreScopedByEndpointAndContainer() {
     String a = fx.queued();
     String b = fx.queued();
-    sim.faults().add(FaultRule.of(FaultKind.SERVICE_UNAVAILABLE).on(Endpoint.LOCK).container(a).always().build());
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.SERVICE_UNAVAILABLE)
+                .on(Endpoint.LOCK)
+                .container(a)
+                .always()
+                .build());
     assertThat(http.show(a, SYS).status()).isEqualTo(200);
     assertThat(http.lock(b, SYS).status()).isEqualTo(200);
     assertThat(http.lock(a, SYS).status()).isEqualTo(503);
@@ -133,8 +160,13 @@ class FaultsTest {
     try (ArvadosSimulator s = Fixtures.builder().build().start()) {
       Fixtures f = new Fixtures(s);
       String u = f.queued();
-      s.faults().random(RandomFaults.seed(seed).on(Endpoint.GET)
-          .rate(FaultKind.SERVICE_UNAVAILABLE, 0.3).rate(FaultKind.TOO_MANY_REQUESTS, 0.2).build());
+      s.faults()
+          .random(
+              RandomFaults.seed(seed)
+                  .on(Endpoint.GET)
+                  .rate(FaultKind.SERVICE_UNAVAILABLE, 0.3)
+                  .rate(FaultKind.TOO_MANY_REQUESTS, 0.2)
+                  .build());
       List<Integer> out = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
         out.add(f.http.show(u, SYS).status());
@@ -155,15 +187,24 @@ class FaultsTest {
   @Test
   void controlEndpointInstallsAndClearsFaults() {
     String u = fx.queued();
-    Http.Res add = http.post("_simulator/faults")
-        .json("{\"kind\":\"BAD_GATEWAY\",\"endpoint\":\"lock\",\"container\":\"" + u + "\",\"times\":1}").send();
+    Http.Res add =
+        http.post("_simulator/faults")
+            .json(
+                "{\"kind\":\"BAD_GATEWAY\",\"endpoint\":\"lock\",\"container\":\""
+                    + u
+                    + "\",\"times\":1}")
+            .send();
     assertThat(add.status()).isEqualTo(200);
     assertThat(http.get("_simulator/faults").send().json().getAsJsonArray("rules")).hasSize(1);
     assertThat(http.lock(u, SYS).status()).isEqualTo(502);
-    http.post("_simulator/faults").json("{\"random\":{\"seed\":1,\"rates\":{\"SERVICE_UNAVAILABLE\":1.0},\"endpoints\":[\"get\"]}}").send();
+    http.post("_simulator/faults")
+        .json(
+            "{\"random\":{\"seed\":1,\"rates\":{\"SERVICE_UNAVAILABLE\":1.0},\"endpoints\":[\"get\"]}}")
+        .send();
     assertThat(http.show(u, SYS).status()).isEqualTo(503);
     assertThat(http.delete("_simulator/faults").send().status()).isEqualTo(200);
     assertThat(http.show(u, SYS).status()).isEqualTo(200);
-    assertThat(http.post("_simulator/faults").json("{\"kind\":\"NOPE\"}").send().status()).isEqualTo(422);
+    assertThat(http.post("_simulator/faults").json("{\"kind\":\"NOPE\"}").send().status())
+        .isEqualTo(422);
   }
 }

@@ -19,7 +19,11 @@ final class Fixtures {
   }
 
   static ArvadosSimulator.Builder builder() {
-    return ArvadosSimulator.builder().systemRootToken(SYS).adminToken(D2).userToken(ACT).userToken(ACT2);
+    return ArvadosSimulator.builder()
+        .systemRootToken(SYS)
+        .adminToken(D2)
+        .userToken(ACT)
+        .userToken(ACT2);
   }
 
   String queued() {
@@ -54,11 +58,12 @@ final class Fixtures {
   /** Running, locked by SYS, priority 12, with secret mounts. */
   String running() {
     String u =
-        shared(sim.createContainer(
-            ContainerSpec.builder()
-                .priority(12)
-                .secretMountsJson("{\"/secret/6x9\":{\"kind\":\"text\",\"content\":\"42\\n\"}}")
-                .build()));
+        shared(
+            sim.createContainer(
+                ContainerSpec.builder()
+                    .priority(12)
+                    .secretMountsJson("{\"/secret/6x9\":{\"kind\":\"text\",\"content\":\"42\\n\"}}")
+                    .build()));
     assertThat(http.lock(u, SYS).status()).isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Running\"}").status()).isEqualTo(200);
     return u;
@@ -73,7 +78,8 @@ final class Fixtures {
 
   /** A container with a runtime token, Locked by D2. */
   String runtimeTokenContainer() {
-    String u = shared(sim.createContainer(ContainerSpec.builder().priority(1).runtimeToken(RTOK).build()));
+    String u =
+        shared(sim.createContainer(ContainerSpec.builder().priority(1).runtimeToken(RTOK).build()));
     assertThat(http.lock(u, D2).status()).isEqualTo(200);
     return u;
   }

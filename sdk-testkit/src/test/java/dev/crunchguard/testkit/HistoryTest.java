@@ -30,21 +30,46 @@ class HistoryTest {
   @Test
   void recordsEveryWriteAndEveryRejectedWriteWithItsEpochs() {
     String u = fx.queued();
-    Http.Res lock = http.post(c(u) + "/lock").token(SYS).header("X-Crunch-Guard-Client", "dispatcher-1")
-        .header("X-Request-Id", "req-lock-1").send();
+    Http.Res lock =
+        http.post(c(u) + "/lock")
+            .token(SYS)
+            .header("X-Crunch-Guard-Client", "dispatcher-1")
+            .header("X-Request-Id", "req-lock-1")
+            .send();
     String epoch = lock.str("auth_uuid");
-    http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-1")
-        .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}}").send();
-    http.put(c(u)).token(SYS).header("User-Agent", "ua-runner")
-        .json("{\"container\":{\"progress\":0.5,\"auth_uuid\":\"zzzzz-gj3su-aaaaaaaaaaaaaaa\"}}").send();
-    http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-1").header("X-Crunch-Guard-Epoch", epoch)
-        .json("{\"container\":{\"progress\":0.5}}").send();
-    http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-1").json("{\"container\":{\"progress\":0.5}}").send();
+    http.put(c(u))
+        .token(SYS)
+        .header("X-Crunch-Guard-Client", "runner-1")
+        .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}}")
+        .send();
+    http.put(c(u))
+        .token(SYS)
+        .header("User-Agent", "ua-runner")
+        .json("{\"container\":{\"progress\":0.5,\"auth_uuid\":\"zzzzz-gj3su-aaaaaaaaaaaaaaa\"}}")
+        .send();
+    http.put(c(u))
+        .token(SYS)
+        .header("X-Crunch-Guard-Client", "runner-1")
+        .header("X-Crunch-Guard-Epoch", epoch)
+        .json("{\"container\":{\"progress\":0.5}}")
+        .send();
+    http.put(c(u))
+        .token(SYS)
+        .header("X-Crunch-Guard-Client", "runner-1")
+        .json("{\"container\":{\"progress\":0.5}}")
+        .send();
     http.show(u, SYS);
 
     List<HistoryEvent> h = sim.history(u);
-    assertThat(h).extracting(HistoryEvent::action)
-        .containsExactly(WriteAction.CREATE, WriteAction.LOCK, WriteAction.UPDATE, WriteAction.UPDATE, WriteAction.UPDATE, WriteAction.UPDATE);
+    assertThat(h)
+        .extracting(HistoryEvent::action)
+        .containsExactly(
+            WriteAction.CREATE,
+            WriteAction.LOCK,
+            WriteAction.UPDATE,
+            WriteAction.UPDATE,
+            WriteAction.UPDATE,
+            WriteAction.UPDATE);
     assertThat(h).extracting(HistoryEvent::sequence).isSorted();
 
     HistoryEvent l = h.get(1);
@@ -86,7 +111,9 @@ class HistoryTest {
     http.unlock(u, D2);
     http.update(u, Fixtures.ACT, "{\"priority\":2}");
     List<HistoryEvent> h = sim.history(u);
-    assertThat(h.subList(h.size() - 3, h.size())).extracting(HistoryEvent::status).containsExactly(422, 403, 403);
+    assertThat(h.subList(h.size() - 3, h.size()))
+        .extracting(HistoryEvent::status)
+        .containsExactly(422, 403, 403);
     assertThat(h.subList(h.size() - 3, h.size())).noneMatch(HistoryEvent::staleEpochRejection);
   }
 
@@ -111,16 +138,25 @@ class HistoryTest {
     http.update(u, SYS, "{\"state\":\"Running\"}");
     http.update(u, SYS, "{\"state\":\"Complete\"}");
     http.get("arvados/v1/containers").token(SYS).send();
-    assertThat(sim.requestCounts(u)).containsExactlyInAnyOrderEntriesOf(
-        java.util.Map.of("containers.lock", 1L, "containers.update", 2L));
+    assertThat(sim.requestCounts(u))
+        .containsExactlyInAnyOrderEntriesOf(
+            java.util.Map.of("containers.lock", 1L, "containers.update", 2L));
     assertThat(sim.requestCount(Endpoint.LIST)).isEqualTo(1);
-    assertThat(http.get("_simulator/counts").send().json().getAsJsonObject("containers").getAsJsonObject(u)
-        .get("containers.update").getAsLong()).isEqualTo(2);
+    assertThat(
+            http.get("_simulator/counts")
+                .send()
+                .json()
+                .getAsJsonObject("containers")
+                .getAsJsonObject(u)
+                .get("containers.update")
+                .getAsLong())
+        .isEqualTo(2);
   }
 
   @Test
   void controlEndpointsCreateAndReadContainersAndSetPriority() {
-    Http.Res created = http.post("_simulator/containers").json("{\"priority\":3,\"command\":[\"true\"]}").send();
+    Http.Res created =
+        http.post("_simulator/containers").json("{\"priority\":3,\"command\":[\"true\"]}").send();
     String u = created.str("uuid");
     assertThat(sim.container(u).priority()).isEqualTo(3);
     Http.Res read = http.get("_simulator/containers/" + u).send();
@@ -128,7 +164,8 @@ class HistoryTest {
     assertThat(read.json().has("runtime_token")).isFalse();
     http.post("_simulator/containers/" + u + "/priority").json("{\"priority\":0}").send();
     assertThat(sim.container(u).priority()).isZero();
-    assertThat(http.get("_simulator/containers/zzzzz-dz642-000000000000000").send().status()).isEqualTo(404);
+    assertThat(http.get("_simulator/containers/zzzzz-dz642-000000000000000").send().status())
+        .isEqualTo(404);
   }
 
   @Test

@@ -102,12 +102,13 @@ final class Http {
 
     Call form(Map<String, String> form) {
       StringBuilder sb = new StringBuilder();
-      form.forEach((k, v) -> {
-        if (sb.length() > 0) {
-          sb.append('&');
-        }
-        sb.append(enc(k)).append('=').append(enc(v));
-      });
+      form.forEach(
+          (k, v) -> {
+            if (sb.length() > 0) {
+              sb.append('&');
+            }
+            sb.append(enc(k)).append('=').append(enc(v));
+          });
       this.body = sb.toString();
       this.contentType = "application/x-www-form-urlencoded";
       return this;
@@ -121,14 +122,20 @@ final class Http {
 
     HttpRequest build() {
       StringBuilder q = new StringBuilder();
-      query.forEach((k, v) -> q.append(q.length() == 0 ? "?" : "&").append(enc(k)).append('=').append(enc(v)));
+      query.forEach(
+          (k, v) ->
+              q.append(q.length() == 0 ? "?" : "&").append(enc(k)).append('=').append(enc(v)));
       HttpRequest.Builder b =
           HttpRequest.newBuilder(URI.create(base + path + q)).timeout(Duration.ofSeconds(30));
       headers.forEach(b::header);
       if (contentType != null) {
         b.header("Content-Type", contentType);
       }
-      b.method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+      b.method(
+          method,
+          body.isEmpty()
+              ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofString(body));
       return b.build();
     }
 

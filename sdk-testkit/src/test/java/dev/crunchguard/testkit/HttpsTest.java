@@ -18,7 +18,8 @@ class HttpsTest {
       String u = sim.createContainer();
       assertThat(http.lock(u, Fixtures.SYS).status()).isEqualTo(200);
       Http untrusting = new Http(sim.baseUrl(), HttpClient.newHttpClient());
-      assertThatThrownBy(() -> untrusting.show(u, Fixtures.SYS)).isInstanceOf(UncheckedIOException.class);
+      assertThatThrownBy(() -> untrusting.show(u, Fixtures.SYS))
+          .isInstanceOf(UncheckedIOException.class);
     }
   }
 

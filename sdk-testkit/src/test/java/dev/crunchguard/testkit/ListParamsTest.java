@@ -60,34 +60,50 @@ class ListParamsTest {
 
   @Test
   void integerColumnAcceptsStringOperandLikeTheDispatchLibrary() {
-    assertThat(uuids("filters", "[[\"state\",\"=\",\"Queued\"],[\"priority\",\">\",\"0\"]]")).containsExactly(q5);
-    assertThat(uuids("filters", "[[\"priority\",\">=\",3]]", "order", "priority asc")).containsExactly(l3, q5, r9);
-    assertThat(uuids("filters", "[[\"priority\",\"<\",\"5\"]]", "order", "priority")).containsExactly(q0, l3);
-    assertThat(uuids("filters", "[[\"priority\",\"<=\",5]]", "order", "priority desc")).containsExactly(q5, l3, q0);
+    assertThat(uuids("filters", "[[\"state\",\"=\",\"Queued\"],[\"priority\",\">\",\"0\"]]"))
+        .containsExactly(q5);
+    assertThat(uuids("filters", "[[\"priority\",\">=\",3]]", "order", "priority asc"))
+        .containsExactly(l3, q5, r9);
+    assertThat(uuids("filters", "[[\"priority\",\"<\",\"5\"]]", "order", "priority"))
+        .containsExactly(q0, l3);
+    assertThat(uuids("filters", "[[\"priority\",\"<=\",5]]", "order", "priority desc"))
+        .containsExactly(q5, l3, q0);
   }
 
   @Test
   void nullSemanticsOfEqualsAndNotEquals() {
-    assertThat(uuids("filters", "[[\"locked_by_uuid\",\"=\",null]]")).containsExactlyInAnyOrder(q0, q5);
-    assertThat(uuids("filters", "[[\"locked_by_uuid\",\"!=\",null]]")).containsExactlyInAnyOrder(l3, r9);
+    assertThat(uuids("filters", "[[\"locked_by_uuid\",\"=\",null]]"))
+        .containsExactlyInAnyOrder(q0, q5);
+    assertThat(uuids("filters", "[[\"locked_by_uuid\",\"!=\",null]]"))
+        .containsExactlyInAnyOrder(l3, r9);
     // != value matches NULL too
-    assertThat(uuids("filters", "[[\"locked_by_uuid\",\"!=\",\"zzzzz-gj3su-000000000000000\"]]")).containsExactlyInAnyOrder(q0, q5);
+    assertThat(uuids("filters", "[[\"locked_by_uuid\",\"!=\",\"zzzzz-gj3su-000000000000000\"]]"))
+        .containsExactlyInAnyOrder(q0, q5);
     assertThat(uuids("filters", "[[\"started_at\",\"!=\",\"2000-01-01T00:00:00Z\"]]")).hasSize(4);
     // comparisons never match NULL
-    assertThat(uuids("filters", "[[\"started_at\",\">\",\"2000-01-01T00:00:00Z\"]]")).containsExactly(r9);
+    assertThat(uuids("filters", "[[\"started_at\",\">\",\"2000-01-01T00:00:00Z\"]]"))
+        .containsExactly(r9);
   }
 
   @Test
   void inAndNotInWithNulls() {
-    assertThat(uuids("filters", "[[\"uuid\",\"in\",[\"" + q0 + "\",\"" + r9 + "\"]]]")).containsExactlyInAnyOrder(q0, r9);
+    assertThat(uuids("filters", "[[\"uuid\",\"in\",[\"" + q0 + "\",\"" + r9 + "\"]]]"))
+        .containsExactlyInAnyOrder(q0, r9);
     assertThat(uuids("filters", "[[\"uuid\",\"in\",[]]]")).isEmpty();
     assertThat(uuids("filters", "[[\"uuid\",\"not in\",[]]]")).hasSize(4);
-    assertThat(uuids("filters", "[[\"state\",\"not in\",[\"Queued\",\"Running\"]]]")).containsExactly(l3);
+    assertThat(uuids("filters", "[[\"state\",\"not in\",[\"Queued\",\"Running\"]]]"))
+        .containsExactly(l3);
     // not in matches NULL too, unless the operand contains null
-    assertThat(uuids("filters", "[[\"locked_by_uuid\",\"not in\",[\"zzzzz-gj3su-aaaaaaaaaaaaaaa\"]]]")).hasSize(4);
-    assertThat(uuids("filters", "[[\"locked_by_uuid\",\"not in\",[\"zzzzz-gj3su-aaaaaaaaaaaaaaa\",null]]]"))
+    assertThat(
+            uuids("filters", "[[\"locked_by_uuid\",\"not in\",[\"zzzzz-gj3su-aaaaaaaaaaaaaaa\"]]]"))
+        .hasSize(4);
+    assertThat(
+            uuids(
+                "filters",
+                "[[\"locked_by_uuid\",\"not in\",[\"zzzzz-gj3su-aaaaaaaaaaaaaaa\",null]]]"))
         .containsExactlyInAnyOrder(l3, r9);
-    assertThat(uuids("filters", "[[\"locked_by_uuid\",\"in\",[null]]]")).containsExactlyInAnyOrder(q0, q5);
+    assertThat(uuids("filters", "[[\"locked_by_uuid\",\"in\",[null]]]"))
+        .containsExactlyInAnyOrder(q0, q5);
   }
 
   @Test
@@ -97,7 +113,8 @@ class ListParamsTest {
     assertThat(uuids("filters", "[[\"uuid\",\"is_a\",\"arvados#container\"]]")).hasSize(4);
     assertThat(uuids("filters", "[[\"uuid\",\"is_a\",\"arvados#collection\"]]")).isEmpty();
     assertThat(uuids("where", "{\"state\":\"Locked\"}")).containsExactly(l3);
-    assertThat(uuids("where", "{\"state\":[\"Locked\",\"Running\"]}")).containsExactlyInAnyOrder(l3, r9);
+    assertThat(uuids("where", "{\"state\":[\"Locked\",\"Running\"]}"))
+        .containsExactlyInAnyOrder(l3, r9);
   }
 
   @Test
@@ -113,10 +130,11 @@ class ListParamsTest {
   void defaultOrderIsModifiedAtDescThenUuidDesc() {
     List<String> all = uuids();
     List<String> sorted = new ArrayList<>(all);
-    sorted.sort((a, b) -> {
-      int c = sim.container(b).modifiedAt().compareTo(sim.container(a).modifiedAt());
-      return c != 0 ? c : b.compareTo(a);
-    });
+    sorted.sort(
+        (a, b) -> {
+          int c = sim.container(b).modifiedAt().compareTo(sim.container(a).modifiedAt());
+          return c != 0 ? c : b.compareTo(a);
+        });
     assertThat(all).isEqualTo(sorted);
   }
 
@@ -124,14 +142,17 @@ class ListParamsTest {
   void limitOffsetCountAndEnvelope() {
     Http.Res r = list("limit", "2", "offset", "1", "order", "priority");
     var o = r.json();
-    assertThat(o.keySet()).containsExactly("kind", "etag", "self_link", "offset", "limit", "items", "items_available");
+    assertThat(o.keySet())
+        .containsExactly(
+            "kind", "etag", "self_link", "offset", "limit", "items", "items_available");
     assertThat(o.get("kind").getAsString()).isEqualTo("arvados#containerList");
     assertThat(o.get("etag").getAsString()).isEmpty();
     assertThat(o.get("self_link").getAsString()).isEmpty();
     assertThat(o.get("offset").getAsInt()).isEqualTo(1);
     assertThat(o.get("limit").getAsInt()).isEqualTo(2);
     assertThat(o.get("items_available").getAsInt()).isEqualTo(4);
-    assertThat(o.getAsJsonArray("items").get(0).getAsJsonObject().get("uuid").getAsString()).isEqualTo(l3);
+    assertThat(o.getAsJsonArray("items").get(0).getAsJsonObject().get("uuid").getAsString())
+        .isEqualTo(l3);
     Http.Res none = list("count", "none");
     assertThat(none.json().has("items_available")).isFalse();
     assertThat(list().json().get("limit").getAsInt()).isEqualTo(100);
@@ -144,7 +165,8 @@ class ListParamsTest {
     for (JsonElement e : r.json().getAsJsonArray("items")) {
       assertThat(e.getAsJsonObject().keySet()).containsExactly("uuid", "state", "kind");
     }
-    Http.Res arrayForm = http.get("arvados/v1/containers?select[]=uuid&select[]=priority").token(SYS).send();
+    Http.Res arrayForm =
+        http.get("arvados/v1/containers?select[]=uuid&select[]=priority").token(SYS).send();
     assertThat(arrayForm.json().getAsJsonArray("items").get(0).getAsJsonObject().keySet())
         .containsExactly("uuid", "priority", "kind");
   }
@@ -155,21 +177,32 @@ class ListParamsTest {
     Http.Res abc = list("limit", "abc");
     assertThat(abc.status()).isEqualTo(500);
     assertThat(abc.errors()).containsExactly("strconv.ParseInt: parsing \"abc\": invalid syntax");
-    assertThat(list("offset", "1.5").errors()).containsExactly("strconv.ParseInt: parsing \"1.5\": invalid syntax");
+    assertThat(list("offset", "1.5").errors())
+        .containsExactly("strconv.ParseInt: parsing \"1.5\": invalid syntax");
     assertThat(list("limit", "-1").errors().get(0)).contains("Invalid value for limit parameter");
-    assertThat(list("count", "maybe").errors().get(0)).contains("count parameter must be 'exact' or 'none'");
+    assertThat(list("count", "maybe").errors().get(0))
+        .contains("count parameter must be 'exact' or 'none'");
     assertThat(list("select", "[\"bogus\"]").errors().get(0))
         .contains("Invalid attribute 'bogus' of Container in select parameter");
     assertThat(list("select", "[\"runtime_token\"]").status()).isEqualTo(422);
     // A filter without its operand compares with nil (record_filters.rb destructures the triple).
     assertThat(list("filters", "[[\"uuid\",\"=\"]]").json().getAsJsonArray("items")).isEmpty();
     // A hash column compared with a string: its serialized text is compared (no match here).
-    assertThat(list("filters", "[[\"mounts\",\"=\",\"x\"]]").json().getAsJsonArray("items")).isEmpty();
+    assertThat(list("filters", "[[\"mounts\",\"=\",\"x\"]]").json().getAsJsonArray("items"))
+        .isEmpty();
     // A filters value the controller cannot read as a list of filters is its 500.
     assertThat(list("filters", "{\"a\":1}").status()).isEqualTo(500);
-    for (String f : List.of("[[\"bogus\",\"=\",1]]", "[[\"uuid\",\"~\",1]]", "[[\"uuid\",\"in\",\"x\"]]", "not json",
-        "[[\"priority\",\">\",\"abc\"]]", "[[\"runtime_token\",\"=\",\"x\"]]",
-        "[[\"mounts\",\"contains\",\"x\"]]", "[[\"started_at\",\"<\",\"yesterday\"]]", "[[\"uuid\",\"=\",{}]]")) {
+    for (String f :
+        List.of(
+            "[[\"bogus\",\"=\",1]]",
+            "[[\"uuid\",\"~\",1]]",
+            "[[\"uuid\",\"in\",\"x\"]]",
+            "not json",
+            "[[\"priority\",\">\",\"abc\"]]",
+            "[[\"runtime_token\",\"=\",\"x\"]]",
+            "[[\"mounts\",\"contains\",\"x\"]]",
+            "[[\"started_at\",\"<\",\"yesterday\"]]",
+            "[[\"uuid\",\"=\",{}]]")) {
       Http.Res r = list("filters", f);
       assertThat(r.status()).as(f).isEqualTo(422);
       assertThat(r.json().has("error_token")).isTrue();
@@ -180,7 +213,12 @@ class ListParamsTest {
   void clusterIdAndBypassFederation() {
     assertThat(list("cluster_id", "zzzzz").status()).isEqualTo(200);
     assertThat(list("cluster_id", "other").status()).isEqualTo(404);
-    assertThat(http.get("arvados/v1/containers").token(Fixtures.ACT).query("bypass_federation", "true").send().status())
+    assertThat(
+            http.get("arvados/v1/containers")
+                .token(Fixtures.ACT)
+                .query("bypass_federation", "true")
+                .send()
+                .status())
         .isEqualTo(403);
     assertThat(list("bypass_federation", "true").status()).isEqualTo(200);
   }

@@ -47,14 +47,33 @@ class OkHttpCompatibilityTest {
     OkHttpClient client = new OkHttpClient();
     String u = fx.lockedBy(SYS, 1);
     String auth = sim.container(u).authUuid();
-    try (Response r = client.newCall(req("arvados/v1/containers/" + u + "?select=%5B%22uuid%22%5D")
-        .patch(RequestBody.create("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + auth + "\"}}", JSON)).build()).execute()) {
+    try (Response r =
+        client
+            .newCall(
+                req("arvados/v1/containers/" + u + "?select=%5B%22uuid%22%5D")
+                    .patch(
+                        RequestBody.create(
+                            "{\"container\":{\"state\":\"Running\",\"auth_uuid\":\""
+                                + auth
+                                + "\"}}",
+                            JSON))
+                    .build())
+            .execute()) {
       assertThat(r.code()).isEqualTo(200);
       assertThat(body(r).keySet()).containsExactly("uuid");
     }
-    try (Response r = client.newCall(req("arvados/v1/containers/" + u)
-        .put(new FormBody.Builder().add("container", "{\"progress\":0.5,\"auth_uuid\":\"zzzzz-gj3su-aaaaaaaaaaaaaaa\"}").build())
-        .build()).execute()) {
+    try (Response r =
+        client
+            .newCall(
+                req("arvados/v1/containers/" + u)
+                    .put(
+                        new FormBody.Builder()
+                            .add(
+                                "container",
+                                "{\"progress\":0.5,\"auth_uuid\":\"zzzzz-gj3su-aaaaaaaaaaaaaaa\"}")
+                            .build())
+                    .build())
+            .execute()) {
       assertThat(r.code()).isEqualTo(422);
       assertThat(r.header("X-Request-Id")).startsWith("req-");
       assertThat(body(r).getAsJsonArray("errors").toString()).contains("Auth uuid is readonly");
@@ -66,8 +85,16 @@ class OkHttpCompatibilityTest {
     OkHttpClient client = new OkHttpClient.Builder().retryOnConnectionFailure(false).build();
     String u = fx.queued();
     sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).build());
-    assertThatThrownBy(() -> client.newCall(req("arvados/v1/containers/" + u + "/lock")
-        .post(RequestBody.create(new byte[0])).build()).execute().close()).isInstanceOf(IOException.class);
+    assertThatThrownBy(
+            () ->
+                client
+                    .newCall(
+                        req("arvados/v1/containers/" + u + "/lock")
+                            .post(RequestBody.create(new byte[0]))
+                            .build())
+                    .execute()
+                    .close())
+        .isInstanceOf(IOException.class);
     assertThat(sim.container(u).state()).isEqualTo("Locked");
     assertThat(sim.requestCount(Endpoint.LOCK, u)).isEqualTo(1);
   }
@@ -83,10 +110,16 @@ class OkHttpCompatibilityTest {
     String u = fx.queued();
     client.newCall(req("arvados/v1/containers").build()).execute().close(); // pool a connection
     sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).build());
-    try (Response r = client.newCall(req("arvados/v1/containers/" + u + "/lock").post(RequestBody.create(new byte[0])).build())
-        .execute()) {
+    try (Response r =
+        client
+            .newCall(
+                req("arvados/v1/containers/" + u + "/lock")
+                    .post(RequestBody.create(new byte[0]))
+                    .build())
+            .execute()) {
       assertThat(r.code()).isEqualTo(422);
-      assertThat(body(r).getAsJsonArray("errors").get(0).getAsString()).contains("cannot lock when Locked");
+      assertThat(body(r).getAsJsonArray("errors").get(0).getAsString())
+          .contains("cannot lock when Locked");
     }
     assertThat(sim.requestCount(Endpoint.LOCK, u)).isEqualTo(2);
     assertThat(sim.container(u).lockedByUuid()).isEqualTo(sim.tokenUuid(SYS));
@@ -97,8 +130,16 @@ class OkHttpCompatibilityTest {
     OkHttpClient client = new OkHttpClient.Builder().retryOnConnectionFailure(false).build();
     String u = fx.queued();
     sim.faults().add(FaultRule.of(FaultKind.CONNECTION_RESET).on(Endpoint.LOCK).build());
-    assertThatThrownBy(() -> client.newCall(req("arvados/v1/containers/" + u + "/lock")
-        .post(RequestBody.create(new byte[0])).build()).execute().close()).isInstanceOf(IOException.class);
+    assertThatThrownBy(
+            () ->
+                client
+                    .newCall(
+                        req("arvados/v1/containers/" + u + "/lock")
+                            .post(RequestBody.create(new byte[0]))
+                            .build())
+                    .execute()
+                    .close())
+        .isInstanceOf(IOException.class);
     assertThat(sim.container(u).state()).isEqualTo("Queued");
   }
 }

@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The who-may-change-what matrix of spec §4.4, written out independently of the implementation:
- * for each (state, caller role, attribute) the expected status of an update that changes only that
+ * The who-may-change-what matrix of spec §4.4, written out independently of the implementation: for
+ * each (state, caller role, attribute) the expected status of an update that changes only that
  * attribute. 200 = permitted, 422 = not permitted (whitelist), 403 = non-admin.
  */
 class PermissionMatrixTest {
@@ -65,13 +65,34 @@ class PermissionMatrixTest {
     PERMITTED.put("Locked/OTHER_ADMIN", List.of("priority", "lock_count"));
     PERMITTED.put(
         "Running/HOLDER",
-        List.of("priority", "runtime_status", "log", "progress", "output", "exit_code", "cost", "subrequests_cost",
-            "output_properties", "gateway_address", "interactive_session_started"));
-    PERMITTED.put("Running/OTHER_ADMIN", List.of("priority", "gateway_address", "interactive_session_started"));
+        List.of(
+            "priority",
+            "runtime_status",
+            "log",
+            "progress",
+            "output",
+            "exit_code",
+            "cost",
+            "subrequests_cost",
+            "output_properties",
+            "gateway_address",
+            "interactive_session_started"));
+    PERMITTED.put(
+        "Running/OTHER_ADMIN",
+        List.of("priority", "gateway_address", "interactive_session_started"));
     PERMITTED.put(
         "Running/OWN_TOKEN",
-        List.of("runtime_status", "progress", "output", "exit_code", "cost", "subrequests_cost", "output_properties",
-            "gateway_address", "interactive_session_started", "finished_at"));
+        List.of(
+            "runtime_status",
+            "progress",
+            "output",
+            "exit_code",
+            "cost",
+            "subrequests_cost",
+            "output_properties",
+            "gateway_address",
+            "interactive_session_started",
+            "finished_at"));
     PERMITTED.put("Complete/HOLDER", List.of());
     PERMITTED.put("Cancelled/ADMIN", List.of());
   }
@@ -93,7 +114,8 @@ class PermissionMatrixTest {
 
   @ParameterizedTest(name = "{0} changes {1} -> {2}")
   @MethodSource("cases")
-  void updateOfOneAttributeGetsTheStatusOfTheMatrix(String stateAndRole, String attr, int expected) {
+  void updateOfOneAttributeGetsTheStatusOfTheMatrix(
+      String stateAndRole, String attr, int expected) {
     String state = stateAndRole.split("/")[0];
     String role = stateAndRole.split("/")[1];
     String u = containerIn(state);
@@ -118,7 +140,8 @@ class PermissionMatrixTest {
     if (expected != 200) {
       assertThat(sim.container(u).json()).isEqualTo(before);
       if (expected == 422) {
-        assertThat(r.errors()).anyMatch(m -> m.contains(" cannot be modified in state '" + state + "'"));
+        assertThat(r.errors())
+            .anyMatch(m -> m.contains(" cannot be modified in state '" + state + "'"));
       }
     } else {
       assertThat(sim.container(u).json()).isNotEqualTo(before);

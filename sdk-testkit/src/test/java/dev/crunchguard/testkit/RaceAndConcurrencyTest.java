@@ -17,7 +17,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Atomicity (§4.10, simulator default), the real server's window (option), and the checker on live races. */
+/**
+ * Atomicity (§4.10, simulator default), the real server's window (option), and the checker on live
+ * races.
+ */
 class RaceAndConcurrencyTest {
   ArvadosSimulator sim;
   Fixtures fx;
@@ -45,10 +48,12 @@ class RaceAndConcurrencyTest {
       List<Future<Http.Res>> fs = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
         String token = i % 2 == 0 ? SYS : Fixtures.D2;
-        fs.add(pool.submit(() -> {
-          go.await();
-          return http.lock(u, token);
-        }));
+        fs.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return http.lock(u, token);
+                }));
       }
       go.countDown();
       int ok = 0;
@@ -63,7 +68,9 @@ class RaceAndConcurrencyTest {
       }
       assertThat(ok).isEqualTo(1);
       assertThat(sim.container(u).lockCount()).isEqualTo(1);
-      assertThat(sim.history(u).stream().filter(e -> e.action() == WriteAction.LOCK && e.accepted())).hasSize(1);
+      assertThat(
+              sim.history(u).stream().filter(e -> e.action() == WriteAction.LOCK && e.accepted()))
+          .hasSize(1);
     }
   }
 
@@ -71,18 +78,30 @@ class RaceAndConcurrencyTest {
   void concurrentGuardedWritersWithStaleEpochs_areSafeWhenCheckAndWriteIsAtomic() throws Exception {
     String u = fx.queued();
     String epoch = http.lock(u, SYS).str("auth_uuid");
-    assertThat(http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-0")
-        .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}}").send().status()).isEqualTo(200);
+    assertThat(
+            http.put(c(u))
+                .token(SYS)
+                .header("X-Crunch-Guard-Client", "runner-0")
+                .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}}")
+                .send()
+                .status())
+        .isEqualTo(200);
     CountDownLatch go = new CountDownLatch(1);
     List<Future<Integer>> fs = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       String claimed = i % 2 == 0 ? epoch : "zzzzz-gj3su-staleepoch00000";
       String client = "runner-" + (i % 2);
-      fs.add(pool.submit(() -> {
-        go.await();
-        return http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", client)
-            .json("{\"container\":{\"progress\":0.5,\"auth_uuid\":\"" + claimed + "\"}}").send().status();
-      }));
+      fs.add(
+          pool.submit(
+              () -> {
+                go.await();
+                return http.put(c(u))
+                    .token(SYS)
+                    .header("X-Crunch-Guard-Client", client)
+                    .json("{\"container\":{\"progress\":0.5,\"auth_uuid\":\"" + claimed + "\"}}")
+                    .send()
+                    .status();
+              }));
     }
     go.countDown();
     int accepted = 0;
@@ -102,14 +121,21 @@ class RaceAndConcurrencyTest {
     String b = fx.running();
     CountDownLatch held = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> sim.service().withRowLock(a, () -> {
-      held.countDown();
-      try {
-        release.await(20, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }), pool);
+    CompletableFuture<Void> holder =
+        CompletableFuture.runAsync(
+            () ->
+                sim.service()
+                    .withRowLock(
+                        a,
+                        () -> {
+                          held.countDown();
+                          try {
+                            release.await(20, TimeUnit.SECONDS);
+                          } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                          }
+                        }),
+            pool);
     assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
     Future<Integer> blocked = pool.submit(() -> http.update(a, SYS, "{\"progress\":0.1}").status());
     long t0 = System.nanoTime();
@@ -133,28 +159,38 @@ class RaceAndConcurrencyTest {
     String e1 = http.lock(u, SYS).str("auth_uuid");
     http.unlock(u, SYS);
     String e2 = http.lock(u, SYS).str("auth_uuid");
-    Http.Res r = http.put(c(u)).token(SYS).header("X-Crunch-Guard-Epoch", e1).header("X-Crunch-Guard-Client", "old-runner")
-        .json("{\"container\":{\"runtime_status\":{\"activity\":\"stale\"}}}").send();
+    Http.Res r =
+        http.put(c(u))
+            .token(SYS)
+            .header("X-Crunch-Guard-Epoch", e1)
+            .header("X-Crunch-Guard-Client", "old-runner")
+            .json("{\"container\":{\"runtime_status\":{\"activity\":\"stale\"}}}")
+            .send();
     assertThat(r.status()).isEqualTo(200);
     SafetyReport rep = sim.checkSafety();
-    assertThat(rep.violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).singleElement()
+    assertThat(rep.violations(SafetyViolation.Property.STALE_EPOCH_WRITE))
+        .singleElement()
         .satisfies(v -> assertThat(v.epoch()).isEqualTo(e2));
   }
 
   /** Parks every update inside the window until {@code release} opens; counts arrivals. */
   private CountDownLatch parkInWindow(CountDownLatch arrived, CountDownLatch release) {
-    sim.service().setWindowHook(() -> {
-      arrived.countDown();
-      try {
-        release.await(20, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    sim.service()
+        .setWindowHook(
+            () -> {
+              arrived.countDown();
+              try {
+                release.await(20, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
     return release;
   }
 
-  /** A guarded update validates, parks in the window, the container is re-locked, then it writes. */
+  /**
+   * A guarded update validates, parks in the window, the container is re-locked, then it writes.
+   */
   @Test
   void realServerWindow_staleGuardedWriteIsAcceptedAndTheCheckerCatchesIt() throws Exception {
     sim.setUpdateRaceWindow(Duration.ZERO);
@@ -162,25 +198,43 @@ class RaceAndConcurrencyTest {
     CountDownLatch release = parkInWindow(validated, new CountDownLatch(1));
     String u = fx.queued();
     String e1 = http.lock(u, SYS).str("auth_uuid");
-    Future<Http.Res> slow = pool.submit(() -> http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-1")
-        .json("{\"container\":{\"runtime_status\":{\"activity\":\"from e1\"},\"auth_uuid\":\"" + e1 + "\"}}").send());
+    Future<Http.Res> slow =
+        pool.submit(
+            () ->
+                http.put(c(u))
+                    .token(SYS)
+                    .header("X-Crunch-Guard-Client", "runner-1")
+                    .json(
+                        "{\"container\":{\"runtime_status\":{\"activity\":\"from e1\"},\"auth_uuid\":\""
+                            + e1
+                            + "\"}}")
+                    .send());
     assertThat(validated.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(http.unlock(u, SYS).status()).isEqualTo(200);
     String e2 = http.lock(u, SYS).str("auth_uuid");
     release.countDown();
-    assertThat(slow.get(10, TimeUnit.SECONDS).status()).as("validated against the pre-lock snapshot").isEqualTo(200);
+    assertThat(slow.get(10, TimeUnit.SECONDS).status())
+        .as("validated against the pre-lock snapshot")
+        .isEqualTo(200);
     assertThat(sim.container(u).authUuid()).isEqualTo(e2);
     assertThat(sim.container(u).runtimeStatusJson()).contains("from e1");
     SafetyReport rep = sim.checkSafety();
-    assertThat(rep.violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).singleElement()
+    assertThat(rep.violations(SafetyViolation.Property.STALE_EPOCH_WRITE))
+        .singleElement()
         .satisfies(v -> assertThat(v.epoch()).isEqualTo(e2));
 
     // The same interleaving with the simulator's default atomic check-and-write is rejected.
     sim.service().setWindowHook(null);
     sim.setUpdateRaceWindow(null);
     sim.clearHistory();
-    Http.Res atomic = http.put(c(u)).token(SYS)
-        .json("{\"container\":{\"runtime_status\":{\"activity\":\"from e1\"},\"auth_uuid\":\"" + e1 + "\"}}").send();
+    Http.Res atomic =
+        http.put(c(u))
+            .token(SYS)
+            .json(
+                "{\"container\":{\"runtime_status\":{\"activity\":\"from e1\"},\"auth_uuid\":\""
+                    + e1
+                    + "\"}}")
+            .send();
     assertThat(atomic.status()).isEqualTo(422);
     assertThat(sim.checkSafety().isSafe()).isTrue();
   }
@@ -191,9 +245,15 @@ class RaceAndConcurrencyTest {
     String u = fx.queued();
     String e1 = http.lock(u, SYS).str("auth_uuid");
     long t0 = System.nanoTime();
-    assertThat(http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2,\"auth_uuid\":\"" + e1 + "\"}}").send().status())
+    assertThat(
+            http.put(c(u))
+                .token(SYS)
+                .json("{\"container\":{\"priority\":2,\"auth_uuid\":\"" + e1 + "\"}}")
+                .send()
+                .status())
         .isEqualTo(200);
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(290));
+    assertThat(Duration.ofNanos(System.nanoTime() - t0))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(290));
     assertThat(sim.container(u).priority()).isEqualTo(2);
   }
 
@@ -206,19 +266,27 @@ class RaceAndConcurrencyTest {
     String e1 = http.lock(u, SYS).str("auth_uuid");
     List<Future<Http.Res>> fs = new ArrayList<>();
     for (String client : List.of("runner-a", "runner-b")) {
-      fs.add(pool.submit(() -> http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", client)
-          .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + e1 + "\"}}").send()));
+      fs.add(
+          pool.submit(
+              () ->
+                  http.put(c(u))
+                      .token(SYS)
+                      .header("X-Crunch-Guard-Client", client)
+                      .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + e1 + "\"}}")
+                      .send()));
     }
     for (Future<Http.Res> f : fs) {
       assertThat(f.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
     }
     SafetyReport rep = sim.checkSafety();
-    assertThat(rep.violations(SafetyViolation.Property.RUNNING_MORE_THAN_ONCE_PER_EPOCH)).hasSize(1);
+    assertThat(rep.violations(SafetyViolation.Property.RUNNING_MORE_THAN_ONCE_PER_EPOCH))
+        .hasSize(1);
     assertThat(rep.violations(SafetyViolation.Property.MULTIPLE_RUNNERS_PER_EPOCH)).hasSize(1);
     assertThat(rep.violations(SafetyViolation.Property.STALE_EPOCH_WRITE)).isEmpty();
     // Both were validated against the Locked snapshot and accepted; the history records the state
     // current at write time, so the second shows Running before and is flagged as a second client.
-    List<HistoryEvent> running = sim.history(u).stream().filter(e -> "Running".equals(e.requestedState())).toList();
+    List<HistoryEvent> running =
+        sim.history(u).stream().filter(e -> "Running".equals(e.requestedState())).toList();
     assertThat(running).hasSize(2).allMatch(HistoryEvent::accepted);
     assertThat(running).extracting(HistoryEvent::stateBefore).containsExactly("Locked", "Running");
   }
@@ -227,14 +295,32 @@ class RaceAndConcurrencyTest {
   void oneRunnerPerEpochAcrossAttemptsIsSafe() {
     String u = fx.queued();
     String e1 = http.lock(u, SYS).str("auth_uuid");
-    assertThat(http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-a")
-        .json("{\"container\":{\"runtime_status\":{\"activity\":\"starting\"},\"auth_uuid\":\"" + e1 + "\"}}").send()
-        .status()).isEqualTo(200);
+    assertThat(
+            http.put(c(u))
+                .token(SYS)
+                .header("X-Crunch-Guard-Client", "runner-a")
+                .json(
+                    "{\"container\":{\"runtime_status\":{\"activity\":\"starting\"},\"auth_uuid\":\""
+                        + e1
+                        + "\"}}")
+                .send()
+                .status())
+        .isEqualTo(200);
     assertThat(http.unlock(u, SYS).status()).isEqualTo(200);
     String e2 = http.lock(u, SYS).str("auth_uuid");
-    for (String body : List.of("{\"state\":\"Running\"", "{\"progress\":1.0", "{\"state\":\"Complete\",\"exit_code\":0")) {
-      assertThat(http.put(c(u)).token(SYS).header("X-Crunch-Guard-Client", "runner-b")
-          .json("{\"container\":" + body + ",\"auth_uuid\":\"" + e2 + "\"}}").send().status()).isEqualTo(200);
+    for (String body :
+        List.of(
+            "{\"state\":\"Running\"",
+            "{\"progress\":1.0",
+            "{\"state\":\"Complete\",\"exit_code\":0")) {
+      assertThat(
+              http.put(c(u))
+                  .token(SYS)
+                  .header("X-Crunch-Guard-Client", "runner-b")
+                  .json("{\"container\":" + body + ",\"auth_uuid\":\"" + e2 + "\"}}")
+                  .send()
+                  .status())
+          .isEqualTo(200);
     }
     SafetyReport r = sim.checkSafety();
     assertThat(r.isSafe()).as(r.summary()).isTrue();

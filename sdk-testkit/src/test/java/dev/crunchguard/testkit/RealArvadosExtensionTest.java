@@ -19,29 +19,35 @@ class RealArvadosExtensionTest {
   /** A root extension context with a working store and nothing else. */
   private static ExtensionContext context() {
     Map<Object, Object> values = new HashMap<>();
-    ExtensionContext.Store store = (ExtensionContext.Store) Proxy.newProxyInstance(
-        RealArvadosExtensionTest.class.getClassLoader(), new Class<?>[] {ExtensionContext.Store.class},
-        (p, m, args) -> {
-          if (m.getName().equals("getOrComputeIfAbsent") && args.length == 3) {
-            @SuppressWarnings("unchecked")
-            Function<Object, Object> f = (Function<Object, Object>) args[1];
-            return ((Class<?>) args[2]).cast(values.computeIfAbsent(args[0], f));
-          }
-          throw new UnsupportedOperationException(m.getName());
-        });
+    ExtensionContext.Store store =
+        (ExtensionContext.Store)
+            Proxy.newProxyInstance(
+                RealArvadosExtensionTest.class.getClassLoader(),
+                new Class<?>[] {ExtensionContext.Store.class},
+                (p, m, args) -> {
+                  if (m.getName().equals("getOrComputeIfAbsent") && args.length == 3) {
+                    @SuppressWarnings("unchecked")
+                    Function<Object, Object> f = (Function<Object, Object>) args[1];
+                    return ((Class<?>) args[2]).cast(values.computeIfAbsent(args[0], f));
+                  }
+                  throw new UnsupportedOperationException(m.getName());
+                });
     ExtensionContext[] self = new ExtensionContext[1];
-    self[0] = (ExtensionContext) Proxy.newProxyInstance(
-        RealArvadosExtensionTest.class.getClassLoader(), new Class<?>[] {ExtensionContext.class},
-        (p, m, args) -> {
-          switch (m.getName()) {
-            case "getRoot":
-              return self[0];
-            case "getStore":
-              return store;
-            default:
-              throw new UnsupportedOperationException(m.getName());
-          }
-        });
+    self[0] =
+        (ExtensionContext)
+            Proxy.newProxyInstance(
+                RealArvadosExtensionTest.class.getClassLoader(),
+                new Class<?>[] {ExtensionContext.class},
+                (p, m, args) -> {
+                  switch (m.getName()) {
+                    case "getRoot":
+                      return self[0];
+                    case "getStore":
+                      return store;
+                    default:
+                      throw new UnsupportedOperationException(m.getName());
+                  }
+                });
     return self[0];
   }
 
@@ -49,31 +55,43 @@ class RealArvadosExtensionTest {
   private static void target(RealArvados arv, String other) {}
 
   private static ParameterContext parameter(int index) throws NoSuchMethodException {
-    Parameter p = RealArvadosExtensionTest.class.getDeclaredMethod("target", RealArvados.class, String.class)
-        .getParameters()[index];
-    return (ParameterContext) Proxy.newProxyInstance(
-        RealArvadosExtensionTest.class.getClassLoader(), new Class<?>[] {ParameterContext.class},
-        (proxy, m, args) -> {
-          if (m.getName().equals("getParameter")) {
-            return p;
-          }
-          throw new UnsupportedOperationException(m.getName());
-        });
+    Parameter p =
+        RealArvadosExtensionTest.class.getDeclaredMethod("target", RealArvados.class, String.class)
+            .getParameters()[index];
+    return (ParameterContext)
+        Proxy.newProxyInstance(
+            RealArvadosExtensionTest.class.getClassLoader(),
+            new Class<?>[] {ParameterContext.class},
+            (proxy, m, args) -> {
+              if (m.getName().equals("getParameter")) {
+                return p;
+              }
+              throw new UnsupportedOperationException(m.getName());
+            });
   }
 
   @Test
   void skipsWithTheReasonWhenAbsentAndNotRequired() {
-    ConditionEvaluationResult r = new RealArvadosExtension(() -> Map.of(RealArvados.REQUIRE_VAR, "slurm"))
-        .evaluateExecutionCondition(context());
+    ConditionEvaluationResult r =
+        new RealArvadosExtension(() -> Map.of(RealArvados.REQUIRE_VAR, "slurm"))
+            .evaluateExecutionCondition(context());
     assertThat(r.isDisabled()).isTrue();
-    assertThat(r.getReason()).hasValueSatisfying(reason -> assertThat(reason)
-        .contains(RealArvados.URL_VAR, RealArvados.ADMIN_TOKEN_VAR, RealArvados.ADMIN2_TOKEN_VAR, RealArvados.USER_TOKEN_VAR)
-        .contains("src/docs/real-server.md"));
+    assertThat(r.getReason())
+        .hasValueSatisfying(
+            reason ->
+                assertThat(reason)
+                    .contains(
+                        RealArvados.URL_VAR,
+                        RealArvados.ADMIN_TOKEN_VAR,
+                        RealArvados.ADMIN2_TOKEN_VAR,
+                        RealArvados.USER_TOKEN_VAR)
+                    .contains("src/docs/real-server.md"));
   }
 
   @Test
   void failsWhenAbsentButRequired() {
-    RealArvadosExtension ext = new RealArvadosExtension(() -> Map.of(RealArvados.REQUIRE_VAR, "slurm,arvados"));
+    RealArvadosExtension ext =
+        new RealArvadosExtension(() -> Map.of(RealArvados.REQUIRE_VAR, "slurm,arvados"));
     assertThatThrownBy(() -> ext.evaluateExecutionCondition(context()))
         .isInstanceOf(ExtensionConfigurationException.class)
         .hasMessageContaining(RealArvados.REQUIRE_VAR)
@@ -82,7 +100,8 @@ class RealArvadosExtensionTest {
 
   @Test
   void failsWhenMisconfiguredEvenIfNotRequired() {
-    RealArvadosExtension ext = new RealArvadosExtension(() -> Map.of(RealArvados.URL_VAR, "http://127.0.0.1:1/"));
+    RealArvadosExtension ext =
+        new RealArvadosExtension(() -> Map.of(RealArvados.URL_VAR, "http://127.0.0.1:1/"));
     assertThatThrownBy(() -> ext.evaluateExecutionCondition(context()))
         .isInstanceOf(ExtensionConfigurationException.class)
         .hasMessageContaining("misconfigured")
@@ -97,14 +116,18 @@ class RealArvadosExtensionTest {
       ExtensionContext ctx = context();
       ConditionEvaluationResult r = ext.evaluateExecutionCondition(ctx);
       assertThat(r.isDisabled()).isFalse();
-      assertThat(r.getReason()).hasValueSatisfying(reason -> assertThat(reason).contains(stub.url()).doesNotContain("secret"));
+      assertThat(r.getReason())
+          .hasValueSatisfying(
+              reason -> assertThat(reason).contains(stub.url()).doesNotContain("secret"));
       assertThat(ext.supportsParameter(parameter(0), ctx)).isTrue();
       assertThat(ext.supportsParameter(parameter(1), ctx)).isFalse();
       Object resolved = ext.resolveParameter(parameter(0), ctx);
       assertThat(resolved).isInstanceOf(RealArvados.class);
       assertThat(((RealArvados) resolved).adminUuid()).isEqualTo("zzzzz-tpzed-000000000000001");
       stub.close();
-      assertThat(ext.resolveParameter(parameter(0), ctx)).as("looked up once per run").isSameAs(resolved);
+      assertThat(ext.resolveParameter(parameter(0), ctx))
+          .as("looked up once per run")
+          .isSameAs(resolved);
     }
   }
 }

@@ -20,8 +20,10 @@ import org.junit.jupiter.api.Test;
  * one is configured.
  */
 class RealArvadosTest {
-  private static final String ADMIN = "v2/zzzzz-gj3su-000000000000001/admin-secret-abcdef0123456789";
-  private static final String ADMIN2 = "v2/zzzzz-gj3su-000000000000002/admin2-secret-abcdef0123456789";
+  private static final String ADMIN =
+      "v2/zzzzz-gj3su-000000000000001/admin-secret-abcdef0123456789";
+  private static final String ADMIN2 =
+      "v2/zzzzz-gj3su-000000000000002/admin2-secret-abcdef0123456789";
   private static final String USER = "v2/zzzzz-gj3su-000000000000003/user-secret-abcdef0123456789";
 
   static Map<String, String> env(String url) {
@@ -33,21 +35,28 @@ class RealArvadosTest {
     return env;
   }
 
-  /** Answers users/current for the three tokens above, with the given admin flags; 401 otherwise. */
+  /**
+   * Answers users/current for the three tokens above, with the given admin flags; 401 otherwise.
+   */
   static final class UsersStub implements AutoCloseable {
     final HttpServer server;
 
     UsersStub(Map<String, String> tokenToUserJson) throws IOException {
       server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-      server.createContext("/arvados/v1/users/current", ex -> {
-        String auth = ex.getRequestHeaders().getFirst("Authorization");
-        String json = auth == null ? null : tokenToUserJson.get(auth.replaceFirst("^Bearer ", ""));
-        byte[] body = (json != null ? json : "{\"errors\":[\"Not logged in\"]}").getBytes(StandardCharsets.UTF_8);
-        ex.sendResponseHeaders(json != null ? 200 : 401, body.length);
-        try (OutputStream os = ex.getResponseBody()) {
-          os.write(body);
-        }
-      });
+      server.createContext(
+          "/arvados/v1/users/current",
+          ex -> {
+            String auth = ex.getRequestHeaders().getFirst("Authorization");
+            String json =
+                auth == null ? null : tokenToUserJson.get(auth.replaceFirst("^Bearer ", ""));
+            byte[] body =
+                (json != null ? json : "{\"errors\":[\"Not logged in\"]}")
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(json != null ? 200 : 401, body.length);
+            try (OutputStream os = ex.getResponseBody()) {
+              os.write(body);
+            }
+          });
       server.start();
     }
 
@@ -66,23 +75,32 @@ class RealArvadosTest {
   }
 
   static Map<String, String> users() {
-    return new HashMap<>(Map.of(
-        ADMIN, user("zzzzz-tpzed-000000000000001", true),
-        ADMIN2, user("zzzzz-tpzed-000000000000002", true),
-        USER, user("zzzzz-tpzed-000000000000003", false)));
+    return new HashMap<>(
+        Map.of(
+            ADMIN, user("zzzzz-tpzed-000000000000001", true),
+            ADMIN2, user("zzzzz-tpzed-000000000000002", true),
+            USER, user("zzzzz-tpzed-000000000000003", false)));
   }
 
   @Test
   void isAbsentWithoutUrl() {
     assertThat(RealArvados.fromEnvironment(Map.of())).isEmpty();
-    assertThat(RealArvados.fromEnvironment(Map.of(RealArvados.URL_VAR, "  ", RealArvados.ADMIN_TOKEN_VAR, ADMIN)))
+    assertThat(
+            RealArvados.fromEnvironment(
+                Map.of(RealArvados.URL_VAR, "  ", RealArvados.ADMIN_TOKEN_VAR, ADMIN)))
         .isEmpty();
   }
 
   @Test
   void namesTheMissingTokenVariables() {
-    assertThatThrownBy(() -> RealArvados.fromEnvironment(Map.of(RealArvados.URL_VAR, "http://127.0.0.1:1/",
-            RealArvados.ADMIN_TOKEN_VAR, ADMIN)))
+    assertThatThrownBy(
+            () ->
+                RealArvados.fromEnvironment(
+                    Map.of(
+                        RealArvados.URL_VAR,
+                        "http://127.0.0.1:1/",
+                        RealArvados.ADMIN_TOKEN_VAR,
+                        ADMIN)))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining(RealArvados.ADMIN2_TOKEN_VAR)
         .hasMessageContaining(RealArvados.USER_TOKEN_VAR)
@@ -144,9 +162,12 @@ class RealArvadosTest {
 
   @Test
   void readsTheRequireListCaseAndSpaceInsensitively() {
-    assertThat(RealArvados.isRequired(Map.of(RealArvados.REQUIRE_VAR, "slurm, Arvados"), "arvados")).isTrue();
-    assertThat(RealArvados.isRequired(Map.of(RealArvados.REQUIRE_VAR, "slurm"), "arvados")).isFalse();
-    assertThat(RealArvados.isRequired(Map.of(RealArvados.REQUIRE_VAR, "arvadosx"), "arvados")).isFalse();
+    assertThat(RealArvados.isRequired(Map.of(RealArvados.REQUIRE_VAR, "slurm, Arvados"), "arvados"))
+        .isTrue();
+    assertThat(RealArvados.isRequired(Map.of(RealArvados.REQUIRE_VAR, "slurm"), "arvados"))
+        .isFalse();
+    assertThat(RealArvados.isRequired(Map.of(RealArvados.REQUIRE_VAR, "arvadosx"), "arvados"))
+        .isFalse();
     assertThat(RealArvados.isRequired(Map.of(), "arvados")).isFalse();
   }
 
@@ -154,8 +175,12 @@ class RealArvadosTest {
   @RequiresRealArvados
   void findsTheConfiguredRealServersUsers(RealArvados arv) {
     assertThat(arv.adminUuid()).startsWith(arv.clusterId() + "-tpzed-");
-    assertThat(arv.admin2Uuid()).startsWith(arv.clusterId() + "-tpzed-").isNotEqualTo(arv.adminUuid());
-    assertThat(arv.userUuid()).startsWith(arv.clusterId() + "-tpzed-").isNotIn(arv.adminUuid(), arv.admin2Uuid());
+    assertThat(arv.admin2Uuid())
+        .startsWith(arv.clusterId() + "-tpzed-")
+        .isNotEqualTo(arv.adminUuid());
+    assertThat(arv.userUuid())
+        .startsWith(arv.clusterId() + "-tpzed-")
+        .isNotIn(arv.adminUuid(), arv.admin2Uuid());
     assertThat(arv.toString()).doesNotContain(arv.adminToken(), arv.admin2Token(), arv.userToken());
   }
 }

@@ -19,21 +19,104 @@ class SafetyCheckerTest {
 
   private final List<HistoryEvent> h = new ArrayList<>();
 
-  private void ev(WriteAction a, String client, String applied, ClaimSource src, String claimed, boolean ok,
-      String reqState, String before, String after, String... fields) {
-    h.add(new HistoryEvent(h.size() + 1, h.size(), C, a, "req-" + h.size(), "zzzzz-gj3su-000000000000000", client,
-        applied, applied, src, claimed, ok, ok ? 200 : 422, false, reqState, before, after, 1, Set.of(fields), List.of()));
+  private void ev(
+      WriteAction a,
+      String client,
+      String applied,
+      ClaimSource src,
+      String claimed,
+      boolean ok,
+      String reqState,
+      String before,
+      String after,
+      String... fields) {
+    h.add(
+        new HistoryEvent(
+            h.size() + 1,
+            h.size(),
+            C,
+            a,
+            "req-" + h.size(),
+            "zzzzz-gj3su-000000000000000",
+            client,
+            applied,
+            applied,
+            src,
+            claimed,
+            ok,
+            ok ? 200 : 422,
+            false,
+            reqState,
+            before,
+            after,
+            1,
+            Set.of(fields),
+            List.of()));
   }
 
   @Test
   void emptyAndOrderlyHistoriesAreSafe() {
     assertThat(SafetyChecker.check(List.of()).isSafe()).isTrue();
     ev(WriteAction.LOCK, "d", null, ClaimSource.NONE, null, true, "Locked", "Queued", "Locked");
-    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.BODY, E1, true, "Running", "Locked", "Running", "state", "auth_uuid");
-    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.BODY, E1, true, null, "Running", "Running", "progress", "auth_uuid");
-    ev(WriteAction.UPDATE, "r2", E1, ClaimSource.BODY, E2, false, null, "Running", "Running", "progress", "auth_uuid");
-    ev(WriteAction.UPDATE, "admin", E1, ClaimSource.NONE, null, true, null, "Running", "Running", "priority");
-    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.BODY, E1, true, "Complete", "Running", "Complete", "state", "auth_uuid");
+    ev(
+        WriteAction.UPDATE,
+        "r1",
+        E1,
+        ClaimSource.BODY,
+        E1,
+        true,
+        "Running",
+        "Locked",
+        "Running",
+        "state",
+        "auth_uuid");
+    ev(
+        WriteAction.UPDATE,
+        "r1",
+        E1,
+        ClaimSource.BODY,
+        E1,
+        true,
+        null,
+        "Running",
+        "Running",
+        "progress",
+        "auth_uuid");
+    ev(
+        WriteAction.UPDATE,
+        "r2",
+        E1,
+        ClaimSource.BODY,
+        E2,
+        false,
+        null,
+        "Running",
+        "Running",
+        "progress",
+        "auth_uuid");
+    ev(
+        WriteAction.UPDATE,
+        "admin",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        null,
+        "Running",
+        "Running",
+        "priority");
+    ev(
+        WriteAction.UPDATE,
+        "r1",
+        E1,
+        ClaimSource.BODY,
+        E1,
+        true,
+        "Complete",
+        "Running",
+        "Complete",
+        "state",
+        "auth_uuid");
     SafetyReport r = SafetyChecker.check(h);
     assertThat(r.isSafe()).as(r.summary()).isTrue();
     assertThat(r.eventsChecked()).isEqualTo(6);
@@ -42,40 +125,159 @@ class SafetyCheckerTest {
 
   @Test
   void p1_acceptedWriteClaimingAnotherEpochIsAViolation() {
-    ev(WriteAction.UPDATE, "r1", E2, ClaimSource.HEADER, E1, true, null, "Running", "Running", "progress");
-    ev(WriteAction.UPDATE, "r1", E2, ClaimSource.BODY, E1, false, null, "Running", "Running", "progress", "auth_uuid");
+    ev(
+        WriteAction.UPDATE,
+        "r1",
+        E2,
+        ClaimSource.HEADER,
+        E1,
+        true,
+        null,
+        "Running",
+        "Running",
+        "progress");
+    ev(
+        WriteAction.UPDATE,
+        "r1",
+        E2,
+        ClaimSource.BODY,
+        E1,
+        false,
+        null,
+        "Running",
+        "Running",
+        "progress",
+        "auth_uuid");
     SafetyReport r = SafetyChecker.check(h);
-    assertThat(r.violations()).extracting(SafetyViolation::property).containsExactly(STALE_EPOCH_WRITE);
+    assertThat(r.violations())
+        .extracting(SafetyViolation::property)
+        .containsExactly(STALE_EPOCH_WRITE);
     assertThat(r.violations().get(0).eventSequences()).containsExactly(1L);
-    assertThatThrownBy(r::assertSafe).isInstanceOf(AssertionError.class)
-        .hasMessageContaining("STALE_EPOCH_WRITE").hasMessageContaining(C).hasMessageContaining(E1);
+    assertThatThrownBy(r::assertSafe)
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("STALE_EPOCH_WRITE")
+        .hasMessageContaining(C)
+        .hasMessageContaining(E1);
   }
 
   @Test
   void p2_runnerWritesFromTwoClientsInOneEpochViolate_adminWritesDoNot() {
-    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, null, "Running", "Running", "log");
-    ev(WriteAction.UPDATE, "admin", E1, ClaimSource.NONE, null, true, "Cancelled", "Running", "Cancelled", "state");
-    ev(WriteAction.UPDATE, "admin2", E1, ClaimSource.NONE, null, true, null, "Running", "Running", "priority");
+    ev(
+        WriteAction.UPDATE,
+        "r1",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        null,
+        "Running",
+        "Running",
+        "log");
+    ev(
+        WriteAction.UPDATE,
+        "admin",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        "Cancelled",
+        "Running",
+        "Cancelled",
+        "state");
+    ev(
+        WriteAction.UPDATE,
+        "admin2",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        null,
+        "Running",
+        "Running",
+        "priority");
     assertThat(SafetyChecker.check(h).isSafe()).isTrue();
-    ev(WriteAction.UPDATE, "r2", E1, ClaimSource.NONE, null, true, null, "Running", "Running", "exit_code");
+    ev(
+        WriteAction.UPDATE,
+        "r2",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        null,
+        "Running",
+        "Running",
+        "exit_code");
     SafetyReport r = SafetyChecker.check(h);
     assertThat(r.violations(MULTIPLE_RUNNERS_PER_EPOCH)).hasSize(1);
-    assertThat(r.violations(MULTIPLE_RUNNERS_PER_EPOCH).get(0).eventSequences()).containsExactly(1L, 4L);
+    assertThat(r.violations(MULTIPLE_RUNNERS_PER_EPOCH).get(0).eventSequences())
+        .containsExactly(1L, 4L);
   }
 
   @Test
   void p2_sameClientInDifferentEpochsIsFine() {
-    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, null, "Running", "Running", "output");
-    ev(WriteAction.UPDATE, "r2", E2, ClaimSource.NONE, null, true, null, "Running", "Running", "output");
+    ev(
+        WriteAction.UPDATE,
+        "r1",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        null,
+        "Running",
+        "Running",
+        "output");
+    ev(
+        WriteAction.UPDATE,
+        "r2",
+        E2,
+        ClaimSource.NONE,
+        null,
+        true,
+        null,
+        "Running",
+        "Running",
+        "output");
     assertThat(SafetyChecker.check(h).isSafe()).isTrue();
   }
 
   @Test
   void p3_twoTransitionsToRunningInOneEpochViolate() {
-    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, "Running", "Locked", "Running", "state");
-    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, "Running", "Running", "Running", "state");
-    assertThat(SafetyChecker.check(h).isSafe()).as("a repeated Running from the same client is a no-op").isTrue();
-    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, "Running", "Locked", "Running", "state");
+    ev(
+        WriteAction.UPDATE,
+        "r1",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        "Running",
+        "Locked",
+        "Running",
+        "state");
+    ev(
+        WriteAction.UPDATE,
+        "r1",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        "Running",
+        "Running",
+        "Running",
+        "state");
+    assertThat(SafetyChecker.check(h).isSafe())
+        .as("a repeated Running from the same client is a no-op")
+        .isTrue();
+    ev(
+        WriteAction.UPDATE,
+        "r1",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        "Running",
+        "Locked",
+        "Running",
+        "state");
     SafetyReport r = SafetyChecker.check(h);
     assertThat(r.violations(RUNNING_MORE_THAN_ONCE_PER_EPOCH)).hasSize(1);
     assertThat(r.violations(MULTIPLE_RUNNERS_PER_EPOCH)).isEmpty();
@@ -83,8 +285,28 @@ class SafetyCheckerTest {
 
   @Test
   void p3_runningFromASecondClientViolates() {
-    ev(WriteAction.UPDATE, "r1", E1, ClaimSource.NONE, null, true, "Running", "Locked", "Running", "state");
-    ev(WriteAction.UPDATE, "r2", E1, ClaimSource.NONE, null, true, "Running", "Running", "Running", "state");
+    ev(
+        WriteAction.UPDATE,
+        "r1",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        "Running",
+        "Locked",
+        "Running",
+        "state");
+    ev(
+        WriteAction.UPDATE,
+        "r2",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        "Running",
+        "Running",
+        "Running",
+        "state");
     SafetyReport r = SafetyChecker.check(h);
     assertThat(r.violations(RUNNING_MORE_THAN_ONCE_PER_EPOCH)).hasSize(1);
     assertThat(r.violations(MULTIPLE_RUNNERS_PER_EPOCH)).hasSize(1);
@@ -92,30 +314,119 @@ class SafetyCheckerTest {
 
   @Test
   void runtimeTokenContainersUseTheLockCountAsEpoch() {
-    h.add(new HistoryEvent(1, 1, C, WriteAction.UPDATE, "a", null, "r1", null, null, ClaimSource.NONE, null, true, 200,
-        false, "Running", "Locked", "Running", 1, Set.of("state"), List.of()));
-    h.add(new HistoryEvent(2, 2, C, WriteAction.UPDATE, "b", null, "r2", null, null, ClaimSource.NONE, null, true, 200,
-        false, "Running", "Locked", "Running", 2, Set.of("state"), List.of()));
+    h.add(
+        new HistoryEvent(
+            1,
+            1,
+            C,
+            WriteAction.UPDATE,
+            "a",
+            null,
+            "r1",
+            null,
+            null,
+            ClaimSource.NONE,
+            null,
+            true,
+            200,
+            false,
+            "Running",
+            "Locked",
+            "Running",
+            1,
+            Set.of("state"),
+            List.of()));
+    h.add(
+        new HistoryEvent(
+            2,
+            2,
+            C,
+            WriteAction.UPDATE,
+            "b",
+            null,
+            "r2",
+            null,
+            null,
+            ClaimSource.NONE,
+            null,
+            true,
+            200,
+            false,
+            "Running",
+            "Locked",
+            "Running",
+            2,
+            Set.of("state"),
+            List.of()));
     assertThat(SafetyChecker.check(h).isSafe()).isTrue();
     assertThat(h.get(0).epochKey()).isEqualTo("lock#1");
   }
 
   private void lockEvent(String client, String epochAfter) {
-    h.add(new HistoryEvent(h.size() + 1, h.size(), C, WriteAction.LOCK, "req-" + h.size(), "zzzzz-gj3su-000000000000000",
-        client, null, epochAfter, ClaimSource.NONE, null, true, 200, false, "Locked", "Queued", "Locked", 0, Set.of(),
-        List.of()));
+    h.add(
+        new HistoryEvent(
+            h.size() + 1,
+            h.size(),
+            C,
+            WriteAction.LOCK,
+            "req-" + h.size(),
+            "zzzzz-gj3su-000000000000000",
+            client,
+            null,
+            epochAfter,
+            ClaimSource.NONE,
+            null,
+            true,
+            200,
+            false,
+            "Locked",
+            "Queued",
+            "Locked",
+            0,
+            Set.of(),
+            List.of()));
   }
 
   @Test
   void p4_dispatcherCancellingAnEpochItNeitherLockedNorRanIn_violates() {
     lockEvent("dispatcherA", E1);
-    ev(WriteAction.UPDATE, "dispatcherA/run-1", E1, ClaimSource.BODY, E1, true, "Running", "Locked", "Running", "state");
-    ev(WriteAction.LOCK, "dispatcherB", E1, ClaimSource.NONE, null, false, "Locked", "Running", "Running");
-    ev(WriteAction.UPDATE, "dispatcherB", E1, ClaimSource.BODY, E1, true, "Cancelled", "Running", "Cancelled", "state");
+    ev(
+        WriteAction.UPDATE,
+        "dispatcherA/run-1",
+        E1,
+        ClaimSource.BODY,
+        E1,
+        true,
+        "Running",
+        "Locked",
+        "Running",
+        "state");
+    ev(
+        WriteAction.LOCK,
+        "dispatcherB",
+        E1,
+        ClaimSource.NONE,
+        null,
+        false,
+        "Locked",
+        "Running",
+        "Running");
+    ev(
+        WriteAction.UPDATE,
+        "dispatcherB",
+        E1,
+        ClaimSource.BODY,
+        E1,
+        true,
+        "Cancelled",
+        "Running",
+        "Cancelled",
+        "state");
 
     SafetyReport r = SafetyChecker.check(h);
 
-    assertThat(r.violations()).extracting(SafetyViolation::property)
+    assertThat(r.violations())
+        .extracting(SafetyViolation::property)
         .containsExactly(SafetyViolation.Property.EPOCH_ENDED_BY_STRANGER);
     assertThat(r.violations().get(0).description()).contains("dispatcherB").contains("dispatcherA");
   }
@@ -123,12 +434,50 @@ class SafetyCheckerTest {
   @Test
   void p4_theLockerOrItsRunnerEndingTheEpoch_andNonDispatchers_doNotViolate() {
     lockEvent("dispatcherA", E1);
-    ev(WriteAction.UPDATE, "dispatcherA/run-1", E1, ClaimSource.BODY, E1, true, "Running", "Locked", "Running", "state");
-    ev(WriteAction.UPDATE, "dispatcherA", E1, ClaimSource.BODY, E1, true, "Cancelled", "Running", "Cancelled", "state");
+    ev(
+        WriteAction.UPDATE,
+        "dispatcherA/run-1",
+        E1,
+        ClaimSource.BODY,
+        E1,
+        true,
+        "Running",
+        "Locked",
+        "Running",
+        "state");
+    ev(
+        WriteAction.UPDATE,
+        "dispatcherA",
+        E1,
+        ClaimSource.BODY,
+        E1,
+        true,
+        "Cancelled",
+        "Running",
+        "Cancelled",
+        "state");
     lockEvent("dispatcherB", E2);
-    ev(WriteAction.UPDATE, "operator", E2, ClaimSource.NONE, null, true, "Cancelled", "Locked", "Cancelled", "state");
+    ev(
+        WriteAction.UPDATE,
+        "operator",
+        E2,
+        ClaimSource.NONE,
+        null,
+        true,
+        "Cancelled",
+        "Locked",
+        "Cancelled",
+        "state");
     lockEvent("dispatcherB", "zzzzz-gj3su-epoch0000000003");
-    ev(WriteAction.UNLOCK, "dispatcherB", "zzzzz-gj3su-epoch0000000003", ClaimSource.NONE, null, true, "Queued", "Locked",
+    ev(
+        WriteAction.UNLOCK,
+        "dispatcherB",
+        "zzzzz-gj3su-epoch0000000003",
+        ClaimSource.NONE,
+        null,
+        true,
+        "Queued",
+        "Locked",
         "Queued");
 
     SafetyReport r = SafetyChecker.check(h);
@@ -140,10 +489,30 @@ class SafetyCheckerTest {
   void p4_unlockOfASiblingsFreshLock_whoseRunnerWasAboutToStart_violates() {
     lockEvent("dispatcherA", E1);
     lockEvent("dispatcherB", E2); // B locks something else, so it is a dispatcher
-    ev(WriteAction.UNLOCK, "dispatcherB", E1, ClaimSource.NONE, null, true, "Queued", "Locked", "Queued");
-    ev(WriteAction.UPDATE, "dispatcherA/run-1", null, ClaimSource.BODY, E1, false, "Running", "Queued", "Queued", "state");
+    ev(
+        WriteAction.UNLOCK,
+        "dispatcherB",
+        E1,
+        ClaimSource.NONE,
+        null,
+        true,
+        "Queued",
+        "Locked",
+        "Queued");
+    ev(
+        WriteAction.UPDATE,
+        "dispatcherA/run-1",
+        null,
+        ClaimSource.BODY,
+        E1,
+        false,
+        "Running",
+        "Queued",
+        "Queued",
+        "state");
 
-    assertThat(SafetyChecker.check(h).violations()).extracting(SafetyViolation::property)
+    assertThat(SafetyChecker.check(h).violations())
+        .extracting(SafetyViolation::property)
         .containsExactly(SafetyViolation.Property.EPOCH_ENDED_BY_STRANGER);
   }
 
@@ -151,7 +520,17 @@ class SafetyCheckerTest {
   void p4_unlockOfAnOrphanedLockThatNobodyRan_byAnotherDispatcher_doesNotViolate() {
     lockEvent("dispatcherA", E1); // its answer was lost: nobody runs E1
     lockEvent("dispatcherB", E2);
-    ev(WriteAction.UPDATE, "dispatcherB", E1, ClaimSource.BODY, E1, true, "Queued", "Locked", "Queued", "state");
+    ev(
+        WriteAction.UPDATE,
+        "dispatcherB",
+        E1,
+        ClaimSource.BODY,
+        E1,
+        true,
+        "Queued",
+        "Locked",
+        "Queued",
+        "state");
 
     SafetyReport r = SafetyChecker.check(h);
     assertThat(r.isSafe()).as(r.summary()).isTrue();
@@ -159,8 +538,28 @@ class SafetyCheckerTest {
 
   @Test
   void p2_aDispatchersCancelWithAReason_isNotASecondRunner() {
-    ev(WriteAction.UPDATE, "dispatcherA/run-1", E1, ClaimSource.BODY, E1, true, "Running", "Locked", "Running", "state");
-    ev(WriteAction.UPDATE, "dispatcherA", E1, ClaimSource.BODY, E1, true, "Cancelled", "Running", "Cancelled", "state",
+    ev(
+        WriteAction.UPDATE,
+        "dispatcherA/run-1",
+        E1,
+        ClaimSource.BODY,
+        E1,
+        true,
+        "Running",
+        "Locked",
+        "Running",
+        "state");
+    ev(
+        WriteAction.UPDATE,
+        "dispatcherA",
+        E1,
+        ClaimSource.BODY,
+        E1,
+        true,
+        "Cancelled",
+        "Running",
+        "Cancelled",
+        "state",
         "runtime_status");
 
     SafetyReport r = SafetyChecker.check(h);

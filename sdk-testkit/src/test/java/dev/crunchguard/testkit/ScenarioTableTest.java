@@ -50,8 +50,10 @@ class ScenarioTableTest {
   @Test
   void row01_adminCreatesContainer() {
     Http.Res r =
-        http.post("arvados/v1/containers").token(SYS)
-            .json("{\"container\":{\"command\":[\"echo\",\"hello\"],\"container_image\":\"test\",\"output_path\":\"test\"}}")
+        http.post("arvados/v1/containers")
+            .token(SYS)
+            .json(
+                "{\"container\":{\"command\":[\"echo\",\"hello\"],\"container_image\":\"test\",\"output_path\":\"test\"}}")
             .send();
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.str("state")).isEqualTo("Queued");
@@ -62,7 +64,11 @@ class ScenarioTableTest {
   @Test
   void row02_nonAdminCannotCreate() {
     int before = sim.containers().size();
-    Http.Res r = http.post("arvados/v1/containers").token(ACT).json("{\"container\":{\"command\":[\"x\"]}}").send();
+    Http.Res r =
+        http.post("arvados/v1/containers")
+            .token(ACT)
+            .json("{\"container\":{\"command\":[\"x\"]}}")
+            .send();
     assertThat(r.status()).isEqualTo(403);
     assertThat(sim.containers()).hasSize(before);
   }
@@ -89,7 +95,8 @@ class ScenarioTableTest {
     String u = fx.lockedBy(D2, 1);
     Http.Res r = http.get(c(u) + "/auth").token(SYS).send();
     assertThat(r.status()).isEqualTo(403);
-    assertThat(r.errors().get(0)).startsWith("#<ArvadosModel::PermissionDeniedError: Not locked by your token> (req-");
+    assertThat(r.errors().get(0))
+        .startsWith("#<ArvadosModel::PermissionDeniedError: Not locked by your token> (req-");
   }
 
   @Test
@@ -125,7 +132,8 @@ class ScenarioTableTest {
     String u = fx.queued(1);
     Http.Res r = http.lock(u, SYS);
     assertThat(r.status()).isEqualTo(200);
-    assertThat(r.json().keySet()).containsExactly("uuid", "state", "priority", "auth_uuid", "locked_by_uuid");
+    assertThat(r.json().keySet())
+        .containsExactly("uuid", "state", "priority", "auth_uuid", "locked_by_uuid");
     assertThat(r.str("state")).isEqualTo("Locked");
     assertThat(r.json().get("priority").getAsLong()).isEqualTo(1);
     assertThat(r.str("auth_uuid")).matches("zzzzz-gj3su-[a-z0-9]{15}");
@@ -138,7 +146,8 @@ class ScenarioTableTest {
     String u = fx.lockedBy(SYS, 0);
     Http.Res r = http.unlock(u, SYS);
     assertThat(r.status()).isEqualTo(200);
-    assertThat(r.json().keySet()).containsExactly("uuid", "state", "priority", "auth_uuid", "locked_by_uuid");
+    assertThat(r.json().keySet())
+        .containsExactly("uuid", "state", "priority", "auth_uuid", "locked_by_uuid");
     assertThat(r.str("state")).isEqualTo("Queued");
     assertThat(r.json().get("auth_uuid").isJsonNull()).isTrue();
     assertThat(r.json().get("locked_by_uuid").isJsonNull()).isTrue();
@@ -168,7 +177,8 @@ class ScenarioTableTest {
     String l = fx.lockedBy(SYS, 1);
     Http.Res r14 = http.lock(l, SYS);
     assertThat(r14.status()).isEqualTo(422);
-    assertThat(r14.errors().get(0)).startsWith("#<ArvadosModel::LockFailedError: cannot lock when Locked>");
+    assertThat(r14.errors().get(0))
+        .startsWith("#<ArvadosModel::LockFailedError: cannot lock when Locked>");
     assertThat(fx.state(l)).isEqualTo("Locked");
 
     String run = fx.running();
@@ -207,7 +217,12 @@ class ScenarioTableTest {
     Http.Res ok = http.get(c(u) + "/secret_mounts").token(ctok).send();
     assertThat(ok.status()).isEqualTo(200);
     assertThat(ok.json().keySet()).containsExactly("secret_mounts");
-    assertThat(ok.json().getAsJsonObject("secret_mounts").getAsJsonObject("/secret/6x9").get("content").getAsString())
+    assertThat(
+            ok.json()
+                .getAsJsonObject("secret_mounts")
+                .getAsJsonObject("/secret/6x9")
+                .get("content")
+                .getAsString())
         .isEqualTo("42\n");
     for (String t : List.of(D2, SYS, ACT)) {
       Http.Res r = http.get(c(u) + "/secret_mounts").token(t).send();
@@ -232,14 +247,22 @@ class ScenarioTableTest {
   void row22_patchWithTopLevelAndWrappedAttributes() {
     String u = fx.running();
     String ctok = fx.containerToken(u, SYS);
-    Http.Res top = http.patch(c(u)).token(ctok).json("{\"runtime_status\":{\"activity\":\"a\"}}").send();
+    Http.Res top =
+        http.patch(c(u)).token(ctok).json("{\"runtime_status\":{\"activity\":\"a\"}}").send();
     assertThat(top.status()).isEqualTo(200);
     assertThat(sim.container(u).runtimeStatusJson()).isEqualTo("{\"activity\":\"a\"}");
-    Http.Res wrapped = http.patch(c(u)).token(ctok).json("{\"container\":{\"runtime_status\":{\"activity\":\"b\"}}}").send();
+    Http.Res wrapped =
+        http.patch(c(u))
+            .token(ctok)
+            .json("{\"container\":{\"runtime_status\":{\"activity\":\"b\"}}}")
+            .send();
     assertThat(wrapped.status()).isEqualTo(200);
     assertThat(sim.container(u).runtimeStatusJson()).isEqualTo("{\"activity\":\"b\"}");
     Http.Res complete =
-        http.patch(c(u)).token(ctok).json("{\"state\":\"Complete\",\"runtime_status\":{\"activity\":\"c\"}}").send();
+        http.patch(c(u))
+            .token(ctok)
+            .json("{\"state\":\"Complete\",\"runtime_status\":{\"activity\":\"c\"}}")
+            .send();
     assertThat(complete.status()).isEqualTo(200);
     assertThat(fx.state(u)).isEqualTo("Complete");
   }
@@ -253,12 +276,21 @@ class ScenarioTableTest {
     String u = fx.queued();
     assertThat(http.lock(u, SYS).str("locked_by_uuid")).isEqualTo(myUuid);
     Http.Res list =
-        http.get("arvados/v1/containers").token(SYS)
-            .query("filters", "[[\"locked_by_uuid\",\"=\",\"" + myUuid + "\"],[\"uuid\",\"=\",\"" + u + "\"]]")
+        http.get("arvados/v1/containers")
+            .token(SYS)
+            .query(
+                "filters",
+                "[[\"locked_by_uuid\",\"=\",\"" + myUuid + "\"],[\"uuid\",\"=\",\"" + u + "\"]]")
             .send();
     assertThat(list.status()).isEqualTo(200);
     assertThat(list.json().getAsJsonArray("items")).hasSize(1);
-    assertThat(list.json().getAsJsonArray("items").get(0).getAsJsonObject().get("locked_by_uuid").getAsString())
+    assertThat(
+            list.json()
+                .getAsJsonArray("items")
+                .get(0)
+                .getAsJsonObject()
+                .get("locked_by_uuid")
+                .getAsString())
         .isEqualTo(myUuid);
     assertThat(http.unlock(u, SYS).status()).isEqualTo(200);
   }
@@ -284,7 +316,8 @@ class ScenarioTableTest {
   void row26_nonHolderAdminCancelsThenRuntimeTokenIsRejected() {
     String u = fx.runtimeTokenContainer();
     assertThat(http.update(u, SYS, "{\"state\":\"Cancelled\"}").status()).isEqualTo(200);
-    assertThat(http.get("arvados/v1/containers/current").token(RTOK + "/" + u).send().status()).isEqualTo(401);
+    assertThat(http.get("arvados/v1/containers/current").token(RTOK + "/" + u).send().status())
+        .isEqualTo(401);
   }
 
   @Test
@@ -297,14 +330,16 @@ class ScenarioTableTest {
   @Test
   void row28_currentWithPlainRuntimeTokenIs404() {
     fx.runtimeTokenContainer();
-    assertThat(http.get("arvados/v1/containers/current").token(RTOK).send().status()).isEqualTo(404);
+    assertThat(http.get("arvados/v1/containers/current").token(RTOK).send().status())
+        .isEqualTo(404);
   }
 
   @Test
   void row29_runtimeTokenWithWrongContainerIs401() {
     fx.runtimeTokenContainer();
     String other = fx.running();
-    assertThat(http.get("arvados/v1/containers/current").token(RTOK + "/" + other).send().status()).isEqualTo(401);
+    assertThat(http.get("arvados/v1/containers/current").token(RTOK + "/" + other).send().status())
+        .isEqualTo(401);
   }
 
   @Test
@@ -350,11 +385,13 @@ class ScenarioTableTest {
   void row32_runtimeStatusWellKnownKeysMustBeStrings() {
     String u = fx.running();
     for (String k : List.of("error", "errorDetail", "warning", "warningDetail", "activity")) {
-      assertThat(http.update(u, SYS, "{\"runtime_status\":{\"" + k + "\":\"str\"}}").status()).isEqualTo(200);
+      assertThat(http.update(u, SYS, "{\"runtime_status\":{\"" + k + "\":\"str\"}}").status())
+          .isEqualTo(200);
       for (String bad : List.of("42", "false", "[]", "{}", "null")) {
         Http.Res r = http.update(u, SYS, "{\"runtime_status\":{\"" + k + "\":" + bad + "}}");
         assertThat(r.status()).as(k + "=" + bad).isEqualTo(422);
-        assertThat(r.errors().get(0)).startsWith("Runtime status '" + k + "' value must be a string");
+        assertThat(r.errors().get(0))
+            .startsWith("Runtime status '" + k + "' value must be a string");
       }
     }
   }
@@ -362,24 +399,29 @@ class ScenarioTableTest {
   @Test
   void row33_nonAdminCannotSetRuntimeStatus() {
     String u = fx.queued();
-    assertThat(http.update(u, ACT, "{\"runtime_status\":{\"error\":\"Oops!\"}}").status()).isEqualTo(403);
+    assertThat(http.update(u, ACT, "{\"runtime_status\":{\"error\":\"Oops!\"}}").status())
+        .isEqualTo(403);
   }
 
   @Test
   void rows34to38_runtimeStatusLifecycle() {
     String u = fx.lockedBy(SYS, 1);
-    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"error\":\"x\"}}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"error\":\"x\"}}").status())
+        .isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Queued\"}").status()).isEqualTo(200);
     assertThat(sim.container(u).runtimeStatusJson()).isEqualTo("{}");
     assertThat(http.lock(u, SYS).status()).isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Running\"}").status()).isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"error\":\"y\"}}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"error\":\"y\"}}").status())
+        .isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Complete\"}").status()).isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"error\":\"z\"}}").status()).isEqualTo(422);
+    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"error\":\"z\"}}").status())
+        .isEqualTo(422);
 
     String v = fx.running();
     assertThat(http.update(v, SYS, "{\"state\":\"Cancelled\"}").status()).isEqualTo(200);
-    assertThat(http.update(v, SYS, "{\"runtime_status\":{\"error\":\"z\"}}").status()).isEqualTo(422);
+    assertThat(http.update(v, SYS, "{\"runtime_status\":{\"error\":\"z\"}}").status())
+        .isEqualTo(422);
   }
 
   @Test
@@ -394,7 +436,13 @@ class ScenarioTableTest {
   @Test
   void row40_runningRejectsImmutableChangesButAcceptsPriority() {
     String u = fx.running();
-    for (String bad : List.of("{\"command\":[\"x\"]}", "{\"cwd\":\"/x\"}", "{\"state\":\"Flubber\"}", "{\"state\":\"Queued\"}", "{\"state\":\"Locked\"}")) {
+    for (String bad :
+        List.of(
+            "{\"command\":[\"x\"]}",
+            "{\"cwd\":\"/x\"}",
+            "{\"state\":\"Flubber\"}",
+            "{\"state\":\"Queued\"}",
+            "{\"state\":\"Locked\"}")) {
       assertThat(http.update(u, SYS, bad).status()).as(bad).isEqualTo(422);
     }
     assertThat(http.update(u, SYS, "{\"priority\":3}").status()).isEqualTo(200);
@@ -405,7 +453,8 @@ class ScenarioTableTest {
     String u = fx.queued(0);
     Http.Res r = http.lock(u, SYS);
     assertThat(r.status()).isEqualTo(422);
-    assertThat(r.errors().get(0)).startsWith("#<ArvadosModel::LockFailedError: cannot lock when priority<=0>");
+    assertThat(r.errors().get(0))
+        .startsWith("#<ArvadosModel::LockFailedError: cannot lock when priority<=0>");
   }
 
   @Test
@@ -450,7 +499,8 @@ class ScenarioTableTest {
   @Test
   void rows46and47_lockAndUnlockOfRunningFail() {
     String u = fx.running();
-    assertThat(http.lock(u, SYS).errors().get(0)).contains("#<ArvadosModel::LockFailedError: cannot lock when Running>");
+    assertThat(http.lock(u, SYS).errors().get(0))
+        .contains("#<ArvadosModel::LockFailedError: cannot lock when Running>");
     assertThat(http.unlock(u, SYS).errors().get(0))
         .contains("#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Running>");
   }
@@ -459,13 +509,15 @@ class ScenarioTableTest {
   void row48_completeExpiresContainerToken() {
     String u = fx.running();
     String ctok = fx.containerToken(u, SYS);
-    assertThat(http.get("arvados/v1/containers/current").token(ctok).send().status()).isEqualTo(200);
+    assertThat(http.get("arvados/v1/containers/current").token(ctok).send().status())
+        .isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Complete\"}").status()).isEqualTo(200);
     ContainerSnapshot s = sim.container(u);
     assertThat(s.lockedByUuid()).isNull();
     assertThat(s.authUuid()).isNull();
     assertThat(s.finishedAt()).isNotNull();
-    assertThat(http.get("arvados/v1/containers/current").token(ctok).send().status()).isEqualTo(401);
+    assertThat(http.get("arvados/v1/containers/current").token(ctok).send().status())
+        .isEqualTo(401);
     assertThat(http.show(u, ctok).status()).isEqualTo(401);
   }
 
@@ -486,7 +538,8 @@ class ScenarioTableTest {
       ContainerSnapshot s = s3.container(u);
       assertThat(s.lockCount()).isEqualTo(3);
       assertThat(s.runtimeStatusJson())
-          .isEqualTo("{\"error\":\"Failed to start container.  Cancelled after exceeding 'Containers.MaxDispatchAttempts' (lock_count=3)\"}");
+          .isEqualTo(
+              "{\"error\":\"Failed to start container.  Cancelled after exceeding 'Containers.MaxDispatchAttempts' (lock_count=3)\"}");
       assertThat(s.authUuid()).isNull();
       assertThat(s.finishedAt()).as("inferred: set_timestamps ran before check_unlock").isNull();
       assertThat(f.http.lock(u, SYS).status()).isEqualTo(422);
@@ -518,7 +571,12 @@ class ScenarioTableTest {
   @Test
   void row53_cancelFromLockedWithLog() {
     String u = fx.lockedBy(SYS, 1);
-    assertThat(http.update(u, SYS, "{\"state\":\"Cancelled\",\"log\":\"ea10d51bcf88862dbcc36eb292017dfd+45\"}").status())
+    assertThat(
+            http.update(
+                    u,
+                    SYS,
+                    "{\"state\":\"Cancelled\",\"log\":\"ea10d51bcf88862dbcc36eb292017dfd+45\"}")
+                .status())
         .isEqualTo(200);
     assertThat(sim.container(u).log()).isEqualTo("ea10d51bcf88862dbcc36eb292017dfd+45");
   }
@@ -540,8 +598,13 @@ class ScenarioTableTest {
     String cancelled = fx.queued();
     assertThat(http.update(cancelled, SYS, "{\"state\":\"Cancelled\"}").status()).isEqualTo(200);
     List<String> attrs =
-        List.of("{\"state\":\"Cancelled\"}", "{\"priority\":5}", "{\"runtime_status\":{\"error\":\"x\"}}",
-            "{\"cwd\":\"/x\"}", "{\"gateway_address\":\"1.2.3.4:5\"}", "{\"interactive_session_started\":true}");
+        List.of(
+            "{\"state\":\"Cancelled\"}",
+            "{\"priority\":5}",
+            "{\"runtime_status\":{\"error\":\"x\"}}",
+            "{\"cwd\":\"/x\"}",
+            "{\"gateway_address\":\"1.2.3.4:5\"}",
+            "{\"interactive_session_started\":true}");
     for (String u : List.of(q, l, r, done, cancelled)) {
       for (String a : attrs) {
         assertThat(http.update(u, ACT, a).status()).as(u + " " + a).isEqualTo(403);
@@ -557,7 +620,8 @@ class ScenarioTableTest {
     assertThat(http.update(u, SYS, "{\"exit_code\":1}").status()).isEqualTo(422);
     assertThat(http.update(u, SYS, "{\"state\":\"Running\"}").status()).isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"exit_code\":1}").status()).isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"exit_code\":1,\"state\":\"Complete\"}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"exit_code\":1,\"state\":\"Complete\"}").status())
+        .isEqualTo(200);
     assertThat(sim.container(u).exitCode()).isEqualTo(1L);
   }
 
@@ -570,10 +634,14 @@ class ScenarioTableTest {
     assertThat(http.update(u, SYS, "{\"log\":" + pdh + "}").status()).isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Running\"}").status()).isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"output\":" + pdh + "}").errors())
-        .singleElement().asString().startsWith("Output collection must exist and be readable by current user.");
+        .singleElement()
+        .asString()
+        .startsWith("Output collection must exist and be readable by current user.");
     assertThat(http.update(u, SYS, "{\"output\":" + empty + "}").status()).isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"log\":\"ea10d51bcf88862dbcc36eb292017dfd+45\"}").status()).isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"state\":\"Complete\",\"log\":" + pdh + "}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"log\":\"ea10d51bcf88862dbcc36eb292017dfd+45\"}").status())
+        .isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"state\":\"Complete\",\"log\":" + pdh + "}").status())
+        .isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"output\":null}").status()).isEqualTo(422);
     assertThat(http.update(u, SYS, "{\"log\":null}").status()).isEqualTo(422);
   }
@@ -589,14 +657,19 @@ class ScenarioTableTest {
   }
 
   private static void assertContainerTokenRules(String u, String tok) {
-    assertThat(http.update(u, tok, "{\"gateway_address\":\"127.0.0.1:9\"}").status()).isEqualTo(200);
-    assertThat(http.update(u, tok, "{\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}").status()).isEqualTo(200);
-    assertThat(http.update(u, tok, "{\"runtime_status\":{\"activity\":\"x\"}}").status()).isEqualTo(200);
+    assertThat(http.update(u, tok, "{\"gateway_address\":\"127.0.0.1:9\"}").status())
+        .isEqualTo(200);
+    assertThat(http.update(u, tok, "{\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}").status())
+        .isEqualTo(200);
+    assertThat(http.update(u, tok, "{\"runtime_status\":{\"activity\":\"x\"}}").status())
+        .isEqualTo(200);
     assertThat(http.update(u, tok, "{\"progress\":0.5}").status()).isEqualTo(200);
     assertThat(http.update(u, tok, "{\"exit_code\":0}").status()).isEqualTo(200);
-    assertThat(http.update(u, tok, "{\"log\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}").status()).isEqualTo(422);
+    assertThat(http.update(u, tok, "{\"log\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}").status())
+        .isEqualTo(422);
     assertThat(http.update(u, tok, "{\"priority\":99}").status()).isEqualTo(422);
-    assertThat(http.update(u, tok, "{\"state\":\"Complete\",\"exit_code\":0}").status()).isEqualTo(200);
+    assertThat(http.update(u, tok, "{\"state\":\"Complete\",\"exit_code\":0}").status())
+        .isEqualTo(200);
     assertThat(sim.container(u).state()).isEqualTo("Complete");
     assertThat(sim.container(u).progress()).isEqualTo(0.5);
   }
@@ -606,18 +679,25 @@ class ScenarioTableTest {
     String u = fx.running();
     // A container token has its user's rights: an ordinary user's token can read (through the
     // user's container request) but not write someone else's container.
-    String other = fx.shared(sim.createContainer(ContainerSpec.builder().runtimeUserUuid(sim.userUuid(ACT)).build()));
+    String other =
+        fx.shared(
+            sim.createContainer(
+                ContainerSpec.builder().runtimeUserUuid(sim.userUuid(ACT)).build()));
     sim.setPriority(other, 1);
     assertThat(http.lock(other, SYS).status()).isEqualTo(200);
     assertThat(http.update(other, SYS, "{\"state\":\"Running\"}").status()).isEqualTo(200);
     String otherTok = fx.containerToken(other, SYS);
-    assertThat(http.update(u, otherTok, "{\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}").status()).isEqualTo(403);
+    assertThat(
+            http.update(u, otherTok, "{\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}")
+                .status())
+        .isEqualTo(403);
   }
 
   @Test
   void row61_adminSetsOutputThenCompletes() {
     String u = fx.running();
-    assertThat(http.update(u, SYS, "{\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}").status())
+        .isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Complete\"}").status()).isEqualTo(200);
   }
 
@@ -626,7 +706,12 @@ class ScenarioTableTest {
     String u = fx.running();
     String ctok = fx.containerToken(u, SYS);
     assertThat(http.get(c(u) + "/secret_mounts").token(ctok).send().status()).isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"state\":\"Complete\",\"exit_code\":0,\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}").status())
+    assertThat(
+            http.update(
+                    u,
+                    SYS,
+                    "{\"state\":\"Complete\",\"exit_code\":0,\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}")
+                .status())
         .isEqualTo(200);
     assertThat(sim.service().find(u).get(Attr.SECRET_MOUNTS).toString()).isEqualTo("{}");
     String rt = fx.runtimeTokenContainer();
@@ -638,14 +723,16 @@ class ScenarioTableTest {
   @Test
   void row64_cancelQueuedWithCost() {
     String u = fx.queued();
-    assertThat(http.update(u, SYS, "{\"state\":\"Cancelled\",\"cost\":1.25}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"state\":\"Cancelled\",\"cost\":1.25}").status())
+        .isEqualTo(200);
     assertThat(sim.container(u).toMap().get("cost")).isEqualTo(1.25);
   }
 
   @Test
   void row65_runningAcceptsCostAndSubrequestsCost() {
     String u = fx.running();
-    assertThat(http.update(u, SYS, "{\"cost\":0.5,\"subrequests_cost\":1.25}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"cost\":0.5,\"subrequests_cost\":1.25}").status())
+        .isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Cancelled\"}").status()).isEqualTo(200);
   }
 
@@ -655,7 +742,8 @@ class ScenarioTableTest {
     String ctok = fx.containerToken(u, SYS);
     sim.setPriority(u, 0);
     assertThat(fx.state(u)).isEqualTo("Running");
-    assertThat(http.get("arvados/v1/containers/current").token(ctok).send().status()).isEqualTo(200);
+    assertThat(http.get("arvados/v1/containers/current").token(ctok).send().status())
+        .isEqualTo(200);
   }
 
   @Test
@@ -693,13 +781,22 @@ class ScenarioTableTest {
     Http.Res zero = http.get("arvados/v1/containers").token(ACT).query("limit", "0").send();
     assertThat(zero.json().getAsJsonArray("items")).isEmpty();
     assertThat(zero.json().get("items_available").getAsInt()).isGreaterThan(2);
-    Http.Res none = http.get("arvados/v1/containers").token(ACT).query("filters", "[[\"uuid\",\"in\",[]]]").send();
+    Http.Res none =
+        http.get("arvados/v1/containers")
+            .token(ACT)
+            .query("filters", "[[\"uuid\",\"in\",[]]]")
+            .send();
     assertThat(none.json().get("items_available").getAsInt()).isZero();
     Http.Res sel =
-        http.get("arvados/v1/containers").token(ACT).query("limit", "2").query("select", "[\"uuid\",\"command\"]").send();
+        http.get("arvados/v1/containers")
+            .token(ACT)
+            .query("limit", "2")
+            .query("select", "[\"uuid\",\"command\"]")
+            .send();
     assertThat(sel.json().getAsJsonArray("items")).hasSize(2);
     for (var item : sel.json().getAsJsonArray("items")) {
-      assertThat(item.getAsJsonObject().keySet()).containsExactlyInAnyOrder("uuid", "command", "kind");
+      assertThat(item.getAsJsonObject().keySet())
+          .containsExactlyInAnyOrder("uuid", "command", "kind");
     }
     Http.Res full = http.get("arvados/v1/containers").token(ACT).send();
     assertThat(full.json().getAsJsonArray("items").get(0).getAsJsonObject().has("mounts")).isTrue();
@@ -754,14 +851,17 @@ class ScenarioTableTest {
   void row77_postWithMethodOverrideIsAList() {
     String u = fx.queued();
     Http.Res r =
-        http.post("arvados/v1/containers").token(SYS)
+        http.post("arvados/v1/containers")
+            .token(SYS)
             .form(Map.of("_method", "GET", "filters", "[[\"uuid\",\"=\",\"" + u + "\"]]"))
             .send();
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.str("kind")).isEqualTo("arvados#containerList");
     assertThat(r.json().getAsJsonArray("items")).hasSize(1);
     Http.Res h =
-        http.post("arvados/v1/containers").token(SYS).header("X-Http-Method-Override", "GET")
+        http.post("arvados/v1/containers")
+            .token(SYS)
+            .header("X-Http-Method-Override", "GET")
             .form(Map.of("filters", "[[\"uuid\",\"=\",\"" + u + "\"]]"))
             .send();
     assertThat(h.str("kind")).isEqualTo("arvados#containerList");

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.Test;
 
 class SimulatorMainTest {
   private static int run(ByteArrayOutputStream out, ByteArrayOutputStream err, String... args) {
-    return SimulatorMain.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return SimulatorMain.run(
+        args,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   @Test
@@ -27,27 +30,55 @@ class SimulatorMainTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     assertThat(run(out, err, "--frobnicate")).isEqualTo(2);
     assertThat(out.size()).isZero();
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown option --frobnicate").contains("usage:");
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("unknown option --frobnicate")
+        .contains("usage:");
   }
 
   @Test
   void missingOrBadValuesAreUsageErrorsThatNeverEchoTheToken() {
-    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--port"})).hasMessageContaining("needs a value");
-    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--port", "x"})).hasMessageContaining("needs a number");
-    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--cluster-id", "TOOLONG"})).hasMessageContaining("cluster id");
-    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--admin-token", "has space-secret"}))
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--port"}))
+        .hasMessageContaining("needs a value");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--port", "x"}))
+        .hasMessageContaining("needs a number");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--cluster-id", "TOOLONG"}))
+        .hasMessageContaining("cluster id");
+    assertThatThrownBy(
+            () -> SimulatorMain.parse(new String[] {"--admin-token", "has space-secret"}))
         .hasMessageNotContaining("space-secret");
-    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--cert-out", "/tmp/x"})).hasMessageContaining("--https");
-    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--disable-api", "containers.frob"})).hasMessageContaining("unknown action");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--cert-out", "/tmp/x"}))
+        .hasMessageContaining("--https");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--disable-api", "containers.frob"}))
+        .hasMessageContaining("unknown action");
   }
 
   @Test
   void acceptsEveryDocumentedOptionInBothForms() throws Exception {
     SimulatorMain.Options o =
         SimulatorMain.parse(
-            new String[] {"--port=0", "--bind", "127.0.0.1", "--admin-token", "a1", "--admin-token=a2", "--user-token", "u1",
-              "--system-root-token", "root", "--cluster-id", "xyzzy", "--max-dispatch-attempts", "3", "--control",
-              "--race-window-ms", "5", "--disable-api", "containers.lock", "--threads", "4"});
+            new String[] {
+              "--port=0",
+              "--bind",
+              "127.0.0.1",
+              "--admin-token",
+              "a1",
+              "--admin-token=a2",
+              "--user-token",
+              "u1",
+              "--system-root-token",
+              "root",
+              "--cluster-id",
+              "xyzzy",
+              "--max-dispatch-attempts",
+              "3",
+              "--control",
+              "--race-window-ms",
+              "5",
+              "--disable-api",
+              "containers.lock",
+              "--threads",
+              "4"
+            });
     try (ArvadosSimulator sim = o.builder.build().start()) {
       assertThat(sim.clusterId()).isEqualTo("xyzzy");
       assertThat(sim.maxDispatchAttempts()).isEqualTo(3);
@@ -63,8 +94,18 @@ class SimulatorMainTest {
   @Test
   void proxyModeBuildsAFaultProxyWithItsFaults() throws Exception {
     try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken("a1").build().start()) {
-      SimulatorMain.Options o = SimulatorMain.parse(new String[] {"--proxy", sim.baseUrl(), "--port=0", "--control",
-          "--threads", "2", "--fault", "{\"kind\":\"BAD_GATEWAY\",\"endpoint\":\"lock\",\"times\":1}"});
+      SimulatorMain.Options o =
+          SimulatorMain.parse(
+              new String[] {
+                "--proxy",
+                sim.baseUrl(),
+                "--port=0",
+                "--control",
+                "--threads",
+                "2",
+                "--fault",
+                "{\"kind\":\"BAD_GATEWAY\",\"endpoint\":\"lock\",\"times\":1}"
+              });
       try (FaultProxy proxy = o.proxy().start()) {
         Http h = new Http(proxy.baseUrl(), java.net.http.HttpClient.newHttpClient());
         String u = sim.createContainer(ContainerSpec.builder().priority(1).build());
@@ -77,12 +118,19 @@ class SimulatorMainTest {
 
   @Test
   void proxyModeRefusesSimulatorOptionsAndBadFaults() {
-    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--proxy", "http://127.0.0.1:1/", "--admin-token", "sekrit-x"}))
+    assertThatThrownBy(
+            () ->
+                SimulatorMain.parse(
+                    new String[] {"--proxy", "http://127.0.0.1:1/", "--admin-token", "sekrit-x"}))
         .hasMessageContaining("--admin-token")
         .hasMessageContaining("not a --proxy option")
         .hasMessageNotContaining("sekrit-x");
-    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--proxy", "ftp://x/"})).hasMessageContaining("--proxy");
-    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--proxy", "http://h/", "--fault", "{\"kind\":\"NOPE\"}"}))
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--proxy", "ftp://x/"}))
+        .hasMessageContaining("--proxy");
+    assertThatThrownBy(
+            () ->
+                SimulatorMain.parse(
+                    new String[] {"--proxy", "http://h/", "--fault", "{\"kind\":\"NOPE\"}"}))
         .hasMessageContaining("--fault");
     assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--fault", "{\"kind\":\"DELAY\"}"}))
         .hasMessageContaining("need --proxy");

@@ -35,10 +35,13 @@ class StandaloneJarIT {
   void jarPrintsOneListeningLineAndServesTheApiUntilKilled() throws Exception {
     Process p = start("--port", "0", "--admin-token", "SECRET", "--control");
     try {
-      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       String line = out.readLine();
       assertThat(line).matches("listening on http://127\\.0\\.0\\.1:[0-9]+");
-      Http http = new Http(line.substring("listening on ".length()), java.net.http.HttpClient.newHttpClient());
+      Http http =
+          new Http(
+              line.substring("listening on ".length()), java.net.http.HttpClient.newHttpClient());
       Http.Res me = http.get("arvados/v1/api_client_authorizations/current").token("SECRET").send();
       assertThat(me.status()).isEqualTo(200);
       Http.Res created = http.post("_simulator/containers").json("{\"priority\":1}").send();
@@ -61,7 +64,9 @@ class StandaloneJarIT {
     cert.deleteOnExit();
     Process p = start("--https", "--cert-out", cert.getPath(), "--admin-token", "SECRET");
     try {
-      String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+      String line =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
+              .readLine();
       assertThat(line).matches("listening on https://127\\.0\\.0\\.1:[0-9]+");
       assertThat(Files.readString(cert.toPath())).startsWith("-----BEGIN CERTIFICATE-----");
     } finally {
@@ -73,11 +78,20 @@ class StandaloneJarIT {
   @Test
   void jarProxyModeFaultsRequestsToAnotherServer() throws Exception {
     try (ArvadosSimulator sim = ArvadosSimulator.builder().adminToken("SECRET").build().start()) {
-      Process p = start("--proxy", sim.baseUrl(), "--fault", "{\"kind\":\"TOO_MANY_REQUESTS\",\"endpoint\":\"lock\"}");
+      Process p =
+          start(
+              "--proxy",
+              sim.baseUrl(),
+              "--fault",
+              "{\"kind\":\"TOO_MANY_REQUESTS\",\"endpoint\":\"lock\"}");
       try {
-        String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        String line =
+            new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
+                .readLine();
         assertThat(line).matches("listening on http://127\\.0\\.0\\.1:[0-9]+");
-        Http http = new Http(line.substring("listening on ".length()), java.net.http.HttpClient.newHttpClient());
+        Http http =
+            new Http(
+                line.substring("listening on ".length()), java.net.http.HttpClient.newHttpClient());
         String uuid = sim.createContainer(ContainerSpec.builder().priority(1).build());
         Http.Res first = http.lock(uuid, "SECRET");
         assertThat(first.status()).isEqualTo(429);
@@ -93,7 +107,12 @@ class StandaloneJarIT {
 
   @Test
   void jarRejectsBadFlagsWithExitCodeTwo() throws Exception {
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString(), "--nope");
+    List<String> cmd =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-jar",
+            jar().toString(),
+            "--nope");
     Process p = new ProcessBuilder(cmd).start();
     String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();

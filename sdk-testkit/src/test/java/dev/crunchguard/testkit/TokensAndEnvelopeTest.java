@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /** Token forms (§2), the error envelope and request ids (§3.1), disabled APIs. */
 class TokensAndEnvelopeTest {
   /** The attributes create requires (command, container_image, output_path), as a JSON prefix. */
-  static final String REQUIRED = "\"command\":[\"x\"],\"container_image\":\"i\",\"output_path\":\"/o\",";
+  static final String REQUIRED =
+      "\"command\":[\"x\"],\"container_image\":\"i\",\"output_path\":\"/o\",";
 
   static ArvadosSimulator sim;
   static Fixtures fx;
@@ -51,7 +52,12 @@ class TokensAndEnvelopeTest {
     assertThat(current("Bearer v2/short/" + D2)).isEqualTo(401);
     assertThat(current("Basic " + D2)).isEqualTo(401);
     assertThat(current(null)).isEqualTo(401);
-    assertThat(http.get("arvados/v1/api_client_authorizations/current").query("api_token", D2).send().status()).isEqualTo(200);
+    assertThat(
+            http.get("arvados/v1/api_client_authorizations/current")
+                .query("api_token", D2)
+                .send()
+                .status())
+        .isEqualTo(200);
   }
 
   @Test
@@ -71,7 +77,9 @@ class TokensAndEnvelopeTest {
     Http.Res r = http.get("arvados/v1/api_client_authorizations/current").token("nope").send();
     assertThat(r.status()).isEqualTo(401);
     assertThat(r.json().has("error_token")).isFalse();
-    assertThat(r.errors().get(0)).startsWith("//railsapi.internal/arvados/v1/api_client_authorizations/current: 401 Unauthorized: Not logged in (");
+    assertThat(r.errors().get(0))
+        .startsWith(
+            "//railsapi.internal/arvados/v1/api_client_authorizations/current: 401 Unauthorized: Not logged in (");
   }
 
   @Test
@@ -80,9 +88,15 @@ class TokensAndEnvelopeTest {
       assertThat(other.tokenUuid(D2)).isEqualTo(sim.tokenUuid(D2));
       assertThat(other.toString()).doesNotContain(D2);
     }
-    try (ArvadosSimulator v2 = ArvadosSimulator.builder().adminToken("v2/zzzzz-gj3su-abcdeabcdeabcde/s3cret").build().start()) {
-      assertThat(v2.tokenUuid("v2/zzzzz-gj3su-abcdeabcdeabcde/s3cret")).isEqualTo("zzzzz-gj3su-abcdeabcdeabcde");
-      assertThat(new Http(v2).get("arvados/v1/containers").token("s3cret").send().status()).isEqualTo(200);
+    try (ArvadosSimulator v2 =
+        ArvadosSimulator.builder()
+            .adminToken("v2/zzzzz-gj3su-abcdeabcdeabcde/s3cret")
+            .build()
+            .start()) {
+      assertThat(v2.tokenUuid("v2/zzzzz-gj3su-abcdeabcdeabcde/s3cret"))
+          .isEqualTo("zzzzz-gj3su-abcdeabcdeabcde");
+      assertThat(new Http(v2).get("arvados/v1/containers").token("s3cret").send().status())
+          .isEqualTo(200);
     }
   }
 
@@ -91,19 +105,30 @@ class TokensAndEnvelopeTest {
     String ctokBase;
     String u = fx.lockedBy(SYS, 1);
     ctokBase = fx.containerToken(u, SYS);
-    assertThat(http.get("arvados/v1/containers/current").token(ctokBase + "/zzzzz-dz642-000000000000000").send().status())
+    assertThat(
+            http.get("arvados/v1/containers/current")
+                .token(ctokBase + "/zzzzz-dz642-000000000000000")
+                .send()
+                .status())
         .isEqualTo(200);
-    assertThat(http.get("arvados/v1/containers/current").token(ctokBase + "/" + u).send().status()).isEqualTo(200);
+    assertThat(http.get("arvados/v1/containers/current").token(ctokBase + "/" + u).send().status())
+        .isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Cancelled\"}").status()).isEqualTo(200);
-    assertThat(http.get("arvados/v1/containers/current").token(ctokBase + "/" + u).send().status()).isEqualTo(401);
+    assertThat(http.get("arvados/v1/containers/current").token(ctokBase + "/" + u).send().status())
+        .isEqualTo(401);
   }
 
   @Test
   void containerTokenScopesAreEnforced() {
     Http.Res created =
-        http.post("arvados/v1/containers").token(SYS)
-            .json("{\"container\":{" + REQUIRED + "\"priority\":1,\"runtime_user_uuid\":\"zzzzz-tpzed-000000000000000\","
-                + "\"runtime_auth_scopes\":[\"GET /arvados/v1/containers/\"]}}").send();
+        http.post("arvados/v1/containers")
+            .token(SYS)
+            .json(
+                "{\"container\":{"
+                    + REQUIRED
+                    + "\"priority\":1,\"runtime_user_uuid\":\"zzzzz-tpzed-000000000000000\","
+                    + "\"runtime_auth_scopes\":[\"GET /arvados/v1/containers/\"]}}")
+            .send();
     assertThat(created.status()).isEqualTo(200);
     String u = created.str("uuid");
     assertThat(http.lock(u, SYS).status()).isEqualTo(200);
@@ -117,10 +142,18 @@ class TokensAndEnvelopeTest {
 
   @Test
   void requestIdIsEchoedAndUsedInEveryMessage() {
-    Http.Res r = http.get(c("zzzzz-dz642-000000000000000")).token(SYS).header("X-Request-Id", "my-request-42").send();
+    Http.Res r =
+        http.get(c("zzzzz-dz642-000000000000000"))
+            .token(SYS)
+            .header("X-Request-Id", "my-request-42")
+            .send();
     assertThat(r.header("X-Request-Id")).isEqualTo("my-request-42");
     assertThat(r.errors().get(0)).isEqualTo("Path not found (my-request-42)");
-    Http.Res gen = http.get(c("zzzzz-dz642-000000000000000")).token(SYS).header("X-Request-Id", "x".repeat(1025)).send();
+    Http.Res gen =
+        http.get(c("zzzzz-dz642-000000000000000"))
+            .token(SYS)
+            .header("X-Request-Id", "x".repeat(1025))
+            .send();
     assertThat(gen.header("X-Request-Id")).matches("req-[a-z0-9]{20}");
     Http.Res ok = http.get("arvados/v1/containers").token(SYS).send();
     assertThat(ok.header("X-Request-Id")).matches("req-[a-z0-9]{20}");
@@ -151,15 +184,38 @@ class TokensAndEnvelopeTest {
 
   @Test
   void createValidatesLikeAnUpdate() {
-    assertThat(http.post("arvados/v1/containers").token(SYS).json("{\"container\":{" + REQUIRED + "\"state\":\"Locked\"}}").send().status())
+    assertThat(
+            http.post("arvados/v1/containers")
+                .token(SYS)
+                .json("{\"container\":{" + REQUIRED + "\"state\":\"Locked\"}}")
+                .send()
+                .status())
         .isEqualTo(422);
-    assertThat(http.post("arvados/v1/containers").token(SYS).json("{\"container\":{" + REQUIRED + "\"auth_uuid\":\"x\"}}").send().status())
+    assertThat(
+            http.post("arvados/v1/containers")
+                .token(SYS)
+                .json("{\"container\":{" + REQUIRED + "\"auth_uuid\":\"x\"}}")
+                .send()
+                .status())
         .isEqualTo(422);
-    assertThat(http.post("arvados/v1/containers").token(SYS).json("{\"container\":{" + REQUIRED + "\"kind\":\"x\"}}").send().status())
+    assertThat(
+            http.post("arvados/v1/containers")
+                .token(SYS)
+                .json("{\"container\":{" + REQUIRED + "\"kind\":\"x\"}}")
+                .send()
+                .status())
         .isEqualTo(422);
-    Http.Res rt = http.post("arvados/v1/containers").token(SYS).json("{\"container\":{" + REQUIRED + "\"runtime_token\":\"not-v2\"}}").send();
+    Http.Res rt =
+        http.post("arvados/v1/containers")
+            .token(SYS)
+            .json("{\"container\":{" + REQUIRED + "\"runtime_token\":\"not-v2\"}}")
+            .send();
     assertThat(rt.status()).isEqualTo(422);
-    Http.Res r = http.post("arvados/v1/containers").token(SYS).json("{\"container\":{" + REQUIRED + "\"priority\":2,\"cwd\":\"/w\"}}").send();
+    Http.Res r =
+        http.post("arvados/v1/containers")
+            .token(SYS)
+            .json("{\"container\":{" + REQUIRED + "\"priority\":2,\"cwd\":\"/w\"}}")
+            .send();
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.json().has("runtime_token")).isFalse();
     assertThat(r.json().get("cwd").getAsString()).isEqualTo("/w");

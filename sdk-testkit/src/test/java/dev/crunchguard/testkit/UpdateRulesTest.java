@@ -11,7 +11,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The no-op rule (§4.9), auth_uuid staleness, transitions of §4.2/4.5 and update encodings (§1.2). */
+/**
+ * The no-op rule (§4.9), auth_uuid staleness, transitions of §4.2/4.5 and update encodings (§1.2).
+ */
 class UpdateRulesTest {
   static ArvadosSimulator sim;
   static Fixtures fx;
@@ -33,8 +35,17 @@ class UpdateRulesTest {
   void echoingUnchangedFieldsIsANoOpEvenForFieldsThatCouldNeverChange() {
     String u = fx.running();
     ContainerSnapshot s = sim.container(u);
-    Http.Res r = http.update(u, SYS, "{\"command\":[\"echo\",\"hello\"],\"locked_by_uuid\":\"" + s.lockedByUuid()
-        + "\",\"auth_uuid\":\"" + s.authUuid() + "\",\"uuid\":\"" + u + "\",\"state\":\"Running\",\"cwd\":\".\"}");
+    Http.Res r =
+        http.update(
+            u,
+            SYS,
+            "{\"command\":[\"echo\",\"hello\"],\"locked_by_uuid\":\""
+                + s.lockedByUuid()
+                + "\",\"auth_uuid\":\""
+                + s.authUuid()
+                + "\",\"uuid\":\""
+                + u
+                + "\",\"state\":\"Running\",\"cwd\":\".\"}");
     assertThat(r.status()).isEqualTo(200);
     assertThat(sim.container(u).modifiedAt()).isEqualTo(s.modifiedAt());
     assertThat(sim.container(u).json()).isEqualTo(s.json());
@@ -44,7 +55,9 @@ class UpdateRulesTest {
   void nullEmptyArrayAndEmptyHashAreTheSameForTheWhitelist() {
     String u = sim.createContainer(ContainerSpec.builder().build());
     String before = sim.container(u).json();
-    assertThat(http.update(u, SYS, "{\"mounts\":null,\"environment\":null,\"output_glob\":[]}").status())
+    assertThat(
+            http.update(u, SYS, "{\"mounts\":null,\"environment\":null,\"output_glob\":[]}")
+                .status())
         .isEqualTo(200);
     assertThat(sim.container(u).json()).isEqualTo(before);
   }
@@ -55,7 +68,8 @@ class UpdateRulesTest {
     Http.Res r = http.update(u, SYS, "{\"auth_uuid\":\"\"}");
     assertThat(r.status()).isEqualTo(422);
     assertThat(r.errors()).hasSize(2);
-    assertThat(r.errors().get(0)).startsWith("Auth uuid cannot be modified in state 'Queued' (nil, \"\") (");
+    assertThat(r.errors().get(0))
+        .startsWith("Auth uuid cannot be modified in state 'Queued' (nil, \"\") (");
     assertThat(r.errors().get(1)).startsWith("Auth uuid is readonly (");
     assertThat(http.update(u, SYS, "{\"auth_uuid\":null,\"priority\":3}").status()).isEqualTo(200);
   }
@@ -67,7 +81,8 @@ class UpdateRulesTest {
     Http.Res r = http.update(u, ACT, "{\"priority\":1}");
     assertThat(r.status()).isEqualTo(403);
     assertThat(r.errors().get(0))
-        .startsWith("#<ArvadosModel::PermissionDeniedError: ArvadosModel::PermissionDeniedError> (");
+        .startsWith(
+            "#<ArvadosModel::PermissionDeniedError: ArvadosModel::PermissionDeniedError> (");
   }
 
   @Test
@@ -90,12 +105,21 @@ class UpdateRulesTest {
     assertThat(b).isNotEqualTo(a);
     assertThat(relock.str("locked_by_uuid")).isEqualTo(sim.tokenUuid(SYS));
 
-    Http.Res stale = http.update(u, SYS, "{\"auth_uuid\":\"" + a + "\",\"state\":\"Running\",\"priority\":9}");
+    Http.Res stale =
+        http.update(u, SYS, "{\"auth_uuid\":\"" + a + "\",\"state\":\"Running\",\"priority\":9}");
     assertThat(stale.status()).isEqualTo(422);
     assertThat(stale.errors()).hasSize(2);
     assertThat(stale.errors().get(0))
-        .isEqualTo("Auth uuid cannot be modified in state 'Running' (\"" + b + "\", \"" + a + "\") (" + stale.header("X-Request-Id") + ")");
-    assertThat(stale.errors().get(1)).isEqualTo("Auth uuid is readonly (" + stale.header("X-Request-Id") + ")");
+        .isEqualTo(
+            "Auth uuid cannot be modified in state 'Running' (\""
+                + b
+                + "\", \""
+                + a
+                + "\") ("
+                + stale.header("X-Request-Id")
+                + ")");
+    assertThat(stale.errors().get(1))
+        .isEqualTo("Auth uuid is readonly (" + stale.header("X-Request-Id") + ")");
     ContainerSnapshot s = sim.container(u);
     assertThat(s.state()).isEqualTo("Locked");
     assertThat(s.priority()).isEqualTo(1);
@@ -113,7 +137,8 @@ class UpdateRulesTest {
     assertThat(http.unlock(u, SYS).status()).isEqualTo(200);
     Http.Res r = http.update(u, SYS, "{\"auth_uuid\":\"" + a + "\",\"state\":\"Cancelled\"}");
     assertThat(r.status()).isEqualTo(422);
-    assertThat(r.errors().get(0)).startsWith("Auth uuid cannot be modified in state 'Cancelled' (nil, \"" + a + "\")");
+    assertThat(r.errors().get(0))
+        .startsWith("Auth uuid cannot be modified in state 'Cancelled' (nil, \"" + a + "\")");
     assertThat(fx.state(u)).isEqualTo("Queued");
     Http.Res nullClaim = http.update(u, SYS, "{\"auth_uuid\":null,\"state\":\"Cancelled\"}");
     assertThat(nullClaim.status()).isEqualTo(200);
@@ -132,7 +157,8 @@ class UpdateRulesTest {
     assertThat(sim.containerToken(fx.queued())).isEmpty();
     String u = fx.running();
     assertThat(sim.containerToken(u)).contains(fx.containerToken(u, SYS));
-    assertThat(http.update(u, SYS, "{\"gateway_address\":\"gw:1\",\"cost\":0.25}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"gateway_address\":\"gw:1\",\"cost\":0.25}").status())
+        .isEqualTo(200);
     ContainerSnapshot s = sim.container(u);
     assertThat(s.command()).containsExactly("echo", "hello");
     assertThat(s.containerImage()).isEqualTo("test");
@@ -149,7 +175,8 @@ class UpdateRulesTest {
     String u = fx.lockedBy(SYS, 1);
     String ctok = fx.containerToken(u, SYS);
     assertThat(http.show(u, ctok).status()).isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"warning\":\"w\"}}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"warning\":\"w\"}}").status())
+        .isEqualTo(200);
     assertThat(http.update(u, SYS, "{\"state\":\"Queued\"}").status()).isEqualTo(200);
     assertThat(http.show(u, ctok).status()).isEqualTo(401);
     assertThat(sim.container(u).runtimeStatusJson()).isEqualTo("{}");
@@ -184,9 +211,11 @@ class UpdateRulesTest {
     // check_unlock compares the value after assignment with the caller's token (real server).
     Http.Res r = http.update(u, SYS, "{\"state\":\"Queued\",\"locked_by_uuid\":null}");
     assertThat(r.status()).isEqualTo(403);
-    assertThat(r.errors().get(0)).startsWith("#<ArvadosModel::PermissionDeniedError: locked by a different token>");
+    assertThat(r.errors().get(0))
+        .startsWith("#<ArvadosModel::PermissionDeniedError: locked by a different token>");
     Http.Res other = http.update(u, SYS, "{\"locked_by_uuid\":\"zzzzz-gj3su-aaaaaaaaaaaaaaa\"}");
-    assertThat(other.errors()).anyMatch(m -> m.startsWith("Locked by uuid can only change to " + sim.tokenUuid(SYS)));
+    assertThat(other.errors())
+        .anyMatch(m -> m.startsWith("Locked by uuid can only change to " + sim.tokenUuid(SYS)));
   }
 
   @Test
@@ -194,7 +223,8 @@ class UpdateRulesTest {
     String u = fx.lockedBy(SYS, 1);
     assertThat(http.update(u, D2, "{\"state\":\"Running\"}").status()).isEqualTo(200);
     assertThat(sim.container(u).lockedByUuid()).isEqualTo(sim.tokenUuid(SYS));
-    assertThat(http.update(u, D2, "{\"state\":\"Complete\",\"exit_code\":0}").status()).isEqualTo(422);
+    assertThat(http.update(u, D2, "{\"state\":\"Complete\",\"exit_code\":0}").status())
+        .isEqualTo(422);
     assertThat(http.update(u, D2, "{\"state\":\"Complete\"}").status()).isEqualTo(200);
   }
 
@@ -203,13 +233,20 @@ class UpdateRulesTest {
     String u = fx.lockedBy(SYS, 1);
     String auth = sim.container(u).authUuid();
     Http.Res r =
-        http.put(c(u)).token(SYS)
-            .form(Map.of("container", "{\"state\":\"Running\",\"auth_uuid\":\"" + auth + "\"}", "select", "[\"uuid\"]"))
+        http.put(c(u))
+            .token(SYS)
+            .form(
+                Map.of(
+                    "container",
+                    "{\"state\":\"Running\",\"auth_uuid\":\"" + auth + "\"}",
+                    "select",
+                    "[\"uuid\"]"))
             .send();
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.json().keySet()).containsExactly("uuid");
     assertThat(fx.state(u)).isEqualTo("Running");
-    Http.Res patch = http.patch(c(u)).token(SYS).form(Map.of("container", "{\"progress\":0.75}")).send();
+    Http.Res patch =
+        http.patch(c(u)).token(SYS).form(Map.of("container", "{\"progress\":0.75}")).send();
     assertThat(patch.status()).isEqualTo(200);
     assertThat(sim.container(u).progress()).isEqualTo(0.75);
   }
@@ -225,7 +262,11 @@ class UpdateRulesTest {
   @Test
   void jsonTopLevelAttributesAreWrappedButNonAttributesIgnored() {
     String u = fx.queued();
-    Http.Res r = http.put(c(u)).token(SYS).json("{\"priority\":5,\"select\":[\"uuid\",\"priority\"]}").send();
+    Http.Res r =
+        http.put(c(u))
+            .token(SYS)
+            .json("{\"priority\":5,\"select\":[\"uuid\",\"priority\"]}")
+            .send();
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.json().keySet()).containsExactly("uuid", "priority");
     assertThat(sim.container(u).priority()).isEqualTo(5);
@@ -234,14 +275,23 @@ class UpdateRulesTest {
   @Test
   void selectQueryParameterOnUpdate() {
     String u = fx.queued();
-    Http.Res r = http.put(c(u)).token(SYS).query("select", "[\"uuid\",\"state\"]").json("{\"container\":{\"priority\":4}}").send();
+    Http.Res r =
+        http.put(c(u))
+            .token(SYS)
+            .query("select", "[\"uuid\",\"state\"]")
+            .json("{\"container\":{\"priority\":4}}")
+            .send();
     assertThat(r.json().keySet()).containsExactly("uuid", "state");
   }
 
   @Test
   void kindEtagAndHrefAreDroppedOnUpdate() {
     String u = fx.queued();
-    Http.Res r = http.update(u, SYS, "{\"kind\":\"x\",\"etag\":\"y\",\"href\":\"z\",\"priority\":2,\"modified_at\":\"2000-01-01T00:00:00Z\"}");
+    Http.Res r =
+        http.update(
+            u,
+            SYS,
+            "{\"kind\":\"x\",\"etag\":\"y\",\"href\":\"z\",\"priority\":2,\"modified_at\":\"2000-01-01T00:00:00Z\"}");
     assertThat(r.status()).isEqualTo(200);
     assertThat(sim.container(u).priority()).isEqualTo(2);
   }
@@ -260,13 +310,46 @@ class UpdateRulesTest {
   void fullRenderingHasEveryFieldWithItsJsonType() {
     String u = fx.queued();
     var o = http.show(u, SYS).json();
-    assertThat(o.keySet()).containsExactly(
-        "kind", "etag", "uuid", "owner_uuid", "created_at", "modified_by_user_uuid", "modified_at", "command",
-        "container_image", "cwd", "environment", "exit_code", "finished_at", "locked_by_uuid", "log", "mounts", "output",
-        "output_path", "output_glob", "priority", "progress", "runtime_constraints", "runtime_status", "started_at",
-        "state", "auth_uuid", "scheduling_parameters", "runtime_user_uuid", "runtime_auth_scopes", "lock_count",
-        "gateway_address", "interactive_session_started", "output_storage_classes", "output_properties", "cost",
-        "subrequests_cost", "service", "published_ports");
+    assertThat(o.keySet())
+        .containsExactly(
+            "kind",
+            "etag",
+            "uuid",
+            "owner_uuid",
+            "created_at",
+            "modified_by_user_uuid",
+            "modified_at",
+            "command",
+            "container_image",
+            "cwd",
+            "environment",
+            "exit_code",
+            "finished_at",
+            "locked_by_uuid",
+            "log",
+            "mounts",
+            "output",
+            "output_path",
+            "output_glob",
+            "priority",
+            "progress",
+            "runtime_constraints",
+            "runtime_status",
+            "started_at",
+            "state",
+            "auth_uuid",
+            "scheduling_parameters",
+            "runtime_user_uuid",
+            "runtime_auth_scopes",
+            "lock_count",
+            "gateway_address",
+            "interactive_session_started",
+            "output_storage_classes",
+            "output_properties",
+            "cost",
+            "subrequests_cost",
+            "service",
+            "published_ports");
     assertThat(o.get("command").isJsonArray()).isTrue();
     assertThat(o.get("priority").getAsJsonPrimitive().isNumber()).isTrue();
     assertThat(o.get("cost").getAsJsonPrimitive().isNumber()).isTrue();

@@ -30,9 +30,10 @@ final class BenchServer {
       out.println("URL " + f.baseUrl());
       server = f;
     } else if (kind.equals("sim")) {
-      ArvadosSimulator.Builder b = ArvadosSimulator.builder()
-          .maxDispatchAttempts(a.integer("max-dispatch-attempts", 1_000_000))
-          .threads(a.integer("threads", 16));
+      ArvadosSimulator.Builder b =
+          ArvadosSimulator.builder()
+              .maxDispatchAttempts(a.integer("max-dispatch-attempts", 1_000_000))
+              .threads(a.integer("threads", 16));
       for (String t : a.string("tokens", "").split(",")) {
         if (!t.isBlank()) {
           b.adminToken(t.trim());
@@ -43,7 +44,10 @@ final class BenchServer {
       Random rnd = new Random(a.integer("seed", 1));
       int n = a.integer("containers", 0);
       for (int i = 0; i < n; i++) {
-        out.println("C " + sim.createContainer(ContainerSpec.builder().priority(1 + rnd.nextInt(1000)).build()));
+        out.println(
+            "C "
+                + sim.createContainer(
+                    ContainerSpec.builder().priority(1 + rnd.nextInt(1000)).build()));
       }
       server = sim;
     } else {

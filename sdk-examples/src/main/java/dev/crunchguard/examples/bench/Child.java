@@ -10,9 +10,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A helper JVM on this JVM's class path ({@code java -cp <class path> dev.crunchguard.examples.Main <args>}):
- * the out-of-process server for the overhead and memory benchmarks, and the fresh JVMs of the start-up
- * measurement. It prints lines on stdout up to {@code READY}; closing its stdin ends it.
+ * A helper JVM on this JVM's class path ({@code java -cp <class path> dev.crunchguard.examples.Main
+ * <args>}): the out-of-process server for the overhead and memory benchmarks, and the fresh JVMs of
+ * the start-up measurement. It prints lines on stdout up to {@code READY}; closing its stdin ends
+ * it.
  */
 final class Child implements AutoCloseable {
   static final String QUIET_LOGS = "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn";
@@ -23,7 +24,8 @@ final class Child implements AutoCloseable {
 
   private Child(Process process) {
     this.process = process;
-    this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    this.out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
   }
 
   static String javaBinary() {
@@ -55,8 +57,12 @@ final class Child implements AutoCloseable {
         }
         c.lines.add(l);
       }
-      throw new IOException("child " + mainArgs + " exited before READY (status "
-          + (c.process.waitFor(5, TimeUnit.SECONDS) ? c.process.exitValue() : "running") + ")");
+      throw new IOException(
+          "child "
+              + mainArgs
+              + " exited before READY (status "
+              + (c.process.waitFor(5, TimeUnit.SECONDS) ? c.process.exitValue() : "running")
+              + ")");
     } catch (IOException | InterruptedException | RuntimeException e) {
       c.close();
       if (e instanceof InterruptedException) {

@@ -18,7 +18,9 @@ final class Elapsed extends OutputStream {
   @Override
   public synchronized void write(int b) throws IOException {
     if (atLineStart) {
-      out.write(String.format(Locale.ROOT, "%7.1fs ", (System.nanoTime() - start) / 1e9).getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          String.format(Locale.ROOT, "%7.1fs ", (System.nanoTime() - start) / 1e9)
+              .getBytes(StandardCharsets.US_ASCII));
       atLineStart = false;
     }
     out.write(b);

@@ -26,21 +26,26 @@ final class FixedResponder implements AutoCloseable {
 
   FixedResponder(byte[] body, int threads) throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
-    executor = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "fixed-responder");
-      t.setDaemon(true);
-      return t;
-    });
-    server.createContext("/", ex -> {
-      try (InputStream in = ex.getRequestBody()) {
-        in.transferTo(OutputStream.nullOutputStream());
-      }
-      ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-      ex.sendResponseHeaders(200, body.length);
-      try (OutputStream os = ex.getResponseBody()) {
-        os.write(body);
-      }
-    });
+    executor =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "fixed-responder");
+              t.setDaemon(true);
+              return t;
+            });
+    server.createContext(
+        "/",
+        ex -> {
+          try (InputStream in = ex.getRequestBody()) {
+            in.transferTo(OutputStream.nullOutputStream());
+          }
+          ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+          ex.sendResponseHeaders(200, body.length);
+          try (OutputStream os = ex.getResponseBody()) {
+            os.write(body);
+          }
+        });
     server.setExecutor(executor);
     server.start();
   }

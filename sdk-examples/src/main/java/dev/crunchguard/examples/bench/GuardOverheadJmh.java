@@ -15,9 +15,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Benchmark 1 under JMH: a guarded update against a raw OkHttp PUT of the same body, each against the
- * simulator and against a fixed responder, both in another process (so {@code -prof gc} counts only
- * the client's allocations). Run through {@code bench --parts jmh}.
+ * Benchmark 1 under JMH: a guarded update against a raw OkHttp PUT of the same body, each against
+ * the simulator and against a fixed responder, both in another process (so {@code -prof gc} counts
+ * only the client's allocations). Run through {@code bench --parts jmh}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -27,7 +27,9 @@ public class GuardOverheadJmh {
   @Param({"simulator", "fixed"})
   public String server;
 
-  /** Guarded and raw calls made in set-up, untimed, to warm the server JVM and both client paths. */
+  /**
+   * Guarded and raw calls made in set-up, untimed, to warm the server JVM and both client paths.
+   */
   @Param({"3000"})
   public int warmCalls;
 

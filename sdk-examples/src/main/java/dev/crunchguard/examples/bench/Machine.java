@@ -26,7 +26,10 @@ final class Machine {
   /** {@code /proc/loadavg}'s 1, 5 and 15 minute load averages, or "n/a". */
   static String loadAverage() {
     try {
-      String[] f = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII).trim().split("\\s+");
+      String[] f =
+          Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII)
+              .trim()
+              .split("\\s+");
       return f[0] + " / " + f[1] + " / " + f[2];
     } catch (IOException | RuntimeException e) {
       return "n/a";
@@ -35,10 +38,16 @@ final class Machine {
 
   static String describe() {
     Runtime rt = Runtime.getRuntime();
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "* CPUs (nproc): %d; CPU model: %s%n* Java: %s (%s %s), max heap %d MiB%n* OS: %s %s%n",
-        rt.availableProcessors(), cpuModel(), System.getProperty("java.version"), System.getProperty("java.vm.name"),
-        System.getProperty("java.vm.version"), rt.maxMemory() >> 20, System.getProperty("os.name"),
+        rt.availableProcessors(),
+        cpuModel(),
+        System.getProperty("java.version"),
+        System.getProperty("java.vm.name"),
+        System.getProperty("java.vm.version"),
+        rt.maxMemory() >> 20,
+        System.getProperty("os.name"),
         System.getProperty("os.version"));
   }
 }

@@ -19,10 +19,10 @@ import okhttp3.ResponseBody;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The two calls benchmark 1 compares, against a server in another process: a guarded
- * {@link ContainerLock#update} of a Running container, and a raw OkHttp {@code PUT} of the same
- * JSON bytes with the same headers, on an {@link OkHttpClient} with the SDK's settings sharing the
- * SDK's connection pool. The server is the simulator ({@code simulator}) or a fixed responder that
+ * The two calls benchmark 1 compares, against a server in another process: a guarded {@link
+ * ContainerLock#update} of a Running container, and a raw OkHttp {@code PUT} of the same JSON bytes
+ * with the same headers, on an {@link OkHttpClient} with the SDK's settings sharing the SDK's
+ * connection pool. The server is the simulator ({@code simulator}) or a fixed responder that
  * answers the simulator's own response to that update ({@code fixed}).
  */
 final class OverheadFixture implements AutoCloseable {
@@ -31,7 +31,8 @@ final class OverheadFixture implements AutoCloseable {
   static final String CLIENT_ID = "bench-overhead";
   static final String REQUEST_ID = "req-0123456789abcdefghij";
   private static final MediaType JSON = MediaType.get("application/json; charset=UTF-8");
-  private static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
+  private static final Gson GSON =
+      new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
 
   final String server;
   private final Child sim;
@@ -65,14 +66,21 @@ final class OverheadFixture implements AutoCloseable {
       envelope.add("container", fields);
       body = GSON.toJson(envelope).getBytes(java.nio.charset.StandardCharsets.UTF_8);
       // The SDK's own settings (ArvadosClient's defaults), on the same pool and dispatcher.
-      raw = base.newBuilder()
-          .connectTimeout(Duration.ofSeconds(10)).readTimeout(Duration.ofSeconds(60)).writeTimeout(Duration.ofSeconds(60))
-          .retryOnConnectionFailure(false)
-          .build();
+      raw =
+          base.newBuilder()
+              .connectTimeout(Duration.ofSeconds(10))
+              .readTimeout(Duration.ofSeconds(60))
+              .writeTimeout(Duration.ofSeconds(60))
+              .retryOnConnectionFailure(false)
+              .build();
       String simPut = simUrl + "arvados/v1/containers/" + uuid;
       if (server.equals("fixed")) {
         byte[] answer = rawPut(simPut, true);
-        fixed = Child.start(List.of(), List.of("bench-serve", "--kind", "fixed", "--body-file", BenchServer.bodyFile(answer)));
+        fixed =
+            Child.start(
+                List.of(),
+                List.of(
+                    "bench-serve", "--kind", "fixed", "--body-file", BenchServer.bodyFile(answer)));
         String fixedUrl = fixed.value("URL");
         fixedClient = client(fixedUrl);
         lock = fixedClient.containers().resume(held.epoch());
@@ -105,12 +113,25 @@ final class OverheadFixture implements AutoCloseable {
   }
 
   static Child startSim(int containers) throws IOException {
-    return Child.start(List.of(), List.of("bench-serve", "--kind", "sim", "--containers", Integer.toString(containers),
-        "--tokens", TOKEN));
+    return Child.start(
+        List.of(),
+        List.of(
+            "bench-serve",
+            "--kind",
+            "sim",
+            "--containers",
+            Integer.toString(containers),
+            "--tokens",
+            TOKEN));
   }
 
   private ArvadosClient client(String url) {
-    return ArvadosClient.builder().baseUrl(url).token(TOKEN).okHttpClient(base).userAgent(USER_AGENT).clientId(CLIENT_ID)
+    return ArvadosClient.builder()
+        .baseUrl(url)
+        .token(TOKEN)
+        .okHttpClient(base)
+        .userAgent(USER_AGENT)
+        .clientId(CLIENT_ID)
         .build();
   }
 
@@ -125,20 +146,25 @@ final class OverheadFixture implements AutoCloseable {
   }
 
   private byte[] rawPut(String url, boolean keep) throws IOException {
-    Request r = new Request.Builder()
-        .url(url)
-        .put(RequestBody.create(body, JSON))
-        .header("Authorization", "Bearer " + TOKEN)
-        .header("User-Agent", USER_AGENT)
-        .header("X-Crunch-Guard-Client", CLIENT_ID)
-        .header("Accept", "application/json")
-        .header("X-Request-Id", REQUEST_ID)
-        .build();
+    Request r =
+        new Request.Builder()
+            .url(url)
+            .put(RequestBody.create(body, JSON))
+            .header("Authorization", "Bearer " + TOKEN)
+            .header("User-Agent", USER_AGENT)
+            .header("X-Crunch-Guard-Client", CLIENT_ID)
+            .header("Accept", "application/json")
+            .header("X-Request-Id", REQUEST_ID)
+            .build();
     try (Response response = raw.newCall(r).execute()) {
       ResponseBody rb = response.body();
       byte[] bytes = rb == null ? new byte[0] : rb.bytes();
       if (response.code() != 200) {
-        throw new IOException("raw PUT answered " + response.code() + ": " + new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+        throw new IOException(
+            "raw PUT answered "
+                + response.code()
+                + ": "
+                + new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
       }
       return bytes;
     }

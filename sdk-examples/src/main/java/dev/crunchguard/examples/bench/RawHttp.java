@@ -22,20 +22,24 @@ import okhttp3.ResponseBody;
  */
 final class RawHttp implements AutoCloseable {
   private static final MediaType JSON = MediaType.get("application/json; charset=UTF-8");
+
   /** The fields the Dispatcher selects when it polls. */
-  static final String POLL_SELECT = "[\"uuid\",\"state\",\"priority\",\"auth_uuid\",\"locked_by_uuid\",\"lock_count\","
-      + "\"command\",\"container_image\",\"runtime_constraints\",\"scheduling_parameters\",\"created_at\"]";
+  static final String POLL_SELECT =
+      "[\"uuid\",\"state\",\"priority\",\"auth_uuid\",\"locked_by_uuid\",\"lock_count\","
+          + "\"command\",\"container_image\",\"runtime_constraints\",\"scheduling_parameters\",\"created_at\"]";
 
   private final OkHttpClient http;
   private final HttpUrl base;
   private final String auth;
 
   RawHttp(String baseUrl, String token, int connections) {
-    this.http = new OkHttpClient.Builder()
-        .connectionPool(new ConnectionPool(Math.max(5, connections), 5, TimeUnit.MINUTES))
-        .connectTimeout(Duration.ofSeconds(10)).readTimeout(Duration.ofSeconds(120))
-        .retryOnConnectionFailure(false)
-        .build();
+    this.http =
+        new OkHttpClient.Builder()
+            .connectionPool(new ConnectionPool(Math.max(5, connections), 5, TimeUnit.MINUTES))
+            .connectTimeout(Duration.ofSeconds(10))
+            .readTimeout(Duration.ofSeconds(120))
+            .retryOnConnectionFailure(false)
+            .build();
     this.base = HttpUrl.get(baseUrl);
     this.auth = "Bearer " + token;
   }
@@ -46,7 +50,8 @@ final class RawHttp implements AutoCloseable {
       ResponseBody b = r.body();
       String s = b == null ? "" : b.string();
       if (r.code() != 200) {
-        throw new IOException("HTTP " + r.code() + ": " + (s.length() > 200 ? s.substring(0, 200) : s));
+        throw new IOException(
+            "HTTP " + r.code() + ": " + (s.length() > 200 ? s.substring(0, 200) : s));
       }
       return s;
     }
@@ -68,16 +73,21 @@ final class RawHttp implements AutoCloseable {
   }
 
   Request.Builder lockRequest(String uuid) {
-    return new Request.Builder().url(url("arvados/v1/containers/" + uuid + "/lock").build()).post(RequestBody.create(new byte[0]));
+    return new Request.Builder()
+        .url(url("arvados/v1/containers/" + uuid + "/lock").build())
+        .post(RequestBody.create(new byte[0]));
   }
 
   Request.Builder unlockRequest(String uuid) {
-    return new Request.Builder().url(url("arvados/v1/containers/" + uuid + "/unlock").build()).post(RequestBody.create(new byte[0]));
+    return new Request.Builder()
+        .url(url("arvados/v1/containers/" + uuid + "/unlock").build())
+        .post(RequestBody.create(new byte[0]));
   }
 
   /** Locks; returns the new auth_uuid. */
   String lock(String uuid) throws IOException {
-    JsonElement a = JsonParser.parseString(call(lockRequest(uuid))).getAsJsonObject().get("auth_uuid");
+    JsonElement a =
+        JsonParser.parseString(call(lockRequest(uuid))).getAsJsonObject().get("auth_uuid");
     return a == null || a.isJsonNull() ? null : a.getAsString();
   }
 
@@ -88,7 +98,8 @@ final class RawHttp implements AutoCloseable {
   Request.Builder updateRequest(String uuid, JsonObject fields) {
     JsonObject body = new JsonObject();
     body.add("container", fields);
-    return new Request.Builder().url(url("arvados/v1/containers/" + uuid).build())
+    return new Request.Builder()
+        .url(url("arvados/v1/containers/" + uuid).build())
         .put(RequestBody.create(body.toString(), JSON));
   }
 
@@ -107,13 +118,15 @@ final class RawHttp implements AutoCloseable {
   }
 
   /** A list request with the given filters (JSON), order, limit and count mode. */
-  Request.Builder listRequest(String filtersJson, List<String> order, int limit, boolean countExact, String selectJson) {
-    HttpUrl.Builder u = url("arvados/v1/containers")
-        .addQueryParameter("filters", filtersJson)
-        .addQueryParameter("order", new com.google.gson.Gson().toJson(order))
-        .addQueryParameter("limit", Integer.toString(limit))
-        .addQueryParameter("offset", "0")
-        .addQueryParameter("count", countExact ? "exact" : "none");
+  Request.Builder listRequest(
+      String filtersJson, List<String> order, int limit, boolean countExact, String selectJson) {
+    HttpUrl.Builder u =
+        url("arvados/v1/containers")
+            .addQueryParameter("filters", filtersJson)
+            .addQueryParameter("order", new com.google.gson.Gson().toJson(order))
+            .addQueryParameter("limit", Integer.toString(limit))
+            .addQueryParameter("offset", "0")
+            .addQueryParameter("count", countExact ? "exact" : "none");
     if (selectJson != null) {
       u.addQueryParameter("select", selectJson);
     }
@@ -122,19 +135,32 @@ final class RawHttp implements AutoCloseable {
 
   /** The Dispatcher's first page of the queue. */
   Request.Builder queuePage(int limit) {
-    return listRequest("[[\"state\",\"=\",\"Queued\"],[\"priority\",\">\",0]]", List.of("priority desc", "uuid asc"),
-        limit, true, POLL_SELECT);
+    return listRequest(
+        "[[\"state\",\"=\",\"Queued\"],[\"priority\",\">\",0]]",
+        List.of("priority desc", "uuid asc"),
+        limit,
+        true,
+        POLL_SELECT);
   }
 
   /** The Dispatcher's first page of its own containers. */
   Request.Builder minePage(String tokenUuid, int limit) {
-    return listRequest("[[\"locked_by_uuid\",\"=\",\"" + tokenUuid + "\"]]", List.of("uuid asc"), limit, true, POLL_SELECT);
+    return listRequest(
+        "[[\"locked_by_uuid\",\"=\",\"" + tokenUuid + "\"]]",
+        List.of("uuid asc"),
+        limit,
+        true,
+        POLL_SELECT);
   }
 
   /** A look-up of up to 20 containers by uuid, as the Dispatcher re-reads tracked containers. */
   Request.Builder byUuids(List<String> uuids) {
-    return listRequest("[[\"uuid\",\"in\"," + new com.google.gson.Gson().toJson(uuids) + "]]", List.of("uuid asc"),
-        uuids.size(), false, POLL_SELECT);
+    return listRequest(
+        "[[\"uuid\",\"in\"," + new com.google.gson.Gson().toJson(uuids) + "]]",
+        List.of("uuid asc"),
+        uuids.size(),
+        false,
+        POLL_SELECT);
   }
 
   @Override

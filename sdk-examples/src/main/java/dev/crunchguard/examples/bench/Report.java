@@ -42,7 +42,8 @@ final class Report {
     body.append(sep).append('\n');
     for (List<String> r : rows) {
       if (r.size() != header.size()) {
-        throw new IllegalArgumentException("row has " + r.size() + " cells, header " + header.size() + ": " + r);
+        throw new IllegalArgumentException(
+            "row has " + r.size() + " cells, header " + header.size() + ": " + r);
       }
       row(r);
     }

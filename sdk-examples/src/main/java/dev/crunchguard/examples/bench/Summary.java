@@ -4,13 +4,31 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /** Order statistics of a sample: what the report prints as a figure with its spread. */
-record Summary(int n, double min, double p10, double p25, double median, double p75, double p90, double p99, double max,
+record Summary(
+    int n,
+    double min,
+    double p10,
+    double p25,
+    double median,
+    double p75,
+    double p90,
+    double p99,
+    double max,
     double mean) {
 
   static Summary of(double[] values) {
     if (values.length == 0) {
-      return new Summary(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-          Double.NaN, Double.NaN);
+      return new Summary(
+          0,
+          Double.NaN,
+          Double.NaN,
+          Double.NaN,
+          Double.NaN,
+          Double.NaN,
+          Double.NaN,
+          Double.NaN,
+          Double.NaN,
+          Double.NaN);
     }
     double[] v = values.clone();
     Arrays.sort(v);
@@ -18,8 +36,17 @@ record Summary(int n, double min, double p10, double p25, double median, double 
     for (double x : v) {
       sum += x;
     }
-    return new Summary(v.length, v[0], pct(v, 10), pct(v, 25), pct(v, 50), pct(v, 75), pct(v, 90), pct(v, 99),
-        v[v.length - 1], sum / v.length);
+    return new Summary(
+        v.length,
+        v[0],
+        pct(v, 10),
+        pct(v, 25),
+        pct(v, 50),
+        pct(v, 75),
+        pct(v, 90),
+        pct(v, 99),
+        v[v.length - 1],
+        sum / v.length);
   }
 
   static Summary ofLongs(long[] values) {
@@ -42,13 +69,23 @@ record Summary(int n, double min, double p10, double p25, double median, double 
   }
 
   Summary scaled(double factor) {
-    return new Summary(n, min * factor, p10 * factor, p25 * factor, median * factor, p75 * factor, p90 * factor,
-        p99 * factor, max * factor, mean * factor);
+    return new Summary(
+        n,
+        min * factor,
+        p10 * factor,
+        p25 * factor,
+        median * factor,
+        p75 * factor,
+        p90 * factor,
+        p99 * factor,
+        max * factor,
+        mean * factor);
   }
 
   /** {@code median (p10–p90)} with the given number format. */
   String medianWithSpread(String fmt) {
-    return String.format(Locale.ROOT, fmt + " (p10 " + fmt + ", p90 " + fmt + ")", median, p10, p90);
+    return String.format(
+        Locale.ROOT, fmt + " (p10 " + fmt + ", p90 " + fmt + ")", median, p10, p90);
   }
 
   static String f(String fmt, double v) {

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Runs {@code bench --smoke} (every part, tiny parameters) and checks that the report is well formed.
- * It checks the shape, never the figures: timings are not asserted in unit tests.
+ * Runs {@code bench --smoke} (every part, tiny parameters) and checks that the report is well
+ * formed. It checks the shape, never the figures: timings are not asserted in unit tests.
  */
 class BenchSmokeTest {
   @Test
@@ -25,17 +25,27 @@ class BenchSmokeTest {
     System.setProperty("jmh.ignoreLock", "true");
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = MainAccess.run(List.of("bench", "--smoke"), new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
+    int status =
+        MainAccess.run(
+            List.of("bench", "--smoke"),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
     String report = out.toString(StandardCharsets.UTF_8);
     String progress = err.toString(StandardCharsets.UTF_8);
 
     assertThat(status).as(progress).isZero();
     assertThat(report).startsWith("# Crunch Guard benchmark report");
     assertThat(report).contains("smoke run", "CPUs (nproc):", "Java: ");
-    assertThat(report).contains("## 1. Guard overhead", "### JMH", "## 2. Requests per container",
-        "## 3. Dispatch throughput", "## 4. Loss detection", "## 5. Memory, threads and start-up",
-        "## 6. Simulator capacity", "## Targets");
+    assertThat(report)
+        .contains(
+            "## 1. Guard overhead",
+            "### JMH",
+            "## 2. Requests per container",
+            "## 3. Dispatch throughput",
+            "## 4. Loss detection",
+            "## 5. Memory, threads and start-up",
+            "## 6. Simulator capacity",
+            "## Targets");
     assertThat(progress).contains("[bench] done");
 
     List<List<String>> tables = tables(report);

@@ -51,7 +51,10 @@ class DispatchOnRealServerTest {
   private void awaitFinished(List<String> uuids, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      if (uuids.stream().map(real::read).allMatch(c -> c.state() == ContainerState.COMPLETE || c.state() == ContainerState.CANCELLED)) {
+      if (uuids.stream()
+          .map(real::read)
+          .allMatch(
+              c -> c.state() == ContainerState.COMPLETE || c.state() == ContainerState.CANCELLED)) {
         return;
       }
       Thread.sleep(100);
@@ -60,7 +63,8 @@ class DispatchOnRealServerTest {
 
   /** Each container's writes were exactly lock, Running and Complete, both updates fenced. */
   private void assertThreeFencedWrites(String uuid) {
-    assertThat(real.proxy.writes(uuid)).filteredOn(w -> w.endpoint() != Endpoint.CREATE)
+    assertThat(real.proxy.writes(uuid))
+        .filteredOn(w -> w.endpoint() != Endpoint.CREATE)
         .extracting(ProxiedWrite::endpoint, ProxiedWrite::carriedAuthUuid, ProxiedWrite::status)
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple(Endpoint.LOCK, false, 200),
@@ -75,16 +79,21 @@ class DispatchOnRealServerTest {
     String three = real.create("sh", "-c", "exit 3");
     Map<String, RunResult> results = new ConcurrentHashMap<>();
 
-    try (Dispatcher dispatcher = Dispatcher.builder(real.admin, ctx -> {
-          try (RunnerContext runner = RunnerContext.builder(real.admin, ctx.lock().epoch())
-              .watchInterval(Duration.ofMillis(200))
-              .start()) {
-            results.put(ctx.containerUuid(), runner.runCommand(runner.container().command()));
-          }
-        })
-        .pollInterval(Duration.ofMillis(200))
-        .maxConcurrentRuns(3)
-        .build()) {
+    try (Dispatcher dispatcher =
+        Dispatcher.builder(
+                real.admin,
+                ctx -> {
+                  try (RunnerContext runner =
+                      RunnerContext.builder(real.admin, ctx.lock().epoch())
+                          .watchInterval(Duration.ofMillis(200))
+                          .start()) {
+                    results.put(
+                        ctx.containerUuid(), runner.runCommand(runner.container().command()));
+                  }
+                })
+            .pollInterval(Duration.ofMillis(200))
+            .maxConcurrentRuns(3)
+            .build()) {
       dispatcher.start();
       awaitFinished(List.of(ok, fails, three), Duration.ofSeconds(60));
     }
@@ -106,24 +115,37 @@ class DispatchOnRealServerTest {
    * orphan sweep unlocks it (guarded) after {@code orphanGrace}, and the next poll locks it again.
    */
   @Test
-  void aDispatcherWhoseLockAnswerIsLost_sweepsTheOrphanAndRunsTheContainerExactlyOnce() throws Exception {
+  void aDispatcherWhoseLockAnswerIsLost_sweepsTheOrphanAndRunsTheContainerExactlyOnce()
+      throws Exception {
     String uuid = real.create("true");
-    real.proxy.faults().add(dev.crunchguard.testkit.FaultRule.of(dev.crunchguard.testkit.FaultKind.LOST_RESPONSE)
-        .on(Endpoint.LOCK).container(uuid).build());
-    java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+    real.proxy
+        .faults()
+        .add(
+            dev.crunchguard.testkit.FaultRule.of(dev.crunchguard.testkit.FaultKind.LOST_RESPONSE)
+                .on(Endpoint.LOCK)
+                .container(uuid)
+                .build());
+    java.util.concurrent.atomic.AtomicInteger runs =
+        new java.util.concurrent.atomic.AtomicInteger();
 
-    try (Dispatcher dispatcher = Dispatcher.builder(real.admin, ctx -> {
-          if (ctx.containerUuid().equals(uuid)) {
-            runs.incrementAndGet();
-          }
-          try (RunnerContext runner = RunnerContext.builder(real.admin, ctx.lock().epoch()).watchInterval(Duration.ofMillis(200)).start()) {
-            runner.runCommand(runner.container().command());
-          }
-        })
-        .pollInterval(Duration.ofMillis(200))
-        .lockRetryInterval(Duration.ofMillis(200))
-        .orphanGrace(Duration.ofSeconds(1))
-        .build()) {
+    try (Dispatcher dispatcher =
+        Dispatcher.builder(
+                real.admin,
+                ctx -> {
+                  if (ctx.containerUuid().equals(uuid)) {
+                    runs.incrementAndGet();
+                  }
+                  try (RunnerContext runner =
+                      RunnerContext.builder(real.admin, ctx.lock().epoch())
+                          .watchInterval(Duration.ofMillis(200))
+                          .start()) {
+                    runner.runCommand(runner.container().command());
+                  }
+                })
+            .pollInterval(Duration.ofMillis(200))
+            .lockRetryInterval(Duration.ofMillis(200))
+            .orphanGrace(Duration.ofSeconds(1))
+            .build()) {
       dispatcher.start();
       awaitFinished(List.of(uuid), Duration.ofSeconds(60));
     }
@@ -134,13 +156,16 @@ class DispatchOnRealServerTest {
     assertThat(c.exitCode()).isZero();
     assertThat(c.lockCount()).as("the orphaned epoch, then the one that ran").isEqualTo(2);
     List<ProxiedWrite> writes = real.proxy.writes(uuid);
-    assertThat(writes).extracting(ProxiedWrite::endpoint, ProxiedWrite::carriedAuthUuid, ProxiedWrite::fault)
+    assertThat(writes)
+        .extracting(ProxiedWrite::endpoint, ProxiedWrite::carriedAuthUuid, ProxiedWrite::fault)
         .containsSubsequence(
-            org.assertj.core.groups.Tuple.tuple(Endpoint.LOCK, false, dev.crunchguard.testkit.FaultKind.LOST_RESPONSE),
-            org.assertj.core.groups.Tuple.tuple(Endpoint.UPDATE, true, null),   // the guarded sweep: PUT Queued
+            org.assertj.core.groups.Tuple.tuple(
+                Endpoint.LOCK, false, dev.crunchguard.testkit.FaultKind.LOST_RESPONSE),
+            org.assertj.core.groups.Tuple.tuple(
+                Endpoint.UPDATE, true, null), // the guarded sweep: PUT Queued
             org.assertj.core.groups.Tuple.tuple(Endpoint.LOCK, false, null),
-            org.assertj.core.groups.Tuple.tuple(Endpoint.UPDATE, true, null),   // Running
-            org.assertj.core.groups.Tuple.tuple(Endpoint.UPDATE, true, null));  // Complete
+            org.assertj.core.groups.Tuple.tuple(Endpoint.UPDATE, true, null), // Running
+            org.assertj.core.groups.Tuple.tuple(Endpoint.UPDATE, true, null)); // Complete
   }
 
   @Test
@@ -150,10 +175,24 @@ class DispatchOnRealServerTest {
     String three = real.create("sh", "-c", "exit 3");
     String missing = real.create("/nonexistent/crunchguard-binary");
 
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-        "dispatch", "--until-idle", "--concurrency", "2", "--poll-interval", "300ms", "--watch-interval", "300ms",
-        "--timeout", "120s");
+    String java =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "-cp",
+            System.getProperty("java.class.path"),
+            Main.class.getName(),
+            "dispatch",
+            "--until-idle",
+            "--concurrency",
+            "2",
+            "--poll-interval",
+            "300ms",
+            "--watch-interval",
+            "300ms",
+            "--timeout",
+            "120s");
     pb.environment().put("ARVADOS_API_HOST", real.proxy.baseUrl());
     pb.environment().put("ARVADOS_API_TOKEN", arv.adminToken());
     pb.environment().remove("ARVADOS_API_HOST_INSECURE");

@@ -3,8 +3,8 @@ package dev.crunchguard.examples.real;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.ContainerState;
@@ -54,7 +54,9 @@ class GuardOnRealServerTest {
     assertThat(real.proxy.totalRequestCount()).as("%s", real.proxy.requestCounts()).isEqualTo(3);
     assertThat(real.proxy.requestCount(Endpoint.LOCK, uuid)).isEqualTo(1);
     assertThat(real.proxy.requestCount(Endpoint.UPDATE, uuid)).isEqualTo(2);
-    assertThat(real.proxy.writes(uuid)).extracting(ProxiedWrite::carriedAuthUuid).containsExactly(false, true, true);
+    assertThat(real.proxy.writes(uuid))
+        .extracting(ProxiedWrite::carriedAuthUuid)
+        .containsExactly(false, true, true);
     Container c = real.read(uuid);
     assertThat(c.state()).isEqualTo(ContainerState.COMPLETE);
     assertThat(c.exitCode()).isZero();
@@ -66,24 +68,32 @@ class GuardOnRealServerTest {
   void staleWriteAfterUnlockAndRelockBySameToken_isLostOwnershipAndChangesNothing() {
     String uuid = real.create("true");
     ContainerLock stale = real.admin.containers().lock(uuid);
-    real.direct.containers().unlock(uuid);                 // a recovery tool requeues it
+    real.direct.containers().unlock(uuid); // a recovery tool requeues it
     ContainerLock current = real.admin.containers().lock(uuid);
     assertThat(current.authUuid()).isNotNull().isNotEqualTo(stale.authUuid());
-    assertThat(current.epoch().lockedByUuid()).isEqualTo(stale.epoch().lockedByUuid()); // same token: indistinguishable
+    assertThat(current.epoch().lockedByUuid())
+        .isEqualTo(stale.epoch().lockedByUuid()); // same token: indistinguishable
 
     assertThatThrownBy(stale::markRunning)
-        .isInstanceOfSatisfying(LostOwnershipException.class, e -> {
-          assertThat(e.containerUuid()).isEqualTo(uuid);
-          assertThat(e.heldEpoch().authUuid()).isEqualTo(stale.authUuid());
-          assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.LOCKED);
-          assertThat(e.observed().map(Container::authUuid).orElse(null)).isEqualTo(current.authUuid());
-          assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
-          assertThat(e.getMessage()).doesNotContain(arv.adminToken());
-        });
+        .isInstanceOfSatisfying(
+            LostOwnershipException.class,
+            e -> {
+              assertThat(e.containerUuid()).isEqualTo(uuid);
+              assertThat(e.heldEpoch().authUuid()).isEqualTo(stale.authUuid());
+              assertThat(e.observed().map(Container::state).orElse(null))
+                  .isEqualTo(ContainerState.LOCKED);
+              assertThat(e.observed().map(Container::authUuid).orElse(null))
+                  .isEqualTo(current.authUuid());
+              assertThat(e.observed().orElseThrow().authUuid())
+                  .isNotEqualTo(e.heldEpoch().authUuid());
+              assertThat(e.getMessage()).doesNotContain(arv.adminToken());
+            });
     assertThat(stale.isLost()).isTrue();
     long before = real.proxy.totalRequestCount();
     assertThatThrownBy(() -> stale.complete(0, null)).isInstanceOf(LostOwnershipException.class);
-    assertThat(real.proxy.totalRequestCount()).as("fails fast, without a request").isEqualTo(before);
+    assertThat(real.proxy.totalRequestCount())
+        .as("fails fast, without a request")
+        .isEqualTo(before);
 
     Container c = real.read(uuid);
     assertThat(c.state()).isEqualTo(ContainerState.LOCKED);
@@ -103,13 +113,18 @@ class GuardOnRealServerTest {
     Container after = lock.unlock();
 
     assertThat(after.state()).isEqualTo(ContainerState.QUEUED);
-    assertThat(real.proxy.requestCount(Endpoint.UNLOCK)).as("never the plain POST .../unlock").isZero();
-    assertThat(real.proxy.writes(uuid)).singleElement().satisfies(w -> {
-      assertThat(w.method()).isEqualTo("PUT");
-      assertThat(w.endpoint()).isEqualTo(Endpoint.UPDATE);
-      assertThat(w.carriedAuthUuid()).isTrue();
-      assertThat(w.status()).isEqualTo(200);
-    });
+    assertThat(real.proxy.requestCount(Endpoint.UNLOCK))
+        .as("never the plain POST .../unlock")
+        .isZero();
+    assertThat(real.proxy.writes(uuid))
+        .singleElement()
+        .satisfies(
+            w -> {
+              assertThat(w.method()).isEqualTo("PUT");
+              assertThat(w.endpoint()).isEqualTo(Endpoint.UPDATE);
+              assertThat(w.carriedAuthUuid()).isTrue();
+              assertThat(w.status()).isEqualTo(200);
+            });
     Container c = real.read(uuid);
     assertThat(c.state()).isEqualTo(ContainerState.QUEUED);
     assertThat(c.authUuid()).isNull();
@@ -150,7 +165,10 @@ class GuardOnRealServerTest {
     assertThat(c.state()).isEqualTo(ContainerState.CANCELLED);
     assertThat(c.lockCount()).isEqualTo(unlocks);
     assertThat(String.valueOf(c.runtimeStatus().get("error")))
-        .contains("Cancelled after exceeding 'Containers.MaxDispatchAttempts' (lock_count=" + unlocks + ")");
+        .contains(
+            "Cancelled after exceeding 'Containers.MaxDispatchAttempts' (lock_count="
+                + unlocks
+                + ")");
     if (arv.baseUrl().startsWith("http://127.0.0.1:")) {
       // The loopback server of src/ci/real-arvados.sh is set up with MaxDispatchAttempts 3.
       assertThat(unlocks).isEqualTo(3);
@@ -163,28 +181,45 @@ class GuardOnRealServerTest {
     ContainerLock mine = real.admin.containers().lock(uuid);
 
     assertThatThrownBy(() -> real.admin2.containers().unlock(uuid))
-        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
-          assertThat(e.status()).isEqualTo(403);
-          assertThat(e.errors()).anySatisfy(m -> assertThat(m).contains("locked by a different token"));
-        });
+        .isInstanceOfSatisfying(
+            ArvadosServiceException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(403);
+              assertThat(e.errors())
+                  .anySatisfy(m -> assertThat(m).contains("locked by a different token"));
+            });
 
     ContainerLock theirs = real.admin2.containers().resume(mine.epoch());
-    Container running = theirs.markRunning();               // allowed on the real server
+    Container running = theirs.markRunning(); // allowed on the real server
     assertThat(running.state()).isEqualTo(ContainerState.RUNNING);
 
     assertThatThrownBy(() -> theirs.reportProgress(0.5))
-        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
-          assertThat(e).isNotInstanceOf(LostOwnershipException.class);
-          assertThat(e.status()).isEqualTo(422);
-          assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Progress cannot be modified in state 'Running' (nil, 0.5)"));
-        });
+        .isInstanceOfSatisfying(
+            ArvadosServiceException.class,
+            e -> {
+              assertThat(e).isNotInstanceOf(LostOwnershipException.class);
+              assertThat(e.status()).isEqualTo(422);
+              assertThat(e.errors())
+                  .anySatisfy(
+                      m ->
+                          assertThat(m)
+                              .startsWith(
+                                  "Progress cannot be modified in state 'Running' (nil, 0.5)"));
+            });
     assertThat(theirs.isLost()).as("the caller's own field, not a lost epoch").isFalse();
     assertThatThrownBy(() -> theirs.complete(0, null))
-        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
-          assertThat(e).isNotInstanceOf(LostOwnershipException.class);
-          assertThat(e.status()).isEqualTo(422);
-          assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Exit code cannot be modified in state 'Complete' (nil, 0)"));
-        });
+        .isInstanceOfSatisfying(
+            ArvadosServiceException.class,
+            e -> {
+              assertThat(e).isNotInstanceOf(LostOwnershipException.class);
+              assertThat(e.status()).isEqualTo(422);
+              assertThat(e.errors())
+                  .anySatisfy(
+                      m ->
+                          assertThat(m)
+                              .startsWith(
+                                  "Exit code cannot be modified in state 'Complete' (nil, 0)"));
+            });
     assertThat(theirs.isLost()).isFalse();
 
     assertThat(real.read(uuid).authUuid()).isEqualTo(mine.authUuid());
@@ -195,8 +230,13 @@ class GuardOnRealServerTest {
 
   @Test
   void unfencedContainerWithARuntimeToken_getsNoAuthUuidAndIsGuardedByReadBack() {
-    String uuid = real.create(ContainerSpec.builder().command("true").containerImage(RealServer.IMAGE).priority(1)
-        .runtimeToken(arv.userToken()));
+    String uuid =
+        real.create(
+            ContainerSpec.builder()
+                .command("true")
+                .containerImage(RealServer.IMAGE)
+                .priority(1)
+                .runtimeToken(arv.userToken()));
     ContainerLock stale = real.admin.containers().lock(uuid);
     assertThat(stale.isFenced()).isFalse();
     assertThat(stale.authUuid()).isNull();
@@ -222,13 +262,19 @@ class GuardOnRealServerTest {
    */
   @Test
   void containersOwnToken_writesInItsEpochAndIsLostOnceRevoked() {
-    String uuid = real.create(ContainerSpec.builder().command("true").containerImage(RealServer.IMAGE).priority(1)
-        .runtimeUserUuid(arv.admin2Uuid()));
+    String uuid =
+        real.create(
+            ContainerSpec.builder()
+                .command("true")
+                .containerImage(RealServer.IMAGE)
+                .priority(1)
+                .runtimeUserUuid(arv.admin2Uuid()));
     ContainerLock dispatcherLock = real.admin.containers().lock(uuid);
     ContainerToken token = real.admin.containers().auth(uuid);
     assertThat(token.uuid()).isEqualTo(dispatcherLock.authUuid());
     assertThat(token.toString()).doesNotContain(token.secret());
-    assertThatThrownBy(() -> real.admin2.containers().auth(uuid)).isInstanceOf(ArvadosServiceException.class);
+    assertThatThrownBy(() -> real.admin2.containers().auth(uuid))
+        .isInstanceOf(ArvadosServiceException.class);
 
     ArvadosClient runnerClient = real.client(arv.baseUrl(), token.v2Token(), "real-suite-runner");
     ContainerLock runner = runnerClient.containers().resume(dispatcherLock.epoch());
@@ -237,13 +283,15 @@ class GuardOnRealServerTest {
     runner.reportProgress(0.25);
     assertThat(real.read(uuid).progress()).isEqualTo(0.25);
 
-    dispatcherLock.cancel();                                  // leaving Running revokes the token
+    dispatcherLock.cancel(); // leaving Running revokes the token
     assertThatThrownBy(() -> runner.reportProgress(0.5))
-        .isInstanceOfSatisfying(LostOwnershipException.class, e -> {
-          assertThat(e.getMessage()).doesNotContain(token.secret());
-          assertThat(e).hasRootCauseInstanceOf(ArvadosServiceException.class);
-          assertThat(((ArvadosServiceException) rootCause(e)).status()).isEqualTo(401);
-        });
+        .isInstanceOfSatisfying(
+            LostOwnershipException.class,
+            e -> {
+              assertThat(e.getMessage()).doesNotContain(token.secret());
+              assertThat(e).hasRootCauseInstanceOf(ArvadosServiceException.class);
+              assertThat(((ArvadosServiceException) rootCause(e)).status()).isEqualTo(401);
+            });
     assertThat(runner.isLost()).isTrue();
     assertThat(real.read(uuid).progress()).isEqualTo(0.25);
   }

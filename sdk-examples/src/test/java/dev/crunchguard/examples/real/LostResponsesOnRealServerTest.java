@@ -38,11 +38,15 @@ class LostResponsesOnRealServerTest {
     real.close();
   }
 
-  /** A client through the proxy that adopts a lock whose answer was lost (a token no other process uses). */
+  /**
+   * A client through the proxy that adopts a lock whose answer was lost (a token no other process
+   * uses).
+   */
   private dev.crunchguard.ArvadosClient adopting() {
-    dev.crunchguard.ArvadosClient c = real.builder(real.proxy.baseUrl(), arv.adminToken(), "real-suite-adopting")
-        .ambiguousLockPolicy(dev.crunchguard.AmbiguousLockPolicy.ADOPT)
-        .build();
+    dev.crunchguard.ArvadosClient c =
+        real.builder(real.proxy.baseUrl(), arv.adminToken(), "real-suite-adopting")
+            .ambiguousLockPolicy(dev.crunchguard.AmbiguousLockPolicy.ADOPT)
+            .build();
     real.closeLater(c);
     return c;
   }
@@ -50,11 +54,17 @@ class LostResponsesOnRealServerTest {
   @Test
   void lostLockAnswerUnderTheDefaultPolicy_isALockConflictAndTheContainerStaysLockedByThisToken() {
     String uuid = real.create("true");
-    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
+    real.proxy
+        .faults()
+        .add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
 
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> real.admin.containers().lock(uuid))
-        .isInstanceOfSatisfying(dev.crunchguard.LockConflictException.class, e ->
-            assertThat(e.observedState()).as("decided by a read-back").isEqualTo(ContainerState.LOCKED));
+        .isInstanceOfSatisfying(
+            dev.crunchguard.LockConflictException.class,
+            e ->
+                assertThat(e.observedState())
+                    .as("decided by a read-back")
+                    .isEqualTo(ContainerState.LOCKED));
 
     Container c = real.read(uuid);
     assertThat(c.state()).isEqualTo(ContainerState.LOCKED);
@@ -65,7 +75,9 @@ class LostResponsesOnRealServerTest {
   @Test
   void lostLockAnswer_isAdoptedAfterTheRetryIsRefused() {
     String uuid = real.create("true");
-    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
+    real.proxy
+        .faults()
+        .add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
 
     ContainerLock lock = adopting().containers().lock(uuid);
 
@@ -73,7 +85,8 @@ class LostResponsesOnRealServerTest {
     assertThat(c.state()).isEqualTo(ContainerState.LOCKED);
     assertThat(lock.authUuid()).isEqualTo(c.authUuid());
     assertThat(c.lockCount()).as("locked once, not twice").isEqualTo(1);
-    assertThat(real.proxy.writes(uuid)).filteredOn(w -> w.endpoint() == Endpoint.LOCK)
+    assertThat(real.proxy.writes(uuid))
+        .filteredOn(w -> w.endpoint() == Endpoint.LOCK)
         .extracting(ProxiedWrite::status, ProxiedWrite::fault)
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple(200, FaultKind.LOST_RESPONSE),
@@ -85,9 +98,16 @@ class LostResponsesOnRealServerTest {
 
   @Test
   void lostLockAnswerOfAnUnfencedContainer_isAdoptedAndItsWritesStillCompareTheLock() {
-    String uuid = real.create(dev.crunchguard.testkit.ContainerSpec.builder().command("true")
-        .containerImage(RealServer.IMAGE).priority(1).runtimeToken(arv.userToken()));
-    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
+    String uuid =
+        real.create(
+            dev.crunchguard.testkit.ContainerSpec.builder()
+                .command("true")
+                .containerImage(RealServer.IMAGE)
+                .priority(1)
+                .runtimeToken(arv.userToken()));
+    real.proxy
+        .faults()
+        .add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(uuid).build());
 
     ContainerLock lock = adopting().containers().lock(uuid);
 
@@ -103,7 +123,9 @@ class LostResponsesOnRealServerTest {
     String uuid = real.create("true");
     ContainerLock lock = real.admin.containers().lock(uuid);
     lock.markRunning();
-    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UPDATE).container(uuid).build());
+    real.proxy
+        .faults()
+        .add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UPDATE).container(uuid).build());
 
     lock.complete(7, null);
 
@@ -112,7 +134,9 @@ class LostResponsesOnRealServerTest {
     assertThat(c.exitCode()).isEqualTo(7L);
     assertThat(lock.isLost()).isFalse();
     assertThat(lock.isReleased()).isTrue();
-    assertThat(real.proxy.writes(uuid)).filteredOn(w -> w.endpoint() == Endpoint.UPDATE).extracting(ProxiedWrite::fault)
+    assertThat(real.proxy.writes(uuid))
+        .filteredOn(w -> w.endpoint() == Endpoint.UPDATE)
+        .extracting(ProxiedWrite::fault)
         .containsExactly(null, FaultKind.LOST_RESPONSE, null);
   }
 
@@ -120,7 +144,9 @@ class LostResponsesOnRealServerTest {
   void lostUnlockAnswer_returnsNormallyWhenTheEpochHasEnded() {
     String uuid = real.create("true");
     ContainerLock lock = real.admin.containers().lock(uuid);
-    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UPDATE).container(uuid).build());
+    real.proxy
+        .faults()
+        .add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UPDATE).container(uuid).build());
 
     Container after = lock.unlock();
 
@@ -129,8 +155,10 @@ class LostResponsesOnRealServerTest {
     assertThat(c.state()).isEqualTo(ContainerState.QUEUED);
     assertThat(c.authUuid()).isNull();
     assertThat(lock.isLost()).isFalse();
-    assertThat(real.proxy.writes(uuid)).filteredOn(w -> w.endpoint() == Endpoint.UPDATE)
-        .extracting(ProxiedWrite::fault).containsExactly(FaultKind.LOST_RESPONSE, null);
+    assertThat(real.proxy.writes(uuid))
+        .filteredOn(w -> w.endpoint() == Endpoint.UPDATE)
+        .extracting(ProxiedWrite::fault)
+        .containsExactly(FaultKind.LOST_RESPONSE, null);
   }
 
   @Test
@@ -138,7 +166,14 @@ class LostResponsesOnRealServerTest {
     String uuid = real.create("true");
     ContainerLock lock = real.admin.containers().lock(uuid);
     lock.markRunning();
-    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UPDATE).container(uuid).always().build());
+    real.proxy
+        .faults()
+        .add(
+            FaultRule.of(FaultKind.LOST_RESPONSE)
+                .on(Endpoint.UPDATE)
+                .container(uuid)
+                .always()
+                .build());
 
     lock.complete(5, null);
 
@@ -146,9 +181,12 @@ class LostResponsesOnRealServerTest {
     assertThat(c.state()).isEqualTo(ContainerState.COMPLETE);
     assertThat(c.exitCode()).isEqualTo(5L);
     assertThat(lock.isLost()).isFalse();
-    assertThat(real.proxy.writes(uuid)).filteredOn(w -> w.fault() == FaultKind.LOST_RESPONSE)
+    assertThat(real.proxy.writes(uuid))
+        .filteredOn(w -> w.fault() == FaultKind.LOST_RESPONSE)
         .as("the first attempt applied, the retries refused upstream, every answer dropped")
-        .extracting(ProxiedWrite::status).startsWith(200).hasSizeGreaterThan(1);
+        .extracting(ProxiedWrite::status)
+        .startsWith(200)
+        .hasSizeGreaterThan(1);
     assertThat(real.proxy.requestCount(Endpoint.GET, uuid)).as("one read-back").isEqualTo(1);
   }
 
@@ -156,7 +194,9 @@ class LostResponsesOnRealServerTest {
   void lostPlainUnlockAnswer_returnsTheQueuedContainer() {
     String uuid = real.create("true");
     ContainerLock lock = real.admin.containers().lock(uuid);
-    real.proxy.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UNLOCK).container(uuid).build());
+    real.proxy
+        .faults()
+        .add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UNLOCK).container(uuid).build());
 
     Container after = real.admin.containers().unlock(uuid);
 
@@ -170,9 +210,14 @@ class LostResponsesOnRealServerTest {
   @Test
   void gatewayErrorsAndThrottling_areRetriedWithoutDoubleApplying() {
     String uuid = real.create("true");
-    real.proxy.faults()
+    real.proxy
+        .faults()
         .add(FaultRule.of(FaultKind.BAD_GATEWAY).on(Endpoint.LOCK).build())
-        .add(FaultRule.of(FaultKind.TOO_MANY_REQUESTS).on(Endpoint.UPDATE).retryAfterSeconds(0).build())
+        .add(
+            FaultRule.of(FaultKind.TOO_MANY_REQUESTS)
+                .on(Endpoint.UPDATE)
+                .retryAfterSeconds(0)
+                .build())
         .add(FaultRule.of(FaultKind.CONNECTION_RESET).on(Endpoint.UPDATE).build());
 
     ContainerLock lock = real.admin.containers().lock(uuid);

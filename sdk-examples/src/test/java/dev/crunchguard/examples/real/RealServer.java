@@ -23,12 +23,16 @@ final class RealServer implements AutoCloseable {
 
   final RealArvados arv;
   final FaultProxy proxy;
+
   /** The first admin (the dispatcher), through the proxy. */
   final ArvadosClient admin;
+
   /** The second admin, directly. */
   final ArvadosClient admin2;
+
   /** The first admin, directly: read-backs and set-up that the proxy must not count. */
   final ArvadosClient direct;
+
   private final List<ArvadosClient> clients = new ArrayList<>();
   private final List<String> created = new ArrayList<>();
   private final List<String> tokensMade = new ArrayList<>();
@@ -56,11 +60,14 @@ final class RealServer implements AutoCloseable {
     attrs.add("scopes", a);
     com.google.gson.JsonObject body = new com.google.gson.JsonObject();
     body.add("api_client_authorization", attrs);
-    okhttp3.Request req = new okhttp3.Request.Builder()
-        .url(arv.baseUrl() + "arvados/v1/api_client_authorizations")
-        .header("Authorization", "Bearer " + arv.adminToken())
-        .post(okhttp3.RequestBody.create(body.toString(), okhttp3.MediaType.get("application/json")))
-        .build();
+    okhttp3.Request req =
+        new okhttp3.Request.Builder()
+            .url(arv.baseUrl() + "arvados/v1/api_client_authorizations")
+            .header("Authorization", "Bearer " + arv.adminToken())
+            .post(
+                okhttp3.RequestBody.create(
+                    body.toString(), okhttp3.MediaType.get("application/json")))
+            .build();
     try (okhttp3.Response r = raw.newCall(req).execute()) {
       String text = r.body() == null ? "" : r.body().string();
       if (r.code() != 200) {
@@ -76,11 +83,12 @@ final class RealServer implements AutoCloseable {
   }
 
   private void revoke(String tokenUuid) {
-    okhttp3.Request req = new okhttp3.Request.Builder()
-        .url(arv.baseUrl() + "arvados/v1/api_client_authorizations/" + tokenUuid)
-        .header("Authorization", "Bearer " + arv.adminToken())
-        .delete()
-        .build();
+    okhttp3.Request req =
+        new okhttp3.Request.Builder()
+            .url(arv.baseUrl() + "arvados/v1/api_client_authorizations/" + tokenUuid)
+            .header("Authorization", "Bearer " + arv.adminToken())
+            .delete()
+            .build();
     try (okhttp3.Response r = raw.newCall(req).execute()) {
       // best effort
     } catch (java.io.IOException e) {
@@ -101,7 +109,11 @@ final class RealServer implements AutoCloseable {
         .token(token)
         .insecureTls(arv.insecure() && !baseUrl.equals(proxy.baseUrl()))
         .clientId(clientId)
-        .retryPolicy(RetryPolicy.builder().initialBackoff(Duration.ofMillis(20)).maxBackoff(Duration.ofMillis(200)).build());
+        .retryPolicy(
+            RetryPolicy.builder()
+                .initialBackoff(Duration.ofMillis(20))
+                .maxBackoff(Duration.ofMillis(200))
+                .build());
   }
 
   /** Closes {@code c} with this fixture. */
@@ -145,7 +157,10 @@ final class RealServer implements AutoCloseable {
       return;
     }
     ArvadosClient holder = direct.tokenUuid().equals(c.lockedByUuid()) ? direct : admin2;
-    holder.containers().resume(LockEpoch.of(uuid, c.authUuid(), c.lockedByUuid(), c.lockCount())).cancel();
+    holder
+        .containers()
+        .resume(LockEpoch.of(uuid, c.authUuid(), c.lockedByUuid(), c.lockCount()))
+        .cancel();
   }
 
   @Override

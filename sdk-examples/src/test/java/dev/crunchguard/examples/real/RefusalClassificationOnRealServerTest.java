@@ -3,8 +3,8 @@ package dev.crunchguard.examples.real;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.ArvadosServiceException;
 import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.ContainerState;
@@ -63,15 +63,27 @@ class RefusalClassificationOnRealServerTest {
     current.markRunning();
 
     assertThatThrownBy(() -> stale.complete(0, null))
-        .isInstanceOfSatisfying(LostOwnershipException.class, e -> {
-          ArvadosServiceException server = apiCause(e);
-          assertThat(server.status()).isEqualTo(422);
-          // The server names the state the write asked for, not the one the container is in.
-          assertThat(server.errors()).anySatisfy(m -> assertThat(m).startsWith(
-              "Auth uuid cannot be modified in state 'Complete' (\"" + current.authUuid() + "\", \"" + stale.authUuid() + "\")"));
-          assertThat(server.errors()).anySatisfy(m -> assertThat(m).startsWith("Auth uuid is readonly"));
-          assertThat(e.observed().map(Container::state).orElse(null)).isEqualTo(ContainerState.RUNNING);
-        });
+        .isInstanceOfSatisfying(
+            LostOwnershipException.class,
+            e -> {
+              ArvadosServiceException server = apiCause(e);
+              assertThat(server.status()).isEqualTo(422);
+              // The server names the state the write asked for, not the one the container is in.
+              assertThat(server.errors())
+                  .anySatisfy(
+                      m ->
+                          assertThat(m)
+                              .startsWith(
+                                  "Auth uuid cannot be modified in state 'Complete' (\""
+                                      + current.authUuid()
+                                      + "\", \""
+                                      + stale.authUuid()
+                                      + "\")"));
+              assertThat(server.errors())
+                  .anySatisfy(m -> assertThat(m).startsWith("Auth uuid is readonly"));
+              assertThat(e.observed().map(Container::state).orElse(null))
+                  .isEqualTo(ContainerState.RUNNING);
+            });
     assertThat(real.read(uuid).exitCode()).isNull();
   }
 
@@ -83,14 +95,22 @@ class RefusalClassificationOnRealServerTest {
     ContainerLock others = real.admin2.containers().lock(uuid);
 
     assertThatThrownBy(stale::unlock)
-        .isInstanceOfSatisfying(LostOwnershipException.class, e -> {
-          ArvadosServiceException server = apiCause(e);
-          assertThat(server.status()).isEqualTo(403);
-          assertThat(server.errors()).anySatisfy(m -> assertThat(m)
-              .startsWith("#<ArvadosModel::PermissionDeniedError: locked by a different token>"));
-          assertThat(e.observed().orElseThrow().authUuid()).isNotEqualTo(e.heldEpoch().authUuid());
-          assertThat(e.observed().map(Container::lockedByUuid).orElse(null)).isEqualTo(others.epoch().lockedByUuid());
-        });
+        .isInstanceOfSatisfying(
+            LostOwnershipException.class,
+            e -> {
+              ArvadosServiceException server = apiCause(e);
+              assertThat(server.status()).isEqualTo(403);
+              assertThat(server.errors())
+                  .anySatisfy(
+                      m ->
+                          assertThat(m)
+                              .startsWith(
+                                  "#<ArvadosModel::PermissionDeniedError: locked by a different token>"));
+              assertThat(e.observed().orElseThrow().authUuid())
+                  .isNotEqualTo(e.heldEpoch().authUuid());
+              assertThat(e.observed().map(Container::lockedByUuid).orElse(null))
+                  .isEqualTo(others.epoch().lockedByUuid());
+            });
     assertThat(real.read(uuid).authUuid()).isEqualTo(others.authUuid());
     others.unlock();
   }
@@ -102,11 +122,17 @@ class RefusalClassificationOnRealServerTest {
     ContainerLock theirs = real.admin2.containers().resume(mine.epoch());
 
     assertThatThrownBy(theirs::unlock)
-        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
-          assertThat(e.status()).isEqualTo(403);
-          assertThat(e.errors()).anySatisfy(m -> assertThat(m)
-              .startsWith("#<ArvadosModel::PermissionDeniedError: locked by a different token>"));
-        });
+        .isInstanceOfSatisfying(
+            ArvadosServiceException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(403);
+              assertThat(e.errors())
+                  .anySatisfy(
+                      m ->
+                          assertThat(m)
+                              .startsWith(
+                                  "#<ArvadosModel::PermissionDeniedError: locked by a different token>"));
+            });
     assertThat(theirs.isLost()).isFalse();
     assertThat(real.read(uuid).state()).isEqualTo(ContainerState.LOCKED);
     assertThat(real.read(uuid).authUuid()).isEqualTo(mine.authUuid());
@@ -118,16 +144,23 @@ class RefusalClassificationOnRealServerTest {
     String uuid = real.create("true");
     ContainerLock mine = real.admin.containers().lock(uuid);
     // The same admin user, with a token that may read containers but not write them.
-    String readOnly = real.scopedAdminToken(java.util.List.of(
-        "GET /arvados/v1/containers/", "GET /arvados/v1/api_client_authorizations/current"));
+    String readOnly =
+        real.scopedAdminToken(
+            java.util.List.of(
+                "GET /arvados/v1/containers/",
+                "GET /arvados/v1/api_client_authorizations/current"));
     ArvadosClient reader = real.client(arv.baseUrl(), readOnly, "real-suite-read-only");
     ContainerLock viaReader = reader.containers().resume(mine.epoch());
 
     assertThatThrownBy(viaReader::markRunning)
-        .isInstanceOfSatisfying(PermissionDeniedException.class, e -> {
-          assertThat(e.status()).isEqualTo(403);
-          assertThat(e.errors()).singleElement().satisfies(m -> assertThat(m).startsWith("Forbidden"));
-        });
+        .isInstanceOfSatisfying(
+            PermissionDeniedException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(403);
+              assertThat(e.errors())
+                  .singleElement()
+                  .satisfies(m -> assertThat(m).startsWith("Forbidden"));
+            });
     assertThat(viaReader.isLost()).as("the read-back shows the epoch current").isFalse();
     assertThat(real.read(uuid).state()).isEqualTo(ContainerState.LOCKED);
     mine.unlock();
@@ -139,12 +172,19 @@ class RefusalClassificationOnRealServerTest {
     ContainerLock lock = real.admin.containers().lock(uuid);
 
     assertThatThrownBy(() -> lock.update(ContainerUpdate.builder().exitCode(3).build()))
-        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
-          assertThat(e).isNotInstanceOf(LockConflictException.class);
-          assertThat(e.status()).isEqualTo(422);
-          assertThat(e.errors()).singleElement().satisfies(m ->
-              assertThat(m).startsWith("Exit code cannot be modified in state 'Locked' (nil, 3)"));
-        });
+        .isInstanceOfSatisfying(
+            ArvadosServiceException.class,
+            e -> {
+              assertThat(e).isNotInstanceOf(LockConflictException.class);
+              assertThat(e.status()).isEqualTo(422);
+              assertThat(e.errors())
+                  .singleElement()
+                  .satisfies(
+                      m ->
+                          assertThat(m)
+                              .startsWith(
+                                  "Exit code cannot be modified in state 'Locked' (nil, 3)"));
+            });
     assertThat(lock.isLost()).isFalse();
     lock.markRunning();
     lock.complete(3, null);
@@ -153,16 +193,27 @@ class RefusalClassificationOnRealServerTest {
 
   @Test
   void a422OnACurrentUnfencedLock_isResolvedByReadBackAsThePlainError() {
-    String uuid = real.create(ContainerSpec.builder().command("true").containerImage(RealServer.IMAGE).priority(1)
-        .runtimeToken(arv.userToken()));
+    String uuid =
+        real.create(
+            ContainerSpec.builder()
+                .command("true")
+                .containerImage(RealServer.IMAGE)
+                .priority(1)
+                .runtimeToken(arv.userToken()));
     ContainerLock lock = real.admin.containers().lock(uuid);
     assertThat(lock.isFenced()).isFalse();
 
     assertThatThrownBy(() -> lock.update(ContainerUpdate.builder().exitCode(3).build()))
-        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
-          assertThat(e.status()).isEqualTo(422);
-          assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Exit code cannot be modified in state 'Locked'"));
-        });
+        .isInstanceOfSatisfying(
+            ArvadosServiceException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(422);
+              assertThat(e.errors())
+                  .anySatisfy(
+                      m ->
+                          assertThat(m)
+                              .startsWith("Exit code cannot be modified in state 'Locked'"));
+            });
     assertThat(lock.isLost()).isFalse();
     lock.unlock();
     assertThat(real.read(uuid).state()).isEqualTo(ContainerState.QUEUED);
@@ -173,13 +224,19 @@ class RefusalClassificationOnRealServerTest {
     String uuid = real.create("true");
     ContainerLock mine = real.admin.containers().lock(uuid);
     assertThatThrownBy(() -> real.admin2.containers().lock(uuid))
-        .isInstanceOfSatisfying(LockConflictException.class, e -> {
-          assertThat(e.status()).isEqualTo(422);
-          assertThat(e.errors()).anySatisfy(m ->
-              assertThat(m).startsWith("#<ArvadosModel::LockFailedError: cannot lock when Locked>"));
-          assertThat(e.observedState()).as("a first refusal needs no read-back").isNull();
-          assertThat(e.isPriorityZero()).isFalse();
-        });
+        .isInstanceOfSatisfying(
+            LockConflictException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(422);
+              assertThat(e.errors())
+                  .anySatisfy(
+                      m ->
+                          assertThat(m)
+                              .startsWith(
+                                  "#<ArvadosModel::LockFailedError: cannot lock when Locked>"));
+              assertThat(e.observedState()).as("a first refusal needs no read-back").isNull();
+              assertThat(e.isPriorityZero()).isFalse();
+            });
     assertThatThrownBy(() -> real.direct.containers().lock(uuid))
         .as("the same token: a second process sharing it must not get the epoch")
         .isInstanceOf(LockConflictException.class);
@@ -188,31 +245,43 @@ class RefusalClassificationOnRealServerTest {
 
   @Test
   void lockingAContainerWithPriorityZero_isALockConflictSayingSo() {
-    String uuid = real.create(ContainerSpec.builder().command("true").containerImage(RealServer.IMAGE).priority(0));
+    String uuid =
+        real.create(
+            ContainerSpec.builder().command("true").containerImage(RealServer.IMAGE).priority(0));
     assertThatThrownBy(() -> real.admin.containers().lock(uuid))
-        .isInstanceOfSatisfying(LockConflictException.class, e -> {
-          assertThat(e.isPriorityZero()).isTrue();
-          assertThat(e.errors()).anySatisfy(m -> assertThat(m).contains("cannot lock when priority<=0"));
-          assertThat(real.read(uuid).state()).isEqualTo(ContainerState.QUEUED);
-        });
+        .isInstanceOfSatisfying(
+            LockConflictException.class,
+            e -> {
+              assertThat(e.isPriorityZero()).isTrue();
+              assertThat(e.errors())
+                  .anySatisfy(m -> assertThat(m).contains("cannot lock when priority<=0"));
+              assertThat(real.read(uuid).state()).isEqualTo(ContainerState.QUEUED);
+            });
   }
 
   @Test
   void plainUnlockOfAQueuedContainer_isTheServersStateError() {
     String uuid = real.create("true");
     assertThatThrownBy(() -> real.direct.containers().unlock(uuid))
-        .isInstanceOfSatisfying(ArvadosServiceException.class, e -> {
-          assertThat(e.status()).isEqualTo(422);
-          assertThat(e.errors()).anySatisfy(m ->
-              assertThat(m).startsWith("#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Queued>"));
-        });
+        .isInstanceOfSatisfying(
+            ArvadosServiceException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(422);
+              assertThat(e.errors())
+                  .anySatisfy(
+                      m ->
+                          assertThat(m)
+                              .startsWith(
+                                  "#<ArvadosModel::InvalidStateTransitionError: cannot unlock when Queued>"));
+            });
   }
 
   @Test
   void plainUnlockByTheSecondAdmin_isPermissionDenied() {
     String uuid = real.create("true");
     ContainerLock mine = real.admin.containers().lock(uuid);
-    assertThatThrownBy(() -> real.admin2.containers().unlock(uuid)).isInstanceOf(PermissionDeniedException.class);
+    assertThatThrownBy(() -> real.admin2.containers().unlock(uuid))
+        .isInstanceOf(PermissionDeniedException.class);
     mine.unlock();
   }
 
@@ -221,15 +290,24 @@ class RefusalClassificationOnRealServerTest {
     String uuid = real.create("true");
     ArvadosClient user = real.client(arv.baseUrl(), arv.userToken(), "real-suite-user");
     assertThatThrownBy(() -> user.containers().get(uuid))
-        .isInstanceOfSatisfying(NotFoundException.class, e ->
-            assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Path not found")));
-    assertThatThrownBy(() -> user.containers().lock(uuid)).isInstanceOf(ArvadosServiceException.class);
-    ArvadosClient nobody = real.client(arv.baseUrl(), "v2/" + arv.clusterId() + "-gj3su-000000000000000/notavalidsecret0123456789", "real-suite-nobody");
+        .isInstanceOfSatisfying(
+            NotFoundException.class,
+            e ->
+                assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Path not found")));
+    assertThatThrownBy(() -> user.containers().lock(uuid))
+        .isInstanceOf(ArvadosServiceException.class);
+    ArvadosClient nobody =
+        real.client(
+            arv.baseUrl(),
+            "v2/" + arv.clusterId() + "-gj3su-000000000000000/notavalidsecret0123456789",
+            "real-suite-nobody");
     assertThatThrownBy(() -> nobody.containers().get(uuid))
-        .isInstanceOfSatisfying(UnauthorizedException.class, e -> {
-          assertThat(e.status()).isEqualTo(401);
-          assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Not logged in"));
-          assertThat(e.getMessage()).doesNotContain("notavalidsecret");
-        });
+        .isInstanceOfSatisfying(
+            UnauthorizedException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(401);
+              assertThat(e.errors()).anySatisfy(m -> assertThat(m).startsWith("Not logged in"));
+              assertThat(e.getMessage()).doesNotContain("notavalidsecret");
+            });
   }
 }

@@ -47,15 +47,17 @@ class RunnerContextOnRealServerTest {
 
   /** Runs {@code sleep 60} for the lock's epoch in another thread, through the proxy. */
   private CompletableFuture<RunResult> runSleeper(ContainerLock dispatcherLock) {
-    RunnerContext ctx = RunnerContext.builder(real.admin, dispatcherLock.epoch())
-        .watchInterval(WATCH)
-        .killGrace(Duration.ofSeconds(2))
-        .start();
-    return CompletableFuture.supplyAsync(() -> {
-      try (ctx) {
-        return ctx.runCommand(List.of("sleep", "60"));
-      }
-    });
+    RunnerContext ctx =
+        RunnerContext.builder(real.admin, dispatcherLock.epoch())
+            .watchInterval(WATCH)
+            .killGrace(Duration.ofSeconds(2))
+            .start();
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try (ctx) {
+            return ctx.runCommand(List.of("sleep", "60"));
+          }
+        });
   }
 
   private void awaitState(String uuid, ContainerState state) throws InterruptedException {
@@ -78,12 +80,14 @@ class RunnerContextOnRealServerTest {
     assertThat(writesBefore).isEqualTo(1);
 
     long t0 = System.nanoTime();
-    dispatcherLock.cancel("ended by the test");                 // directly: the proxy sees only the runner
+    dispatcherLock.cancel("ended by the test"); // directly: the proxy sees only the runner
     RunResult result = run.get(30, TimeUnit.SECONDS);
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.LOST);
-    assertThat(took).as("stopped within a few watch intervals, not after the 60 s sleep").isLessThan(Duration.ofSeconds(10));
+    assertThat(took)
+        .as("stopped within a few watch intervals, not after the 60 s sleep")
+        .isLessThan(Duration.ofSeconds(10));
     assertThat(real.proxy.writes(uuid)).as("no write after the epoch ended").hasSize(writesBefore);
     Container c = real.read(uuid);
     assertThat(c.state()).isEqualTo(ContainerState.CANCELLED);
@@ -103,10 +107,13 @@ class RunnerContextOnRealServerTest {
     assertThat(result.outcome()).isEqualTo(RunOutcome.CANCELLED);
     Container c = real.read(uuid);
     assertThat(c.state()).isEqualTo(ContainerState.CANCELLED);
-    assertThat(real.proxy.writes(uuid)).last().satisfies(w -> {
-      assertThat(w.carriedAuthUuid()).isTrue();
-      assertThat(w.status()).isEqualTo(200);
-    });
+    assertThat(real.proxy.writes(uuid))
+        .last()
+        .satisfies(
+            w -> {
+              assertThat(w.carriedAuthUuid()).isTrue();
+              assertThat(w.status()).isEqualTo(200);
+            });
     assertThat(real.proxy.writes(uuid)).extracting(ProxiedWrite::status).containsOnly(200);
   }
 }

@@ -50,17 +50,22 @@ class SharedTokenOnRealServerTest {
   }
 
   @Test
-  void threeDispatchersSharingOneToken_withLostAnswers_neverRunAnEpochTwice_andFinishEveryContainer() throws Exception {
+  void
+      threeDispatchersSharingOneToken_withLostAnswers_neverRunAnEpochTwice_andFinishEveryContainer()
+          throws Exception {
     long seed = Long.getLong("torture.seed", System.nanoTime() & 0xffffffffL);
     System.out.println("SharedTokenOnRealServerTest seed=" + seed);
     List<String> uuids = new ArrayList<>();
     for (int i = 0; i < CONTAINERS; i++) {
       uuids.add(real.create("true"));
     }
-    real.proxy.faults().random(RandomFaults.seed(seed)
-        .on(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.UNLOCK)
-        .rate(FaultKind.LOST_RESPONSE, 0.10)
-        .build());
+    real.proxy
+        .faults()
+        .random(
+            RandomFaults.seed(seed)
+                .on(Endpoint.LOCK, Endpoint.UPDATE, Endpoint.UNLOCK)
+                .rate(FaultKind.LOST_RESPONSE, 0.10)
+                .build());
     Map<String, AtomicInteger> runsPerEpoch = new ConcurrentHashMap<>();
     Map<String, AtomicInteger> completions = new ConcurrentHashMap<>();
     AtomicInteger falseLosses = new AtomicInteger();
@@ -69,31 +74,41 @@ class SharedTokenOnRealServerTest {
       for (int d = 0; d < 3; d++) {
         String id = "shared-" + d;
         ArvadosClient client = real.client(real.proxy.baseUrl(), arv.adminToken(), id);
-        dispatchers.add(Dispatcher.builder(client, ctx -> {
-              runsPerEpoch.computeIfAbsent(ctx.containerUuid() + " " + ctx.lock().authUuid(), k -> new AtomicInteger())
-                  .incrementAndGet();
-              ctx.reportStarted();
-              try (ArvadosClient runner = client.newBuilder().clientId(id + "/run").build()) {
-                ContainerLock lock = runner.containers().resume(ctx.lock().epoch());
-                lock.markRunning();
-                lock.complete(0, null);
-                completions.computeIfAbsent(ctx.containerUuid(), k -> new AtomicInteger()).incrementAndGet();
-              } catch (LostOwnershipException e) {
-                Container now = real.read(ctx.containerUuid());
-                if (ctx.lock().epoch().isCurrentIn(now)) {
-                  falseLosses.incrementAndGet();
-                }
-              }
-            })
-            .pollInterval(Duration.ofMillis(150))
-            .lockRetryInterval(Duration.ofMillis(150))
-            .orphanGrace(Duration.ofSeconds(2))
-            .maxConcurrentRuns(4)
-            .build());
+        dispatchers.add(
+            Dispatcher.builder(
+                    client,
+                    ctx -> {
+                      runsPerEpoch
+                          .computeIfAbsent(
+                              ctx.containerUuid() + " " + ctx.lock().authUuid(),
+                              k -> new AtomicInteger())
+                          .incrementAndGet();
+                      ctx.reportStarted();
+                      try (ArvadosClient runner =
+                          client.newBuilder().clientId(id + "/run").build()) {
+                        ContainerLock lock = runner.containers().resume(ctx.lock().epoch());
+                        lock.markRunning();
+                        lock.complete(0, null);
+                        completions
+                            .computeIfAbsent(ctx.containerUuid(), k -> new AtomicInteger())
+                            .incrementAndGet();
+                      } catch (LostOwnershipException e) {
+                        Container now = real.read(ctx.containerUuid());
+                        if (ctx.lock().epoch().isCurrentIn(now)) {
+                          falseLosses.incrementAndGet();
+                        }
+                      }
+                    })
+                .pollInterval(Duration.ofMillis(150))
+                .lockRetryInterval(Duration.ofMillis(150))
+                .orphanGrace(Duration.ofSeconds(2))
+                .maxConcurrentRuns(4)
+                .build());
       }
       dispatchers.forEach(Dispatcher::start);
       long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-      while (System.nanoTime() < deadline && !uuids.stream().map(real::read).allMatch(SharedTokenOnRealServerTest::isFinal)) {
+      while (System.nanoTime() < deadline
+          && !uuids.stream().map(real::read).allMatch(SharedTokenOnRealServerTest::isFinal)) {
         Thread.sleep(200);
       }
     } finally {
@@ -101,10 +116,13 @@ class SharedTokenOnRealServerTest {
     }
 
     real.proxy.faults().clear();
-    long lost = real.proxy.writes().stream().filter(w -> w.fault() == FaultKind.LOST_RESPONSE).count();
-    System.out.println("SharedTokenOnRealServerTest: " + lost + " answers lost, " + runsPerEpoch.size() + " runs");
+    long lost =
+        real.proxy.writes().stream().filter(w -> w.fault() == FaultKind.LOST_RESPONSE).count();
+    System.out.println(
+        "SharedTokenOnRealServerTest: " + lost + " answers lost, " + runsPerEpoch.size() + " runs");
     assertThat(lost).as("the proxy really lost answers").isPositive();
-    assertThat(runsPerEpoch.values()).as("runs per (container, epoch), seed " + seed)
+    assertThat(runsPerEpoch.values())
+        .as("runs per (container, epoch), seed " + seed)
         .allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
     assertThat(falseLosses).as("losses reported while the epoch was current").hasValue(0);
     for (String uuid : uuids) {
@@ -114,7 +132,8 @@ class SharedTokenOnRealServerTest {
         assertThat(completions.get(uuid)).as(uuid + " completed once").hasValue(1);
       } else {
         // only the server's MaxDispatchAttempts rule may cancel: the SDK never cancels here
-        assertThat(c.lockCount()).as(uuid + " cancelled below MaxDispatchAttempts, seed " + seed)
+        assertThat(c.lockCount())
+            .as(uuid + " cancelled below MaxDispatchAttempts, seed " + seed)
             .isGreaterThanOrEqualTo(3);
       }
     }

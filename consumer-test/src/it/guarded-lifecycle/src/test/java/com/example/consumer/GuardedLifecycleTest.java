@@ -21,10 +21,11 @@ class GuardedLifecycleTest {
   @Test
   void lockRunningComplete_isThreeRequests_andAStaleWriterIsFenced(ArvadosSimulator sim) {
     String uuid = sim.createContainer(ContainerSpec.builder().priority(1).build());
-    try (ArvadosClient client = ArvadosClient.builder()
-        .baseUrl(sim.baseUrl())
-        .token(ArvadosSimulatorExtension.DEFAULT_ADMIN_TOKEN)
-        .build()) {
+    try (ArvadosClient client =
+        ArvadosClient.builder()
+            .baseUrl(sim.baseUrl())
+            .token(ArvadosSimulatorExtension.DEFAULT_ADMIN_TOKEN)
+            .build()) {
       client.tokenUuid();
       sim.resetRequestCounts();
 
