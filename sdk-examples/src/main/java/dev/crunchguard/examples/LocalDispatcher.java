@@ -89,6 +89,7 @@ final class LocalDispatcher {
         "--" + name + " must be one of " + String.join(", ", names) + ", got " + v);
   }
 
+  @SuppressWarnings("try") // the metrics endpoint is only held open for the run
   static int main(List<String> args, PrintStream err) throws InterruptedException {
     Flags f =
         Flags.parse(
