@@ -586,10 +586,7 @@ public final class ArvadosSimulator implements AutoCloseable {
      * @throws IllegalArgumentException when {@code port} is out of range
      */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port out of range");
-      }
-      this.port = port;
+      this.port = ListenOptions.port(port);
       return this;
     }
 
@@ -601,11 +598,7 @@ public final class ArvadosSimulator implements AutoCloseable {
      * @throws IllegalArgumentException when the address cannot be resolved
      */
     public Builder bindAddress(String address) {
-      try {
-        this.bindAddress = InetAddress.getByName(Objects.requireNonNull(address));
-      } catch (UnknownHostException e) {
-        throw new IllegalArgumentException("unknown bind address " + address, e);
-      }
+      this.bindAddress = ListenOptions.bindAddress(address);
       return this;
     }
 
@@ -731,10 +724,7 @@ public final class ArvadosSimulator implements AutoCloseable {
      * @throws IllegalArgumentException when {@code n < 1}
      */
     public Builder threads(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("threads must be >= 1");
-      }
-      this.threads = n;
+      this.threads = ListenOptions.threads(n);
       return this;
     }
 

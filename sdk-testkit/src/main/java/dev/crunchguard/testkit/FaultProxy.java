@@ -13,7 +13,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -720,10 +719,7 @@ public final class FaultProxy implements AutoCloseable {
      * @throws IllegalArgumentException when {@code port} is out of range
      */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be 0..65535");
-      }
-      this.port = port;
+      this.port = ListenOptions.port(port);
       return this;
     }
 
@@ -735,11 +731,7 @@ public final class FaultProxy implements AutoCloseable {
      * @throws IllegalArgumentException when the address cannot be resolved
      */
     public Builder bindAddress(String address) {
-      try {
-        this.bind = InetAddress.getByName(Objects.requireNonNull(address));
-      } catch (UnknownHostException e) {
-        throw new IllegalArgumentException("unknown bind address " + address);
-      }
+      this.bind = ListenOptions.bindAddress(address);
       return this;
     }
 
@@ -751,10 +743,7 @@ public final class FaultProxy implements AutoCloseable {
      * @throws IllegalArgumentException when {@code n < 1}
      */
     public Builder threads(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("threads must be >= 1");
-      }
-      this.threads = n;
+      this.threads = ListenOptions.threads(n);
       return this;
     }
 
