@@ -14,7 +14,10 @@ import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** What a dispatcher hands a runner: round trip through the environment, and its errors. */
+/**
+ * The epoch: what a dispatcher hands a runner (through the environment), and the one rule that
+ * judges a record.
+ */
 class LockEpochTest {
 
   @Test
@@ -163,5 +166,79 @@ class LockEpochTest {
         .contains("lock_count=3");
     assertThat(h).isNotEqualTo(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 4L));
     assertThat(h).isNotEqualTo(LockEpoch.of(CONTAINER, Fixtures.AUTH_B, DISPATCHER_TOKEN_UUID, 3L));
+  }
+
+  // ---- the one rule: isCurrentIn ----
+
+  private static Container rec(String json) {
+    return Container.fromJson(com.google.gson.JsonParser.parseString(json).getAsJsonObject());
+  }
+
+  private static Container rec(String state, String authUuid, String lockedBy, Long lockCount) {
+    return Container.fromJson(
+        Fixtures.record(CONTAINER, state, authUuid, lockedBy, lockCount == null ? 0 : lockCount));
+  }
+
+  @Test
+  void fencedEpoch_isCurrentWhileLockedOrRunningWithItsAuthUuid_only() {
+    LockEpoch e = LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L);
+
+    assertThat(e.isCurrentIn(rec("Locked", AUTH_A, DISPATCHER_TOKEN_UUID, 3L))).isTrue();
+    assertThat(e.isCurrentIn(rec("Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3L))).isTrue();
+    // a re-lock by the same token: same locked_by_uuid, new auth_uuid
+    assertThat(e.isCurrentIn(rec("Locked", Fixtures.AUTH_B, DISPATCHER_TOKEN_UUID, 4L))).isFalse();
+    assertThat(e.isCurrentIn(rec("Queued", null, null, 3L))).isFalse();
+    assertThat(e.isCurrentIn(rec("Complete", null, null, 3L))).isFalse();
+    assertThat(e.isCurrentIn(rec("Cancelled", AUTH_A, DISPATCHER_TOKEN_UUID, 3L))).isFalse();
+    // without auth_uuid in the record a fenced epoch cannot be confirmed
+    assertThat(e.isCurrentIn(rec("{\"uuid\":\"" + CONTAINER + "\",\"state\":\"Running\"}")))
+        .isFalse();
+  }
+
+  @Test
+  void unfencedEpoch_isJudgedByLockedByAndLockCount_andAMissingLockCountIsNoEvidence() {
+    LockEpoch e = LockEpoch.of(CONTAINER, null, DISPATCHER_TOKEN_UUID, 3L);
+
+    assertThat(e.isCurrentIn(rec("Running", null, DISPATCHER_TOKEN_UUID, 3L))).isTrue();
+    assertThat(e.isCurrentIn(rec("Running", null, DISPATCHER_TOKEN_UUID, 4L)))
+        .as("locked again")
+        .isFalse();
+    assertThat(e.isCurrentIn(rec("Running", null, Fixtures.OTHER_DISPATCHER_UUID, 3L))).isFalse();
+    assertThat(e.isCurrentIn(rec("Running", AUTH_A, DISPATCHER_TOKEN_UUID, 3L)))
+        .as("now fenced: another epoch")
+        .isFalse();
+    String noLockCount =
+        "{\"uuid\":\""
+            + CONTAINER
+            + "\",\"state\":\"Locked\",\"auth_uuid\":null,"
+            + "\"locked_by_uuid\":\""
+            + DISPATCHER_TOKEN_UUID
+            + "\"}";
+    assertThat(e.isCurrentIn(rec(noLockCount))).isTrue();
+    assertThat(
+            LockEpoch.of(CONTAINER, null, DISPATCHER_TOKEN_UUID, null)
+                .isCurrentIn(rec("Locked", null, DISPATCHER_TOKEN_UUID, 9L)))
+        .as("lock_count unknown to the holder")
+        .isTrue();
+  }
+
+  @Test
+  void aRecordOfAnotherContainer_isRefused_notJudged() {
+    LockEpoch e = LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L);
+    Container other =
+        Container.fromJson(
+            Fixtures.record(Fixtures.OTHER_CONTAINER, "Locked", AUTH_A, DISPATCHER_TOKEN_UUID, 3));
+
+    assertThatThrownBy(() -> e.isCurrentIn(other))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(Fixtures.OTHER_CONTAINER);
+  }
+
+  @Test
+  void epochOfARecord_takesItsFourFields() {
+    LockEpoch e = LockEpoch.of(rec("Locked", AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
+
+    assertThat(e).isEqualTo(LockEpoch.of(CONTAINER, AUTH_A, DISPATCHER_TOKEN_UUID, 3L));
+    assertThat(e.isFenced()).isTrue();
   }
 }
