@@ -162,14 +162,14 @@ public final class ContainerLock {
    * @return true once the SDK knows the epoch ended without this process
    */
   public boolean isLost() {
-    return state.get().status() == Status.LOST;
+    return current().status() == Status.LOST;
   }
 
   /**
    * @return true once this process ended the epoch itself (complete, cancel or unlock)
    */
   public boolean isReleased() {
-    return state.get().status() == Status.RELEASED;
+    return current().status() == Status.RELEASED;
   }
 
   /**
@@ -203,7 +203,7 @@ public final class ContainerLock {
     Objects.requireNonNull(listener, "listener");
     Listener l = new Listener(listener);
     listeners.add(l);
-    LostOwnershipException cause = state.get().cause();
+    LostOwnershipException cause = current().cause();
     if (cause != null) {
       l.fire(cause);
     }
@@ -429,8 +429,15 @@ public final class ContainerLock {
 
   // ---- internals ----
 
+  /**
+   * The state value; never null (the reference starts at HELD and is only ever CAS-ed to values).
+   */
+  private State current() {
+    return Objects.requireNonNull(state.get());
+  }
+
   private void checkHeld() {
-    State st = state.get();
+    State st = current();
     switch (st.status()) {
       case LOST:
         throw LostOwnershipException.alreadyLost(Objects.requireNonNull(st.cause()));
@@ -643,7 +650,7 @@ public final class ContainerLock {
         + ", locked_by_uuid="
         + epoch.lockedByUuid()
         + ", status="
-        + state.get().status()
+        + current().status()
         + '}';
   }
 }

@@ -101,7 +101,6 @@ final class Http {
     long start = nanoClock.getAsLong();
     long budget = policy.maxElapsed().toNanos();
     boolean maybeApplied = false;
-    IOException lastFailure = null;
     int attempt = 0;
     while (true) {
       attempt++;
@@ -135,7 +134,6 @@ final class Http {
       } catch (IOException e) {
         boolean applied = mayHaveReachedServer(e);
         maybeApplied |= applied;
-        lastFailure = e;
         log.debug(
             "{} {} attempt {} failed: {} [{}]", method, path, attempt, describe(e), requestId);
         if (e instanceof SSLHandshakeException || e instanceof SSLPeerUnverifiedException) {

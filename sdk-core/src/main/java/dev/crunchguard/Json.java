@@ -20,6 +20,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -226,7 +227,7 @@ final class Json {
       throw wrongType(name, "an object", e);
     }
     @SuppressWarnings("unchecked")
-    Map<String, Object> m = (Map<String, Object>) toJava(e);
+    Map<String, Object> m = (Map<String, Object>) Objects.requireNonNull(toJava(e));
     return m;
   }
 

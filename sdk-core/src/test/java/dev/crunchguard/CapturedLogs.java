@@ -21,7 +21,8 @@ final class CapturedLogs implements AutoCloseable {
   }
 
   List<ILoggingEvent> events() {
-    synchronized (appender.list) {
+    // AppenderBase.doAppend synchronizes on the appender itself.
+    synchronized (appender) {
       return new ArrayList<>(appender.list);
     }
   }

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -130,7 +131,7 @@ class ClientConfigTest extends ClientTestBase {
         built(
             ArvadosClient.builderFromEnvironment(
                 env(ENV_API_HOST, host, ENV_API_TOKEN, "t"), NO_SETTINGS));
-    String expected = host.toLowerCase().replace(":443", "");
+    String expected = host.toLowerCase(Locale.ROOT).replace(":443", "");
     assertThat(url).startsWith(expected.endsWith("/") ? expected : expected + "/");
   }
 

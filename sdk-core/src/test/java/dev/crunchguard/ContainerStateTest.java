@@ -2,6 +2,7 @@ package dev.crunchguard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -14,7 +15,8 @@ class ContainerStateTest {
   @EnumSource(value = ContainerState.class, names = "UNKNOWN", mode = EnumSource.Mode.EXCLUDE)
   void everyKnownState_roundTripsThroughItsWireName(ContainerState s) {
     assertThat(ContainerState.fromWire(s.wireName())).isSameAs(s);
-    assertThat(s.wireName()).isEqualTo(s.name().charAt(0) + s.name().substring(1).toLowerCase());
+    assertThat(s.wireName())
+        .isEqualTo(s.name().charAt(0) + s.name().substring(1).toLowerCase(Locale.ROOT));
   }
 
   @ParameterizedTest

@@ -249,7 +249,8 @@ class FailFastTest extends ClientTestBase {
     ContainerLock lock = heldLock();
     AtomicInteger lostCalls = new AtomicInteger();
     lock.onLost(e -> lostCalls.incrementAndGet());
-    RELEASES.get(endState).apply(lock);
+    Container released = RELEASES.get(endState).apply(lock);
+    assertThat(released.uuid()).isEqualTo(CONTAINER);
     assertThat(lock.isReleased()).isTrue();
     wm.resetRequests();
 

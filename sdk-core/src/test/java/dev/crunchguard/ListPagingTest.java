@@ -97,7 +97,7 @@ class ListPagingTest extends ClientTestBase {
   @Test
   void list_doesNotAppendUuidOrderWhenTheQueryOrdersByUuid() {
     stubPage(0, 100, 0L, List.of());
-    containers().list(ContainerQuery.builder().order("uuid desc").build()).count();
+    assertThat(containers().list(ContainerQuery.builder().order("uuid desc").build())).isEmpty();
     assertThat(param(listRequests().get(0), "order")).isEqualTo("[\"uuid desc\"]");
   }
 
@@ -230,12 +230,14 @@ class ListPagingTest extends ClientTestBase {
   @Test
   void list_inOperatorWithStates_sendsWireNames() {
     stubPage(0, 100, 0L, List.of());
-    containers()
-        .list(
-            ContainerQuery.builder()
-                .filter("state", "in", List.of(ContainerState.LOCKED, ContainerState.RUNNING))
-                .build())
-        .count();
+    assertThat(
+            containers()
+                .list(
+                    ContainerQuery.builder()
+                        .filter(
+                            "state", "in", List.of(ContainerState.LOCKED, ContainerState.RUNNING))
+                        .build()))
+        .isEmpty();
     assertThat(param(listRequests().get(0), "filters"))
         .isEqualTo("[[\"state\",\"in\",[\"Locked\",\"Running\"]]]");
   }

@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -271,8 +272,10 @@ public final class Dispatcher implements AutoCloseable {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("dispatcher already started");
     }
-    poller.scheduleWithFixedDelay(
-        this::pollQuietly, 0, pollInterval.toNanos(), TimeUnit.NANOSECONDS);
+    // pollQuietly catches everything, so the future has no failure to report; close() stops it.
+    ScheduledFuture<?> unused =
+        poller.scheduleWithFixedDelay(
+            this::pollQuietly, 0, pollInterval.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /**

@@ -171,7 +171,7 @@ public final class DispatcherMetrics implements DispatchListener {
 
   @Override
   public void stopRequested(String containerUuid, StopReason reason) {
-    stops.get(reason).increment();
+    Objects.requireNonNull(stops.get(reason)).increment();
   }
 
   @Override

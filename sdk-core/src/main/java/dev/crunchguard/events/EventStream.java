@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -136,7 +137,7 @@ public final class EventStream implements AutoCloseable {
     this.dedup =
         new Dedup(b.reorderMargin, (int) Math.min(1 << 20, Math.max(4096, 4 * b.reorderMargin)));
     this.subscriptions.addAll(b.subscriptions);
-    EventStreamListener listener = b.listener;
+    EventStreamListener listener = Objects.requireNonNull(b.listener, "listener");
     this.delivery =
         new Delivery(
             name + "-delivery",
@@ -159,7 +160,9 @@ public final class EventStream implements AutoCloseable {
             TimeUnit.MILLISECONDS.toNanos(10),
             Math.min(keepalive / 4, TimeUnit.SECONDS.toNanos(1)));
     delivery.start();
-    timer.scheduleWithFixedDelay(this::watchdog, check, check, TimeUnit.NANOSECONDS);
+    // The watchdog catches everything; close() shuts the timer down.
+    ScheduledFuture<?> unused =
+        timer.scheduleWithFixedDelay(this::watchdog, check, check, TimeUnit.NANOSECONDS);
     timer.execute(this::connect);
   }
 
@@ -420,7 +423,7 @@ public final class EventStream implements AutoCloseable {
   }
 
   /** A failed attempt: a warning for the first after a success and every tenth, debug otherwise. */
-  private void logFailure(String format, Object... args) {
+  private void logFailure(String format, @Nullable Object... args) {
     int n;
     synchronized (lock) {
       n = failures;

@@ -29,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -298,11 +299,13 @@ final class SlurmDispatcher implements AutoCloseable {
     Slurm.Snapshot first = slurm.squeue(seq.incrementAndGet());
     publish(first);
     recover(first);
-    poller.scheduleWithFixedDelay(
-        this::tick,
-        options.pollInterval().toNanos(),
-        options.pollInterval().toNanos(),
-        TimeUnit.NANOSECONDS);
+    // tick catches everything, so the future has no failure to report; close() stops it.
+    ScheduledFuture<?> unused =
+        poller.scheduleWithFixedDelay(
+            this::tick,
+            options.pollInterval().toNanos(),
+            options.pollInterval().toNanos(),
+            TimeUnit.NANOSECONDS);
     dispatcher.start();
   }
 

@@ -13,6 +13,7 @@ import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,13 +109,14 @@ class FaultProxyTest {
   void recognisesAuthUuidInFormAndStringEncodedAttributes() {
     assertThat(
             FaultProxy.carriesAuthUuid(
-                "container=%7B%22auth_uuid%22%3A%22x%22%7D".getBytes(),
+                "container=%7B%22auth_uuid%22%3A%22x%22%7D".getBytes(StandardCharsets.UTF_8),
                 "application/x-www-form-urlencoded",
                 null))
         .isTrue();
     assertThat(
             FaultProxy.carriesAuthUuid(
-                "{\"container\":\"{\\\"auth_uuid\\\":\\\"x\\\"}\"}".getBytes(),
+                "{\"container\":\"{\\\"auth_uuid\\\":\\\"x\\\"}\"}"
+                    .getBytes(StandardCharsets.UTF_8),
                 "application/json",
                 null))
         .isTrue();
@@ -124,13 +126,17 @@ class FaultProxyTest {
         .isTrue();
     assertThat(
             FaultProxy.carriesAuthUuid(
-                "{\"container\":{\"state\":\"Running\"}}".getBytes(), "application/json", null))
+                "{\"container\":{\"state\":\"Running\"}}".getBytes(StandardCharsets.UTF_8),
+                "application/json",
+                null))
         .isFalse();
     assertThat(
             FaultProxy.carriesAuthUuid(
-                "{\"auth_uuid\":\"x\"}".getBytes(), "application/json", null))
+                "{\"auth_uuid\":\"x\"}".getBytes(StandardCharsets.UTF_8), "application/json", null))
         .isTrue();
-    assertThat(FaultProxy.carriesAuthUuid("not json".getBytes(), "application/json", null))
+    assertThat(
+            FaultProxy.carriesAuthUuid(
+                "not json".getBytes(StandardCharsets.UTF_8), "application/json", null))
         .isFalse();
   }
 
