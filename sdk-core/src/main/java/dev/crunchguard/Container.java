@@ -61,7 +61,7 @@ public final class Container {
           "service",
           "published_ports");
 
-  private static final Map<String, Integer> FIELD_INDEX = index();
+  static final Map<String, Integer> FIELD_INDEX = index();
 
   /**
    * Which known fields the response carried (a bit per field: no per-record set of names to keep).
@@ -106,58 +106,46 @@ public final class Container {
   private final @Nullable Boolean service;
   private final Map<String, Object> publishedPorts;
 
-  private Container(JsonObject o) {
-    String u = Json.string(o, "uuid");
-    if (u == null) {
-      throw new Json.DecodeException("container record has no 'uuid'");
-    }
-    this.uuid = u;
-    long mask = 0;
-    for (String key : o.keySet()) {
-      Integer i = FIELD_INDEX.get(key);
-      if (i != null) {
-        mask |= 1L << i;
-      }
-    }
-    this.present = mask;
-    String s = Json.string(o, "state");
-    this.state = s == null ? null : ContainerState.fromWire(s);
-    this.kind = Json.string(o, "kind");
-    this.etag = Json.string(o, "etag");
-    this.ownerUuid = Json.string(o, "owner_uuid");
-    this.createdAt = Json.timestamp(o, "created_at");
-    this.modifiedByUserUuid = Json.string(o, "modified_by_user_uuid");
-    this.modifiedAt = Json.timestamp(o, "modified_at");
-    this.command = Json.stringList(o, "command");
-    this.containerImage = Json.string(o, "container_image");
-    this.cwd = Json.string(o, "cwd");
-    this.environment = Json.stringMap(o, "environment");
-    this.exitCode = Json.integer(o, "exit_code");
-    this.finishedAt = Json.timestamp(o, "finished_at");
-    this.lockedByUuid = Json.string(o, "locked_by_uuid");
-    this.log = Json.string(o, "log");
-    this.mounts = Json.objectMap(o, "mounts");
-    this.output = Json.string(o, "output");
-    this.outputPath = Json.string(o, "output_path");
-    this.outputGlob = Json.stringList(o, "output_glob");
-    this.priority = Json.integer(o, "priority");
-    this.progress = Json.number(o, "progress");
-    this.runtimeConstraints = Json.objectMap(o, "runtime_constraints");
-    this.runtimeStatus = Json.objectMap(o, "runtime_status");
-    this.startedAt = Json.timestamp(o, "started_at");
-    this.authUuid = Json.string(o, "auth_uuid");
-    this.schedulingParameters = Json.objectMap(o, "scheduling_parameters");
-    this.runtimeUserUuid = Json.string(o, "runtime_user_uuid");
-    this.runtimeAuthScopes = Json.stringList(o, "runtime_auth_scopes");
-    this.lockCount = Json.integer(o, "lock_count");
-    this.gatewayAddress = Json.string(o, "gateway_address");
-    this.interactiveSessionStarted = Json.bool(o, "interactive_session_started");
-    this.outputStorageClasses = Json.stringList(o, "output_storage_classes");
-    this.outputProperties = Json.objectMap(o, "output_properties");
-    this.cost = Json.number(o, "cost");
-    this.subrequestsCost = Json.number(o, "subrequests_cost");
-    this.service = Json.bool(o, "service");
-    this.publishedPorts = Json.objectMap(o, "published_ports");
+  private Container(String uuid, ContainerDecoder.Fields f) {
+    this.uuid = uuid;
+    this.present = f.present;
+    this.state = f.state;
+    this.kind = f.kind;
+    this.etag = f.etag;
+    this.ownerUuid = f.ownerUuid;
+    this.createdAt = f.createdAt;
+    this.modifiedByUserUuid = f.modifiedByUserUuid;
+    this.modifiedAt = f.modifiedAt;
+    this.command = f.command;
+    this.containerImage = f.containerImage;
+    this.cwd = f.cwd;
+    this.environment = f.environment;
+    this.exitCode = f.exitCode;
+    this.finishedAt = f.finishedAt;
+    this.lockedByUuid = f.lockedByUuid;
+    this.log = f.log;
+    this.mounts = f.mounts;
+    this.output = f.output;
+    this.outputPath = f.outputPath;
+    this.outputGlob = f.outputGlob;
+    this.priority = f.priority;
+    this.progress = f.progress;
+    this.runtimeConstraints = f.runtimeConstraints;
+    this.runtimeStatus = f.runtimeStatus;
+    this.startedAt = f.startedAt;
+    this.authUuid = f.authUuid;
+    this.schedulingParameters = f.schedulingParameters;
+    this.runtimeUserUuid = f.runtimeUserUuid;
+    this.runtimeAuthScopes = f.runtimeAuthScopes;
+    this.lockCount = f.lockCount;
+    this.gatewayAddress = f.gatewayAddress;
+    this.interactiveSessionStarted = f.interactiveSessionStarted;
+    this.outputStorageClasses = f.outputStorageClasses;
+    this.outputProperties = f.outputProperties;
+    this.cost = f.cost;
+    this.subrequestsCost = f.subrequestsCost;
+    this.service = f.service;
+    this.publishedPorts = f.publishedPorts;
   }
 
   private static Map<String, Integer> index() {
@@ -169,11 +157,16 @@ public final class Container {
   }
 
   /**
-   * Decodes a container record; throws {@link Json.DecodeException} when a field has the wrong
-   * type.
+   * Decodes a container record from a parsed tree; throws {@link Json.DecodeException} when a field
+   * has the wrong type. The answers of the API are decoded by streaming instead ({@link
+   * ContainerDecoder#parse}); this is for records already held as a tree.
    */
   static Container fromJson(JsonObject o) {
-    return new Container(o);
+    return ContainerDecoder.fromTree(o);
+  }
+
+  static Container of(String uuid, ContainerDecoder.Fields f) {
+    return new Container(uuid, f);
   }
 
   /**

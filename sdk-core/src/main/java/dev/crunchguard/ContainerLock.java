@@ -284,7 +284,7 @@ public final class ContainerLock {
       } else if (update.state() == ContainerState.RUNNING) {
         movedToRunning = true;
       }
-      Container c = http.container(o, http.successObject(o));
+      Container c = http.container(o);
       lastSeen = c;
       return c;
     }

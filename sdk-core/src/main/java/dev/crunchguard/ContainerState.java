@@ -45,6 +45,9 @@ public enum ContainerState {
     return this == COMPLETE || this == CANCELLED;
   }
 
+  /** values() clones its array on every call; decoding reads this one. */
+  private static final ContainerState[] VALUES = values();
+
   /**
    * Parses an API state name.
    *
@@ -52,7 +55,7 @@ public enum ContainerState {
    * @return the state, or {@link #UNKNOWN} for a name this SDK does not know
    */
   public static ContainerState fromWire(String wireName) {
-    for (ContainerState s : values()) {
+    for (ContainerState s : VALUES) {
       if (s != UNKNOWN && s.wireName.equals(wireName)) {
         return s;
       }

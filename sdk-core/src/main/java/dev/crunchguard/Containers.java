@@ -1,7 +1,6 @@
 package dev.crunchguard;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -143,33 +142,18 @@ public final class Containers {
       if (!o.isSuccess()) {
         throw http.error(o);
       }
-      JsonObject env = http.successObject(o);
-      JsonElement items = env.get("items");
-      if (items == null || !items.isJsonArray()) {
-        throw http.malformed(
-            o.operation(),
-            o.status(),
-            o.requestId(),
-            "list response has no 'items' array",
-            o.body());
+      ContainerDecoder.Page page;
+      try {
+        page = ContainerDecoder.parseList(o.body());
+      } catch (Json.DecodeException e) {
+        throw http.malformed(o.operation(), o.status(), o.requestId(), e.getMessage(), o.body());
       }
       if (available < 0) {
-        try {
-          Long n = Json.integer(env, "items_available");
-          available = n == null ? Long.MAX_VALUE : n;
-        } catch (Json.DecodeException e) {
-          throw http.malformed(o.operation(), o.status(), o.requestId(), e.getMessage(), o.body());
-        }
+        Long n = page.itemsAvailable();
+        available = n == null ? Long.MAX_VALUE : n;
       }
-      int count = 0;
-      for (JsonElement item : items.getAsJsonArray()) {
-        if (!item.isJsonObject()) {
-          throw http.malformed(
-              o.operation(), o.status(), o.requestId(), "list item is not an object", o.body());
-        }
-        buffer.addLast(http.container(o, item.getAsJsonObject()));
-        count++;
-      }
+      int count = page.items().size();
+      buffer.addAll(page.items());
       offset += count;
       if (count == 0 || offset >= available) {
         exhausted = true;
@@ -215,7 +199,7 @@ public final class Containers {
     Uuids.container(uuid);
     Http.Outcome o = http.execute("lock container " + uuid, rid -> service.lock(rid, uuid));
     if (o.isSuccess()) {
-      Container c = http.container(o, http.successObject(o));
+      Container c = http.container(o);
       if (c.state() != ContainerState.LOCKED || c.lockedByUuid() == null) {
         throw http.malformed(
             o.operation(),
@@ -331,7 +315,7 @@ public final class Containers {
     if (!o.isSuccess()) {
       throw http.error(o);
     }
-    return http.container(o, http.successObject(o));
+    return http.container(o);
   }
 
   /**
@@ -381,7 +365,7 @@ public final class Containers {
     Uuids.container(uuid);
     Http.Outcome o = http.execute("unlock container " + uuid, rid -> service.unlock(rid, uuid));
     if (o.isSuccess()) {
-      return http.container(o, http.successObject(o));
+      return http.container(o);
     }
     ErrorDetails err = http.details(o);
     if (o.maybeAppliedEarlier() && Refusal.of(err) == Refusal.NOT_UNLOCKABLE) {

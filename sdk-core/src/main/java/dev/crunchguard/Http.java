@@ -290,7 +290,16 @@ final class Http {
     }
   }
 
-  /** Decodes a container from a successful answer. */
+  /** Decodes the container record a successful answer carries, by streaming (no JSON tree). */
+  Container container(Outcome o) {
+    try {
+      return ContainerDecoder.parse(o.body());
+    } catch (Json.DecodeException e) {
+      throw malformed(o.operation(), o.status(), o.requestId(), e.getMessage(), o.body());
+    }
+  }
+
+  /** Decodes a container from a successful answer already parsed into a tree. */
   Container container(Outcome o, JsonObject json) {
     try {
       return Container.fromJson(json);

@@ -311,11 +311,19 @@ final class Json {
   }
 
   private static DecodeException wrongType(String name, String expected, JsonElement got) {
-    return new DecodeException(
-        "field '" + name + "': expected " + expected + ", got " + kindOf(got));
+    return wrongType(name, expected, kindOf(got));
   }
 
-  private static String abbreviate(String s) {
+  static DecodeException wrongType(String name, String expected, String gotKind) {
+    return new DecodeException("field '" + name + "': expected " + expected + ", got " + gotKind);
+  }
+
+  /** The reader's own failure, as the reason a body is not valid JSON. */
+  static DecodeException invalid(Exception e) {
+    return new DecodeException("invalid JSON: " + shortReason(e));
+  }
+
+  static String abbreviate(String s) {
     return s.length() > 40 ? s.substring(0, 40) + "…" : s;
   }
 }

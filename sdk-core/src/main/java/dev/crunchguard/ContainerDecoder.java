@@ -1,0 +1,555 @@
+package dev.crunchguard;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.Strictness;
+import com.google.gson.TypeAdapter;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import com.google.gson.stream.JsonWriter;
+import java.io.IOException;
+import java.io.StringReader;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Decodes container records by streaming: Gson's {@link JsonReader} feeds each known field straight
+ * into its typed value, unknown fields are skipped unread, and no JSON tree is built and then
+ * copied (that tree was most of the allocation of a guarded call). The rules are those of the typed
+ * accessors in {@link Json}: the same accepted types, the same {@link Json.DecodeException}
+ * messages, JSON null read as absent, the last of duplicate keys winning, free-form numbers as
+ * {@code Long} when integral and {@code Double} otherwise, every list and map unmodifiable. Gson's
+ * reader refuses nesting deeper than its limit (255), so recursion here is bounded.
+ */
+final class ContainerDecoder {
+  private ContainerDecoder() {}
+
+  /** What a record carried, filled in document order, then frozen into a {@link Container}. */
+  static final class Fields {
+    @Nullable String uuid;
+    long present;
+    @Nullable ContainerState state;
+    @Nullable String kind = null;
+    @Nullable String etag = null;
+    @Nullable String ownerUuid = null;
+    @Nullable Instant createdAt = null;
+    @Nullable String modifiedByUserUuid = null;
+    @Nullable Instant modifiedAt = null;
+    List<String> command = List.of();
+    @Nullable String containerImage = null;
+    @Nullable String cwd = null;
+    Map<String, String> environment = Map.of();
+    @Nullable Long exitCode = null;
+    @Nullable Instant finishedAt = null;
+    @Nullable String lockedByUuid = null;
+    @Nullable String log = null;
+    Map<String, Object> mounts = Map.of();
+    @Nullable String output = null;
+    @Nullable String outputPath = null;
+    List<String> outputGlob = List.of();
+    @Nullable Long priority = null;
+    @Nullable Double progress = null;
+    Map<String, Object> runtimeConstraints = Map.of();
+    Map<String, Object> runtimeStatus = Map.of();
+    @Nullable Instant startedAt = null;
+    @Nullable String authUuid = null;
+    Map<String, Object> schedulingParameters = Map.of();
+    @Nullable String runtimeUserUuid = null;
+    List<String> runtimeAuthScopes = List.of();
+    @Nullable Long lockCount = null;
+    @Nullable String gatewayAddress = null;
+    @Nullable Boolean interactiveSessionStarted = null;
+    List<String> outputStorageClasses = List.of();
+    Map<String, Object> outputProperties = Map.of();
+    @Nullable Double cost = null;
+    @Nullable Double subrequestsCost = null;
+    @Nullable Boolean service = null;
+    Map<String, Object> publishedPorts = Map.of();
+  }
+
+  /** For records held as a tree: the same decoding through Gson's tree reader. */
+  private static final TypeAdapter<Container> ADAPTER =
+      new TypeAdapter<>() {
+        @Override
+        public void write(JsonWriter out, Container value) {
+          throw new UnsupportedOperationException("containers are decoded, never encoded");
+        }
+
+        @Override
+        public Container read(JsonReader in) throws IOException {
+          return ContainerDecoder.read(in);
+        }
+      };
+
+  /**
+   * Decodes a whole response body holding one container record.
+   *
+   * @throws Json.DecodeException if the body is not one JSON object that is a valid record
+   */
+  static Container parse(String text) {
+    JsonReader r = open(text);
+    try {
+      expectObject(r);
+      Container c = read(r);
+      expectEnd(r);
+      return c;
+    } catch (IOException | IllegalStateException | NumberFormatException e) {
+      throw Json.invalid(e);
+    }
+  }
+
+  /** A page of a list answer: its items, and {@code items_available} when the server sent it. */
+  record Page(List<Container> items, @Nullable Long itemsAvailable) {}
+
+  /**
+   * Decodes a list envelope ({@code items}, {@code items_available}; other keys skipped).
+   *
+   * @throws Json.DecodeException if the body is not an envelope of valid records
+   */
+  static Page parseList(String text) {
+    JsonReader r = open(text);
+    try {
+      expectObject(r);
+      List<Container> items = null;
+      Long available = null;
+      r.beginObject();
+      while (r.hasNext()) {
+        String name = r.nextName();
+        if (name.equals("items")) {
+          if (r.peek() != JsonToken.BEGIN_ARRAY) {
+            r.skipValue();
+            items = null;
+            continue;
+          }
+          items = new ArrayList<>();
+          r.beginArray();
+          while (r.hasNext()) {
+            if (r.peek() != JsonToken.BEGIN_OBJECT) {
+              throw new Json.DecodeException("list item is not an object");
+            }
+            items.add(read(r));
+          }
+          r.endArray();
+        } else if (name.equals("items_available")) {
+          available = integer(r, name);
+        } else {
+          r.skipValue();
+        }
+      }
+      r.endObject();
+      expectEnd(r);
+      if (items == null) {
+        throw new Json.DecodeException("list response has no 'items' array");
+      }
+      return new Page(Collections.unmodifiableList(items), available);
+    } catch (IOException | IllegalStateException | NumberFormatException e) {
+      throw Json.invalid(e);
+    }
+  }
+
+  /** Decodes a record already parsed into a tree. */
+  static Container fromTree(JsonObject o) {
+    try {
+      return ADAPTER.fromJsonTree(o);
+    } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
+      throw Json.invalid(e);
+    }
+  }
+
+  private static JsonReader open(String text) {
+    if (text.isBlank()) {
+      throw new Json.DecodeException("empty body where a JSON object was expected");
+    }
+    JsonReader r = new JsonReader(new StringReader(text));
+    r.setStrictness(Strictness.STRICT);
+    return r;
+  }
+
+  private static void expectObject(JsonReader r) throws IOException {
+    JsonToken t = r.peek();
+    if (t != JsonToken.BEGIN_OBJECT) {
+      // Read the value first: invalid JSON is reported as such, not as the wrong kind.
+      r.skipValue();
+      expectEnd(r);
+      throw new Json.DecodeException("expected a JSON object, got " + kindOf(t));
+    }
+  }
+
+  private static void expectEnd(JsonReader r) {
+    boolean trailing;
+    try {
+      trailing = r.peek() != JsonToken.END_DOCUMENT;
+    } catch (IOException | IllegalStateException e) {
+      // A strict reader refuses a second top-level value when peeking at it.
+      trailing = true;
+    }
+    if (trailing) {
+      throw new Json.DecodeException("trailing data after the JSON document");
+    }
+  }
+
+  /** Reads one record object from the reader's current position. */
+  static Container read(JsonReader r) throws IOException {
+    Fields f = new Fields();
+    r.beginObject();
+    while (r.hasNext()) {
+      String name = r.nextName();
+      Integer bit = Container.FIELD_INDEX.get(name);
+      if (bit == null) {
+        r.skipValue();
+        continue;
+      }
+      f.present |= 1L << bit;
+      switch (name) {
+        case "uuid":
+          f.uuid = string(r, name);
+          break;
+        case "state":
+          String s = string(r, name);
+          f.state = s == null ? null : ContainerState.fromWire(s);
+          break;
+        case "kind":
+          f.kind = string(r, name);
+          break;
+        case "etag":
+          f.etag = string(r, name);
+          break;
+        case "owner_uuid":
+          f.ownerUuid = string(r, name);
+          break;
+        case "created_at":
+          f.createdAt = timestamp(r, name);
+          break;
+        case "modified_by_user_uuid":
+          f.modifiedByUserUuid = string(r, name);
+          break;
+        case "modified_at":
+          f.modifiedAt = timestamp(r, name);
+          break;
+        case "command":
+          f.command = stringList(r, name);
+          break;
+        case "container_image":
+          f.containerImage = string(r, name);
+          break;
+        case "cwd":
+          f.cwd = string(r, name);
+          break;
+        case "environment":
+          f.environment = stringMap(r, name);
+          break;
+        case "exit_code":
+          f.exitCode = integer(r, name);
+          break;
+        case "finished_at":
+          f.finishedAt = timestamp(r, name);
+          break;
+        case "locked_by_uuid":
+          f.lockedByUuid = string(r, name);
+          break;
+        case "log":
+          f.log = string(r, name);
+          break;
+        case "mounts":
+          f.mounts = objectMap(r, name);
+          break;
+        case "output":
+          f.output = string(r, name);
+          break;
+        case "output_path":
+          f.outputPath = string(r, name);
+          break;
+        case "output_glob":
+          f.outputGlob = stringList(r, name);
+          break;
+        case "priority":
+          f.priority = integer(r, name);
+          break;
+        case "progress":
+          f.progress = number(r, name);
+          break;
+        case "runtime_constraints":
+          f.runtimeConstraints = objectMap(r, name);
+          break;
+        case "runtime_status":
+          f.runtimeStatus = objectMap(r, name);
+          break;
+        case "started_at":
+          f.startedAt = timestamp(r, name);
+          break;
+        case "auth_uuid":
+          f.authUuid = string(r, name);
+          break;
+        case "scheduling_parameters":
+          f.schedulingParameters = objectMap(r, name);
+          break;
+        case "runtime_user_uuid":
+          f.runtimeUserUuid = string(r, name);
+          break;
+        case "runtime_auth_scopes":
+          f.runtimeAuthScopes = stringList(r, name);
+          break;
+        case "lock_count":
+          f.lockCount = integer(r, name);
+          break;
+        case "gateway_address":
+          f.gatewayAddress = string(r, name);
+          break;
+        case "interactive_session_started":
+          f.interactiveSessionStarted = bool(r, name);
+          break;
+        case "output_storage_classes":
+          f.outputStorageClasses = stringList(r, name);
+          break;
+        case "output_properties":
+          f.outputProperties = objectMap(r, name);
+          break;
+        case "cost":
+          f.cost = number(r, name);
+          break;
+        case "subrequests_cost":
+          f.subrequestsCost = number(r, name);
+          break;
+        case "service":
+          f.service = bool(r, name);
+          break;
+        case "published_ports":
+          f.publishedPorts = objectMap(r, name);
+          break;
+        default:
+          r.skipValue();
+      }
+    }
+    r.endObject();
+    String uuid = f.uuid;
+    if (uuid == null) {
+      throw new Json.DecodeException("container record has no 'uuid'");
+    }
+    return Container.of(uuid, f);
+  }
+
+  // ---- typed values: JSON null is absent; any other type is a DecodeException naming the field
+
+  private static boolean isNull(JsonReader r) throws IOException {
+    if (r.peek() == JsonToken.NULL) {
+      r.nextNull();
+      return true;
+    }
+    return false;
+  }
+
+  private static @Nullable String string(JsonReader r, String name) throws IOException {
+    if (isNull(r)) {
+      return null;
+    }
+    expect(r, JsonToken.STRING, name, "a string");
+    return r.nextString();
+  }
+
+  private static @Nullable Long integer(JsonReader r, String name) throws IOException {
+    if (isNull(r)) {
+      return null;
+    }
+    expect(r, JsonToken.NUMBER, name, "an integer");
+    String literal = r.nextString();
+    try {
+      return Long.parseLong(literal);
+    } catch (NumberFormatException notPlain) {
+      try {
+        return new BigDecimal(literal).longValueExact();
+      } catch (ArithmeticException | NumberFormatException e) {
+        throw new Json.DecodeException(
+            "field '" + name + "': expected an integer, got " + Json.abbreviate(literal));
+      }
+    }
+  }
+
+  private static @Nullable Double number(JsonReader r, String name) throws IOException {
+    if (isNull(r)) {
+      return null;
+    }
+    expect(r, JsonToken.NUMBER, name, "a number");
+    String literal = r.nextString();
+    double d;
+    try {
+      d = Double.parseDouble(literal);
+    } catch (NumberFormatException e) {
+      d = Double.NaN;
+    }
+    if (!Double.isFinite(d)) {
+      throw new Json.DecodeException(
+          "field '" + name + "': expected a number, got " + Json.abbreviate(literal));
+    }
+    return d;
+  }
+
+  private static @Nullable Boolean bool(JsonReader r, String name) throws IOException {
+    if (isNull(r)) {
+      return null;
+    }
+    expect(r, JsonToken.BOOLEAN, name, "a boolean");
+    return r.nextBoolean();
+  }
+
+  private static @Nullable Instant timestamp(JsonReader r, String name) throws IOException {
+    String s = string(r, name);
+    if (s == null) {
+      return null;
+    }
+    try {
+      // ISO_OFFSET_DATE_TIME is a shared formatter; Instant.parse builds one per call on JDK 17.
+      return OffsetDateTime.parse(s).toInstant();
+    } catch (DateTimeParseException ex) {
+      // The value is not echoed: a string field may hold anything, a token included.
+      throw new Json.DecodeException(
+          "field '"
+              + name
+              + "': expected an RFC 3339 timestamp, got a string of "
+              + s.length()
+              + " characters");
+    }
+  }
+
+  private static List<String> stringList(JsonReader r, String name) throws IOException {
+    if (isNull(r)) {
+      return List.of();
+    }
+    expect(r, JsonToken.BEGIN_ARRAY, name, "an array of strings");
+    r.beginArray();
+    if (!r.hasNext()) {
+      r.endArray();
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    while (r.hasNext()) {
+      if (r.peek() != JsonToken.STRING) {
+        // As the tree decoder said it: the array, as a whole, is not an array of strings.
+        throw Json.wrongType(name, "an array of strings", "an array");
+      }
+      out.add(r.nextString());
+    }
+    r.endArray();
+    return Collections.unmodifiableList(out);
+  }
+
+  private static Map<String, String> stringMap(JsonReader r, String name) throws IOException {
+    if (isNull(r)) {
+      return Map.of();
+    }
+    expect(r, JsonToken.BEGIN_OBJECT, name, "an object of strings");
+    r.beginObject();
+    if (!r.hasNext()) {
+      r.endObject();
+      return Map.of();
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    while (r.hasNext()) {
+      String key = r.nextName();
+      JsonToken t = r.peek();
+      if (t != JsonToken.STRING) {
+        throw Json.wrongType(name + "." + key, "a string", kindOf(t));
+      }
+      out.put(key, r.nextString());
+    }
+    r.endObject();
+    return Collections.unmodifiableMap(out);
+  }
+
+  private static Map<String, Object> objectMap(JsonReader r, String name) throws IOException {
+    if (isNull(r)) {
+      return Map.of();
+    }
+    expect(r, JsonToken.BEGIN_OBJECT, name, "an object");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> m = (Map<String, Object>) Objects.requireNonNull(value(r));
+    return m;
+  }
+
+  /** Any JSON value as an unmodifiable Java value (the rules of {@link Json#toJava}). */
+  private static @Nullable Object value(JsonReader r) throws IOException {
+    switch (r.peek()) {
+      case BEGIN_OBJECT:
+        r.beginObject();
+        if (!r.hasNext()) {
+          r.endObject();
+          return Map.of();
+        }
+        Map<String, @Nullable Object> map = new LinkedHashMap<>();
+        while (r.hasNext()) {
+          String key = r.nextName();
+          map.put(key, value(r));
+        }
+        r.endObject();
+        return Collections.unmodifiableMap(map);
+      case BEGIN_ARRAY:
+        r.beginArray();
+        if (!r.hasNext()) {
+          r.endArray();
+          return List.of();
+        }
+        List<@Nullable Object> list = new ArrayList<>();
+        while (r.hasNext()) {
+          list.add(value(r));
+        }
+        r.endArray();
+        return Collections.unmodifiableList(list);
+      case STRING:
+        return r.nextString();
+      case NUMBER:
+        String literal = r.nextString();
+        try {
+          return Long.parseLong(literal);
+        } catch (NumberFormatException notPlain) {
+          BigDecimal d = new BigDecimal(literal);
+          try {
+            return d.longValueExact();
+          } catch (ArithmeticException notIntegral) {
+            return d.doubleValue();
+          }
+        }
+      case BOOLEAN:
+        return r.nextBoolean();
+      case NULL:
+        r.nextNull();
+        return null;
+      default:
+        throw new Json.DecodeException("unexpected " + r.peek() + " in a JSON value");
+    }
+  }
+
+  private static void expect(JsonReader r, JsonToken want, String name, String expected)
+      throws IOException {
+    JsonToken t = r.peek();
+    if (t != want) {
+      throw Json.wrongType(name, expected, kindOf(t));
+    }
+  }
+
+  static String kindOf(JsonToken t) {
+    switch (t) {
+      case NULL:
+        return "null";
+      case BEGIN_OBJECT:
+        return "an object";
+      case BEGIN_ARRAY:
+        return "an array";
+      case BOOLEAN:
+        return "a boolean";
+      case NUMBER:
+        return "a number";
+      case STRING:
+        return "a string";
+      default:
+        return t.toString();
+    }
+  }
+}
