@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -69,83 +70,57 @@ public final class Container {
   private final long present;
 
   private final @Nullable ContainerState state;
-  private final @Nullable String kind;
-  private final @Nullable String etag;
-  private final @Nullable String ownerUuid;
   private final @Nullable Instant createdAt;
-  private final @Nullable String modifiedByUserUuid;
   private final @Nullable Instant modifiedAt;
-  private final List<String> command;
-  private final @Nullable String containerImage;
-  private final @Nullable String cwd;
-  private final Map<String, String> environment;
   private final @Nullable Long exitCode;
   private final @Nullable Instant finishedAt;
   private final @Nullable String lockedByUuid;
-  private final @Nullable String log;
-  private final Map<String, Object> mounts;
-  private final @Nullable String output;
-  private final @Nullable String outputPath;
-  private final List<String> outputGlob;
   private final @Nullable Long priority;
-  private final @Nullable Double progress;
-  private final Map<String, Object> runtimeConstraints;
-  private final Map<String, Object> runtimeStatus;
   private final @Nullable Instant startedAt;
   private final @Nullable String authUuid;
-  private final Map<String, Object> schedulingParameters;
-  private final @Nullable String runtimeUserUuid;
-  private final List<String> runtimeAuthScopes;
   private final @Nullable Long lockCount;
-  private final @Nullable String gatewayAddress;
-  private final @Nullable Boolean interactiveSessionStarted;
-  private final List<String> outputStorageClasses;
-  private final Map<String, Object> outputProperties;
-  private final @Nullable Double cost;
-  private final @Nullable Double subrequestsCost;
-  private final @Nullable Boolean service;
-  private final Map<String, Object> publishedPorts;
 
-  private Container(String uuid, ContainerDecoder.Fields f) {
+  /**
+   * The whole record, decoded; null until first needed when the record came from a single-record
+   * answer, whose body ({@link #source}) was checked in full but decoded only for the fields a lock
+   * reads. Published once through the volatile write; never modified after decoding.
+   */
+  private volatile ContainerDecoder.@Nullable Fields full;
+
+  /** The answer's body, kept until the whole record is decoded; null once it is. */
+  private volatile @Nullable String source;
+
+  private Container(String uuid, ContainerDecoder.Fields f, @Nullable String source) {
     this.uuid = uuid;
     this.present = f.present;
     this.state = f.state;
-    this.kind = f.kind;
-    this.etag = f.etag;
-    this.ownerUuid = f.ownerUuid;
     this.createdAt = f.createdAt;
-    this.modifiedByUserUuid = f.modifiedByUserUuid;
     this.modifiedAt = f.modifiedAt;
-    this.command = f.command;
-    this.containerImage = f.containerImage;
-    this.cwd = f.cwd;
-    this.environment = f.environment;
     this.exitCode = f.exitCode;
     this.finishedAt = f.finishedAt;
     this.lockedByUuid = f.lockedByUuid;
-    this.log = f.log;
-    this.mounts = f.mounts;
-    this.output = f.output;
-    this.outputPath = f.outputPath;
-    this.outputGlob = f.outputGlob;
     this.priority = f.priority;
-    this.progress = f.progress;
-    this.runtimeConstraints = f.runtimeConstraints;
-    this.runtimeStatus = f.runtimeStatus;
     this.startedAt = f.startedAt;
     this.authUuid = f.authUuid;
-    this.schedulingParameters = f.schedulingParameters;
-    this.runtimeUserUuid = f.runtimeUserUuid;
-    this.runtimeAuthScopes = f.runtimeAuthScopes;
     this.lockCount = f.lockCount;
-    this.gatewayAddress = f.gatewayAddress;
-    this.interactiveSessionStarted = f.interactiveSessionStarted;
-    this.outputStorageClasses = f.outputStorageClasses;
-    this.outputProperties = f.outputProperties;
-    this.cost = f.cost;
-    this.subrequestsCost = f.subrequestsCost;
-    this.service = f.service;
-    this.publishedPorts = f.publishedPorts;
+    this.full = source == null ? f : null;
+    this.source = source;
+  }
+
+  /** The whole record: decodes the kept body on first use (it was validated when received). */
+  private ContainerDecoder.Fields full() {
+    ContainerDecoder.Fields f = full;
+    if (f == null) {
+      String body = source;
+      if (body == null) {
+        // Another thread decoded it and dropped the body between our two reads.
+        return Objects.requireNonNull(full);
+      }
+      f = ContainerDecoder.decodeFully(body);
+      full = f;
+      source = null;
+    }
+    return f;
   }
 
   private static Map<String, Integer> index() {
@@ -165,8 +140,14 @@ public final class Container {
     return ContainerDecoder.fromTree(o);
   }
 
+  /** A record decoded in full. */
   static Container of(String uuid, ContainerDecoder.Fields f) {
-    return new Container(uuid, f);
+    return new Container(uuid, f, null);
+  }
+
+  /** A record whose lock fields are decoded and whose other fields are decoded from body later. */
+  static Container lazy(String uuid, ContainerDecoder.Fields lockFields, String body) {
+    return new Container(uuid, lockFields, body);
   }
 
   /**
@@ -199,21 +180,21 @@ public final class Container {
    * @return {@code kind}, normally {@code arvados#container}
    */
   public @Nullable String kind() {
-    return kind;
+    return full().kind;
   }
 
   /**
    * @return {@code etag}
    */
   public @Nullable String etag() {
-    return etag;
+    return full().etag;
   }
 
   /**
    * @return {@code owner_uuid}
    */
   public @Nullable String ownerUuid() {
-    return ownerUuid;
+    return full().ownerUuid;
   }
 
   /**
@@ -227,7 +208,7 @@ public final class Container {
    * @return {@code modified_by_user_uuid}
    */
   public @Nullable String modifiedByUserUuid() {
-    return modifiedByUserUuid;
+    return full().modifiedByUserUuid;
   }
 
   /**
@@ -241,28 +222,28 @@ public final class Container {
    * @return {@code command}, the argv of the container's process
    */
   public List<String> command() {
-    return command;
+    return full().command;
   }
 
   /**
    * @return {@code container_image}, a portable data hash
    */
   public @Nullable String containerImage() {
-    return containerImage;
+    return full().containerImage;
   }
 
   /**
    * @return {@code cwd}
    */
   public @Nullable String cwd() {
-    return cwd;
+    return full().cwd;
   }
 
   /**
    * @return {@code environment}
    */
   public Map<String, String> environment() {
-    return environment;
+    return full().environment;
   }
 
   /**
@@ -290,35 +271,35 @@ public final class Container {
    * @return {@code log}, a portable data hash
    */
   public @Nullable String log() {
-    return log;
+    return full().log;
   }
 
   /**
    * @return {@code mounts}
    */
   public Map<String, Object> mounts() {
-    return mounts;
+    return full().mounts;
   }
 
   /**
    * @return {@code output}, a portable data hash
    */
   public @Nullable String output() {
-    return output;
+    return full().output;
   }
 
   /**
    * @return {@code output_path}
    */
   public @Nullable String outputPath() {
-    return outputPath;
+    return full().outputPath;
   }
 
   /**
    * @return {@code output_glob}
    */
   public List<String> outputGlob() {
-    return outputGlob;
+    return full().outputGlob;
   }
 
   /**
@@ -332,21 +313,21 @@ public final class Container {
    * @return {@code progress}
    */
   public @Nullable Double progress() {
-    return progress;
+    return full().progress;
   }
 
   /**
    * @return {@code runtime_constraints}
    */
   public Map<String, Object> runtimeConstraints() {
-    return runtimeConstraints;
+    return full().runtimeConstraints;
   }
 
   /**
    * @return {@code runtime_status}
    */
   public Map<String, Object> runtimeStatus() {
-    return runtimeStatus;
+    return full().runtimeStatus;
   }
 
   /**
@@ -368,21 +349,21 @@ public final class Container {
    * @return {@code scheduling_parameters}
    */
   public Map<String, Object> schedulingParameters() {
-    return schedulingParameters;
+    return full().schedulingParameters;
   }
 
   /**
    * @return {@code runtime_user_uuid}
    */
   public @Nullable String runtimeUserUuid() {
-    return runtimeUserUuid;
+    return full().runtimeUserUuid;
   }
 
   /**
    * @return {@code runtime_auth_scopes}
    */
   public List<String> runtimeAuthScopes() {
-    return runtimeAuthScopes;
+    return full().runtimeAuthScopes;
   }
 
   /**
@@ -396,56 +377,56 @@ public final class Container {
    * @return {@code gateway_address}
    */
   public @Nullable String gatewayAddress() {
-    return gatewayAddress;
+    return full().gatewayAddress;
   }
 
   /**
    * @return {@code interactive_session_started}
    */
   public @Nullable Boolean interactiveSessionStarted() {
-    return interactiveSessionStarted;
+    return full().interactiveSessionStarted;
   }
 
   /**
    * @return {@code output_storage_classes}
    */
   public List<String> outputStorageClasses() {
-    return outputStorageClasses;
+    return full().outputStorageClasses;
   }
 
   /**
    * @return {@code output_properties}
    */
   public Map<String, Object> outputProperties() {
-    return outputProperties;
+    return full().outputProperties;
   }
 
   /**
    * @return {@code cost}
    */
   public @Nullable Double cost() {
-    return cost;
+    return full().cost;
   }
 
   /**
    * @return {@code subrequests_cost}
    */
   public @Nullable Double subrequestsCost() {
-    return subrequestsCost;
+    return full().subrequestsCost;
   }
 
   /**
    * @return {@code service}
    */
   public @Nullable Boolean service() {
-    return service;
+    return full().service;
   }
 
   /**
    * @return {@code published_ports}
    */
   public Map<String, Object> publishedPorts() {
-    return publishedPorts;
+    return full().publishedPorts;
   }
 
   @Override

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.math.BigDecimal;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -96,12 +95,22 @@ final class ContainerDecoder {
    * @throws Json.DecodeException if the body is not one JSON object that is a valid record
    */
   static Container parse(String text) {
+    Fields f = decode(text, true);
+    return Container.lazy(Objects.requireNonNull(f.uuid), f, text);
+  }
+
+  /** The whole record of a body that {@link #parse} accepted. */
+  static Fields decodeFully(String text) {
+    return decode(text, false);
+  }
+
+  private static Fields decode(String text, boolean light) {
     JsonReader r = open(text);
     try {
       expectObject(r);
-      Container c = read(r);
+      Fields f = read(r, light);
       expectEnd(r);
-      return c;
+      return f;
     } catch (IOException | IllegalStateException | NumberFormatException e) {
       throw Json.invalid(e);
     }
@@ -197,8 +206,19 @@ final class ContainerDecoder {
     }
   }
 
-  /** Reads one record object from the reader's current position. */
+  /** Reads one whole record object from the reader's current position. */
   static Container read(JsonReader r) throws IOException {
+    Fields f = read(r, false);
+    return Container.of(Objects.requireNonNull(f.uuid), f);
+  }
+
+  /**
+   * Reads one record object. With {@code light}, every field is checked exactly as a full decode
+   * checks it, but only the fields a lock reads (uuid, state, the epoch, priority, exit code and
+   * timestamps) are kept; the others are skipped without building strings, lists or maps. A record
+   * that passes the light read therefore always decodes in full.
+   */
+  private static Fields read(JsonReader r, boolean light) throws IOException {
     Fields f = new Fields();
     r.beginObject();
     while (r.hasNext()) {
@@ -218,34 +238,66 @@ final class ContainerDecoder {
           f.state = s == null ? null : ContainerState.fromWire(s);
           break;
         case "kind":
-          f.kind = string(r, name);
+          if (light) {
+            checkString(r, name);
+          } else {
+            f.kind = string(r, name);
+          }
           break;
         case "etag":
-          f.etag = string(r, name);
+          if (light) {
+            checkString(r, name);
+          } else {
+            f.etag = string(r, name);
+          }
           break;
         case "owner_uuid":
-          f.ownerUuid = string(r, name);
+          if (light) {
+            checkString(r, name);
+          } else {
+            f.ownerUuid = string(r, name);
+          }
           break;
         case "created_at":
           f.createdAt = timestamp(r, name);
           break;
         case "modified_by_user_uuid":
-          f.modifiedByUserUuid = string(r, name);
+          if (light) {
+            checkString(r, name);
+          } else {
+            f.modifiedByUserUuid = string(r, name);
+          }
           break;
         case "modified_at":
           f.modifiedAt = timestamp(r, name);
           break;
         case "command":
-          f.command = stringList(r, name);
+          if (light) {
+            checkStringList(r, name);
+          } else {
+            f.command = stringList(r, name);
+          }
           break;
         case "container_image":
-          f.containerImage = string(r, name);
+          if (light) {
+            checkString(r, name);
+          } else {
+            f.containerImage = string(r, name);
+          }
           break;
         case "cwd":
-          f.cwd = string(r, name);
+          if (light) {
+            checkString(r, name);
+          } else {
+            f.cwd = string(r, name);
+          }
           break;
         case "environment":
-          f.environment = stringMap(r, name);
+          if (light) {
+            checkStringMap(r, name);
+          } else {
+            f.environment = stringMap(r, name);
+          }
           break;
         case "exit_code":
           f.exitCode = integer(r, name);
@@ -257,31 +309,63 @@ final class ContainerDecoder {
           f.lockedByUuid = string(r, name);
           break;
         case "log":
-          f.log = string(r, name);
+          if (light) {
+            checkString(r, name);
+          } else {
+            f.log = string(r, name);
+          }
           break;
         case "mounts":
-          f.mounts = objectMap(r, name);
+          if (light) {
+            checkObjectMap(r, name);
+          } else {
+            f.mounts = objectMap(r, name);
+          }
           break;
         case "output":
-          f.output = string(r, name);
+          if (light) {
+            checkString(r, name);
+          } else {
+            f.output = string(r, name);
+          }
           break;
         case "output_path":
-          f.outputPath = string(r, name);
+          if (light) {
+            checkString(r, name);
+          } else {
+            f.outputPath = string(r, name);
+          }
           break;
         case "output_glob":
-          f.outputGlob = stringList(r, name);
+          if (light) {
+            checkStringList(r, name);
+          } else {
+            f.outputGlob = stringList(r, name);
+          }
           break;
         case "priority":
           f.priority = integer(r, name);
           break;
         case "progress":
-          f.progress = number(r, name);
+          if (light) {
+            number(r, name);
+          } else {
+            f.progress = number(r, name);
+          }
           break;
         case "runtime_constraints":
-          f.runtimeConstraints = objectMap(r, name);
+          if (light) {
+            checkObjectMap(r, name);
+          } else {
+            f.runtimeConstraints = objectMap(r, name);
+          }
           break;
         case "runtime_status":
-          f.runtimeStatus = objectMap(r, name);
+          if (light) {
+            checkObjectMap(r, name);
+          } else {
+            f.runtimeStatus = objectMap(r, name);
+          }
           break;
         case "started_at":
           f.startedAt = timestamp(r, name);
@@ -290,51 +374,94 @@ final class ContainerDecoder {
           f.authUuid = string(r, name);
           break;
         case "scheduling_parameters":
-          f.schedulingParameters = objectMap(r, name);
+          if (light) {
+            checkObjectMap(r, name);
+          } else {
+            f.schedulingParameters = objectMap(r, name);
+          }
           break;
         case "runtime_user_uuid":
-          f.runtimeUserUuid = string(r, name);
+          if (light) {
+            checkString(r, name);
+          } else {
+            f.runtimeUserUuid = string(r, name);
+          }
           break;
         case "runtime_auth_scopes":
-          f.runtimeAuthScopes = stringList(r, name);
+          if (light) {
+            checkStringList(r, name);
+          } else {
+            f.runtimeAuthScopes = stringList(r, name);
+          }
           break;
         case "lock_count":
           f.lockCount = integer(r, name);
           break;
         case "gateway_address":
-          f.gatewayAddress = string(r, name);
+          if (light) {
+            checkString(r, name);
+          } else {
+            f.gatewayAddress = string(r, name);
+          }
           break;
         case "interactive_session_started":
-          f.interactiveSessionStarted = bool(r, name);
+          if (light) {
+            bool(r, name);
+          } else {
+            f.interactiveSessionStarted = bool(r, name);
+          }
           break;
         case "output_storage_classes":
-          f.outputStorageClasses = stringList(r, name);
+          if (light) {
+            checkStringList(r, name);
+          } else {
+            f.outputStorageClasses = stringList(r, name);
+          }
           break;
         case "output_properties":
-          f.outputProperties = objectMap(r, name);
+          if (light) {
+            checkObjectMap(r, name);
+          } else {
+            f.outputProperties = objectMap(r, name);
+          }
           break;
         case "cost":
-          f.cost = number(r, name);
+          if (light) {
+            number(r, name);
+          } else {
+            f.cost = number(r, name);
+          }
           break;
         case "subrequests_cost":
-          f.subrequestsCost = number(r, name);
+          if (light) {
+            number(r, name);
+          } else {
+            f.subrequestsCost = number(r, name);
+          }
           break;
         case "service":
-          f.service = bool(r, name);
+          if (light) {
+            bool(r, name);
+          } else {
+            f.service = bool(r, name);
+          }
           break;
         case "published_ports":
-          f.publishedPorts = objectMap(r, name);
+          if (light) {
+            checkObjectMap(r, name);
+          } else {
+            f.publishedPorts = objectMap(r, name);
+          }
           break;
         default:
           r.skipValue();
       }
     }
     r.endObject();
-    String uuid = f.uuid;
-    if (uuid == null) {
+    if (f.uuid == null) {
       throw new Json.DecodeException("container record has no 'uuid'");
     }
-    return Container.of(uuid, f);
+    return f;
   }
 
   // ---- typed values: JSON null is absent; any other type is a DecodeException naming the field
@@ -406,8 +533,7 @@ final class ContainerDecoder {
       return null;
     }
     try {
-      // ISO_OFFSET_DATE_TIME is a shared formatter; Instant.parse builds one per call on JDK 17.
-      return OffsetDateTime.parse(s).toInstant();
+      return Json.instant(s);
     } catch (DateTimeParseException ex) {
       // The value is not echoed: a string field may hold anything, a token included.
       throw new Json.DecodeException(
@@ -472,6 +598,54 @@ final class ContainerDecoder {
     @SuppressWarnings("unchecked")
     Map<String, Object> m = (Map<String, Object>) Objects.requireNonNull(value(r));
     return m;
+  }
+
+  // ---- checks of the light read: the same rules as the decoders above, nothing kept
+
+  private static void checkString(JsonReader r, String name) throws IOException {
+    if (!isNull(r)) {
+      expect(r, JsonToken.STRING, name, "a string");
+      r.skipValue();
+    }
+  }
+
+  private static void checkStringList(JsonReader r, String name) throws IOException {
+    if (isNull(r)) {
+      return;
+    }
+    expect(r, JsonToken.BEGIN_ARRAY, name, "an array of strings");
+    r.beginArray();
+    while (r.hasNext()) {
+      if (r.peek() != JsonToken.STRING) {
+        throw Json.wrongType(name, "an array of strings", "an array");
+      }
+      r.skipValue();
+    }
+    r.endArray();
+  }
+
+  private static void checkStringMap(JsonReader r, String name) throws IOException {
+    if (isNull(r)) {
+      return;
+    }
+    expect(r, JsonToken.BEGIN_OBJECT, name, "an object of strings");
+    r.beginObject();
+    while (r.hasNext()) {
+      String key = r.nextName();
+      JsonToken t = r.peek();
+      if (t != JsonToken.STRING) {
+        throw Json.wrongType(name + "." + key, "a string", kindOf(t));
+      }
+      r.skipValue();
+    }
+    r.endObject();
+  }
+
+  private static void checkObjectMap(JsonReader r, String name) throws IOException {
+    if (!isNull(r)) {
+      expect(r, JsonToken.BEGIN_OBJECT, name, "an object");
+      r.skipValue();
+    }
   }
 
   /** Any JSON value as an unmodifiable Java value (the rules of {@link Json#toJava}). */

@@ -108,6 +108,57 @@ class ContainerDecoderTest {
   }
 
   @Test
+  void aBadFieldALockNeverReadsStillFailsWhenTheAnswerArrives() {
+    // Single-record answers are decoded in full only on first use, but checked in full at once.
+    assertThatThrownBy(() -> ContainerDecoder.parse("{\"uuid\":\"" + UUID + "\",\"mounts\":1}"))
+        .hasMessage("field 'mounts': expected an object, got a number");
+    assertThatThrownBy(
+            () ->
+                ContainerDecoder.parse(
+                    "{\"uuid\":\"" + UUID + "\",\"environment\":{\"A\":\"1\",\"B\":2}}"))
+        .hasMessage("field 'environment.B': expected a string, got a number");
+    assertThatThrownBy(() -> ContainerDecoder.parse("{\"uuid\":\"" + UUID + "\",\"cost\":1e999}"))
+        .hasMessageContaining("field 'cost': expected a number");
+  }
+
+  @Test
+  void threadsReadingALazilyDecodedRecordAllSeeTheSameValues() throws Exception {
+    String body =
+        "{\"uuid\":\""
+            + UUID
+            + "\",\"command\":[\"a\",\"b\"],\"mounts\":{\"/x\":{\"kind\":\"tmp\"}},"
+            + "\"cwd\":\"/tmp\"}";
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      for (int round = 0; round < 50; round++) {
+        Container c = ContainerDecoder.parse(body);
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(4);
+        List<java.util.concurrent.CompletableFuture<String>> reads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+          reads.add(
+              java.util.concurrent.CompletableFuture.supplyAsync(
+                  () -> {
+                    try {
+                      start.await();
+                    } catch (Exception e) {
+                      throw new IllegalStateException(e);
+                    }
+                    return c.command() + " " + c.mounts() + " " + c.cwd();
+                  },
+                  pool));
+        }
+        for (var read : reads) {
+          assertThat(read.get(10, java.util.concurrent.TimeUnit.SECONDS))
+              .isEqualTo("[a, b] {/x={kind=tmp}} /tmp");
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void theLastOfDuplicateKeysWinsAndNullClearsAnEarlierValue() {
     Container c =
         ContainerDecoder.parse(
@@ -161,6 +212,38 @@ class ContainerDecoderTest {
       actual = "error: " + e.getMessage();
     }
     assertThat(actual).isEqualTo(expected);
+  }
+
+  @Property(tries = 3000)
+  void timestampsReadDirectlyAreTheInstantsTheFormatterReads(@ForAll("timestamps") String text) {
+    Object expected;
+    try {
+      expected = java.time.OffsetDateTime.parse(text).toInstant();
+    } catch (java.time.format.DateTimeParseException e) {
+      expected = "refused";
+    }
+    Object actual;
+    try {
+      actual = Json.instant(text);
+    } catch (java.time.format.DateTimeParseException e) {
+      actual = "refused";
+    }
+    assertThat(actual).isEqualTo(expected);
+  }
+
+  @Provide
+  Arbitrary<String> timestamps() {
+    Arbitrary<String> year = Arbitraries.of("2026", "2024", "1900", "0000", "9999", "20a6");
+    Arbitrary<String> month = Arbitraries.of("01", "02", "12", "13", "00", "1");
+    Arbitrary<String> day = Arbitraries.of("01", "28", "29", "30", "31", "32", "00");
+    Arbitrary<String> time =
+        Arbitraries.of("00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "9:00:00");
+    Arbitrary<String> fraction =
+        Arbitraries.of("", ".", ".1", ".123456", ".123456789", ".1234567890", ".12a");
+    Arbitrary<String> zone = Arbitraries.of("Z", "z", "+00:00", "+02:00", "-05:30", "");
+    Arbitrary<String> sep = Arbitraries.of("T", "t", " ");
+    return Combinators.combine(year, month, day, sep, time, fraction, zone)
+        .as((y, mo, d, t, hms, f, z) -> y + "-" + mo + "-" + d + t + hms + f + z);
   }
 
   /**
