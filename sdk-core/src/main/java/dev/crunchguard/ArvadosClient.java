@@ -91,6 +91,10 @@ public final class ArvadosClient implements AutoCloseable {
   private final OkHttpClient okHttp;
   private final Redactor redactor;
   private volatile @Nullable OkHttpClient websocketHttp;
+
+  /** Token, user agent, client id and Accept: added to every request (see {@link Http}). */
+  private final okhttp3.Headers clientHeaders;
+
   private final Http http;
   private final ArvadosService service;
   private final Containers containers;
@@ -141,18 +145,7 @@ public final class ArvadosClient implements AutoCloseable {
         .readTimeout(readTimeout)
         .writeTimeout(writeTimeout)
         // Retries are ours (one request id, lost-response handling), not OkHttp's silent ones.
-        .retryOnConnectionFailure(false)
-        .addInterceptor(
-            chain ->
-                chain.proceed(
-                    chain
-                        .request()
-                        .newBuilder()
-                        .header("Authorization", "Bearer " + this.token)
-                        .header("User-Agent", this.userAgent)
-                        .header(CLIENT_ID_HEADER, this.clientId)
-                        .header("Accept", "application/json")
-                        .build()));
+        .retryOnConnectionFailure(false);
     if (insecureTls) {
       Insecure.apply(ok);
       log.warn(
@@ -169,7 +162,14 @@ public final class ArvadosClient implements AutoCloseable {
             .build()
             .create(ArvadosService.class);
     this.redactor = new Redactor(token);
-    this.http = new Http(retryPolicy, redactor, sleeper, nanoClock);
+    this.clientHeaders =
+        new okhttp3.Headers.Builder()
+            .add("Authorization", "Bearer " + token)
+            .add("User-Agent", userAgent)
+            .add(CLIENT_ID_HEADER, clientId)
+            .add("Accept", "application/json")
+            .build();
+    this.http = new Http(retryPolicy, redactor, sleeper, nanoClock, clientHeaders);
     this.containers = new Containers(this);
   }
 
@@ -287,7 +287,7 @@ public final class ArvadosClient implements AutoCloseable {
     if (cached != null) {
       return cached;
     }
-    Http.Outcome o = http.execute("get current token", rid -> service.currentToken(rid));
+    Http.Outcome o = http.execute("get current token", (h, rid) -> service.currentToken(h, rid));
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -382,6 +382,12 @@ public final class ArvadosClient implements AutoCloseable {
               .addInterceptor(
                   chain -> {
                     Request r = chain.request();
+                    // The API's requests get these from Http; the events client's from here.
+                    Request.Builder withClientHeaders = r.newBuilder();
+                    for (int i = 0; i < clientHeaders.size(); i++) {
+                      withClientHeaders.header(clientHeaders.name(i), clientHeaders.value(i));
+                    }
+                    r = withClientHeaders.build();
                     if ("websocket".equalsIgnoreCase(r.header("Upgrade"))) {
                       r =
                           r.newBuilder()

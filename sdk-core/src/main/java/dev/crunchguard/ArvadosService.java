@@ -1,6 +1,7 @@
 package dev.crunchguard;
 
 import java.util.Map;
+import okhttp3.Headers;
 import okhttp3.RequestBody;
 import okhttp3.ResponseBody;
 import org.jspecify.annotations.Nullable;
@@ -8,6 +9,7 @@ import retrofit2.Call;
 import retrofit2.http.Body;
 import retrofit2.http.GET;
 import retrofit2.http.Header;
+import retrofit2.http.HeaderMap;
 import retrofit2.http.POST;
 import retrofit2.http.PUT;
 import retrofit2.http.Path;
@@ -27,25 +29,32 @@ interface ArvadosService {
   @Streaming
   @GET("arvados/v1/containers/{uuid}")
   Call<ResponseBody> get(
+      @HeaderMap Headers client,
       @Header(RID) String requestId,
       @Path("uuid") String uuid,
       @Nullable @Query("select") String select);
 
   @Streaming
   @GET("arvados/v1/containers")
-  Call<ResponseBody> list(@Header(RID) String requestId, @QueryMap Map<String, String> params);
+  Call<ResponseBody> list(
+      @HeaderMap Headers client,
+      @Header(RID) String requestId,
+      @QueryMap Map<String, String> params);
 
   @Streaming
   @POST("arvados/v1/containers/{uuid}/lock")
-  Call<ResponseBody> lock(@Header(RID) String requestId, @Path("uuid") String uuid);
+  Call<ResponseBody> lock(
+      @HeaderMap Headers client, @Header(RID) String requestId, @Path("uuid") String uuid);
 
   @Streaming
   @POST("arvados/v1/containers/{uuid}/unlock")
-  Call<ResponseBody> unlock(@Header(RID) String requestId, @Path("uuid") String uuid);
+  Call<ResponseBody> unlock(
+      @HeaderMap Headers client, @Header(RID) String requestId, @Path("uuid") String uuid);
 
   @Streaming
   @PUT("arvados/v1/containers/{uuid}")
   Call<ResponseBody> update(
+      @HeaderMap Headers client,
       @Header(RID) String requestId,
       @Path("uuid") String uuid,
       @Nullable @Query("select") String select,
@@ -53,13 +62,14 @@ interface ArvadosService {
 
   @Streaming
   @GET("arvados/v1/containers/{uuid}/auth")
-  Call<ResponseBody> auth(@Header(RID) String requestId, @Path("uuid") String uuid);
+  Call<ResponseBody> auth(
+      @HeaderMap Headers client, @Header(RID) String requestId, @Path("uuid") String uuid);
 
   @Streaming
   @GET("arvados/v1/containers/current")
-  Call<ResponseBody> current(@Header(RID) String requestId);
+  Call<ResponseBody> current(@HeaderMap Headers client, @Header(RID) String requestId);
 
   @Streaming
   @GET("arvados/v1/api_client_authorizations/current")
-  Call<ResponseBody> currentToken(@Header(RID) String requestId);
+  Call<ResponseBody> currentToken(@HeaderMap Headers client, @Header(RID) String requestId);
 }

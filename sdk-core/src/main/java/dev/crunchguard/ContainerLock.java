@@ -263,7 +263,7 @@ public final class ContainerLock {
       o =
           http.execute(
               "update container " + containerUuid,
-              rid -> service.update(rid, containerUuid, null, body));
+              (h, rid) -> service.update(h, rid, containerUuid, null, body));
     } catch (ArvadosTransportException e) {
       // Every answer was lost, and one attempt may have been applied: one read-back decides.
       Containers.Read observed = e.maybeApplied() ? readBack().read() : null;

@@ -63,7 +63,8 @@ public final class Containers {
   record Read(Container container, JsonObject json) {}
 
   Read getJson(String uuid, @Nullable String select) {
-    Http.Outcome o = http.execute("get container " + uuid, rid -> service.get(rid, uuid, select));
+    Http.Outcome o =
+        http.execute("get container " + uuid, (h, rid) -> service.get(h, rid, uuid, select));
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -138,7 +139,7 @@ public final class Containers {
         query.select().forEach(sel::add);
         params.put("select", sel.toString());
       }
-      Http.Outcome o = http.execute("list containers", rid -> service.list(rid, params));
+      Http.Outcome o = http.execute("list containers", (h, rid) -> service.list(h, rid, params));
       if (!o.isSuccess()) {
         throw http.error(o);
       }
@@ -197,7 +198,7 @@ public final class Containers {
 
   private ContainerLock lock(String uuid, @Nullable Long knownLockCount) {
     Uuids.container(uuid);
-    Http.Outcome o = http.execute("lock container " + uuid, rid -> service.lock(rid, uuid));
+    Http.Outcome o = http.execute("lock container " + uuid, (h, rid) -> service.lock(h, rid, uuid));
     if (o.isSuccess()) {
       Container c = http.container(o);
       if (c.state() != ContainerState.LOCKED || c.lockedByUuid() == null) {
@@ -311,7 +312,7 @@ public final class Containers {
    * @throws NotFoundException if the token is not a container token
    */
   public Container current() {
-    Http.Outcome o = http.execute("get current container", rid -> service.current(rid));
+    Http.Outcome o = http.execute("get current container", (h, rid) -> service.current(h, rid));
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -329,7 +330,7 @@ public final class Containers {
   public ContainerToken auth(String uuid) {
     Uuids.container(uuid);
     Http.Outcome o =
-        http.execute("get container token for " + uuid, rid -> service.auth(rid, uuid));
+        http.execute("get container token for " + uuid, (h, rid) -> service.auth(h, rid, uuid));
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -363,7 +364,8 @@ public final class Containers {
    */
   public Container unlock(String uuid) {
     Uuids.container(uuid);
-    Http.Outcome o = http.execute("unlock container " + uuid, rid -> service.unlock(rid, uuid));
+    Http.Outcome o =
+        http.execute("unlock container " + uuid, (h, rid) -> service.unlock(h, rid, uuid));
     if (o.isSuccess()) {
       return http.container(o);
     }

@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -55,7 +55,19 @@ final class Http {
   private final Sleeper sleeper;
   private final LongSupplier nanoClock;
 
-  Http(RetryPolicy policy, Redactor redactor, Sleeper sleeper, LongSupplier nanoClock) {
+  /**
+   * The headers of every request (token, user agent, client id, Accept), built once per client and
+   * passed to Retrofit with each call: an interceptor adding them would rebuild every request.
+   */
+  private final okhttp3.Headers clientHeaders;
+
+  Http(
+      RetryPolicy policy,
+      Redactor redactor,
+      Sleeper sleeper,
+      LongSupplier nanoClock,
+      okhttp3.Headers clientHeaders) {
+    this.clientHeaders = clientHeaders;
     this.policy = policy;
     this.redactor = redactor;
     this.sleeper = sleeper;
@@ -96,7 +108,8 @@ final class Http {
    * Runs the call, retrying per the policy. Returns the last HTTP answer, success or not; throws
    * {@link ArvadosTransportException} when no attempt produced an answer that can be used.
    */
-  Outcome execute(String operation, Function<String, Call<ResponseBody>> newCall) {
+  Outcome execute(
+      String operation, BiFunction<okhttp3.Headers, String, Call<ResponseBody>> newCall) {
     String requestId = newRequestId();
     long start = nanoClock.getAsLong();
     long budget = policy.maxElapsed().toNanos();
@@ -104,7 +117,7 @@ final class Http {
     int attempt = 0;
     while (true) {
       attempt++;
-      Call<ResponseBody> call = newCall.apply(requestId);
+      Call<ResponseBody> call = newCall.apply(clientHeaders, requestId);
       String method = call.request().method();
       String path = call.request().url().encodedPath();
       long t0 = nanoClock.getAsLong();
