@@ -73,7 +73,7 @@ public final class ArvadosSimulator implements AutoCloseable {
     }
   }
 
-  private final Builder config;
+  private final Config config;
   private final TokenRegistry tokens;
   private final History history = new History();
   private final RequestCounters counters = new RequestCounters();
@@ -86,29 +86,30 @@ public final class ArvadosSimulator implements AutoCloseable {
   private @Nullable ExecutorService executor;
   private volatile boolean closed;
 
-  private ArvadosSimulator(Builder b) {
+  private ArvadosSimulator(Config b) {
     this.config = b;
-    this.tokens = new TokenRegistry(b.clusterId);
-    if (b.systemRootToken != null) {
-      tokenUuids.put(b.systemRootToken, tokens.addConfigured(b.systemRootToken, true, true).uuid);
+    this.tokens = new TokenRegistry(b.clusterId());
+    String root = b.systemRootToken();
+    if (root != null) {
+      tokenUuids.put(root, tokens.addConfigured(root, true, true).uuid);
     }
-    for (String t : b.adminTokens) {
+    for (String t : b.adminTokens()) {
       tokenUuids.put(t, tokens.addConfigured(t, true, false).uuid);
     }
-    for (String t : b.userTokens) {
+    for (String t : b.userTokens()) {
       tokenUuids.put(t, tokens.addConfigured(t, false, false).uuid);
     }
-    ContainerRequests requests = new ContainerRequests(b.clusterId);
+    ContainerRequests requests = new ContainerRequests(b.clusterId());
     ContainerRules rules =
-        new ContainerRules(tokens, b.maxDispatchAttempts, requests::highestPriorityRequester);
-    this.containers = new ContainersService(b.clusterId, tokens, rules, history, requests);
-    containers.setRaceWindow(b.raceWindow);
-    history.setEnabled(b.recordHistory);
+        new ContainerRules(tokens, b.maxDispatchAttempts(), requests::highestPriorityRequester);
+    this.containers = new ContainersService(b.clusterId(), tokens, rules, history, requests);
+    containers.setRaceWindow(b.raceWindow());
+    history.setEnabled(b.recordHistory());
     ControlEndpoints control =
-        b.controlEndpoints ? new ControlEndpoints(this, containers, counters) : null;
-    this.api = new HttpApi(containers, tokens, faults::decide, counters, control, b.maxBodyBytes);
-    api.disabled().addAll(b.disabled);
-    this.tls = b.https ? new Tls(b.bindAddress) : null;
+        b.controlEndpoints() ? new ControlEndpoints(this, containers, counters) : null;
+    this.api = new HttpApi(containers, tokens, faults::decide, counters, control, b.maxBodyBytes());
+    api.disabled().addAll(b.disabled());
+    this.tls = b.https() ? new Tls(b.bindAddress()) : null;
   }
 
   /**
@@ -134,8 +135,8 @@ public final class ArvadosSimulator implements AutoCloseable {
     AtomicInteger n = new AtomicInteger();
     ThreadPoolExecutor ex =
         new ThreadPoolExecutor(
-            config.threads,
-            config.threads,
+            config.threads(),
+            config.threads(),
             30,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),
@@ -145,7 +146,7 @@ public final class ArvadosSimulator implements AutoCloseable {
               return t;
             });
     try {
-      InetSocketAddress addr = new InetSocketAddress(config.bindAddress, config.port);
+      InetSocketAddress addr = new InetSocketAddress(config.bindAddress(), config.port());
       HttpServer s;
       if (tls != null) {
         HttpsServer hs = HttpsServer.create(addr, 128);
@@ -163,7 +164,7 @@ public final class ArvadosSimulator implements AutoCloseable {
     } catch (IOException e) {
       ex.shutdownNow();
       throw new UncheckedIOException(
-          "cannot bind " + config.bindAddress.getHostAddress() + ":" + config.port, e);
+          "cannot bind " + config.bindAddress().getHostAddress() + ":" + config.port(), e);
     }
   }
 
@@ -202,7 +203,7 @@ public final class ArvadosSimulator implements AutoCloseable {
    * @throws IllegalStateException when the simulator is not started
    */
   public String baseUrl() {
-    InetAddress a = config.bindAddress;
+    InetAddress a = config.bindAddress();
     String host = a.isAnyLocalAddress() ? "127.0.0.1" : a.getHostAddress();
     if (host.contains(":")) {
       host = "[" + host + "]";
@@ -216,7 +217,7 @@ public final class ArvadosSimulator implements AutoCloseable {
    * @return the five-character cluster id, {@value #DEFAULT_CLUSTER_ID} unless configured
    */
   public String clusterId() {
-    return config.clusterId;
+    return config.clusterId();
   }
 
   /**
@@ -226,7 +227,7 @@ public final class ArvadosSimulator implements AutoCloseable {
    *     it
    */
   public int maxDispatchAttempts() {
-    return config.maxDispatchAttempts;
+    return config.maxDispatchAttempts();
   }
 
   /**
@@ -295,7 +296,7 @@ public final class ArvadosSimulator implements AutoCloseable {
     Map<String, JsonElement> attrs = new LinkedHashMap<>(spec.toAttributes().asMap());
     if (!attrs.containsKey("runtime_user_uuid") && !attrs.containsKey("runtime_token")) {
       // Lockable by default: the real server needs a user for the container token.
-      attrs.put("runtime_user_uuid", new JsonPrimitive(Ids.systemUserUuid(config.clusterId)));
+      attrs.put("runtime_user_uuid", new JsonPrimitive(Ids.systemUserUuid(config.clusterId())));
     }
     if (!attrs.containsKey("runtime_auth_scopes")) {
       attrs.put("runtime_auth_scopes", Json.stringArray(List.of("all")));
@@ -567,12 +568,42 @@ public final class ArvadosSimulator implements AutoCloseable {
   @Override
   public String toString() {
     return "ArvadosSimulator["
-        + config.clusterId
+        + config.clusterId()
         + (server == null ? ", not started" : ", " + baseUrl())
         + "]";
   }
 
-  /** Builder of {@link ArvadosSimulator}. Not thread-safe. */
+  /**
+   * The builder's settings as {@link Builder#build()} found them: a running simulator reads only
+   * this copy, so changing the builder afterwards (to build another simulator) leaves it alone. Its
+   * {@code toString} names no token.
+   */
+  private record Config(
+      int port,
+      InetAddress bindAddress,
+      String clusterId,
+      List<String> adminTokens,
+      List<String> userTokens,
+      @Nullable String systemRootToken,
+      int maxDispatchAttempts,
+      boolean https,
+      boolean controlEndpoints,
+      @Nullable Duration raceWindow,
+      int threads,
+      int maxBodyBytes,
+      boolean recordHistory,
+      Set<Endpoint> disabled) {
+    @Override
+    public String toString() {
+      return "Config[" + clusterId + ", " + bindAddress.getHostAddress() + ":" + port + "]";
+    }
+  }
+
+  /**
+   * Builder of {@link ArvadosSimulator}. Not thread-safe. {@link #build()} copies the settings, so
+   * one builder can build several simulators, and changing it after {@code build()} does not change
+   * a simulator already built.
+   */
   public static final class Builder {
     private int port = 0;
     private InetAddress bindAddress = loopback();
@@ -779,12 +810,27 @@ public final class ArvadosSimulator implements AutoCloseable {
     }
 
     /**
-     * Builds a simulator (not started).
+     * Builds a simulator (not started) from a copy of the current settings.
      *
      * @return a new simulator; call {@link ArvadosSimulator#start()} to serve
      */
     public ArvadosSimulator build() {
-      return new ArvadosSimulator(this);
+      return new ArvadosSimulator(
+          new Config(
+              port,
+              bindAddress,
+              clusterId,
+              List.copyOf(adminTokens),
+              List.copyOf(userTokens),
+              systemRootToken,
+              maxDispatchAttempts,
+              https,
+              controlEndpoints,
+              raceWindow,
+              threads,
+              maxBodyBytes,
+              recordHistory,
+              Set.copyOf(disabled)));
     }
 
     private static InetAddress loopback() {
