@@ -59,19 +59,17 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Thread-safe. Each container's check-and-write is atomic under its own lock.
+ *
+ * <p>Latency: the simulator serves with the JDK's {@code com.sun.net.httpserver}, which writes with
+ * Nagle's algorithm on unless the JVM-wide system property {@code sun.net.httpserver.nodelay} is
+ * {@code true} when the JVM's first such server starts; against a client's delayed ACKs that costs
+ * about 40 ms per request. The testkit does not set the property for you (it would change every JDK
+ * HTTP server in your JVM): set it for your test JVM, e.g. in Surefire's {@code
+ * systemPropertyVariables}, as this project's build does.
  */
 public final class ArvadosSimulator implements AutoCloseable {
   /** The default cluster id. */
   public static final String DEFAULT_CLUSTER_ID = "zzzzz";
-
-  static {
-    // The JDK server otherwise writes with Nagle on, which costs ~40 ms per request against
-    // delayed ACKs. Read once per JVM when the first server is created; a user's explicit setting
-    // wins.
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
-  }
 
   private final Config config;
   private final TokenRegistry tokens;
