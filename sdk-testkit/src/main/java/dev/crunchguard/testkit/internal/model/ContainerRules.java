@@ -246,268 +246,390 @@ public final class ContainerRules {
     return save(old, attrs, caller, action, Json.now());
   }
 
+  /**
+   * One save, in the order of container.rb's callbacks: assignment, the {@code before_validation}
+   * callbacks, the validations (every error collected), {@code after_validation}'s assign_auth,
+   * then, only when valid, the token side of assign_auth, the {@code before_save} callbacks and the
+   * modified-by fields (arvados_model.rb).
+   */
   private Saved save(
       ContainerRecord old,
       Map<String, JsonElement> attrs,
       Caller caller,
       Action action,
       Instant now) {
-    boolean create = action == Action.CREATE;
-    List<String> errors = new ArrayList<>();
-    EnumMap<Attr, JsonElement> next = old.mutableCopy();
-    LinkedHashSet<Attr> assignedOrder = new LinkedHashSet<>();
-    boolean priorityTypeError = false;
-    String priorityError = null;
+    Save s = new Save(old, caller, action == Action.CREATE, now);
+    s.assignAttributes(attrs);
+    if (s.create) {
+      s.fillFieldDefaults();
+    }
+    s.readStates();
+    s.setTimestamps();
+    s.checkLock();
+    s.checkUnlock();
+    s.validatePresenceAndNumericality();
+    s.validateRuntimeStatus();
+    s.validateStateChange();
+    s.validateChange();
+    s.validateLock();
+    s.validateOutput();
+    boolean mint = s.assignAuth();
+    if (!s.errors.isEmpty()) {
+      throw ApiException.invalid(s.errors);
+    }
+    s.expireOrMintAuth(mint);
+    s.sortSerializedAttrs();
+    s.scrubSecrets();
+    s.clearRuntimeStatusWhenQueued();
+    return s.maybeUpdateModifiedByFields();
+  }
 
-    // 1. Assign attributes (unknown attribute raises; coercion problems are validation errors).
-    for (Map.Entry<String, JsonElement> e : attrs.entrySet()) {
-      Attr a = Attr.byName(e.getKey());
-      if (a == null) {
-        throw ApiException.raised(
-            422,
-            "ActiveModel::UnknownAttributeError",
-            "unknown attribute '" + e.getKey() + "' for Container." + UNKNOWN_ATTRIBUTE_HIGHLIGHT);
-      }
-      try {
-        next.put(a, a.coerce(e.getValue()));
-        assignedOrder.add(a);
-      } catch (Attr.CoercionException ex) {
-        if (ex.raised) {
-          throw ApiException.unprocessable(ex.getMessage());
+  /**
+   * The state of one save in progress: the record before ({@code old}), the record being built
+   * ({@code next}) and the validation errors so far. Each method is one Rails callback or
+   * validation, named as in container.rb; they run in {@link #save}'s order.
+   */
+  private final class Save {
+    final ContainerRecord old;
+    final Caller caller;
+    final boolean create;
+    final Instant now;
+    final List<String> errors = new ArrayList<>();
+    final EnumMap<Attr, JsonElement> next;
+    final LinkedHashSet<Attr> assignedOrder = new LinkedHashSet<>();
+    boolean priorityTypeError;
+    @Nullable String priorityError;
+    @Nullable State oldState;
+    @Nullable String newStateRaw;
+    @Nullable State newState;
+    boolean stateChanged;
+
+    Save(ContainerRecord old, Caller caller, boolean create, Instant now) {
+      this.old = old;
+      this.caller = caller;
+      this.create = create;
+      this.now = now;
+      this.next = old.mutableCopy();
+    }
+
+    /**
+     * 1. assign_attributes: an unknown attribute raises; coercion problems are validation errors.
+     */
+    void assignAttributes(Map<String, JsonElement> attrs) {
+      for (Map.Entry<String, JsonElement> e : attrs.entrySet()) {
+        Attr a = Attr.byName(e.getKey());
+        if (a == null) {
+          throw ApiException.raised(
+              422,
+              "ActiveModel::UnknownAttributeError",
+              "unknown attribute '"
+                  + e.getKey()
+                  + "' for Container."
+                  + UNKNOWN_ATTRIBUTE_HIGHLIGHT);
         }
-        if (a == Attr.PRIORITY) {
-          // Rails casts the value (to nil when it cannot), then presence runs before numericality.
-          priorityTypeError = true;
-          priorityError = ex.getMessage();
-          JsonElement cast = Attr.castPriority(e.getValue());
-          next.put(a, cast);
+        try {
+          next.put(a, a.coerce(e.getValue()));
           assignedOrder.add(a);
-        } else {
-          errors.add(ex.getMessage());
+        } catch (Attr.CoercionException ex) {
+          if (ex.raised) {
+            throw ApiException.unprocessable(ex.getMessage());
+          }
+          if (a == Attr.PRIORITY) {
+            // Rails casts the value (to nil when it cannot), then presence runs before
+            // numericality.
+            priorityTypeError = true;
+            priorityError = ex.getMessage();
+            JsonElement cast = Attr.castPriority(e.getValue());
+            next.put(a, cast);
+            assignedOrder.add(a);
+          } else {
+            errors.add(ex.getMessage());
+          }
         }
       }
     }
 
-    // fill_field_defaults (before_validation, new records only): nil becomes the default.
-    if (create) {
+    /** fill_field_defaults (before_validation, new records only): nil becomes the default. */
+    void fillFieldDefaults() {
       fillIfNull(next, Attr.STATE, new JsonPrimitive(State.QUEUED.wire));
       fillIfNull(next, Attr.CWD, new JsonPrimitive("."));
       fillIfNull(next, Attr.PRIORITY, new JsonPrimitive(0L));
     }
 
-    State oldState = create ? null : old.state();
-    String newStateRaw = Json.asString(next.get(Attr.STATE));
-    State newState = State.parse(newStateRaw);
-    boolean stateChanged = create || !Objects.equals(next.get(Attr.STATE), old.get(Attr.STATE));
-
-    // 2. set_timestamps
-    if (stateChanged && newState == State.RUNNING && next.get(Attr.STARTED_AT).isJsonNull()) {
-      next.put(Attr.STARTED_AT, new JsonPrimitive(Json.formatTime(now)));
-    }
-    if (stateChanged
-        && newState != null
-        && newState.isFinal()
-        && next.get(Attr.FINISHED_AT).isJsonNull()) {
-      next.put(Attr.FINISHED_AT, new JsonPrimitive(Json.formatTime(now)));
+    /** The state before and after assignment, which the callbacks below ask about. */
+    void readStates() {
+      oldState = create ? null : old.state();
+      newStateRaw = Json.asString(next.get(Attr.STATE));
+      newState = State.parse(newStateRaw);
+      stateChanged = create || !Objects.equals(next.get(Attr.STATE), old.get(Attr.STATE));
     }
 
-    // 3. check_lock (may raise)
-    if (!create && oldState == State.QUEUED && newState == State.LOCKED) {
-      JsonElement p = next.get(Attr.PRIORITY);
-      if (p.isJsonNull() || p.getAsLong() <= 0) {
-        throw ApiException.raised(
-            422, "ArvadosModel::LockFailedError", "cannot lock when priority<=0");
+    /** 2. set_timestamps (before_validation): started_at on Running, finished_at when final. */
+    void setTimestamps() {
+      if (stateChanged && newState == State.RUNNING && next.get(Attr.STARTED_AT).isJsonNull()) {
+        next.put(Attr.STARTED_AT, new JsonPrimitive(Json.formatTime(now)));
       }
-      next.put(Attr.LOCK_COUNT, new JsonPrimitive(old.longValue(Attr.LOCK_COUNT) + 1));
-    }
-
-    // 4. check_unlock (may raise; may turn the requeue into a cancel)
-    if (!create && oldState == State.LOCKED && newState == State.QUEUED) {
-      // The value after assignment: a requeue that also sends locked_by_uuid null is refused.
-      if (!caller.tokenUuid().equals(Json.asString(next.get(Attr.LOCKED_BY_UUID)))) {
-        throw ApiException.permissionDenied("locked by a different token");
-      }
-      long lockCount =
-          next.get(Attr.LOCK_COUNT).isJsonNull() ? 0 : next.get(Attr.LOCK_COUNT).getAsLong();
-      if (lockCount >= maxDispatchAttempts) {
-        newStateRaw = State.CANCELLED.wire;
-        newState = State.CANCELLED;
-        next.put(Attr.STATE, new JsonPrimitive(newStateRaw));
-        JsonObject rs = new JsonObject();
-        rs.addProperty(
-            "error",
-            "Failed to start container.  Cancelled after exceeding 'Containers.MaxDispatchAttempts' (lock_count="
-                + lockCount
-                + ")");
-        next.put(Attr.RUNTIME_STATUS, rs);
+      if (stateChanged
+          && newState != null
+          && newState.isFinal()
+          && next.get(Attr.FINISHED_AT).isJsonNull()) {
+        next.put(Attr.FINISHED_AT, new JsonPrimitive(Json.formatTime(now)));
       }
     }
 
-    // 5. presence (container.rb: command, container_image, output_path, cwd, priority), then
-    // priority's numericality, then NOT NULL columns
-    for (Attr a : PRESENCE) {
-      if (blank(next.get(a))) {
-        errors.add(a.human() + " can't be blank");
-      }
-    }
-    JsonElement prio = next.get(Attr.PRIORITY);
-    if (priorityTypeError) {
-      errors.add(priorityError);
-    } else if (prio.isJsonNull()) {
-      errors.add("Priority is not a number");
-    } else if (prio.getAsLong() < 0) {
-      errors.add("Priority must be greater than or equal to 0");
-    }
-    for (Attr a : Attr.values()) {
-      if (!a.nullable() && a != Attr.STATE && !PRESENCE.contains(a) && next.get(a).isJsonNull()) {
-        errors.add(a.human() + " can't be blank");
+    /** 3. check_lock (before_validation, may raise): Queued to Locked counts the lock. */
+    void checkLock() {
+      if (!create && oldState == State.QUEUED && newState == State.LOCKED) {
+        JsonElement p = next.get(Attr.PRIORITY);
+        if (p.isJsonNull() || p.getAsLong() <= 0) {
+          throw ApiException.raised(
+              422, "ArvadosModel::LockFailedError", "cannot lock when priority<=0");
+        }
+        next.put(Attr.LOCK_COUNT, new JsonPrimitive(old.longValue(Attr.LOCK_COUNT) + 1));
       }
     }
 
-    // 6. validate_runtime_status
-    JsonElement rs = next.get(Attr.RUNTIME_STATUS);
-    if (rs.isJsonObject() && changed(old, next, Attr.RUNTIME_STATUS, create)) {
-      for (String k : RUNTIME_STATUS_STRING_KEYS) {
-        JsonElement v = rs.getAsJsonObject().get(k);
-        if (v != null && !(v.isJsonPrimitive() && v.getAsJsonPrimitive().isString())) {
-          errors.add("Runtime status '" + k + "' value must be a string");
+    /**
+     * 4. check_unlock (before_validation, may raise): only the lock holder requeues, and a requeue
+     * at MaxDispatchAttempts becomes a cancel.
+     */
+    void checkUnlock() {
+      if (!create && oldState == State.LOCKED && newState == State.QUEUED) {
+        // The value after assignment: a requeue that also sends locked_by_uuid null is refused.
+        if (!caller.tokenUuid().equals(Json.asString(next.get(Attr.LOCKED_BY_UUID)))) {
+          throw ApiException.permissionDenied("locked by a different token");
+        }
+        long lockCount =
+            next.get(Attr.LOCK_COUNT).isJsonNull() ? 0 : next.get(Attr.LOCK_COUNT).getAsLong();
+        if (lockCount >= maxDispatchAttempts) {
+          newStateRaw = State.CANCELLED.wire;
+          newState = State.CANCELLED;
+          next.put(Attr.STATE, new JsonPrimitive(newStateRaw));
+          JsonObject rs = new JsonObject();
+          rs.addProperty(
+              "error",
+              "Failed to start container.  Cancelled after exceeding 'Containers.MaxDispatchAttempts' (lock_count="
+                  + lockCount
+                  + ")");
+          next.put(Attr.RUNTIME_STATUS, rs);
         }
       }
     }
 
-    // 7. validate_state_change
-    if (stateChanged) {
-      boolean ok =
-          create
-              ? newState == State.QUEUED
-              : oldState != null && newState != null && oldState.allowedNext().contains(newState);
-      if (!ok) {
-        errors.add(
-            "State cannot change from "
-                + (create || oldState == null ? "" : oldState.wire)
-                + " to "
-                + (newStateRaw == null ? "" : newStateRaw));
+    /**
+     * 5. validates presence (command, container_image, output_path, cwd, priority), then priority's
+     * numericality, then the NOT NULL columns.
+     */
+    void validatePresenceAndNumericality() {
+      for (Attr a : PRESENCE) {
+        if (blank(next.get(a))) {
+          errors.add(a.human() + " can't be blank");
+        }
       }
-    }
-
-    // 8. validate_change: who may change what (may raise 403)
-    Set<Attr> permitted = permitted(old, next, caller, create, oldState, newState, stateChanged);
-    LinkedHashSet<Attr> order = new LinkedHashSet<>(assignedOrder);
-    for (Attr a : Attr.values()) {
-      order.add(a);
-    }
-    for (Attr a : order) {
-      if (a == Attr.UUID && create) {
-        continue;
+      JsonElement prio = next.get(Attr.PRIORITY);
+      if (priorityTypeError) {
+        errors.add(priorityError);
+      } else if (prio.isJsonNull()) {
+        errors.add("Priority is not a number");
+      } else if (prio.getAsLong() < 0) {
+        errors.add("Priority must be greater than or equal to 0");
       }
-      if (whitelistChanged(old, next, a, create) && !permitted.contains(a)) {
-        errors.add(
-            a.human()
-                + " cannot be modified in state '"
-                + (newStateRaw == null ? "" : newStateRaw)
-                + "' ("
-                + a.inspect(create ? JsonNull.INSTANCE : old.get(a))
-                + ", "
-                + a.inspect(next.get(a))
-                + ")");
-      }
-    }
-
-    // 9. validate_lock
-    String needLock =
-        newState != null && newState.holdsLock()
-            ? (old.lockedByUuid() != null && !create ? old.lockedByUuid() : caller.tokenUuid())
-            : null;
-    if (changed(old, next, Attr.LOCKED_BY_UUID, create)
-        && !Objects.equals(Json.asString(next.get(Attr.LOCKED_BY_UUID)), needLock)) {
-      errors.add("Locked by uuid can only change to " + (needLock == null ? "" : needLock));
-    }
-    next.put(Attr.LOCKED_BY_UUID, Json.str(needLock));
-
-    // 9b. validate_output: the output must be a readable collection's portable data hash. The
-    // only collection here is the one every cluster has, the empty collection.
-    if (changed(old, next, Attr.OUTPUT, create)
-        && !EMPTY_COLLECTION_PDH.equals(Json.asString(next.get(Attr.OUTPUT)))) {
-      errors.add("Output collection must exist and be readable by current user.");
-    }
-
-    // 10. assign_auth (after_validation)
-    boolean authChangedByClient = changed(old, next, Attr.AUTH_UUID, create);
-    String auth = Json.asString(next.get(Attr.AUTH_UUID));
-    boolean mint = false;
-    if (authChangedByClient) {
-      errors.add("Auth uuid is readonly");
-    } else if (newState != null
-        && newState.holdsLock()
-        && auth == null
-        && next.get(Attr.RUNTIME_TOKEN).isJsonNull()) {
-      mint = true;
-      if (next.get(Attr.RUNTIME_USER_UUID).isJsonNull()) {
-        // Legacy path: the user of the highest-priority container request, else refused.
-        String fromRequest = create ? null : requester.apply(old.uuid());
-        if (fromRequest == null) {
-          errors.add("Auth uuid cannot be assigned because priority <= 0");
-        } else {
-          next.put(Attr.RUNTIME_USER_UUID, new JsonPrimitive(fromRequest));
-          next.put(Attr.RUNTIME_AUTH_SCOPES, Json.stringArray(List.of("all")));
+      for (Attr a : Attr.values()) {
+        if (!a.nullable() && a != Attr.STATE && !PRESENCE.contains(a) && next.get(a).isJsonNull()) {
+          errors.add(a.human() + " can't be blank");
         }
       }
     }
-    if (!errors.isEmpty()) {
-      throw ApiException.invalid(errors);
-    }
-    if (newState == null || !newState.holdsLock()) {
-      if (auth != null) {
-        tokens.expire(auth, now);
-        next.put(Attr.AUTH_UUID, JsonNull.INSTANCE);
+
+    /** 6. validate_runtime_status: the well-known keys hold strings. */
+    void validateRuntimeStatus() {
+      JsonElement rs = next.get(Attr.RUNTIME_STATUS);
+      if (rs.isJsonObject() && changed(old, next, Attr.RUNTIME_STATUS, create)) {
+        for (String k : RUNTIME_STATUS_STRING_KEYS) {
+          JsonElement v = rs.getAsJsonObject().get(k);
+          if (v != null && !(v.isJsonPrimitive() && v.getAsJsonPrimitive().isString())) {
+            errors.add("Runtime status '" + k + "' value must be a string");
+          }
+        }
       }
-    } else if (mint) {
-      String owner = Json.asString(next.get(Attr.RUNTIME_USER_UUID));
-      List<String> scopes = new ArrayList<>();
-      for (JsonElement s : next.get(Attr.RUNTIME_AUTH_SCOPES).getAsJsonArray()) {
-        scopes.add(s.getAsString());
-      }
-      TokenRecord t =
-          tokens.mintContainerToken(
-              owner != null ? owner : Ids.systemUserUuid(tokens.cluster()), scopes);
-      next.put(Attr.AUTH_UUID, new JsonPrimitive(t.uuid));
     }
 
-    // 11. before_save: sort_serialized_attrs (hash keys deep-sorted, scopes sorted when changed),
-    // scrub secrets, clear runtime_status when requeued
-    for (Attr a :
-        List.of(
-            Attr.ENVIRONMENT, Attr.MOUNTS, Attr.RUNTIME_CONSTRAINTS, Attr.SCHEDULING_PARAMETERS)) {
-      if (changed(old, next, a, create) && next.get(a).isJsonObject()) {
-        next.put(a, Json.deepSorted(next.get(a)));
+    /** 7. validate_state_change: only the allowed transitions. */
+    void validateStateChange() {
+      if (stateChanged) {
+        boolean ok =
+            create
+                ? newState == State.QUEUED
+                : oldState != null && newState != null && oldState.allowedNext().contains(newState);
+        if (!ok) {
+          errors.add(
+              "State cannot change from "
+                  + (create || oldState == null ? "" : oldState.wire)
+                  + " to "
+                  + (newStateRaw == null ? "" : newStateRaw));
+        }
       }
-    }
-    if (changed(old, next, Attr.RUNTIME_AUTH_SCOPES, create)
-        && next.get(Attr.RUNTIME_AUTH_SCOPES).isJsonArray()) {
-      List<String> sorted = new ArrayList<>();
-      next.get(Attr.RUNTIME_AUTH_SCOPES).getAsJsonArray().forEach(x -> sorted.add(x.getAsString()));
-      java.util.Collections.sort(sorted);
-      next.put(Attr.RUNTIME_AUTH_SCOPES, Json.stringArray(sorted));
-    }
-    if (newState != null && newState.isFinal()) {
-      next.put(Attr.SECRET_MOUNTS, new JsonObject());
-      next.put(Attr.RUNTIME_TOKEN, JsonNull.INSTANCE);
-    }
-    if (stateChanged && !create && newState == State.QUEUED) {
-      next.put(Attr.RUNTIME_STATUS, new JsonObject());
     }
 
-    boolean anyChange = create;
-    for (Attr a : Attr.values()) {
-      if (!create && !next.get(a).equals(old.get(a))) {
-        anyChange = true;
+    /** 8. validate_change: who may change what (may raise 403). */
+    void validateChange() {
+      Set<Attr> permitted = permitted(old, next, caller, create, oldState, newState, stateChanged);
+      LinkedHashSet<Attr> order = new LinkedHashSet<>(assignedOrder);
+      for (Attr a : Attr.values()) {
+        order.add(a);
+      }
+      for (Attr a : order) {
+        if (a == Attr.UUID && create) {
+          continue;
+        }
+        if (whitelistChanged(old, next, a, create) && !permitted.contains(a)) {
+          errors.add(
+              a.human()
+                  + " cannot be modified in state '"
+                  + (newStateRaw == null ? "" : newStateRaw)
+                  + "' ("
+                  + a.inspect(create ? JsonNull.INSTANCE : old.get(a))
+                  + ", "
+                  + a.inspect(next.get(a))
+                  + ")");
+        }
       }
     }
-    if (anyChange && !create) {
-      next.put(Attr.MODIFIED_AT, new JsonPrimitive(Json.formatTime(now)));
-      next.put(Attr.MODIFIED_BY_USER_UUID, new JsonPrimitive(caller.token().ownerUuid));
+
+    /** 9. validate_lock: locked_by_uuid follows the lock, and only it. */
+    void validateLock() {
+      String needLock =
+          newState != null && newState.holdsLock()
+              ? (old.lockedByUuid() != null && !create ? old.lockedByUuid() : caller.tokenUuid())
+              : null;
+      if (changed(old, next, Attr.LOCKED_BY_UUID, create)
+          && !Objects.equals(Json.asString(next.get(Attr.LOCKED_BY_UUID)), needLock)) {
+        errors.add("Locked by uuid can only change to " + (needLock == null ? "" : needLock));
+      }
+      next.put(Attr.LOCKED_BY_UUID, Json.str(needLock));
     }
-    return anyChange ? new Saved(new ContainerRecord(next), true) : new Saved(old, false);
+
+    /**
+     * 9b. validate_output: the output must be a readable collection's portable data hash. The only
+     * collection here is the one every cluster has, the empty collection.
+     */
+    void validateOutput() {
+      if (changed(old, next, Attr.OUTPUT, create)
+          && !EMPTY_COLLECTION_PDH.equals(Json.asString(next.get(Attr.OUTPUT)))) {
+        errors.add("Output collection must exist and be readable by current user.");
+      }
+    }
+
+    /**
+     * 10. assign_auth (after_validation), its checks: auth_uuid is read-only, and a lock without a
+     * runtime token needs a user for the container token.
+     *
+     * @return whether a container token is to be minted once the save is known valid
+     */
+    boolean assignAuth() {
+      boolean authChangedByClient = changed(old, next, Attr.AUTH_UUID, create);
+      String auth = Json.asString(next.get(Attr.AUTH_UUID));
+      boolean mint = false;
+      if (authChangedByClient) {
+        errors.add("Auth uuid is readonly");
+      } else if (newState != null
+          && newState.holdsLock()
+          && auth == null
+          && next.get(Attr.RUNTIME_TOKEN).isJsonNull()) {
+        mint = true;
+        if (next.get(Attr.RUNTIME_USER_UUID).isJsonNull()) {
+          // Legacy path: the user of the highest-priority container request, else refused.
+          String fromRequest = create ? null : requester.apply(old.uuid());
+          if (fromRequest == null) {
+            errors.add("Auth uuid cannot be assigned because priority <= 0");
+          } else {
+            next.put(Attr.RUNTIME_USER_UUID, new JsonPrimitive(fromRequest));
+            next.put(Attr.RUNTIME_AUTH_SCOPES, Json.stringArray(List.of("all")));
+          }
+        }
+      }
+      return mint;
+    }
+
+    /**
+     * 10, continued: assign_auth's token side, once every check has passed. Leaving the lock
+     * expires the container token; taking it without one mints one.
+     */
+    void expireOrMintAuth(boolean mint) {
+      String auth = Json.asString(next.get(Attr.AUTH_UUID));
+      if (newState == null || !newState.holdsLock()) {
+        if (auth != null) {
+          tokens.expire(auth, now);
+          next.put(Attr.AUTH_UUID, JsonNull.INSTANCE);
+        }
+      } else if (mint) {
+        String owner = Json.asString(next.get(Attr.RUNTIME_USER_UUID));
+        List<String> scopes = new ArrayList<>();
+        for (JsonElement s : next.get(Attr.RUNTIME_AUTH_SCOPES).getAsJsonArray()) {
+          scopes.add(s.getAsString());
+        }
+        TokenRecord t =
+            tokens.mintContainerToken(
+                owner != null ? owner : Ids.systemUserUuid(tokens.cluster()), scopes);
+        next.put(Attr.AUTH_UUID, new JsonPrimitive(t.uuid));
+      }
+    }
+
+    /** 11. sort_serialized_attrs (before_save): hash keys deep-sorted, scopes sorted. */
+    void sortSerializedAttrs() {
+      for (Attr a :
+          List.of(
+              Attr.ENVIRONMENT,
+              Attr.MOUNTS,
+              Attr.RUNTIME_CONSTRAINTS,
+              Attr.SCHEDULING_PARAMETERS)) {
+        if (changed(old, next, a, create) && next.get(a).isJsonObject()) {
+          next.put(a, Json.deepSorted(next.get(a)));
+        }
+      }
+      if (changed(old, next, Attr.RUNTIME_AUTH_SCOPES, create)
+          && next.get(Attr.RUNTIME_AUTH_SCOPES).isJsonArray()) {
+        List<String> sorted = new ArrayList<>();
+        next.get(Attr.RUNTIME_AUTH_SCOPES)
+            .getAsJsonArray()
+            .forEach(x -> sorted.add(x.getAsString()));
+        java.util.Collections.sort(sorted);
+        next.put(Attr.RUNTIME_AUTH_SCOPES, Json.stringArray(sorted));
+      }
+    }
+
+    /** scrub_secrets (before_save): a final container keeps no secret mounts, no runtime token. */
+    void scrubSecrets() {
+      if (newState != null && newState.isFinal()) {
+        next.put(Attr.SECRET_MOUNTS, new JsonObject());
+        next.put(Attr.RUNTIME_TOKEN, JsonNull.INSTANCE);
+      }
+    }
+
+    /** clear_runtime_status_when_queued (before_save): no status leaks into the next attempt. */
+    void clearRuntimeStatusWhenQueued() {
+      if (stateChanged && !create && newState == State.QUEUED) {
+        next.put(Attr.RUNTIME_STATUS, new JsonObject());
+      }
+    }
+
+    /**
+     * maybe_update_modified_by_fields (arvados_model.rb, before_update): a save that changes
+     * nothing is no write and keeps modified_at; a change stamps modified_at and modified_by.
+     */
+    Saved maybeUpdateModifiedByFields() {
+      boolean anyChange = create;
+      for (Attr a : Attr.values()) {
+        if (!create && !next.get(a).equals(old.get(a))) {
+          anyChange = true;
+        }
+      }
+      if (anyChange && !create) {
+        next.put(Attr.MODIFIED_AT, new JsonPrimitive(Json.formatTime(now)));
+        next.put(Attr.MODIFIED_BY_USER_UUID, new JsonPrimitive(caller.token().ownerUuid));
+      }
+      return anyChange ? new Saved(new ContainerRecord(next), true) : new Saved(old, false);
+    }
   }
 
   private Set<Attr> permitted(
