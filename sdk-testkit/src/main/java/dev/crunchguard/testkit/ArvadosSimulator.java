@@ -381,6 +381,28 @@ public final class ArvadosSimulator implements AutoCloseable {
   }
 
   /**
+   * How many requests the simulator is handling now: received, not yet answered (a request held by
+   * a {@link FaultKind#DELAY} fault or an update race window included). Zero when no client is
+   * waiting on it; {@link LeakCheckExtension} checks it after each test.
+   *
+   * @return the number of requests in flight
+   */
+  public int requestsInFlight() {
+    return api.inFlight();
+  }
+
+  /**
+   * Every API request received, on any path: those of every {@link Endpoint}, faulted or not, and
+   * those that match none (answered 404); the {@code /_simulator/} control endpoints and bodies
+   * over the size limit excluded. The same count as {@link FaultProxy#totalRequestCount()}.
+   *
+   * @return the number of requests since start or the last {@link #resetRequestCounts()}
+   */
+  public long totalRequestCount() {
+    return counters.total();
+  }
+
+  /**
    * How many requests reached an endpoint (faulted ones included).
    *
    * @param endpoint the endpoint

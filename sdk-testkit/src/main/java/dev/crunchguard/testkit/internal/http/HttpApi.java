@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -54,6 +55,7 @@ public final class HttpApi implements HttpHandler {
   private final ContainersService containers;
   private final TokenRegistry tokens;
   private final FaultDecision.Source faults;
+  private final AtomicInteger inFlight = new AtomicInteger();
   private final RequestCounters counters;
   private final @Nullable ControlEndpoints control;
   private final int maxBodyBytes;
@@ -83,6 +85,20 @@ public final class HttpApi implements HttpHandler {
 
   @Override
   public void handle(HttpExchange ex) throws IOException {
+    inFlight.incrementAndGet();
+    try {
+      serve(ex);
+    } finally {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  /** Requests being handled now (received, not yet answered). */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  private void serve(HttpExchange ex) throws IOException {
     String requestId = requestId(ex.getRequestHeaders().getFirst("X-Request-Id"));
     ex.getResponseHeaders().set("X-Request-Id", requestId);
     FaultKind terminal = null;
@@ -101,6 +117,7 @@ public final class HttpApi implements HttpHandler {
         control.handle(ex, body, requestId);
         return;
       }
+      counters.received();
       Request req =
           Request.parse(
               ex.getRequestMethod(),

@@ -9,8 +9,14 @@ import org.jspecify.annotations.Nullable;
 
 /** Per-endpoint and per-(container, endpoint) request counts. Lock-free. */
 public final class RequestCounters {
+  private final LongAdder total = new LongAdder();
   private final Map<Endpoint, LongAdder> byEndpoint = new ConcurrentHashMap<>();
   private final Map<String, Map<Endpoint, LongAdder>> byContainer = new ConcurrentHashMap<>();
+
+  /** Counts one request received, whatever its path (the control endpoints' excepted). */
+  public void received() {
+    total.increment();
+  }
 
   public void count(Endpoint e, @Nullable String uuid) {
     byEndpoint.computeIfAbsent(e, k -> new LongAdder()).increment();
@@ -20,6 +26,11 @@ public final class RequestCounters {
           .computeIfAbsent(e, k -> new LongAdder())
           .increment();
     }
+  }
+
+  /** Requests received, on any path. */
+  public long total() {
+    return total.sum();
   }
 
   public long get(Endpoint e) {
@@ -59,6 +70,7 @@ public final class RequestCounters {
   }
 
   public void clear() {
+    total.reset();
     byEndpoint.clear();
     byContainer.clear();
   }
