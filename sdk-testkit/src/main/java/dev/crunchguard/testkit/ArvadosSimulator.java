@@ -381,8 +381,9 @@ public final class ArvadosSimulator implements AutoCloseable {
   }
 
   /**
-   * How many requests the simulator is handling now: received, not yet answered (a request held by
-   * a {@link FaultKind#DELAY} fault or an update race window included). Zero when no client is
+   * How many requests the simulator is handling now: received and not yet done (a request held by a
+   * {@link FaultKind#DELAY} fault or an update race window included; the count drops just after the
+   * answer is written, so a client may see its answer a moment before). Zero when no client is
    * waiting on it; {@link LeakCheckExtension} checks it after each test.
    *
    * @return the number of requests in flight

@@ -103,7 +103,7 @@ public final class StartGate {
                 try {
                   gate.await();
                 } catch (InterruptedException e) {
-                  outcomes.set(index, Outcome.timedOut(index));
+                  outcomes.set(index, Outcome.interruptedAtTheGate(index));
                   return;
                 }
                 try {
@@ -133,12 +133,21 @@ public final class StartGate {
       Thread.currentThread().interrupt();
     } finally {
       gate.countDown();
-      stopLate(threads);
     }
+    boolean[] late = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      late[i] = threads.get(i).isAlive();
+    }
+    stopLate(threads);
     List<Outcome<T>> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       Outcome<T> o = outcomes.get(i);
-      out.add(o != null && !threads.get(i).isAlive() ? o : Outcome.timedOut(i));
+      if (late[i] || o == null || threads.get(i).isAlive()) {
+        // What a late writer threw once interrupted is kept as the cause.
+        out.add(new Outcome<>(i, null, o == null ? null : o.failure(), true));
+      } else {
+        out.add(o);
+      }
     }
     return new Results<>(out);
   }
@@ -169,7 +178,8 @@ public final class StartGate {
    * @param <T> what the writer returns
    * @param index the writer's index
    * @param value what it returned, or null when it threw or timed out (or returned null)
-   * @param failure what it threw, or null
+   * @param failure what it threw (for a writer that timed out: what it threw once interrupted), or
+   *     null
    * @param timedOut whether it had not finished when the race's timeout passed
    */
   public record Outcome<T>(
@@ -182,7 +192,7 @@ public final class StartGate {
       return new Outcome<>(index, null, failure, false);
     }
 
-    static <T> Outcome<T> timedOut(int index) {
+    static <T> Outcome<T> interruptedAtTheGate(int index) {
       return new Outcome<>(index, null, null, true);
     }
 
@@ -248,7 +258,7 @@ public final class StartGate {
     }
 
     /**
-     * What the writers threw.
+     * What the writers that finished in time threw.
      *
      * @return the failures in the writers' order; empty when none threw
      */
@@ -256,7 +266,7 @@ public final class StartGate {
       List<Throwable> l = new ArrayList<>();
       for (Outcome<T> o : outcomes) {
         Throwable f = o.failure();
-        if (f != null) {
+        if (f != null && !o.timedOut()) {
           l.add(f);
         }
       }
