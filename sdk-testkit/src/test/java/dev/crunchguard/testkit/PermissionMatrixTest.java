@@ -1,8 +1,8 @@
 package dev.crunchguard.testkit;
 
-import static dev.crunchguard.testkit.Fixtures.ACT;
-import static dev.crunchguard.testkit.Fixtures.D2;
-import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Fixtures.ACTIVE_USER;
+import static dev.crunchguard.testkit.Fixtures.SECOND_DISPATCHER;
+import static dev.crunchguard.testkit.Fixtures.SYSTEM_ROOT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -123,16 +123,16 @@ class PermissionMatrixTest {
     switch (role) {
       case "HOLDER":
       case "ADMIN":
-        token = SYS;
+        token = SYSTEM_ROOT;
         break;
       case "OTHER_ADMIN":
-        token = D2;
+        token = SECOND_DISPATCHER;
         break;
       case "OWN_TOKEN":
-        token = fx.containerToken(u, SYS);
+        token = fx.containerToken(u, SYSTEM_ROOT);
         break;
       default:
-        token = ACT;
+        token = ACTIVE_USER;
     }
     String before = sim.container(u).json();
     Http.Res r = fx.http.update(u, token, "{\"" + attr + "\":" + VALUES.get(attr) + "}");
@@ -153,19 +153,21 @@ class PermissionMatrixTest {
       case "Queued":
         return fx.queued();
       case "Locked":
-        return fx.lockedBy(SYS, 1);
+        return fx.lockedBy(SYSTEM_ROOT, 1);
       case "Running":
         return fx.running();
       case "Complete":
         {
           String u = fx.running();
-          assertThat(fx.http.update(u, SYS, "{\"state\":\"Complete\"}").status()).isEqualTo(200);
+          assertThat(fx.http.update(u, SYSTEM_ROOT, "{\"state\":\"Complete\"}").status())
+              .isEqualTo(200);
           return u;
         }
       default:
         {
           String u = fx.queued();
-          assertThat(fx.http.update(u, SYS, "{\"state\":\"Cancelled\"}").status()).isEqualTo(200);
+          assertThat(fx.http.update(u, SYSTEM_ROOT, "{\"state\":\"Cancelled\"}").status())
+              .isEqualTo(200);
           return u;
         }
     }
