@@ -367,8 +367,9 @@ public final class ArvadosSimulator implements AutoCloseable {
   }
 
   /**
-   * Sets a container's priority the way the controller's background priority fixer does (§4.7):
-   * raw, without callbacks, without touching {@code modified_at}, without history.
+   * Sets a container's priority the way the controller's background priority fixer does
+   * (lib/controller/localdb/container.go, containerPriorityUpdate): raw, without callbacks, without
+   * touching {@code modified_at}, without history.
    *
    * @param uuid the container uuid
    * @param priority the new priority, {@code >= 0}
@@ -521,7 +522,8 @@ public final class ArvadosSimulator implements AutoCloseable {
   }
 
   /**
-   * Switches the §4.10 update window on (non-null pause, may be zero) or off (null) at run time.
+   * Switches the real server's update window (src/docs/simulator.md, section 5) on (non-null pause,
+   * may be zero) or off (null) at run time.
    *
    * @param pause the sleep between validation and write, or null for atomic check-and-write
    */
@@ -765,9 +767,9 @@ public final class ArvadosSimulator implements AutoCloseable {
     }
 
     /**
-     * Reproduce the real server's update window (§4.10): updates validate against a record read
-     * without the row lock, sleep {@code pause}, then write the changed columns without
-     * re-validating. Null (the default) means atomic check-and-write.
+     * Reproduce the real server's update window (src/docs/simulator.md, section 5): updates
+     * validate against a record read without the row lock, sleep {@code pause}, then write the
+     * changed columns without re-validating. Null (the default) means atomic check-and-write.
      *
      * @param pause the sleep between validation and write (may be zero), or null
      * @return this builder

@@ -2,7 +2,10 @@ package dev.crunchguard.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The §7 token legend and container fixtures, built through the public API and real HTTP. */
+/**
+ * The tokens (system root, a second dispatcher, two users, a runtime token) and container fixtures,
+ * built through the public API and real HTTP.
+ */
 final class Fixtures {
   static final String SYSTEM_ROOT = "sys-root-secret-0123456789";
   static final String SECOND_DISPATCHER = "dispatch2-secret-0123456789";

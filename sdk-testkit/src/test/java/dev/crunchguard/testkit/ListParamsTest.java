@@ -10,7 +10,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** List parameters (§1.2) and the list envelope (§1.3), on a fixed set of containers. */
+/**
+ * List parameters (services/api/lib/load_param.rb) and the list envelope (application_controller.rb
+ * object_list), on a fixed set of containers.
+ */
 class ListParamsTest {
   static ArvadosSimulator sim;
   static Http http;

@@ -17,9 +17,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The who-may-change-what matrix of spec §4.4, written out independently of the implementation: for
- * each (state, caller role, attribute) the expected status of an update that changes only that
- * attribute. 200 = permitted, 422 = not permitted (whitelist), 403 = non-admin.
+ * The who-may-change-what matrix of services/api/app/models/container.rb's validate_change (lines
+ * 573-639), written out independently of the implementation: for each (state, caller role,
+ * attribute) the expected status of an update that changes only that attribute. 200 = permitted,
+ * 422 = not permitted (whitelist), 403 = non-admin.
  */
 class PermissionMatrixTest {
   static ArvadosSimulator sim;

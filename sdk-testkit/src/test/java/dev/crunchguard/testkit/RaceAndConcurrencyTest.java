@@ -18,8 +18,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Atomicity (§4.10, simulator default), the real server's window (option), and the checker on live
- * races.
+ * Atomicity (the simulator's default), the real server's update window (an option;
+ * src/docs/simulator.md, section 5), and the checker on live races.
  */
 class RaceAndConcurrencyTest {
   ArvadosSimulator sim;

@@ -14,15 +14,19 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * The scenario table of spec §7, row by row, through real HTTP. Rows not ported:
+ * The behaviours Arvados's own tests pin for containers (services/api/test/unit/container_test.rb,
+ * services/api/test/functional/arvados/v1/containers_controller_test.rb, and the controller's and
+ * dispatch library's tests), one test each, through real HTTP. Each display name keeps the
+ * scenario's row number, for cross-reference with src/docs/simulator.md section 9. Rows not ported:
  *
  * <ul>
  *   <li>21 (update_priority recomputing from container requests): no container requests are
  *       modelled; the endpoint sets the priority to 0, as the real server does without Committed
- *       requests (see {@link #row21_updatePriorityRecomputesFromCommittedRequests}).
+ *       requests (see {@link #updatePriorityRecomputesFromCommittedRequests}).
  *   <li>50, 64, 65 (container request finalisation, retries, cumulative cost): container requests
  *       are not modelled; the container-side parts are tested.
  *   <li>59, 62 (output readability): only the empty collection exists (row 57 tests that).
@@ -49,7 +53,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row01_adminCreatesContainer() {
+  @DisplayName("row 1: admin creates container")
+  void adminCreatesContainer() {
     Http.Res r =
         http.post("arvados/v1/containers")
             .token(SYSTEM_ROOT)
@@ -63,7 +68,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row02_nonAdminCannotCreate() {
+  @DisplayName("row 2: non-admin cannot create")
+  void nonAdminCannotCreate() {
     int before = sim.containers().size();
     Http.Res r =
         http.post("arvados/v1/containers")
@@ -75,7 +81,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row03_nonAdminCannotDelete() {
+  @DisplayName("row 3: non-admin cannot delete")
+  void nonAdminCannotDelete() {
     String u = fx.queued();
     assertThat(http.delete(c(u)).token(ACTIVE_USER).send().status()).isEqualTo(403);
     assertThat(sim.findContainer(u)).isPresent();
@@ -84,7 +91,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row04_authOnUnlockedContainerIs403() {
+  @DisplayName("row 4: auth on unlocked container is 403")
+  void authOnUnlockedContainerIs403() {
     String u = fx.queued();
     Http.Res r = http.get(c(u) + "/auth").token(SYSTEM_ROOT).send();
     assertThat(r.status()).isEqualTo(403);
@@ -92,7 +100,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row05_authByNonHolderIs403() {
+  @DisplayName("row 5: auth by non-holder is 403")
+  void authByNonHolderIs403() {
     String u = fx.lockedBy(SECOND_DISPATCHER, 1);
     Http.Res r = http.get(c(u) + "/auth").token(SYSTEM_ROOT).send();
     assertThat(r.status()).isEqualTo(403);
@@ -101,7 +110,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row06_authByHolderReturnsContainerToken() {
+  @DisplayName("row 6: auth by holder returns container token")
+  void authByHolderReturnsContainerToken() {
     String u = fx.lockedBy(SYSTEM_ROOT, 1);
     Http.Res r = http.get(c(u) + "/auth").token(SYSTEM_ROOT).send();
     assertThat(r.status()).isEqualTo(200);
@@ -112,7 +122,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row07_authOfRuntimeTokenContainerReturnsRuntimeToken() {
+  @DisplayName("row 7: auth of runtime token container returns runtime token")
+  void authOfRuntimeTokenContainerReturnsRuntimeToken() {
     String u = fx.runtimeTokenContainer();
     Http.Res r = http.get(c(u) + "/auth").token(SECOND_DISPATCHER).send();
     assertThat(r.status()).isEqualTo(200);
@@ -120,7 +131,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row08_getNeverRendersSecrets() {
+  @DisplayName("row 8: get never renders secrets")
+  void getNeverRendersSecrets() {
     String u = fx.lockedBy(SYSTEM_ROOT, 1);
     JsonObject o = http.show(u, SYSTEM_ROOT).json();
     assertThat(o.has("auth")).isFalse();
@@ -129,7 +141,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row09_lockReturnsExactlyFiveFields() {
+  @DisplayName("row 9: lock returns exactly five fields")
+  void lockReturnsExactlyFiveFields() {
     String u = fx.queued(1);
     Http.Res r = http.lock(u, SYSTEM_ROOT);
     assertThat(r.status()).isEqualTo(200);
@@ -143,7 +156,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row10_unlockAtPriorityZero() {
+  @DisplayName("row 10: unlock at priority zero")
+  void unlockAtPriorityZero() {
     String u = fx.lockedBy(SYSTEM_ROOT, 0);
     Http.Res r = http.unlock(u, SYSTEM_ROOT);
     assertThat(r.status()).isEqualTo(200);
@@ -156,7 +170,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row11_unlockByOtherAdminIs403() {
+  @DisplayName("row 11: unlock by other admin is 403")
+  void unlockByOtherAdminIs403() {
     String u = fx.lockedBy(SYSTEM_ROOT, 0);
     Http.Res r = http.unlock(u, SECOND_DISPATCHER);
     assertThat(r.status()).isEqualTo(403);
@@ -165,7 +180,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void rows12to16_lockUnlockStateTable() {
+  @DisplayName("rows 12-16: lock unlock state table")
+  void lockUnlockStateTable() {
     String q = fx.queued();
     assertThat(http.lock(q, SYSTEM_ROOT).status()).isEqualTo(200);
     assertThat(fx.state(q)).isEqualTo("Locked");
@@ -189,7 +205,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row17_currentWithContainerToken() {
+  @DisplayName("row 17: current with container token")
+  void currentWithContainerToken() {
     String u = fx.running();
     String ctok = fx.containerToken(u, SYSTEM_ROOT);
     Http.Res r = http.get("arvados/v1/containers/current").token(ctok).send();
@@ -198,21 +215,24 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row18_currentWithDispatcherTokenIs404() {
+  @DisplayName("row 18: current with dispatcher token is 404")
+  void currentWithDispatcherTokenIs404() {
     Http.Res r = http.get("arvados/v1/containers/current").token(SYSTEM_ROOT).send();
     assertThat(r.status()).isEqualTo(404);
     assertThat(r.errors().get(0)).startsWith("Token is not associated with a container. (");
   }
 
   @Test
-  void row19_currentWithoutTokenIs401() {
+  @DisplayName("row 19: current without token is 401")
+  void currentWithoutTokenIs401() {
     Http.Res r = http.get("arvados/v1/containers/current").send();
     assertThat(r.status()).isEqualTo(401);
     assertThat(r.errors().get(0)).startsWith("Not logged in (");
   }
 
   @Test
-  void row20_secretMountsOnlyForContainerToken() {
+  @DisplayName("row 20: secret mounts only for container token")
+  void secretMountsOnlyForContainerToken() {
     String u = fx.running();
     String ctok = fx.containerToken(u, SYSTEM_ROOT);
     Http.Res ok = http.get(c(u) + "/secret_mounts").token(ctok).send();
@@ -233,7 +253,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row21_updatePriorityRecomputesFromCommittedRequests() {
+  @DisplayName("row 21: update priority recomputes from committed requests")
+  void updatePriorityRecomputesFromCommittedRequests() {
     String u = fx.running();
     assertThat(sim.container(u).priority()).isEqualTo(12);
     Http.Res r = http.post(c(u) + "/update_priority").token(SYSTEM_ROOT).send();
@@ -245,7 +266,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row22_patchWithTopLevelAndWrappedAttributes() {
+  @DisplayName("row 22: patch with top level and wrapped attributes")
+  void patchWithTopLevelAndWrappedAttributes() {
     String u = fx.running();
     String ctok = fx.containerToken(u, SYSTEM_ROOT);
     Http.Res top =
@@ -269,7 +291,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row23_dispatcherLearnsOwnUuidAndFindsItsLocks() {
+  @DisplayName("row 23: dispatcher learns own uuid and finds its locks")
+  void dispatcherLearnsOwnUuidAndFindsItsLocks() {
     Http.Res me =
         http.get("arvados/v1/api_client_authorizations/current").token(SYSTEM_ROOT).send();
     assertThat(me.status()).isEqualTo(200);
@@ -298,7 +321,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row24_currentWithFourPartContainerToken() {
+  @DisplayName("row 24: current with four part container token")
+  void currentWithFourPartContainerToken() {
     String u = fx.running();
     String ctok = fx.containerToken(u, SYSTEM_ROOT);
     Http.Res r = http.get("arvados/v1/containers/current").token(ctok + "/" + u).send();
@@ -307,7 +331,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row25_currentWithFourPartRuntimeToken() {
+  @DisplayName("row 25: current with four part runtime token")
+  void currentWithFourPartRuntimeToken() {
     String u = fx.runtimeTokenContainer();
     Http.Res r = http.get("arvados/v1/containers/current").token(RUNTIME_TOKEN + "/" + u).send();
     assertThat(r.status()).isEqualTo(200);
@@ -315,7 +340,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row26_nonHolderAdminCancelsThenRuntimeTokenIsRejected() {
+  @DisplayName("row 26: non-holder admin cancels then runtime token is rejected")
+  void nonHolderAdminCancelsThenRuntimeTokenIsRejected() {
     String u = fx.runtimeTokenContainer();
     assertThat(http.update(u, SYSTEM_ROOT, "{\"state\":\"Cancelled\"}").status()).isEqualTo(200);
     assertThat(
@@ -327,7 +353,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row27_currentWithThreePartContainerToken() {
+  @DisplayName("row 27: current with three part container token")
+  void currentWithThreePartContainerToken() {
     String u = fx.running();
     Http.Res r =
         http.get("arvados/v1/containers/current").token(fx.containerToken(u, SYSTEM_ROOT)).send();
@@ -335,14 +362,16 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row28_currentWithPlainRuntimeTokenIs404() {
+  @DisplayName("row 28: current with plain runtime token is 404")
+  void currentWithPlainRuntimeTokenIs404() {
     fx.runtimeTokenContainer();
     assertThat(http.get("arvados/v1/containers/current").token(RUNTIME_TOKEN).send().status())
         .isEqualTo(404);
   }
 
   @Test
-  void row29_runtimeTokenWithWrongContainerIs401() {
+  @DisplayName("row 29: runtime token with wrong container is 401")
+  void runtimeTokenWithWrongContainerIs401() {
     fx.runtimeTokenContainer();
     String other = fx.running();
     assertThat(
@@ -354,7 +383,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row30_immutableFieldsOfQueuedContainer() {
+  @DisplayName("row 30: immutable fields of queued container")
+  void immutableFieldsOfQueuedContainer() {
     String u = fx.queued();
     Map<String, String> bad =
         Map.of(
@@ -381,7 +411,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row31_priorityBounds() {
+  @DisplayName("row 31: priority bounds")
+  void priorityBounds() {
     String u = fx.queued();
     Http.Res neg = http.update(u, SYSTEM_ROOT, "{\"priority\":-1}");
     assertThat(neg.status()).isEqualTo(422);
@@ -393,7 +424,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row32_runtimeStatusWellKnownKeysMustBeStrings() {
+  @DisplayName("row 32: runtime status well known keys must be strings")
+  void runtimeStatusWellKnownKeysMustBeStrings() {
     String u = fx.running();
     for (String k : List.of("error", "errorDetail", "warning", "warningDetail", "activity")) {
       assertThat(
@@ -410,14 +442,16 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row33_nonAdminCannotSetRuntimeStatus() {
+  @DisplayName("row 33: non-admin cannot set runtime status")
+  void nonAdminCannotSetRuntimeStatus() {
     String u = fx.queued();
     assertThat(http.update(u, ACTIVE_USER, "{\"runtime_status\":{\"error\":\"Oops!\"}}").status())
         .isEqualTo(403);
   }
 
   @Test
-  void rows34to38_runtimeStatusLifecycle() {
+  @DisplayName("rows 34-38: runtime status lifecycle")
+  void runtimeStatusLifecycle() {
     String u = fx.lockedBy(SYSTEM_ROOT, 1);
     assertThat(http.update(u, SYSTEM_ROOT, "{\"runtime_status\":{\"error\":\"x\"}}").status())
         .isEqualTo(200);
@@ -438,7 +472,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row39_queuedCannotJumpToRunningOrComplete() {
+  @DisplayName("row 39: queued cannot jump to running or complete")
+  void queuedCannotJumpToRunningOrComplete() {
     String u = fx.queued();
     Http.Res r = http.update(u, SYSTEM_ROOT, "{\"state\":\"Running\"}");
     assertThat(r.status()).isEqualTo(422);
@@ -447,7 +482,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row40_runningRejectsImmutableChangesButAcceptsPriority() {
+  @DisplayName("row 40: running rejects immutable changes but accepts priority")
+  void runningRejectsImmutableChangesButAcceptsPriority() {
     String u = fx.running();
     for (String bad :
         List.of(
@@ -462,7 +498,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row41_lockAtPriorityZeroFails() {
+  @DisplayName("row 41: lock at priority zero fails")
+  void lockAtPriorityZeroFails() {
     String u = fx.queued(0);
     Http.Res r = http.lock(u, SYSTEM_ROOT);
     assertThat(r.status()).isEqualTo(422);
@@ -471,7 +508,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row42_afterPriorityRaisedLockWorks() {
+  @DisplayName("row 42: after priority raised lock works")
+  void afterPriorityRaisedLockWorks() {
     String u = fx.queued(0);
     sim.setPriority(u, 1);
     assertThat(http.update(u, SYSTEM_ROOT, "{\"state\":\"Running\"}").status()).isEqualTo(422);
@@ -483,13 +521,15 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row43_relockByHolderFails() {
+  @DisplayName("row 43: relock by holder fails")
+  void relockByHolderFails() {
     String u = fx.lockedBy(SYSTEM_ROOT, 1);
     assertThat(http.lock(u, SYSTEM_ROOT).errors().get(0)).contains("cannot lock when Locked");
   }
 
   @Test
-  void row44_unlockThenRunningFails() {
+  @DisplayName("row 44: unlock then running fails")
+  void unlockThenRunningFails() {
     String u = fx.lockedBy(SYSTEM_ROOT, 1);
     Http.Res r = http.unlock(u, SYSTEM_ROOT);
     assertThat(r.status()).isEqualTo(200);
@@ -499,7 +539,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row45_runningKeepsLockAndAuth() {
+  @DisplayName("row 45: running keeps lock and auth")
+  void runningKeepsLockAndAuth() {
     String u = fx.queued();
     Http.Res l = http.lock(u, SYSTEM_ROOT);
     assertThat(http.update(u, SYSTEM_ROOT, "{\"state\":\"Running\"}").status()).isEqualTo(200);
@@ -510,7 +551,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void rows46and47_lockAndUnlockOfRunningFail() {
+  @DisplayName("rows 46 and 47: lock and unlock of running fail")
+  void lockAndUnlockOfRunningFail() {
     String u = fx.running();
     assertThat(http.lock(u, SYSTEM_ROOT).errors().get(0))
         .contains("#<ArvadosModel::LockFailedError: cannot lock when Running>");
@@ -519,7 +561,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row48_completeExpiresContainerToken() {
+  @DisplayName("row 48: complete expires container token")
+  void completeExpiresContainerToken() {
     String u = fx.running();
     String ctok = fx.containerToken(u, SYSTEM_ROOT);
     assertThat(http.get("arvados/v1/containers/current").token(ctok).send().status())
@@ -535,7 +578,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row49_maxDispatchAttemptsCancelsOnThirdUnlock() {
+  @DisplayName("row 49: max dispatch attempts cancels on third unlock")
+  void maxDispatchAttemptsCancelsOnThirdUnlock() {
     try (ArvadosSimulator s3 = Fixtures.builder().maxDispatchAttempts(3).build().start()) {
       Fixtures f = new Fixtures(s3);
       String u = f.queued();
@@ -560,7 +604,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void rows50and51_cancelledIsFinal() {
+  @DisplayName("rows 50 and 51: cancelled is final")
+  void cancelledIsFinal() {
     String q = fx.queued();
     assertThat(http.update(q, SYSTEM_ROOT, "{\"state\":\"Cancelled\"}").status()).isEqualTo(200);
     assertThat(http.update(q, SYSTEM_ROOT, "{\"priority\":5}").status()).isEqualTo(422);
@@ -572,7 +617,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row52_lockMintsNonExpiringTokenForRuntimeUser() {
+  @DisplayName("row 52: lock mints non expiring token for runtime user")
+  void lockMintsNonExpiringTokenForRuntimeUser() {
     String user = "zzzzz-tpzed-runtimeuser0001";
     String u = sim.createContainer(ContainerSpec.builder().runtimeUserUuid(user).build());
     assertThat(http.lock(u, SYSTEM_ROOT).status()).isEqualTo(200);
@@ -582,7 +628,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row53_cancelFromLockedWithLog() {
+  @DisplayName("row 53: cancel from locked with log")
+  void cancelFromLockedWithLog() {
     String u = fx.lockedBy(SYSTEM_ROOT, 1);
     assertThat(
             http.update(
@@ -595,14 +642,16 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row54_cancelFromRunning() {
+  @DisplayName("row 54: cancel from running")
+  void cancelFromRunning() {
     String u = fx.running();
     assertThat(http.update(u, SYSTEM_ROOT, "{\"state\":\"Cancelled\"}").status()).isEqualTo(200);
     assertThat(fx.state(u)).isEqualTo("Cancelled");
   }
 
   @Test
-  void row55_nonAdminUserGets403ForEveryUpdateInEveryState() {
+  @DisplayName("row 55: non-admin user gets 403 for every update in every state")
+  void nonAdminUserGets403ForEveryUpdateInEveryState() {
     String q = fx.queued();
     String l = fx.lockedBy(SYSTEM_ROOT, 1);
     String r = fx.running();
@@ -629,7 +678,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row56_exitCodeOnlyWhenRunning() {
+  @DisplayName("row 56: exit code only when running")
+  void exitCodeOnlyWhenRunning() {
     String u = fx.lockedBy(SYSTEM_ROOT, 1);
     assertThat(http.update(u, SYSTEM_ROOT, "{\"exit_code\":1}").status()).isEqualTo(422);
     assertThat(http.update(u, SYSTEM_ROOT, "{\"state\":\"Running\"}").status()).isEqualTo(200);
@@ -640,7 +690,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row57_logAndOutputThroughTheLifecycle() {
+  @DisplayName("row 57: log and output through the lifecycle")
+  void logAndOutputThroughTheLifecycle() {
     String pdh = "\"fa7aeb5140e2848d39b416daeef4ffc5+45\"";
     // The only collection is the empty one; an output naming any other is refused.
     String empty = "\"d41d8cd98f00b204e9800998ecf8427e+0\"";
@@ -663,7 +714,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row58_containerTokenWritesProgressButNotLog() {
+  @DisplayName("row 58: container token writes progress but not log")
+  void containerTokenWritesProgressButNotLog() {
     String u = fx.running();
     String ctok = fx.containerToken(u, SYSTEM_ROOT);
     assertContainerTokenRules(u, ctok);
@@ -692,7 +744,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row60_anotherContainersTokenGets403() {
+  @DisplayName("row 60: another container's token gets 403")
+  void anotherContainersTokenGets403() {
     String u = fx.running();
     // A container token has its user's rights: an ordinary user's token can read (through the
     // user's container request) but not write someone else's container.
@@ -711,7 +764,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row61_adminSetsOutputThenCompletes() {
+  @DisplayName("row 61: admin sets output then completes")
+  void adminSetsOutputThenCompletes() {
     String u = fx.running();
     assertThat(
             http.update(u, SYSTEM_ROOT, "{\"output\":\"d41d8cd98f00b204e9800998ecf8427e+0\"}")
@@ -721,7 +775,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row63_finalStateScrubsSecrets() {
+  @DisplayName("row 63: final state scrubs secrets")
+  void finalStateScrubsSecrets() {
     String u = fx.running();
     String ctok = fx.containerToken(u, SYSTEM_ROOT);
     assertThat(http.get(c(u) + "/secret_mounts").token(ctok).send().status()).isEqualTo(200);
@@ -741,7 +796,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row64_cancelQueuedWithCost() {
+  @DisplayName("row 64: cancel queued with cost")
+  void cancelQueuedWithCost() {
     String u = fx.queued();
     assertThat(http.update(u, SYSTEM_ROOT, "{\"state\":\"Cancelled\",\"cost\":1.25}").status())
         .isEqualTo(200);
@@ -749,7 +805,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row65_runningAcceptsCostAndSubrequestsCost() {
+  @DisplayName("row 65: running accepts cost and subrequests cost")
+  void runningAcceptsCostAndSubrequestsCost() {
     String u = fx.running();
     assertThat(http.update(u, SYSTEM_ROOT, "{\"cost\":0.5,\"subrequests_cost\":1.25}").status())
         .isEqualTo(200);
@@ -757,7 +814,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row66_priorityZeroWhileRunningChangesNothingElse() {
+  @DisplayName("row 66: priority zero while running changes nothing else")
+  void priorityZeroWhileRunningChangesNothingElse() {
     String u = fx.running();
     String ctok = fx.containerToken(u, SYSTEM_ROOT);
     sim.setPriority(u, 0);
@@ -767,7 +825,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row67_runtimeTokenContainerNeverGetsAuthUuid() {
+  @DisplayName("row 67: runtime token container never gets auth uuid")
+  void runtimeTokenContainerNeverGetsAuthUuid() {
     String u = fx.runtimeTokenContainer();
     assertThat(sim.container(u).authUuid()).isNull();
     assertThat(http.update(u, SECOND_DISPATCHER, "{\"state\":\"Running\"}").status())
@@ -780,7 +839,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row68_lockLockUnlockUnlock() {
+  @DisplayName("row 68: lock lock unlock unlock")
+  void lockLockUnlockUnlock() {
     String u = fx.queued();
     Http.Res a = http.lock(u, SYSTEM_ROOT);
     assertThat(a.status()).isEqualTo(200);
@@ -796,7 +856,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row69_listAsUser() {
+  @DisplayName("row 69: list as user")
+  void listAsUser() {
     for (int i = 0; i < 3; i++) {
       fx.queued();
     }
@@ -829,7 +890,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row70_getWithSelect() {
+  @DisplayName("row 70: get with select")
+  void getWithSelect() {
     String u = fx.queued();
     Http.Res r = http.get(c(u)).token(SYSTEM_ROOT).query("select", "[\"uuid\",\"command\"]").send();
     assertThat(r.status()).isEqualTo(200);
@@ -838,7 +900,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row71_dispatcherQueueSequence() {
+  @DisplayName("row 71: dispatcher queue sequence")
+  void dispatcherQueueSequence() {
     String u = fx.queued();
     assertThat(http.unlock(u, SECOND_DISPATCHER).errors().get(0))
         .contains("cannot unlock when Queued");
@@ -852,7 +915,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row74_missingOrBogusTokenIs401() {
+  @DisplayName("row 74: missing or bogus token is 401")
+  void missingOrBogusTokenIs401() {
     Http.Res none = http.get("arvados/v1/containers").send();
     assertThat(none.status()).isEqualTo(401);
     assertThat(none.errors().get(0)).matches("Not logged in \\(req-[a-z0-9]{20}\\)");
@@ -862,7 +926,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row75_missingObjectIs404WithErrorToken() {
+  @DisplayName("row 75: missing object is 404 with error token")
+  void missingObjectIs404WithErrorToken() {
     Http.Res r = http.get(c("zzzzz-dz642-000000000000000")).token(SYSTEM_ROOT).send();
     assertThat(r.status()).isEqualTo(404);
     assertThat(r.errors()).hasSize(1);
@@ -872,7 +937,8 @@ class ScenarioTableTest {
   }
 
   @Test
-  void row77_postWithMethodOverrideIsAList() {
+  @DisplayName("row 77: post with method override is a list")
+  void postWithMethodOverrideIsAList() {
     String u = fx.queued();
     Http.Res r =
         http.post("arvados/v1/containers")

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Token forms (§2), the error envelope and request ids (§3.1), disabled APIs. */
+/**
+ * Token forms (services/api/app/models/api_client_authorization.rb, validate), the error envelope
+ * and request ids (application_controller.rb render_error, set_current_request_id), disabled APIs.
+ */
 class TokensAndEnvelopeTest {
   /** The attributes create requires (command, container_image, output_path), as a JSON prefix. */
   static final String REQUIRED =

@@ -12,7 +12,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The no-op rule (§4.9), auth_uuid staleness, transitions of §4.2/4.5 and update encodings (§1.2).
+ * The no-op rule (container.rb validate_change: assigning the current value is no change),
+ * auth_uuid staleness, the transitions of container.rb's State_transitions and lock/unlock, and
+ * update encodings (application_controller.rb resource_attrs).
  */
 class UpdateRulesTest {
   static ArvadosSimulator sim;

@@ -194,7 +194,7 @@ public final class HttpApi implements HttpHandler {
 
   /**
    * The controller routes api_client_authorizations/current through its Go router, which wraps
-   * RailsAPI errors (spec §3.4, inferred text).
+   * RailsAPI errors (lib/controller/router/response.go, sendError; the text is inferred).
    */
   private static ApiException routerWrapped(ApiException e, String requestId) {
     StringBuilder sb =

@@ -21,8 +21,9 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The container columns (spec §4.1), their JSON types, and how client input is coerced into them.
- * Declaration order is the rendering order.
+ * The container columns (the api_accessible list of services/api/app/models/container.rb, line 79),
+ * their JSON types, and how client input is coerced into them. Declaration order is the rendering
+ * order.
  */
 public enum Attr {
   UUID("uuid", Type.STRING),

@@ -18,10 +18,11 @@ import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The container save pipeline of spec §4.3–4.9, written from the specification: callbacks,
- * validations, the who-may-change-what whitelist, lock bookkeeping and the container token life
- * cycle. It is a pure function of (previous record, request, caller) apart from minting and
- * expiring tokens, which it does only once every check has passed.
+ * The container save pipeline of services/api/app/models/container.rb (its callbacks and
+ * validations, lines 36-67), written from the behaviour, not the code: callbacks, validations, the
+ * who-may-change-what whitelist, lock bookkeeping and the container token life cycle. It is a pure
+ * function of (previous record, request, caller) apart from minting and expiring tokens, which it
+ * does only once every check has passed.
  */
 public final class ContainerRules {
   /** What kind of save this is. */

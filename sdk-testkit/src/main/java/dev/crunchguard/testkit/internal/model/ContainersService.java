@@ -19,8 +19,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The containers resource: an in-memory table with one lock per row, the operations of spec §1, and
- * history recording. Nothing here serialises unrelated containers.
+ * The containers resource: an in-memory table with one lock per row, the operations of
+ * services/api/app/controllers/arvados/v1/containers_controller.rb and
+ * services/api/app/controllers/application_controller.rb, and history recording. Nothing here
+ * serialises unrelated containers.
  */
 public final class ContainersService {
   /** One row and its lock. */
@@ -74,7 +76,10 @@ public final class ContainersService {
     return systemCaller;
   }
 
-  /** Enables (non-null) or disables (null) the §4.10 update window. */
+  /**
+   * Enables (non-null) or disables (null) the real server's update window (src/docs/simulator.md,
+   * section 5).
+   */
   public void setRaceWindow(@Nullable Duration pause) {
     this.raceWindow = pause;
   }
@@ -83,7 +88,7 @@ public final class ContainersService {
     return raceWindow;
   }
 
-  /** Test hook: runs inside the §4.10 window, after validation and before the pause. */
+  /** Test hook: runs inside the update window, after validation and before the pause. */
   public void setWindowHook(@Nullable Runnable hook) {
     this.windowHook = hook;
   }
@@ -202,8 +207,10 @@ public final class ContainersService {
   }
 
   /**
-   * Real Arvados (§4.10): validate against a row read without a lock, optionally pause, then take
-   * the row lock and write the changed columns without re-validating.
+   * Real Arvados (src/docs/simulator.md, section 5;
+   * services/api/app/controllers/arvados/v1/containers_controller.rb update): validate against a
+   * row read without a lock, optionally pause, then take the row lock and write the changed columns
+   * without re-validating.
    */
   private ContainerRecord updateWithWindow(
       Slot s,

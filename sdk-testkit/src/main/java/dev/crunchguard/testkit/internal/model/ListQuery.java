@@ -18,8 +18,9 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The list parameters of spec §1.2 (filters, where, order, limit, offset, count, select), parsed
- * and validated up front, then evaluated over a snapshot of container records.
+ * The list parameters of services/api/lib/load_param.rb (load_where_param, load_filters_param,
+ * load_limit_offset_order_params, load_select_param) (filters, where, order, limit, offset, count,
+ * select), parsed and validated up front, then evaluated over a snapshot of container records.
  */
 public final class ListQuery {
   static final int DEFAULT_LIMIT = 100;
@@ -646,7 +647,10 @@ public final class ListQuery {
     };
   }
 
-  /** Builds the list envelope of spec §1.3. */
+  /**
+   * Builds the list envelope of services/api/app/controllers/application_controller.rb's
+   * object_list (line 620).
+   */
   public JsonObject envelope(Collection<ContainerRecord> all) {
     List<ContainerRecord> m = matching(all);
     JsonObject o = new JsonObject();

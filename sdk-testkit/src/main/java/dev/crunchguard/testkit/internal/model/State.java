@@ -4,7 +4,10 @@ import java.util.EnumSet;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
-/** Container states and the transition table of spec §4.2. */
+/**
+ * Container states and the transition table of services/api/app/models/container.rb's
+ * State_transitions (line 123).
+ */
 public enum State {
   QUEUED("Queued"),
   LOCKED("Locked"),
