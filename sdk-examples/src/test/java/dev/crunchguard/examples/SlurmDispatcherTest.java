@@ -8,6 +8,7 @@ import dev.crunchguard.LockEpoch;
 import dev.crunchguard.dispatch.DispatchListener;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
+import dev.crunchguard.testkit.LeakCheckExtension;
 import dev.crunchguard.testkit.RivalWriter;
 import java.time.Duration;
 import java.util.List;
@@ -16,11 +17,13 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link SlurmDispatcher} against the simulator and an in-memory Slurm; the test plays each job's
  * runner.
  */
+@ExtendWith(LeakCheckExtension.class)
 class SlurmDispatcherTest {
   static final String TOKEN = "slurmdispatchtesttoken0123456";
   static final Duration POLL = Duration.ofMillis(100);
