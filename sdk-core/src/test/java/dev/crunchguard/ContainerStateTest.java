@@ -8,7 +8,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The wire names of container states (spec §4.2) and the UNKNOWN fallback. */
+/**
+ * The wire names of container states (services/api/app/models/container.rb States, line 114) and
+ * the UNKNOWN fallback.
+ */
 class ContainerStateTest {
 
   @ParameterizedTest

@@ -21,7 +21,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Every error class of spec §3 becomes the documented exception type, with the envelope's details.
+ * Every error class of the server (services/api/app/controllers/application_controller.rb
+ * render_error, lib/controller/router/response.go sendError) becomes the documented exception type,
+ * with the envelope's details.
  */
 class ErrorMappingTest extends ClientTestBase {
   @RegisterExtension static WireMockExtension wm = Fixtures.wireMock();
@@ -98,7 +100,7 @@ class ErrorMappingTest extends ClientTestBase {
   @Test
   void controllerError_withoutErrorToken_hasNullErrorToken() {
     // Errors made by arvados-controller itself carry no error_token and no request-id suffix (spec
-    // §3.4).
+    // lib/controller/router/response.go).
     answer(
         get(urlPathEqualTo(CONTAINER_PATH)),
         400,

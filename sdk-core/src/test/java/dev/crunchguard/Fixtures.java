@@ -13,7 +13,12 @@ import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
-/** Realistic Arvados values and bodies (spec §1.3–1.6, §3, §4.1), shared by the tests. */
+/**
+ * Realistic Arvados values and bodies (shapes from
+ * services/api/app/controllers/application_controller.rb,
+ * services/api/app/controllers/arvados/v1/containers_controller.rb and
+ * services/api/app/models/container.rb), shared by the tests.
+ */
 final class Fixtures {
   private Fixtures() {}
 
@@ -100,7 +105,10 @@ final class Fixtures {
     return v == null ? "nil" : '"' + v + '"';
   }
 
-  /** The 5-field answer of lock/unlock (spec §1.5). */
+  /**
+   * The 5-field answer of lock/unlock (lib/controller/router/router.go, the Select of ContainerLock
+   * and ContainerUnlock).
+   */
   static String lockFields(
       String uuid,
       String state,
@@ -133,7 +141,10 @@ final class Fixtures {
     return Json.GSON.toJson(o);
   }
 
-  /** A full container record as GET/PUT return it (spec §4.1). */
+  /**
+   * A full container record as GET/PUT return it (services/api/app/models/container.rb
+   * api_accessible).
+   */
   static JsonObject record(
       String uuid,
       String state,
@@ -179,7 +190,10 @@ final class Fixtures {
     return Json.GSON.toJson(record(uuid, state, authUuid, lockedBy, lockCount));
   }
 
-  /** GET api_client_authorizations/current as the controller re-serialises it (spec §2). */
+  /**
+   * GET api_client_authorizations/current as the controller re-serialises it
+   * (lib/controller/router/response.go).
+   */
   static String tokenRecord(String tokenUuid) {
     return "{\"kind\":\"arvados#apiClientAuthorization\",\"etag\":\"\",\"uuid\":\""
         + tokenUuid
@@ -204,7 +218,10 @@ final class Fixtures {
         + "\"last_used_by_ip_address\":null,\"scopes\":[\"all\"]}";
   }
 
-  /** The list envelope (spec §1.3); items_available omitted when null (count=none). */
+  /**
+   * The list envelope (application_controller.rb object_list); items_available omitted when null
+   * (count=none).
+   */
   static String listPage(
       long offset, long limit, @Nullable Long itemsAvailable, List<String> uuids) {
     JsonObject o = new JsonObject();

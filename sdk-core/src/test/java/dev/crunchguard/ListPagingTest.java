@@ -20,7 +20,10 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** {@link Containers#list}: parameters (spec §1.2), the list envelope (§1.3) and lazy paging. */
+/**
+ * {@link Containers#list}: parameters (services/api/lib/load_param.rb), the list envelope
+ * (application_controller.rb object_list) and lazy paging.
+ */
 class ListPagingTest extends ClientTestBase {
   @RegisterExtension static WireMockExtension wm = Fixtures.wireMock();
   private static final String LIST = "/arvados/v1/containers";
@@ -178,8 +181,8 @@ class ListPagingTest extends ClientTestBase {
 
   @Test
   void list_whenTheServerReturnsFewerThanAsked_continuesFromWhatItGot() {
-    // MaxItemsPerResponse (spec §1.2) may cut a page short; the next offset follows the items
-    // received.
+    // MaxItemsPerResponse (services/api/lib/load_param.rb, load_limit_offset_order_params) may
+    // cut a page short; the next offset follows the items received.
     stubPage(0, 1, 3L, uuids(0, 1));
     stubPage(1, 1, null, uuids(1, 2));
     stubPage(2, 1, null, uuids(2, 3));
@@ -195,7 +198,8 @@ class ListPagingTest extends ClientTestBase {
 
   @Test
   void list_withoutItemsAvailable_stopsAtTheFirstEmptyPage() {
-    // A federated listing omits items_available (spec §5).
+    // A federated listing omits items_available (lib/controller/federation/list.go requires
+    // count=none).
     stubPage(0, 2, null, uuids(0, 2));
     stubPage(2, 2, null, List.of());
 

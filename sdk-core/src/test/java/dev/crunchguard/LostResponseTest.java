@@ -45,8 +45,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Writes whose response was lost (spec §10a): the retry is refused because the first attempt was
- * applied, and one read-back tells "our own earlier success" from "someone else's epoch".
+ * Writes whose response was lost (src/docs/guide.md, "Lost responses"): the retry is refused
+ * because the first attempt was applied, and one read-back tells "our own earlier success" from
+ * "someone else's epoch".
  */
 class LostResponseTest extends ClientTestBase {
   @RegisterExtension static WireMockExtension wm = Fixtures.wireMock();
@@ -170,7 +171,7 @@ class LostResponseTest extends ClientTestBase {
 
   @Test
   void completeAfterGatewayError_whoseRetryIsRefused_resolvesByReadBack() {
-    // A 502 from the controller may come after Rails applied the write (spec §5, proxy.go).
+    // A 502 from the controller may come after Rails applied the write (lib/controller/proxy.go).
     firstThen(
         "PUT",
         CONTAINER_PATH,

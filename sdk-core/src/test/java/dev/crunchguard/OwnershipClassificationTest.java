@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * How a refused write is classified (spec §4.9): lost ownership only on evidence (the auth_uuid
- * messages, a different holder, a revoked container token, or one read-back), otherwise the
- * server's own error.
+ * How a refused write is classified (services/api/app/models/container.rb validate_change and
+ * assign_auth): lost ownership only on evidence (the auth_uuid messages, a different holder, a
+ * revoked container token, or one read-back), otherwise the server's own error.
  */
 class OwnershipClassificationTest extends ClientTestBase {
   @RegisterExtension static WireMockExtension wm = Fixtures.wireMock();

@@ -31,7 +31,10 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Method, path, headers and body of every endpoint the SDK calls (spec §1.1, §2, §10a). */
+/**
+ * Method, path, headers and body of every endpoint the SDK calls (services/api/config/routes.rb,
+ * api_client_authorization.rb validate, src/docs/guide.md "The guard").
+ */
 class RequestShapeTest extends ClientTestBase {
   @RegisterExtension static WireMockExtension wm = Fixtures.wireMock();
 

@@ -34,8 +34,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The retry matrix (spec §6.1, §10a) with a fake clock and sleeper: what is retried, how long it
- * waits, when it stops.
+ * The retry matrix (sdk/go/arvados/client.go Do, src/docs/guide.md "Lost responses") with a fake
+ * clock and sleeper: what is retried, how long it waits, when it stops.
  */
 class RetryTest extends ClientTestBase {
   @RegisterExtension static WireMockExtension wm = Fixtures.wireMock();

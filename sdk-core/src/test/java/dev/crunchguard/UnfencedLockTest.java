@@ -28,8 +28,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Containers with a runtime_token have no auth_uuid (spec §4.5, §4.9 caveat i): their locks are
- * unfenced and fall back to read-compare-write on locked_by_uuid, lock_count and state.
+ * Containers with a runtime_token have no auth_uuid (services/api/app/models/container.rb
+ * assign_auth, line 689; src/docs/guide.md "Limits of the guard"): their locks are unfenced and
+ * fall back to read-compare-write on locked_by_uuid, lock_count and state.
  */
 class UnfencedLockTest extends ClientTestBase {
   @RegisterExtension static WireMockExtension wm = Fixtures.wireMock();

@@ -7,12 +7,15 @@ import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.RetryPolicy;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
+import dev.crunchguard.testkit.LeakCheckExtension;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(LeakCheckExtension.class)
 class DispatcherMetricsTest {
   static final String TOKEN = "metricstesttoken0123456789abc";
 

@@ -7,12 +7,14 @@ import dev.crunchguard.ContainerLock;
 import dev.crunchguard.RetryPolicy;
 import dev.crunchguard.StopReason;
 import dev.crunchguard.testkit.ArvadosSimulator;
+import dev.crunchguard.testkit.ArvadosSimulatorExtension;
 import dev.crunchguard.testkit.ContainerSpec;
 import dev.crunchguard.testkit.Endpoint;
 import dev.crunchguard.testkit.FaultKind;
 import dev.crunchguard.testkit.FaultRule;
+import dev.crunchguard.testkit.LeakCheckExtension;
 import dev.crunchguard.testkit.RandomFaults;
-import dev.crunchguard.testsupport.AdminHttp;
+import dev.crunchguard.testkit.RivalWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -26,23 +28,31 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class DispatcherTest {
   static final String TOKEN = "dispatchtoken0123456789abcdef";
   static final String TOKEN2 = "seconddispatchtoken987654321";
 
+  @RegisterExtension
+  static final ArvadosSimulatorExtension SIMULATOR =
+      new ArvadosSimulatorExtension(
+              () ->
+                  ArvadosSimulator.builder()
+                      .adminToken(TOKEN)
+                      .adminToken(TOKEN2)
+                      .maxDispatchAttempts(3))
+          .perMethod();
+
+  /** A closed dispatcher leaves no poll or runner thread, and no request in flight. */
+  @RegisterExtension final LeakCheckExtension leaks = new LeakCheckExtension();
+
   ArvadosSimulator sim;
   final List<AutoCloseable> closeables = new ArrayList<>();
 
   @BeforeEach
-  void start() {
-    sim =
-        ArvadosSimulator.builder()
-            .adminToken(TOKEN)
-            .adminToken(TOKEN2)
-            .maxDispatchAttempts(3)
-            .build()
-            .start();
+  void start(ArvadosSimulator sim) {
+    this.sim = leaks.watch(sim);
   }
 
   @AfterEach
@@ -51,7 +61,6 @@ class DispatcherTest {
     for (AutoCloseable c : closeables) {
       c.close();
     }
-    sim.close();
   }
 
   ArvadosClient client(String token) {
@@ -228,8 +237,9 @@ class DispatcherTest {
                 .build());
     d.pollOnce();
     assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
-    assertThat(new AdminHttp(sim.baseUrl(), TOKEN2).cancel(uuid))
-        .isEqualTo(200); // a non-holder admin cancels
+    try (RivalWriter otherAdmin = RivalWriter.forSimulator(sim, TOKEN2)) {
+      assertThat(otherAdmin.cancel(uuid).status()).isEqualTo(200); // a non-holder admin cancels
+    }
 
     d.pollOnce();
     await(() -> reason.get() != null, "the stop signal");

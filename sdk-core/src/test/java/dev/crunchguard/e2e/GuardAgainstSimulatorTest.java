@@ -20,14 +20,17 @@ import dev.crunchguard.testkit.ContainerSpec;
 import dev.crunchguard.testkit.Endpoint;
 import dev.crunchguard.testkit.FaultKind;
 import dev.crunchguard.testkit.FaultRule;
+import dev.crunchguard.testkit.LeakCheckExtension;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The guard end to end, against the simulator (an independent model of the Arvados server). */
+@ExtendWith(LeakCheckExtension.class)
 class GuardAgainstSimulatorTest {
   static final String DISPATCHER = "dispatchersecret0123456789";
   static final String OTHER = "otherdispatchersecret987654";

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerState;
+import dev.crunchguard.testkit.LeakCheckExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +14,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The events client against a real in-process websocket server scripted like arvados-ws v0. */
+@ExtendWith(LeakCheckExtension.class)
 class EventStreamTest {
   static final String EVENTS_TOKEN_UUID = "zzzzz-gj3su-0e1v2n3t4s5t6k7";
   static final String EVENTS_SECRET = "s3cr3tEventsTokenValue0123456789abcdefghijklmnop";

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The v0 wire format, both ways, without a server: message shapes from the spec (§A1.3, §A1.5). */
+/**
+ * The v0 wire format, both ways, without a server: message shapes from services/ws/session_v0.go
+ * (Receive, EventMessage).
+ */
 class FramesTest {
 
   @Test

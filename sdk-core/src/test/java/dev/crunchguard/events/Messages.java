@@ -1,6 +1,9 @@
 package dev.crunchguard.events;
 
-/** Server frames shaped like arvados-ws v0's (keys sorted, compact; spec §A1.5). */
+/**
+ * Server frames shaped like arvados-ws v0's (keys sorted, compact; services/ws/session_v0.go,
+ * EventMessage).
+ */
 final class Messages {
   static final String SYSTEM_USER = "zzzzz-tpzed-000000000000000";
   static final String CONTAINER = "zzzzz-dz642-xxxxxxxxxxxxxxx";

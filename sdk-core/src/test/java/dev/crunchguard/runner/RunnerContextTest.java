@@ -10,8 +10,10 @@ import dev.crunchguard.LostOwnershipException;
 import dev.crunchguard.RetryPolicy;
 import dev.crunchguard.StopReason;
 import dev.crunchguard.testkit.ArvadosSimulator;
+import dev.crunchguard.testkit.ArvadosSimulatorExtension;
 import dev.crunchguard.testkit.ContainerSpec;
-import dev.crunchguard.testsupport.AdminHttp;
+import dev.crunchguard.testkit.LeakCheckExtension;
+import dev.crunchguard.testkit.RivalWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class RunnerContextTest {
@@ -28,13 +31,22 @@ class RunnerContextTest {
   static final String OTHER = "otheradmintoken9876543210xyz";
   static final Duration WATCH = Duration.ofMillis(200);
 
+  @RegisterExtension
+  static final ArvadosSimulatorExtension SIMULATOR =
+      new ArvadosSimulatorExtension(
+              () -> ArvadosSimulator.builder().adminToken(TOKEN).adminToken(OTHER))
+          .perMethod();
+
+  /** A closed runner context leaves no ownership-watch thread, and no request in flight. */
+  @RegisterExtension final LeakCheckExtension leaks = new LeakCheckExtension();
+
   ArvadosSimulator sim;
   ArvadosClient dispatcher;
   ArvadosClient runner;
 
   @BeforeEach
-  void start() {
-    sim = ArvadosSimulator.builder().adminToken(TOKEN).adminToken(OTHER).build().start();
+  void start(ArvadosSimulator sim) {
+    this.sim = leaks.watch(sim);
     dispatcher = client();
     runner = client();
   }
@@ -55,7 +67,6 @@ class RunnerContextTest {
   void stop() {
     dispatcher.close();
     runner.close();
-    sim.close();
   }
 
   RunnerContext context(LockEpoch handoff) {
@@ -148,7 +159,9 @@ class RunnerContextTest {
       assertThat(sim.container(uuid).state()).isEqualTo("Running");
 
       long cancelledAt = System.nanoTime();
-      assertThat(new AdminHttp(sim.baseUrl(), OTHER).cancel(uuid)).isEqualTo(200);
+      try (RivalWriter otherAdmin = RivalWriter.forSimulator(sim, OTHER)) {
+        assertThat(otherAdmin.cancel(uuid).status()).isEqualTo(200);
+      }
       RunResult r = result.get(10, TimeUnit.SECONDS);
       long stoppedAfter = System.nanoTime() - cancelledAt;
 

@@ -124,8 +124,9 @@ final class RaceDemo {
   }
 
   /**
-   * Makes the simulator reproduce the real server's update window (spec §4.10): updates are checked
-   * against a copy read before the row lock, with this pause between read and write.
+   * Makes the simulator reproduce the real server's update window (src/docs/simulator.md, section
+   * 5): updates are checked against a copy read before the row lock, with this pause between read
+   * and write.
    */
   RaceDemo withRaceWindow(@Nullable Duration pause) {
     this.raceWindow = pause;

@@ -15,11 +15,12 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /**
- * What the guard can and cannot do against the real server's update window (spec §4.10): the server
- * checks {@code auth_uuid} against a copy read before its row lock. A stale write that reads its
- * copy just before an unlock-and-relock and writes just after is accepted. The simulator reproduces
- * that with {@code updateRaceWindow}; in its default atomic mode the same race is refused. Either
- * way the stale writer's next call (or its runner's ownership watch) finds the epoch gone.
+ * What the guard can and cannot do against the real server's update window (src/docs/simulator.md,
+ * section 5): the server checks {@code auth_uuid} against a copy read before its row lock. A stale
+ * write that reads its copy just before an unlock-and-relock and writes just after is accepted. The
+ * simulator reproduces that with {@code updateRaceWindow}; in its default atomic mode the same race
+ * is refused. Either way the stale writer's next call (or its runner's ownership watch) finds the
+ * epoch gone.
  */
 class ServerWindowTest {
   static final String TOKEN = "windowtesttoken0123456789ab";

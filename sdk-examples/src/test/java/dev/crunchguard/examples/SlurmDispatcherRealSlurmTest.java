@@ -2,11 +2,11 @@ package dev.crunchguard.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.gson.JsonObject;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.dispatch.DispatchListener;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
+import dev.crunchguard.testkit.RivalWriter;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
-import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +39,7 @@ class SlurmDispatcherRealSlurmTest {
   final List<SlurmDispatcher> dispatchers = new ArrayList<>();
   final List<String> uuids = new ArrayList<>();
   final Slurm slurm = new Slurm(SlurmCommands.processes(Duration.ofSeconds(30), 2));
-  OkHttpClient http;
+  RivalWriter user;
 
   @BeforeEach
   void setUp() throws IOException {
@@ -52,7 +51,7 @@ class SlurmDispatcherRealSlurmTest {
             .clientId("slurm-dispatcher")
             .build();
     logs = Files.createTempDirectory("crunchguard-slurm-test-");
-    http = new OkHttpClient();
+    user = RivalWriter.builder(sim.baseUrl(), TOKEN).clientId("user").build();
   }
 
   @AfterEach
@@ -67,8 +66,7 @@ class SlurmDispatcherRealSlurmTest {
     }
     client.close();
     sim.close();
-    http.dispatcher().executorService().shutdown();
-    http.connectionPool().evictAll();
+    user.close();
     try (Stream<Path> s = Files.walk(logs)) {
       s.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
     }
@@ -166,10 +164,7 @@ class SlurmDispatcherRealSlurmTest {
   }
 
   void cancelAsUser(String uuid) {
-    JsonObject f = new JsonObject();
-    f.addProperty("state", "Cancelled");
-    assertThat(new PlainWriter(http, sim.baseUrl(), TOKEN, "user").update(uuid, f, null))
-        .isEqualTo(200);
+    assertThat(user.cancel(uuid).status()).isEqualTo(200);
   }
 
   @Test
@@ -283,9 +278,7 @@ class SlurmDispatcherRealSlurmTest {
     Slurm.JobRequest leftover =
         new Slurm.JobRequest(done, "zzzzz-gj3su-0123456789abcde", 1, null, 0, null, "/dev/null");
     slurm.submit(leftover, List.of("sleep", "120"), Map.of());
-    JsonObject cancel = new JsonObject();
-    cancel.addProperty("state", "Cancelled");
-    new PlainWriter(http, sim.baseUrl(), TOKEN, "user").update(done, cancel, null);
+    user.cancel(done);
 
     SlurmDispatcher second = dispatcher();
     second.start();

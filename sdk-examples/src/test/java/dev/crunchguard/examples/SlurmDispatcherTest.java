@@ -2,26 +2,28 @@ package dev.crunchguard.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.gson.JsonObject;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.LockEpoch;
 import dev.crunchguard.dispatch.DispatchListener;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
+import dev.crunchguard.testkit.LeakCheckExtension;
+import dev.crunchguard.testkit.RivalWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link SlurmDispatcher} against the simulator and an in-memory Slurm; the test plays each job's
  * runner.
  */
+@ExtendWith(LeakCheckExtension.class)
 class SlurmDispatcherTest {
   static final String TOKEN = "slurmdispatchtesttoken0123456";
   static final Duration POLL = Duration.ofMillis(100);
@@ -31,7 +33,7 @@ class SlurmDispatcherTest {
   ArvadosClient runnerClient;
   FakeSlurm slurm;
   SlurmDispatcher dispatcher;
-  OkHttpClient http;
+  RivalWriter user;
 
   @BeforeEach
   void setUp() {
@@ -41,7 +43,7 @@ class SlurmDispatcherTest {
     runnerClient =
         ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN).clientId("runner").build();
     slurm = new FakeSlurm();
-    http = new OkHttpClient();
+    user = RivalWriter.builder(sim.baseUrl(), TOKEN).clientId("user").build();
   }
 
   @AfterEach
@@ -52,8 +54,7 @@ class SlurmDispatcherTest {
     runnerClient.close();
     client.close();
     sim.close();
-    http.dispatcher().executorService().shutdown();
-    http.connectionPool().evictAll();
+    user.close();
   }
 
   SlurmDispatcher start() {
@@ -104,10 +105,7 @@ class SlurmDispatcherTest {
   }
 
   void cancelAsUser(String uuid) {
-    JsonObject f = new JsonObject();
-    f.addProperty("state", "Cancelled");
-    assertThat(new PlainWriter(http, sim.baseUrl(), TOKEN, "user").update(uuid, f, null))
-        .isEqualTo(200);
+    assertThat(user.cancel(uuid).status()).isEqualTo(200);
   }
 
   @Test

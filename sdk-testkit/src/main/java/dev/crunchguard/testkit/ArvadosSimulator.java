@@ -5,6 +5,22 @@ import com.google.gson.JsonPrimitive;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.crunchguard.testkit.internal.http.ControlEndpoints;
+import dev.crunchguard.testkit.internal.http.HttpApi;
+import dev.crunchguard.testkit.internal.http.ListenOptions;
+import dev.crunchguard.testkit.internal.http.RequestCounters;
+import dev.crunchguard.testkit.internal.http.Tls;
+import dev.crunchguard.testkit.internal.model.ApiException;
+import dev.crunchguard.testkit.internal.model.ContainerRecord;
+import dev.crunchguard.testkit.internal.model.ContainerRequests;
+import dev.crunchguard.testkit.internal.model.ContainerRules;
+import dev.crunchguard.testkit.internal.model.ContainersService;
+import dev.crunchguard.testkit.internal.model.History;
+import dev.crunchguard.testkit.internal.model.Ids;
+import dev.crunchguard.testkit.internal.model.Json;
+import dev.crunchguard.testkit.internal.model.RequestContext;
+import dev.crunchguard.testkit.internal.model.TokenRecord;
+import dev.crunchguard.testkit.internal.model.TokenRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -43,21 +59,19 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Thread-safe. Each container's check-and-write is atomic under its own lock.
+ *
+ * <p>Latency: the simulator serves with the JDK's {@code com.sun.net.httpserver}, which writes with
+ * Nagle's algorithm on unless the JVM-wide system property {@code sun.net.httpserver.nodelay} is
+ * {@code true} when the JVM's first such server starts; against a client's delayed ACKs that costs
+ * about 40 ms per request. The testkit does not set the property for you (it would change every JDK
+ * HTTP server in your JVM): set it for your test JVM, e.g. in Surefire's {@code
+ * systemPropertyVariables}, as this project's build does.
  */
 public final class ArvadosSimulator implements AutoCloseable {
   /** The default cluster id. */
   public static final String DEFAULT_CLUSTER_ID = "zzzzz";
 
-  static {
-    // The JDK server otherwise writes with Nagle on, which costs ~40 ms per request against
-    // delayed ACKs. Read once per JVM when the first server is created; a user's explicit setting
-    // wins.
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
-  }
-
-  private final Builder config;
+  private final Config config;
   private final TokenRegistry tokens;
   private final History history = new History();
   private final RequestCounters counters = new RequestCounters();
@@ -70,28 +84,30 @@ public final class ArvadosSimulator implements AutoCloseable {
   private @Nullable ExecutorService executor;
   private volatile boolean closed;
 
-  private ArvadosSimulator(Builder b) {
+  private ArvadosSimulator(Config b) {
     this.config = b;
-    this.tokens = new TokenRegistry(b.clusterId);
-    if (b.systemRootToken != null) {
-      tokenUuids.put(b.systemRootToken, tokens.addConfigured(b.systemRootToken, true, true).uuid);
+    this.tokens = new TokenRegistry(b.clusterId());
+    String root = b.systemRootToken();
+    if (root != null) {
+      tokenUuids.put(root, tokens.addConfigured(root, true, true).uuid);
     }
-    for (String t : b.adminTokens) {
+    for (String t : b.adminTokens()) {
       tokenUuids.put(t, tokens.addConfigured(t, true, false).uuid);
     }
-    for (String t : b.userTokens) {
+    for (String t : b.userTokens()) {
       tokenUuids.put(t, tokens.addConfigured(t, false, false).uuid);
     }
-    ContainerRequests requests = new ContainerRequests(b.clusterId);
+    ContainerRequests requests = new ContainerRequests(b.clusterId());
     ContainerRules rules =
-        new ContainerRules(tokens, b.maxDispatchAttempts, requests::highestPriorityRequester);
-    this.containers = new ContainersService(b.clusterId, tokens, rules, history, requests);
-    containers.setRaceWindow(b.raceWindow);
-    history.setEnabled(b.recordHistory);
-    ControlEndpoints control = b.controlEndpoints ? new ControlEndpoints(this) : null;
-    this.api = new HttpApi(containers, tokens, faults, counters, control, b.maxBodyBytes);
-    api.disabled().addAll(b.disabled);
-    this.tls = b.https ? new Tls(b.bindAddress) : null;
+        new ContainerRules(tokens, b.maxDispatchAttempts(), requests::highestPriorityRequester);
+    this.containers = new ContainersService(b.clusterId(), tokens, rules, history, requests);
+    containers.setRaceWindow(b.raceWindow());
+    history.setEnabled(b.recordHistory());
+    ControlEndpoints control =
+        b.controlEndpoints() ? new ControlEndpoints(this, containers, counters) : null;
+    this.api = new HttpApi(containers, tokens, faults::decide, counters, control, b.maxBodyBytes());
+    api.disabled().addAll(b.disabled());
+    this.tls = b.https() ? new Tls(b.bindAddress()) : null;
   }
 
   /**
@@ -117,8 +133,8 @@ public final class ArvadosSimulator implements AutoCloseable {
     AtomicInteger n = new AtomicInteger();
     ThreadPoolExecutor ex =
         new ThreadPoolExecutor(
-            config.threads,
-            config.threads,
+            config.threads(),
+            config.threads(),
             30,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),
@@ -128,7 +144,7 @@ public final class ArvadosSimulator implements AutoCloseable {
               return t;
             });
     try {
-      InetSocketAddress addr = new InetSocketAddress(config.bindAddress, config.port);
+      InetSocketAddress addr = new InetSocketAddress(config.bindAddress(), config.port());
       HttpServer s;
       if (tls != null) {
         HttpsServer hs = HttpsServer.create(addr, 128);
@@ -146,7 +162,7 @@ public final class ArvadosSimulator implements AutoCloseable {
     } catch (IOException e) {
       ex.shutdownNow();
       throw new UncheckedIOException(
-          "cannot bind " + config.bindAddress.getHostAddress() + ":" + config.port, e);
+          "cannot bind " + config.bindAddress().getHostAddress() + ":" + config.port(), e);
     }
   }
 
@@ -185,7 +201,7 @@ public final class ArvadosSimulator implements AutoCloseable {
    * @throws IllegalStateException when the simulator is not started
    */
   public String baseUrl() {
-    InetAddress a = config.bindAddress;
+    InetAddress a = config.bindAddress();
     String host = a.isAnyLocalAddress() ? "127.0.0.1" : a.getHostAddress();
     if (host.contains(":")) {
       host = "[" + host + "]";
@@ -199,7 +215,7 @@ public final class ArvadosSimulator implements AutoCloseable {
    * @return the five-character cluster id, {@value #DEFAULT_CLUSTER_ID} unless configured
    */
   public String clusterId() {
-    return config.clusterId;
+    return config.clusterId();
   }
 
   /**
@@ -209,7 +225,7 @@ public final class ArvadosSimulator implements AutoCloseable {
    *     it
    */
   public int maxDispatchAttempts() {
-    return config.maxDispatchAttempts;
+    return config.maxDispatchAttempts();
   }
 
   /**
@@ -278,7 +294,7 @@ public final class ArvadosSimulator implements AutoCloseable {
     Map<String, JsonElement> attrs = new LinkedHashMap<>(spec.toAttributes().asMap());
     if (!attrs.containsKey("runtime_user_uuid") && !attrs.containsKey("runtime_token")) {
       // Lockable by default: the real server needs a user for the container token.
-      attrs.put("runtime_user_uuid", new JsonPrimitive(Ids.systemUserUuid(config.clusterId)));
+      attrs.put("runtime_user_uuid", new JsonPrimitive(Ids.systemUserUuid(config.clusterId())));
     }
     if (!attrs.containsKey("runtime_auth_scopes")) {
       attrs.put("runtime_auth_scopes", Json.stringArray(List.of("all")));
@@ -351,8 +367,9 @@ public final class ArvadosSimulator implements AutoCloseable {
   }
 
   /**
-   * Sets a container's priority the way the controller's background priority fixer does (§4.7):
-   * raw, without callbacks, without touching {@code modified_at}, without history.
+   * Sets a container's priority the way the controller's background priority fixer does
+   * (lib/controller/localdb/container.go, containerPriorityUpdate): raw, without callbacks, without
+   * touching {@code modified_at}, without history.
    *
    * @param uuid the container uuid
    * @param priority the new priority, {@code >= 0}
@@ -362,6 +379,29 @@ public final class ArvadosSimulator implements AutoCloseable {
    */
   public ContainerSnapshot setPriority(String uuid, long priority) {
     return new ContainerSnapshot(containers.setPriorityDirect(uuid, priority));
+  }
+
+  /**
+   * How many requests the simulator is handling now: received and not yet done (a request held by a
+   * {@link FaultKind#DELAY} fault or an update race window included; the count drops just after the
+   * answer is written, so a client may see its answer a moment before). Zero when no client is
+   * waiting on it; {@link LeakCheckExtension} checks it after each test.
+   *
+   * @return the number of requests in flight
+   */
+  public int requestsInFlight() {
+    return api.inFlight();
+  }
+
+  /**
+   * Every API request received, on any path: those of every {@link Endpoint}, faulted or not, and
+   * those that match none (answered 404); the {@code /_simulator/} control endpoints and bodies
+   * over the size limit excluded. The same count as {@link FaultProxy#totalRequestCount()}.
+   *
+   * @return the number of requests since start or the last {@link #resetRequestCounts()}
+   */
+  public long totalRequestCount() {
+    return counters.total();
   }
 
   /**
@@ -482,7 +522,8 @@ public final class ArvadosSimulator implements AutoCloseable {
   }
 
   /**
-   * Switches the §4.10 update window on (non-null pause, may be zero) or off (null) at run time.
+   * Switches the real server's update window (src/docs/simulator.md, section 5) on (non-null pause,
+   * may be zero) or off (null) at run time.
    *
    * @param pause the sleep between validation and write, or null for atomic check-and-write
    */
@@ -547,19 +588,45 @@ public final class ArvadosSimulator implements AutoCloseable {
     return containers;
   }
 
-  RequestCounters counters() {
-    return counters;
-  }
-
   @Override
   public String toString() {
     return "ArvadosSimulator["
-        + config.clusterId
+        + config.clusterId()
         + (server == null ? ", not started" : ", " + baseUrl())
         + "]";
   }
 
-  /** Builder of {@link ArvadosSimulator}. Not thread-safe. */
+  /**
+   * The builder's settings as {@link Builder#build()} found them: a running simulator reads only
+   * this copy, so changing the builder afterwards (to build another simulator) leaves it alone. Its
+   * {@code toString} names no token.
+   */
+  private record Config(
+      int port,
+      InetAddress bindAddress,
+      String clusterId,
+      List<String> adminTokens,
+      List<String> userTokens,
+      @Nullable String systemRootToken,
+      int maxDispatchAttempts,
+      boolean https,
+      boolean controlEndpoints,
+      @Nullable Duration raceWindow,
+      int threads,
+      int maxBodyBytes,
+      boolean recordHistory,
+      Set<Endpoint> disabled) {
+    @Override
+    public String toString() {
+      return "Config[" + clusterId + ", " + bindAddress.getHostAddress() + ":" + port + "]";
+    }
+  }
+
+  /**
+   * Builder of {@link ArvadosSimulator}. Not thread-safe. {@link #build()} copies the settings, so
+   * one builder can build several simulators, and changing it after {@code build()} does not change
+   * a simulator already built.
+   */
   public static final class Builder {
     private int port = 0;
     private InetAddress bindAddress = loopback();
@@ -700,9 +767,9 @@ public final class ArvadosSimulator implements AutoCloseable {
     }
 
     /**
-     * Reproduce the real server's update window (§4.10): updates validate against a record read
-     * without the row lock, sleep {@code pause}, then write the changed columns without
-     * re-validating. Null (the default) means atomic check-and-write.
+     * Reproduce the real server's update window (src/docs/simulator.md, section 5): updates
+     * validate against a record read without the row lock, sleep {@code pause}, then write the
+     * changed columns without re-validating. Null (the default) means atomic check-and-write.
      *
      * @param pause the sleep between validation and write (may be zero), or null
      * @return this builder
@@ -766,12 +833,27 @@ public final class ArvadosSimulator implements AutoCloseable {
     }
 
     /**
-     * Builds a simulator (not started).
+     * Builds a simulator (not started) from a copy of the current settings.
      *
      * @return a new simulator; call {@link ArvadosSimulator#start()} to serve
      */
     public ArvadosSimulator build() {
-      return new ArvadosSimulator(this);
+      return new ArvadosSimulator(
+          new Config(
+              port,
+              bindAddress,
+              clusterId,
+              List.copyOf(adminTokens),
+              List.copyOf(userTokens),
+              systemRootToken,
+              maxDispatchAttempts,
+              https,
+              controlEndpoints,
+              raceWindow,
+              threads,
+              maxBodyBytes,
+              recordHistory,
+              Set.copyOf(disabled)));
     }
 
     private static InetAddress loopback() {

@@ -1,6 +1,6 @@
 package dev.crunchguard.testkit;
 
-import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Fixtures.SYSTEM_ROOT;
 import static dev.crunchguard.testkit.Http.c;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,9 +44,9 @@ class BadInputTest {
   void malformedJsonBodyIs400() {
     String u = fx.queued();
     assertRejectedUnchanged(
-        u, http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2"), 400, null);
+        u, http.put(c(u)).token(SYSTEM_ROOT).json("{\"container\":{\"priority\":2"), 400, null);
     assertRejectedUnchanged(
-        u, http.put(c(u)).token(SYS).json("{\"container\":{}} trailing"), 400, null);
+        u, http.put(c(u)).token(SYSTEM_ROOT).json("{\"container\":{}} trailing"), 400, null);
   }
 
   @Test
@@ -85,7 +85,10 @@ class BadInputTest {
       String body =
           e.getKey().substring(0, e.getKey().length() - 1) + ",\"gateway_address\":\"h:2\"}";
       assertRejectedUnchanged(
-          u, http.put(c(u)).token(SYS).json("{\"container\":" + body + "}"), 422, e.getValue());
+          u,
+          http.put(c(u)).token(SYSTEM_ROOT).json("{\"container\":" + body + "}"),
+          422,
+          e.getValue());
     }
   }
 
@@ -95,19 +98,24 @@ class BadInputTest {
     String transcode =
         "transcode: json: cannot unmarshal array into Go struct field UpdateOptions.attrs";
     assertRejectedUnchanged(
-        u, http.put(c(u)).token(SYS).json("{\"container\":[1,2]}"), 500, transcode);
+        u, http.put(c(u)).token(SYSTEM_ROOT).json("{\"container\":[1,2]}"), 500, transcode);
     assertRejectedUnchanged(
-        u, http.put(c(u)).token(SYS).form(Map.of("container", "[1]")), 500, transcode);
-    assertRejectedUnchanged(
-        u, http.put(c(u)).token(SYS).form(Map.of("container", "{nope")), 500, "invalid character");
+        u, http.put(c(u)).token(SYSTEM_ROOT).form(Map.of("container", "[1]")), 500, transcode);
     assertRejectedUnchanged(
         u,
-        http.put(c(u)).token(SYS).form(Map.of("container", "nope")),
+        http.put(c(u)).token(SYSTEM_ROOT).form(Map.of("container", "{nope")),
+        500,
+        "invalid character");
+    assertRejectedUnchanged(
+        u,
+        http.put(c(u)).token(SYSTEM_ROOT).form(Map.of("container", "nope")),
         500,
         "transcode: json: cannot unmarshal string into Go struct field UpdateOptions.attrs");
     assertRejectedUnchanged(
         u,
-        http.put(c(u)).token(SYS).json("{\"container\":{\"priority\":2},\"select\":[\"nope\"]}"),
+        http.put(c(u))
+            .token(SYSTEM_ROOT)
+            .json("{\"container\":{\"priority\":2},\"select\":[\"nope\"]}"),
         422,
         "#<ArgumentError: Invalid attribute 'nope' of Container in select parameter>");
   }
@@ -118,23 +126,27 @@ class BadInputTest {
     String deep = "[".repeat(5000) + "]".repeat(5000);
     assertRejectedUnchanged(
         u,
-        http.put(c(u)).token(SYS).json("{\"container\":{\"runtime_status\":{\"x\":" + deep + "}}}"),
+        http.put(c(u))
+            .token(SYSTEM_ROOT)
+            .json("{\"container\":{\"runtime_status\":{\"x\":" + deep + "}}}"),
         400,
         null);
     assertRejectedUnchanged(
         u,
         http.put(c(u))
-            .token(SYS)
+            .token(SYSTEM_ROOT)
             .form(Map.of("container", "{\"runtime_status\":{\"x\":" + deep + "}}")),
         422,
         "#<Oj::ParseError:");
     String ok = "[".repeat(90) + "]".repeat(90);
-    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"x\":" + ok + "}}").status())
+    assertThat(http.update(u, SYSTEM_ROOT, "{\"runtime_status\":{\"x\":" + ok + "}}").status())
         .isEqualTo(200);
     // Brackets inside strings do not count.
     assertThat(
             http.update(
-                    u, SYS, "{\"runtime_status\":{\"activity\":\"" + "[{".repeat(300) + "\\\"\"}}")
+                    u,
+                    SYSTEM_ROOT,
+                    "{\"runtime_status\":{\"activity\":\"" + "[{".repeat(300) + "\\\"\"}}")
                 .status())
         .isEqualTo(200);
   }
@@ -147,22 +159,22 @@ class BadInputTest {
     for (int i = 0; i < 10; i++) {
       // The body is drained before answering, so the client always gets the 413 and its body.
       assertRejectedUnchanged(
-          u, http.put(c(u)).token(SYS).json(big), 413, "Request body too large");
+          u, http.put(c(u)).token(SYSTEM_ROOT).json(big), 413, "Request body too large");
     }
-    assertThat(http.update(u, SYS, "{\"priority\":2}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYSTEM_ROOT, "{\"priority\":2}").status()).isEqualTo(200);
   }
 
   @Test
   void unknownPathsAndMethodsAre404() {
     for (Http.Call call :
         List.of(
-            http.get("arvados/v1/nope").token(SYS),
-            http.get("foo").token(SYS),
-            http.post(c("zzzzz-dz642-aaaaaaaaaaaaaaa") + "/frob").token(SYS),
-            http.delete("arvados/v1/containers").token(SYS),
-            http.get(c("zzzzz-dz642-aaaaaaaaaaaaaaa") + "/lock").token(SYS),
-            http.get("arvados/v1/containers/not-a-uuid").token(SYS),
-            http.get("arvados/v1/containers/%2e%2e").token(SYS))) {
+            http.get("arvados/v1/nope").token(SYSTEM_ROOT),
+            http.get("foo").token(SYSTEM_ROOT),
+            http.post(c("zzzzz-dz642-aaaaaaaaaaaaaaa") + "/frob").token(SYSTEM_ROOT),
+            http.delete("arvados/v1/containers").token(SYSTEM_ROOT),
+            http.get(c("zzzzz-dz642-aaaaaaaaaaaaaaa") + "/lock").token(SYSTEM_ROOT),
+            http.get("arvados/v1/containers/not-a-uuid").token(SYSTEM_ROOT),
+            http.get("arvados/v1/containers/%2e%2e").token(SYSTEM_ROOT))) {
       Http.Res r = call.send();
       assertThat(r.status()).isEqualTo(404);
       assertThat(r.errors().get(0)).startsWith("Path not found (");
@@ -223,14 +235,14 @@ class BadInputTest {
           u = fx.queued();
           break;
         case "Locked":
-          u = fx.lockedBy(SYS, 1);
+          u = fx.lockedBy(SYSTEM_ROOT, 1);
           break;
         case "Running":
           u = fx.running();
           break;
         default:
           u = fx.running();
-          fx.http.update(u, SYS, "{\"state\":\"Complete\"}");
+          fx.http.update(u, SYSTEM_ROOT, "{\"state\":\"Complete\"}");
       }
       StringBuilder body = new StringBuilder("{");
       int n = 1 + rnd.nextInt(3);
@@ -243,7 +255,7 @@ class BadInputTest {
       }
       body.append('}');
       String before = sim.container(u).json();
-      String token = rnd.nextInt(5) == 0 ? Fixtures.D2 : SYS;
+      String token = rnd.nextInt(5) == 0 ? Fixtures.SECOND_DISPATCHER : SYSTEM_ROOT;
       Http.Res r = http.update(u, token, body.toString());
       assertThat(r.status()).as(body.toString()).isIn(200, 403, 422);
       if (r.status() != 200) {

@@ -1,7 +1,7 @@
 package dev.crunchguard.testkit;
 
-import static dev.crunchguard.testkit.Fixtures.D2;
-import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Fixtures.SECOND_DISPATCHER;
+import static dev.crunchguard.testkit.Fixtures.SYSTEM_ROOT;
 import static dev.crunchguard.testkit.Http.c;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -54,8 +54,8 @@ class FaultProxyTest {
   @Test
   void forwardsRequestsAndAnswersUnchanged() {
     String u = fx.queued();
-    Http.Res direct = fx.http.show(u, SYS);
-    Http.Res proxied = http.show(u, SYS);
+    Http.Res direct = fx.http.show(u, SYSTEM_ROOT);
+    Http.Res proxied = http.show(u, SYSTEM_ROOT);
     assertThat(proxied.status()).isEqualTo(200);
     assertThat(proxied.json()).isEqualTo(direct.json());
     Http.Res refused = http.show(u, "no-such-token-0123456789");
@@ -68,13 +68,14 @@ class FaultProxyTest {
   void countsPerEndpointAndContainerAndLogsWritesWithAuthUuid() {
     String u = fx.queued();
     String other = fx.queued();
-    assertThat(http.lock(u, SYS).status()).isEqualTo(200);
+    assertThat(http.lock(u, SYSTEM_ROOT).status()).isEqualTo(200);
     String epoch = authUuidOf(u);
     assertThat(
-            http.update(u, SYS, "{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}").status())
+            http.update(u, SYSTEM_ROOT, "{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}")
+                .status())
         .isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"progress\":0.5}").status()).isEqualTo(200);
-    assertThat(http.show(other, SYS).status()).isEqualTo(200);
+    assertThat(http.update(u, SYSTEM_ROOT, "{\"progress\":0.5}").status()).isEqualTo(200);
+    assertThat(http.show(other, SYSTEM_ROOT).status()).isEqualTo(200);
 
     assertThat(proxy.requestCount(Endpoint.LOCK, u)).isEqualTo(1);
     assertThat(proxy.requestCount(Endpoint.UPDATE, u)).isEqualTo(2);
@@ -85,9 +86,14 @@ class FaultProxyTest {
             java.util.Map.entry("containers.lock", 1L),
             java.util.Map.entry("containers.update", 2L));
     assertThat(proxy.requestCounts()).containsEntry("containers.get", 1L);
-    assertThat(http.get("arvados/v1/api_client_authorizations/current").token(SYS).send().status())
+    assertThat(
+            http.get("arvados/v1/api_client_authorizations/current")
+                .token(SYSTEM_ROOT)
+                .send()
+                .status())
         .isEqualTo(200);
-    assertThat(http.get("arvados/v1/no-such-thing").token(SYS).send().status()).isEqualTo(404);
+    assertThat(http.get("arvados/v1/no-such-thing").token(SYSTEM_ROOT).send().status())
+        .isEqualTo(404);
     assertThat(proxy.totalRequestCount()).isEqualTo(6);
 
     List<ProxiedWrite> w = proxy.writes(u);
@@ -146,7 +152,7 @@ class FaultProxyTest {
     proxy
         .faults()
         .add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(u).build());
-    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow())
+    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYSTEM_ROOT).sendOrThrow())
         .isInstanceOf(IOException.class);
     assertThat(sim.container(u).state()).isEqualTo("Locked");
     assertThat(proxy.writes(u))
@@ -157,7 +163,7 @@ class FaultProxyTest {
               assertThat(w.status()).isEqualTo(200);
               assertThat(w.reachedUpstream()).isTrue();
             });
-    Http.Res retry = http.lock(u, SYS);
+    Http.Res retry = http.lock(u, SYSTEM_ROOT);
     assertThat(retry.status()).isEqualTo(422);
     assertThat(retry.errors().get(0)).contains("cannot lock when Locked");
     assertThat(proxy.requestCount(Endpoint.LOCK, u)).isEqualTo(2);
@@ -168,7 +174,7 @@ class FaultProxyTest {
   void connectionResetForwardsNothing() {
     String u = fx.queued();
     proxy.faults().add(FaultRule.of(FaultKind.CONNECTION_RESET).on(Endpoint.LOCK).build());
-    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow())
+    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYSTEM_ROOT).sendOrThrow())
         .isInstanceOf(IOException.class);
     assertThat(sim.container(u).state()).isEqualTo("Queued");
     assertThat(sim.requestCount(Endpoint.LOCK, u)).isZero();
@@ -198,9 +204,9 @@ class FaultProxyTest {
                 .on(Endpoint.LOCK)
                 .retryAfterSeconds(2)
                 .build());
-    Http.Res r502 = http.lock(u, SYS);
-    Http.Res r503 = http.lock(u, SYS);
-    Http.Res r429 = http.lock(u, SYS);
+    Http.Res r502 = http.lock(u, SYSTEM_ROOT);
+    Http.Res r503 = http.lock(u, SYSTEM_ROOT);
+    Http.Res r429 = http.lock(u, SYSTEM_ROOT);
     assertThat(r502.status()).isEqualTo(502);
     assertThat(r502.errors().get(0)).contains("connection refused");
     assertThat(r503.status()).isEqualTo(503);
@@ -209,7 +215,7 @@ class FaultProxyTest {
     assertThat(r429.header("Retry-After")).isEqualTo("2");
     assertThat(sim.container(u).state()).isEqualTo("Queued");
     assertThat(sim.requestCount(Endpoint.LOCK, u)).isZero();
-    assertThat(http.lock(u, SYS).status()).as("rules used up").isEqualTo(200);
+    assertThat(http.lock(u, SYSTEM_ROOT).status()).as("rules used up").isEqualTo(200);
     assertThat(proxy.writes(u))
         .extracting(ProxiedWrite::status)
         .containsExactly(502, 503, 429, 200);
@@ -229,11 +235,11 @@ class FaultProxyTest {
         .faults()
         .add(FaultRule.of(FaultKind.DELAY).on(Endpoint.GET).delay(Duration.ofMillis(300)).build());
     long t0 = System.nanoTime();
-    assertThat(http.show(u, SYS).status()).isEqualTo(200);
+    assertThat(http.show(u, SYSTEM_ROOT).status()).isEqualTo(200);
     assertThat(Duration.ofNanos(System.nanoTime() - t0))
         .isGreaterThanOrEqualTo(Duration.ofMillis(300));
     long t1 = System.nanoTime();
-    assertThat(http.show(u, SYS).status()).isEqualTo(200);
+    assertThat(http.show(u, SYSTEM_ROOT).status()).isEqualTo(200);
     assertThat(Duration.ofNanos(System.nanoTime() - t1)).isLessThan(Duration.ofMillis(300));
   }
 
@@ -244,10 +250,10 @@ class FaultProxyTest {
     proxy
         .faults()
         .add(FaultRule.of(FaultKind.BAD_GATEWAY).on(Endpoint.GET).container(a).times(2).build());
-    assertThat(http.show(b, SYS).status()).isEqualTo(200);
-    assertThat(http.show(a, SYS).status()).isEqualTo(502);
-    assertThat(http.show(a, SYS).status()).isEqualTo(502);
-    assertThat(http.show(a, SYS).status()).isEqualTo(200);
+    assertThat(http.show(b, SYSTEM_ROOT).status()).isEqualTo(200);
+    assertThat(http.show(a, SYSTEM_ROOT).status()).isEqualTo(502);
+    assertThat(http.show(a, SYSTEM_ROOT).status()).isEqualTo(502);
+    assertThat(http.show(a, SYSTEM_ROOT).status()).isEqualTo(200);
     assertThat(proxy.faults().rules())
         .singleElement()
         .satisfies(r -> assertThat(r.remaining()).isZero());
@@ -266,7 +272,7 @@ class FaultProxyTest {
     String u = fx.queued();
     List<Integer> out = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
-      out.add(http.show(u, SYS).status());
+      out.add(http.show(u, SYSTEM_ROOT).status());
     }
     return out;
   }
@@ -285,7 +291,7 @@ class FaultProxyTest {
   void createIsLoggedWithTheNewContainersUuid() {
     Http.Res created =
         http.post("arvados/v1/containers")
-            .token(SYS)
+            .token(SYSTEM_ROOT)
             .json(
                 "{\"container\":{\"command\":[\"true\"],\"container_image\":\"img\",\"output_path\":\"/out\",\"priority\":1}}")
             .send();
@@ -307,9 +313,9 @@ class FaultProxyTest {
     }
     try (FaultProxy dead = FaultProxy.builder("http://127.0.0.1:" + port + "/").build().start()) {
       Http h = new Http(dead.baseUrl(), HttpClient.newHttpClient());
-      Http.Res r = h.lock("zzzzz-dz642-000000000000000", SYS);
+      Http.Res r = h.lock("zzzzz-dz642-000000000000000", SYSTEM_ROOT);
       assertThat(r.status()).isEqualTo(502);
-      assertThat(r.body()).doesNotContain(SYS);
+      assertThat(r.body()).doesNotContain(SYSTEM_ROOT);
       assertThat(dead.writes())
           .singleElement()
           .satisfies(
@@ -333,7 +339,7 @@ class FaultProxyTest {
                 .status())
         .isEqualTo(200);
     assertThat(http.get("_proxy/faults").send().json().getAsJsonArray("rules")).hasSize(1);
-    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow())
+    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYSTEM_ROOT).sendOrThrow())
         .isInstanceOf(IOException.class);
     assertThat(
             http.get("_proxy/counts")
@@ -386,16 +392,16 @@ class FaultProxyTest {
           .faults()
           .add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).build())
           .add(FaultRule.of(FaultKind.BAD_GATEWAY).on(Endpoint.GET).build());
-      assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow())
+      assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYSTEM_ROOT).sendOrThrow())
           .isInstanceOf(IOException.class);
-      http.get(c(u)).query("api_token", D2).send();
-      http.get(c(u)).query("api_token", D2).send();
+      http.get(c(u)).query("api_token", SECOND_DISPATCHER).send();
+      http.get(c(u)).query("api_token", SECOND_DISPATCHER).send();
       assertThat(appender.list).isNotEmpty();
       for (ILoggingEvent e : appender.list) {
-        assertThat(e.getFormattedMessage()).doesNotContain(SYS, D2);
+        assertThat(e.getFormattedMessage()).doesNotContain(SYSTEM_ROOT, SECOND_DISPATCHER);
       }
-      assertThat(proxy.writes().toString()).doesNotContain(SYS, D2);
-      assertThat(proxy.toString()).doesNotContain(SYS, D2);
+      assertThat(proxy.writes().toString()).doesNotContain(SYSTEM_ROOT, SECOND_DISPATCHER);
+      assertThat(proxy.toString()).doesNotContain(SYSTEM_ROOT, SECOND_DISPATCHER);
     } finally {
       logger.detachAppender(appender);
       logger.setLevel(before);

@@ -1,6 +1,6 @@
 package dev.crunchguard.testkit;
 
-import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Fixtures.SYSTEM_ROOT;
 import static dev.crunchguard.testkit.Http.c;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -34,7 +34,7 @@ class FaultsTest {
   void lostResponseAppliesTheLockThenDropsTheConnection() {
     String u = fx.queued();
     sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.LOCK).container(u).build());
-    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYS).sendOrThrow())
+    assertThatThrownBy(() -> http.post(c(u) + "/lock").token(SYSTEM_ROOT).sendOrThrow())
         .isInstanceOf(IOException.class);
     assertThat(sim.container(u).state()).isEqualTo("Locked");
     assertThat(sim.history(u))
@@ -45,7 +45,7 @@ class FaultsTest {
               assertThat(e.accepted()).isTrue();
             });
     // Used up: the retry sees the real outcome of the lost attempt.
-    Http.Res retry = http.lock(u, SYS);
+    Http.Res retry = http.lock(u, SYSTEM_ROOT);
     assertThat(retry.status()).isEqualTo(422);
     assertThat(retry.errors().get(0)).contains("cannot lock when Locked");
     assertThat(sim.requestCount(Endpoint.LOCK, u)).isEqualTo(2);
@@ -57,7 +57,10 @@ class FaultsTest {
     sim.faults().add(FaultRule.of(FaultKind.LOST_RESPONSE).on(Endpoint.UPDATE).build());
     assertThatThrownBy(
             () ->
-                http.put(c(u)).token(SYS).json("{\"container\":{\"progress\":0.5}}").sendOrThrow())
+                http.put(c(u))
+                    .token(SYSTEM_ROOT)
+                    .json("{\"container\":{\"progress\":0.5}}")
+                    .sendOrThrow())
         .isInstanceOf(IOException.class);
     assertThat(sim.container(u).progress()).isEqualTo(0.5);
   }
@@ -69,7 +72,10 @@ class FaultsTest {
         .add(FaultRule.of(FaultKind.CONNECTION_RESET).on(Endpoint.UPDATE).container(u).build());
     assertThatThrownBy(
             () ->
-                http.put(c(u)).token(SYS).json("{\"container\":{\"progress\":0.5}}").sendOrThrow())
+                http.put(c(u))
+                    .token(SYSTEM_ROOT)
+                    .json("{\"container\":{\"progress\":0.5}}")
+                    .sendOrThrow())
         .isInstanceOf(IOException.class);
     assertThat(sim.container(u).progress()).isNull();
     assertThat(sim.history(u).stream().filter(e -> e.action() == WriteAction.UPDATE))
@@ -83,7 +89,7 @@ class FaultsTest {
     sim.faults().add(FaultRule.of(FaultKind.SERVICE_UNAVAILABLE).on(Endpoint.LOCK).build());
     List<Integer> statuses = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      Http.Res r = http.lock(u, SYS);
+      Http.Res r = http.lock(u, SYSTEM_ROOT);
       statuses.add(r.status());
       if (r.status() >= 500) {
         assertThat(r.json().keySet()).containsExactly("errors");
@@ -103,10 +109,10 @@ class FaultsTest {
                 .on(Endpoint.GET)
                 .retryAfterSeconds(7)
                 .build());
-    Http.Res r = http.show(u, SYS);
+    Http.Res r = http.show(u, SYSTEM_ROOT);
     assertThat(r.status()).isEqualTo(429);
     assertThat(r.header("Retry-After")).isEqualTo("7");
-    assertThat(http.show(u, SYS).status()).isEqualTo(200);
+    assertThat(http.show(u, SYSTEM_ROOT).status()).isEqualTo(200);
   }
 
   @Test
@@ -119,10 +125,10 @@ class FaultsTest {
                 .on(Endpoint.GET)
                 .retryAfterSeconds(3)
                 .build());
-    Http.Res plain = http.show(u, SYS);
+    Http.Res plain = http.show(u, SYSTEM_ROOT);
     assertThat(plain.status()).isEqualTo(503);
     assertThat(plain.header("Retry-After")).isNull();
-    Http.Res withHeader = http.show(u, SYS);
+    Http.Res withHeader = http.show(u, SYSTEM_ROOT);
     assertThat(withHeader.status()).isEqualTo(503);
     assertThat(withHeader.header("Retry-After")).isEqualTo("3");
   }
@@ -133,7 +139,7 @@ class FaultsTest {
     sim.faults()
         .add(FaultRule.of(FaultKind.DELAY).on(Endpoint.LOCK).delay(Duration.ofMillis(300)).build());
     long t0 = System.nanoTime();
-    assertThat(http.lock(u, SYS).status()).isEqualTo(200);
+    assertThat(http.lock(u, SYSTEM_ROOT).status()).isEqualTo(200);
     assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(290);
   }
 
@@ -148,12 +154,12 @@ class FaultsTest {
                 .container(a)
                 .always()
                 .build());
-    assertThat(http.show(a, SYS).status()).isEqualTo(200);
-    assertThat(http.lock(b, SYS).status()).isEqualTo(200);
-    assertThat(http.lock(a, SYS).status()).isEqualTo(503);
-    assertThat(http.lock(a, SYS).status()).isEqualTo(503);
+    assertThat(http.show(a, SYSTEM_ROOT).status()).isEqualTo(200);
+    assertThat(http.lock(b, SYSTEM_ROOT).status()).isEqualTo(200);
+    assertThat(http.lock(a, SYSTEM_ROOT).status()).isEqualTo(503);
+    assertThat(http.lock(a, SYSTEM_ROOT).status()).isEqualTo(503);
     sim.faults().clear();
-    assertThat(http.lock(a, SYS).status()).isEqualTo(200);
+    assertThat(http.lock(a, SYSTEM_ROOT).status()).isEqualTo(200);
   }
 
   private List<Integer> randomRun(long seed) {
@@ -169,9 +175,11 @@ class FaultsTest {
                   .build());
       List<Integer> out = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
-        out.add(f.http.show(u, SYS).status());
+        out.add(f.http.show(u, SYSTEM_ROOT).status());
       }
-      assertThat(f.http.lock(u, SYS).status()).as("other endpoints unaffected").isEqualTo(200);
+      assertThat(f.http.lock(u, SYSTEM_ROOT).status())
+          .as("other endpoints unaffected")
+          .isEqualTo(200);
       return out;
     }
   }
@@ -196,14 +204,14 @@ class FaultsTest {
             .send();
     assertThat(add.status()).isEqualTo(200);
     assertThat(http.get("_simulator/faults").send().json().getAsJsonArray("rules")).hasSize(1);
-    assertThat(http.lock(u, SYS).status()).isEqualTo(502);
+    assertThat(http.lock(u, SYSTEM_ROOT).status()).isEqualTo(502);
     http.post("_simulator/faults")
         .json(
             "{\"random\":{\"seed\":1,\"rates\":{\"SERVICE_UNAVAILABLE\":1.0},\"endpoints\":[\"get\"]}}")
         .send();
-    assertThat(http.show(u, SYS).status()).isEqualTo(503);
+    assertThat(http.show(u, SYSTEM_ROOT).status()).isEqualTo(503);
     assertThat(http.delete("_simulator/faults").send().status()).isEqualTo(200);
-    assertThat(http.show(u, SYS).status()).isEqualTo(200);
+    assertThat(http.show(u, SYSTEM_ROOT).status()).isEqualTo(200);
     assertThat(http.post("_simulator/faults").json("{\"kind\":\"NOPE\"}").send().status())
         .isEqualTo(422);
   }

@@ -2,13 +2,17 @@ package dev.crunchguard.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The §7 token legend and container fixtures, built through the public API and real HTTP. */
+/**
+ * The tokens (system root, a second dispatcher, two users, a runtime token) and container fixtures,
+ * built through the public API and real HTTP.
+ */
 final class Fixtures {
-  static final String SYS = "sys-root-secret-0123456789";
-  static final String D2 = "dispatch2-secret-0123456789";
-  static final String ACT = "active-user-secret-0123456789";
-  static final String ACT2 = "other-user-secret-0123456789";
-  static final String RTOK = "v2/zzzzz-gj3su-runtimetoken001/runtime-token-secret-0123456789";
+  static final String SYSTEM_ROOT = "sys-root-secret-0123456789";
+  static final String SECOND_DISPATCHER = "dispatch2-secret-0123456789";
+  static final String ACTIVE_USER = "active-user-secret-0123456789";
+  static final String OTHER_USER = "other-user-secret-0123456789";
+  static final String RUNTIME_TOKEN =
+      "v2/zzzzz-gj3su-runtimetoken001/runtime-token-secret-0123456789";
 
   final ArvadosSimulator sim;
   final Http http;
@@ -20,10 +24,10 @@ final class Fixtures {
 
   static ArvadosSimulator.Builder builder() {
     return ArvadosSimulator.builder()
-        .systemRootToken(SYS)
-        .adminToken(D2)
-        .userToken(ACT)
-        .userToken(ACT2);
+        .systemRootToken(SYSTEM_ROOT)
+        .adminToken(SECOND_DISPATCHER)
+        .userToken(ACTIVE_USER)
+        .userToken(OTHER_USER);
   }
 
   String queued() {
@@ -35,12 +39,12 @@ final class Fixtures {
   }
 
   /**
-   * Gives the ordinary user ACT a container request for {@code uuid} (so ACT can read it; ACT2
-   * cannot), keeping the container's priority.
+   * Gives the ordinary user ACTIVE_USER a container request for {@code uuid} (so ACTIVE_USER can
+   * read it; OTHER_USER cannot), keeping the container's priority.
    */
   String shared(String uuid) {
     long p = sim.container(uuid).priority();
-    sim.createContainerRequest(uuid, sim.userUuid(ACT));
+    sim.createContainerRequest(uuid, sim.userUuid(ACTIVE_USER));
     sim.setPriority(uuid, p);
     return uuid;
   }
@@ -55,7 +59,7 @@ final class Fixtures {
     return u;
   }
 
-  /** Running, locked by SYS, priority 12, with secret mounts. */
+  /** Running, locked by SYSTEM_ROOT, priority 12, with secret mounts. */
   String running() {
     String u =
         shared(
@@ -64,8 +68,8 @@ final class Fixtures {
                     .priority(12)
                     .secretMountsJson("{\"/secret/6x9\":{\"kind\":\"text\",\"content\":\"42\\n\"}}")
                     .build()));
-    assertThat(http.lock(u, SYS).status()).isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"state\":\"Running\"}").status()).isEqualTo(200);
+    assertThat(http.lock(u, SYSTEM_ROOT).status()).isEqualTo(200);
+    assertThat(http.update(u, SYSTEM_ROOT, "{\"state\":\"Running\"}").status()).isEqualTo(200);
     return u;
   }
 
@@ -76,11 +80,13 @@ final class Fixtures {
     return "v2/" + r.str("uuid") + "/" + r.str("api_token");
   }
 
-  /** A container with a runtime token, Locked by D2. */
+  /** A container with a runtime token, Locked by SECOND_DISPATCHER. */
   String runtimeTokenContainer() {
     String u =
-        shared(sim.createContainer(ContainerSpec.builder().priority(1).runtimeToken(RTOK).build()));
-    assertThat(http.lock(u, D2).status()).isEqualTo(200);
+        shared(
+            sim.createContainer(
+                ContainerSpec.builder().priority(1).runtimeToken(RUNTIME_TOKEN).build()));
+    assertThat(http.lock(u, SECOND_DISPATCHER).status()).isEqualTo(200);
     return u;
   }
 

@@ -1,7 +1,7 @@
 package dev.crunchguard.testkit;
 
-import static dev.crunchguard.testkit.Fixtures.D2;
-import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Fixtures.SECOND_DISPATCHER;
+import static dev.crunchguard.testkit.Fixtures.SYSTEM_ROOT;
 import static dev.crunchguard.testkit.Http.c;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,33 +32,33 @@ class HistoryTest {
     String u = fx.queued();
     Http.Res lock =
         http.post(c(u) + "/lock")
-            .token(SYS)
+            .token(SYSTEM_ROOT)
             .header("X-Crunch-Guard-Client", "dispatcher-1")
             .header("X-Request-Id", "req-lock-1")
             .send();
     String epoch = lock.str("auth_uuid");
     http.put(c(u))
-        .token(SYS)
+        .token(SYSTEM_ROOT)
         .header("X-Crunch-Guard-Client", "runner-1")
         .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}}")
         .send();
     http.put(c(u))
-        .token(SYS)
+        .token(SYSTEM_ROOT)
         .header("User-Agent", "ua-runner")
         .json("{\"container\":{\"progress\":0.5,\"auth_uuid\":\"zzzzz-gj3su-aaaaaaaaaaaaaaa\"}}")
         .send();
     http.put(c(u))
-        .token(SYS)
+        .token(SYSTEM_ROOT)
         .header("X-Crunch-Guard-Client", "runner-1")
         .header("X-Crunch-Guard-Epoch", epoch)
         .json("{\"container\":{\"progress\":0.5}}")
         .send();
     http.put(c(u))
-        .token(SYS)
+        .token(SYSTEM_ROOT)
         .header("X-Crunch-Guard-Client", "runner-1")
         .json("{\"container\":{\"progress\":0.5}}")
         .send();
-    http.show(u, SYS);
+    http.show(u, SYSTEM_ROOT);
 
     List<HistoryEvent> h = sim.history(u);
     assertThat(h)
@@ -75,7 +75,7 @@ class HistoryTest {
     HistoryEvent l = h.get(1);
     assertThat(l.requestId()).isEqualTo("req-lock-1");
     assertThat(l.clientIdentity()).isEqualTo("dispatcher-1");
-    assertThat(l.tokenUuid()).isEqualTo(sim.tokenUuid(SYS));
+    assertThat(l.tokenUuid()).isEqualTo(sim.tokenUuid(SYSTEM_ROOT));
     assertThat(l.appliedEpoch()).isNull();
     assertThat(l.epochAfter()).isEqualTo(epoch);
     assertThat(l.requestedState()).isEqualTo("Locked");
@@ -106,10 +106,10 @@ class HistoryTest {
 
   @Test
   void rejectedLocksUnlocksAndNonAdminUpdatesAreRecorded() {
-    String u = fx.lockedBy(SYS, 1);
-    http.lock(u, D2);
-    http.unlock(u, D2);
-    http.update(u, Fixtures.ACT, "{\"priority\":2}");
+    String u = fx.lockedBy(SYSTEM_ROOT, 1);
+    http.lock(u, SECOND_DISPATCHER);
+    http.unlock(u, SECOND_DISPATCHER);
+    http.update(u, Fixtures.ACTIVE_USER, "{\"priority\":2}");
     List<HistoryEvent> h = sim.history(u);
     assertThat(h.subList(h.size() - 3, h.size()))
         .extracting(HistoryEvent::status)
@@ -120,10 +120,10 @@ class HistoryTest {
   @Test
   void historyJsonNeverContainsSecretsAndCanBeCleared() {
     String u = fx.running();
-    String ctok = fx.containerToken(u, SYS);
+    String ctok = fx.containerToken(u, SYSTEM_ROOT);
     http.update(u, ctok, "{\"progress\":0.1}");
     String json = http.get("_simulator/history").send().body();
-    assertThat(json).contains(u).doesNotContain(SYS).doesNotContain(ctok.split("/")[2]);
+    assertThat(json).contains(u).doesNotContain(SYSTEM_ROOT).doesNotContain(ctok.split("/")[2]);
     assertThat(sim.history()).isNotEmpty();
     assertThat(http.delete("_simulator/history").send().status()).isEqualTo(200);
     assertThat(sim.history()).isEmpty();
@@ -134,10 +134,10 @@ class HistoryTest {
   void requestCountersPerEndpointAndContainer() {
     String u = fx.queued();
     sim.resetRequestCounts();
-    http.lock(u, SYS);
-    http.update(u, SYS, "{\"state\":\"Running\"}");
-    http.update(u, SYS, "{\"state\":\"Complete\"}");
-    http.get("arvados/v1/containers").token(SYS).send();
+    http.lock(u, SYSTEM_ROOT);
+    http.update(u, SYSTEM_ROOT, "{\"state\":\"Running\"}");
+    http.update(u, SYSTEM_ROOT, "{\"state\":\"Complete\"}");
+    http.get("arvados/v1/containers").token(SYSTEM_ROOT).send();
     assertThat(sim.requestCounts(u))
         .containsExactlyInAnyOrderEntriesOf(
             java.util.Map.of("containers.lock", 1L, "containers.update", 2L));
@@ -173,10 +173,10 @@ class HistoryTest {
     String u = fx.queued();
     int before = sim.history().size();
     sim.setRecordHistory(false);
-    http.lock(u, SYS);
+    http.lock(u, SYSTEM_ROOT);
     assertThat(sim.history()).hasSize(before);
     sim.setRecordHistory(true);
-    http.unlock(u, SYS);
+    http.unlock(u, SYSTEM_ROOT);
     assertThat(sim.history()).hasSize(before + 1);
   }
 
@@ -185,7 +185,8 @@ class HistoryTest {
     try (ArvadosSimulator plain = Fixtures.builder().build().start()) {
       Http.Res r = new Http(plain).get("_simulator/history").send();
       assertThat(r.status()).isEqualTo(404);
-      assertThat(new Http(plain).get("_simulator/check").token(SYS).send().status()).isEqualTo(404);
+      assertThat(new Http(plain).get("_simulator/check").token(SYSTEM_ROOT).send().status())
+          .isEqualTo(404);
     }
   }
 

@@ -16,9 +16,9 @@ class HttpsTest {
       HttpClient trusting = HttpClient.newBuilder().sslContext(sim.clientSslContext()).build();
       Http http = new Http(sim.baseUrl(), trusting);
       String u = sim.createContainer();
-      assertThat(http.lock(u, Fixtures.SYS).status()).isEqualTo(200);
+      assertThat(http.lock(u, Fixtures.SYSTEM_ROOT).status()).isEqualTo(200);
       Http untrusting = new Http(sim.baseUrl(), HttpClient.newHttpClient());
-      assertThatThrownBy(() -> untrusting.show(u, Fixtures.SYS))
+      assertThatThrownBy(() -> untrusting.show(u, Fixtures.SYSTEM_ROOT))
           .isInstanceOf(UncheckedIOException.class);
     }
   }

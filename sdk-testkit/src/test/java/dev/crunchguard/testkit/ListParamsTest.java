@@ -1,6 +1,6 @@
 package dev.crunchguard.testkit;
 
-import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Fixtures.SYSTEM_ROOT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonElement;
@@ -10,13 +10,16 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** List parameters (§1.2) and the list envelope (§1.3), on a fixed set of containers. */
+/**
+ * List parameters (services/api/lib/load_param.rb) and the list envelope (application_controller.rb
+ * object_list), on a fixed set of containers.
+ */
 class ListParamsTest {
   static ArvadosSimulator sim;
   static Http http;
   static String q0; // Queued, priority 0
   static String q5; // Queued, priority 5
-  static String l3; // Locked by SYS, priority 3, exit_code null
+  static String l3; // Locked by SYSTEM_ROOT, priority 3, exit_code null
   static String r9; // Running, priority 9
 
   @BeforeAll
@@ -26,7 +29,7 @@ class ListParamsTest {
     http = fx.http;
     q0 = fx.queued(0);
     q5 = fx.queued(5);
-    l3 = fx.lockedBy(SYS, 3);
+    l3 = fx.lockedBy(SYSTEM_ROOT, 3);
     r9 = fx.running();
     sim.setPriority(r9, 9);
   }
@@ -37,7 +40,7 @@ class ListParamsTest {
   }
 
   private static List<String> uuids(String... params) {
-    Http.Call call = http.get("arvados/v1/containers").token(SYS);
+    Http.Call call = http.get("arvados/v1/containers").token(SYSTEM_ROOT);
     for (int i = 0; i < params.length; i += 2) {
       call.query(params[i], params[i + 1]);
     }
@@ -51,7 +54,7 @@ class ListParamsTest {
   }
 
   private static Http.Res list(String... params) {
-    Http.Call call = http.get("arvados/v1/containers").token(SYS);
+    Http.Call call = http.get("arvados/v1/containers").token(SYSTEM_ROOT);
     for (int i = 0; i < params.length; i += 2) {
       call.query(params[i], params[i + 1]);
     }
@@ -166,7 +169,7 @@ class ListParamsTest {
       assertThat(e.getAsJsonObject().keySet()).containsExactly("uuid", "state", "kind");
     }
     Http.Res arrayForm =
-        http.get("arvados/v1/containers?select[]=uuid&select[]=priority").token(SYS).send();
+        http.get("arvados/v1/containers?select[]=uuid&select[]=priority").token(SYSTEM_ROOT).send();
     assertThat(arrayForm.json().getAsJsonArray("items").get(0).getAsJsonObject().keySet())
         .containsExactly("uuid", "priority", "kind");
   }
@@ -215,7 +218,7 @@ class ListParamsTest {
     assertThat(list("cluster_id", "other").status()).isEqualTo(404);
     assertThat(
             http.get("arvados/v1/containers")
-                .token(Fixtures.ACT)
+                .token(Fixtures.ACTIVE_USER)
                 .query("bypass_federation", "true")
                 .send()
                 .status())

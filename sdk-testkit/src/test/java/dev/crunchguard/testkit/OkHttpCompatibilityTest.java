@@ -1,6 +1,6 @@
 package dev.crunchguard.testkit;
 
-import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Fixtures.SYSTEM_ROOT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -35,7 +35,9 @@ class OkHttpCompatibilityTest {
   }
 
   private Request.Builder req(String path) {
-    return new Request.Builder().url(sim.baseUrl() + path).header("Authorization", "OAuth2 " + SYS);
+    return new Request.Builder()
+        .url(sim.baseUrl() + path)
+        .header("Authorization", "OAuth2 " + SYSTEM_ROOT);
   }
 
   private static JsonObject body(Response r) throws IOException {
@@ -45,7 +47,7 @@ class OkHttpCompatibilityTest {
   @Test
   void jsonPatchAndFormPutWorkThroughOkHttp() throws IOException {
     OkHttpClient client = new OkHttpClient();
-    String u = fx.lockedBy(SYS, 1);
+    String u = fx.lockedBy(SYSTEM_ROOT, 1);
     String auth = sim.container(u).authUuid();
     try (Response r =
         client
@@ -122,7 +124,7 @@ class OkHttpCompatibilityTest {
           .contains("cannot lock when Locked");
     }
     assertThat(sim.requestCount(Endpoint.LOCK, u)).isEqualTo(2);
-    assertThat(sim.container(u).lockedByUuid()).isEqualTo(sim.tokenUuid(SYS));
+    assertThat(sim.container(u).lockedByUuid()).isEqualTo(sim.tokenUuid(SYSTEM_ROOT));
   }
 
   @Test

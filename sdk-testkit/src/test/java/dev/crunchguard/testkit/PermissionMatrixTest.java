@@ -1,8 +1,8 @@
 package dev.crunchguard.testkit;
 
-import static dev.crunchguard.testkit.Fixtures.ACT;
-import static dev.crunchguard.testkit.Fixtures.D2;
-import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Fixtures.ACTIVE_USER;
+import static dev.crunchguard.testkit.Fixtures.SECOND_DISPATCHER;
+import static dev.crunchguard.testkit.Fixtures.SYSTEM_ROOT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -17,9 +17,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The who-may-change-what matrix of spec §4.4, written out independently of the implementation: for
- * each (state, caller role, attribute) the expected status of an update that changes only that
- * attribute. 200 = permitted, 422 = not permitted (whitelist), 403 = non-admin.
+ * The who-may-change-what matrix of services/api/app/models/container.rb's validate_change (lines
+ * 573-639), written out independently of the implementation: for each (state, caller role,
+ * attribute) the expected status of an update that changes only that attribute. 200 = permitted,
+ * 422 = not permitted (whitelist), 403 = non-admin.
  */
 class PermissionMatrixTest {
   static ArvadosSimulator sim;
@@ -123,16 +124,16 @@ class PermissionMatrixTest {
     switch (role) {
       case "HOLDER":
       case "ADMIN":
-        token = SYS;
+        token = SYSTEM_ROOT;
         break;
       case "OTHER_ADMIN":
-        token = D2;
+        token = SECOND_DISPATCHER;
         break;
       case "OWN_TOKEN":
-        token = fx.containerToken(u, SYS);
+        token = fx.containerToken(u, SYSTEM_ROOT);
         break;
       default:
-        token = ACT;
+        token = ACTIVE_USER;
     }
     String before = sim.container(u).json();
     Http.Res r = fx.http.update(u, token, "{\"" + attr + "\":" + VALUES.get(attr) + "}");
@@ -153,19 +154,21 @@ class PermissionMatrixTest {
       case "Queued":
         return fx.queued();
       case "Locked":
-        return fx.lockedBy(SYS, 1);
+        return fx.lockedBy(SYSTEM_ROOT, 1);
       case "Running":
         return fx.running();
       case "Complete":
         {
           String u = fx.running();
-          assertThat(fx.http.update(u, SYS, "{\"state\":\"Complete\"}").status()).isEqualTo(200);
+          assertThat(fx.http.update(u, SYSTEM_ROOT, "{\"state\":\"Complete\"}").status())
+              .isEqualTo(200);
           return u;
         }
       default:
         {
           String u = fx.queued();
-          assertThat(fx.http.update(u, SYS, "{\"state\":\"Cancelled\"}").status()).isEqualTo(200);
+          assertThat(fx.http.update(u, SYSTEM_ROOT, "{\"state\":\"Cancelled\"}").status())
+              .isEqualTo(200);
           return u;
         }
     }

@@ -1,6 +1,6 @@
 package dev.crunchguard.testkit;
 
-import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Fixtures.SYSTEM_ROOT;
 import static dev.crunchguard.testkit.Http.c;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,8 +18,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Atomicity (§4.10, simulator default), the real server's window (option), and the checker on live
- * races.
+ * Atomicity (the simulator's default), the real server's update window (an option;
+ * src/docs/simulator.md, section 5), and the checker on live races.
  */
 class RaceAndConcurrencyTest {
   ArvadosSimulator sim;
@@ -41,76 +41,62 @@ class RaceAndConcurrencyTest {
   }
 
   @Test
-  void manyThreadsLockingTheSameContainer_exactlyOneWins() throws Exception {
-    for (int round = 0; round < 3; round++) {
-      String u = fx.queued();
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<Http.Res>> fs = new ArrayList<>();
-      for (int i = 0; i < 20; i++) {
-        String token = i % 2 == 0 ? SYS : Fixtures.D2;
-        fs.add(
-            pool.submit(
-                () -> {
-                  go.await();
-                  return http.lock(u, token);
-                }));
+  void manyThreadsLockingTheSameContainer_exactlyOneWins() {
+    try (RivalWriter systemRoot = RivalWriter.forSimulator(sim, SYSTEM_ROOT);
+        RivalWriter secondDispatcher = RivalWriter.forSimulator(sim, Fixtures.SECOND_DISPATCHER)) {
+      for (int round = 0; round < 3; round++) {
+        String u = fx.queued();
+        List<RivalWriter.Response> answers =
+            StartGate.race(
+                    20,
+                    Duration.ofSeconds(30),
+                    i -> (i % 2 == 0 ? systemRoot : secondDispatcher).lock(u))
+                .values();
+        assertThat(answers).filteredOn(r -> r.status() == 200).hasSize(1);
+        assertThat(answers)
+            .filteredOn(r -> r.status() != 200)
+            .hasSize(19)
+            .allSatisfy(
+                r -> {
+                  assertThat(r.status()).isEqualTo(422);
+                  assertThat(r.errors().get(0)).contains("cannot lock when Locked");
+                });
+        assertThat(sim.container(u).lockCount()).isEqualTo(1);
+        assertThat(
+                sim.history(u).stream().filter(e -> e.action() == WriteAction.LOCK && e.accepted()))
+            .hasSize(1);
       }
-      go.countDown();
-      int ok = 0;
-      for (Future<Http.Res> f : fs) {
-        Http.Res r = f.get(30, TimeUnit.SECONDS);
-        if (r.status() == 200) {
-          ok++;
-        } else {
-          assertThat(r.status()).isEqualTo(422);
-          assertThat(r.errors().get(0)).contains("cannot lock when Locked");
-        }
-      }
-      assertThat(ok).isEqualTo(1);
-      assertThat(sim.container(u).lockCount()).isEqualTo(1);
-      assertThat(
-              sim.history(u).stream().filter(e -> e.action() == WriteAction.LOCK && e.accepted()))
-          .hasSize(1);
     }
   }
 
   @Test
-  void concurrentGuardedWritersWithStaleEpochs_areSafeWhenCheckAndWriteIsAtomic() throws Exception {
+  void concurrentGuardedWritersWithStaleEpochs_areSafeWhenCheckAndWriteIsAtomic() {
     String u = fx.queued();
-    String epoch = http.lock(u, SYS).str("auth_uuid");
+    String epoch = http.lock(u, SYSTEM_ROOT).str("auth_uuid");
     assertThat(
             http.put(c(u))
-                .token(SYS)
+                .token(SYSTEM_ROOT)
                 .header("X-Crunch-Guard-Client", "runner-0")
                 .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + epoch + "\"}}")
                 .send()
                 .status())
         .isEqualTo(200);
-    CountDownLatch go = new CountDownLatch(1);
-    List<Future<Integer>> fs = new ArrayList<>();
-    for (int i = 0; i < 16; i++) {
-      String claimed = i % 2 == 0 ? epoch : "zzzzz-gj3su-staleepoch00000";
-      String client = "runner-" + (i % 2);
-      fs.add(
-          pool.submit(
-              () -> {
-                go.await();
-                return http.put(c(u))
-                    .token(SYS)
-                    .header("X-Crunch-Guard-Client", client)
-                    .json("{\"container\":{\"progress\":0.5,\"auth_uuid\":\"" + claimed + "\"}}")
-                    .send()
-                    .status();
-              }));
-    }
-    go.countDown();
-    int accepted = 0;
-    for (Future<Integer> f : fs) {
-      int s = f.get(30, TimeUnit.SECONDS);
-      assertThat(s).isIn(200, 422);
-      accepted += s == 200 ? 1 : 0;
-    }
-    assertThat(accepted).isEqualTo(8);
+    List<Integer> statuses =
+        StartGate.race(
+                16,
+                Duration.ofSeconds(30),
+                i -> {
+                  String claimed = i % 2 == 0 ? epoch : "zzzzz-gj3su-staleepoch00000";
+                  return http.put(c(u))
+                      .token(SYSTEM_ROOT)
+                      .header("X-Crunch-Guard-Client", "runner-" + (i % 2))
+                      .json("{\"container\":{\"progress\":0.5,\"auth_uuid\":\"" + claimed + "\"}}")
+                      .send()
+                      .status();
+                })
+            .values();
+    assertThat(statuses).containsOnly(200, 422);
+    assertThat(statuses).filteredOn(st -> st == 200).hasSize(8);
     SafetyReport r = sim.checkSafety();
     assertThat(r.isSafe()).as(r.summary()).isTrue();
   }
@@ -137,12 +123,15 @@ class RaceAndConcurrencyTest {
                         }),
             pool);
     assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
-    Future<Integer> blocked = pool.submit(() -> http.update(a, SYS, "{\"progress\":0.1}").status());
+    Future<Integer> blocked =
+        pool.submit(() -> http.update(a, SYSTEM_ROOT, "{\"progress\":0.1}").status());
     long t0 = System.nanoTime();
-    assertThat(http.update(b, SYS, "{\"progress\":0.2}").status()).isEqualTo(200);
-    assertThat(http.lock(fx.queued(), SYS).status()).isEqualTo(200);
-    assertThat(http.get("arvados/v1/containers").token(SYS).send().status()).isEqualTo(200);
-    assertThat(http.show(a, SYS).status()).as("reads never take the row lock").isEqualTo(200);
+    assertThat(http.update(b, SYSTEM_ROOT, "{\"progress\":0.2}").status()).isEqualTo(200);
+    assertThat(http.lock(fx.queued(), SYSTEM_ROOT).status()).isEqualTo(200);
+    assertThat(http.get("arvados/v1/containers").token(SYSTEM_ROOT).send().status()).isEqualTo(200);
+    assertThat(http.show(a, SYSTEM_ROOT).status())
+        .as("reads never take the row lock")
+        .isEqualTo(200);
     // These completed while A's row lock was held (the holder waits up to 20 s for release): had
     // they been serialised behind A they could only have finished after that timeout.
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(15));
@@ -156,12 +145,12 @@ class RaceAndConcurrencyTest {
   @Test
   void headerClaimedEpochIsNotEnforced_checkerReportsStaleWrite() {
     String u = fx.queued();
-    String e1 = http.lock(u, SYS).str("auth_uuid");
-    http.unlock(u, SYS);
-    String e2 = http.lock(u, SYS).str("auth_uuid");
+    String e1 = http.lock(u, SYSTEM_ROOT).str("auth_uuid");
+    http.unlock(u, SYSTEM_ROOT);
+    String e2 = http.lock(u, SYSTEM_ROOT).str("auth_uuid");
     Http.Res r =
         http.put(c(u))
-            .token(SYS)
+            .token(SYSTEM_ROOT)
             .header("X-Crunch-Guard-Epoch", e1)
             .header("X-Crunch-Guard-Client", "old-runner")
             .json("{\"container\":{\"runtime_status\":{\"activity\":\"stale\"}}}")
@@ -197,12 +186,12 @@ class RaceAndConcurrencyTest {
     CountDownLatch validated = new CountDownLatch(1);
     CountDownLatch release = parkInWindow(validated, new CountDownLatch(1));
     String u = fx.queued();
-    String e1 = http.lock(u, SYS).str("auth_uuid");
+    String e1 = http.lock(u, SYSTEM_ROOT).str("auth_uuid");
     Future<Http.Res> slow =
         pool.submit(
             () ->
                 http.put(c(u))
-                    .token(SYS)
+                    .token(SYSTEM_ROOT)
                     .header("X-Crunch-Guard-Client", "runner-1")
                     .json(
                         "{\"container\":{\"runtime_status\":{\"activity\":\"from e1\"},\"auth_uuid\":\""
@@ -210,8 +199,8 @@ class RaceAndConcurrencyTest {
                             + "\"}}")
                     .send());
     assertThat(validated.await(10, TimeUnit.SECONDS)).isTrue();
-    assertThat(http.unlock(u, SYS).status()).isEqualTo(200);
-    String e2 = http.lock(u, SYS).str("auth_uuid");
+    assertThat(http.unlock(u, SYSTEM_ROOT).status()).isEqualTo(200);
+    String e2 = http.lock(u, SYSTEM_ROOT).str("auth_uuid");
     release.countDown();
     assertThat(slow.get(10, TimeUnit.SECONDS).status())
         .as("validated against the pre-lock snapshot")
@@ -229,7 +218,7 @@ class RaceAndConcurrencyTest {
     sim.clearHistory();
     Http.Res atomic =
         http.put(c(u))
-            .token(SYS)
+            .token(SYSTEM_ROOT)
             .json(
                 "{\"container\":{\"runtime_status\":{\"activity\":\"from e1\"},\"auth_uuid\":\""
                     + e1
@@ -243,11 +232,11 @@ class RaceAndConcurrencyTest {
   void realServerWindow_pauseAloneOpensTheWindow() throws Exception {
     sim.setUpdateRaceWindow(Duration.ofMillis(300));
     String u = fx.queued();
-    String e1 = http.lock(u, SYS).str("auth_uuid");
+    String e1 = http.lock(u, SYSTEM_ROOT).str("auth_uuid");
     long t0 = System.nanoTime();
     assertThat(
             http.put(c(u))
-                .token(SYS)
+                .token(SYSTEM_ROOT)
                 .json("{\"container\":{\"priority\":2,\"auth_uuid\":\"" + e1 + "\"}}")
                 .send()
                 .status())
@@ -263,14 +252,14 @@ class RaceAndConcurrencyTest {
     CountDownLatch bothValidated = new CountDownLatch(2);
     parkInWindow(bothValidated, bothValidated);
     String u = fx.queued();
-    String e1 = http.lock(u, SYS).str("auth_uuid");
+    String e1 = http.lock(u, SYSTEM_ROOT).str("auth_uuid");
     List<Future<Http.Res>> fs = new ArrayList<>();
     for (String client : List.of("runner-a", "runner-b")) {
       fs.add(
           pool.submit(
               () ->
                   http.put(c(u))
-                      .token(SYS)
+                      .token(SYSTEM_ROOT)
                       .header("X-Crunch-Guard-Client", client)
                       .json("{\"container\":{\"state\":\"Running\",\"auth_uuid\":\"" + e1 + "\"}}")
                       .send()));
@@ -294,10 +283,10 @@ class RaceAndConcurrencyTest {
   @Test
   void oneRunnerPerEpochAcrossAttemptsIsSafe() {
     String u = fx.queued();
-    String e1 = http.lock(u, SYS).str("auth_uuid");
+    String e1 = http.lock(u, SYSTEM_ROOT).str("auth_uuid");
     assertThat(
             http.put(c(u))
-                .token(SYS)
+                .token(SYSTEM_ROOT)
                 .header("X-Crunch-Guard-Client", "runner-a")
                 .json(
                     "{\"container\":{\"runtime_status\":{\"activity\":\"starting\"},\"auth_uuid\":\""
@@ -306,8 +295,8 @@ class RaceAndConcurrencyTest {
                 .send()
                 .status())
         .isEqualTo(200);
-    assertThat(http.unlock(u, SYS).status()).isEqualTo(200);
-    String e2 = http.lock(u, SYS).str("auth_uuid");
+    assertThat(http.unlock(u, SYSTEM_ROOT).status()).isEqualTo(200);
+    String e2 = http.lock(u, SYSTEM_ROOT).str("auth_uuid");
     for (String body :
         List.of(
             "{\"state\":\"Running\"",
@@ -315,7 +304,7 @@ class RaceAndConcurrencyTest {
             "{\"state\":\"Complete\",\"exit_code\":0")) {
       assertThat(
               http.put(c(u))
-                  .token(SYS)
+                  .token(SYSTEM_ROOT)
                   .header("X-Crunch-Guard-Client", "runner-b")
                   .json("{\"container\":" + body + ",\"auth_uuid\":\"" + e2 + "\"}}")
                   .send()

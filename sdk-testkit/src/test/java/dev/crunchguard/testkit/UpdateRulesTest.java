@@ -1,8 +1,8 @@
 package dev.crunchguard.testkit;
 
-import static dev.crunchguard.testkit.Fixtures.ACT;
-import static dev.crunchguard.testkit.Fixtures.D2;
-import static dev.crunchguard.testkit.Fixtures.SYS;
+import static dev.crunchguard.testkit.Fixtures.ACTIVE_USER;
+import static dev.crunchguard.testkit.Fixtures.SECOND_DISPATCHER;
+import static dev.crunchguard.testkit.Fixtures.SYSTEM_ROOT;
 import static dev.crunchguard.testkit.Http.c;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,7 +12,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The no-op rule (§4.9), auth_uuid staleness, transitions of §4.2/4.5 and update encodings (§1.2).
+ * The no-op rule (container.rb validate_change: assigning the current value is no change),
+ * auth_uuid staleness, the transitions of container.rb's State_transitions and lock/unlock, and
+ * update encodings (application_controller.rb resource_attrs).
  */
 class UpdateRulesTest {
   static ArvadosSimulator sim;
@@ -38,7 +40,7 @@ class UpdateRulesTest {
     Http.Res r =
         http.update(
             u,
-            SYS,
+            SYSTEM_ROOT,
             "{\"command\":[\"echo\",\"hello\"],\"locked_by_uuid\":\""
                 + s.lockedByUuid()
                 + "\",\"auth_uuid\":\""
@@ -56,7 +58,7 @@ class UpdateRulesTest {
     String u = sim.createContainer(ContainerSpec.builder().build());
     String before = sim.container(u).json();
     assertThat(
-            http.update(u, SYS, "{\"mounts\":null,\"environment\":null,\"output_glob\":[]}")
+            http.update(u, SYSTEM_ROOT, "{\"mounts\":null,\"environment\":null,\"output_glob\":[]}")
                 .status())
         .isEqualTo(200);
     assertThat(sim.container(u).json()).isEqualTo(before);
@@ -65,20 +67,21 @@ class UpdateRulesTest {
   @Test
   void emptyStringAuthUuidDiffersFromNull() {
     String u = fx.queued();
-    Http.Res r = http.update(u, SYS, "{\"auth_uuid\":\"\"}");
+    Http.Res r = http.update(u, SYSTEM_ROOT, "{\"auth_uuid\":\"\"}");
     assertThat(r.status()).isEqualTo(422);
     assertThat(r.errors()).hasSize(2);
     assertThat(r.errors().get(0))
         .startsWith("Auth uuid cannot be modified in state 'Queued' (nil, \"\") (");
     assertThat(r.errors().get(1)).startsWith("Auth uuid is readonly (");
-    assertThat(http.update(u, SYS, "{\"auth_uuid\":null,\"priority\":3}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYSTEM_ROOT, "{\"auth_uuid\":null,\"priority\":3}").status())
+        .isEqualTo(200);
   }
 
   @Test
   void nonAdminNoOpIsStill403() {
     String u = fx.queued();
-    assertThat(http.update(u, ACT, "{}").status()).isEqualTo(403);
-    Http.Res r = http.update(u, ACT, "{\"priority\":1}");
+    assertThat(http.update(u, ACTIVE_USER, "{}").status()).isEqualTo(403);
+    Http.Res r = http.update(u, ACTIVE_USER, "{\"priority\":1}");
     assertThat(r.status()).isEqualTo(403);
     assertThat(r.errors().get(0))
         .startsWith(
@@ -87,10 +90,10 @@ class UpdateRulesTest {
 
   @Test
   void sameStateIsNotAChange_putLockedOnLockedIs200UnlikeTheLockEndpoint() {
-    String u = fx.lockedBy(SYS, 1);
+    String u = fx.lockedBy(SYSTEM_ROOT, 1);
     String auth = sim.container(u).authUuid();
-    assertThat(http.update(u, D2, "{\"state\":\"Locked\"}").status()).isEqualTo(200);
-    assertThat(http.lock(u, D2).status()).isEqualTo(422);
+    assertThat(http.update(u, SECOND_DISPATCHER, "{\"state\":\"Locked\"}").status()).isEqualTo(200);
+    assertThat(http.lock(u, SECOND_DISPATCHER).status()).isEqualTo(422);
     assertThat(sim.container(u).authUuid()).isEqualTo(auth);
     assertThat(sim.container(u).lockCount()).isEqualTo(1);
   }
@@ -98,15 +101,16 @@ class UpdateRulesTest {
   @Test
   void relockBySameToken_rejectsUpdateCarryingOldAuthUuid() {
     String u = fx.queued();
-    String a = http.lock(u, SYS).str("auth_uuid");
-    assertThat(http.unlock(u, SYS).status()).isEqualTo(200);
-    Http.Res relock = http.lock(u, SYS);
+    String a = http.lock(u, SYSTEM_ROOT).str("auth_uuid");
+    assertThat(http.unlock(u, SYSTEM_ROOT).status()).isEqualTo(200);
+    Http.Res relock = http.lock(u, SYSTEM_ROOT);
     String b = relock.str("auth_uuid");
     assertThat(b).isNotEqualTo(a);
-    assertThat(relock.str("locked_by_uuid")).isEqualTo(sim.tokenUuid(SYS));
+    assertThat(relock.str("locked_by_uuid")).isEqualTo(sim.tokenUuid(SYSTEM_ROOT));
 
     Http.Res stale =
-        http.update(u, SYS, "{\"auth_uuid\":\"" + a + "\",\"state\":\"Running\",\"priority\":9}");
+        http.update(
+            u, SYSTEM_ROOT, "{\"auth_uuid\":\"" + a + "\",\"state\":\"Running\",\"priority\":9}");
     assertThat(stale.status()).isEqualTo(422);
     assertThat(stale.errors()).hasSize(2);
     assertThat(stale.errors().get(0))
@@ -125,7 +129,8 @@ class UpdateRulesTest {
     assertThat(s.priority()).isEqualTo(1);
     assertThat(s.authUuid()).isEqualTo(b);
 
-    Http.Res fresh = http.update(u, SYS, "{\"auth_uuid\":\"" + b + "\",\"state\":\"Running\"}");
+    Http.Res fresh =
+        http.update(u, SYSTEM_ROOT, "{\"auth_uuid\":\"" + b + "\",\"state\":\"Running\"}");
     assertThat(fresh.status()).isEqualTo(200);
     assertThat(sim.container(u).state()).isEqualTo("Running");
   }
@@ -133,21 +138,23 @@ class UpdateRulesTest {
   @Test
   void afterRequeueAnyClaimedAuthUuidIsStale() {
     String u = fx.queued();
-    String a = http.lock(u, SYS).str("auth_uuid");
-    assertThat(http.unlock(u, SYS).status()).isEqualTo(200);
-    Http.Res r = http.update(u, SYS, "{\"auth_uuid\":\"" + a + "\",\"state\":\"Cancelled\"}");
+    String a = http.lock(u, SYSTEM_ROOT).str("auth_uuid");
+    assertThat(http.unlock(u, SYSTEM_ROOT).status()).isEqualTo(200);
+    Http.Res r =
+        http.update(u, SYSTEM_ROOT, "{\"auth_uuid\":\"" + a + "\",\"state\":\"Cancelled\"}");
     assertThat(r.status()).isEqualTo(422);
     assertThat(r.errors().get(0))
         .startsWith("Auth uuid cannot be modified in state 'Cancelled' (nil, \"" + a + "\")");
     assertThat(fx.state(u)).isEqualTo("Queued");
-    Http.Res nullClaim = http.update(u, SYS, "{\"auth_uuid\":null,\"state\":\"Cancelled\"}");
+    Http.Res nullClaim =
+        http.update(u, SYSTEM_ROOT, "{\"auth_uuid\":null,\"state\":\"Cancelled\"}");
     assertThat(nullClaim.status()).isEqualTo(200);
   }
 
   @Test
   void claimingNullWhileLockedIsStale() {
-    String u = fx.lockedBy(SYS, 1);
-    Http.Res r = http.update(u, SYS, "{\"auth_uuid\":null}");
+    String u = fx.lockedBy(SYSTEM_ROOT, 1);
+    Http.Res r = http.update(u, SYSTEM_ROOT, "{\"auth_uuid\":null}");
     assertThat(r.status()).isEqualTo(422);
     assertThat(r.errors()).anyMatch(m -> m.startsWith("Auth uuid is readonly"));
   }
@@ -156,8 +163,8 @@ class UpdateRulesTest {
   void containerTokenHelperMatchesTheAuthEndpointAndSnapshotAccessorsReadTheRecord() {
     assertThat(sim.containerToken(fx.queued())).isEmpty();
     String u = fx.running();
-    assertThat(sim.containerToken(u)).contains(fx.containerToken(u, SYS));
-    assertThat(http.update(u, SYS, "{\"gateway_address\":\"gw:1\",\"cost\":0.25}").status())
+    assertThat(sim.containerToken(u)).contains(fx.containerToken(u, SYSTEM_ROOT));
+    assertThat(http.update(u, SYSTEM_ROOT, "{\"gateway_address\":\"gw:1\",\"cost\":0.25}").status())
         .isEqualTo(200);
     ContainerSnapshot s = sim.container(u);
     assertThat(s.command()).containsExactly("echo", "hello");
@@ -172,12 +179,12 @@ class UpdateRulesTest {
 
   @Test
   void unlockExpiresTheContainerTokenAndClearsRuntimeStatus() {
-    String u = fx.lockedBy(SYS, 1);
-    String ctok = fx.containerToken(u, SYS);
+    String u = fx.lockedBy(SYSTEM_ROOT, 1);
+    String ctok = fx.containerToken(u, SYSTEM_ROOT);
     assertThat(http.show(u, ctok).status()).isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"runtime_status\":{\"warning\":\"w\"}}").status())
+    assertThat(http.update(u, SYSTEM_ROOT, "{\"runtime_status\":{\"warning\":\"w\"}}").status())
         .isEqualTo(200);
-    assertThat(http.update(u, SYS, "{\"state\":\"Queued\"}").status()).isEqualTo(200);
+    assertThat(http.update(u, SYSTEM_ROOT, "{\"state\":\"Queued\"}").status()).isEqualTo(200);
     assertThat(http.show(u, ctok).status()).isEqualTo(401);
     assertThat(sim.container(u).runtimeStatusJson()).isEqualTo("{}");
     assertThat(sim.container(u).lockCount()).isEqualTo(1);
@@ -185,8 +192,8 @@ class UpdateRulesTest {
 
   @Test
   void requeueThroughUpdateByNonHolderIs403() {
-    String u = fx.lockedBy(SYS, 1);
-    Http.Res r = http.update(u, D2, "{\"state\":\"Queued\"}");
+    String u = fx.lockedBy(SYSTEM_ROOT, 1);
+    Http.Res r = http.update(u, SECOND_DISPATCHER, "{\"state\":\"Queued\"}");
     assertThat(r.status()).isEqualTo(403);
     assertThat(r.errors().get(0)).contains("locked by a different token");
   }
@@ -194,47 +201,52 @@ class UpdateRulesTest {
   @Test
   void lockThroughUpdateCountsAndMintsLikeTheLockEndpoint() {
     String u = fx.queued();
-    Http.Res r = http.update(u, D2, "{\"state\":\"Locked\"}");
+    Http.Res r = http.update(u, SECOND_DISPATCHER, "{\"state\":\"Locked\"}");
     assertThat(r.status()).isEqualTo(200);
-    assertThat(r.str("locked_by_uuid")).isEqualTo(sim.tokenUuid(D2));
+    assertThat(r.str("locked_by_uuid")).isEqualTo(sim.tokenUuid(SECOND_DISPATCHER));
     assertThat(r.str("auth_uuid")).isNotNull();
     assertThat(r.json().get("lock_count").getAsLong()).isEqualTo(1);
     String z = sim.createContainer(ContainerSpec.builder().priority(0).build());
-    Http.Res zero = http.update(z, D2, "{\"state\":\"Locked\"}");
+    Http.Res zero = http.update(z, SECOND_DISPATCHER, "{\"state\":\"Locked\"}");
     assertThat(zero.status()).isEqualTo(422);
     assertThat(zero.errors().get(0)).contains("cannot lock when priority<=0");
   }
 
   @Test
   void changingLockedByUuidIsRefused() {
-    String u = fx.lockedBy(SYS, 1);
+    String u = fx.lockedBy(SYSTEM_ROOT, 1);
     // check_unlock compares the value after assignment with the caller's token (real server).
-    Http.Res r = http.update(u, SYS, "{\"state\":\"Queued\",\"locked_by_uuid\":null}");
+    Http.Res r = http.update(u, SYSTEM_ROOT, "{\"state\":\"Queued\",\"locked_by_uuid\":null}");
     assertThat(r.status()).isEqualTo(403);
     assertThat(r.errors().get(0))
         .startsWith("#<ArvadosModel::PermissionDeniedError: locked by a different token>");
-    Http.Res other = http.update(u, SYS, "{\"locked_by_uuid\":\"zzzzz-gj3su-aaaaaaaaaaaaaaa\"}");
+    Http.Res other =
+        http.update(u, SYSTEM_ROOT, "{\"locked_by_uuid\":\"zzzzz-gj3su-aaaaaaaaaaaaaaa\"}");
     assertThat(other.errors())
-        .anyMatch(m -> m.startsWith("Locked by uuid can only change to " + sim.tokenUuid(SYS)));
+        .anyMatch(
+            m -> m.startsWith("Locked by uuid can only change to " + sim.tokenUuid(SYSTEM_ROOT)));
   }
 
   @Test
   void nonHolderAdminMayRunAndCompleteButNotWriteProgress() {
-    String u = fx.lockedBy(SYS, 1);
-    assertThat(http.update(u, D2, "{\"state\":\"Running\"}").status()).isEqualTo(200);
-    assertThat(sim.container(u).lockedByUuid()).isEqualTo(sim.tokenUuid(SYS));
-    assertThat(http.update(u, D2, "{\"state\":\"Complete\",\"exit_code\":0}").status())
+    String u = fx.lockedBy(SYSTEM_ROOT, 1);
+    assertThat(http.update(u, SECOND_DISPATCHER, "{\"state\":\"Running\"}").status())
+        .isEqualTo(200);
+    assertThat(sim.container(u).lockedByUuid()).isEqualTo(sim.tokenUuid(SYSTEM_ROOT));
+    assertThat(
+            http.update(u, SECOND_DISPATCHER, "{\"state\":\"Complete\",\"exit_code\":0}").status())
         .isEqualTo(422);
-    assertThat(http.update(u, D2, "{\"state\":\"Complete\"}").status()).isEqualTo(200);
+    assertThat(http.update(u, SECOND_DISPATCHER, "{\"state\":\"Complete\"}").status())
+        .isEqualTo(200);
   }
 
   @Test
   void formEncodedContainerJsonAsTheGoSdkSendsIt() {
-    String u = fx.lockedBy(SYS, 1);
+    String u = fx.lockedBy(SYSTEM_ROOT, 1);
     String auth = sim.container(u).authUuid();
     Http.Res r =
         http.put(c(u))
-            .token(SYS)
+            .token(SYSTEM_ROOT)
             .form(
                 Map.of(
                     "container",
@@ -246,7 +258,7 @@ class UpdateRulesTest {
     assertThat(r.json().keySet()).containsExactly("uuid");
     assertThat(fx.state(u)).isEqualTo("Running");
     Http.Res patch =
-        http.patch(c(u)).token(SYS).form(Map.of("container", "{\"progress\":0.75}")).send();
+        http.patch(c(u)).token(SYSTEM_ROOT).form(Map.of("container", "{\"progress\":0.75}")).send();
     assertThat(patch.status()).isEqualTo(200);
     assertThat(sim.container(u).progress()).isEqualTo(0.75);
   }
@@ -254,7 +266,7 @@ class UpdateRulesTest {
   @Test
   void formEncodedTopLevelAttributesAreNotWrapped() {
     String u = fx.queued();
-    Http.Res r = http.put(c(u)).token(SYS).form(Map.of("priority", "5")).send();
+    Http.Res r = http.put(c(u)).token(SYSTEM_ROOT).form(Map.of("priority", "5")).send();
     assertThat(r.status()).isEqualTo(200);
     assertThat(sim.container(u).priority()).isEqualTo(1);
   }
@@ -264,7 +276,7 @@ class UpdateRulesTest {
     String u = fx.queued();
     Http.Res r =
         http.put(c(u))
-            .token(SYS)
+            .token(SYSTEM_ROOT)
             .json("{\"priority\":5,\"select\":[\"uuid\",\"priority\"]}")
             .send();
     assertThat(r.status()).isEqualTo(200);
@@ -277,7 +289,7 @@ class UpdateRulesTest {
     String u = fx.queued();
     Http.Res r =
         http.put(c(u))
-            .token(SYS)
+            .token(SYSTEM_ROOT)
             .query("select", "[\"uuid\",\"state\"]")
             .json("{\"container\":{\"priority\":4}}")
             .send();
@@ -290,7 +302,7 @@ class UpdateRulesTest {
     Http.Res r =
         http.update(
             u,
-            SYS,
+            SYSTEM_ROOT,
             "{\"kind\":\"x\",\"etag\":\"y\",\"href\":\"z\",\"priority\":2,\"modified_at\":\"2000-01-01T00:00:00Z\"}");
     assertThat(r.status()).isEqualTo(200);
     assertThat(sim.container(u).priority()).isEqualTo(2);
@@ -299,7 +311,7 @@ class UpdateRulesTest {
   @Test
   void timestampsUseNineFractionDigitsUtc() {
     String u = fx.running();
-    Http.Res r = http.show(u, SYS);
+    Http.Res r = http.show(u, SYSTEM_ROOT);
     for (String k : new String[] {"created_at", "modified_at", "started_at"}) {
       assertThat(r.str(k)).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z");
     }
@@ -309,7 +321,7 @@ class UpdateRulesTest {
   @Test
   void fullRenderingHasEveryFieldWithItsJsonType() {
     String u = fx.queued();
-    var o = http.show(u, SYS).json();
+    var o = http.show(u, SYSTEM_ROOT).json();
     assertThat(o.keySet())
         .containsExactly(
             "kind",

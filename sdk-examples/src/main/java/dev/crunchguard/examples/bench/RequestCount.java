@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Benchmark 2: requests per container life cycle on the happy path, counted by the simulator (the
- * server side), next to what the spec's §6.3–6.5 says Arvados' dispatch library plus crunch-run
- * send.
+ * server side), next to what Arvados' dispatch library (sdk/go/dispatch/dispatch.go) plus
+ * crunch-run (lib/crunchrun/crunchrun.go) send.
  */
 final class RequestCount {
   static final String TOKEN = "benchrequestcounttoken012345";

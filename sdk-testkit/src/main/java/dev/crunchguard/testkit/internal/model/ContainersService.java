@@ -1,8 +1,11 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import dev.crunchguard.testkit.ClaimSource;
+import dev.crunchguard.testkit.HistoryEvent;
+import dev.crunchguard.testkit.WriteAction;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -16,10 +19,12 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The containers resource: an in-memory table with one lock per row, the operations of spec §1, and
- * history recording. Nothing here serialises unrelated containers.
+ * The containers resource: an in-memory table with one lock per row, the operations of
+ * services/api/app/controllers/arvados/v1/containers_controller.rb and
+ * services/api/app/controllers/application_controller.rb, and history recording. Nothing here
+ * serialises unrelated containers.
  */
-final class ContainersService {
+public final class ContainersService {
   /** One row and its lock. */
   private static final class Slot {
     final ReentrantLock lock = new ReentrantLock();
@@ -43,7 +48,7 @@ final class ContainersService {
 
   private final ContainerRequests requests;
 
-  ContainersService(
+  public ContainersService(
       String cluster,
       TokenRegistry tokens,
       ContainerRules rules,
@@ -67,12 +72,15 @@ final class ContainersService {
             null);
   }
 
-  Caller systemCaller() {
+  public Caller systemCaller() {
     return systemCaller;
   }
 
-  /** Enables (non-null) or disables (null) the §4.10 update window. */
-  void setRaceWindow(@Nullable Duration pause) {
+  /**
+   * Enables (non-null) or disables (null) the real server's update window (src/docs/simulator.md,
+   * section 5).
+   */
+  public void setRaceWindow(@Nullable Duration pause) {
     this.raceWindow = pause;
   }
 
@@ -80,17 +88,17 @@ final class ContainersService {
     return raceWindow;
   }
 
-  /** Test hook: runs inside the §4.10 window, after validation and before the pause. */
-  void setWindowHook(@Nullable Runnable hook) {
+  /** Test hook: runs inside the update window, after validation and before the pause. */
+  public void setWindowHook(@Nullable Runnable hook) {
     this.windowHook = hook;
   }
 
-  @Nullable ContainerRecord find(String uuid) {
+  public @Nullable ContainerRecord find(String uuid) {
     Slot s = slots.get(uuid);
     return s == null || s.deleted ? null : s.record;
   }
 
-  Collection<ContainerRecord> all() {
+  public Collection<ContainerRecord> all() {
     List<ContainerRecord> out = new ArrayList<>(slots.size());
     for (Slot s : slots.values()) {
       if (!s.deleted) {
@@ -118,7 +126,7 @@ final class ContainersService {
   }
 
   /** The containers {@code caller} can read (the list endpoint's scope). */
-  Collection<ContainerRecord> readableBy(Caller caller) {
+  public Collection<ContainerRecord> readableBy(Caller caller) {
     if (caller.admin()) {
       return all();
     }
@@ -136,7 +144,7 @@ final class ContainersService {
    * (update_priorities: the highest Committed request's; requests here are never Committed, so 0),
    * raw like the controller's fixer.
    */
-  JsonObject createRequest(Map<String, JsonElement> attrs, Caller caller) {
+  public JsonObject createRequest(Map<String, JsonElement> attrs, Caller caller) {
     JsonObject r = requests.create(attrs, caller, u -> find(u) != null);
     String c = Json.asString(r.get("container_uuid"));
     if (c != null) {
@@ -146,20 +154,20 @@ final class ContainersService {
   }
 
   /** update_priority: recomputed from Committed container requests (none are modelled: 0). */
-  ContainerRecord updatePriority(String uuid, Caller caller) {
+  public ContainerRecord updatePriority(String uuid, Caller caller) {
     readable(uuid, caller);
     return setPriorityDirect(uuid, 0);
   }
 
-  JsonObject getRequest(String uuid, Caller caller) {
+  public JsonObject getRequest(String uuid, Caller caller) {
     return requests.get(uuid, caller);
   }
 
-  ContainerRecord get(String uuid, Caller caller) {
+  public ContainerRecord get(String uuid, Caller caller) {
     return readable(uuid, caller).record;
   }
 
-  ContainerRecord create(Map<String, JsonElement> attrs, Caller caller, RequestContext ctx) {
+  public ContainerRecord create(Map<String, JsonElement> attrs, Caller caller, RequestContext ctx) {
     String uuid;
     do {
       uuid = Ids.uuid(cluster, "dz642");
@@ -179,7 +187,7 @@ final class ContainersService {
     return saved.record;
   }
 
-  ContainerRecord update(
+  public ContainerRecord update(
       String uuid, Map<String, JsonElement> attrs, Caller caller, RequestContext ctx) {
     Slot s = readable(uuid, caller);
     Duration window = raceWindow;
@@ -199,8 +207,10 @@ final class ContainersService {
   }
 
   /**
-   * Real Arvados (§4.10): validate against a row read without a lock, optionally pause, then take
-   * the row lock and write the changed columns without re-validating.
+   * Real Arvados (src/docs/simulator.md, section 5;
+   * services/api/app/controllers/arvados/v1/containers_controller.rb update): validate against a
+   * row read without a lock, optionally pause, then take the row lock and write the changed columns
+   * without re-validating.
    */
   private ContainerRecord updateWithWindow(
       Slot s,
@@ -265,7 +275,7 @@ final class ContainersService {
     }
   }
 
-  ContainerRecord lock(String uuid, Caller caller, RequestContext ctx) {
+  public ContainerRecord lock(String uuid, Caller caller, RequestContext ctx) {
     return endpointTransition(
         uuid,
         caller,
@@ -278,7 +288,7 @@ final class ContainersService {
         ContainerRules.Action.LOCK);
   }
 
-  ContainerRecord unlock(String uuid, Caller caller, RequestContext ctx) {
+  public ContainerRecord unlock(String uuid, Caller caller, RequestContext ctx) {
     return endpointTransition(
         uuid,
         caller,
@@ -323,7 +333,7 @@ final class ContainersService {
         });
   }
 
-  ContainerRecord delete(String uuid, Caller caller, RequestContext ctx) {
+  public ContainerRecord delete(String uuid, Caller caller, RequestContext ctx) {
     Slot s = readable(uuid, caller);
     s.lock.lock();
     try {
@@ -400,7 +410,7 @@ final class ContainersService {
   }
 
   /** Sets priority like the controller's background fixer: raw, no callbacks, no modified_at. */
-  ContainerRecord setPriorityDirect(String uuid, long priority) {
+  public ContainerRecord setPriorityDirect(String uuid, long priority) {
     if (priority < 0) {
       throw new IllegalArgumentException("priority must be >= 0");
     }
@@ -421,7 +431,7 @@ final class ContainersService {
   }
 
   /** {@code Container.for_current_token} (container.rb:485-496). */
-  @Nullable ContainerRecord forCurrentToken(Caller caller) {
+  public @Nullable ContainerRecord forCurrentToken(Caller caller) {
     String byAuth = containerByAuthUuid.get(caller.tokenUuid());
     if (byAuth != null) {
       ContainerRecord r = find(byAuth);
@@ -438,7 +448,7 @@ final class ContainersService {
     return null;
   }
 
-  JsonObject auth(String uuid, Caller caller) {
+  public JsonObject auth(String uuid, Caller caller) {
     ContainerRecord c = get(uuid, caller);
     if (!caller.tokenUuid().equals(c.lockedByUuid())) {
       throw ApiException.permissionDenied("Not locked by your token");
@@ -459,7 +469,7 @@ final class ContainersService {
     return rc.token().renderForAuth();
   }
 
-  JsonObject secretMounts(String uuid, Caller caller) {
+  public JsonObject secretMounts(String uuid, Caller caller) {
     ContainerRecord c = get(uuid, caller);
     ContainerRecord mine = forCurrentToken(caller);
     if (mine == null || !mine.uuid().equals(c.uuid())) {
@@ -471,7 +481,7 @@ final class ContainersService {
   }
 
   /** Runs {@code body} while holding one container's row lock (tests of lock granularity). */
-  void withRowLock(String uuid, Runnable body) {
+  public void withRowLock(String uuid, Runnable body) {
     Slot s = slots.get(uuid);
     if (s == null) {
       throw new IllegalArgumentException("no such container");
