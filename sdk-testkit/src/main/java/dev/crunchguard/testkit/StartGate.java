@@ -81,7 +81,11 @@ public final class StartGate {
    */
   @SafeVarargs
   public static <T> Results<T> race(Duration timeout, Callable<? extends T>... writers) {
-    return race(timeout, List.of(writers));
+    List<Callable<? extends T>> list = new ArrayList<>(writers.length);
+    for (Callable<? extends T> w : writers) {
+      list.add(w);
+    }
+    return race(timeout, list);
   }
 
   /**
