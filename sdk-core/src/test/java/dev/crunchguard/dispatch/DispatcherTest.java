@@ -630,6 +630,10 @@ class DispatcherTest {
             sim.containers().stream()
                 .allMatch(c -> c.state().equals("Complete") || c.state().equals("Cancelled")),
         "every container to be final (seed " + seed + ")");
+    // A runner counts its completion after the server accepted it: wait for the runs to end too.
+    await(
+        () -> a.stats().active() == 0 && b.stats().active() == 0,
+        "the runs to end (seed " + seed + ")");
 
     sim.checkSafety().assertSafe();
     assertThat(completions.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
