@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 class DispatcherTest {
   static final String TOKEN = "dispatchtoken0123456789abcdef";
-  static final String TOKEN2 = "seconddispatchtoken987654321";
+  static final String SECOND_DISPATCHER_TOKEN = "seconddispatchtoken987654321";
 
   @RegisterExtension
   static final ArvadosSimulatorExtension SIMULATOR =
@@ -40,7 +40,7 @@ class DispatcherTest {
               () ->
                   ArvadosSimulator.builder()
                       .adminToken(TOKEN)
-                      .adminToken(TOKEN2)
+                      .adminToken(SECOND_DISPATCHER_TOKEN)
                       .maxDispatchAttempts(3))
           .perMethod();
 
@@ -151,7 +151,7 @@ class DispatcherTest {
     List<String> conflicts = new ArrayList<>();
     Dispatcher slow =
         track(
-            dispatcher(TOKEN2, COMPLETE)
+            dispatcher(SECOND_DISPATCHER_TOKEN, COMPLETE)
                 .listener(
                     new DispatchListener() {
                       @Override
@@ -237,7 +237,7 @@ class DispatcherTest {
                 .build());
     d.pollOnce();
     assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
-    try (RivalWriter otherAdmin = RivalWriter.forSimulator(sim, TOKEN2)) {
+    try (RivalWriter otherAdmin = RivalWriter.forSimulator(sim, SECOND_DISPATCHER_TOKEN)) {
       assertThat(otherAdmin.cancel(uuid).status()).isEqualTo(200); // a non-holder admin cancels
     }
 
@@ -617,7 +617,7 @@ class DispatcherTest {
                 .build());
     Dispatcher b =
         track(
-            dispatcher(sharedToken ? TOKEN : TOKEN2, runner)
+            dispatcher(sharedToken ? TOKEN : SECOND_DISPATCHER_TOKEN, runner)
                 .maxConcurrentRuns(4)
                 .lockRetryInterval(Duration.ofMillis(20))
                 .orphanGrace(Duration.ofSeconds(1))
@@ -630,6 +630,10 @@ class DispatcherTest {
             sim.containers().stream()
                 .allMatch(c -> c.state().equals("Complete") || c.state().equals("Cancelled")),
         "every container to be final (seed " + seed + ")");
+    // A runner counts its completion after the server accepted it: wait for the runs to end too.
+    await(
+        () -> a.stats().active() == 0 && b.stats().active() == 0,
+        "the runs to end (seed " + seed + ")");
 
     sim.checkSafety().assertSafe();
     assertThat(completions.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));

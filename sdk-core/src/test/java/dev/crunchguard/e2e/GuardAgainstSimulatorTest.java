@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LeakCheckExtension.class)
 class GuardAgainstSimulatorTest {
   static final String DISPATCHER = "dispatchersecret0123456789";
-  static final String OTHER = "otherdispatchersecret987654";
+  static final String OTHER_DISPATCHER_TOKEN = "otherdispatchersecret987654";
 
   ArvadosSimulator sim;
   ArvadosClient client;
@@ -41,9 +41,14 @@ class GuardAgainstSimulatorTest {
 
   @BeforeEach
   void start() {
-    sim = ArvadosSimulator.builder().adminToken(DISPATCHER).adminToken(OTHER).build().start();
+    sim =
+        ArvadosSimulator.builder()
+            .adminToken(DISPATCHER)
+            .adminToken(OTHER_DISPATCHER_TOKEN)
+            .build()
+            .start();
     client = clientFor(DISPATCHER, "dispatcher");
-    other = clientFor(OTHER, "other");
+    other = clientFor(OTHER_DISPATCHER_TOKEN, "other");
   }
 
   ArvadosClient clientFor(String token, String id) {

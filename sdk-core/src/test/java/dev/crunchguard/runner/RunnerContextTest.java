@@ -28,13 +28,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 class RunnerContextTest {
   static final String TOKEN = "runnertesttoken0123456789abc";
-  static final String OTHER = "otheradmintoken9876543210xyz";
+  static final String OTHER_ADMIN_TOKEN = "otheradmintoken9876543210xyz";
   static final Duration WATCH = Duration.ofMillis(200);
 
   @RegisterExtension
   static final ArvadosSimulatorExtension SIMULATOR =
       new ArvadosSimulatorExtension(
-              () -> ArvadosSimulator.builder().adminToken(TOKEN).adminToken(OTHER))
+              () -> ArvadosSimulator.builder().adminToken(TOKEN).adminToken(OTHER_ADMIN_TOKEN))
           .perMethod();
 
   /** A closed runner context leaves no ownership-watch thread, and no request in flight. */
@@ -159,7 +159,7 @@ class RunnerContextTest {
       assertThat(sim.container(uuid).state()).isEqualTo("Running");
 
       long cancelledAt = System.nanoTime();
-      try (RivalWriter otherAdmin = RivalWriter.forSimulator(sim, OTHER)) {
+      try (RivalWriter otherAdmin = RivalWriter.forSimulator(sim, OTHER_ADMIN_TOKEN)) {
         assertThat(otherAdmin.cancel(uuid).status()).isEqualTo(200);
       }
       RunResult r = result.get(10, TimeUnit.SECONDS);

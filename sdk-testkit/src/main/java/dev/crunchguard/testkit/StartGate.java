@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>{@code
  * StartGate.Results<RivalWriter.Response> r =
- *     StartGate.race(Duration.ofSeconds(10), List.of(() -> first.lock(uuid), () -> second.lock(uuid)));
+ *     StartGate.race(Duration.ofSeconds(10), () -> first.lock(uuid), () -> second.lock(uuid));
  * assertThat(r.values()).extracting(RivalWriter.Response::status).containsExactlyInAnyOrder(200, 422);
  * }</pre>
  *
@@ -67,6 +67,25 @@ public final class StartGate {
       calls.add(() -> racer.run(index));
     }
     return race(timeout, calls);
+  }
+
+  /**
+   * Races different writers, given one by one: {@code race(timeout, () -> a.lock(u), () ->
+   * b.lock(u))}.
+   *
+   * @param <T> what a writer returns
+   * @param timeout how long all of them together may take after the gate opens, positive
+   * @param writers the writers, at least one
+   * @return the outcomes, in the writers' order
+   * @throws IllegalArgumentException when there is no writer or {@code timeout} is not positive
+   */
+  @SafeVarargs
+  public static <T> Results<T> race(Duration timeout, Callable<? extends T>... writers) {
+    List<Callable<? extends T>> list = new ArrayList<>(writers.length);
+    for (Callable<? extends T> w : writers) {
+      list.add(w);
+    }
+    return race(timeout, list);
   }
 
   /**

@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 
 /** The checker on hand-written histories: each property violated and held. */
 class SafetyCheckerTest {
-  private static final String C = "zzzzz-dz642-aaaaaaaaaaaaaaa";
-  private static final String E1 = "zzzzz-gj3su-epoch0000000001";
-  private static final String E2 = "zzzzz-gj3su-epoch0000000002";
+  private static final String CONTAINER = "zzzzz-dz642-aaaaaaaaaaaaaaa";
+  private static final String FIRST_EPOCH = "zzzzz-gj3su-epoch0000000001";
+  private static final String SECOND_EPOCH = "zzzzz-gj3su-epoch0000000002";
 
   private final List<HistoryEvent> h = new ArrayList<>();
 
@@ -34,7 +34,7 @@ class SafetyCheckerTest {
         new HistoryEvent(
             h.size() + 1,
             h.size(),
-            C,
+            CONTAINER,
             a,
             "req-" + h.size(),
             "zzzzz-gj3su-000000000000000",
@@ -61,9 +61,9 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         true,
         "Running",
         "Locked",
@@ -73,9 +73,9 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         true,
         null,
         "Running",
@@ -85,9 +85,9 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r2",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.BODY,
-        E2,
+        SECOND_EPOCH,
         false,
         null,
         "Running",
@@ -97,7 +97,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "admin",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -108,9 +108,9 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         true,
         "Complete",
         "Running",
@@ -128,9 +128,9 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r1",
-        E2,
+        SECOND_EPOCH,
         ClaimSource.HEADER,
-        E1,
+        FIRST_EPOCH,
         true,
         null,
         "Running",
@@ -139,9 +139,9 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r1",
-        E2,
+        SECOND_EPOCH,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         false,
         null,
         "Running",
@@ -156,8 +156,8 @@ class SafetyCheckerTest {
     assertThatThrownBy(r::assertSafe)
         .isInstanceOf(AssertionError.class)
         .hasMessageContaining("STALE_EPOCH_WRITE")
-        .hasMessageContaining(C)
-        .hasMessageContaining(E1);
+        .hasMessageContaining(CONTAINER)
+        .hasMessageContaining(FIRST_EPOCH);
   }
 
   @Test
@@ -165,7 +165,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -176,7 +176,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "admin",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -187,7 +187,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "admin2",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -199,7 +199,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r2",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -218,7 +218,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -229,7 +229,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r2",
-        E2,
+        SECOND_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -245,7 +245,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -256,7 +256,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -270,7 +270,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -288,7 +288,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -299,7 +299,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "r2",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -318,7 +318,7 @@ class SafetyCheckerTest {
         new HistoryEvent(
             1,
             1,
-            C,
+            CONTAINER,
             WriteAction.UPDATE,
             "a",
             null,
@@ -340,7 +340,7 @@ class SafetyCheckerTest {
         new HistoryEvent(
             2,
             2,
-            C,
+            CONTAINER,
             WriteAction.UPDATE,
             "b",
             null,
@@ -367,7 +367,7 @@ class SafetyCheckerTest {
         new HistoryEvent(
             h.size() + 1,
             h.size(),
-            C,
+            CONTAINER,
             WriteAction.LOCK,
             "req-" + h.size(),
             "zzzzz-gj3su-000000000000000",
@@ -389,13 +389,13 @@ class SafetyCheckerTest {
 
   @Test
   void p4_dispatcherCancellingAnEpochItNeitherLockedNorRanIn_violates() {
-    lockEvent("dispatcherA", E1);
+    lockEvent("dispatcherA", FIRST_EPOCH);
     ev(
         WriteAction.UPDATE,
         "dispatcherA/run-1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         true,
         "Running",
         "Locked",
@@ -404,7 +404,7 @@ class SafetyCheckerTest {
     ev(
         WriteAction.LOCK,
         "dispatcherB",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         false,
@@ -414,9 +414,9 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "dispatcherB",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         true,
         "Cancelled",
         "Running",
@@ -433,13 +433,13 @@ class SafetyCheckerTest {
 
   @Test
   void p4_theLockerOrItsRunnerEndingTheEpoch_andNonDispatchers_doNotViolate() {
-    lockEvent("dispatcherA", E1);
+    lockEvent("dispatcherA", FIRST_EPOCH);
     ev(
         WriteAction.UPDATE,
         "dispatcherA/run-1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         true,
         "Running",
         "Locked",
@@ -448,19 +448,19 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "dispatcherA",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         true,
         "Cancelled",
         "Running",
         "Cancelled",
         "state");
-    lockEvent("dispatcherB", E2);
+    lockEvent("dispatcherB", SECOND_EPOCH);
     ev(
         WriteAction.UPDATE,
         "operator",
-        E2,
+        SECOND_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -487,12 +487,12 @@ class SafetyCheckerTest {
 
   @Test
   void p4_unlockOfASiblingsFreshLock_whoseRunnerWasAboutToStart_violates() {
-    lockEvent("dispatcherA", E1);
-    lockEvent("dispatcherB", E2); // B locks something else, so it is a dispatcher
+    lockEvent("dispatcherA", FIRST_EPOCH);
+    lockEvent("dispatcherB", SECOND_EPOCH); // B locks something else, so it is a dispatcher
     ev(
         WriteAction.UNLOCK,
         "dispatcherB",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.NONE,
         null,
         true,
@@ -504,7 +504,7 @@ class SafetyCheckerTest {
         "dispatcherA/run-1",
         null,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         false,
         "Running",
         "Queued",
@@ -518,14 +518,14 @@ class SafetyCheckerTest {
 
   @Test
   void p4_unlockOfAnOrphanedLockThatNobodyRan_byAnotherDispatcher_doesNotViolate() {
-    lockEvent("dispatcherA", E1); // its answer was lost: nobody runs E1
-    lockEvent("dispatcherB", E2);
+    lockEvent("dispatcherA", FIRST_EPOCH); // its answer was lost: nobody runs FIRST_EPOCH
+    lockEvent("dispatcherB", SECOND_EPOCH);
     ev(
         WriteAction.UPDATE,
         "dispatcherB",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         true,
         "Queued",
         "Locked",
@@ -541,9 +541,9 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "dispatcherA/run-1",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         true,
         "Running",
         "Locked",
@@ -552,9 +552,9 @@ class SafetyCheckerTest {
     ev(
         WriteAction.UPDATE,
         "dispatcherA",
-        E1,
+        FIRST_EPOCH,
         ClaimSource.BODY,
-        E1,
+        FIRST_EPOCH,
         true,
         "Cancelled",
         "Running",
