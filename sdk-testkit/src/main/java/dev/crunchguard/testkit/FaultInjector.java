@@ -66,8 +66,8 @@ public final class FaultInjector {
   }
 
   /**
-   * The fault decision for one request; the front ends call it through {@link
-   * FaultDecision.Source}.
+   * The fault decision for one request: the simulator's front end calls it as its {@link
+   * FaultDecision.Source}, the fault proxy directly.
    */
   FaultDecision decide(Endpoint endpoint, @Nullable String uuid) {
     long delay = 0;
