@@ -141,9 +141,9 @@ public final class RealArvados {
           URL_VAR + " is not an http(s) base URL without query or user info");
     }
     boolean insecure = truthy(env.get(INSECURE_VAR));
-    String admin = env.get(ADMIN_TOKEN_VAR).trim();
-    String admin2 = env.get(ADMIN2_TOKEN_VAR).trim();
-    String user = env.get(USER_TOKEN_VAR).trim();
+    String admin = checkedPresent(env, ADMIN_TOKEN_VAR);
+    String admin2 = checkedPresent(env, ADMIN2_TOKEN_VAR);
+    String user = checkedPresent(env, USER_TOKEN_VAR);
     OkHttpClient http = httpClient(insecure, LOOKUP_TIMEOUT);
     try {
       String adminUuid = lookUp(http, base, admin, ADMIN_TOKEN_VAR, true);
@@ -278,6 +278,11 @@ public final class RealArvados {
     return s == null || s.isBlank() ? null : s.trim();
   }
 
+  /** The trimmed value of a variable that the caller has checked is set and not blank. */
+  private static String checkedPresent(Map<String, String> env, String name) {
+    return Objects.requireNonNull(blankToNull(env.get(name)), name);
+  }
+
   private static boolean truthy(@Nullable String s) {
     if (s == null) {
       return false;
@@ -409,9 +414,8 @@ public final class RealArvados {
       ResponseBody rb = r.body();
       String text = rb == null ? "" : rb.string();
       JsonElement parsed = Json.parseStrict(text);
-      if (r.code() != 200
-          || !parsed.isJsonObject()
-          || string(parsed.getAsJsonObject(), "uuid") == null) {
+      String uuid = parsed.isJsonObject() ? string(parsed.getAsJsonObject(), "uuid") : null;
+      if (r.code() != 200 || uuid == null) {
         // The answer echoes no token: the runtime token is not rendered by the server.
         throw new IllegalStateException(
             "creating a container failed: "
@@ -421,7 +425,7 @@ public final class RealArvados {
                     ? parsed.getAsJsonObject().get("errors")
                     : ""));
       }
-      return string(parsed.getAsJsonObject(), "uuid");
+      return uuid;
     } catch (IOException e) {
       throw new IllegalStateException(
           "creating a container failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());

@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Standalone simulator: {@code java -jar arvados-simulator.jar --port 0 --admin-token SECRET}.
@@ -58,24 +60,24 @@ public final class SimulatorMain {
   static final class Options {
     final ArvadosSimulator.Builder builder = ArvadosSimulator.builder();
     boolean help;
-    String certOut;
+    @Nullable String certOut;
     boolean https;
     // Fault proxy mode.
-    String proxyUpstream;
+    @Nullable String proxyUpstream;
     boolean insecureUpstream;
     final java.util.List<com.google.gson.JsonObject> faults = new java.util.ArrayList<>();
     int port;
-    String bind;
-    Integer threads;
+    @Nullable String bind;
+    @Nullable Integer threads;
     boolean control;
 
     /** Simulator-only options seen, refused in proxy mode. */
     final java.util.List<String> simulatorOnly = new java.util.ArrayList<>();
 
-    /** The proxy these options describe ({@code --proxy} mode). */
+    /** The proxy these options describe ({@code --proxy} mode: only called when it is set). */
     FaultProxy proxy() {
       FaultProxy.Builder b =
-          FaultProxy.builder(proxyUpstream)
+          FaultProxy.builder(Objects.requireNonNull(proxyUpstream, "not --proxy mode"))
               .port(port)
               .insecureUpstream(insecureUpstream)
               .enableControlEndpoints(control);

@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code /_simulator/...} control endpoints for standalone use (no authentication; only served
@@ -100,7 +101,8 @@ public final class ControlEndpoints {
     }
   }
 
-  private JsonElement route(String method, String path, byte[] body) {
+  /** The control request's answer, or null when no control endpoint has this method and path. */
+  private @Nullable JsonElement route(String method, String path, byte[] body) {
     String[] p = path.split("/");
     switch (method + " " + p[0]) {
       case "GET history":

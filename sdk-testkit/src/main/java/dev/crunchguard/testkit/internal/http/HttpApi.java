@@ -337,7 +337,15 @@ public final class HttpApi implements HttpHandler {
 
   private JsonObject dispatch(Route route, Request req, Caller caller, RequestContext ctx) {
     String uuid = route.uuid();
-    switch (route.endpoint()) {
+    return uuid == null
+        ? dispatchCollection(route.endpoint(), req, caller, ctx)
+        : dispatchMember(route.endpoint(), uuid, req, caller, ctx);
+  }
+
+  /** The endpoints that name no container ({@link #route} gives them a null uuid). */
+  private JsonObject dispatchCollection(
+      Endpoint endpoint, Request req, Caller caller, RequestContext ctx) {
+    switch (endpoint) {
       case TOKEN_CURRENT:
         {
           JsonObject t = caller.token().render();
@@ -366,11 +374,6 @@ public final class HttpApi implements HttpHandler {
           ListQuery q = ListQuery.parse(req.params);
           return q.envelope(containers.readableBy(caller));
         }
-      case GET:
-        {
-          List<String> select = ListQuery.parseSelect(req.params.get("select"));
-          return render(containers.get(uuid, caller), select);
-        }
       case CURRENT:
         {
           ContainerRecord c = containers.forCurrentToken(caller);
@@ -384,6 +387,22 @@ public final class HttpApi implements HttpHandler {
           List<String> select = ListQuery.parseSelect(req.params.get("select"));
           Map<String, JsonElement> attrs = resourceAttrs(req, false);
           return render(containers.create(attrs, caller, ctx), select);
+        }
+      case REQUEST_CREATE:
+        return containers.createRequest(resourceAttrs(req, "container_request", false), caller);
+      default:
+        throw ApiException.notFound();
+    }
+  }
+
+  /** The endpoints on one container or container request, {@code uuid}. */
+  private JsonObject dispatchMember(
+      Endpoint endpoint, String uuid, Request req, Caller caller, RequestContext ctx) {
+    switch (endpoint) {
+      case GET:
+        {
+          List<String> select = ListQuery.parseSelect(req.params.get("select"));
+          return render(containers.get(uuid, caller), select);
         }
       case UPDATE:
         {
@@ -401,8 +420,6 @@ public final class HttpApi implements HttpHandler {
         return containers.auth(uuid, caller);
       case SECRET_MOUNTS:
         return containers.secretMounts(uuid, caller);
-      case REQUEST_CREATE:
-        return containers.createRequest(resourceAttrs(req, "container_request", false), caller);
       case REQUEST_GET:
         return containers.getRequest(uuid, caller);
       case UPDATE_PRIORITY:

@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -114,6 +115,17 @@ public enum Attr {
     return BY_NAME.get(name);
   }
 
+  /**
+   * The value of {@code a} in a container row's values. Rows are total maps: {@link
+   * ContainerRecord} stores every attribute (a missing one as JSON null) and its copies keep them
+   * all, so a missing key is a bug here, never client input.
+   *
+   * @throws NullPointerException when {@code values} has no entry for {@code a}
+   */
+  static JsonElement in(Map<Attr, JsonElement> values, Attr a) {
+    return Objects.requireNonNull(values.get(a), () -> "container row without " + a.json);
+  }
+
   /** Rails' humanized attribute name: {@code auth_uuid} becomes {@code Auth uuid}. */
   String human() {
     String s = json.replace('_', ' ');
@@ -137,9 +149,17 @@ public enum Attr {
     private static final long serialVersionUID = 1L;
     final boolean raised;
 
+    private final String validationMessage;
+
     CoercionException(String message, boolean raised) {
       super(message, null, false, false);
+      this.validationMessage = message;
       this.raised = raised;
+    }
+
+    /** The message, which (unlike {@link #getMessage()} in general) is never null. */
+    String validationMessage() {
+      return validationMessage;
     }
   }
 

@@ -10,6 +10,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -38,7 +39,7 @@ public final class ContainerRecord {
   }
 
   public JsonElement get(Attr a) {
-    return values.get(a).deepCopy();
+    return Attr.in(values, a).deepCopy();
   }
 
   @Nullable String string(Attr a) {
@@ -46,15 +47,17 @@ public final class ContainerRecord {
   }
 
   long longValue(Attr a) {
-    JsonElement e = values.get(a);
+    JsonElement e = Attr.in(values, a);
     return e.isJsonNull() ? 0 : e.getAsLong();
   }
 
+  /** The uuid, which every stored row has (a save that would clear it fails validation). */
   public String uuid() {
-    return string(Attr.UUID);
+    return Objects.requireNonNull(string(Attr.UUID), "container row without uuid");
   }
 
-  State state() {
+  /** The state, or null when the stored text is none of {@link State}'s. */
+  @Nullable State state() {
     return State.parse(string(Attr.STATE));
   }
 
@@ -81,7 +84,7 @@ public final class ContainerRecord {
     o.addProperty("etag", etag());
     for (Attr a : Attr.values()) {
       if (!a.hidden) {
-        o.add(a.json, values.get(a).deepCopy());
+        o.add(a.json, Attr.in(values, a).deepCopy());
       }
     }
     return o;
@@ -115,7 +118,7 @@ public final class ContainerRecord {
   private String computeEtag() {
     JsonObject dump = new JsonObject();
     for (Attr a : Attr.values()) {
-      dump.add(a.json, values.get(a));
+      dump.add(a.json, Attr.in(values, a));
     }
     try {
       byte[] md5 =

@@ -72,7 +72,7 @@ public final class ContainerRules {
       List.of(Attr.COMMAND, Attr.CONTAINER_IMAGE, Attr.OUTPUT_PATH, Attr.CWD, Attr.PRIORITY);
 
   private static void fillIfNull(EnumMap<Attr, JsonElement> m, Attr a, JsonElement v) {
-    if (m.get(a).isJsonNull()) {
+    if (Attr.in(m, a).isJsonNull()) {
       m.put(a, v);
     }
   }
@@ -207,10 +207,10 @@ public final class ContainerRules {
     EnumMap<Attr, JsonElement> m = r.mutableCopy();
     m.put(
         Attr.RUNTIME_CONSTRAINTS,
-        withDefaults(RUNTIME_CONSTRAINTS_DEFAULTS, m.get(Attr.RUNTIME_CONSTRAINTS)));
+        withDefaults(RUNTIME_CONSTRAINTS_DEFAULTS, Attr.in(m, Attr.RUNTIME_CONSTRAINTS)));
     m.put(
         Attr.SCHEDULING_PARAMETERS,
-        withDefaults(SCHEDULING_DEFAULTS, m.get(Attr.SCHEDULING_PARAMETERS)));
+        withDefaults(SCHEDULING_DEFAULTS, Attr.in(m, Attr.SCHEDULING_PARAMETERS)));
     return new ContainerRecord(m);
   }
 
@@ -298,8 +298,10 @@ public final class ContainerRules {
     final List<String> errors = new ArrayList<>();
     final EnumMap<Attr, JsonElement> next;
     final LinkedHashSet<Attr> assignedOrder = new LinkedHashSet<>();
-    boolean priorityTypeError;
+
+    /** The priority's type error, when its value could not be coerced (numericality reports it). */
     @Nullable String priorityError;
+
     @Nullable State oldState;
     @Nullable String newStateRaw;
     @Nullable State newState;
@@ -333,18 +335,17 @@ public final class ContainerRules {
           assignedOrder.add(a);
         } catch (Attr.CoercionException ex) {
           if (ex.raised) {
-            throw ApiException.unprocessable(ex.getMessage());
+            throw ApiException.unprocessable(ex.validationMessage());
           }
           if (a == Attr.PRIORITY) {
             // Rails casts the value (to nil when it cannot), then presence runs before
             // numericality.
-            priorityTypeError = true;
-            priorityError = ex.getMessage();
+            priorityError = ex.validationMessage();
             JsonElement cast = Attr.castPriority(e.getValue());
             next.put(a, cast);
             assignedOrder.add(a);
           } else {
-            errors.add(ex.getMessage());
+            errors.add(ex.validationMessage());
           }
         }
       }
@@ -360,20 +361,22 @@ public final class ContainerRules {
     /** The state before and after assignment, which the callbacks below ask about. */
     void readStates() {
       oldState = create ? null : old.state();
-      newStateRaw = Json.asString(next.get(Attr.STATE));
+      newStateRaw = Json.asString(Attr.in(next, Attr.STATE));
       newState = State.parse(newStateRaw);
-      stateChanged = create || !Objects.equals(next.get(Attr.STATE), old.get(Attr.STATE));
+      stateChanged = create || !Objects.equals(Attr.in(next, Attr.STATE), old.get(Attr.STATE));
     }
 
     /** 2. set_timestamps (before_validation): started_at on Running, finished_at when final. */
     void setTimestamps() {
-      if (stateChanged && newState == State.RUNNING && next.get(Attr.STARTED_AT).isJsonNull()) {
+      if (stateChanged
+          && newState == State.RUNNING
+          && Attr.in(next, Attr.STARTED_AT).isJsonNull()) {
         next.put(Attr.STARTED_AT, new JsonPrimitive(Json.formatTime(now)));
       }
       if (stateChanged
           && newState != null
           && newState.isFinal()
-          && next.get(Attr.FINISHED_AT).isJsonNull()) {
+          && Attr.in(next, Attr.FINISHED_AT).isJsonNull()) {
         next.put(Attr.FINISHED_AT, new JsonPrimitive(Json.formatTime(now)));
       }
     }
@@ -381,7 +384,7 @@ public final class ContainerRules {
     /** 3. check_lock (before_validation, may raise): Queued to Locked counts the lock. */
     void checkLock() {
       if (!create && oldState == State.QUEUED && newState == State.LOCKED) {
-        JsonElement p = next.get(Attr.PRIORITY);
+        JsonElement p = Attr.in(next, Attr.PRIORITY);
         if (p.isJsonNull() || p.getAsLong() <= 0) {
           throw ApiException.raised(
               422, "ArvadosModel::LockFailedError", "cannot lock when priority<=0");
@@ -397,11 +400,13 @@ public final class ContainerRules {
     void checkUnlock() {
       if (!create && oldState == State.LOCKED && newState == State.QUEUED) {
         // The value after assignment: a requeue that also sends locked_by_uuid null is refused.
-        if (!caller.tokenUuid().equals(Json.asString(next.get(Attr.LOCKED_BY_UUID)))) {
+        if (!caller.tokenUuid().equals(Json.asString(Attr.in(next, Attr.LOCKED_BY_UUID)))) {
           throw ApiException.permissionDenied("locked by a different token");
         }
         long lockCount =
-            next.get(Attr.LOCK_COUNT).isJsonNull() ? 0 : next.get(Attr.LOCK_COUNT).getAsLong();
+            Attr.in(next, Attr.LOCK_COUNT).isJsonNull()
+                ? 0
+                : Attr.in(next, Attr.LOCK_COUNT).getAsLong();
         if (lockCount >= maxDispatchAttempts) {
           newStateRaw = State.CANCELLED.wire;
           newState = State.CANCELLED;
@@ -423,12 +428,12 @@ public final class ContainerRules {
      */
     void validatePresenceAndNumericality() {
       for (Attr a : PRESENCE) {
-        if (blank(next.get(a))) {
+        if (blank(Attr.in(next, a))) {
           errors.add(a.human() + " can't be blank");
         }
       }
-      JsonElement prio = next.get(Attr.PRIORITY);
-      if (priorityTypeError) {
+      JsonElement prio = Attr.in(next, Attr.PRIORITY);
+      if (priorityError != null) {
         errors.add(priorityError);
       } else if (prio.isJsonNull()) {
         errors.add("Priority is not a number");
@@ -436,7 +441,10 @@ public final class ContainerRules {
         errors.add("Priority must be greater than or equal to 0");
       }
       for (Attr a : Attr.values()) {
-        if (!a.nullable() && a != Attr.STATE && !PRESENCE.contains(a) && next.get(a).isJsonNull()) {
+        if (!a.nullable()
+            && a != Attr.STATE
+            && !PRESENCE.contains(a)
+            && Attr.in(next, a).isJsonNull()) {
           errors.add(a.human() + " can't be blank");
         }
       }
@@ -444,7 +452,7 @@ public final class ContainerRules {
 
     /** 6. validate_runtime_status: the well-known keys hold strings. */
     void validateRuntimeStatus() {
-      JsonElement rs = next.get(Attr.RUNTIME_STATUS);
+      JsonElement rs = Attr.in(next, Attr.RUNTIME_STATUS);
       if (rs.isJsonObject() && changed(old, next, Attr.RUNTIME_STATUS, create)) {
         for (String k : RUNTIME_STATUS_STRING_KEYS) {
           JsonElement v = rs.getAsJsonObject().get(k);
@@ -491,7 +499,7 @@ public final class ContainerRules {
                   + "' ("
                   + a.inspect(create ? JsonNull.INSTANCE : old.get(a))
                   + ", "
-                  + a.inspect(next.get(a))
+                  + a.inspect(Attr.in(next, a))
                   + ")");
         }
       }
@@ -504,7 +512,7 @@ public final class ContainerRules {
               ? (old.lockedByUuid() != null && !create ? old.lockedByUuid() : caller.tokenUuid())
               : null;
       if (changed(old, next, Attr.LOCKED_BY_UUID, create)
-          && !Objects.equals(Json.asString(next.get(Attr.LOCKED_BY_UUID)), needLock)) {
+          && !Objects.equals(Json.asString(Attr.in(next, Attr.LOCKED_BY_UUID)), needLock)) {
         errors.add("Locked by uuid can only change to " + (needLock == null ? "" : needLock));
       }
       next.put(Attr.LOCKED_BY_UUID, Json.str(needLock));
@@ -516,7 +524,7 @@ public final class ContainerRules {
      */
     void validateOutput() {
       if (changed(old, next, Attr.OUTPUT, create)
-          && !EMPTY_COLLECTION_PDH.equals(Json.asString(next.get(Attr.OUTPUT)))) {
+          && !EMPTY_COLLECTION_PDH.equals(Json.asString(Attr.in(next, Attr.OUTPUT)))) {
         errors.add("Output collection must exist and be readable by current user.");
       }
     }
@@ -529,16 +537,16 @@ public final class ContainerRules {
      */
     boolean assignAuth() {
       boolean authChangedByClient = changed(old, next, Attr.AUTH_UUID, create);
-      String auth = Json.asString(next.get(Attr.AUTH_UUID));
+      String auth = Json.asString(Attr.in(next, Attr.AUTH_UUID));
       boolean mint = false;
       if (authChangedByClient) {
         errors.add("Auth uuid is readonly");
       } else if (newState != null
           && newState.holdsLock()
           && auth == null
-          && next.get(Attr.RUNTIME_TOKEN).isJsonNull()) {
+          && Attr.in(next, Attr.RUNTIME_TOKEN).isJsonNull()) {
         mint = true;
-        if (next.get(Attr.RUNTIME_USER_UUID).isJsonNull()) {
+        if (Attr.in(next, Attr.RUNTIME_USER_UUID).isJsonNull()) {
           // Legacy path: the user of the highest-priority container request, else refused.
           String fromRequest = create ? null : requester.apply(old.uuid());
           if (fromRequest == null) {
@@ -557,16 +565,16 @@ public final class ContainerRules {
      * expires the container token; taking it without one mints one.
      */
     void expireOrMintAuth(boolean mint) {
-      String auth = Json.asString(next.get(Attr.AUTH_UUID));
+      String auth = Json.asString(Attr.in(next, Attr.AUTH_UUID));
       if (newState == null || !newState.holdsLock()) {
         if (auth != null) {
           tokens.expire(auth, now);
           next.put(Attr.AUTH_UUID, JsonNull.INSTANCE);
         }
       } else if (mint) {
-        String owner = Json.asString(next.get(Attr.RUNTIME_USER_UUID));
+        String owner = Json.asString(Attr.in(next, Attr.RUNTIME_USER_UUID));
         List<String> scopes = new ArrayList<>();
-        for (JsonElement s : next.get(Attr.RUNTIME_AUTH_SCOPES).getAsJsonArray()) {
+        for (JsonElement s : Attr.in(next, Attr.RUNTIME_AUTH_SCOPES).getAsJsonArray()) {
           scopes.add(s.getAsString());
         }
         TokenRecord t =
@@ -584,14 +592,14 @@ public final class ContainerRules {
               Attr.MOUNTS,
               Attr.RUNTIME_CONSTRAINTS,
               Attr.SCHEDULING_PARAMETERS)) {
-        if (changed(old, next, a, create) && next.get(a).isJsonObject()) {
-          next.put(a, Json.deepSorted(next.get(a)));
+        if (changed(old, next, a, create) && Attr.in(next, a).isJsonObject()) {
+          next.put(a, Json.deepSorted(Attr.in(next, a)));
         }
       }
       if (changed(old, next, Attr.RUNTIME_AUTH_SCOPES, create)
-          && next.get(Attr.RUNTIME_AUTH_SCOPES).isJsonArray()) {
+          && Attr.in(next, Attr.RUNTIME_AUTH_SCOPES).isJsonArray()) {
         List<String> sorted = new ArrayList<>();
-        next.get(Attr.RUNTIME_AUTH_SCOPES)
+        Attr.in(next, Attr.RUNTIME_AUTH_SCOPES)
             .getAsJsonArray()
             .forEach(x -> sorted.add(x.getAsString()));
         java.util.Collections.sort(sorted);
@@ -621,7 +629,7 @@ public final class ContainerRules {
     Saved maybeUpdateModifiedByFields() {
       boolean anyChange = create;
       for (Attr a : Attr.values()) {
-        if (!create && !next.get(a).equals(old.get(a))) {
+        if (!create && !Attr.in(next, a).equals(old.get(a))) {
           anyChange = true;
         }
       }
@@ -704,14 +712,14 @@ public final class ContainerRules {
   /** Dirty tracking: assigning the current value is not a change. */
   private static boolean changed(
       ContainerRecord old, EnumMap<Attr, JsonElement> next, Attr a, boolean create) {
-    return !old.get(a).equals(next.get(a));
+    return !old.get(a).equals(Attr.in(next, a));
   }
 
   /** The whitelist's notion of change: nil, [] and {} are equal (whitelist_update.rb:14-23). */
   private static boolean whitelistChanged(
       ContainerRecord old, EnumMap<Attr, JsonElement> next, Attr a, boolean create) {
     JsonElement before = old.get(a);
-    JsonElement after = next.get(a);
+    JsonElement after = Attr.in(next, a);
     if (before.equals(after)) {
       return false;
     }

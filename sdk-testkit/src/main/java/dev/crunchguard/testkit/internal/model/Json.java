@@ -145,7 +145,12 @@ public final class Json {
     return e.deepCopy();
   }
 
-  public static JsonObject object(Object... kv) {
+  /**
+   * A JSON object from alternating keys and values: a key is a {@code String}; a value is a {@link
+   * JsonElement}, a number, a boolean, anything else (rendered by {@code toString()}), or null
+   * (JSON null).
+   */
+  public static JsonObject object(@Nullable Object... kv) {
     JsonObject o = new JsonObject();
     for (int i = 0; i < kv.length; i += 2) {
       Object v = kv[i + 1];
