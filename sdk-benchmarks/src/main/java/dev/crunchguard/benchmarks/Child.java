@@ -1,22 +1,31 @@
 package dev.crunchguard.benchmarks;
 
+import com.google.gson.FieldNamingPolicy;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A helper JVM on this JVM's class path ({@code java -cp <class path> dev.crunchguard.examples.Main
- * <args>}): the out-of-process server for the overhead and memory benchmarks, and the fresh JVMs of
- * the start-up measurement. It prints lines on stdout up to {@code READY}; closing its stdin ends
- * it.
+ * A helper JVM on this JVM's class path ({@code java -cp <class path>
+ * dev.crunchguard.benchmarks.BenchmarksMain <args>}): the out-of-process server for the overhead
+ * and memory benchmarks, and the fresh JVMs of the start-up measurement. It prints its report as
+ * one JSON line on stdout, then {@code READY}; closing its stdin ends it.
  */
 final class Child implements AutoCloseable {
   static final String QUIET_LOGS = "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn";
+
+  private static final Gson GSON =
+      new GsonBuilder()
+          .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+          .create();
 
   final Process process;
   final List<String> lines = new ArrayList<>();
@@ -39,7 +48,7 @@ final class Child implements AutoCloseable {
     cmd.addAll(jvmArgs);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add("dev.crunchguard.examples.Main");
+    cmd.add(BenchmarksMain.class.getName());
     cmd.addAll(mainArgs);
     return cmd;
   }
@@ -72,24 +81,25 @@ final class Child implements AutoCloseable {
     }
   }
 
-  /** The value of the first stdout line {@code KEY value}. */
-  String value(String key) {
-    for (String l : lines) {
-      if (l.startsWith(key + " ")) {
-        return l.substring(key.length() + 1);
+  /**
+   * The child's report: its last JSON line before {@code READY}, read by Gson.
+   *
+   * @throws IllegalStateException if it printed none
+   */
+  <T> T report(Class<T> type) {
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      if (lines.get(i).startsWith("{")) {
+        return GSON.fromJson(lines.get(i), type);
       }
     }
-    throw new IllegalStateException("child printed no " + key);
+    throw new IllegalStateException("the child printed no report");
   }
 
-  List<String> values(String key) {
-    List<String> out = new ArrayList<>();
-    for (String l : lines) {
-      if (l.startsWith(key + " ")) {
-        out.add(l.substring(key.length() + 1));
-      }
-    }
-    return out;
+  /** Prints a child's report: one JSON line, then {@code READY}. */
+  static void ready(PrintStream out, Object report) {
+    out.println(GSON.toJson(report));
+    out.println("READY");
+    out.flush();
   }
 
   @Override

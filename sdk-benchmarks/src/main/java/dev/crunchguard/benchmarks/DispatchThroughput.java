@@ -4,7 +4,7 @@ import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.dispatch.Dispatcher;
 import dev.crunchguard.dispatch.DispatcherStats;
-import dev.crunchguard.examples.Flags;
+import dev.crunchguard.examples.cli.Durations;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSnapshot;
 import dev.crunchguard.testkit.ContainerSpec;
@@ -299,7 +299,7 @@ final class DispatchThroughput {
             + "`maxConcurrentRuns "
             + concurrency
             + "`, `pollInterval "
-            + Flags.format(poll)
+            + Durations.format(poll)
             + "`, `lockRetryInterval 1 s`, "
             + "page size 100. The runner does `markRunning()` then `complete(0, null)` in process (no work), so the "
             + "figure is the dispatch machinery's own rate: N / time from start until the N-th Complete. The ceiling "

@@ -35,7 +35,14 @@ public class GuardOverheadJmh {
 
   private OverheadFixture fixture;
 
-  /** Starts the server process and takes the lock. */
+  /** Creates the benchmark; JMH instantiates it. */
+  public GuardOverheadJmh() {}
+
+  /**
+   * Starts the server process and takes the lock.
+   *
+   * @throws IOException if the server process does not start
+   */
   @Setup(Level.Trial)
   public void setUp() throws IOException {
     fixture = OverheadFixture.start(server);
@@ -51,13 +58,22 @@ public class GuardOverheadJmh {
     fixture.close();
   }
 
-  /** {@code ContainerLock.update}: one guarded PUT, response decoded into a {@link Container}. */
+  /**
+   * {@code ContainerLock.update}: one guarded PUT, response decoded into a {@link Container}.
+   *
+   * @return the updated record (JMH consumes it)
+   */
   @Benchmark
   public Container guardedUpdate() {
     return fixture.guarded();
   }
 
-  /** The same PUT through OkHttp directly, response read as bytes. */
+  /**
+   * The same PUT through OkHttp directly, response read as bytes.
+   *
+   * @return the response's length (JMH consumes it)
+   * @throws IOException if the call fails
+   */
   @Benchmark
   public int rawPut() throws IOException {
     return fixture.raw();

@@ -2,7 +2,7 @@ package dev.crunchguard.benchmarks;
 
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
-import dev.crunchguard.examples.Flags;
+import dev.crunchguard.examples.cli.Durations;
 import dev.crunchguard.runner.RunResult;
 import dev.crunchguard.runner.RunnerContext;
 import dev.crunchguard.testkit.ArvadosSimulator;
@@ -93,7 +93,7 @@ final class LossDetection {
         for (Scenario sc : Scenario.values()) {
           progress.printf(
               "[bench] 4. loss detection: %s, watch interval %s, %d trials%n",
-              sc.name().toLowerCase(java.util.Locale.ROOT), Flags.format(w), trials);
+              sc.name().toLowerCase(java.util.Locale.ROOT), Durations.format(w), trials);
           double[] lat = new double[trials];
           double[] conservative = new double[trials];
           int stopped = 0;
@@ -265,7 +265,7 @@ final class LossDetection {
       t.add(
           List.of(
               i.scenario().name().toLowerCase(java.util.Locale.ROOT),
-              Flags.format(i.watch()),
+              Durations.format(i.watch()),
               Integer.toString(i.trials()),
               Summary.f("%.1f", i.latencyMs().min()),
               Summary.f("%.1f", i.latencyMs().median()),
@@ -303,7 +303,7 @@ final class LossDetection {
           "child stopped within one interval + one round trip ("
               + i.scenario().name().toLowerCase(java.util.Locale.ROOT)
               + ", "
-              + Flags.format(i.watch())
+              + Durations.format(i.watch())
               + ")",
           "max "
               + Summary.f("%.1f", i.latencyMs().max())

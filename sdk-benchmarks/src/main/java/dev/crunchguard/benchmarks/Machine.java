@@ -1,5 +1,6 @@
 package dev.crunchguard.benchmarks;
 
+import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,6 +35,21 @@ final class Machine {
     } catch (IOException | RuntimeException e) {
       return "n/a";
     }
+  }
+
+  /** The same facts as {@link #describe()}, for the JSON report. */
+  static JsonObject json() {
+    Runtime rt = Runtime.getRuntime();
+    JsonObject o = new JsonObject();
+    o.addProperty("cpus", rt.availableProcessors());
+    o.addProperty("cpu_model", cpuModel());
+    o.addProperty("java_version", System.getProperty("java.version"));
+    o.addProperty(
+        "java_vm",
+        System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
+    o.addProperty("max_heap_mib", rt.maxMemory() >> 20);
+    o.addProperty("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+    return o;
   }
 
   static String describe() {

@@ -4,7 +4,6 @@ import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.LockEpoch;
 import dev.crunchguard.dispatch.Dispatcher;
-import dev.crunchguard.examples.Flags;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -13,7 +12,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * Benchmark 5: heap per ContainerLock and per tracked container, threads per dispatcher, client
@@ -66,8 +69,9 @@ final class MemoryBench {
                 Integer.toString(total),
                 "--tokens",
                 String.join(",", tokens)))) {
-      String url = sim.value("URL");
-      List<String> uuids = sim.values("C");
+      BenchServer.Ready server = sim.report(BenchServer.Ready.class);
+      String url = server.url();
+      List<String> uuids = server.containers();
 
       // --- threads with the whole table Queued ---
       queueThreads.add(threadsRun(url, threadsToken, total, progress));
@@ -127,9 +131,10 @@ final class MemoryBench {
                     tokens.get(0),
                     "--uuid",
                     uuids.get(0)))) {
-          jvmToMain[i] = Double.parseDouble(c.value("JVM_TO_MAIN_MS"));
-          coldBuild[i] = Double.parseDouble(c.value("BUILD_MS"));
-          coldFirst[i] = Double.parseDouble(c.value("FIRST_CALL_MS"));
+          Startup s = c.report(Startup.class);
+          jvmToMain[i] = s.jvmToMainMs();
+          coldBuild[i] = s.buildMs();
+          coldFirst[i] = s.firstCallMs();
         }
       }
       int builds = smoke ? 50 : 2000;
@@ -246,22 +251,44 @@ final class MemoryBench {
   }
 
   /** {@code bench-startup}: a fresh JVM that times building its first client and its first call. */
-  static int startupChild(Flags a, PrintStream out) {
-    long mainAt = System.currentTimeMillis();
-    long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
-    long t0 = System.nanoTime();
-    try (ArvadosClient client =
-        ArvadosClient.builder().baseUrl(a.string("url", "")).token(a.string("token", "")).build()) {
-      long t1 = System.nanoTime();
-      client.containers().get(a.string("uuid", ""));
-      long t2 = System.nanoTime();
-      out.println("JVM_TO_MAIN_MS " + (mainAt - jvmStart));
-      out.println("BUILD_MS " + (t1 - t0) / 1e6);
-      out.println("FIRST_CALL_MS " + (t2 - t1) / 1e6);
+  /** What a {@code bench-startup} child reports: its start-up times. */
+  record Startup(double jvmToMainMs, double buildMs, double firstCallMs) {}
+
+  /**
+   * {@code bench-startup}: a fresh JVM that builds a client and makes one call, then reports its
+   * {@link Startup} times.
+   */
+  @Command(
+      name = "bench-startup",
+      hidden = true,
+      description = "Internal: one fresh JVM of the start-up measurement.")
+  static final class StartupCommand implements Callable<Integer> {
+    @ParentCommand BenchmarksMain main;
+
+    @Option(names = "--url", required = true)
+    String url = "";
+
+    @Option(names = "--token", required = true)
+    String token = "";
+
+    @Option(names = "--uuid", required = true)
+    String uuid = "";
+
+    @Override
+    public Integer call() {
+      long mainAt = System.currentTimeMillis();
+      long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+      long t0 = System.nanoTime();
+      Startup s;
+      try (ArvadosClient client = ArvadosClient.builder().baseUrl(url).token(token).build()) {
+        long t1 = System.nanoTime();
+        client.containers().get(uuid);
+        long t2 = System.nanoTime();
+        s = new Startup(mainAt - jvmStart, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+      }
+      Child.ready(main.out, s);
+      return 0;
     }
-    out.println("READY");
-    out.flush();
-    return 0;
   }
 
   static void report(

@@ -53,8 +53,9 @@ final class OverheadFixture implements AutoCloseable {
     this.ownsSim = shared == null;
     this.sim = shared != null ? shared : startSim(1);
     try {
-      String simUrl = sim.value("URL");
-      String uuid = sim.values("C").get(index);
+      BenchServer.Ready simReport = sim.report(BenchServer.Ready.class);
+      String simUrl = simReport.url();
+      String uuid = simReport.containers().get(index);
       base = new OkHttpClient();
       simClient = client(simUrl);
       ContainerLock held = simClient.containers().lock(uuid);
@@ -81,7 +82,7 @@ final class OverheadFixture implements AutoCloseable {
                 List.of(),
                 List.of(
                     "bench-serve", "--kind", "fixed", "--body-file", BenchServer.bodyFile(answer)));
-        String fixedUrl = fixed.value("URL");
+        String fixedUrl = fixed.report(BenchServer.Ready.class).url();
         fixedClient = client(fixedUrl);
         lock = fixedClient.containers().resume(held.epoch());
         putUrl = fixedUrl + "arvados/v1/containers/" + uuid;

@@ -1,7 +1,7 @@
 package dev.crunchguard.benchmarks;
 
 import com.google.gson.JsonObject;
-import dev.crunchguard.examples.Flags;
+import dev.crunchguard.examples.cli.Durations;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
 import java.io.IOException;
@@ -249,7 +249,7 @@ final class SimulatorCapacity {
             + threads
             + " client "
             + "threads in the same JVM (so client and server share the 2 cores), for about "
-            + Flags.format(duration)
+            + Durations.format(duration)
             + " per operation. lock: rounds over a pool of up to 50,000 Queued containers, the pool unlocked between rounds "
             + "(not timed; latency column = median of the per-round medians). guarded update: alternating `progress` "
             + "values on 256 Running containers (a real write each time), `auth_uuid` in the body. History is cleared "

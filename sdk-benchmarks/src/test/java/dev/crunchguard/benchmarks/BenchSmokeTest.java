@@ -2,7 +2,9 @@ package dev.crunchguard.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.crunchguard.examples.MainAccess;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +28,7 @@ class BenchSmokeTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int status =
-        MainAccess.run(
+        BenchmarksMain.run(
             List.of("bench", "--smoke"),
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -66,6 +68,65 @@ class BenchSmokeTest {
       parts.add(row.substring(2, 3));
     }
     assertThat(parts).contains("1", "2", "3", "4", "5");
+  }
+
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES)
+  void smokeRunWithJson_printsOneObjectOfTheDocumentedShape() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        BenchmarksMain.run(
+            List.of("bench", "--smoke", "--json", "--parts", "requests,loss"),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(status).as(err.toString(StandardCharsets.UTF_8)).isZero();
+    String stdout = out.toString(StandardCharsets.UTF_8);
+    assertThat(stdout.lines()).as("one line of JSON").hasSize(1);
+
+    JsonObject report = JsonParser.parseString(stdout).getAsJsonObject();
+    assertThat(report.get("report").getAsString()).isEqualTo("bench");
+    assertThat(report.get("smoke").getAsBoolean()).isTrue();
+    assertThat(report.get("command").getAsString())
+        .endsWith("crunchguard-benchmarks.jar bench --smoke --json --parts requests,loss");
+    assertThat(report.getAsJsonArray("parts").asList())
+        .extracting(JsonElement::getAsString)
+        .containsExactly("requests", "loss");
+    assertThat(report.get("seconds").getAsDouble()).isPositive();
+    assertThat(report.getAsJsonObject("machine").get("cpus").getAsInt()).isPositive();
+    assertThat(report.getAsJsonObject("load_average").keySet()).containsExactly("start", "end");
+
+    List<String> titles = new ArrayList<>();
+    int tables = 0;
+    for (JsonElement e : report.getAsJsonArray("sections")) {
+      JsonObject section = e.getAsJsonObject();
+      titles.add(section.get("title").getAsString());
+      for (JsonElement b : section.getAsJsonArray("blocks")) {
+        JsonObject block = b.getAsJsonObject();
+        switch (block.get("type").getAsString()) {
+          case "table" -> {
+            tables++;
+            int cells = block.getAsJsonArray("header").size();
+            for (JsonElement row : block.getAsJsonArray("rows")) {
+              assertThat(row.getAsJsonArray().size()).isEqualTo(cells);
+            }
+          }
+          case "text", "heading" -> assertThat(block.get("text").getAsString()).isNotBlank();
+          default -> throw new AssertionError("unknown block " + block);
+        }
+      }
+    }
+    assertThat(titles).hasSize(2);
+    assertThat(titles.get(0)).startsWith("2. Requests per container life cycle");
+    assertThat(titles.get(1)).startsWith("4. Loss detection");
+    assertThat(tables).isPositive();
+    assertThat(report.getAsJsonArray("targets")).isNotEmpty();
+    for (JsonElement t : report.getAsJsonArray("targets")) {
+      JsonObject target = t.getAsJsonObject();
+      assertThat(target.keySet()).containsExactly("part", "target", "measured", "met");
+      assertThat(target.get("part").getAsString()).isIn("2", "4");
+      assertThat(target.get("met").isJsonPrimitive()).isTrue();
+    }
   }
 
   private static List<List<String>> tables(String report) {
