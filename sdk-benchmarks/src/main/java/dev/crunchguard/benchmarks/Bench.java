@@ -62,19 +62,28 @@ final class Bench implements Callable<Integer> {
   @Option(names = "--json", description = "print the report as one JSON object (src/docs/cli.md)")
   boolean json;
 
-  @Option(names = "--pairs", description = "1. measured guarded/raw pairs per server (20000)")
+  @Option(
+      paramLabel = "<n>",
+      names = "--pairs",
+      description = "1. measured guarded/raw pairs per server (20000)")
   @Nullable Integer pairs;
 
-  @Option(names = "--warmup-pairs", description = "1. warm-up pairs per server (5000)")
+  @Option(
+      paramLabel = "<n>",
+      names = "--warmup-pairs",
+      description = "1. warm-up pairs per server (5000)")
   @Nullable Integer warmupPairs;
 
-  @Option(names = "--jmh-forks", description = "1. JMH forks (1)")
+  @Option(paramLabel = "<n>", names = "--jmh-forks", description = "1. JMH forks (1)")
   @Nullable Integer jmhForks;
 
-  @Option(names = "--jmh-warmup", description = "1. JMH warm-up iterations (3)")
+  @Option(paramLabel = "<n>", names = "--jmh-warmup", description = "1. JMH warm-up iterations (3)")
   @Nullable Integer jmhWarmup;
 
-  @Option(names = "--jmh-iterations", description = "1. JMH measured iterations (5)")
+  @Option(
+      paramLabel = "<n>",
+      names = "--jmh-iterations",
+      description = "1. JMH measured iterations (5)")
   @Nullable Integer jmhIterations;
 
   @Option(
@@ -83,7 +92,10 @@ final class Bench implements Callable<Integer> {
       description = "1. time per JMH iteration (2s)")
   @Nullable Duration jmhTime;
 
-  @Option(names = "--lifecycles", description = "2. containers per request-count scenario (200)")
+  @Option(
+      paramLabel = "<n>",
+      names = "--lifecycles",
+      description = "2. containers per request-count scenario (200)")
   @Nullable Integer lifecycles;
 
   @Option(
@@ -100,7 +112,10 @@ final class Bench implements Callable<Integer> {
       description = "3. racing dispatchers (1,2,4,8)")
   @Nullable List<Integer> dispatchers;
 
-  @Option(names = "--concurrency", description = "3. runner threads per dispatcher (8)")
+  @Option(
+      paramLabel = "<n>",
+      names = "--concurrency",
+      description = "3. runner threads per dispatcher (8)")
   @Nullable Integer concurrency;
 
   @Option(
@@ -123,10 +138,11 @@ final class Bench implements Callable<Integer> {
       description = "4. watch intervals (100ms,250ms,500ms,1s)")
   @Nullable List<Duration> intervals;
 
-  @Option(names = "--trials", description = "4. trials per interval (12)")
+  @Option(paramLabel = "<n>", names = "--trials", description = "4. trials per interval (12)")
   @Nullable Integer trials;
 
   @Option(
+      paramLabel = "<n>",
       names = "--locks",
       description = "5. ContainerLocks held for the heap measurement (10000)")
   @Nullable Integer locks;
@@ -138,7 +154,10 @@ final class Bench implements Callable<Integer> {
       description = "5. tracked containers for the dispatcher heap slope (200,1000)")
   @Nullable List<Integer> tracked;
 
-  @Option(names = "--startups", description = "5. fresh JVMs for the start-up time (5)")
+  @Option(
+      paramLabel = "<n>",
+      names = "--startups",
+      description = "5. fresh JVMs for the start-up time (5)")
   @Nullable Integer startups;
 
   @Option(
@@ -154,7 +173,7 @@ final class Bench implements Callable<Integer> {
       description = "6. measured time per operation (3s)")
   @Nullable Duration simDuration;
 
-  @Option(names = "--sim-threads", description = "6. client threads (8)")
+  @Option(paramLabel = "<n>", names = "--sim-threads", description = "6. client threads (8)")
   @Nullable Integer simThreads;
 
   /** A count option: its value, checked, or the default. */

@@ -61,8 +61,6 @@ public final class BenchmarksMain implements Callable<Integer> {
   /** No command: the usage on stderr, a usage error. */
   @Override
   public Integer call() {
-    err.println("a command is missing");
-    spec.commandLine().usage(err);
-    return Cli.USAGE;
+    return Cli.missingCommand(spec, err);
   }
 }

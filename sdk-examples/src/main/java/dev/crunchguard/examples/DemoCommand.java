@@ -29,30 +29,37 @@ final class DemoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(
+      paramLabel = "<n>",
       names = "--containers",
       defaultValue = "300",
       description = "containers to dispatch (default ${DEFAULT-VALUE})")
   int containers;
 
   @Option(
+      paramLabel = "<n>",
       names = "--dispatchers",
       defaultValue = "3",
       description = "dispatchers in this JVM (default ${DEFAULT-VALUE})")
   int dispatchers;
 
   @Option(
+      paramLabel = "<n>",
       names = "--jvms",
       defaultValue = "1",
       description = "further dispatchers, each in its own JVM (default ${DEFAULT-VALUE})")
   int jvms;
 
   @Option(
+      paramLabel = "<n>",
       names = "--concurrency",
       defaultValue = "8",
       description = "runner threads per dispatcher (default ${DEFAULT-VALUE})")
   int concurrency;
 
-  @Option(names = "--seed", description = "the faults' and the priorities' seed (default random)")
+  @Option(
+      paramLabel = "<seed>",
+      names = "--seed",
+      description = "the faults' and the priorities' seed (default random)")
   @Nullable Long seed;
 
   @Option(
@@ -79,6 +86,7 @@ final class DemoCommand implements Callable<Integer> {
   @Nullable Duration raceWindow;
 
   @Option(
+      paramLabel = "<seed>",
       names = "--soak-requests",
       defaultValue = "0",
       description = "repeat guarded rounds with consecutive seeds until N requests (the soak)")
@@ -90,6 +98,7 @@ final class DemoCommand implements Callable<Integer> {
   boolean sharedToken;
 
   @Option(
+      paramLabel = "<rate>",
       names = "--lost-rate",
       defaultValue = "0.02",
       description =

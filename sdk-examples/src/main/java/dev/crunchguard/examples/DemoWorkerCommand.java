@@ -44,7 +44,7 @@ final class DemoWorkerCommand implements Callable<Integer> {
   @Option(names = "--mode", defaultValue = "guarded")
   Mode mode;
 
-  @Option(names = "--concurrency", defaultValue = "8")
+  @Option(paramLabel = "<n>", names = "--concurrency", defaultValue = "8")
   int concurrency;
 
   @Option(paramLabel = "<duration>", names = "--poll-interval", defaultValue = "100ms")
@@ -53,10 +53,10 @@ final class DemoWorkerCommand implements Callable<Integer> {
   @Option(paramLabel = "<duration>", names = "--orphan-grace", defaultValue = "10s")
   Duration orphanGrace;
 
-  @Option(names = "--relock-rate", defaultValue = "0")
+  @Option(paramLabel = "<rate>", names = "--relock-rate", defaultValue = "0")
   double relockRate;
 
-  @Option(names = "--cancel-rate", defaultValue = "0")
+  @Option(paramLabel = "<rate>", names = "--cancel-rate", defaultValue = "0")
   double cancelRate;
 
   @Override

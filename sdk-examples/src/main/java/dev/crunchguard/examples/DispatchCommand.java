@@ -33,6 +33,7 @@ final class DispatchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(
+      paramLabel = "<n>",
       names = "--concurrency",
       defaultValue = "4",
       description = "runners at once (default ${DEFAULT-VALUE})")

@@ -34,6 +34,7 @@ final class DispatchSlurmCommand implements Callable<Integer> {
   @Nullable String partition;
 
   @Option(
+      paramLabel = "<n>",
       names = "--concurrency",
       defaultValue = "8",
       description = "jobs at once (default ${DEFAULT-VALUE})")

@@ -26,6 +26,7 @@ final class SlurmDemoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(
+      paramLabel = "<n>",
       names = "--containers",
       defaultValue = "4",
       description = "containers (default ${DEFAULT-VALUE})")

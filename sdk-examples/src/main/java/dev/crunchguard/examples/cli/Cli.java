@@ -92,6 +92,21 @@ public final class Cli {
   }
 
   /**
+   * What a jar's root command does when no command is given: says so and prints the usage on {@code
+   * err}.
+   *
+   * @param spec the root command
+   * @param err where the usage goes
+   * @return {@link #USAGE}
+   */
+  public static int missingCommand(CommandSpec spec, PrintStream err) {
+    err.println("a command is missing");
+    spec.commandLine().usage(err);
+    err.flush();
+    return USAGE;
+  }
+
+  /**
    * A usage error of the command {@code spec} describes, for a rule across options that picocli
    * does not check itself; picocli reports it as it reports its own.
    *
