@@ -159,7 +159,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   static void print(PrintStream out, JsonObject report) {
-    out.println(new GsonBuilder().serializeNulls().create().toJson(report));
+    out.println(new GsonBuilder().serializeNulls().disableHtmlEscaping().create().toJson(report));
     out.flush();
   }
 }

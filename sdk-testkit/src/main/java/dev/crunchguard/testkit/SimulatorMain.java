@@ -227,6 +227,8 @@ public final class SimulatorMain {
     CommandLine cl = new CommandLine(o);
     try {
       cl.parseArgs(args);
+    } catch (CommandLine.UnmatchedArgumentException e) {
+      throw new UsageException(unmatched(e.getUnmatched()));
     } catch (CommandLine.ParameterException e) {
       throw new UsageException(e.getMessage());
     }
@@ -325,6 +327,25 @@ public final class SimulatorMain {
       throw new UsageException("--insecure-upstream and --fault need --proxy");
     }
     return o;
+  }
+
+  /**
+   * The message for arguments nobody asked for. picocli's own names every one of them, and the
+   * argument after a misspelt {@code --admin-tokn} is a token: only the option-like ones are named.
+   */
+  static String unmatched(List<String> args) {
+    List<String> options = new ArrayList<>();
+    for (String a : args) {
+      if (a.startsWith("-")) {
+        int eq = a.indexOf('=');
+        options.add("'" + (eq > 0 ? a.substring(0, eq) : a) + "'");
+      }
+    }
+    if (options.isEmpty()) {
+      return "unexpected argument (the simulator takes options only)";
+    }
+    return (options.size() == 1 ? "Unknown option: " : "Unknown options: ")
+        + String.join(", ", options);
   }
 
   private static String simulatorOnly(Options o, String option) {

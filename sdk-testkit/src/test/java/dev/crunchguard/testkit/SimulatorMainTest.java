@@ -52,6 +52,19 @@ class SimulatorMainTest {
   }
 
   @Test
+  void aMisspeltOptionNeverEchoesTheValueAfterIt_whichMayBeAToken() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(run(out, err, "--admin-tokn", "sekrit-y", "--user-tokn=sekrit-z")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("Unknown options: '--admin-tokn', '--user-tokn'")
+        .doesNotContain("sekrit");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"sekrit-w"}))
+        .hasMessageContaining("options only")
+        .hasMessageNotContaining("sekrit");
+  }
+
+  @Test
   void missingOrBadValuesAreUsageErrorsThatNeverEchoTheToken() {
     assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--port"}))
         .hasMessageContaining("Missing required parameter for option '--port'");
