@@ -17,6 +17,13 @@ import picocli.CommandLine.Spec;
 /** {@code demo}: the command line of the {@link RaceDemo}. */
 @Command(
     name = "demo",
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:the guarded half was safe",
+      "1:the guarded half was not safe (the report says why), or the demo failed",
+      "2:usage error",
+      "130:interrupted"
+    },
     description = {
       "The race demo: dispatchers race over containers on the embedded simulator, with faults and"
           + " forced re-locks, first with the guard, then with plain updates; both reports side by"

@@ -21,6 +21,13 @@ import picocli.CommandLine.Spec;
 /** {@code dispatch}: the command line of the {@link LocalDispatcher}. */
 @Command(
     name = "dispatch",
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:stopped (--timeout), or idle (--until-idle)",
+      "1:--until-idle timed out, or the dispatcher failed",
+      "2:usage error",
+      "130:interrupted"
+    },
     description = {
       "A local dispatcher (like crunch-dispatch-local): runs each locked container's command"
           + " through the example runner in a separate JVM. Reads ARVADOS_API_HOST,"

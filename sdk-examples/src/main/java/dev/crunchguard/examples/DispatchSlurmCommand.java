@@ -19,6 +19,13 @@ import picocli.CommandLine.Spec;
 /** {@code dispatch-slurm}: the command line of the {@link SlurmDispatcher}. */
 @Command(
     name = "dispatch-slurm",
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:stopped (--timeout), or idle (--until-idle)",
+      "1:--until-idle timed out, or the dispatcher failed",
+      "2:usage error",
+      "130:interrupted"
+    },
     description = {
       "A Slurm dispatcher (like crunch-dispatch-slurm): one sbatch job per locked container,"
           + " running the example runner with the lock in its environment. Reads ARVADOS_API_HOST,"

@@ -14,6 +14,13 @@ import picocli.CommandLine.Spec;
 /** {@code slurm-demo}: the command line of the {@link SlurmRaceDemo}. */
 @Command(
     name = "slurm-demo",
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:the guarded half showed the race and its fence",
+      "1:it did not (the report says why), or the demo failed",
+      "2:usage error",
+      "130:interrupted"
+    },
     description = {
       "The seed race on a real Slurm: jobs hidden from one squeue snapshot are unlocked, locked"
           + " and submitted again while the first jobs still run; with and without the guard."
