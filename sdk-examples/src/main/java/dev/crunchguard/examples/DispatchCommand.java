@@ -137,19 +137,11 @@ final class DispatchCommand implements Callable<Integer> {
           "dispatching from " + client.baseUrl() + " with up to " + concurrency + " runners");
       dispatcher.start();
       if (untilIdle) {
-        boolean idle =
-            IdleWait.await(
-                dispatcher::awaitIdle,
-                () -> DemoDispatcher.format(dispatcher.stats()),
-                timeout == null ? forever : timeout,
-                IdleWait.EVERY,
-                err);
-        err.println(
-            "dispatcher "
-                + (idle ? "idle" : "timed out")
-                + ": "
-                + DemoDispatcher.format(dispatcher.stats()));
-        return idle ? Cli.OK : Cli.FAILED;
+        return IdleWait.untilIdle(
+            dispatcher::awaitIdle,
+            () -> DemoDispatcher.format(dispatcher.stats()),
+            timeout == null ? forever : timeout,
+            err);
       }
       Thread.sleep((timeout == null ? forever : timeout).toMillis());
       return Cli.OK;

@@ -156,21 +156,11 @@ final class DispatchSlurmCommand implements Callable<Integer> {
               + " jobs");
       d.start();
       if (untilIdle) {
-        boolean idle =
-            IdleWait.await(
-                d::awaitIdle,
-                () -> DemoDispatcher.format(d.dispatcher().stats()) + " " + d.slurmStats(),
-                timeout == null ? forever : timeout,
-                IdleWait.EVERY,
-                err);
-        err.println(
-            "dispatcher "
-                + (idle ? "idle" : "timed out")
-                + ": "
-                + DemoDispatcher.format(d.dispatcher().stats())
-                + " "
-                + d.slurmStats());
-        return idle ? Cli.OK : Cli.FAILED;
+        return IdleWait.untilIdle(
+            d::awaitIdle,
+            () -> DemoDispatcher.format(d.dispatcher().stats()) + " " + d.slurmStats(),
+            timeout == null ? forever : timeout,
+            err);
       }
       Thread.sleep((timeout == null ? forever : timeout).toMillis());
       return Cli.OK;

@@ -1,5 +1,6 @@
 package dev.crunchguard.examples;
 
+import dev.crunchguard.examples.cli.Cli;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.function.Supplier;
@@ -18,6 +19,19 @@ final class IdleWait {
   }
 
   private IdleWait() {}
+
+  /**
+   * {@code --until-idle} as a command ends: waits, prints the final counters, and gives the exit
+   * status.
+   *
+   * @return {@link Cli#OK} once idle, {@link Cli#FAILED} when {@code timeout} passed first
+   */
+  static int untilIdle(Idle idle, Supplier<String> status, Duration timeout, PrintStream err)
+      throws InterruptedException {
+    boolean done = await(idle, status, timeout, EVERY, err);
+    err.println("dispatcher " + (done ? "idle" : "timed out") + ": " + status.get());
+    return done ? Cli.OK : Cli.FAILED;
+  }
 
   /**
    * @return true once idle, false when {@code timeout} passed first
