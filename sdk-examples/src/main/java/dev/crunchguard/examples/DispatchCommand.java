@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -38,6 +39,7 @@ import picocli.CommandLine.Spec;
 final class DispatchCommand implements Callable<Integer> {
   @ParentCommand Main main;
   @Spec CommandSpec spec;
+  @Mixin DispatchOptions run;
 
   @Option(
       paramLabel = "<n>",
@@ -52,33 +54,6 @@ final class DispatchCommand implements Callable<Integer> {
       defaultValue = "5s",
       description = "how often the queue is read (default ${DEFAULT-VALUE})")
   Duration poll;
-
-  @Option(
-      paramLabel = "<duration>",
-      names = "--watch-interval",
-      defaultValue = "2s",
-      description = "the runners' ownership watch (default ${DEFAULT-VALUE})")
-  Duration watch;
-
-  @Option(
-      names = "--until-idle",
-      description = "exit once nothing is Queued and every run has finished")
-  boolean untilIdle;
-
-  @Option(
-      names = "--timeout",
-      paramLabel = "<duration>",
-      description = "stop after this long (default: never)")
-  @Nullable Duration timeout;
-
-  @Option(
-      paramLabel = "<duration>",
-      names = "--orphan-grace",
-      defaultValue = "5m",
-      description =
-          "how long a container Locked by this token, with no run here, waits before it is"
-              + " unlocked (default ${DEFAULT-VALUE})")
-  Duration orphanGrace;
 
   @Option(
       names = "--recovery",
@@ -112,7 +87,6 @@ final class DispatchCommand implements Callable<Integer> {
       Cli.inRange(spec, "--metrics-port", metricsPort, 0, 65535);
     }
     PrintStream err = main.err;
-    Duration forever = Duration.ofDays(3650);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     try (LocalDispatcher.MetricsEndpoint metrics =
             metricsPort == null
@@ -124,11 +98,11 @@ final class DispatchCommand implements Callable<Integer> {
                 .ambiguousLockPolicy(ambiguousLock)
                 .build();
         Dispatcher dispatcher =
-            Dispatcher.builder(client, ctx -> LocalDispatcher.launchRunner(ctx, watch, err))
+            Dispatcher.builder(client, ctx -> LocalDispatcher.launchRunner(ctx, run.watch, err))
                 .maxConcurrentRuns(concurrency)
                 .pollInterval(poll)
                 .lockRetryInterval(poll)
-                .orphanGrace(orphanGrace)
+                .orphanGrace(run.orphanGrace)
                 .recoveryPolicy(recovery)
                 .listener(new DispatcherMetrics(registry, "dispatcher", "local"))
                 .build()) {
@@ -136,15 +110,7 @@ final class DispatchCommand implements Callable<Integer> {
       err.println(
           "dispatching from " + client.baseUrl() + " with up to " + concurrency + " runners");
       dispatcher.start();
-      if (untilIdle) {
-        return IdleWait.untilIdle(
-            dispatcher::awaitIdle,
-            () -> DemoDispatcher.format(dispatcher.stats()),
-            timeout == null ? forever : timeout,
-            err);
-      }
-      Thread.sleep((timeout == null ? forever : timeout).toMillis());
-      return Cli.OK;
+      return run.run(dispatcher::awaitIdle, () -> DemoDispatcher.format(dispatcher.stats()), err);
     }
   }
 }

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -36,6 +37,7 @@ import picocli.CommandLine.Spec;
 final class DispatchSlurmCommand implements Callable<Integer> {
   @ParentCommand Main main;
   @Spec CommandSpec spec;
+  @Mixin DispatchOptions run;
 
   @Option(names = "--partition", description = "the Slurm partition (default: Slurm's default)")
   @Nullable String partition;
@@ -53,22 +55,6 @@ final class DispatchSlurmCommand implements Callable<Integer> {
       defaultValue = "10s",
       description = "how often squeue and the queue are read (default ${DEFAULT-VALUE})")
   Duration poll;
-
-  @Option(
-      paramLabel = "<duration>",
-      names = "--watch-interval",
-      defaultValue = "2s",
-      description = "the runners' ownership watch (default ${DEFAULT-VALUE})")
-  Duration watch;
-
-  @Option(
-      paramLabel = "<duration>",
-      names = "--orphan-grace",
-      defaultValue = "5m",
-      description =
-          "how long a container Locked by this token, with no job, waits before it is unlocked"
-              + " (default ${DEFAULT-VALUE})")
-  Duration orphanGrace;
 
   @Option(
       names = "--log-dir",
@@ -96,17 +82,6 @@ final class DispatchSlurmCommand implements Callable<Integer> {
       description = "the longest a Slurm command may take (default ${DEFAULT-VALUE})")
   Duration commandTimeout;
 
-  @Option(
-      names = "--until-idle",
-      description = "exit once nothing is Queued and every job has left the queue")
-  boolean untilIdle;
-
-  @Option(
-      names = "--timeout",
-      paramLabel = "<duration>",
-      description = "stop after this long (default: never)")
-  @Nullable Duration timeout;
-
   @Override
   public Integer call() throws InterruptedException {
     Cli.inRange(spec, "--concurrency", concurrency, 1, 10_000);
@@ -117,12 +92,11 @@ final class DispatchSlurmCommand implements Callable<Integer> {
             partition,
             poll,
             concurrency,
-            orphanGrace,
-            SlurmDispatcher.runnerArgv(runnerJar, watch),
+            run.orphanGrace,
+            SlurmDispatcher.runnerArgv(runnerJar, run.watch),
             reserveRam,
             logDir == null ? null : logDir + "/%x-%j.out",
             commandTimeout.multipliedBy(4));
-    Duration forever = Duration.ofDays(3650);
     Map<String, String> apiEnv = new LinkedHashMap<>();
     for (String k :
         List.of(
@@ -155,15 +129,10 @@ final class DispatchSlurmCommand implements Callable<Integer> {
               + concurrency
               + " jobs");
       d.start();
-      if (untilIdle) {
-        return IdleWait.untilIdle(
-            d::awaitIdle,
-            () -> DemoDispatcher.format(d.dispatcher().stats()) + " " + d.slurmStats(),
-            timeout == null ? forever : timeout,
-            err);
-      }
-      Thread.sleep((timeout == null ? forever : timeout).toMillis());
-      return Cli.OK;
+      return run.run(
+          d::awaitIdle,
+          () -> DemoDispatcher.format(d.dispatcher().stats()) + " " + d.slurmStats(),
+          err);
     }
   }
 }
