@@ -1,21 +1,20 @@
 package dev.crunchguard.examples;
 
+import com.google.gson.FieldNamingPolicy;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.RetryPolicy;
 import dev.crunchguard.dispatch.Dispatcher;
 import dev.crunchguard.dispatch.DispatcherStats;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
-import java.util.Set;
 import okhttp3.OkHttpClient;
 
 /**
  * One dispatcher of the race demo: a {@link Dispatcher} with the {@link DemoRunner}, guarded or
- * plain. {@link #main} runs one in its own JVM ({@code demo-worker}): it serves until a line {@code
- * stop} (or end of input) arrives on stdin, then prints {@code STATS <counters>} on stdout.
+ * plain. {@link DemoWorkerCommand} runs one in its own JVM ({@code demo-worker}): it prints {@code
+ * READY}, serves until a line {@code stop} (or end of input) arrives on stdin, then prints its
+ * {@link WorkerReport} as one JSON line on stdout.
  */
 final class DemoDispatcher implements AutoCloseable {
   final String id;
@@ -94,84 +93,72 @@ final class DemoDispatcher implements AutoCloseable {
         + s.unlocks();
   }
 
-  static double rate(Flags f, String name) {
-    return rate(f, name, 0);
-  }
+  /**
+   * What a {@code demo-worker} reports to the demo when it stops: one JSON line on stdout, written
+   * and read by Gson with these field names in snake case.
+   */
+  record WorkerReport(
+      long locksWon,
+      long lockConflicts,
+      long relocksDetected,
+      long lostOwnership,
+      long staleWritesBlocked,
+      long runnersStarted,
+      long unlocks,
+      long falseLosses,
+      long leakedConnections) {
+    private static final Gson GSON =
+        new GsonBuilder()
+            .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+            .create();
 
-  static double rate(Flags f, String name, double dflt) {
-    try {
-      double r = Double.parseDouble(f.string(name, Double.toString(dflt)));
-      if (r < 0 || r > 1) {
-        throw new Flags.UsageException("--" + name + " must be between 0 and 1");
+    static WorkerReport of(DispatcherStats s, long falseLosses, long leakedConnections) {
+      return new WorkerReport(
+          s.locksWon(),
+          s.lockConflicts(),
+          s.relocksDetected(),
+          s.lostOwnership(),
+          s.staleWritesBlocked(),
+          s.runnersStarted(),
+          s.unlocks(),
+          falseLosses,
+          leakedConnections);
+    }
+
+    /**
+     * @throws com.google.gson.JsonParseException if {@code line} is not a report
+     */
+    static WorkerReport parse(String line) {
+      WorkerReport r = GSON.fromJson(line, WorkerReport.class);
+      if (r == null) {
+        throw new com.google.gson.JsonParseException("not a worker report: " + line);
       }
       return r;
-    } catch (NumberFormatException e) {
-      throw new Flags.UsageException("--" + name + " must be a number between 0 and 1");
     }
-  }
 
-  /**
-   * {@code demo-worker --base-url URL --id NAME --mode guarded|plain [--concurrency N]
-   * [--poll-interval D] [--relock-rate R] [--cancel-rate R]}; token in ARVADOS_API_TOKEN.
-   */
-  static int main(List<String> args) throws Exception {
-    Flags f =
-        Flags.parse(
-            args,
-            Set.of(),
-            Set.of(
-                "base-url",
-                "id",
-                "mode",
-                "concurrency",
-                "poll-interval",
-                "relock-rate",
-                "cancel-rate",
-                "orphan-grace"));
-    String token = System.getenv(ArvadosClient.ENV_API_TOKEN);
-    if (token == null || token.isBlank()) {
-      throw new Flags.UsageException(ArvadosClient.ENV_API_TOKEN + " must hold the worker's token");
+    String toJson() {
+      return GSON.toJson(this);
     }
-    String mode = f.string("mode", "guarded");
-    if (!mode.equals("guarded") && !mode.equals("plain")) {
-      throw new Flags.UsageException("--mode must be guarded or plain");
+
+    String describe() {
+      return "locksWon="
+          + locksWon
+          + " lockConflicts="
+          + lockConflicts
+          + " relocksDetected="
+          + relocksDetected
+          + " lostOwnership="
+          + lostOwnership
+          + " staleWritesBlocked="
+          + staleWritesBlocked
+          + " runnersStarted="
+          + runnersStarted
+          + " unlocks="
+          + unlocks
+          + " falseLosses="
+          + falseLosses
+          + " leakedConnections="
+          + leakedConnections;
     }
-    OkHttpClient shared = new OkHttpClient();
-    try (DemoDispatcher d =
-        new DemoDispatcher(
-            shared,
-            f.string("base-url", "http://127.0.0.1:8000/"),
-            token,
-            f.string("id", "worker"),
-            mode.equals("guarded"),
-            f.integer("concurrency", 8, 1, 1000),
-            f.duration("poll-interval", Duration.ofMillis(100)),
-            f.duration("orphan-grace", Duration.ofSeconds(10)),
-            rate(f, "relock-rate"),
-            rate(f, "cancel-rate"))) {
-      d.start();
-      System.out.println("READY");
-      System.out.flush();
-      BufferedReader in =
-          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-      String line;
-      while ((line = in.readLine()) != null && !line.trim().equals("stop")) {
-        // wait for the parent's stop
-      }
-      d.dispatcher.close();
-      System.out.println(
-          "STATS "
-              + format(d.stats())
-              + " falseLosses="
-              + d.runner.falseLosses()
-              + " leakedConnections="
-              + (shared.connectionPool().connectionCount()
-                  - shared.connectionPool().idleConnectionCount()));
-      System.out.flush();
-    } finally {
-      shared.dispatcher().executorService().shutdown();
-      shared.connectionPool().evictAll();
-    }
-    return 0;
   }
 }

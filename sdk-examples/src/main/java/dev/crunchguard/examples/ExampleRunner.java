@@ -6,13 +6,12 @@ import dev.crunchguard.runner.RunnerContext;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 
 /**
- * The runner side ({@code run}): started by {@link LocalDispatcher} as a separate JVM with the lock
- * handed off through the environment. It checks the epoch, runs the container's {@code command} as
- * a local process, and records the outcome; its ownership watch stops the process within one
- * interval of the epoch ending.
+ * The runner side ({@code run}, {@link RunCommand}): started by {@link LocalDispatcher} or {@link
+ * SlurmDispatcher} as a separate JVM with the lock handed off through the environment. It checks
+ * the epoch, runs the container's {@code command} as a local process, and records the outcome; its
+ * ownership watch stops the process within one interval of the epoch ending.
  *
  * <p>Exit status: 0 when the container was completed (whatever the command's own exit code, which
  * is recorded in {@code exit_code}), 3 when it was cancelled, 4 when the lock was lost, 5 when the
@@ -24,10 +23,24 @@ final class ExampleRunner {
 
   private ExampleRunner() {}
 
-  static int main(List<String> args, PrintStream err) {
-    Flags f = Flags.parse(args, Set.of(), Set.of("watch-interval", "kill-grace"));
-    Duration watch = f.duration("watch-interval", Duration.ofSeconds(2));
-    Duration grace = f.duration("kill-grace", Duration.ofSeconds(5));
+  /** Exit status of a completed container (whatever the command's own exit code). */
+  static final int COMPLETED = 0;
+
+  /** Exit status of a cancelled container. */
+  static final int CANCELLED = 3;
+
+  /** Exit status of a lost lock: the epoch ended under the runner. */
+  static final int LOST = 4;
+
+  /** Exit status of a command that could not be started. */
+  static final int NOT_STARTED = 5;
+
+  /**
+   * Runs the container handed over in the environment.
+   *
+   * @return the exit status (see the class comment)
+   */
+  static int run(Duration watch, Duration grace, PrintStream err) {
     RunnerContext ctx;
     try {
       ctx =
@@ -48,7 +61,7 @@ final class ExampleRunner {
       List<String> command = ctx.container().command();
       if (command.isEmpty()) {
         ctx.lock().cancel("the container has no command");
-        return 3;
+        return CANCELLED;
       }
       Thread hook = new Thread(ctx::shutdown);
       Runtime.getRuntime().addShutdownHook(hook);
@@ -66,13 +79,13 @@ final class ExampleRunner {
               + (r.exitCode() == null ? "" : " exit_code=" + r.exitCode()));
       switch (r.outcome()) {
         case COMPLETED:
-          return 0;
+          return COMPLETED;
         case CANCELLED:
-          return 3;
+          return CANCELLED;
         case LOST:
-          return 4;
+          return LOST;
         default:
-          return 5;
+          return NOT_STARTED;
       }
     }
   }

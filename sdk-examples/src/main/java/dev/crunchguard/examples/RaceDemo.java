@@ -1,5 +1,9 @@
 package dev.crunchguard.examples;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import dev.crunchguard.examples.cli.VersionProvider;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSnapshot;
 import dev.crunchguard.testkit.ContainerSpec;
@@ -17,7 +21,6 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -72,7 +75,8 @@ final class RaceDemo {
       long requests,
       Duration wall,
       long seed,
-      SafetyReport safety) {
+      SafetyReport safety,
+      List<Stuck> stuck) {
     double requestsPerContainer() {
       return containers == 0 ? 0 : (double) requests / containers;
     }
@@ -88,6 +92,69 @@ final class RaceDemo {
           && falseLosses == 0
           && leakedThreads == 0
           && leakedConnections == 0;
+    }
+
+    /** What went wrong, for a run that is not {@link #ok()}. */
+    String failure() {
+      return "the guarded run "
+          + (notFinal > 0 ? "left " + notFinal + " containers not final; " : "")
+          + (falseLosses > 0 ? "reported " + falseLosses + " false losses; " : "")
+          + (sdkCancels > 0 ? "cancelled " + sdkCancels + " containers itself; " : "")
+          + (leakedThreads + leakedConnections > 0 ? "leaked threads or connections; " : "")
+          + (safety.isSafe() ? "" : "violated safety");
+    }
+  }
+
+  /** A container left behind at the end of a run (at most ten are listed), and why. */
+  record Stuck(String uuid, String state, long lockCount, String why) {}
+
+  /** The rounds of a soak and whether every one was clean. */
+  record Soak(List<Result> rounds, Duration wall) {
+    boolean ok() {
+      return rounds.stream()
+          .allMatch(
+              r ->
+                  r.safety().isSafe()
+                      && r.falseLosses() + r.leakedThreads() + r.leakedConnections() + r.notFinal()
+                          == 0);
+    }
+
+    String summary() {
+      long requests = 0;
+      long containers = 0;
+      long relocks = 0;
+      long staleBlocked = 0;
+      long violations = 0;
+      long falseLosses = 0;
+      long leaks = 0;
+      long notFinal = 0;
+      long events = 0;
+      for (Result r : rounds) {
+        requests += r.requests();
+        containers += r.containers();
+        relocks += r.relocks();
+        staleBlocked += r.staleBlocked();
+        violations += r.safety().violations().size();
+        falseLosses += r.falseLosses();
+        leaks += r.leakedThreads() + r.leakedConnections();
+        notFinal += r.notFinal();
+        events += r.safety().eventsChecked();
+      }
+      return String.format(
+          Locale.ROOT,
+          "soak: %d rounds, %d containers, %d requests, %d history events checked, %d re-locks, "
+              + "%d stale writes blocked, %d safety violations, %d false losses, %d leaks, %d not final, %.1f min%n",
+          rounds.size(),
+          containers,
+          requests,
+          events,
+          relocks,
+          staleBlocked,
+          violations,
+          falseLosses,
+          leaks,
+          notFinal,
+          wall.toMillis() / 60e3);
     }
   }
 
@@ -160,110 +227,24 @@ final class RaceDemo {
     return this;
   }
 
-  static int main(List<String> args, PrintStream out, PrintStream err) throws Exception {
-    Flags f =
-        Flags.parse(
-            args,
-            Set.of("guarded-only", "shared-token"),
-            Set.of(
-                "containers",
-                "dispatchers",
-                "jvms",
-                "concurrency",
-                "seed",
-                "timeout",
-                "poll-interval",
-                "race-window",
-                "soak-requests",
-                "lost-rate"));
-    long seed = f.longValue("seed", new SecureRandom().nextLong() & 0xffffffffL);
-    RaceDemo demo =
-        new RaceDemo(
-            f.integer("containers", 300, 1, 1_000_000),
-            f.integer("dispatchers", 3, 1, 64),
-            f.integer("jvms", 1, 0, 8),
-            f.integer("concurrency", 8, 1, 1000),
-            seed,
-            f.duration("timeout", Duration.ofMinutes(3)),
-            f.duration("poll-interval", Duration.ofMillis(100)),
-            err);
-    if (f.string("race-window", null) != null) {
-      demo.withRaceWindow(f.duration("race-window", Duration.ofMillis(1)));
-    }
-    demo.withSharedToken(f.bool("shared-token"))
-        .withLostResponseRate(DemoDispatcher.rate(f, "lost-rate", 0.02));
-    err.printf(
-        "race demo: %d containers, %d dispatchers in this JVM + %d in other JVMs%s, seed %d%s%n",
-        demo.containers,
-        demo.localDispatchers,
-        demo.jvms,
-        demo.sharedToken ? ", all sharing one token" : "",
-        seed,
-        demo.raceWindow == null
-            ? ""
-            : ", server update window " + demo.raceWindow.toMillis() + " ms (spec §4.10)");
-    long soak = f.longValue("soak-requests", 0);
-    if (soak > 0) {
-      return soak(demo, soak, out, err);
-    }
-    Result guarded = demo.run(true);
-    Result plain = f.bool("guarded-only") ? null : demo.run(false);
-    out.print(report(guarded, plain));
-    boolean ok = guarded.ok();
-    if (!ok) {
-      out.println();
-      out.println(
-          "FAILED: the guarded run "
-              + (guarded.notFinal() > 0
-                  ? "left " + guarded.notFinal() + " containers not final; "
-                  : "")
-              + (guarded.falseLosses() > 0
-                  ? "reported " + guarded.falseLosses() + " false losses; "
-                  : "")
-              + (guarded.leakedThreads() + guarded.leakedConnections() > 0
-                  ? "leaked threads or connections; "
-                  : "")
-              + (guarded.safety().isSafe() ? "" : "violated safety"));
-      out.println(guarded.safety().summary());
-    }
-    return ok ? 0 : 1;
-  }
-
   /**
    * The soak: guarded rounds with consecutive seeds until the simulator has served at least {@code
-   * targetRequests} requests; prints one line per round and the totals. Exit 1 on any failed round.
+   * targetRequests} requests; prints one line per round on {@code lines}.
    */
-  static int soak(RaceDemo first, long targetRequests, PrintStream out, PrintStream err)
-      throws Exception {
+  Soak soak(long targetRequests, PrintStream lines) throws Exception {
+    List<Result> rounds = new ArrayList<>();
     long requests = 0;
-    long containers = 0;
-    long relocks = 0;
-    long staleBlocked = 0;
-    long violations = 0;
-    long falseLosses = 0;
-    long leaks = 0;
-    long notFinal = 0;
-    long events = 0;
-    int rounds = 0;
     long start = System.nanoTime();
-    RaceDemo demo = first;
+    RaceDemo demo = this;
     while (requests < targetRequests) {
       Result r = demo.run(true);
-      rounds++;
+      rounds.add(r);
       requests += r.requests();
-      containers += r.containers();
-      relocks += r.relocks();
-      staleBlocked += r.staleBlocked();
-      violations += r.safety().violations().size();
-      falseLosses += r.falseLosses();
-      leaks += r.leakedThreads() + r.leakedConnections();
-      notFinal += r.notFinal();
-      events += r.safety().eventsChecked();
-      out.printf(
+      lines.printf(
           Locale.ROOT,
           "round %d seed %d: %d requests, %d re-locks, %d stale writes blocked, %d violations, "
               + "%d false losses, %d leaks, %d not final, %.1f s%n",
-          rounds,
+          rounds.size(),
           r.seed(),
           r.requests(),
           r.relocks(),
@@ -273,38 +254,23 @@ final class RaceDemo {
           r.leakedThreads() + r.leakedConnections(),
           r.notFinal(),
           r.wall().toMillis() / 1000.0);
-      out.flush();
+      lines.flush();
       demo =
           new RaceDemo(
-                  first.containers,
-                  first.localDispatchers,
-                  first.jvms,
-                  first.concurrency,
-                  first.seed + rounds,
-                  first.timeout,
-                  first.poll,
-                  first.progress)
-              .withRaceWindow(first.raceWindow)
-              .withSharedToken(first.sharedToken)
-              .withLostResponseRate(first.lostResponseRate)
-              .withOrphanGrace(first.orphanGrace);
+                  containers,
+                  localDispatchers,
+                  jvms,
+                  concurrency,
+                  seed + rounds.size(),
+                  timeout,
+                  poll,
+                  progress)
+              .withRaceWindow(raceWindow)
+              .withSharedToken(sharedToken)
+              .withLostResponseRate(lostResponseRate)
+              .withOrphanGrace(orphanGrace);
     }
-    out.printf(
-        Locale.ROOT,
-        "soak: %d rounds, %d containers, %d requests, %d history events checked, %d re-locks, "
-            + "%d stale writes blocked, %d safety violations, %d false losses, %d leaks, %d not final, %.1f min%n",
-        rounds,
-        containers,
-        requests,
-        events,
-        relocks,
-        staleBlocked,
-        violations,
-        falseLosses,
-        leaks,
-        notFinal,
-        (System.nanoTime() - start) / 60e9);
-    return violations + falseLosses + leaks + notFinal == 0 ? 0 : 1;
+    return new Soak(rounds, Duration.ofNanos(System.nanoTime() - start));
   }
 
   /** A dispatcher in another JVM. */
@@ -336,7 +302,6 @@ final class RaceDemo {
     shared.dispatcher().setMaxRequestsPerHost(256);
     List<DemoDispatcher> local = new ArrayList<>();
     List<Worker> workers = new ArrayList<>();
-    long[] workerFigures = new long[2];
     try (ArvadosSimulator sim = sb.build().start()) {
       for (int i = 0; i < containers; i++) {
         sim.createContainer(
@@ -423,34 +388,35 @@ final class RaceDemo {
         Thread.sleep(200);
       }
       Duration wall = Duration.ofNanos(System.nanoTime() - start);
-      if (notFinal > 0) {
-        sim.containers().stream()
-            .filter(c -> !isFinal(c))
-            .limit(10)
-            .forEach(
-                c ->
-                    progress.printf(
-                        "  not final: %s state=%s lock_count=%d: %s%n",
-                        c.uuid(), c.state(), c.lockCount(), whyStuck(sim, c)));
+      List<Stuck> stuck =
+          sim.containers().stream()
+              .filter(c -> !isFinal(c))
+              .limit(10)
+              .map(c -> new Stuck(c.uuid(), c.state(), c.lockCount(), whyStuck(sim, c)))
+              .toList();
+      for (Stuck c : stuck) {
+        progress.printf(
+            "  not final: %s state=%s lock_count=%d: %s%n",
+            c.uuid(), c.state(), c.lockCount(), c.why());
       }
       sim.faults().clear();
+      long falseLosses = 0;
+      long leakedConnections = 0;
       for (Worker w : workers) {
-        long[] fig = stopWorker(w);
-        workerFigures[0] += fig[0];
-        workerFigures[1] += fig[1];
+        DemoDispatcher.WorkerReport report = stopWorker(w);
+        falseLosses += report.falseLosses();
+        leakedConnections += report.leakedConnections();
       }
-      long falseLosses = workerFigures[0];
       for (DemoDispatcher d : local) {
         d.close();
         falseLosses += d.runner.falseLosses();
       }
       // Leak checks: every connection back in the pool, every dispatcher/runner thread gone.
-      long leakedConnections =
-          workerFigures[1]
-              + (shared.connectionPool().connectionCount()
-                  - shared.connectionPool().idleConnectionCount());
+      leakedConnections +=
+          shared.connectionPool().connectionCount() - shared.connectionPool().idleConnectionCount();
       long leakedThreads = awaitThreadsGone(threadsBefore);
-      return summarize(mode, sim, wall, notFinal, falseLosses, leakedThreads, leakedConnections);
+      return summarize(
+          mode, sim, wall, notFinal, falseLosses, leakedThreads, leakedConnections, stuck);
     } finally {
       for (Worker w : workers) {
         w.process().destroyForcibly();
@@ -560,38 +526,33 @@ final class RaceDemo {
     return new Worker(p, r);
   }
 
-  /** Stops a worker; returns its false losses and leaked connections. */
-  private long[] stopWorker(Worker w) throws Exception {
+  /**
+   * Stops a worker and reads its report: the one JSON line it prints on stdout after {@code READY}
+   * ({@link DemoDispatcher.WorkerReport}).
+   */
+  private DemoDispatcher.WorkerReport stopWorker(Worker w) throws Exception {
     Process p = w.process();
     try (Writer out = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
       out.write("stop\n");
     } catch (java.io.IOException gone) {
       // it already exited
     }
-    long[] figures = {0, 0};
-    boolean reported = false;
+    DemoDispatcher.WorkerReport report = null;
     String line;
     while ((line = w.out().readLine()) != null) {
-      if (line.startsWith("STATS ")) {
-        reported = true;
-        progress.println("  other JVM: " + line.substring(6));
-        for (String kv : line.substring(6).split(" ")) {
-          if (kv.startsWith("falseLosses=")) {
-            figures[0] = Long.parseLong(kv.substring(12));
-          } else if (kv.startsWith("leakedConnections=")) {
-            figures[1] = Long.parseLong(kv.substring(18));
-          }
-        }
+      if (line.startsWith("{")) {
+        report = DemoDispatcher.WorkerReport.parse(line);
+        progress.println("  other JVM: " + report.describe());
       }
     }
     if (!p.waitFor(20, TimeUnit.SECONDS)) {
       p.destroyForcibly();
     }
-    if (!reported) {
+    if (report == null) {
       throw new IllegalStateException(
           "a demo worker exited without reporting (status " + p.exitValue() + ")");
     }
-    return figures;
+    return report;
   }
 
   private Result summarize(
@@ -601,7 +562,8 @@ final class RaceDemo {
       long notFinal,
       long falseLosses,
       long leakedThreads,
-      long leakedConnections) {
+      long leakedConnections,
+      List<Stuck> stuck) {
     List<HistoryEvent> history = sim.history();
     long chaosUnlocks = 0;
     long chaosCancels = 0;
@@ -663,7 +625,8 @@ final class RaceDemo {
         requests,
         wall,
         seed,
-        safety);
+        safety,
+        stuck);
   }
 
   /**
@@ -711,6 +674,97 @@ final class RaceDemo {
       }
     }
     return out.size();
+  }
+
+  /**
+   * The {@code demo --json} report: one object, its shape documented in {@code src/docs/cli.md}
+   * (field names never change meaning; new fields may be added).
+   */
+  static JsonObject json(RaceDemo demo, Result guarded, @Nullable Result plain) {
+    JsonObject o = header("demo", guarded.ok());
+    o.addProperty("seed", demo.seed);
+    JsonObject settings = new JsonObject();
+    settings.addProperty("containers", demo.containers);
+    settings.addProperty("dispatchers", demo.localDispatchers);
+    settings.addProperty("jvms", demo.jvms);
+    settings.addProperty("concurrency", demo.concurrency);
+    settings.addProperty("poll_interval_ms", demo.poll.toMillis());
+    settings.addProperty("timeout_ms", demo.timeout.toMillis());
+    settings.add(
+        "race_window_ms",
+        demo.raceWindow == null
+            ? JsonNull.INSTANCE
+            : new com.google.gson.JsonPrimitive(demo.raceWindow.toMillis()));
+    settings.addProperty("shared_token", demo.sharedToken);
+    settings.addProperty("lost_response_rate", demo.lostResponseRate);
+    o.add("settings", settings);
+    o.add("guarded", json(guarded));
+    o.add("plain", plain == null ? JsonNull.INSTANCE : json(plain));
+    return o;
+  }
+
+  /** The {@code demo --soak-requests N --json} report: every round and the verdict. */
+  static JsonObject json(Soak soak) {
+    JsonObject o = header("demo-soak", soak.ok());
+    JsonArray rounds = new JsonArray();
+    for (Result r : soak.rounds()) {
+      rounds.add(json(r));
+    }
+    o.addProperty("wall_seconds", soak.wall().toMillis() / 1000.0);
+    o.add("rounds", rounds);
+    return o;
+  }
+
+  private static JsonObject header(String report, boolean safe) {
+    JsonObject o = new JsonObject();
+    o.addProperty("report", report);
+    o.addProperty("version", VersionProvider.VERSION);
+    o.addProperty("safe", safe);
+    o.addProperty("exit_status", safe ? 0 : 1);
+    return o;
+  }
+
+  private static JsonObject json(Result r) {
+    JsonObject o = new JsonObject();
+    o.addProperty("mode", r.mode());
+    o.addProperty("seed", r.seed());
+    o.addProperty("ok", r.ok());
+    o.addProperty("containers", r.containers());
+    o.addProperty("completed", r.completed());
+    o.addProperty("cancelled", r.cancelled());
+    o.addProperty("not_final", r.notFinal());
+    o.addProperty("locks_won", r.locksWon());
+    o.addProperty("lock_conflicts", r.lockConflicts());
+    o.addProperty("relocks", r.relocks());
+    o.addProperty("forced_unlocks", r.chaosUnlocks());
+    o.addProperty("forced_cancels", r.chaosCancels());
+    o.addProperty("stale_writes_blocked", r.staleBlocked());
+    o.addProperty("stale_writes_accepted", r.staleAccepted());
+    o.addProperty("double_runs", r.doubleRuns());
+    o.addProperty("epochs_ended_by_stranger", r.strangerEnds());
+    o.addProperty("sdk_cancels", r.sdkCancels());
+    o.addProperty("ambiguous_locks", r.ambiguousLocks());
+    o.addProperty("false_losses", r.falseLosses());
+    o.addProperty("leaked_threads", r.leakedThreads());
+    o.addProperty("leaked_connections", r.leakedConnections());
+    o.addProperty("requests", r.requests());
+    o.addProperty("wall_seconds", r.wall().toMillis() / 1000.0);
+    JsonObject safety = new JsonObject();
+    safety.addProperty("safe", r.safety().isSafe());
+    safety.addProperty("events_checked", r.safety().eventsChecked());
+    safety.addProperty("violations", r.safety().violations().size());
+    o.add("safety", safety);
+    JsonArray stuck = new JsonArray();
+    for (Stuck c : r.stuck()) {
+      JsonObject j = new JsonObject();
+      j.addProperty("uuid", c.uuid());
+      j.addProperty("state", c.state());
+      j.addProperty("lock_count", c.lockCount());
+      j.addProperty("why", c.why());
+      stuck.add(j);
+    }
+    o.add("stuck", stuck);
+    return o;
   }
 
   static String report(Result g, Result p) {

@@ -1,5 +1,6 @@
 package dev.crunchguard.examples;
 
+import dev.crunchguard.examples.cli.Durations;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -75,7 +76,7 @@ interface SlurmCommands {
           throw new SlurmException(
               name
                   + " did not get a slot within "
-                  + Flags.format(timeout)
+                  + Durations.format(timeout)
                   + ": other Slurm commands are hanging");
         }
       } catch (InterruptedException e) {
@@ -103,7 +104,7 @@ interface SlurmCommands {
         if (!p.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS)) {
           p.destroyForcibly();
           throw new SlurmException(
-              name + " did not finish within " + Flags.format(timeout) + " (killed)");
+              name + " did not finish within " + Durations.format(timeout) + " (killed)");
         }
         return new Result(
             p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));

@@ -15,8 +15,8 @@ import dev.crunchguard.dispatch.DispatchListener;
 import dev.crunchguard.dispatch.Dispatcher;
 import dev.crunchguard.dispatch.RunContext;
 import dev.crunchguard.examples.SlurmCommands.SlurmException;
+import dev.crunchguard.examples.cli.Durations;
 import java.io.File;
-import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,12 +39,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A dispatcher like Arvados' crunch-dispatch-slurm ({@code dispatch-slurm}), built on the SDK's
- * {@link Dispatcher}: every lock it wins becomes one Slurm batch job that runs the example runner
- * ({@link ExampleRunner}, {@code crunchguard-examples.jar run}) with the lock handed over through
- * the job's environment. The runner refuses to start unless the container is still Locked in that
- * epoch, and its writes carry the epoch's {@code auth_uuid}, so a job the dispatcher lost track of
- * can never overwrite a newer epoch.
+ * A dispatcher like Arvados' crunch-dispatch-slurm ({@code dispatch-slurm}, {@link
+ * DispatchSlurmCommand}), built on the SDK's {@link Dispatcher}: every lock it wins becomes one
+ * Slurm batch job that runs the example runner ({@link ExampleRunner}, {@code
+ * crunchguard-examples.jar run}) with the lock handed over through the job's environment. The
+ * runner refuses to start unless the container is still Locked in that epoch, and its writes carry
+ * the epoch's {@code auth_uuid}, so a job the dispatcher lost track of can never overwrite a newer
+ * epoch.
  *
  * <h2>One run = one job</h2>
  *
@@ -309,85 +310,6 @@ final class SlurmDispatcher implements AutoCloseable {
     dispatcher.start();
   }
 
-  /** {@code dispatch-slurm}: see {@link Main#USAGE}. */
-  static int main(List<String> args, PrintStream err) throws InterruptedException {
-    Flags f =
-        Flags.parse(
-            args,
-            Set.of("until-idle"),
-            Set.of(
-                "partition",
-                "concurrency",
-                "poll-interval",
-                "watch-interval",
-                "timeout",
-                "orphan-grace",
-                "log-dir",
-                "reserve-ram",
-                "runner-jar",
-                "command-timeout"));
-    Duration watch = f.duration("watch-interval", Duration.ofSeconds(2));
-    String logDir = f.string("log-dir", null);
-    Duration commandTimeout = f.duration("command-timeout", Duration.ofSeconds(30));
-    Options o =
-        new Options(
-            f.string("partition", null),
-            f.duration("poll-interval", Duration.ofSeconds(10)),
-            f.integer("concurrency", 8, 1, 10_000),
-            f.duration("orphan-grace", Duration.ofMinutes(5)),
-            runnerArgv(f.string("runner-jar", null), watch),
-            f.integer("reserve-ram", 256, 0, 1 << 20),
-            logDir == null ? null : logDir + "/%x-%j.out",
-            commandTimeout.multipliedBy(4));
-    Duration timeout = f.duration("timeout", Duration.ofDays(3650));
-    Map<String, String> apiEnv = new LinkedHashMap<>();
-    for (String k :
-        List.of(
-            ArvadosClient.ENV_API_HOST,
-            ArvadosClient.ENV_API_TOKEN,
-            ArvadosClient.ENV_API_HOST_INSECURE)) {
-      String v = System.getenv(k);
-      if (v != null) {
-        apiEnv.put(k, v);
-      }
-    }
-    try (ArvadosClient client =
-            ArvadosClient.builderFromEnvironment()
-                .userAgent("crunchguard-slurm-dispatcher")
-                .build();
-        SlurmDispatcher d =
-            new SlurmDispatcher(
-                client,
-                SlurmCommands.processes(commandTimeout, 3),
-                o,
-                apiEnv,
-                new DispatchListener() {})) {
-      Runtime.getRuntime().addShutdownHook(new Thread(d::close));
-      err.println(
-          "dispatching from "
-              + client.baseUrl()
-              + " to Slurm"
-              + (o.partition() == null ? "" : " partition " + o.partition())
-              + " with up to "
-              + o.concurrency()
-              + " jobs");
-      d.start();
-      if (f.bool("until-idle")) {
-        boolean idle = d.awaitIdle(timeout);
-        err.println(
-            "dispatcher "
-                + (idle ? "idle" : "timed out")
-                + ": "
-                + DemoDispatcher.format(d.dispatcher().stats())
-                + " "
-                + d.slurmStats());
-        return idle ? 0 : 1;
-      }
-      Thread.sleep(timeout.toMillis());
-      return 0;
-    }
-  }
-
   /**
    * The job's command: this JVM's java running the example runner, from {@code jar} if given, else
    * from this JVM's own jar ({@code java -jar crunchguard-examples.jar run}) or class path.
@@ -572,7 +494,7 @@ final class SlurmDispatcher implements AutoCloseable {
               "Slurm job {} of {} is still listed {} after scancel; giving up",
               f.jobId,
               f.uuid,
-              Flags.format(options.cancelTimeout()));
+              Durations.format(options.cancelTimeout()));
         }
         return;
       }

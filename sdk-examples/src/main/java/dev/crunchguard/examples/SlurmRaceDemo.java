@@ -1,6 +1,10 @@
 package dev.crunchguard.examples;
 
+import com.google.gson.FieldNamingPolicy;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.LockEpoch;
 import dev.crunchguard.LostOwnershipException;
@@ -35,13 +39,13 @@ import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The seed race on a real Slurm ({@code slurm-demo}): the race Crunch Guard exists for, where it
- * really happens. A {@link SlurmDispatcher} on the embedded simulator submits one job per
- * container; each job's runner passes its start-up check and then stages for a while (standing for
- * crunch-run loading an image, the container still Locked). Just then the dispatcher loses track of
- * the job: the squeue snapshot that first shows it running is doctored to leave it out, as a slow
- * or restarted slurmctld can. The dispatcher finds the job gone, unlocks the container, locks it
- * again and submits a second job, while the first still runs.
+ * The seed race on a real Slurm ({@code slurm-demo}, {@link SlurmDemoCommand}): the race Crunch
+ * Guard exists for, where it really happens. A {@link SlurmDispatcher} on the embedded simulator
+ * submits one job per container; each job's runner passes its start-up check and then stages for a
+ * while (standing for crunch-run loading an image, the container still Locked). Just then the
+ * dispatcher loses track of the job: the squeue snapshot that first shows it running is doctored to
+ * leave it out, as a slow or restarted slurmctld can. The dispatcher finds the job gone, unlocks
+ * the container, locks it again and submits a second job, while the first still runs.
  *
  * <p>With the guard, the first job's runner is fenced: its ownership watch sees the epoch end
  * within one watch interval, stops its staging child, and its writes are refused; the second job
@@ -51,8 +55,47 @@ import org.jspecify.annotations.Nullable;
  */
 final class SlurmRaceDemo {
   static final String TOKEN = "slurmdemotoken0123456789abcdef";
-  static final String STAGING_MARK = "slurm-demo-runner: started, staging";
-  static final String FENCED_MARK = "slurm-demo-runner: fenced off; staging child stopped at ";
+
+  /**
+   * What a {@code slurm-demo-runner} reports in its job's log: one JSON line per event on stdout
+   * ({@code {"event":"staging","at_millis":…}}, then {@code "fenced"} when its watch stopped the
+   * staging child), written and read by Gson. Other lines in the log (the SDK's, the command's) are
+   * not JSON objects and are skipped.
+   */
+  record RunnerEvent(String event, long atMillis) {
+    static final String STAGING = "staging";
+    static final String FENCED = "fenced";
+    private static final Gson GSON =
+        new GsonBuilder()
+            .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+            .create();
+
+    String toJson() {
+      return GSON.toJson(this);
+    }
+
+    /** The events in a job's log, in order; none if it does not exist yet. */
+    static List<RunnerEvent> in(Path log) {
+      List<RunnerEvent> out = new ArrayList<>();
+      try {
+        if (!Files.exists(log)) {
+          return out;
+        }
+        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+          if (line.startsWith("{\"event\"")) {
+            try {
+              out.add(GSON.fromJson(line, RunnerEvent.class));
+            } catch (JsonParseException partial) {
+              // the last line of a log still being written
+            }
+          }
+        }
+      } catch (IOException e) {
+        // a log being written or removed: no events yet
+      }
+      return out;
+    }
+  }
 
   private final int containers;
   private final Duration stage;
@@ -100,37 +143,6 @@ final class SlurmRaceDemo {
     this.poll = poll;
     this.timeout = timeout;
     this.progress = progress;
-  }
-
-  static int main(List<String> args, PrintStream out, PrintStream err) throws Exception {
-    Flags f =
-        Flags.parse(
-            args,
-            Set.of("guarded-only"),
-            Set.of("containers", "stage", "watch-interval", "poll-interval", "timeout"));
-    SlurmRaceDemo demo =
-        new SlurmRaceDemo(
-            f.integer("containers", 4, 1, 64),
-            f.duration("stage", Duration.ofSeconds(4)),
-            f.duration("watch-interval", Duration.ofSeconds(1)),
-            f.duration("poll-interval", Duration.ofMillis(500)),
-            f.duration("timeout", Duration.ofMinutes(3)),
-            err);
-    if (demo.stage.compareTo(demo.watch.multipliedBy(2)) < 0) {
-      throw new Flags.UsageException(
-          "--stage must be at least twice --watch-interval, so the fence can act during staging");
-    }
-    err.printf(
-        "slurm demo: %d containers, staging %s, watch interval %s%n",
-        demo.containers, Flags.format(demo.stage), Flags.format(demo.watch));
-    Result guarded = demo.run(true);
-    Result plain = f.bool("guarded-only") ? null : demo.run(false);
-    out.print(report(guarded, plain));
-    if (!guarded.ok()) {
-      out.println("FAILED: " + guarded.safety().summary());
-      return 1;
-    }
-    return 0;
   }
 
   /**
@@ -200,7 +212,9 @@ final class SlurmRaceDemo {
       Hiding slurm =
           new Hiding(
               SlurmCommands.processes(Duration.ofSeconds(30), 3),
-              job -> logSays(logs.resolve(job + ".out"), STAGING_MARK));
+              job ->
+                  RunnerEvent.in(logs.resolve(job + ".out")).stream()
+                      .anyMatch(e -> e.event().equals(RunnerEvent.STAGING)));
       String java =
           System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
       List<String> runner =
@@ -272,14 +286,6 @@ final class SlurmRaceDemo {
     }
   }
 
-  private static boolean logSays(Path log, String mark) {
-    try {
-      return Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains(mark);
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
   private static boolean isFinal(ContainerSnapshot c) {
     return c.state().equals("Complete") || c.state().equals("Cancelled");
   }
@@ -320,16 +326,12 @@ final class SlurmRaceDemo {
     try (Stream<Path> files = Files.list(logs)) {
       for (Path p : files.toList()) {
         String uuid = p.getFileName().toString().replaceAll("-[0-9]+\\.out$", "");
-        for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
-          int i = line.indexOf(FENCED_MARK);
-          if (i >= 0) {
+        for (RunnerEvent e : RunnerEvent.in(p)) {
+          if (e.event().equals(RunnerEvent.FENCED)) {
             fenced++;
             Long unlocked = unlockedAtMillis.get(uuid);
             if (unlocked != null) {
-              maxStop =
-                  Math.max(
-                      maxStop,
-                      Long.parseLong(line.substring(i + FENCED_MARK.length()).trim()) - unlocked);
+              maxStop = Math.max(maxStop, e.atMillis() - unlocked);
             }
           }
         }
@@ -435,12 +437,15 @@ final class SlurmRaceDemo {
    * RunnerContext} with a staging step; {@code plain} checks and writes as today's runners do,
    * without the epoch.
    */
-  static int runner(List<String> args, PrintStream err) throws Exception {
-    Flags f = Flags.parse(args, Set.of(), Set.of("mode", "stage", "watch-interval"));
-    String mode = f.string("mode", "guarded");
-    Duration stage = f.duration("stage", Duration.ofSeconds(4));
-    Duration watch = f.duration("watch-interval", Duration.ofSeconds(1));
-    return mode.equals("plain") ? plainRunner(stage, err) : guardedRunner(stage, watch, err);
+  static int runner(
+      boolean guarded, Duration stage, Duration watch, PrintStream out, PrintStream err)
+      throws Exception {
+    return guarded ? guardedRunner(stage, watch, out, err) : plainRunner(stage, out, err);
+  }
+
+  private static void report(PrintStream out, String event) {
+    out.println(new RunnerEvent(event, System.currentTimeMillis()).toJson());
+    out.flush();
   }
 
   private static Process stager(Duration stage) throws IOException {
@@ -450,7 +455,7 @@ final class SlurmRaceDemo {
         .start();
   }
 
-  private static int guardedRunner(Duration stage, Duration watch, PrintStream err)
+  private static int guardedRunner(Duration stage, Duration watch, PrintStream out, PrintStream err)
       throws Exception {
     RunnerContext ctx;
     try {
@@ -465,13 +470,14 @@ final class SlurmRaceDemo {
       return ExampleRunner.REFUSED_TO_START;
     }
     try (ctx) {
-      err.println(STAGING_MARK);
+      report(out, RunnerEvent.STAGING);
       Process staging = stager(stage);
       ctx.onLost(
           e -> {
             if (staging.isAlive()) {
               staging.destroyForcibly();
-              err.println(FENCED_MARK + System.currentTimeMillis());
+              report(out, RunnerEvent.FENCED);
+              err.println("slurm-demo-runner: fenced off; staging child stopped");
             }
           });
       staging.waitFor();
@@ -491,7 +497,8 @@ final class SlurmRaceDemo {
     }
   }
 
-  private static int plainRunner(Duration stage, PrintStream err) throws Exception {
+  private static int plainRunner(Duration stage, PrintStream out, PrintStream err)
+      throws Exception {
     LockEpoch h = LockEpoch.fromEnvironment();
     OkHttpClient http = new OkHttpClient();
     try (ArvadosClient c = ArvadosClient.fromEnvironment()) {
@@ -508,7 +515,7 @@ final class SlurmRaceDemo {
       }
       List<String> command =
           c.containers().get(h.containerUuid()).command(); // a read, as crunch-run does
-      err.println(STAGING_MARK);
+      report(out, RunnerEvent.STAGING);
       stager(stage).waitFor();
       JsonObject running = new JsonObject();
       running.addProperty("state", "Running");

@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -55,17 +56,24 @@ class LocalDispatcherTest {
       pb.environment().put("ARVADOS_API_HOST", sim.baseUrl());
       pb.environment().put("ARVADOS_API_TOKEN", TOKEN);
       pb.environment().remove("ARVADOS_API_HOST_INSECURE");
-      pb.redirectErrorStream(true);
+      File stdout = File.createTempFile("dispatch", ".out");
+      File stderr = File.createTempFile("dispatch", ".err");
+      stdout.deleteOnExit();
+      stderr.deleteOnExit();
+      pb.redirectOutput(stdout).redirectError(stderr);
       Process p = pb.start();
       boolean exited = p.waitFor(120, TimeUnit.SECONDS);
       if (!exited) {
         p.destroyForcibly();
       }
-      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      String output = Files.readString(stderr.toPath(), StandardCharsets.UTF_8);
 
       assertThat(exited).as(output).isTrue();
       assertThat(p.exitValue()).as(output).isZero();
       assertThat(output).doesNotContain(TOKEN);
+      // progress and the final counters on stderr; stdout is left to reports
+      assertThat(output).contains("dispatching from ", "dispatcher idle: locksWon=");
+      assertThat(Files.readString(stdout.toPath(), StandardCharsets.UTF_8)).isEmpty();
       assertThat(sim.container(ok).state()).isEqualTo("Complete");
       assertThat(sim.container(ok).exitCode()).isZero();
       assertThat(sim.container(three).state()).isEqualTo("Complete");

@@ -1,8 +1,10 @@
 package dev.crunchguard.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.LostOwnershipException;
@@ -13,6 +15,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 
@@ -67,6 +70,70 @@ class RaceDemoTest {
             "requests per container");
     assertThat(report.lines().filter(l -> l.startsWith("containers")).findFirst().orElseThrow())
         .matches("containers\\s+10\\s+10");
+  }
+
+  @Test
+  void jsonReport_isOneObjectWithBothHalves_andTheWorkersFiguresCounted() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        Main.run(
+            List.of(
+                "demo",
+                "--containers",
+                "12",
+                "--dispatchers",
+                "1",
+                "--jvms",
+                "1",
+                "--concurrency",
+                "2",
+                "--poll-interval",
+                "50ms",
+                "--seed",
+                "11",
+                "--json"),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    String progress = err.toString(StandardCharsets.UTF_8);
+    String stdout = out.toString(StandardCharsets.UTF_8);
+
+    assertThat(stdout.lines()).as("one line of JSON on stdout").hasSize(1);
+    JsonObject report = JsonParser.parseString(stdout).getAsJsonObject();
+    assertThat(report.get("report").getAsString()).isEqualTo("demo");
+    assertThat(report.get("safe").getAsBoolean()).as(progress).isTrue();
+    assertThat(report.get("exit_status").getAsInt()).isZero().isEqualTo(status);
+    assertThat(report.get("seed").getAsLong()).isEqualTo(11);
+    assertThat(report.getAsJsonObject("settings").get("jvms").getAsInt()).isEqualTo(1);
+    assertThat(report.getAsJsonObject("settings").get("race_window_ms").isJsonNull()).isTrue();
+    for (String half : List.of("guarded", "plain")) {
+      JsonObject r = report.getAsJsonObject(half);
+      assertThat(r.get("mode").getAsString()).isEqualTo(half);
+      assertThat(r.get("containers").getAsInt()).isEqualTo(12);
+      assertThat(r.get("completed").getAsLong() + r.get("cancelled").getAsLong())
+          .isEqualTo(12 - r.get("not_final").getAsLong());
+      assertThat(r.getAsJsonArray("stuck").size())
+          .isEqualTo((int) Math.min(10, r.get("not_final").getAsLong()));
+      assertThat(r.getAsJsonObject("safety").get("events_checked").getAsLong()).isPositive();
+    }
+    JsonObject guarded = report.getAsJsonObject("guarded");
+    assertThat(guarded.get("ok").getAsBoolean()).isTrue();
+    assertThat(guarded.get("stale_writes_accepted").getAsLong()).isZero();
+    assertThat(guarded.get("false_losses").getAsLong()).isZero();
+    // the other JVM's report (one JSON line) was read: its figures are in the progress
+    assertThat(progress).contains("other JVM: locksWon=");
+  }
+
+  @Test
+  void workerReport_roundTripsThroughOneJsonLine_withSnakeCaseNames() {
+    DemoDispatcher.WorkerReport r = new DemoDispatcher.WorkerReport(1, 2, 3, 4, 5, 6, 7, 8, 9);
+    String line = r.toJson();
+    assertThat(line)
+        .doesNotContain("\n")
+        .contains("\"false_losses\":8", "\"leaked_connections\":9");
+    assertThat(DemoDispatcher.WorkerReport.parse(line)).isEqualTo(r);
+    assertThatThrownBy(() -> DemoDispatcher.WorkerReport.parse("READY"))
+        .isInstanceOf(com.google.gson.JsonParseException.class);
   }
 
   /**

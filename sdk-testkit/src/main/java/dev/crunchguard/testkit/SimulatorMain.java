@@ -1,5 +1,8 @@
 package dev.crunchguard.testkit;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
 import dev.crunchguard.testkit.internal.http.ControlEndpoints;
 import dev.crunchguard.testkit.internal.model.Json;
 import java.io.IOException;
@@ -8,42 +11,28 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Objects;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Standalone simulator: {@code java -jar arvados-simulator.jar --port 0 --admin-token SECRET}.
  * Prints exactly one line, {@code listening on http://127.0.0.1:PORT}, once ready, then serves
  * until killed. With {@code --proxy UPSTREAM_URL} it runs a {@link FaultProxy} in front of another
- * Arvados server instead.
+ * Arvados server instead. The command line is picocli's (an optional dependency of the testkit,
+ * shaded into the standalone jar): {@code --help} and {@code --version} on stdout with exit status
+ * 0, a usage error on stderr with exit status 2, a failure to start on stderr with exit status 1.
  */
 public final class SimulatorMain {
-  static final String USAGE =
-      String.join(
-          "\n",
-          "usage: java -jar arvados-simulator.jar [options]",
-          "  --port N                   port to listen on (default 0: any free port)",
-          "  --bind ADDR                address to bind (default 127.0.0.1)",
-          "  --admin-token SECRET       admin (dispatcher) token; repeatable",
-          "  --user-token SECRET        non-admin user token; repeatable",
-          "  --system-root-token SECRET admin token with uuid <cluster>-gj3su-000000000000000",
-          "  --cluster-id ID            five-character cluster id (default zzzzz)",
-          "  --max-dispatch-attempts N  Containers.MaxDispatchAttempts (default 10)",
-          "  --https                    serve https with a fresh self-signed certificate",
-          "  --cert-out FILE            with --https: write the certificate (PEM) to FILE",
-          "  --control                  serve the /_simulator/... control endpoints",
-          "  --threads N                handler threads (default 16)",
-          "  --disable-api ACTION       answer 404 Disabled for an action, e.g. containers.lock; repeatable",
-          "  --race-window-ms N         reproduce the real server's update window (spec 4.10), pausing N ms",
-          "  --help                     print this help",
-          "Fault proxy mode (no simulator; --port, --bind, --threads and --control apply to the proxy):",
-          "  --proxy UPSTREAM_URL       forward to this Arvados base URL, injecting faults on the way",
-          "  --insecure-upstream        with --proxy: accept the upstream's self-signed certificate",
-          "  --fault JSON               with --proxy: install a fault, as POST /_proxy/faults; repeatable",
-          "                             e.g. '{\"kind\":\"LOST_RESPONSE\",\"endpoint\":\"lock\",\"times\":1}'",
-          "                             or '{\"random\":{\"seed\":7,\"rates\":{\"BAD_GATEWAY\":0.1}}}'",
-          "Prints 'listening on <url>' on stdout when ready, then serves until killed.");
+  /** Exit status of a usage error. */
+  static final int USAGE = 2;
+
+  /** Exit status of a simulator or proxy that could not start. */
+  static final int FAILED = 1;
 
   private SimulatorMain() {}
 
@@ -56,28 +45,168 @@ public final class SimulatorMain {
     }
   }
 
-  /** Parsed options. */
+  /** {@code --version}: the testkit's version from the build, and the Java runtime. */
+  static final class Version implements CommandLine.IVersionProvider {
+    static final String VERSION = read();
+
+    private static String read() {
+      try (java.io.InputStream in =
+          SimulatorMain.class.getResourceAsStream("arvados-simulator-version.properties")) {
+        if (in != null) {
+          java.util.Properties p = new java.util.Properties();
+          p.load(in);
+          String v = p.getProperty("version");
+          if (v != null && !v.isBlank() && !v.startsWith("${")) {
+            return v.trim();
+          }
+        }
+      } catch (IOException e) {
+        // fall through
+      }
+      return "unknown";
+    }
+
+    @Override
+    public String[] getVersion() {
+      return new String[] {
+        "arvados-simulator (Crunch Guard testkit) " + VERSION,
+        "Java " + System.getProperty("java.version")
+      };
+    }
+  }
+
+  /** The command line, as picocli reads it; {@link #parse} checks it and fills the builder. */
+  @Command(
+      name = "arvados-simulator.jar",
+      mixinStandardHelpOptions = true,
+      versionProvider = Version.class,
+      usageHelpAutoWidth = true,
+      description = {
+        "A simulator of the Arvados containers API, or (--proxy) a fault proxy in front of another"
+            + " Arvados server. Prints 'listening on <url>' on stdout when ready, then serves until"
+            + " killed."
+      },
+      exitCodeListHeading = "%nExit status:%n",
+      exitCodeList = {
+        "0:--help, --version",
+        "1:could not start (e.g. the port is taken)",
+        "2:usage error",
+        "143:stopped by SIGTERM (as any JVM)"
+      })
   static final class Options {
     final ArvadosSimulator.Builder builder = ArvadosSimulator.builder();
-    boolean help;
-    @Nullable String certOut;
-    boolean https;
-    // Fault proxy mode.
-    @Nullable String proxyUpstream;
-    boolean insecureUpstream;
-    final java.util.List<com.google.gson.JsonObject> faults = new java.util.ArrayList<>();
-    int port;
-    @Nullable String bind;
-    @Nullable Integer threads;
-    boolean control;
+    @Nullable CommandLine commandLine;
 
     /** Simulator-only options seen, refused in proxy mode. */
-    final java.util.List<String> simulatorOnly = new java.util.ArrayList<>();
+    final List<String> simulatorOnly = new ArrayList<>();
 
-    /** The proxy these options describe ({@code --proxy} mode: only called when it is set). */
+    final List<JsonObject> faults = new ArrayList<>();
+
+    @Option(
+        names = "--port",
+        defaultValue = "0",
+        paramLabel = "N",
+        description = "port to listen on (default 0: any free port)")
+    int port;
+
+    @Option(
+        names = "--bind",
+        paramLabel = "ADDR",
+        description = "address to bind (default 127.0.0.1)")
+    @Nullable String bind;
+
+    @Option(
+        names = "--admin-token",
+        paramLabel = "SECRET",
+        description = "admin (dispatcher) token; repeatable")
+    List<String> adminTokens = new ArrayList<>();
+
+    @Option(
+        names = "--user-token",
+        paramLabel = "SECRET",
+        description = "non-admin user token; repeatable")
+    List<String> userTokens = new ArrayList<>();
+
+    @Option(
+        names = "--system-root-token",
+        paramLabel = "SECRET",
+        description = "admin token with uuid <cluster>-gj3su-000000000000000")
+    @Nullable String systemRootToken;
+
+    @Option(
+        names = "--cluster-id",
+        paramLabel = "ID",
+        description = "five-character cluster id (default zzzzz)")
+    @Nullable String clusterId;
+
+    @Option(
+        names = "--max-dispatch-attempts",
+        paramLabel = "N",
+        description = "Containers.MaxDispatchAttempts (default 10)")
+    @Nullable Integer maxDispatchAttempts;
+
+    @Option(names = "--https", description = "serve https with a fresh self-signed certificate")
+    boolean https;
+
+    @Option(
+        names = "--cert-out",
+        paramLabel = "FILE",
+        description = "with --https: write the certificate (PEM) to FILE")
+    @Nullable String certOut;
+
+    @Option(names = "--control", description = "serve the /_simulator/... control endpoints")
+    boolean control;
+
+    @Option(names = "--threads", paramLabel = "N", description = "handler threads (default 16)")
+    @Nullable Integer threads;
+
+    @Option(
+        names = "--disable-api",
+        paramLabel = "ACTION",
+        description = "answer 404 Disabled for an action, e.g. containers.lock; repeatable")
+    List<String> disabledApis = new ArrayList<>();
+
+    @Option(
+        names = "--race-window-ms",
+        paramLabel = "N",
+        description = "reproduce the real server's update window, pausing N ms")
+    @Nullable Long raceWindowMs;
+
+    @Option(
+        names = "--proxy",
+        paramLabel = "UPSTREAM_URL",
+        description =
+            "fault proxy mode: forward to this Arvados base URL, injecting faults on the way"
+                + " (--port, --bind, --threads and --control apply to the proxy)")
+    @Nullable String proxyUpstream;
+
+    @Option(
+        names = "--insecure-upstream",
+        description = "with --proxy: accept the upstream's self-signed certificate")
+    boolean insecureUpstream;
+
+    @Option(
+        names = "--fault",
+        paramLabel = "JSON",
+        description = {
+          "with --proxy: install a fault, as POST /_proxy/faults; repeatable, e.g."
+              + " '{\"kind\":\"LOST_RESPONSE\",\"endpoint\":\"lock\",\"times\":1}' or"
+              + " '{\"random\":{\"seed\":7,\"rates\":{\"BAD_GATEWAY\":0.1}}}'"
+        })
+    List<String> faultJson = new ArrayList<>();
+
+    boolean helpRequested() {
+      return commandLine != null && commandLine.isUsageHelpRequested();
+    }
+
+    boolean versionRequested() {
+      return commandLine != null && commandLine.isVersionHelpRequested();
+    }
+
+    /** The proxy these options describe ({@code --proxy} mode). */
     FaultProxy proxy() {
       FaultProxy.Builder b =
-          FaultProxy.builder(Objects.requireNonNull(proxyUpstream, "not --proxy mode"))
+          FaultProxy.builder(java.util.Objects.requireNonNull(proxyUpstream))
               .port(port)
               .insecureUpstream(insecureUpstream)
               .enableControlEndpoints(control);
@@ -88,7 +217,7 @@ public final class SimulatorMain {
         b.threads(threads);
       }
       FaultProxy p = b.build();
-      for (com.google.gson.JsonObject f : faults) {
+      for (JsonObject f : faults) {
         ControlEndpoints.addFault(p.faults(), f);
       }
       return p;
@@ -97,116 +226,91 @@ public final class SimulatorMain {
 
   static Options parse(String[] args) throws UsageException {
     Options o = new Options();
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      String value = null;
-      int eq = a.indexOf('=');
-      if (a.startsWith("--") && eq > 0) {
-        value = a.substring(eq + 1);
-        a = a.substring(0, eq);
+    CommandLine cl = new CommandLine(o);
+    try {
+      cl.parseArgs(args);
+    } catch (CommandLine.UnmatchedArgumentException e) {
+      throw new UsageException(unmatched(e.getUnmatched()));
+    } catch (CommandLine.ParameterException e) {
+      throw new UsageException(String.valueOf(e.getMessage()));
+    }
+    o.commandLine = cl;
+    if (o.helpRequested() || o.versionRequested()) {
+      return o;
+    }
+    String option = null;
+    try {
+      option = "--port";
+      o.builder.port(o.port);
+      if (o.bind != null) {
+        option = "--bind";
+        o.builder.bindAddress(o.bind);
       }
-      try {
-        switch (a) {
-          case "--help":
-          case "-h":
-            o.help = true;
-            break;
-          case "--proxy":
-            o.proxyUpstream = value != null ? value : next(args, ++i, a);
-            break;
-          case "--insecure-upstream":
-            o.insecureUpstream = true;
-            break;
-          case "--fault":
-            {
-              String json = value != null ? value : next(args, ++i, a);
-              try {
-                com.google.gson.JsonElement e = Json.parseStrict(json);
-                if (!e.isJsonObject()) {
-                  throw new UsageException("option --fault needs a JSON object");
-                }
-                // Validate now: a bad rule is a usage error, not a failure after start-up.
-                ControlEndpoints.addFault(new FaultInjector(), e.getAsJsonObject());
-                o.faults.add(e.getAsJsonObject());
-              } catch (com.google.gson.JsonParseException
-                  | IllegalStateException
-                  | NullPointerException
-                  | ClassCastException
-                  | UnsupportedOperationException e) {
-                throw new UsageException("option --fault: not a fault rule: " + e.getMessage());
-              }
-              break;
-            }
-          case "--https":
-            o.simulatorOnly.add(a);
-            o.https = true;
-            o.builder.https(true);
-            break;
-          case "--control":
-            o.control = true;
-            o.builder.enableControlEndpoints(true);
-            break;
-          case "--port":
-            o.port = Integer.parseInt(value != null ? value : next(args, ++i, a));
-            o.builder.port(o.port);
-            break;
-          case "--bind":
-            o.bind = value != null ? value : next(args, ++i, a);
-            o.builder.bindAddress(o.bind);
-            break;
-          case "--admin-token":
-            o.simulatorOnly.add(a);
-            o.builder.adminToken(value != null ? value : next(args, ++i, a));
-            break;
-          case "--user-token":
-            o.simulatorOnly.add(a);
-            o.builder.userToken(value != null ? value : next(args, ++i, a));
-            break;
-          case "--system-root-token":
-            o.simulatorOnly.add(a);
-            o.builder.systemRootToken(value != null ? value : next(args, ++i, a));
-            break;
-          case "--cluster-id":
-            o.simulatorOnly.add(a);
-            o.builder.clusterId(value != null ? value : next(args, ++i, a));
-            break;
-          case "--max-dispatch-attempts":
-            o.simulatorOnly.add(a);
-            o.builder.maxDispatchAttempts(
-                Integer.parseInt(value != null ? value : next(args, ++i, a)));
-            break;
-          case "--cert-out":
-            o.simulatorOnly.add(a);
-            o.certOut = value != null ? value : next(args, ++i, a);
-            break;
-          case "--threads":
-            o.threads = Integer.parseInt(value != null ? value : next(args, ++i, a));
-            o.builder.threads(o.threads);
-            break;
-          case "--disable-api":
-            o.simulatorOnly.add(a);
-            {
-              String name = value != null ? value : next(args, ++i, a);
-              Endpoint e = Endpoint.parse(name);
-              if (e == null) {
-                throw new UsageException("unknown action " + name);
-              }
-              o.builder.disableApi(e);
-              break;
-            }
-          case "--race-window-ms":
-            o.simulatorOnly.add(a);
-            o.builder.updateRaceWindow(
-                Duration.ofMillis(Long.parseLong(value != null ? value : next(args, ++i, a))));
-            break;
-          default:
-            throw new UsageException("unknown option " + a);
+      if (o.threads != null) {
+        option = "--threads";
+        o.builder.threads(o.threads);
+      }
+      option = "--control";
+      o.builder.enableControlEndpoints(o.control);
+      for (String t : o.adminTokens) {
+        option = simulatorOnly(o, "--admin-token");
+        o.builder.adminToken(t);
+      }
+      for (String t : o.userTokens) {
+        option = simulatorOnly(o, "--user-token");
+        o.builder.userToken(t);
+      }
+      if (o.systemRootToken != null) {
+        option = simulatorOnly(o, "--system-root-token");
+        o.builder.systemRootToken(o.systemRootToken);
+      }
+      if (o.clusterId != null) {
+        option = simulatorOnly(o, "--cluster-id");
+        o.builder.clusterId(o.clusterId);
+      }
+      if (o.maxDispatchAttempts != null) {
+        option = simulatorOnly(o, "--max-dispatch-attempts");
+        o.builder.maxDispatchAttempts(o.maxDispatchAttempts);
+      }
+      if (o.https) {
+        option = simulatorOnly(o, "--https");
+        o.builder.https(true);
+      }
+      if (o.certOut != null) {
+        simulatorOnly(o, "--cert-out");
+      }
+      for (String name : o.disabledApis) {
+        option = simulatorOnly(o, "--disable-api");
+        Endpoint e = Endpoint.parse(name);
+        if (e == null) {
+          throw new UsageException("unknown action " + name);
         }
-      } catch (NumberFormatException e) {
-        throw new UsageException("option " + a + " needs a number");
-      } catch (IllegalArgumentException e) {
-        // Builder validation messages never contain the token value.
-        throw new UsageException("option " + a + ": " + e.getMessage());
+        o.builder.disableApi(e);
+      }
+      if (o.raceWindowMs != null) {
+        option = simulatorOnly(o, "--race-window-ms");
+        o.builder.updateRaceWindow(Duration.ofMillis(o.raceWindowMs));
+      }
+    } catch (IllegalArgumentException e) {
+      // Builder validation messages never contain the token value.
+      throw new UsageException("option " + option + ": " + e.getMessage());
+    }
+    for (String json : o.faultJson) {
+      try {
+        JsonElement e = Json.parseStrict(json);
+        if (!e.isJsonObject()) {
+          throw new UsageException("option --fault needs a JSON object");
+        }
+        // Validate now: a bad rule is a usage error, not a failure after start-up.
+        ControlEndpoints.addFault(new FaultInjector(), e.getAsJsonObject());
+        o.faults.add(e.getAsJsonObject());
+      } catch (JsonParseException
+          | IllegalArgumentException
+          | IllegalStateException
+          | NullPointerException
+          | ClassCastException
+          | UnsupportedOperationException e) {
+        throw new UsageException("option --fault: not a fault rule: " + e.getMessage());
       }
     }
     if (o.certOut != null && !o.https) {
@@ -227,11 +331,30 @@ public final class SimulatorMain {
     return o;
   }
 
-  private static String next(String[] args, int i, String opt) throws UsageException {
-    if (i >= args.length) {
-      throw new UsageException("option " + opt + " needs a value");
+  /**
+   * The message for arguments nobody asked for. picocli's own names every one of them, and the
+   * argument after a misspelt {@code --admin-tokn} is a token: only the option-like ones are named.
+   */
+  static String unmatched(List<String> args) {
+    List<String> options = new ArrayList<>();
+    for (String a : args) {
+      if (a.startsWith("-")) {
+        int eq = a.indexOf('=');
+        options.add("'" + (eq > 0 ? a.substring(0, eq) : a) + "'");
+      }
     }
-    return args[i];
+    if (options.isEmpty()) {
+      return "unexpected argument (the simulator takes options only)";
+    }
+    return (options.size() == 1 ? "Unknown option: " : "Unknown options: ")
+        + String.join(", ", options);
+  }
+
+  private static String simulatorOnly(Options o, String option) {
+    if (!o.simulatorOnly.contains(option)) {
+      o.simulatorOnly.add(option);
+    }
+    return option;
   }
 
   /**
@@ -256,11 +379,19 @@ public final class SimulatorMain {
       o = parse(args);
     } catch (UsageException e) {
       err.println("error: " + e.getMessage());
-      err.println(USAGE);
-      return 2;
+      err.println("Try 'arvados-simulator.jar --help' for more information.");
+      err.flush();
+      return USAGE;
     }
-    if (o.help) {
-      out.println(USAGE);
+    CommandLine cl = java.util.Objects.requireNonNull(o.commandLine);
+    if (o.helpRequested()) {
+      cl.usage(out);
+      out.flush();
+      return 0;
+    }
+    if (o.versionRequested()) {
+      cl.printVersionHelp(out);
+      out.flush();
       return 0;
     }
     if (o.proxyUpstream != null) {
@@ -271,7 +402,7 @@ public final class SimulatorMain {
       sim = o.builder.build().start();
     } catch (RuntimeException e) {
       err.println("error: " + e.getMessage());
-      return 1;
+      return FAILED;
     }
     if (o.certOut != null) {
       try {
@@ -279,7 +410,7 @@ public final class SimulatorMain {
       } catch (IOException e) {
         err.println("error: cannot write certificate: " + e.getMessage());
         sim.close();
-        return 1;
+        return FAILED;
       }
     }
     CountDownLatch stopped = new CountDownLatch(1);
@@ -308,7 +439,7 @@ public final class SimulatorMain {
       proxy = o.proxy().start();
     } catch (RuntimeException e) {
       err.println("error: " + e.getMessage());
-      return 1;
+      return FAILED;
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()

@@ -17,30 +17,61 @@ class SimulatorMainTest {
   }
 
   @Test
-  void helpPrintsUsageAndExitsZero() {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    assertThat(run(out, err, "--help")).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("usage:").contains("--admin-token");
+  void helpPrintsEveryOptionOnStdoutAndExitsZero() {
+    for (String help : new String[] {"--help", "-h"}) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      assertThat(run(out, err, help)).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8))
+          .startsWith("Usage: arvados-simulator.jar")
+          .contains("--admin-token", "--proxy", "--fault", "--race-window-ms", "Exit status:");
+      assertThat(err.size()).isZero();
+    }
   }
 
   @Test
-  void unknownFlagPrintsUsageOnStderrAndExitsTwo() {
+  void versionIsTheBuildsOnStdoutAndExitsZero() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(run(out, err, "--version")).isZero();
+    assertThat(SimulatorMain.Version.VERSION).matches("[0-9]+\\.[0-9]+\\.[0-9]+.*");
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .startsWith("arvados-simulator (Crunch Guard testkit) " + SimulatorMain.Version.VERSION);
+    assertThat(err.size()).isZero();
+  }
+
+  @Test
+  void unknownOptionIsAUsageErrorOnStderrAndExitsTwo() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     assertThat(run(out, err, "--frobnicate")).isEqualTo(2);
     assertThat(out.size()).isZero();
     assertThat(err.toString(StandardCharsets.UTF_8))
-        .contains("unknown option --frobnicate")
-        .contains("usage:");
+        .contains("error: Unknown option: '--frobnicate'")
+        .contains("Try 'arvados-simulator.jar --help' for more information.");
+  }
+
+  @Test
+  void aMisspeltOptionNeverEchoesTheValueAfterIt_whichMayBeAToken() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(run(out, err, "--admin-tokn", "sekrit-y", "--user-tokn=sekrit-z")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("Unknown options: '--admin-tokn', '--user-tokn'")
+        .doesNotContain("sekrit");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"sekrit-w"}))
+        .hasMessageContaining("options only")
+        .hasMessageNotContaining("sekrit");
   }
 
   @Test
   void missingOrBadValuesAreUsageErrorsThatNeverEchoTheToken() {
     assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--port"}))
-        .hasMessageContaining("needs a value");
+        .hasMessageContaining("Missing required parameter for option '--port'");
     assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--port", "x"}))
-        .hasMessageContaining("needs a number");
+        .hasMessageContaining("'x' is not an int");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--port", "70000"}))
+        .hasMessageContaining("--port");
     assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--cluster-id", "TOOLONG"}))
         .hasMessageContaining("cluster id");
     assertThatThrownBy(

@@ -106,6 +106,29 @@ class StandaloneJarIT {
   }
 
   @Test
+  void jarPrintsHelpAndVersion_fromItsShadedCommandLine() throws Exception {
+    for (String option : List.of("--help", "--version")) {
+      Process p =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-jar",
+                  jar().toString(),
+                  option)
+              .start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as(err).isZero();
+      assertThat(err).isEmpty();
+      assertThat(out)
+          .startsWith(
+              option.equals("--help")
+                  ? "Usage: arvados-simulator.jar"
+                  : "arvados-simulator (Crunch Guard testkit) ");
+    }
+  }
+
+  @Test
   void jarRejectsBadFlagsWithExitCodeTwo() throws Exception {
     List<String> cmd =
         List.of(
@@ -117,7 +140,7 @@ class StandaloneJarIT {
     String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(2);
-    assertThat(err).contains("usage:");
+    assertThat(err).contains("Unknown option: '--nope'", "arvados-simulator.jar --help");
     assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEmpty();
   }
 }

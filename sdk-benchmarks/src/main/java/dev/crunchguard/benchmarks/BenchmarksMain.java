@@ -1,0 +1,66 @@
+package dev.crunchguard.benchmarks;
+
+import dev.crunchguard.examples.cli.Cli;
+import dev.crunchguard.examples.cli.VersionProvider;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code java -jar crunchguard-benchmarks.jar bench [options]}: the benchmarks of {@code
+ * src/docs/performance.md}. Every command takes {@code --help} and {@code --version}. Exit status:
+ * 0 done, 1 failed, 2 usage error, 130 interrupted.
+ */
+@Command(
+    name = "crunchguard-benchmarks.jar",
+    description = "Crunch Guard's benchmarks.",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    scope = ScopeType.INHERIT,
+    usageHelpAutoWidth = true,
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {"0:done", "1:failed", "2:usage error", "130:interrupted"},
+    subcommands = {
+      HelpCommand.class,
+      Bench.class,
+      BenchServer.class,
+      MemoryBench.StartupCommand.class
+    })
+public final class BenchmarksMain implements Callable<Integer> {
+  /** Where reports and help go. */
+  final PrintStream out;
+
+  /** Where progress and errors go. */
+  final PrintStream err;
+
+  @Spec CommandSpec spec;
+
+  private BenchmarksMain(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  /**
+   * Runs a command and exits with its status.
+   *
+   * @param args the command and its options
+   */
+  public static void main(String[] args) {
+    System.exit(run(List.of(args), System.out, System.err));
+  }
+
+  static int run(List<String> args, PrintStream out, PrintStream err) {
+    return Cli.execute(new BenchmarksMain(out, err), args.toArray(new String[0]), out, err);
+  }
+
+  /** No command: the usage on stderr, a usage error. */
+  @Override
+  public Integer call() {
+    return Cli.missingCommand(spec, err);
+  }
+}

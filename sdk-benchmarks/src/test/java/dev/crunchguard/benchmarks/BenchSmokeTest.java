@@ -1,0 +1,153 @@
+package dev.crunchguard.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Runs {@code bench --smoke} (every part, tiny parameters) and checks that the report is well
+ * formed. It checks the shape, never the figures: timings are not asserted in unit tests.
+ */
+class BenchSmokeTest {
+  @Test
+  @Timeout(value = 3, unit = TimeUnit.MINUTES)
+  void smokeRun_printsAWellFormedReport_withEveryPartAndAVerdictPerTarget() throws Exception {
+    // A full benchmark run elsewhere on the machine holds JMH's /tmp lock; the smoke's tiny
+    // in-process JMH run does not need exclusivity.
+    System.setProperty("jmh.ignoreLock", "true");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        BenchmarksMain.run(
+            List.of("bench", "--smoke"),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    String report = out.toString(StandardCharsets.UTF_8);
+    String progress = err.toString(StandardCharsets.UTF_8);
+
+    assertThat(status).as(progress).isZero();
+    assertThat(report).startsWith("# Crunch Guard benchmark report");
+    assertThat(report).contains("smoke run", "CPUs (nproc):", "Java: ");
+    assertThat(report)
+        .contains(
+            "## 1. Guard overhead",
+            "### JMH",
+            "## 2. Requests per container",
+            "## 3. Dispatch throughput",
+            "## 4. Loss detection",
+            "## 5. Memory, threads and start-up",
+            "## 6. Simulator capacity",
+            "## Targets");
+    assertThat(progress).contains("[bench] done");
+
+    List<List<String>> tables = tables(report);
+    assertThat(tables).hasSizeGreaterThanOrEqualTo(10);
+    for (List<String> t : tables) {
+      int cells = cells(t.get(0));
+      assertThat(t.get(1)).as("separator of %s", t.get(0)).matches("\\|(---\\|)+");
+      for (String row : t) {
+        assertThat(cells(row)).as("cells in %s", row).isEqualTo(cells);
+      }
+    }
+
+    List<String> targets = tables.get(tables.size() - 1);
+    assertThat(targets.get(0)).isEqualTo("| part | target | measured | result |");
+    List<String> parts = new ArrayList<>();
+    for (String row : targets.subList(2, targets.size())) {
+      assertThat(row).matches("\\| [1-6] \\| .+ \\| .+ \\| (met|not met) \\|");
+      parts.add(row.substring(2, 3));
+    }
+    assertThat(parts).contains("1", "2", "3", "4", "5");
+  }
+
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES)
+  void smokeRunWithJson_printsOneObjectOfTheDocumentedShape() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        BenchmarksMain.run(
+            List.of("bench", "--smoke", "--json", "--parts", "requests,loss"),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(status).as(err.toString(StandardCharsets.UTF_8)).isZero();
+    String stdout = out.toString(StandardCharsets.UTF_8);
+    assertThat(stdout.lines()).as("one line of JSON").hasSize(1);
+
+    JsonObject report = JsonParser.parseString(stdout).getAsJsonObject();
+    assertThat(report.get("report").getAsString()).isEqualTo("bench");
+    assertThat(report.get("smoke").getAsBoolean()).isTrue();
+    assertThat(report.get("command").getAsString())
+        .endsWith("crunchguard-benchmarks.jar bench --smoke --json --parts requests,loss");
+    assertThat(report.getAsJsonArray("parts").asList())
+        .extracting(JsonElement::getAsString)
+        .containsExactly("requests", "loss");
+    assertThat(report.get("seconds").getAsDouble()).isPositive();
+    assertThat(report.getAsJsonObject("machine").get("cpus").getAsInt()).isPositive();
+    assertThat(report.getAsJsonObject("load_average").keySet()).containsExactly("start", "end");
+
+    List<String> titles = new ArrayList<>();
+    int tables = 0;
+    for (JsonElement e : report.getAsJsonArray("sections")) {
+      JsonObject section = e.getAsJsonObject();
+      titles.add(section.get("title").getAsString());
+      for (JsonElement b : section.getAsJsonArray("blocks")) {
+        JsonObject block = b.getAsJsonObject();
+        switch (block.get("type").getAsString()) {
+          case "table" -> {
+            tables++;
+            int cells = block.getAsJsonArray("header").size();
+            for (JsonElement row : block.getAsJsonArray("rows")) {
+              assertThat(row.getAsJsonArray().size()).isEqualTo(cells);
+            }
+          }
+          case "text", "heading" -> assertThat(block.get("text").getAsString()).isNotBlank();
+          default -> throw new AssertionError("unknown block " + block);
+        }
+      }
+    }
+    assertThat(titles).hasSize(2);
+    assertThat(titles.get(0)).startsWith("2. Requests per container life cycle");
+    assertThat(titles.get(1)).startsWith("4. Loss detection");
+    assertThat(tables).isPositive();
+    assertThat(report.getAsJsonArray("targets")).isNotEmpty();
+    for (JsonElement t : report.getAsJsonArray("targets")) {
+      JsonObject target = t.getAsJsonObject();
+      assertThat(target.keySet()).containsExactly("part", "target", "measured", "met");
+      assertThat(target.get("part").getAsString()).isIn("2", "4");
+      assertThat(target.get("met").isJsonPrimitive()).isTrue();
+    }
+  }
+
+  private static List<List<String>> tables(String report) {
+    List<List<String>> out = new ArrayList<>();
+    List<String> cur = null;
+    for (String line : report.split("\n")) {
+      if (line.startsWith("|")) {
+        if (cur == null) {
+          cur = new ArrayList<>();
+          out.add(cur);
+        }
+        cur.add(line);
+      } else {
+        cur = null;
+      }
+    }
+    return out;
+  }
+
+  /** Cells of a Markdown row, not counting escaped pipes. */
+  private static int cells(String row) {
+    return row.replace("\\|", "").split("\\|", -1).length - 2;
+  }
+}

@@ -1,0 +1,116 @@
+package dev.crunchguard.examples;
+
+import dev.crunchguard.AmbiguousLockPolicy;
+import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.dispatch.Dispatcher;
+import dev.crunchguard.dispatch.DispatcherMetrics;
+import dev.crunchguard.dispatch.RecoveryPolicy;
+import dev.crunchguard.examples.cli.Cli;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code dispatch}: the command line of the {@link LocalDispatcher}. */
+@Command(
+    name = "dispatch",
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:stopped (--timeout), or idle (--until-idle)",
+      "1:--until-idle timed out, or the dispatcher failed",
+      "2:usage error",
+      "130:interrupted"
+    },
+    description = {
+      "A local dispatcher (like crunch-dispatch-local): runs each locked container's command"
+          + " through the example runner in a separate JVM. Reads ARVADOS_API_HOST,"
+          + " ARVADOS_API_TOKEN (admin) and ARVADOS_API_HOST_INSECURE.",
+      "With --until-idle: exits 0 once nothing is Queued and every run has finished (a progress"
+          + " line on stderr every 10 s), 1 if --timeout passes first."
+    })
+final class DispatchCommand implements Callable<Integer> {
+  @ParentCommand Main main;
+  @Spec CommandSpec spec;
+  @Mixin DispatchOptions run;
+
+  @Option(
+      paramLabel = "<n>",
+      names = "--concurrency",
+      defaultValue = "4",
+      description = "runners at once (default ${DEFAULT-VALUE})")
+  int concurrency;
+
+  @Option(
+      paramLabel = "<duration>",
+      names = "--poll-interval",
+      defaultValue = "5s",
+      description = "how often the queue is read (default ${DEFAULT-VALUE})")
+  Duration poll;
+
+  @Option(
+      names = "--recovery",
+      defaultValue = "unlock",
+      paramLabel = "unlock|adopt|ignore",
+      description =
+          "what to do at start-up with containers Locked by this token (default"
+              + " ${DEFAULT-VALUE}; adopt is only for a token no other dispatcher uses)")
+  RecoveryPolicy recovery;
+
+  @Option(
+      names = "--ambiguous-lock",
+      defaultValue = "refuse",
+      paramLabel = "refuse|adopt",
+      description =
+          "a lock whose answer was lost and that the server then refused as already Locked"
+              + " (default ${DEFAULT-VALUE}; adopt only for a token no other dispatcher uses)")
+  AmbiguousLockPolicy ambiguousLock;
+
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "<port>",
+      description = "serve Prometheus text on http://127.0.0.1:<port>/metrics (0: any free port)")
+  @Nullable Integer metricsPort;
+
+  @Override
+  @SuppressWarnings("try") // the metrics endpoint is only held open for the run
+  public Integer call() throws InterruptedException {
+    Cli.inRange(spec, "--concurrency", concurrency, 1, 1000);
+    if (metricsPort != null) {
+      Cli.inRange(spec, "--metrics-port", metricsPort, 0, 65535);
+    }
+    PrintStream err = main.err;
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    try (LocalDispatcher.MetricsEndpoint metrics =
+            metricsPort == null
+                ? null
+                : LocalDispatcher.MetricsEndpoint.start(registry, metricsPort, err);
+        ArvadosClient client =
+            ArvadosClient.builderFromEnvironment()
+                .userAgent("crunchguard-local-dispatcher")
+                .ambiguousLockPolicy(ambiguousLock)
+                .build();
+        Dispatcher dispatcher =
+            Dispatcher.builder(client, ctx -> LocalDispatcher.launchRunner(ctx, run.watch, err))
+                .maxConcurrentRuns(concurrency)
+                .pollInterval(poll)
+                .lockRetryInterval(poll)
+                .orphanGrace(run.orphanGrace)
+                .recoveryPolicy(recovery)
+                .listener(new DispatcherMetrics(registry, "dispatcher", "local"))
+                .build()) {
+      Runtime.getRuntime().addShutdownHook(new Thread(dispatcher::close));
+      err.println(
+          "dispatching from " + client.baseUrl() + " with up to " + concurrency + " runners");
+      dispatcher.start();
+      return run.run(dispatcher::awaitIdle, () -> DemoDispatcher.format(dispatcher.stats()), err);
+    }
+  }
+}
