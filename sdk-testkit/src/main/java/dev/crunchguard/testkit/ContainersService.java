@@ -3,6 +3,7 @@ package dev.crunchguard.testkit;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import dev.crunchguard.testkit.internal.events.AuditLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -40,6 +41,7 @@ final class ContainersService {
   private final Caller systemCaller;
   private volatile @Nullable Duration raceWindow;
   private volatile @Nullable Runnable windowHook;
+  private volatile @Nullable AuditLog audit;
 
   private final ContainerRequests requests;
 
@@ -69,6 +71,20 @@ final class ContainersService {
 
   Caller systemCaller() {
     return systemCaller;
+  }
+
+  /** Writes committed changes to the event stream's log (null: no events). */
+  void setAudit(@Nullable AuditLog audit) {
+    this.audit = audit;
+  }
+
+  private static AuditLog.ContainerFacts facts(ContainerRecord r) {
+    return new AuditLog.ContainerFacts(
+        r.uuid(),
+        String.valueOf(r.string(Attr.OWNER_UUID)),
+        String.valueOf(r.string(Attr.STATE)),
+        r.authUuid(),
+        r.string(Attr.RUNTIME_USER_UUID));
   }
 
   /** Enables (non-null) or disables (null) the §4.10 update window. */
@@ -138,6 +154,15 @@ final class ContainersService {
    */
   JsonObject createRequest(Map<String, JsonElement> attrs, Caller caller) {
     JsonObject r = requests.create(attrs, caller, u -> find(u) != null);
+    AuditLog a = audit;
+    if (a != null) {
+      a.requestCreated(
+          r.get("uuid").getAsString(),
+          String.valueOf(Json.asString(r.get("owner_uuid"))),
+          String.valueOf(Json.asString(r.get("state"))),
+          Json.asString(r.get("name")),
+          Json.asString(r.get("requesting_container_uuid")));
+    }
     String c = Json.asString(r.get("container_uuid"));
     if (c != null) {
       setPriorityDirect(c, 0);
@@ -171,6 +196,10 @@ final class ContainersService {
     slot.lock.lock();
     try {
       slots.put(uuid, slot);
+      AuditLog a = audit;
+      if (a != null) {
+        a.containerCreated(facts(saved.record));
+      }
       recordEvent(
           WriteAction.CREATE, uuid, ctx, caller, attrs, null, saved.record, saved.record, null);
     } finally {
@@ -248,6 +277,10 @@ final class ContainersService {
         }
         written = new ContainerRecord(merged);
         commit(s, current, written);
+      }
+      AuditLog a = audit;
+      if (a != null) {
+        a.containerUpdated(facts(current), facts(written));
       }
       recordEvent(
           WriteAction.UPDATE,
@@ -342,6 +375,10 @@ final class ContainersService {
       if (auth != null) {
         containerByAuthUuid.remove(auth, uuid);
       }
+      AuditLog a = audit;
+      if (a != null) {
+        a.containerDeleted(facts(cur));
+      }
       recordEvent(WriteAction.DELETE, uuid, ctx, caller, Map.of(), null, cur, cur, null);
       return cur;
     } finally {
@@ -377,6 +414,10 @@ final class ContainersService {
       }
       if (saved.changed) {
         commit(s, cur, saved.record);
+      }
+      AuditLog a = audit;
+      if (a != null) {
+        a.containerUpdated(facts(cur), facts(saved.record));
       }
       recordEvent(action, uuid, ctx, caller, attrs, requestedState, cur, saved.record, null);
       return saved.record;

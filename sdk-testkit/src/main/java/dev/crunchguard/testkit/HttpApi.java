@@ -44,6 +44,7 @@ final class HttpApi implements HttpHandler {
   private final @Nullable ControlEndpoints control;
   private final int maxBodyBytes;
   private final Set<Endpoint> disabled = ConcurrentHashMap.newKeySet();
+  private volatile java.util.function.@Nullable Supplier<JsonObject> discovery;
 
   HttpApi(
       ContainersService containers,
@@ -62,6 +63,11 @@ final class HttpApi implements HttpHandler {
 
   Set<Endpoint> disabled() {
     return disabled;
+  }
+
+  /** Serves {@code GET /discovery/v1/apis/arvados/v1/rest} (public, like the real one). */
+  void setDiscovery(java.util.function.Supplier<JsonObject> document) {
+    this.discovery = document;
   }
 
   /** An API request's endpoint and the container it names (null for collection endpoints). */
@@ -85,6 +91,13 @@ final class HttpApi implements HttpHandler {
       String rawPath = ex.getRequestURI().getRawPath();
       if (control != null && rawPath.startsWith(ControlEndpoints.PREFIX)) {
         control.handle(ex, body, requestId);
+        return;
+      }
+      java.util.function.Supplier<JsonObject> doc = discovery;
+      if (doc != null
+          && rawPath.equals("/discovery/v1/apis/arvados/v1/rest")
+          && ex.getRequestMethod().equals("GET")) {
+        sendJson(ex, 200, doc.get());
         return;
       }
       Request req =
