@@ -259,12 +259,17 @@ public final class EventServer implements AutoCloseable {
    * @return the number of connections stalled
    */
   public int stallClients() {
-    int n = 0;
-    for (Session s : sessions) {
+    List<Session> now = List.copyOf(sessions);
+    for (Session s : now) {
       s.stalled = true;
-      n++;
     }
-    return n;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    for (Session s : now) {
+      while (!s.parked && !s.ended.get() && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+    }
+    return now.size();
   }
 
   /**
@@ -360,7 +365,8 @@ public final class EventServer implements AutoCloseable {
     private final java.util.Map<String, long[]> permissionCache = new java.util.HashMap<>();
     private java.util.concurrent.@Nullable ScheduledFuture<?> keepalive;
     volatile boolean stalled;
-    private final java.util.concurrent.atomic.AtomicBoolean ended =
+    volatile boolean parked; // the sender saw stalled and takes nothing more
+    final java.util.concurrent.atomic.AtomicBoolean ended =
         new java.util.concurrent.atomic.AtomicBoolean();
     private long msgId; // sender thread only
 
@@ -401,19 +407,43 @@ public final class EventServer implements AutoCloseable {
     /** The filter loop's step for one live event; runs under the log's lock. */
     @Override
     public void notify(LogEntry e) {
-      if (ended.get() || !matchesAny(e)) {
+      if (ended.get()) {
         return;
       }
-      if (!queue.offer(e)) {
+      boolean full;
+      synchronized (this) {
+        full = matchesAny(e) && !queue.offer(e);
+      }
+      if (full) {
         queueFullCloses.incrementAndGet();
         timer.execute(() -> end("client queue full", false));
       }
     }
 
-    private synchronized boolean matchesAny(LogEntry e) {
+    /** Call with this session's monitor held. */
+    private boolean matchesAny(LogEntry e) {
       for (Subscription s : subscriptions) {
         if (s.matches(e)) {
           return true;
+        }
+      }
+      return false;
+    }
+
+    /**
+     * Queues the acknowledgement and adds the subscription in one step with respect to live events:
+     * none matched by it can precede its acknowledgement, none after it is missed.
+     */
+    private boolean ackAndAdd(Subscription sub) {
+      while (!ended.get()) {
+        synchronized (this) {
+          if (queue.offer(ACK_OK)) {
+            subscriptions.add(sub);
+            return true;
+          }
+        }
+        if (!sleep(10)) {
+          return false;
         }
       }
       return false;
@@ -431,11 +461,8 @@ public final class EventServer implements AutoCloseable {
       Subscription.Message m = Subscription.decode(text);
       if ("subscribe".equals(m.method())) {
         Subscription sub = new Subscription(m.filters());
-        if (!put(ACK_OK)) {
+        if (!ackAndAdd(sub)) {
           return;
-        }
-        synchronized (this) {
-          subscriptions.add(sub);
         }
         if (m.lastLogId() != 0) {
           replay(sub, m.lastLogId());
@@ -493,6 +520,7 @@ public final class EventServer implements AutoCloseable {
       try {
         while (!ended.get()) {
           if (stalled) {
+            parked = true;
             Thread.sleep(20);
             continue;
           }
