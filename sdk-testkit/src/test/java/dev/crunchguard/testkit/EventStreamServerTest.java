@@ -298,6 +298,7 @@ class EventStreamServerTest {
 
     String hidden = sim.createContainer();
     String mine = sim.createContainer();
+    Thread.sleep(300); // the permission check runs when the event is sent: let it see no request
     sim.createContainerRequest(mine, sim.userUuid(USER));
     sim.setPriority(mine, 1); // the request made it 0
     http.lock(hidden, ADMIN);
