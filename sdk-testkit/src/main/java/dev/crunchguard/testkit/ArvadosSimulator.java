@@ -9,6 +9,23 @@ import com.sun.net.httpserver.HttpsServer;
 import dev.crunchguard.testkit.internal.events.AuditLog;
 import dev.crunchguard.testkit.internal.events.EventLog;
 import dev.crunchguard.testkit.internal.events.EventServer;
+import dev.crunchguard.testkit.internal.http.ControlEndpoints;
+import dev.crunchguard.testkit.internal.http.HttpApi;
+import dev.crunchguard.testkit.internal.http.ListenOptions;
+import dev.crunchguard.testkit.internal.http.RequestCounters;
+import dev.crunchguard.testkit.internal.http.Tls;
+import dev.crunchguard.testkit.internal.model.ApiException;
+import dev.crunchguard.testkit.internal.model.ContainerRecord;
+import dev.crunchguard.testkit.internal.model.ContainerRequests;
+import dev.crunchguard.testkit.internal.model.ContainerRules;
+import dev.crunchguard.testkit.internal.model.ContainersService;
+import dev.crunchguard.testkit.internal.model.EventPermissions;
+import dev.crunchguard.testkit.internal.model.History;
+import dev.crunchguard.testkit.internal.model.Ids;
+import dev.crunchguard.testkit.internal.model.Json;
+import dev.crunchguard.testkit.internal.model.RequestContext;
+import dev.crunchguard.testkit.internal.model.TokenRecord;
+import dev.crunchguard.testkit.internal.model.TokenRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -95,8 +112,9 @@ public final class ArvadosSimulator implements AutoCloseable {
     this.containers = new ContainersService(b.clusterId, tokens, rules, history, requests);
     containers.setRaceWindow(b.raceWindow);
     history.setEnabled(b.recordHistory);
-    ControlEndpoints control = b.controlEndpoints ? new ControlEndpoints(this) : null;
-    this.api = new HttpApi(containers, tokens, faults, counters, control, b.maxBodyBytes);
+    ControlEndpoints control =
+        b.controlEndpoints ? new ControlEndpoints(this, containers, counters) : null;
+    this.api = new HttpApi(containers, tokens, faults::decide, counters, control, b.maxBodyBytes);
     api.disabled().addAll(b.disabled);
     this.tls = b.https ? new Tls(b.bindAddress) : null;
     this.eventLog = b.events ? new EventLog(b.clusterId, b.eventsReplayWindow) : null;
@@ -631,10 +649,6 @@ public final class ArvadosSimulator implements AutoCloseable {
 
   ContainersService service() {
     return containers;
-  }
-
-  RequestCounters counters() {
-    return counters;
   }
 
   @Override

@@ -2,6 +2,8 @@ package dev.crunchguard.testkit;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.crunchguard.testkit.internal.model.ContainerRecord;
+import dev.crunchguard.testkit.internal.model.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -239,10 +241,6 @@ public final class ContainerSnapshot {
   private @Nullable String str(String k) {
     JsonElement e = json.get(k);
     return e == null || e.isJsonNull() ? null : e.getAsString();
-  }
-
-  JsonObject jsonObject() {
-    return json.deepCopy();
   }
 
   @Override

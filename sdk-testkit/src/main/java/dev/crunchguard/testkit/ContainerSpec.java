@@ -2,7 +2,7 @@ package dev.crunchguard.testkit;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import java.util.LinkedHashMap;
+import dev.crunchguard.testkit.internal.model.Json;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -101,45 +101,6 @@ public final class ContainerSpec {
       o.add("secret_mounts", Json.parseStrict(secretMountsJson));
     }
     return o;
-  }
-
-  static ContainerSpec fromJson(JsonObject o) {
-    Builder b = builder();
-    JsonElement c = o.get("command");
-    if (c != null && c.isJsonArray()) {
-      List<String> cmd = new java.util.ArrayList<>();
-      c.getAsJsonArray().forEach(x -> cmd.add(x.getAsString()));
-      b.command(cmd);
-    }
-    if (o.has("priority")) {
-      b.priority(o.get("priority").getAsLong());
-    }
-    if (o.has("container_image")) {
-      b.containerImage(o.get("container_image").getAsString());
-    }
-    if (o.has("cwd")) {
-      b.cwd(o.get("cwd").getAsString());
-    }
-    if (o.has("output_path")) {
-      b.outputPath(o.get("output_path").getAsString());
-    }
-    if (o.has("runtime_token") && !o.get("runtime_token").isJsonNull()) {
-      b.runtimeToken(o.get("runtime_token").getAsString());
-    }
-    if (o.has("runtime_user_uuid") && !o.get("runtime_user_uuid").isJsonNull()) {
-      b.runtimeUserUuid(o.get("runtime_user_uuid").getAsString());
-    }
-    if (o.has("environment") && o.get("environment").isJsonObject()) {
-      Map<String, String> env = new LinkedHashMap<>();
-      for (Map.Entry<String, JsonElement> e : o.getAsJsonObject("environment").entrySet()) {
-        env.put(e.getKey(), e.getValue().getAsString());
-      }
-      b.environment(env);
-    }
-    if (o.has("secret_mounts") && o.get("secret_mounts").isJsonObject()) {
-      b.secretMountsJson(o.get("secret_mounts").toString());
-    }
-    return b.build();
   }
 
   @Override

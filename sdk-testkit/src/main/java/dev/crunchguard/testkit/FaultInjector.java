@@ -1,5 +1,6 @@
 package dev.crunchguard.testkit;
 
+import dev.crunchguard.testkit.internal.http.FaultDecision;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
@@ -22,12 +23,6 @@ public final class FaultInjector {
       this.config = config;
       this.rng = new Random(config.seed());
     }
-  }
-
-  /** What to do with one request. */
-  record Decision(
-      long delayMillis, @Nullable FaultKind terminal, @Nullable Integer retryAfterSeconds) {
-    static final Decision NONE = new Decision(0, null, null);
   }
 
   FaultInjector() {}
@@ -70,7 +65,11 @@ public final class FaultInjector {
     return List.copyOf(rules);
   }
 
-  Decision decide(Endpoint endpoint, @Nullable String uuid) {
+  /**
+   * The fault decision for one request; the front ends call it through {@link
+   * FaultDecision.Source}.
+   */
+  FaultDecision decide(Endpoint endpoint, @Nullable String uuid) {
     long delay = 0;
     FaultKind terminal = null;
     Integer retryAfter = null;
@@ -106,8 +105,8 @@ public final class FaultInjector {
       }
     }
     if (delay == 0 && terminal == null) {
-      return Decision.NONE;
+      return FaultDecision.NONE;
     }
-    return new Decision(delay, terminal, retryAfter);
+    return new FaultDecision(delay, terminal, retryAfter);
   }
 }

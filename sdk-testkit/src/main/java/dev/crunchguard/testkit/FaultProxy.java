@@ -6,6 +6,13 @@ import com.google.gson.JsonParseException;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.crunchguard.testkit.internal.http.ControlEndpoints;
+import dev.crunchguard.testkit.internal.http.FaultDecision;
+import dev.crunchguard.testkit.internal.http.HttpApi;
+import dev.crunchguard.testkit.internal.http.ListenOptions;
+import dev.crunchguard.testkit.internal.http.RequestCounters;
+import dev.crunchguard.testkit.internal.model.ApiException;
+import dev.crunchguard.testkit.internal.model.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -370,7 +377,7 @@ public final class FaultProxy implements AutoCloseable {
     Integer retryAfter = null;
     if (route != null) {
       counters.count(route.endpoint(), route.uuid());
-      FaultInjector.Decision d = faults.decide(route.endpoint(), route.uuid());
+      FaultDecision d = faults.decide(route.endpoint(), route.uuid());
       if (d.delayMillis() > 0) {
         applied = FaultKind.DELAY;
         Thread.sleep(d.delayMillis());

@@ -3,6 +3,7 @@ package dev.crunchguard.testkit;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import dev.crunchguard.testkit.internal.model.Json;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;

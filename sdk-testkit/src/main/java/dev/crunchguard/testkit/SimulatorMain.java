@@ -1,5 +1,7 @@
 package dev.crunchguard.testkit;
 
+import dev.crunchguard.testkit.internal.http.ControlEndpoints;
+import dev.crunchguard.testkit.internal.model.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

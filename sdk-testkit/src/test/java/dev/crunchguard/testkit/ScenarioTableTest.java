@@ -9,6 +9,7 @@ import static dev.crunchguard.testkit.Http.c;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonObject;
+import dev.crunchguard.testkit.internal.model.Attr;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;

@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /** Identifier generation: Arvados uuids, token secrets, request ids, error tokens. */
-final class Ids {
+public final class Ids {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String B36 = "0123456789abcdefghijklmnopqrstuvwxyz";
   static final Pattern UUID = Pattern.compile("[a-z0-9]{5}-[a-z0-9]{5}-[a-z0-9]{15}");
@@ -45,7 +45,7 @@ final class Ids {
     }
   }
 
-  static String systemUserUuid(String cluster) {
+  public static String systemUserUuid(String cluster) {
     return cluster + "-tpzed-000000000000000";
   }
 
@@ -54,7 +54,7 @@ final class Ids {
   }
 
   /** {@code req-} followed by 20 base-36 characters. */
-  static String requestId() {
+  public static String requestId() {
     ThreadLocalRandom r = ThreadLocalRandom.current();
     StringBuilder sb = new StringBuilder("req-");
     for (int i = 0; i < 20; i++) {
@@ -64,7 +64,7 @@ final class Ids {
   }
 
   /** {@code <unix seconds>+<8 lowercase hex>}. */
-  static String errorToken() {
+  public static String errorToken() {
     return (System.currentTimeMillis() / 1000)
         + "+"
         + String.format(Locale.ROOT, "%08x", ThreadLocalRandom.current().nextInt());

@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -24,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  * The container columns (spec §4.1), their JSON types, and how client input is coerced into them.
  * Declaration order is the rendering order.
  */
-enum Attr {
+public enum Attr {
   UUID("uuid", Type.STRING),
   OWNER_UUID("owner_uuid", Type.STRING),
   CREATED_AT("created_at", Type.TIME),
@@ -109,7 +109,7 @@ enum Attr {
     this.hidden = hidden;
   }
 
-  static @Nullable Attr byName(String name) {
+  public static @Nullable Attr byName(String name) {
     return BY_NAME.get(name);
   }
 
@@ -365,7 +365,7 @@ enum Attr {
   }
 
   /** Rails boolean parameter values: true/false/"true"/"false"/1/0/"1"/"0". */
-  static @Nullable Boolean parseBool(JsonElement v) {
+  public static @Nullable Boolean parseBool(JsonElement v) {
     if (!v.isJsonPrimitive()) {
       return null;
     }

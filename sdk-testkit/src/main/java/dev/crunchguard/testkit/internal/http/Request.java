@@ -1,10 +1,12 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.http;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonPrimitive;
+import dev.crunchguard.testkit.internal.model.ApiException;
+import dev.crunchguard.testkit.internal.model.Json;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -16,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * A parsed HTTP request: method (after method override), path, and the merged parameters (query,
  * then form or JSON body), like Rails' {@code params}.
  */
-final class Request {
+public final class Request {
   final String method;
   final String path;
   final Map<String, JsonElement> params;

@@ -1,5 +1,6 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.http;
 
+import dev.crunchguard.testkit.Endpoint;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -7,11 +8,11 @@ import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /** Per-endpoint and per-(container, endpoint) request counts. Lock-free. */
-final class RequestCounters {
+public final class RequestCounters {
   private final Map<Endpoint, LongAdder> byEndpoint = new ConcurrentHashMap<>();
   private final Map<String, Map<Endpoint, LongAdder>> byContainer = new ConcurrentHashMap<>();
 
-  void count(Endpoint e, @Nullable String uuid) {
+  public void count(Endpoint e, @Nullable String uuid) {
     byEndpoint.computeIfAbsent(e, k -> new LongAdder()).increment();
     if (uuid != null) {
       byContainer
@@ -21,26 +22,26 @@ final class RequestCounters {
     }
   }
 
-  long get(Endpoint e) {
+  public long get(Endpoint e) {
     LongAdder a = byEndpoint.get(e);
     return a == null ? 0 : a.sum();
   }
 
-  long get(Endpoint e, String uuid) {
+  public long get(Endpoint e, String uuid) {
     Map<Endpoint, LongAdder> m = byContainer.get(uuid);
     LongAdder a = m == null ? null : m.get(e);
     return a == null ? 0 : a.sum();
   }
 
   /** Action name to count, over all containers. */
-  Map<String, Long> totals() {
+  public Map<String, Long> totals() {
     Map<String, Long> out = new TreeMap<>();
     byEndpoint.forEach((k, v) -> out.put(k.action(), v.sum()));
     return out;
   }
 
   /** Action name to count, for one container. */
-  Map<String, Long> forContainer(String uuid) {
+  public Map<String, Long> forContainer(String uuid) {
     Map<String, Long> out = new TreeMap<>();
     Map<Endpoint, LongAdder> m = byContainer.get(uuid);
     if (m != null) {
@@ -49,7 +50,7 @@ final class RequestCounters {
     return out;
   }
 
-  Map<String, Map<String, Long>> allContainers() {
+  public Map<String, Map<String, Long>> allContainers() {
     Map<String, Map<String, Long>> out = new TreeMap<>();
     for (String uuid : byContainer.keySet()) {
       out.put(uuid, forContainer(uuid));
@@ -57,7 +58,7 @@ final class RequestCounters {
     return out;
   }
 
-  void clear() {
+  public void clear() {
     byEndpoint.clear();
     byContainer.clear();
   }

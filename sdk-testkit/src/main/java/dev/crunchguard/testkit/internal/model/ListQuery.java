@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
  * The list parameters of spec §1.2 (filters, where, order, limit, offset, count, select), parsed
  * and validated up front, then evaluated over a snapshot of container records.
  */
-final class ListQuery {
+public final class ListQuery {
   static final int DEFAULT_LIMIT = 100;
   static final int MAX_ITEMS_PER_RESPONSE = 1000;
   private static final Pattern DIGITS = Pattern.compile("[0-9]+");
@@ -68,12 +68,12 @@ final class ListQuery {
     select = parseSelect(params.get("select"));
   }
 
-  static ListQuery parse(Map<String, JsonElement> params) {
+  public static ListQuery parse(Map<String, JsonElement> params) {
     return new ListQuery(params);
   }
 
   /** Parses the {@code select} parameter; null when absent. Shared with get/update. */
-  static @Nullable List<String> parseSelect(@Nullable JsonElement v) {
+  public static @Nullable List<String> parseSelect(@Nullable JsonElement v) {
     if (v == null || v.isJsonNull()) {
       return null;
     }
@@ -647,7 +647,7 @@ final class ListQuery {
   }
 
   /** Builds the list envelope of spec §1.3. */
-  JsonObject envelope(Collection<ContainerRecord> all) {
+  public JsonObject envelope(Collection<ContainerRecord> all) {
     List<ContainerRecord> m = matching(all);
     JsonObject o = new JsonObject();
     o.addProperty("kind", "arvados#containerList");

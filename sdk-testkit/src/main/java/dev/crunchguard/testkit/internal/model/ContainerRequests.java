@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
@@ -22,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  * request. Requests are stored as created (admins may set {@code owner_uuid} and {@code
  * container_uuid}); they never commit, run or finalise anything.
  */
-final class ContainerRequests {
+public final class ContainerRequests {
   /** Attributes a request may be created with, and their defaults (in rendering order). */
   private static final String DEFAULTS =
       "{\"command\":[],\"container_count\":0,\"container_count_max\":3,\"container_image\":null,"
@@ -44,7 +44,7 @@ final class ContainerRequests {
   private final String cluster;
   private final Map<String, JsonObject> byUuid = new ConcurrentHashMap<>();
 
-  ContainerRequests(String cluster) {
+  public ContainerRequests(String cluster) {
     this.cluster = cluster;
   }
 
@@ -158,7 +158,7 @@ final class ContainerRequests {
    * The {@code modified_by_user_uuid} of the highest-priority request (priority &gt; 0) for the
    * container: assign_auth's legacy source of the container token's user.
    */
-  @Nullable String highestPriorityRequester(String containerUuid) {
+  public @Nullable String highestPriorityRequester(String containerUuid) {
     JsonObject best = null;
     for (JsonObject r : byUuid.values()) {
       if (!containerUuid.equals(Json.asString(r.get("container_uuid")))) {

@@ -1,11 +1,11 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import java.util.EnumSet;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /** Container states and the transition table of spec §4.2. */
-enum State {
+public enum State {
   QUEUED("Queued"),
   LOCKED("Locked"),
   RUNNING("Running"),

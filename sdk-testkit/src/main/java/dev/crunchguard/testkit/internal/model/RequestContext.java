@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import org.jspecify.annotations.Nullable;
 
@@ -10,12 +10,12 @@ import org.jspecify.annotations.Nullable;
  * @param headerEpochPresent whether X-Crunch-Guard-Epoch was sent
  * @param headerEpoch its value (an empty value or {@code null} means "no epoch")
  */
-record RequestContext(
+public record RequestContext(
     String requestId,
     String clientIdentity,
     boolean headerEpochPresent,
     @Nullable String headerEpoch) {
-  static RequestContext direct() {
+  public static RequestContext direct() {
     return new RequestContext(Ids.requestId(), "simulator", false, null);
   }
 }

@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * cycle. It is a pure function of (previous record, request, caller) apart from minting and
  * expiring tokens, which it does only once every check has passed.
  */
-final class ContainerRules {
+public final class ContainerRules {
   /** What kind of save this is. */
   enum Action {
     CREATE,
@@ -91,7 +91,7 @@ final class ContainerRules {
       List.of("error", "errorDetail", "warning", "warningDetail", "activity", "preemptionNotice");
 
   /** Keys silently dropped from the resource hash (application_controller.rb:403-405). */
-  static final Set<String> ALWAYS_DROPPED =
+  public static final Set<String> ALWAYS_DROPPED =
       Set.of("created_at", "modified_by_client_uuid", "modified_by_user_uuid", "modified_at");
 
   /**
@@ -102,7 +102,7 @@ final class ContainerRules {
       "\n\n          raise UnknownAttributeError.new(self, k.to_s)\n          ^^^^^";
 
   /** Keys dropped in update only (application_controller.rb:121-127). */
-  static final Set<String> DROPPED_ON_UPDATE = Set.of("kind", "etag", "href");
+  public static final Set<String> DROPPED_ON_UPDATE = Set.of("kind", "etag", "href");
 
   private final TokenRegistry tokens;
   private final int maxDispatchAttempts;
@@ -112,7 +112,7 @@ final class ContainerRules {
    * @param requester container uuid to the {@code modified_by_user_uuid} of its highest-priority
    *     container request with priority &gt; 0, or null (assign_auth's legacy token owner)
    */
-  ContainerRules(
+  public ContainerRules(
       TokenRegistry tokens, int maxDispatchAttempts, Function<String, @Nullable String> requester) {
     this.tokens = tokens;
     this.maxDispatchAttempts = maxDispatchAttempts;

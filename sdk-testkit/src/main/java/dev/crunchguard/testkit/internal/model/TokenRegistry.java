@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import java.time.Instant;
 import java.util.List;
@@ -11,21 +11,21 @@ import org.jspecify.annotations.Nullable;
  * All tokens the simulator knows: configured admin/user tokens, the optional system root token,
  * container tokens minted on lock, and runtime tokens of containers. Lock-free.
  */
-final class TokenRegistry {
+public final class TokenRegistry {
   private final String cluster;
   private final Map<String, TokenRecord> byUuid = new ConcurrentHashMap<>();
   private final Map<String, TokenRecord> bySecret = new ConcurrentHashMap<>();
 
-  TokenRegistry(String cluster) {
+  public TokenRegistry(String cluster) {
     this.cluster = cluster;
   }
 
-  String cluster() {
+  public String cluster() {
     return cluster;
   }
 
   /** Registers a configured token; a {@code v2/uuid/secret} string keeps its uuid. */
-  TokenRecord addConfigured(String token, boolean admin, boolean systemRoot) {
+  public TokenRecord addConfigured(String token, boolean admin, boolean systemRoot) {
     String uuid;
     String secret;
     String[] v2 = splitV2(token);
@@ -126,7 +126,7 @@ final class TokenRegistry {
     }
   }
 
-  @Nullable TokenRecord byUuid(String uuid) {
+  public @Nullable TokenRecord byUuid(String uuid) {
     return byUuid.get(uuid);
   }
 
@@ -150,7 +150,7 @@ final class TokenRegistry {
    * @param containers looks up a container by uuid for the 4-part state check
    * @return the caller, or null when the token is unknown, malformed or expired
    */
-  @Nullable Caller validate(
+  public @Nullable Caller validate(
       String presented, Function<String, @Nullable ContainerRecord> containers) {
     Instant now = Instant.now();
     if (presented.startsWith("v2/")) {

@@ -1,8 +1,11 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import dev.crunchguard.testkit.ClaimSource;
+import dev.crunchguard.testkit.HistoryEvent;
+import dev.crunchguard.testkit.WriteAction;
 import dev.crunchguard.testkit.internal.events.AuditLog;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * The containers resource: an in-memory table with one lock per row, the operations of spec §1, and
  * history recording. Nothing here serialises unrelated containers.
  */
-final class ContainersService {
+public final class ContainersService {
   /** One row and its lock. */
   private static final class Slot {
     final ReentrantLock lock = new ReentrantLock();
@@ -45,7 +48,7 @@ final class ContainersService {
 
   private final ContainerRequests requests;
 
-  ContainersService(
+  public ContainersService(
       String cluster,
       TokenRegistry tokens,
       ContainerRules rules,
@@ -69,12 +72,16 @@ final class ContainersService {
             null);
   }
 
-  Caller systemCaller() {
+  public Caller systemCaller() {
     return systemCaller;
   }
 
-  /** Writes committed changes to the event stream's log (null: no events). */
-  void setAudit(@Nullable AuditLog audit) {
+  /**
+   * Writes committed changes to the event stream's log.
+   *
+   * @param audit the audit log, or null for no events
+   */
+  public void setAudit(@Nullable AuditLog audit) {
     this.audit = audit;
   }
 
@@ -88,7 +95,7 @@ final class ContainersService {
   }
 
   /** Enables (non-null) or disables (null) the §4.10 update window. */
-  void setRaceWindow(@Nullable Duration pause) {
+  public void setRaceWindow(@Nullable Duration pause) {
     this.raceWindow = pause;
   }
 
@@ -97,16 +104,16 @@ final class ContainersService {
   }
 
   /** Test hook: runs inside the §4.10 window, after validation and before the pause. */
-  void setWindowHook(@Nullable Runnable hook) {
+  public void setWindowHook(@Nullable Runnable hook) {
     this.windowHook = hook;
   }
 
-  @Nullable ContainerRecord find(String uuid) {
+  public @Nullable ContainerRecord find(String uuid) {
     Slot s = slots.get(uuid);
     return s == null || s.deleted ? null : s.record;
   }
 
-  Collection<ContainerRecord> all() {
+  public Collection<ContainerRecord> all() {
     List<ContainerRecord> out = new ArrayList<>(slots.size());
     for (Slot s : slots.values()) {
       if (!s.deleted) {
@@ -134,7 +141,7 @@ final class ContainersService {
   }
 
   /** The containers {@code caller} can read (the list endpoint's scope). */
-  Collection<ContainerRecord> readableBy(Caller caller) {
+  public Collection<ContainerRecord> readableBy(Caller caller) {
     if (caller.admin()) {
       return all();
     }
@@ -152,7 +159,7 @@ final class ContainersService {
    * (update_priorities: the highest Committed request's; requests here are never Committed, so 0),
    * raw like the controller's fixer.
    */
-  JsonObject createRequest(Map<String, JsonElement> attrs, Caller caller) {
+  public JsonObject createRequest(Map<String, JsonElement> attrs, Caller caller) {
     JsonObject r = requests.create(attrs, caller, u -> find(u) != null);
     AuditLog a = audit;
     if (a != null) {
@@ -171,20 +178,20 @@ final class ContainersService {
   }
 
   /** update_priority: recomputed from Committed container requests (none are modelled: 0). */
-  ContainerRecord updatePriority(String uuid, Caller caller) {
+  public ContainerRecord updatePriority(String uuid, Caller caller) {
     readable(uuid, caller);
     return setPriorityDirect(uuid, 0);
   }
 
-  JsonObject getRequest(String uuid, Caller caller) {
+  public JsonObject getRequest(String uuid, Caller caller) {
     return requests.get(uuid, caller);
   }
 
-  ContainerRecord get(String uuid, Caller caller) {
+  public ContainerRecord get(String uuid, Caller caller) {
     return readable(uuid, caller).record;
   }
 
-  ContainerRecord create(Map<String, JsonElement> attrs, Caller caller, RequestContext ctx) {
+  public ContainerRecord create(Map<String, JsonElement> attrs, Caller caller, RequestContext ctx) {
     String uuid;
     do {
       uuid = Ids.uuid(cluster, "dz642");
@@ -208,7 +215,7 @@ final class ContainersService {
     return saved.record;
   }
 
-  ContainerRecord update(
+  public ContainerRecord update(
       String uuid, Map<String, JsonElement> attrs, Caller caller, RequestContext ctx) {
     Slot s = readable(uuid, caller);
     Duration window = raceWindow;
@@ -298,7 +305,7 @@ final class ContainersService {
     }
   }
 
-  ContainerRecord lock(String uuid, Caller caller, RequestContext ctx) {
+  public ContainerRecord lock(String uuid, Caller caller, RequestContext ctx) {
     return endpointTransition(
         uuid,
         caller,
@@ -311,7 +318,7 @@ final class ContainersService {
         ContainerRules.Action.LOCK);
   }
 
-  ContainerRecord unlock(String uuid, Caller caller, RequestContext ctx) {
+  public ContainerRecord unlock(String uuid, Caller caller, RequestContext ctx) {
     return endpointTransition(
         uuid,
         caller,
@@ -356,7 +363,7 @@ final class ContainersService {
         });
   }
 
-  ContainerRecord delete(String uuid, Caller caller, RequestContext ctx) {
+  public ContainerRecord delete(String uuid, Caller caller, RequestContext ctx) {
     Slot s = readable(uuid, caller);
     s.lock.lock();
     try {
@@ -441,7 +448,7 @@ final class ContainersService {
   }
 
   /** Sets priority like the controller's background fixer: raw, no callbacks, no modified_at. */
-  ContainerRecord setPriorityDirect(String uuid, long priority) {
+  public ContainerRecord setPriorityDirect(String uuid, long priority) {
     if (priority < 0) {
       throw new IllegalArgumentException("priority must be >= 0");
     }
@@ -462,7 +469,7 @@ final class ContainersService {
   }
 
   /** {@code Container.for_current_token} (container.rb:485-496). */
-  @Nullable ContainerRecord forCurrentToken(Caller caller) {
+  public @Nullable ContainerRecord forCurrentToken(Caller caller) {
     String byAuth = containerByAuthUuid.get(caller.tokenUuid());
     if (byAuth != null) {
       ContainerRecord r = find(byAuth);
@@ -479,7 +486,7 @@ final class ContainersService {
     return null;
   }
 
-  JsonObject auth(String uuid, Caller caller) {
+  public JsonObject auth(String uuid, Caller caller) {
     ContainerRecord c = get(uuid, caller);
     if (!caller.tokenUuid().equals(c.lockedByUuid())) {
       throw ApiException.permissionDenied("Not locked by your token");
@@ -500,7 +507,7 @@ final class ContainersService {
     return rc.token().renderForAuth();
   }
 
-  JsonObject secretMounts(String uuid, Caller caller) {
+  public JsonObject secretMounts(String uuid, Caller caller) {
     ContainerRecord c = get(uuid, caller);
     ContainerRecord mine = forCurrentToken(caller);
     if (mine == null || !mine.uuid().equals(c.uuid())) {
@@ -512,7 +519,7 @@ final class ContainersService {
   }
 
   /** Runs {@code body} while holding one container's row lock (tests of lock granularity). */
-  void withRowLock(String uuid, Runnable body) {
+  public void withRowLock(String uuid, Runnable body) {
     Slot s = slots.get(uuid);
     if (s == null) {
       throw new IllegalArgumentException("no such container");

@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import com.google.gson.JsonObject;
 import java.math.BigInteger;
@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  * One API client authorization. The secret is private to this class and the registry: it is never
  * part of {@link #toString()} nor of any log line or error message.
  */
-final class TokenRecord {
+public final class TokenRecord {
   /** What the token was made for. */
   enum Kind {
     SYSTEM_ROOT,
@@ -23,9 +23,9 @@ final class TokenRecord {
     RUNTIME
   }
 
-  final String uuid;
+  public final String uuid;
   private final String secret;
-  final String ownerUuid;
+  public final String ownerUuid;
   final boolean admin;
   final Kind kind;
   final Instant createdAt;
@@ -59,7 +59,7 @@ final class TokenRecord {
   }
 
   /** The {@code v2/<uuid>/<secret>} form. */
-  String v2() {
+  public String v2() {
     return "v2/" + uuid + "/" + secret;
   }
 
@@ -79,7 +79,7 @@ final class TokenRecord {
   }
 
   /** Whether the token's scopes allow {@code method path} (api_client_authorization.rb:63-81). */
-  boolean scopeAllows(String method, String path) {
+  public boolean scopeAllows(String method, String path) {
     if ("/arvados/v1/api_client_authorizations/current".equals(path)) {
       return true;
     }
@@ -116,7 +116,7 @@ final class TokenRecord {
   }
 
   /** The {@code arvados#apiClientAuthorization} rendering, including the secret part. */
-  JsonObject render() {
+  public JsonObject render() {
     JsonObject o = new JsonObject();
     o.addProperty("kind", "arvados#apiClientAuthorization");
     o.addProperty("etag", etag());

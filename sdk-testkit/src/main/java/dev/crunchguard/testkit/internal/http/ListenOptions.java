@@ -1,15 +1,15 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.http;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Objects;
 
 /** The checks of the listening options that the simulator and the fault proxy both take. */
-final class ListenOptions {
+public final class ListenOptions {
   private ListenOptions() {}
 
   /** A TCP port to listen on, 0 for any free one. */
-  static int port(int port) {
+  public static int port(int port) {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be 0..65535, got " + port);
     }
@@ -17,7 +17,7 @@ final class ListenOptions {
   }
 
   /** The address to bind. */
-  static InetAddress bindAddress(String address) {
+  public static InetAddress bindAddress(String address) {
     try {
       return InetAddress.getByName(Objects.requireNonNull(address, "address"));
     } catch (UnknownHostException e) {
@@ -26,7 +26,7 @@ final class ListenOptions {
   }
 
   /** Handler threads, at least one. */
-  static int threads(int n) {
+  public static int threads(int n) {
     if (n < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + n);
     }

@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import org.jspecify.annotations.Nullable;
 
@@ -8,12 +8,12 @@ import org.jspecify.annotations.Nullable;
  * @param token the validated token
  * @param containerUuid the 4th component of a {@code v2/uuid/secret/<container uuid>} token
  */
-record Caller(TokenRecord token, @Nullable String containerUuid) {
+public record Caller(TokenRecord token, @Nullable String containerUuid) {
   String tokenUuid() {
     return token.uuid;
   }
 
-  boolean admin() {
+  public boolean admin() {
     return token.admin;
   }
 

@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import dev.crunchguard.testkit.internal.events.EventServer;
 import org.jspecify.annotations.Nullable;
@@ -8,11 +8,17 @@ import org.jspecify.annotations.Nullable;
  * connection's token, allowed when it would succeed. An unknown, malformed or expired token may
  * read nothing; a token's scopes apply as they would to that GET.
  */
-final class EventPermissions implements EventServer.Permissions {
+public final class EventPermissions implements EventServer.Permissions {
   private final TokenRegistry tokens;
   private final ContainersService containers;
 
-  EventPermissions(TokenRegistry tokens, ContainersService containers) {
+  /**
+   * The check for one simulator.
+   *
+   * @param tokens its tokens
+   * @param containers its containers
+   */
+  public EventPermissions(TokenRegistry tokens, ContainersService containers) {
     this.tokens = tokens;
     this.containers = containers;
   }

@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.http;
 
 import java.net.InetAddress;
 import javax.net.ssl.SSLContext;
@@ -7,13 +7,13 @@ import okhttp3.tls.HandshakeCertificates;
 import okhttp3.tls.HeldCertificate;
 
 /** A fresh self-signed certificate for https mode, and the matching client trust material. */
-final class Tls {
-  final SSLContext serverContext;
-  final SSLContext clientContext;
-  final X509TrustManager clientTrustManager;
-  final String certificatePem;
+public final class Tls {
+  public final SSLContext serverContext;
+  public final SSLContext clientContext;
+  public final X509TrustManager clientTrustManager;
+  public final String certificatePem;
 
-  Tls(InetAddress bind) {
+  public Tls(InetAddress bind) {
     HeldCertificate.Builder b =
         new HeldCertificate.Builder()
             .commonName("arvados-simulator")

@@ -1,17 +1,18 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
+import dev.crunchguard.testkit.HistoryEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** The append-only write history. Appends are lock-free. */
-final class History {
+public final class History {
   private final AtomicLong seq = new AtomicLong();
   private final ConcurrentLinkedQueue<HistoryEvent> events = new ConcurrentLinkedQueue<>();
   private volatile boolean enabled = true;
 
-  void setEnabled(boolean on) {
+  public void setEnabled(boolean on) {
     enabled = on;
   }
 
@@ -29,13 +30,13 @@ final class History {
     }
   }
 
-  List<HistoryEvent> snapshot() {
+  public List<HistoryEvent> snapshot() {
     List<HistoryEvent> l = new ArrayList<>(events);
     l.sort((a, b) -> Long.compare(a.sequence(), b.sequence()));
     return List.copyOf(l);
   }
 
-  void clear() {
+  public void clear() {
     events.clear();
   }
 }

@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import java.util.List;
 
@@ -6,37 +6,37 @@ import java.util.List;
  * A request failure with the HTTP status and the error messages to render. The messages never
  * contain a token secret.
  */
-final class ApiException extends RuntimeException {
+public final class ApiException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** How the error body is rendered. */
-  enum Style {
+  public enum Style {
     /** RailsAPI: messages suffixed with the request id, plus {@code error_token}. */
     RAILS,
     /** arvados-controller (Go): bare messages, no {@code error_token}. */
     CONTROLLER
   }
 
-  final int status;
-  final List<String> messages;
-  final Style style;
+  public final int status;
+  public final List<String> messages;
+  public final Style style;
 
-  ApiException(int status, List<String> messages, Style style) {
+  public ApiException(int status, List<String> messages, Style style) {
     super(String.join("; ", messages), null, false, false);
     this.status = status;
     this.messages = List.copyOf(messages);
     this.style = style;
   }
 
-  static ApiException rails(int status, String message) {
+  public static ApiException rails(int status, String message) {
     return new ApiException(status, List.of(message), Style.RAILS);
   }
 
-  static ApiException notFound() {
+  public static ApiException notFound() {
     return rails(404, "Path not found");
   }
 
-  static ApiException notLoggedIn() {
+  public static ApiException notLoggedIn() {
     return rails(401, "Not logged in");
   }
 
@@ -44,12 +44,12 @@ final class ApiException extends RuntimeException {
     return new ApiException(422, messages, Style.RAILS);
   }
 
-  static ApiException unprocessable(String message) {
+  public static ApiException unprocessable(String message) {
     return rails(422, message);
   }
 
   /** A raised Ruby exception rendered with {@code inspect}: {@code #<Class: message>}. */
-  static ApiException raised(int status, String rubyClass, String message) {
+  public static ApiException raised(int status, String rubyClass, String message) {
     return rails(status, "#<" + rubyClass + ": " + message + ">");
   }
 

@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -22,8 +22,8 @@ import java.time.temporal.ChronoUnit;
 import org.jspecify.annotations.Nullable;
 
 /** JSON and timestamp helpers shared by the simulator internals. */
-final class Json {
-  static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
+public final class Json {
+  public static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
 
   private static final DateTimeFormatter TS =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSSSSS'Z'").withZone(ZoneOffset.UTC);
@@ -58,7 +58,7 @@ final class Json {
    *
    * @throws JsonParseException when the text is not exactly one valid JSON value
    */
-  static JsonElement parseStrict(String text) {
+  public static JsonElement parseStrict(String text) {
     checkNesting(text);
     try (JsonReader reader = new JsonReader(new StringReader(text))) {
       reader.setStrictness(Strictness.STRICT);
@@ -108,7 +108,7 @@ final class Json {
     return e == null || e.isJsonNull() ? null : e.getAsString();
   }
 
-  static JsonArray stringArray(Iterable<String> values) {
+  public static JsonArray stringArray(Iterable<String> values) {
     JsonArray a = new JsonArray();
     for (String v : values) {
       a.add(v);
@@ -145,7 +145,7 @@ final class Json {
     return e.deepCopy();
   }
 
-  static JsonObject object(Object... kv) {
+  public static JsonObject object(Object... kv) {
     JsonObject o = new JsonObject();
     for (int i = 0; i < kv.length; i += 2) {
       Object v = kv[i + 1];

@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.model;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
  * One stored container row. Immutable: every change produces a new record, so a rejected request
  * can never leave a half-applied change behind, and readers never need a lock.
  */
-final class ContainerRecord {
+public final class ContainerRecord {
   static final String KIND = "arvados#container";
 
   private final EnumMap<Attr, JsonElement> values;
@@ -37,7 +37,7 @@ final class ContainerRecord {
     return m;
   }
 
-  JsonElement get(Attr a) {
+  public JsonElement get(Attr a) {
     return values.get(a).deepCopy();
   }
 
@@ -50,7 +50,7 @@ final class ContainerRecord {
     return e.isJsonNull() ? 0 : e.getAsLong();
   }
 
-  String uuid() {
+  public String uuid() {
     return string(Attr.UUID);
   }
 
@@ -58,7 +58,7 @@ final class ContainerRecord {
     return State.parse(string(Attr.STATE));
   }
 
-  @Nullable String authUuid() {
+  public @Nullable String authUuid() {
     return string(Attr.AUTH_UUID);
   }
 
@@ -66,7 +66,7 @@ final class ContainerRecord {
     return string(Attr.LOCKED_BY_UUID);
   }
 
-  @Nullable String runtimeToken() {
+  public @Nullable String runtimeToken() {
     return string(Attr.RUNTIME_TOKEN);
   }
 
@@ -75,7 +75,7 @@ final class ContainerRecord {
   }
 
   /** The full public rendering (the {@code :user} template): never hidden columns. */
-  JsonObject render() {
+  public JsonObject render() {
     JsonObject o = new JsonObject();
     o.addProperty("kind", KIND);
     o.addProperty("etag", etag());
@@ -88,7 +88,7 @@ final class ContainerRecord {
   }
 
   /** Renders only the selected keys (in the requested order); unknown keys are skipped. */
-  JsonObject render(Collection<String> select) {
+  public JsonObject render(Collection<String> select) {
     JsonObject full = render();
     JsonObject o = new JsonObject();
     for (String k : select) {

@@ -1,13 +1,29 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.http;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.sun.net.httpserver.HttpExchange;
+import dev.crunchguard.testkit.ArvadosSimulator;
+import dev.crunchguard.testkit.ContainerSpec;
+import dev.crunchguard.testkit.Endpoint;
+import dev.crunchguard.testkit.FaultInjector;
+import dev.crunchguard.testkit.FaultKind;
+import dev.crunchguard.testkit.FaultProxy;
+import dev.crunchguard.testkit.FaultRule;
+import dev.crunchguard.testkit.HistoryEvent;
+import dev.crunchguard.testkit.RandomFaults;
+import dev.crunchguard.testkit.SafetyReport;
+import dev.crunchguard.testkit.SafetyViolation;
+import dev.crunchguard.testkit.internal.model.ApiException;
+import dev.crunchguard.testkit.internal.model.ContainerRecord;
+import dev.crunchguard.testkit.internal.model.ContainersService;
+import dev.crunchguard.testkit.internal.model.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -27,13 +43,34 @@ import java.util.NoSuchElementException;
  *       tokens?secret=...} is deliberately absent: use {@code api_client_authorizations/current}
  * </ul>
  */
-final class ControlEndpoints {
+public final class ControlEndpoints {
   static final String PREFIX = "/_simulator/";
 
   private final ArvadosSimulator sim;
 
-  ControlEndpoints(ArvadosSimulator sim) {
+  private final ContainersService containers;
+  private final RequestCounters counters;
+
+  /**
+   * Control endpoints over one simulator.
+   *
+   * @param sim the simulator whose public operations the endpoints expose
+   * @param containers its container model, for the records the endpoints render
+   * @param counters its request counters, for the per-container counts
+   */
+  public ControlEndpoints(
+      ArvadosSimulator sim, ContainersService containers, RequestCounters counters) {
     this.sim = sim;
+    this.containers = containers;
+    this.counters = counters;
+  }
+
+  private ContainerRecord requireContainer(String uuid) {
+    ContainerRecord r = containers.find(uuid);
+    if (r == null) {
+      throw new NoSuchElementException("no container " + uuid);
+    }
+    return r;
   }
 
   void handle(HttpExchange ex, byte[] body, String requestId) throws IOException {
@@ -87,7 +124,7 @@ final class ControlEndpoints {
         {
           JsonObject o = new JsonObject();
           o.add("endpoints", Json.GSON.toJsonTree(sim.requestCounts()));
-          o.add("containers", Json.GSON.toJsonTree(sim.counters().allContainers()));
+          o.add("containers", Json.GSON.toJsonTree(counters.allContainers()));
           return o;
         }
       case "DELETE counts":
@@ -95,17 +132,17 @@ final class ControlEndpoints {
         return ok();
       case "POST containers":
         if (p.length == 1) {
-          ContainerSpec spec = ContainerSpec.fromJson(parseObject(body));
+          ContainerSpec spec = specFromJson(parseObject(body));
           return Json.object("uuid", sim.createContainer(spec));
         }
         if (p.length == 3 && p[2].equals("priority")) {
           JsonObject o = parseObject(body);
-          return sim.setPriority(p[1], o.get("priority").getAsLong()).jsonObject();
+          return containers.setPriorityDirect(p[1], o.get("priority").getAsLong()).render();
         }
         return null;
       case "GET containers":
         if (p.length == 2) {
-          return sim.container(p[1]).jsonObject();
+          return requireContainer(p[1]).render();
         }
         return null;
       default:
@@ -114,7 +151,7 @@ final class ControlEndpoints {
   }
 
   /** Installs a fault described as JSON (see the class comment); shared with {@link FaultProxy}. */
-  static void addFault(FaultInjector faults, JsonObject o) {
+  public static void addFault(FaultInjector faults, JsonObject o) {
     if (o.has("random")) {
       JsonObject r = o.getAsJsonObject("random");
       RandomFaults.Builder b = RandomFaults.seed(r.get("seed").getAsLong());
@@ -161,7 +198,7 @@ final class ControlEndpoints {
   }
 
   /** The installed rules as JSON; shared with {@link FaultProxy}. */
-  static JsonObject faultsJson(FaultInjector faults) {
+  public static JsonObject faultsJson(FaultInjector faults) {
     JsonArray a = new JsonArray();
     for (FaultRule r : faults.rules()) {
       a.add(
@@ -186,7 +223,7 @@ final class ControlEndpoints {
     return e;
   }
 
-  static JsonObject parseObject(byte[] body) {
+  public static JsonObject parseObject(byte[] body) {
     JsonElement e = Json.parseStrict(new String(body, StandardCharsets.UTF_8));
     if (!e.isJsonObject()) {
       throw new IllegalArgumentException("body must be a JSON object");
@@ -257,5 +294,44 @@ final class ControlEndpoints {
         v,
         "summary",
         r.summary());
+  }
+
+  private static ContainerSpec specFromJson(JsonObject o) {
+    ContainerSpec.Builder b = ContainerSpec.builder();
+    JsonElement c = o.get("command");
+    if (c != null && c.isJsonArray()) {
+      List<String> cmd = new java.util.ArrayList<>();
+      c.getAsJsonArray().forEach(x -> cmd.add(x.getAsString()));
+      b.command(cmd);
+    }
+    if (o.has("priority")) {
+      b.priority(o.get("priority").getAsLong());
+    }
+    if (o.has("container_image")) {
+      b.containerImage(o.get("container_image").getAsString());
+    }
+    if (o.has("cwd")) {
+      b.cwd(o.get("cwd").getAsString());
+    }
+    if (o.has("output_path")) {
+      b.outputPath(o.get("output_path").getAsString());
+    }
+    if (o.has("runtime_token") && !o.get("runtime_token").isJsonNull()) {
+      b.runtimeToken(o.get("runtime_token").getAsString());
+    }
+    if (o.has("runtime_user_uuid") && !o.get("runtime_user_uuid").isJsonNull()) {
+      b.runtimeUserUuid(o.get("runtime_user_uuid").getAsString());
+    }
+    if (o.has("environment") && o.get("environment").isJsonObject()) {
+      Map<String, String> env = new LinkedHashMap<>();
+      for (Map.Entry<String, JsonElement> e : o.getAsJsonObject("environment").entrySet()) {
+        env.put(e.getKey(), e.getValue().getAsString());
+      }
+      b.environment(env);
+    }
+    if (o.has("secret_mounts") && o.get("secret_mounts").isJsonObject()) {
+      b.secretMountsJson(o.get("secret_mounts").toString());
+    }
+    return b.build();
   }
 }

@@ -1,4 +1,4 @@
-package dev.crunchguard.testkit;
+package dev.crunchguard.testkit.internal.http;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -7,6 +7,20 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonPrimitive;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import dev.crunchguard.testkit.Endpoint;
+import dev.crunchguard.testkit.FaultKind;
+import dev.crunchguard.testkit.FaultProxy;
+import dev.crunchguard.testkit.internal.model.ApiException;
+import dev.crunchguard.testkit.internal.model.Attr;
+import dev.crunchguard.testkit.internal.model.Caller;
+import dev.crunchguard.testkit.internal.model.ContainerRecord;
+import dev.crunchguard.testkit.internal.model.ContainerRules;
+import dev.crunchguard.testkit.internal.model.ContainersService;
+import dev.crunchguard.testkit.internal.model.Ids;
+import dev.crunchguard.testkit.internal.model.Json;
+import dev.crunchguard.testkit.internal.model.ListQuery;
+import dev.crunchguard.testkit.internal.model.RequestContext;
+import dev.crunchguard.testkit.internal.model.TokenRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -26,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * The HTTP front end: request ids, routing, disabled APIs, faults, token extraction, parameter
  * handling, rendering of results and errors. Business rules live in {@link ContainersService}.
  */
-final class HttpApi implements HttpHandler {
+public final class HttpApi implements HttpHandler {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
   private static final Pattern AUTH_HEADER = Pattern.compile("(OAuth2|Bearer) ([!-~]+)");
   private static final Pattern MEMBER =
@@ -39,17 +53,17 @@ final class HttpApi implements HttpHandler {
 
   private final ContainersService containers;
   private final TokenRegistry tokens;
-  private final FaultInjector faults;
+  private final FaultDecision.Source faults;
   private final RequestCounters counters;
   private final @Nullable ControlEndpoints control;
   private final int maxBodyBytes;
   private final Set<Endpoint> disabled = ConcurrentHashMap.newKeySet();
   private volatile java.util.function.@Nullable Supplier<JsonObject> discovery;
 
-  HttpApi(
+  public HttpApi(
       ContainersService containers,
       TokenRegistry tokens,
-      FaultInjector faults,
+      FaultDecision.Source faults,
       RequestCounters counters,
       @Nullable ControlEndpoints control,
       int maxBodyBytes) {
@@ -61,17 +75,21 @@ final class HttpApi implements HttpHandler {
     this.maxBodyBytes = maxBodyBytes;
   }
 
-  Set<Endpoint> disabled() {
+  public Set<Endpoint> disabled() {
     return disabled;
   }
 
-  /** Serves {@code GET /discovery/v1/apis/arvados/v1/rest} (public, like the real one). */
-  void setDiscovery(java.util.function.Supplier<JsonObject> document) {
+  /**
+   * Serves {@code GET /discovery/v1/apis/arvados/v1/rest} (without a token, like the real one).
+   *
+   * @param document makes the document for each request
+   */
+  public void setDiscovery(java.util.function.Supplier<JsonObject> document) {
     this.discovery = document;
   }
 
   /** An API request's endpoint and the container it names (null for collection endpoints). */
-  record Route(Endpoint endpoint, @Nullable String uuid) {}
+  public record Route(Endpoint endpoint, @Nullable String uuid) {}
 
   @Override
   public void handle(HttpExchange ex) throws IOException {
@@ -116,7 +134,7 @@ final class HttpApi implements HttpHandler {
       if (disabled.contains(route.endpoint())) {
         throw ApiException.rails(404, "Disabled");
       }
-      FaultInjector.Decision d = faults.decide(route.endpoint(), route.uuid());
+      FaultDecision d = faults.decide(route.endpoint(), route.uuid());
       if (d.delayMillis() > 0) {
         Thread.sleep(d.delayMillis());
       }
@@ -209,7 +227,7 @@ final class HttpApi implements HttpHandler {
    * Answers (or drops) a request with a fault that applies nothing: the simulator's and the {@link
    * FaultProxy}'s shared rendering of {@link FaultKind}s other than delay and lost response.
    */
-  static void injectBeforeApply(
+  public static void injectBeforeApply(
       HttpExchange ex,
       FaultKind kind,
       @Nullable Integer retryAfter,
@@ -258,7 +276,7 @@ final class HttpApi implements HttpHandler {
   }
 
   /** The endpoint of an API request, or null when it is not one of {@link Endpoint}'s. */
-  static @Nullable Route route(String method, String path) {
+  public static @Nullable Route route(String method, String path) {
     if (path.equals("/arvados/v1/api_client_authorizations/current")) {
       return method.equals("GET") ? new Route(Endpoint.TOKEN_CURRENT, null) : null;
     }
@@ -663,7 +681,7 @@ final class HttpApi implements HttpHandler {
     return c == null || c.isEmpty() ? "unknown" : c;
   }
 
-  static String requestId(@Nullable String incoming) {
+  public static String requestId(@Nullable String incoming) {
     if (incoming != null && !incoming.isEmpty() && incoming.length() <= 1024) {
       return incoming;
     }
@@ -707,7 +725,7 @@ final class HttpApi implements HttpHandler {
     return null;
   }
 
-  static void sendJson(HttpExchange ex, int status, JsonElement body) throws IOException {
+  public static void sendJson(HttpExchange ex, int status, JsonElement body) throws IOException {
     byte[] bytes = Json.GSON.toJson(body).getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
     ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
@@ -716,7 +734,8 @@ final class HttpApi implements HttpHandler {
     }
   }
 
-  static void sendError(HttpExchange ex, String requestId, ApiException e) throws IOException {
+  public static void sendError(HttpExchange ex, String requestId, ApiException e)
+      throws IOException {
     JsonObject o = new JsonObject();
     JsonArray errors = new JsonArray();
     if (e.style == ApiException.Style.RAILS) {
