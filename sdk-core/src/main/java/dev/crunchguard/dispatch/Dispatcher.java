@@ -14,6 +14,11 @@ import dev.crunchguard.LockConflictException;
 import dev.crunchguard.LockEpoch;
 import dev.crunchguard.LostOwnershipException;
 import dev.crunchguard.StopReason;
+import dev.crunchguard.events.ArvadosEvent;
+import dev.crunchguard.events.EventFilter;
+import dev.crunchguard.events.EventStream;
+import dev.crunchguard.events.EventStreamListener;
+import dev.crunchguard.events.GapReason;
 import dev.crunchguard.internal.Checks;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -87,6 +92,19 @@ import org.slf4j.LoggerFactory;
  * runners share an epoch. Other containers Locked or Running under this token are left to their
  * owners.
  *
+ * <h2>Events (opt-in)</h2>
+ *
+ * With {@link Builder#events(boolean) events(true)} the dispatcher also subscribes to the Arvados
+ * event stream ({@link EventStream}; the URL from the discovery document or {@link
+ * Builder#eventsWebsocketUrl(String)}). An event that may make a container lockable (a container
+ * created or back in Queued) or end a tracked epoch (a tracked container Queued, Cancelled or
+ * Complete) triggers a poll a few milliseconds later; every event until that poll starts is served
+ * by it, so a burst of hundreds of events is one poll. Events are hints: the poll reads the records
+ * and the lock endpoint decides, as without events. The periodic poll stays, because some changes
+ * produce no event (priority changes made by container requests, a reused container) and events can
+ * be lost. When the stream is down, or the cluster has none, the dispatcher works exactly as
+ * without events, logs that once per outage, and shows it in {@link DispatcherStats#eventStream()}.
+ *
  * <h2>Start-up and shutdown</h2>
  *
  * On its first poll, containers locked by its token that it does not track are handled by the
@@ -133,6 +151,11 @@ public final class Dispatcher implements AutoCloseable {
    * during I/O: a transition that needs a request reads what it needs, releases the monitor, makes
    * the request, and then commits under the monitor again. Counters live in one CountingListener
    * that receives the same events as the user's listener; stats() reads them.
+   *
+   * Events (optional). The EventStream's delivery thread only reads an entry's phase (under its
+   * monitor, no I/O) and asks for a poll: one flag (pollRequested) set by the first event and
+   * cleared when the triggered poll starts, so the poller queue never holds more than one triggered
+   * poll. Triggered and periodic polls run on the one poll thread and never overlap.
    */
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int UUID_BATCH = 20;
@@ -217,6 +240,13 @@ public final class Dispatcher implements AutoCloseable {
   private final AtomicInteger held = new AtomicInteger();
 
   private final AtomicBoolean started = new AtomicBoolean();
+  private final boolean useEvents;
+  private final @Nullable String eventsUrl;
+  private final AtomicBoolean pollRequested = new AtomicBoolean();
+  private final Object streamLock = new Object();
+  // Guarded by streamLock.
+  private @Nullable EventStream stream;
+  private EventStreamStatus streamStatus = EventStreamStatus.OFF;
   private final AtomicBoolean stopping = new AtomicBoolean();
   private volatile boolean recovered;
   private volatile boolean idle;
@@ -235,6 +265,8 @@ public final class Dispatcher implements AutoCloseable {
     this.shutdownTimeout = b.shutdownTimeout;
     this.orphanGrace = b.orphanGrace;
     this.events = new Events(counts, b.listener);
+    this.useEvents = b.events;
+    this.eventsUrl = b.eventsUrl;
     this.poller = new ScheduledThreadPoolExecutor(1, threads("crunchguard-dispatch-poll"));
     this.runners =
         new ThreadPoolExecutor(
@@ -273,6 +305,128 @@ public final class Dispatcher implements AutoCloseable {
     }
     poller.scheduleWithFixedDelay(
         this::pollQuietly, 0, pollInterval.toNanos(), TimeUnit.NANOSECONDS);
+    if (useEvents) {
+      startEvents();
+    }
+  }
+
+  /** How long a triggered poll waits for the rest of a burst of events. */
+  private static final long EVENT_POLL_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+  private void startEvents() {
+    synchronized (streamLock) {
+      streamStatus = EventStreamStatus.CONNECTING;
+    }
+    counts.eventStreamStarting();
+    EventStream.Builder b =
+        EventStream.builder(client)
+            .subscribe(EventFilter.eventTypeIn(ArvadosEvent.CREATE, ArvadosEvent.UPDATE))
+            .objectKinds(ArvadosEvent.KIND_CONTAINER)
+            .listener(new StreamListener());
+    if (eventsUrl != null) {
+      b.websocketUrl(eventsUrl);
+    }
+    EventStream s;
+    try {
+      s = b.start();
+    } catch (RuntimeException e) {
+      streamChanged(EventStreamStatus.DOWN, "cannot start the event stream: " + e.getMessage());
+      return;
+    }
+    synchronized (streamLock) {
+      if (!stopping.get()) {
+        stream = s;
+        return;
+      }
+    }
+    s.close(); // close() ran meanwhile
+  }
+
+  /** Asks for one poll soon; every request until it starts is served by it. Never blocks. */
+  private void requestPoll() {
+    if (stopping.get() || !pollRequested.compareAndSet(false, true)) {
+      return;
+    }
+    events.eventPollTriggered();
+    try {
+      poller.schedule(
+          () -> {
+            pollRequested.set(false); // events from here on may need another poll
+            pollQuietly();
+          },
+          EVENT_POLL_DELAY_NANOS,
+          TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      pollRequested.set(false);
+    }
+  }
+
+  /**
+   * Whether a container event may change what a poll would do: a container that may be lockable
+   * (created, or back in Queued), or a tracked one whose epoch may have ended. Runs on the event
+   * stream's delivery thread: reads one entry's phase, no I/O.
+   */
+  private boolean mayMatter(ArvadosEvent e) {
+    ContainerState now = e.newState().orElse(null);
+    Entry en = entries.get(e.objectUuid());
+    Phase p = en == null ? Phase.IDLE : phaseOf(en);
+    if (p != Phase.IDLE) {
+      return now != ContainerState.LOCKED && now != ContainerState.RUNNING;
+    }
+    return now == null || now == ContainerState.QUEUED;
+  }
+
+  private void streamChanged(EventStreamStatus status, String reason) {
+    EventStreamStatus before;
+    synchronized (streamLock) {
+      before = streamStatus;
+      if (before == status || before == EventStreamStatus.OFF) {
+        return;
+      }
+      streamStatus = status;
+    }
+    if (status == EventStreamStatus.DOWN) {
+      log.warn(
+          "event stream {}: {}; dispatching by polling every {} until it is back",
+          before == EventStreamStatus.CONNECTING ? "unavailable" : "down",
+          reason,
+          pollInterval);
+    } else {
+      log.info(
+          "event stream connected: events trigger polls, and polls still run every {}",
+          pollInterval);
+    }
+    events.eventStreamChanged(status, reason);
+  }
+
+  /** The stream's callbacks, on its delivery thread. */
+  private final class StreamListener implements EventStreamListener {
+    @Override
+    public void onEvent(ArvadosEvent event) {
+      if (mayMatter(event)) {
+        requestPoll();
+      }
+    }
+
+    @Override
+    public void onGap(GapReason reason) {
+      requestPoll(); // the stream cannot vouch for what happened: re-read
+    }
+
+    @Override
+    public void onConnected() {
+      streamChanged(EventStreamStatus.UP, "connected");
+    }
+
+    @Override
+    public void onDisconnected(String reason) {
+      streamChanged(EventStreamStatus.DOWN, reason);
+    }
+
+    @Override
+    public void onConnectFailed(String reason) {
+      streamChanged(EventStreamStatus.DOWN, reason);
+    }
   }
 
   /**
@@ -919,6 +1073,15 @@ public final class Dispatcher implements AutoCloseable {
     if (!stopping.compareAndSet(false, true)) {
       return;
     }
+    EventStream s;
+    synchronized (streamLock) {
+      s = stream;
+      stream = null;
+      streamStatus = EventStreamStatus.OFF; // no more state changes reported
+    }
+    if (s != null) {
+      s.close();
+    }
     poller.shutdown();
     pollLock.lock();
     pollLock.unlock();
@@ -1008,6 +1171,18 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     @Override
+    public void eventStreamChanged(EventStreamStatus status, String reason) {
+      counts.eventStreamChanged(status, reason);
+      guard(() -> user.eventStreamChanged(status, reason));
+    }
+
+    @Override
+    public void eventPollTriggered() {
+      counts.eventPollTriggered();
+      guard(user::eventPollTriggered);
+    }
+
+    @Override
     public void lockAttempted(String uuid) {
       counts.lockAttempted(uuid);
       guard(() -> user.lockAttempted(uuid));
@@ -1086,6 +1261,8 @@ public final class Dispatcher implements AutoCloseable {
     private Duration shutdownTimeout = Duration.ofSeconds(30);
     private Duration orphanGrace = Duration.ofMinutes(5);
     private DispatchListener listener = new DispatchListener() {};
+    private boolean events;
+    private @Nullable String eventsUrl;
 
     private Builder(ArvadosClient client, ContainerRunner runner) {
       this.client = Objects.requireNonNull(client, "client");
@@ -1188,6 +1365,43 @@ public final class Dispatcher implements AutoCloseable {
      */
     public Builder orphanGrace(Duration grace) {
       this.orphanGrace = Checks.positive(grace, "orphanGrace");
+      return this;
+    }
+
+    /**
+     * Also follow the Arvados event stream, so that new work is locked within milliseconds instead
+     * of at the next poll (default false). The periodic poll stays; see "Events" in the class
+     * description for what events do and do not guarantee. The stream needs a websocket service
+     * (arvados-ws): without one the dispatcher polls only, and says so once.
+     *
+     * @param on true to use events
+     * @return this builder
+     */
+    public Builder events(boolean on) {
+      this.events = on;
+      return this;
+    }
+
+    /**
+     * The event stream's URL, instead of the discovery document's {@code websocketUrl}; implies
+     * nothing unless {@link #events(boolean) events(true)}.
+     *
+     * @param url {@code wss://host/websocket} (or ws, http, https), without a query
+     * @return this builder
+     * @throws IllegalArgumentException if the URL is unusable
+     */
+    public Builder eventsWebsocketUrl(String url) {
+      String u = Objects.requireNonNull(url, "url").trim();
+      String lower = u.toLowerCase(java.util.Locale.ROOT);
+      if (!(lower.startsWith("ws://")
+              || lower.startsWith("wss://")
+              || lower.startsWith("http://")
+              || lower.startsWith("https://"))
+          || u.contains("?")) {
+        throw new IllegalArgumentException(
+            "the events URL must start with ws://, wss://, http:// or https:// and carry no query");
+      }
+      this.eventsUrl = u;
       return this;
     }
 

@@ -338,6 +338,8 @@ public final class EventStream implements AutoCloseable {
                 name,
                 e.getMessage(),
                 TimeUnit.NANOSECONDS.toMillis(delay));
+            String why = "cannot find the websocket URL: " + e.getMessage();
+            delivery.notice(l -> l.onConnectFailed(why));
           }
         }
         return;
@@ -416,6 +418,8 @@ public final class EventStream implements AutoCloseable {
     }
     if (wasOpen) {
       delivery.notice(l -> l.onDisconnected(reason));
+    } else {
+      delivery.notice(l -> l.onConnectFailed(reason));
     }
   }
 
