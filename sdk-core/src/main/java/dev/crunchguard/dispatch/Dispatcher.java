@@ -247,9 +247,17 @@ public final class Dispatcher implements AutoCloseable {
   // Guarded by streamLock.
   private @Nullable EventStream stream;
   private EventStreamStatus streamStatus = EventStreamStatus.OFF;
+
+  /** streamStatus is UP; read without the lock. */
+  private volatile boolean streamUp;
+
   private final AtomicBoolean stopping = new AtomicBoolean();
   private volatile boolean recovered;
   private volatile boolean idle;
+
+  /** The last poll saw lockable work it did not take (capacity full, throttled, failed). */
+  private volatile boolean workWaiting;
+
   private final Object idleMonitor = new Object();
 
   private Dispatcher(Builder b) {
@@ -347,12 +355,14 @@ public final class Dispatcher implements AutoCloseable {
     if (stopping.get() || !pollRequested.compareAndSet(false, true)) {
       return;
     }
-    events.eventPollTriggered();
     try {
       poller.schedule(
           () -> {
             pollRequested.set(false); // events from here on may need another poll
-            pollQuietly();
+            if (!stopping.get()) {
+              events.eventPollTriggered();
+              pollQuietly();
+            }
           },
           EVENT_POLL_DELAY_NANOS,
           TimeUnit.NANOSECONDS);
@@ -384,6 +394,7 @@ public final class Dispatcher implements AutoCloseable {
         return;
       }
       streamStatus = status;
+      streamUp = status == EventStreamStatus.UP;
     }
     if (status == EventStreamStatus.DOWN) {
       log.warn(
@@ -475,6 +486,7 @@ public final class Dispatcher implements AutoCloseable {
       log.warn("poll of the queue failed: {}", e.getMessage());
       sawLockable = true;
     }
+    workWaiting = sawLockable;
     boolean nowIdle = !sawLockable && held.get() == 0 && count(Phase.UNLOCK_PENDING) == 0;
     synchronized (idleMonitor) {
       idle = nowIdle;
@@ -851,6 +863,9 @@ public final class Dispatcher implements AutoCloseable {
         }
         if (wasRunning) {
           held.decrementAndGet();
+          if (streamUp && workWaiting) {
+            requestPoll(); // capacity freed while work waits: as an event would, poll now
+          }
         }
         events.runnerFinished(e.uuid, failure);
       }
@@ -1078,6 +1093,7 @@ public final class Dispatcher implements AutoCloseable {
       s = stream;
       stream = null;
       streamStatus = EventStreamStatus.OFF; // no more state changes reported
+      streamUp = false;
     }
     if (s != null) {
       s.close();

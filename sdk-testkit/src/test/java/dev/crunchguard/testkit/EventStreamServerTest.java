@@ -418,6 +418,8 @@ class EventStreamServerTest {
   void restart_dropsEveryClientAtOnce_andNewConnectionsWork() throws Exception {
     WsClient a = connect(ADMIN);
     WsClient b = connect(USER);
+    a.subscribe(CHANGES); // an answer: the server has set the connection up
+    b.subscribe(CHANGES);
 
     assertThat(sim.events().restart()).isEqualTo(2);
 

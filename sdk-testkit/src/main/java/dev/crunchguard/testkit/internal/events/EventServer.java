@@ -649,7 +649,10 @@ public final class EventServer implements AutoCloseable {
         throw new InvalidDataException(404, "404 page not found");
       }
       if (System.nanoTime() - refuseUntilNanos < 0 || closed) {
-        throw new InvalidDataException(503, "restarting");
+        // Nobody listens while arvados-ws restarts: drop the TCP connection without an answer. (An
+        // HTTP error answer would leave the connection open for the client to reuse.)
+        conn.closeConnection(1006, "restarting");
+        throw new InvalidDataException(1006, "restarting");
       }
       return super.onWebsocketHandshakeReceivedAsServer(conn, draft, request);
     }
