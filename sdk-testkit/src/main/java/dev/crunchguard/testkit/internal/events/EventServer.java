@@ -416,7 +416,11 @@ public final class EventServer implements AutoCloseable {
       }
       if (full) {
         queueFullCloses.incrementAndGet();
-        timer.execute(() -> end("client queue full", false));
+        try {
+          timer.execute(() -> end("client queue full", false)); // not under the log's lock
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+          ended.set(true); // the server is closing: it ends every connection itself
+        }
       }
     }
 
