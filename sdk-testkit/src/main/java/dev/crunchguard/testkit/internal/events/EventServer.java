@@ -366,6 +366,8 @@ public final class EventServer implements AutoCloseable {
     private java.util.concurrent.@Nullable ScheduledFuture<?> keepalive;
     volatile boolean stalled;
     volatile boolean parked; // the sender saw stalled and takes nothing more
+    private final java.util.concurrent.atomic.AtomicBoolean overflowed =
+        new java.util.concurrent.atomic.AtomicBoolean();
     final java.util.concurrent.atomic.AtomicBoolean ended =
         new java.util.concurrent.atomic.AtomicBoolean();
     private long msgId; // sender thread only
@@ -414,12 +416,12 @@ public final class EventServer implements AutoCloseable {
       synchronized (this) {
         full = matchesAny(e) && !queue.offer(e);
       }
-      if (full) {
+      if (full && overflowed.compareAndSet(false, true)) {
         queueFullCloses.incrementAndGet();
         try {
           timer.execute(() -> end("client queue full", false)); // not under the log's lock
         } catch (java.util.concurrent.RejectedExecutionException closing) {
-          ended.set(true); // the server is closing: it ends every connection itself
+          end("client queue full", true);
         }
       }
     }
