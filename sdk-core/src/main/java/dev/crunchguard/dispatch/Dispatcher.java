@@ -98,12 +98,14 @@ import org.slf4j.LoggerFactory;
  * event stream ({@link EventStream}; the URL from the discovery document or {@link
  * Builder#eventsWebsocketUrl(String)}). An event that may make a container lockable (a container
  * created or back in Queued) or end a tracked epoch (a tracked container Queued, Cancelled or
- * Complete) triggers a poll a few milliseconds later; every event until that poll starts is served
- * by it, so a burst of hundreds of events is one poll. Events are hints: the poll reads the records
- * and the lock endpoint decides, as without events. The periodic poll stays, because some changes
- * produce no event (priority changes made by container requests, a reused container) and events can
- * be lost. When the stream is down, or the cluster has none, the dispatcher works exactly as
- * without events, logs that once per outage, and shows it in {@link DispatcherStats#eventStream()}.
+ * Complete) triggers a poll {@link Builder#eventPollDelay(Duration) a few milliseconds} later (for
+ * a possibly lockable container only its queue step: list Queued, lock); every event until that
+ * poll starts is served by it, so a burst of hundreds of events is one poll. Events are hints: the
+ * poll reads the records and the lock endpoint decides, as without events. The periodic poll stays,
+ * because some changes produce no event (priority changes made by container requests, a reused
+ * container) and events can be lost. When the stream is down, or the cluster has none, the
+ * dispatcher works exactly as without events, logs that once per outage, and shows it in {@link
+ * DispatcherStats#eventStream()}.
  *
  * <h2>Start-up and shutdown</h2>
  *
@@ -242,7 +244,9 @@ public final class Dispatcher implements AutoCloseable {
   private final AtomicBoolean started = new AtomicBoolean();
   private final boolean useEvents;
   private final @Nullable String eventsUrl;
+  private final long eventPollDelayNanos;
   private final AtomicBoolean pollRequested = new AtomicBoolean();
+  private final AtomicBoolean fullPollRequested = new AtomicBoolean();
   private final Object streamLock = new Object();
   // Guarded by streamLock.
   private @Nullable EventStream stream;
@@ -275,6 +279,7 @@ public final class Dispatcher implements AutoCloseable {
     this.events = new Events(counts, b.listener);
     this.useEvents = b.events;
     this.eventsUrl = b.eventsUrl;
+    this.eventPollDelayNanos = b.eventPollDelay.toNanos();
     this.poller = new ScheduledThreadPoolExecutor(1, threads("crunchguard-dispatch-poll"));
     this.runners =
         new ThreadPoolExecutor(
@@ -318,9 +323,6 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
-  /** How long a triggered poll waits for the rest of a burst of events. */
-  private static final long EVENT_POLL_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-
   private void startEvents() {
     synchronized (streamLock) {
       streamStatus = EventStreamStatus.CONNECTING;
@@ -350,8 +352,16 @@ public final class Dispatcher implements AutoCloseable {
     s.close(); // close() ran meanwhile
   }
 
-  /** Asks for one poll soon; every request until it starts is served by it. Never blocks. */
-  private void requestPoll() {
+  /**
+   * Asks for one poll soon; every request until it starts is served by it. Never blocks.
+   *
+   * @param full the whole poll (a tracked epoch may have ended, or events were missed), not only
+   *     the queue step
+   */
+  private void requestPoll(boolean full) {
+    if (full) {
+      fullPollRequested.set(true); // before the flag below: a pending poll must see it
+    }
     if (stopping.get() || !pollRequested.compareAndSet(false, true)) {
       return;
     }
@@ -359,31 +369,53 @@ public final class Dispatcher implements AutoCloseable {
       poller.schedule(
           () -> {
             pollRequested.set(false); // events from here on may need another poll
+            boolean whole = fullPollRequested.getAndSet(false);
             if (!stopping.get()) {
               events.eventPollTriggered();
-              pollQuietly();
+              triggeredPoll(whole);
             }
           },
-          EVENT_POLL_DELAY_NANOS,
+          eventPollDelayNanos,
           TimeUnit.NANOSECONDS);
     } catch (java.util.concurrent.RejectedExecutionException closing) {
       pollRequested.set(false);
     }
   }
 
+  private void triggeredPoll(boolean full) {
+    try {
+      pollLock.lock();
+      try {
+        if (!stopping.get()) {
+          poll(full);
+        }
+      } finally {
+        pollLock.unlock();
+      }
+    } catch (RuntimeException e) {
+      log.warn("poll failed unexpectedly: {}", e.toString());
+    }
+  }
+
+  private enum Hint {
+    NONE,
+    QUEUE,
+    FULL
+  }
+
   /**
-   * Whether a container event may change what a poll would do: a container that may be lockable
-   * (created, or back in Queued), or a tracked one whose epoch may have ended. Runs on the event
-   * stream's delivery thread: reads one entry's phase, no I/O.
+   * What a container event asks for: the queue step for a container that may be lockable (created,
+   * or back in Queued), a full poll for a tracked one whose epoch may have ended, nothing else.
+   * Runs on the event stream's delivery thread: reads one entry's phase, no I/O.
    */
-  private boolean mayMatter(ArvadosEvent e) {
+  private Hint hintOf(ArvadosEvent e) {
     ContainerState now = e.newState().orElse(null);
     Entry en = entries.get(e.objectUuid());
     Phase p = en == null ? Phase.IDLE : phaseOf(en);
     if (p != Phase.IDLE) {
-      return now != ContainerState.LOCKED && now != ContainerState.RUNNING;
+      return now == ContainerState.LOCKED || now == ContainerState.RUNNING ? Hint.NONE : Hint.FULL;
     }
-    return now == null || now == ContainerState.QUEUED;
+    return now == null || now == ContainerState.QUEUED ? Hint.QUEUE : Hint.NONE;
   }
 
   private void streamChanged(EventStreamStatus status, String reason) {
@@ -414,14 +446,15 @@ public final class Dispatcher implements AutoCloseable {
   private final class StreamListener implements EventStreamListener {
     @Override
     public void onEvent(ArvadosEvent event) {
-      if (mayMatter(event)) {
-        requestPoll();
+      Hint h = hintOf(event);
+      if (h != Hint.NONE) {
+        requestPoll(h == Hint.FULL);
       }
     }
 
     @Override
     public void onGap(GapReason reason) {
-      requestPoll(); // the stream cannot vouch for what happened: re-read
+      requestPoll(true); // the stream cannot vouch for what happened: re-read
     }
 
     @Override
@@ -466,8 +499,22 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   private void poll() {
+    poll(true);
+  }
+
+  /**
+   * A full poll, or (once the first full poll has recovered) only the queue step: what an event
+   * about a possibly lockable container needs.
+   */
+  private void poll(boolean full) {
     boolean sawLockable = false;
     try {
+      if (!full && recovered) {
+        sawLockable = lockQueued();
+        events.pollCompleted();
+        finishPoll(sawLockable);
+        return;
+      }
       String me = client.tokenUuid();
       retryPendingUnlocks();
       List<Container> mine =
@@ -486,6 +533,10 @@ public final class Dispatcher implements AutoCloseable {
       log.warn("poll of the queue failed: {}", e.getMessage());
       sawLockable = true;
     }
+    finishPoll(sawLockable);
+  }
+
+  private void finishPoll(boolean sawLockable) {
     workWaiting = sawLockable;
     boolean nowIdle = !sawLockable && held.get() == 0 && count(Phase.UNLOCK_PENDING) == 0;
     synchronized (idleMonitor) {
@@ -864,7 +915,7 @@ public final class Dispatcher implements AutoCloseable {
         if (wasRunning) {
           held.decrementAndGet();
           if (streamUp && workWaiting) {
-            requestPoll(); // capacity freed while work waits: as an event would, poll now
+            requestPoll(false); // capacity freed while work waits: as an event would, poll now
           }
         }
         events.runnerFinished(e.uuid, failure);
@@ -1279,6 +1330,7 @@ public final class Dispatcher implements AutoCloseable {
     private DispatchListener listener = new DispatchListener() {};
     private boolean events;
     private @Nullable String eventsUrl;
+    private Duration eventPollDelay = Duration.ofMillis(5);
 
     private Builder(ArvadosClient client, ContainerRunner runner) {
       this.client = Objects.requireNonNull(client, "client");
@@ -1388,7 +1440,9 @@ public final class Dispatcher implements AutoCloseable {
      * Also follow the Arvados event stream, so that new work is locked within milliseconds instead
      * of at the next poll (default false). The periodic poll stays; see "Events" in the class
      * description for what events do and do not guarantee. The stream needs a websocket service
-     * (arvados-ws): without one the dispatcher polls only, and says so once.
+     * (arvados-ws): without one the dispatcher polls only, and says so once. The stream is opened
+     * by {@link Dispatcher#start()} and closed by {@link Dispatcher#close()}; a dispatcher driven
+     * only by {@link Dispatcher#pollOnce()} opens none.
      *
      * @param on true to use events
      * @return this builder
@@ -1418,6 +1472,25 @@ public final class Dispatcher implements AutoCloseable {
             "the events URL must start with ws://, wss://, http:// or https:// and carry no query");
       }
       this.eventsUrl = u;
+      return this;
+    }
+
+    /**
+     * How long a poll triggered by an event waits for more events before it starts (default 5 ms):
+     * every event until it starts is served by it. Longer saves list requests when containers
+     * arrive a few milliseconds apart, at the cost of as much latency. Zero to 1 s.
+     *
+     * @param delay the delay
+     * @return this builder
+     * @throws IllegalArgumentException if negative or over a second
+     */
+    public Builder eventPollDelay(Duration delay) {
+      Objects.requireNonNull(delay, "eventPollDelay");
+      if (delay.isNegative() || delay.compareTo(Duration.ofSeconds(1)) > 0) {
+        throw new IllegalArgumentException(
+            "eventPollDelay must be between 0 and 1 s, got " + delay);
+      }
+      this.eventPollDelay = delay;
       return this;
     }
 

@@ -118,6 +118,7 @@ class DispatcherEventsTest {
     Dispatcher d = dispatcher(NEVER, holding, 4);
     startAndSettle(d);
     long polls = d.stats().polls();
+    sim.resetRequestCounts();
 
     long t0 = System.nanoTime();
     String uuid = sim.createContainer();
@@ -128,6 +129,14 @@ class DispatcherEventsTest {
     assertThat(sim.container(uuid).lockedByUuid()).isEqualTo(sim.tokenUuid(TOKEN));
     assertThat(d.stats().eventPolls()).isGreaterThanOrEqualTo(1);
     await(() -> d.stats().polls() > polls, Duration.ofSeconds(2), "the triggered poll's end");
+    await(() -> state(uuid).equals("Running"), Duration.ofSeconds(5), "Running");
+    Thread.sleep(200); // its own Locked and Running events trigger nothing
+    // Only the queue step: one list of Queued containers, the lock, the runner's Running.
+    assertThat(sim.requestCounts())
+        .containsEntry("containers.list", 1L)
+        .containsEntry("containers.lock", 1L)
+        .containsEntry("containers.update", 1L)
+        .hasSize(3);
     assertThat(streamChanges).containsExactly("UP");
   }
 
@@ -183,6 +192,25 @@ class DispatcherEventsTest {
 
     assertThat(stopped.await(2, TimeUnit.SECONDS)).isTrue();
     assertThat(why[0]).isEqualTo(StopReason.CANCELLED);
+  }
+
+  @Test
+  void eventPollDelay_isValidated() {
+    startSim(false);
+    ArvadosClient client = ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN).build();
+    closeables.add(client);
+    Dispatcher.Builder b = Dispatcher.builder(client, COMPLETE);
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> b.eventPollDelay(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> b.eventPollDelay(Duration.ofSeconds(2)))
+        .isInstanceOf(IllegalArgumentException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> b.eventsWebsocketUrl("ftp://host/websocket"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(b.eventPollDelay(Duration.ZERO)).isSameAs(b);
   }
 
   @Test
