@@ -476,6 +476,35 @@ class EventStreamServerTest {
     sim.events().delayDelivery(Duration.ZERO);
   }
 
+  @Test
+  void controlEndpoints_readTheStreamAndDriveItsFaults() throws Exception {
+    restartWith(builder().enableControlEndpoints(true));
+    WsClient c = connect(ADMIN);
+    c.subscribe(CHANGES);
+
+    JsonObject info = http.get("_simulator/events").send().json();
+    assertThat(info.get("websocket_url").getAsString()).isEqualTo(sim.events().websocketUrl());
+    assertThat(info.get("open_connections").getAsInt()).isEqualTo(1);
+    assertThat(http.post("_simulator/events/drop").json("{\"count\":1}").send().status())
+        .isEqualTo(200);
+    sim.createContainer();
+    assertThat(c.drain(Duration.ofMillis(300))).isEmpty();
+    assertThat(sim.events().droppedEvents()).isEqualTo(1);
+    JsonObject restart = http.post("_simulator/events/restart").json("{}").send().json();
+    assertThat(restart.get("dropped").getAsInt()).isEqualTo(1);
+    assertThat(c.awaitEnd(Duration.ofSeconds(5))).isTrue();
+  }
+
+  @Test
+  void controlEndpoints_withoutEvents_refuseTheEventControls() {
+    restartWith(ArvadosSimulator.builder().adminToken(ADMIN).enableControlEndpoints(true));
+
+    Http.Res r = http.post("_simulator/events/restart").json("{}").send();
+
+    assertThat(r.status()).isEqualTo(422);
+    assertThat(r.body()).contains("events are off");
+  }
+
   private static String state(JsonObject event, String side) {
     return event.getAsJsonObject("properties").getAsJsonObject(side).get("state").getAsString();
   }
