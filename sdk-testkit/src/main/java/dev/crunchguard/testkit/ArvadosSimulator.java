@@ -640,11 +640,18 @@ public final class ArvadosSimulator implements AutoCloseable {
     return tls;
   }
 
-  /** Clears history, counters and faults (containers and tokens stay). */
+  /**
+   * Clears history, counters and faults (containers and tokens stay), and the event stream's
+   * pending drops and delivery delay (its connections and event ids stay).
+   */
   public void reset() {
     history.clear();
     counters.clear();
     faults.clear();
+    SimulatorEvents e = events;
+    if (e != null) {
+      e.clearFaults();
+    }
   }
 
   ContainersService service() {

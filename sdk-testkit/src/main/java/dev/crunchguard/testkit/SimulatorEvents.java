@@ -102,6 +102,12 @@ public final class SimulatorEvents {
     return server.stallClients();
   }
 
+  /** Cancels pending {@link #dropNext} drops and switches {@link #delayDelivery} off. */
+  public void clearFaults() {
+    log.clearDrops();
+    server.setDeliveryDelay(Duration.ZERO);
+  }
+
   /**
    * @return clients connected now
    */

@@ -462,6 +462,19 @@ class EventStreamServerTest {
   }
 
   @Test
+  void reset_cancelsPendingDropsAndTheDelay() throws Exception {
+    WsClient c = connect(ADMIN);
+    c.subscribe(CHANGES);
+    sim.events().dropNext(5);
+    sim.events().delayDelivery(Duration.ofSeconds(30));
+
+    sim.reset();
+    String uuid = sim.createContainer();
+
+    assertThat(c.nextEvent().get("object_uuid").getAsString()).isEqualTo(uuid);
+  }
+
+  @Test
   void delayDelivery_holdsEachEventForTheDelay() throws Exception {
     WsClient c = connect(ADMIN);
     c.subscribe(CHANGES);

@@ -181,6 +181,13 @@ public final class EventLog {
     }
   }
 
+  /** Cancels pending {@link #dropNext} drops. */
+  public void clearDrops() {
+    synchronized (lock) {
+      dropNext = 0;
+    }
+  }
+
   /**
    * @return the notifications dropped so far by {@link #dropNext}
    */
