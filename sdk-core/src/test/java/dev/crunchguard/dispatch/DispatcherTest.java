@@ -620,6 +620,8 @@ class DispatcherTest {
             sim.containers().stream()
                 .allMatch(c -> c.state().equals("Complete") || c.state().equals("Cancelled")),
         "every container to be final (seed " + seed + ")");
+    a.close(); // waits for the runners: the last may not have counted its completion yet
+    b.close();
 
     sim.checkSafety().assertSafe();
     assertThat(completions.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
