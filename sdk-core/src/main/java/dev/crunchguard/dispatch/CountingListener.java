@@ -23,6 +23,8 @@ final class CountingListener implements DispatchListener {
   private final LongAdder runnersStarted = new LongAdder();
   private final LongAdder runnersFailed = new LongAdder();
   private final LongAdder unlocks = new LongAdder();
+  private final LongAdder eventPolls = new LongAdder();
+  private volatile EventStreamStatus eventStream = EventStreamStatus.OFF;
 
   DispatcherStats snapshot(int active) {
     return new DispatcherStats(
@@ -38,7 +40,24 @@ final class CountingListener implements DispatchListener {
         runnersStarted.sum(),
         runnersFailed.sum(),
         unlocks.sum(),
-        active);
+        active,
+        eventStream,
+        eventPolls.sum());
+  }
+
+  /** Before start: OFF, or CONNECTING when events are on. */
+  void eventStreamStarting() {
+    eventStream = EventStreamStatus.CONNECTING;
+  }
+
+  @Override
+  public void eventStreamChanged(EventStreamStatus status, String reason) {
+    eventStream = status;
+  }
+
+  @Override
+  public void eventPollTriggered() {
+    eventPolls.increment();
   }
 
   @Override

@@ -91,4 +91,16 @@ public interface DispatchListener {
    * @param failure a poll of the queue that failed; the next poll retries
    */
   default void pollFailed(Exception failure) {}
+
+  /**
+   * The event stream changed state ({@link Dispatcher.Builder#events(boolean)}): reported once per
+   * change, not per reconnection attempt.
+   *
+   * @param status the new state, {@link EventStreamStatus#UP} or {@link EventStreamStatus#DOWN}
+   * @param reason why, free of secrets
+   */
+  default void eventStreamChanged(EventStreamStatus status, String reason) {}
+
+  /** Events asked for a poll, which runs shortly (a burst of events makes one poll). */
+  default void eventPollTriggered() {}
 }

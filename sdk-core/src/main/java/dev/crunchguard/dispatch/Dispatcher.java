@@ -14,6 +14,11 @@ import dev.crunchguard.LockConflictException;
 import dev.crunchguard.LockEpoch;
 import dev.crunchguard.LostOwnershipException;
 import dev.crunchguard.StopReason;
+import dev.crunchguard.events.ArvadosEvent;
+import dev.crunchguard.events.EventFilter;
+import dev.crunchguard.events.EventStream;
+import dev.crunchguard.events.EventStreamListener;
+import dev.crunchguard.events.GapReason;
 import dev.crunchguard.internal.Checks;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,6 +93,21 @@ import org.slf4j.LoggerFactory;
  * runners share an epoch. Other containers Locked or Running under this token are left to their
  * owners.
  *
+ * <h2>Events (opt-in)</h2>
+ *
+ * With {@link Builder#events(boolean) events(true)} the dispatcher also subscribes to the Arvados
+ * event stream ({@link EventStream}; the URL from the discovery document or {@link
+ * Builder#eventsWebsocketUrl(String)}). An event that may make a container lockable (a container
+ * created or back in Queued) or end a tracked epoch (a tracked container Queued, Cancelled or
+ * Complete) triggers a poll {@link Builder#eventPollDelay(Duration) a few milliseconds} later (for
+ * a possibly lockable container only its queue step: list Queued, lock); every event until that
+ * poll starts is served by it, so a burst of hundreds of events is one poll. Events are hints: the
+ * poll reads the records and the lock endpoint decides, as without events. The periodic poll stays,
+ * because some changes produce no event (priority changes made by container requests, a reused
+ * container) and events can be lost. When the stream is down, or the cluster has none, the
+ * dispatcher works exactly as without events, logs that once per outage, and shows it in {@link
+ * DispatcherStats#eventStream()}.
+ *
  * <h2>Start-up and shutdown</h2>
  *
  * On its first poll, containers locked by its token that it does not track are handled by the
@@ -134,6 +154,11 @@ public final class Dispatcher implements AutoCloseable {
    * during I/O: a transition that needs a request reads what it needs, releases the monitor, makes
    * the request, and then commits under the monitor again. Counters live in one CountingListener
    * that receives the same events as the user's listener; stats() reads them.
+   *
+   * Events (optional). The EventStream's delivery thread only reads an entry's phase (under its
+   * monitor, no I/O) and asks for a poll: one flag (pollRequested) set by the first event and
+   * cleared when the triggered poll starts, so the poller queue never holds more than one triggered
+   * poll. Triggered and periodic polls run on the one poll thread and never overlap.
    */
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int UUID_BATCH = 20;
@@ -218,9 +243,26 @@ public final class Dispatcher implements AutoCloseable {
   private final AtomicInteger held = new AtomicInteger();
 
   private final AtomicBoolean started = new AtomicBoolean();
+  private final boolean useEvents;
+  private final @Nullable String eventsUrl;
+  private final long eventPollDelayNanos;
+  private final AtomicBoolean pollRequested = new AtomicBoolean();
+  private final AtomicBoolean fullPollRequested = new AtomicBoolean();
+  private final Object streamLock = new Object();
+  // Guarded by streamLock.
+  private @Nullable EventStream stream;
+  private EventStreamStatus streamStatus = EventStreamStatus.OFF;
+
+  /** streamStatus is UP; read without the lock. */
+  private volatile boolean streamUp;
+
   private final AtomicBoolean stopping = new AtomicBoolean();
   private volatile boolean recovered;
   private volatile boolean idle;
+
+  /** The last poll saw lockable work it did not take (capacity full, throttled, failed). */
+  private volatile boolean workWaiting;
+
   private final Object idleMonitor = new Object();
 
   private Dispatcher(Builder b) {
@@ -236,6 +278,9 @@ public final class Dispatcher implements AutoCloseable {
     this.shutdownTimeout = b.shutdownTimeout;
     this.orphanGrace = b.orphanGrace;
     this.events = new Events(counts, b.listener);
+    this.useEvents = b.events;
+    this.eventsUrl = b.eventsUrl;
+    this.eventPollDelayNanos = b.eventPollDelay.toNanos();
     this.poller = new ScheduledThreadPoolExecutor(1, threads("crunchguard-dispatch-poll"));
     this.runners =
         new ThreadPoolExecutor(
@@ -276,6 +321,161 @@ public final class Dispatcher implements AutoCloseable {
     ScheduledFuture<?> unused =
         poller.scheduleWithFixedDelay(
             this::pollQuietly, 0, pollInterval.toNanos(), TimeUnit.NANOSECONDS);
+    if (useEvents) {
+      startEvents();
+    }
+  }
+
+  private void startEvents() {
+    synchronized (streamLock) {
+      streamStatus = EventStreamStatus.CONNECTING;
+    }
+    counts.eventStreamStarting();
+    EventStream.Builder b =
+        EventStream.builder(client)
+            .subscribe(EventFilter.eventTypeIn(ArvadosEvent.CREATE, ArvadosEvent.UPDATE))
+            .objectKinds(ArvadosEvent.KIND_CONTAINER)
+            .listener(new StreamListener());
+    if (eventsUrl != null) {
+      b.websocketUrl(eventsUrl);
+    }
+    EventStream s;
+    try {
+      s = b.start();
+    } catch (RuntimeException e) {
+      streamChanged(EventStreamStatus.DOWN, "cannot start the event stream: " + e.getMessage());
+      return;
+    }
+    synchronized (streamLock) {
+      if (!stopping.get()) {
+        stream = s;
+        return;
+      }
+    }
+    s.close(); // close() ran meanwhile
+  }
+
+  /**
+   * Asks for one poll soon; every request until it starts is served by it. Never blocks.
+   *
+   * @param full the whole poll (a tracked epoch may have ended, or events were missed), not only
+   *     the queue step
+   */
+  private void requestPoll(boolean full) {
+    if (full) {
+      fullPollRequested.set(true); // before the flag below: a pending poll must see it
+    }
+    if (stopping.get() || !pollRequested.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      // triggeredPoll catches what a poll throws, so the future has no failure to report.
+      ScheduledFuture<?> unused =
+          poller.schedule(
+              () -> {
+                pollRequested.set(false); // events from here on may need another poll
+                boolean whole = fullPollRequested.getAndSet(false);
+                if (!stopping.get()) {
+                  events.eventPollTriggered();
+                  triggeredPoll(whole);
+                }
+              },
+              eventPollDelayNanos,
+              TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      pollRequested.set(false);
+    }
+  }
+
+  private void triggeredPoll(boolean full) {
+    try {
+      pollLock.lock();
+      try {
+        if (!stopping.get()) {
+          poll(full);
+        }
+      } finally {
+        pollLock.unlock();
+      }
+    } catch (RuntimeException e) {
+      log.warn("poll failed unexpectedly: {}", e.toString());
+    }
+  }
+
+  private enum Hint {
+    NONE,
+    QUEUE,
+    FULL
+  }
+
+  /**
+   * What a container event asks for: the queue step for a container that may be lockable (created,
+   * or back in Queued), a full poll for a tracked one whose epoch may have ended, nothing else.
+   * Runs on the event stream's delivery thread: reads one entry's phase, no I/O.
+   */
+  private Hint hintOf(ArvadosEvent e) {
+    ContainerState now = e.newState().orElse(null);
+    Entry en = entries.get(e.objectUuid());
+    Phase p = en == null ? Phase.IDLE : phaseOf(en);
+    if (p != Phase.IDLE) {
+      return now == ContainerState.LOCKED || now == ContainerState.RUNNING ? Hint.NONE : Hint.FULL;
+    }
+    return now == null || now == ContainerState.QUEUED ? Hint.QUEUE : Hint.NONE;
+  }
+
+  private void streamChanged(EventStreamStatus status, String reason) {
+    EventStreamStatus before;
+    synchronized (streamLock) {
+      before = streamStatus;
+      if (before == status || before == EventStreamStatus.OFF) {
+        return;
+      }
+      streamStatus = status;
+      streamUp = status == EventStreamStatus.UP;
+    }
+    if (status == EventStreamStatus.DOWN) {
+      log.warn(
+          "event stream {}: {}; dispatching by polling every {} until it is back",
+          before == EventStreamStatus.CONNECTING ? "unavailable" : "down",
+          reason,
+          pollInterval);
+    } else {
+      log.info(
+          "event stream connected: events trigger polls, and polls still run every {}",
+          pollInterval);
+    }
+    events.eventStreamChanged(status, reason);
+  }
+
+  /** The stream's callbacks, on its delivery thread. */
+  private final class StreamListener implements EventStreamListener {
+    @Override
+    public void onEvent(ArvadosEvent event) {
+      Hint h = hintOf(event);
+      if (h != Hint.NONE) {
+        requestPoll(h == Hint.FULL);
+      }
+    }
+
+    @Override
+    public void onGap(GapReason reason) {
+      requestPoll(true); // the stream cannot vouch for what happened: re-read
+    }
+
+    @Override
+    public void onConnected() {
+      streamChanged(EventStreamStatus.UP, "connected");
+    }
+
+    @Override
+    public void onDisconnected(String reason) {
+      streamChanged(EventStreamStatus.DOWN, reason);
+    }
+
+    @Override
+    public void onConnectFailed(String reason) {
+      streamChanged(EventStreamStatus.DOWN, reason);
+    }
   }
 
   /**
@@ -304,8 +504,22 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   private void poll() {
+    poll(true);
+  }
+
+  /**
+   * A full poll, or (once the first full poll has recovered) only the queue step: what an event
+   * about a possibly lockable container needs.
+   */
+  private void poll(boolean full) {
     boolean sawLockable = false;
     try {
+      if (!full && recovered) {
+        sawLockable = lockQueued();
+        events.pollCompleted();
+        finishPoll(sawLockable);
+        return;
+      }
       String me = client.tokenUuid();
       retryPendingUnlocks();
       List<Container> mine =
@@ -324,6 +538,11 @@ public final class Dispatcher implements AutoCloseable {
       log.warn("poll of the queue failed: {}", e.getMessage());
       sawLockable = true;
     }
+    finishPoll(sawLockable);
+  }
+
+  private void finishPoll(boolean sawLockable) {
+    workWaiting = sawLockable;
     boolean nowIdle = !sawLockable && held.get() == 0 && count(Phase.UNLOCK_PENDING) == 0;
     synchronized (idleMonitor) {
       idle = nowIdle;
@@ -700,6 +919,9 @@ public final class Dispatcher implements AutoCloseable {
         }
         if (wasRunning) {
           held.decrementAndGet();
+          if (streamUp && workWaiting) {
+            requestPoll(false); // capacity freed while work waits: as an event would, poll now
+          }
         }
         events.runnerFinished(e.uuid, failure);
       }
@@ -922,6 +1144,16 @@ public final class Dispatcher implements AutoCloseable {
     if (!stopping.compareAndSet(false, true)) {
       return;
     }
+    EventStream s;
+    synchronized (streamLock) {
+      s = stream;
+      stream = null;
+      streamStatus = EventStreamStatus.OFF; // no more state changes reported
+      streamUp = false;
+    }
+    if (s != null) {
+      s.close();
+    }
     poller.shutdown();
     pollLock.lock();
     pollLock.unlock();
@@ -1011,6 +1243,18 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     @Override
+    public void eventStreamChanged(EventStreamStatus status, String reason) {
+      counts.eventStreamChanged(status, reason);
+      guard(() -> user.eventStreamChanged(status, reason));
+    }
+
+    @Override
+    public void eventPollTriggered() {
+      counts.eventPollTriggered();
+      guard(user::eventPollTriggered);
+    }
+
+    @Override
     public void lockAttempted(String uuid) {
       counts.lockAttempted(uuid);
       guard(() -> user.lockAttempted(uuid));
@@ -1089,6 +1333,9 @@ public final class Dispatcher implements AutoCloseable {
     private Duration shutdownTimeout = Duration.ofSeconds(30);
     private Duration orphanGrace = Duration.ofMinutes(5);
     private DispatchListener listener = new DispatchListener() {};
+    private boolean events;
+    private @Nullable String eventsUrl;
+    private Duration eventPollDelay = Duration.ofMillis(5);
 
     private Builder(ArvadosClient client, ContainerRunner runner) {
       this.client = Objects.requireNonNull(client, "client");
@@ -1191,6 +1438,64 @@ public final class Dispatcher implements AutoCloseable {
      */
     public Builder orphanGrace(Duration grace) {
       this.orphanGrace = Checks.positive(grace, "orphanGrace");
+      return this;
+    }
+
+    /**
+     * Also follow the Arvados event stream, so that new work is locked within milliseconds instead
+     * of at the next poll (default false). The periodic poll stays; see "Events" in the class
+     * description for what events do and do not guarantee. The stream needs a websocket service
+     * (arvados-ws): without one the dispatcher polls only, and says so once. The stream is opened
+     * by {@link Dispatcher#start()} and closed by {@link Dispatcher#close()}; a dispatcher driven
+     * only by {@link Dispatcher#pollOnce()} opens none.
+     *
+     * @param on true to use events
+     * @return this builder
+     */
+    public Builder events(boolean on) {
+      this.events = on;
+      return this;
+    }
+
+    /**
+     * The event stream's URL, instead of the discovery document's {@code websocketUrl}; implies
+     * nothing unless {@link #events(boolean) events(true)}.
+     *
+     * @param url {@code wss://host/websocket} (or ws, http, https), without a query
+     * @return this builder
+     * @throws IllegalArgumentException if the URL is unusable
+     */
+    public Builder eventsWebsocketUrl(String url) {
+      String u = Objects.requireNonNull(url, "url").trim();
+      String lower = u.toLowerCase(java.util.Locale.ROOT);
+      if (!(lower.startsWith("ws://")
+              || lower.startsWith("wss://")
+              || lower.startsWith("http://")
+              || lower.startsWith("https://"))
+          || u.contains("?")) {
+        throw new IllegalArgumentException(
+            "the events URL must start with ws://, wss://, http:// or https:// and carry no query");
+      }
+      this.eventsUrl = u;
+      return this;
+    }
+
+    /**
+     * How long a poll triggered by an event waits for more events before it starts (default 5 ms):
+     * every event until it starts is served by it. Longer saves list requests when containers
+     * arrive a few milliseconds apart, at the cost of as much latency. Zero to 1 s.
+     *
+     * @param delay the delay
+     * @return this builder
+     * @throws IllegalArgumentException if negative or over a second
+     */
+    public Builder eventPollDelay(Duration delay) {
+      Objects.requireNonNull(delay, "eventPollDelay");
+      if (delay.isNegative() || delay.compareTo(Duration.ofSeconds(1)) > 0) {
+        throw new IllegalArgumentException(
+            "eventPollDelay must be between 0 and 1 s, got " + delay);
+      }
+      this.eventPollDelay = delay;
       return this;
     }
 

@@ -33,7 +33,8 @@ import org.jspecify.annotations.Nullable;
  * .lock.conflicts}, {@code .lock.failures}, {@code .ownership.lost}, {@code .stale.writes.blocked},
  * {@code .runs.started}, {@code .runs.failed}, {@code .unlocks}, {@code .stops} (tag {@code
  * reason}); timer {@code crunchguard.dispatcher.queue.to.lock}; gauge {@code
- * crunchguard.dispatcher.runs.active}. Thread-safe.
+ * crunchguard.dispatcher.runs.active}; with events, counter {@code .event.polls} and gauge {@code
+ * .events.connected} (1 or 0). Thread-safe.
  */
 public final class DispatcherMetrics implements DispatchListener {
   private static final String P = "crunchguard.dispatcher.";
@@ -52,6 +53,8 @@ public final class DispatcherMetrics implements DispatchListener {
   private final Map<StopReason, Counter> stops = new EnumMap<>(StopReason.class);
   private final Timer queueToLock;
   private final AtomicInteger active = new AtomicInteger();
+  private final Counter eventPolls;
+  private final AtomicInteger eventsUp = new AtomicInteger();
 
   /**
    * Registers the meters.
@@ -117,6 +120,21 @@ public final class DispatcherMetrics implements DispatchListener {
         .description("Runner callbacks running now")
         .tags(tags)
         .register(registry);
+    eventPolls = counter(registry, "event.polls", "Polls triggered by events", tags);
+    Gauge.builder(P + "events.connected", eventsUp, AtomicInteger::get)
+        .description("1 while the event stream is connected, 0 otherwise (or without events)")
+        .tags(tags)
+        .register(registry);
+  }
+
+  @Override
+  public void eventStreamChanged(EventStreamStatus status, String reason) {
+    eventsUp.set(status == EventStreamStatus.UP ? 1 : 0);
+  }
+
+  @Override
+  public void eventPollTriggered() {
+    eventPolls.increment();
   }
 
   private static Counter counter(

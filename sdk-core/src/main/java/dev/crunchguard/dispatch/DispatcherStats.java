@@ -16,6 +16,9 @@ package dev.crunchguard.dispatch;
  * @param runnersFailed runner callbacks that threw
  * @param unlocks containers this dispatcher returned to the queue
  * @param active containers tracked now
+ * @param eventStream the event stream's state ({@link EventStreamStatus#OFF} without events)
+ * @param eventPolls polls triggered by events (each may stand for a burst of them), included in
+ *     {@code polls}
  */
 public record DispatcherStats(
     long polls,
@@ -30,4 +33,6 @@ public record DispatcherStats(
     long runnersStarted,
     long runnersFailed,
     long unlocks,
-    int active) {}
+    int active,
+    EventStreamStatus eventStream,
+    long eventPolls) {}

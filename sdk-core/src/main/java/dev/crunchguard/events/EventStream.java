@@ -341,6 +341,8 @@ public final class EventStream implements AutoCloseable {
                 name,
                 e.getMessage(),
                 TimeUnit.NANOSECONDS.toMillis(delay));
+            String why = "cannot find the websocket URL: " + e.getMessage();
+            delivery.notice(l -> l.onConnectFailed(why));
           }
         }
         return;
@@ -419,6 +421,8 @@ public final class EventStream implements AutoCloseable {
     }
     if (wasOpen) {
       delivery.notice(l -> l.onDisconnected(reason));
+    } else {
+      delivery.notice(l -> l.onConnectFailed(reason));
     }
   }
 

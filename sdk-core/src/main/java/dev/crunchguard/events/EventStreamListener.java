@@ -39,4 +39,13 @@ public interface EventStreamListener {
    * @param reason a short description, free of secrets
    */
   default void onDisconnected(String reason) {}
+
+  /**
+   * A connection attempt failed before the socket opened (no websocket URL in the discovery
+   * document, the service unreachable, the upgrade refused); the stream retries by itself with its
+   * back-off until closed. Called for every failed attempt.
+   *
+   * @param reason a short description, free of secrets
+   */
+  default void onConnectFailed(String reason) {}
 }

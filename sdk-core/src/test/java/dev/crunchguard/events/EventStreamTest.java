@@ -111,6 +111,20 @@ class EventStreamTest {
     assertThat(ws.upgradeRequests.get()).isZero();
     assertThat(s.isConnected()).isFalse();
     assertThat(s.websocketUrl()).isEmpty();
+    assertThat(listener.await(RecordingListener.ConnectFailed.class).reason())
+        .contains("no websocketUrl");
+    assertThat(listener.history()).doesNotHaveAnyElementsOfTypes(RecordingListener.Connected.class);
+  }
+
+  @Test
+  void aRefusedUpgrade_isReportedAsAFailedConnection_notAsADisconnection() throws Exception {
+    ws.refuseWithStatus = 503;
+    open(builder().reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(40)));
+
+    assertThat(listener.await(RecordingListener.ConnectFailed.class).reason()).contains("503");
+    assertThat(listener.history())
+        .doesNotHaveAnyElementsOfTypes(
+            RecordingListener.Connected.class, RecordingListener.Disconnected.class);
   }
 
   @Test

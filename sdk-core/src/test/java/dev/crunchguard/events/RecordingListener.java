@@ -17,6 +17,8 @@ class RecordingListener implements EventStreamListener {
 
   record Disconnected(String reason) {}
 
+  record ConnectFailed(String reason) {}
+
   private void record(Object o) {
     synchronized (history) {
       history.add(o);
@@ -43,6 +45,11 @@ class RecordingListener implements EventStreamListener {
   @Override
   public void onDisconnected(String reason) {
     record(new Disconnected(reason));
+  }
+
+  @Override
+  public void onConnectFailed(String reason) {
+    record(new ConnectFailed(reason));
   }
 
   /** Waits for the next call that matches, skipping others; fails after 10 s. */

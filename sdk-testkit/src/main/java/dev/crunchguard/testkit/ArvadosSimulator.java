@@ -1,10 +1,14 @@
 package dev.crunchguard.testkit;
 
 import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.crunchguard.testkit.internal.events.AuditLog;
+import dev.crunchguard.testkit.internal.events.EventLog;
+import dev.crunchguard.testkit.internal.events.EventServer;
 import dev.crunchguard.testkit.internal.http.ControlEndpoints;
 import dev.crunchguard.testkit.internal.http.HttpApi;
 import dev.crunchguard.testkit.internal.http.ListenOptions;
@@ -15,6 +19,7 @@ import dev.crunchguard.testkit.internal.model.ContainerRecord;
 import dev.crunchguard.testkit.internal.model.ContainerRequests;
 import dev.crunchguard.testkit.internal.model.ContainerRules;
 import dev.crunchguard.testkit.internal.model.ContainersService;
+import dev.crunchguard.testkit.internal.model.EventPermissions;
 import dev.crunchguard.testkit.internal.model.History;
 import dev.crunchguard.testkit.internal.model.Ids;
 import dev.crunchguard.testkit.internal.model.Json;
@@ -82,6 +87,9 @@ public final class ArvadosSimulator implements AutoCloseable {
   private final Map<String, String> tokenUuids = new LinkedHashMap<>();
   private @Nullable HttpServer server;
   private @Nullable ExecutorService executor;
+  private final @Nullable EventLog eventLog;
+  private @Nullable EventServer eventServer;
+  private volatile @Nullable SimulatorEvents events;
   private volatile boolean closed;
 
   private ArvadosSimulator(Config b) {
@@ -108,6 +116,11 @@ public final class ArvadosSimulator implements AutoCloseable {
     this.api = new HttpApi(containers, tokens, faults::decide, counters, control, b.maxBodyBytes());
     api.disabled().addAll(b.disabled());
     this.tls = b.https() ? new Tls(b.bindAddress()) : null;
+    this.eventLog = b.events() ? new EventLog(b.clusterId(), b.eventsReplayWindow()) : null;
+    if (eventLog != null) {
+      containers.setAudit(new AuditLog(eventLog));
+    }
+    api.setDiscovery(this::discoveryDocument);
   }
 
   /**
@@ -158,12 +171,41 @@ public final class ArvadosSimulator implements AutoCloseable {
       s.start();
       this.server = s;
       this.executor = ex;
-      return this;
     } catch (IOException e) {
       ex.shutdownNow();
       throw new UncheckedIOException(
           "cannot bind " + config.bindAddress().getHostAddress() + ":" + config.port(), e);
     }
+    if (eventLog != null) {
+      startEvents(eventLog);
+    }
+    return this;
+  }
+
+  private void startEvents(EventLog log) {
+    EventServer ws =
+        new EventServer(
+            log,
+            new EventPermissions(tokens, containers),
+            new EventServer.Options(
+                config.bindAddress(),
+                config.eventsPort(),
+                config.eventsKeepalive(),
+                config.eventsClientQueue(),
+                config.eventsReplayWindow(),
+                tls == null ? null : tls.serverContext));
+    try {
+      ws.start();
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+    this.eventServer = ws;
+    this.events =
+        new SimulatorEvents(
+            log,
+            ws,
+            (tls != null ? "wss" : "ws") + "://" + host() + ":" + ws.port() + "/websocket");
   }
 
   /** Stops serving immediately and releases the port. Idempotent. */
@@ -177,6 +219,10 @@ public final class ArvadosSimulator implements AutoCloseable {
     if (executor != null) {
       executor.shutdownNow();
       executor = null;
+    }
+    if (eventServer != null) {
+      eventServer.close();
+      eventServer = null;
     }
   }
 
@@ -201,12 +247,53 @@ public final class ArvadosSimulator implements AutoCloseable {
    * @throws IllegalStateException when the simulator is not started
    */
   public String baseUrl() {
+    return (tls != null ? "https" : "http") + "://" + host() + ":" + port() + "/";
+  }
+
+  private String host() {
     InetAddress a = config.bindAddress();
     String host = a.isAnyLocalAddress() ? "127.0.0.1" : a.getHostAddress();
-    if (host.contains(":")) {
-      host = "[" + host + "]";
+    return host.contains(":") ? "[" + host + "]" : host;
+  }
+
+  /**
+   * The event stream (arvados-ws) of a simulator built with {@link Builder#events(boolean)
+   * events(true)}: its URL, counters and fault controls. The stream has its own port, and the
+   * discovery document ({@code GET /discovery/v1/apis/arvados/v1/rest}) announces it as {@code
+   * websocketUrl}.
+   *
+   * @return the running stream
+   * @throws IllegalStateException when events are off or the simulator is not started
+   */
+  public SimulatorEvents events() {
+    SimulatorEvents e = events;
+    if (e == null) {
+      throw new IllegalStateException(
+          eventLog == null ? "events are off: build with events(true)" : "simulator not started");
     }
-    return (tls != null ? "https" : "http") + "://" + host + ":" + port() + "/";
+    return e;
+  }
+
+  /**
+   * The discovery document: the few keys clients read; {@code websocketUrl} empty without events.
+   */
+  private JsonObject discoveryDocument() {
+    String base = baseUrl();
+    JsonObject d = new JsonObject();
+    d.addProperty("kind", "discovery#restDescription");
+    d.addProperty("discoveryVersion", "v1");
+    d.addProperty("id", "arvados:v1");
+    d.addProperty("name", "arvados");
+    d.addProperty("version", "v1");
+    d.addProperty("protocol", "rest");
+    d.addProperty("rootUrl", base);
+    d.addProperty("servicePath", "arvados/v1/");
+    d.addProperty("baseUrl", base + "arvados/v1/");
+    d.addProperty("batchPath", "batch");
+    d.addProperty("uuidPrefix", config.clusterId());
+    SimulatorEvents e = events;
+    d.addProperty("websocketUrl", e == null ? "" : e.websocketUrl());
+    return d;
   }
 
   /**
@@ -577,11 +664,18 @@ public final class ArvadosSimulator implements AutoCloseable {
     return tls;
   }
 
-  /** Clears history, counters and faults (containers and tokens stay). */
+  /**
+   * Clears history, counters and faults (containers and tokens stay), and the event stream's
+   * pending drops and delivery delay (its connections and event ids stay).
+   */
   public void reset() {
     history.clear();
     counters.clear();
     faults.clear();
+    SimulatorEvents e = events;
+    if (e != null) {
+      e.clearFaults();
+    }
   }
 
   ContainersService service() {
@@ -615,7 +709,12 @@ public final class ArvadosSimulator implements AutoCloseable {
       int threads,
       int maxBodyBytes,
       boolean recordHistory,
-      Set<Endpoint> disabled) {
+      Set<Endpoint> disabled,
+      boolean events,
+      int eventsPort,
+      Duration eventsKeepalive,
+      int eventsClientQueue,
+      Duration eventsReplayWindow) {
     @Override
     public String toString() {
       return "Config[" + clusterId + ", " + bindAddress.getHostAddress() + ":" + port + "]";
@@ -642,8 +741,87 @@ public final class ArvadosSimulator implements AutoCloseable {
     private int maxBodyBytes = 1 << 20;
     private boolean recordHistory = true;
     private final Set<Endpoint> disabled = EnumSet.noneOf(Endpoint.class);
+    private boolean events;
+    private int eventsPort = 0;
+    private Duration eventsKeepalive = Duration.ofSeconds(60);
+    private int eventsClientQueue = 64;
+    private Duration eventsReplayWindow = Duration.ofMinutes(10);
 
     private Builder() {}
+
+    /**
+     * Serve the event stream (arvados-ws, protocol v0 at {@code /websocket}) on its own port,
+     * announced as the discovery document's {@code websocketUrl} (default false). See {@link
+     * ArvadosSimulator#events()} for its controls.
+     *
+     * @param on true to serve events
+     * @return this builder
+     */
+    public Builder events(boolean on) {
+      this.events = on;
+      return this;
+    }
+
+    /**
+     * The event stream's port (default 0: any free port). Implies nothing unless {@link
+     * #events(boolean) events(true)}.
+     *
+     * @param port the TCP port, {@code 0..65535}
+     * @return this builder
+     * @throws IllegalArgumentException when {@code port} is out of range
+     */
+    public Builder eventsPort(int port) {
+      this.eventsPort = ListenOptions.port(port);
+      return this;
+    }
+
+    /**
+     * The stream's {@code API.SendTimeout} (default 60 s, as arvados-ws): a {@code {}} keepalive at
+     * each such tick while a client's queue is empty, and the limit on one write to a client.
+     *
+     * @param period positive
+     * @return this builder
+     * @throws IllegalArgumentException when {@code period} is not positive
+     */
+    public Builder eventsKeepalive(Duration period) {
+      if (period.isNegative() || period.isZero()) {
+        throw new IllegalArgumentException("eventsKeepalive must be positive");
+      }
+      this.eventsKeepalive = period;
+      return this;
+    }
+
+    /**
+     * The stream's per-client queue ({@code API.WebsocketClientEventQueue}, default 64): an event
+     * for a client whose queue is full closes that client's connection.
+     *
+     * @param size at least 1
+     * @return this builder
+     * @throws IllegalArgumentException when {@code size < 1}
+     */
+    public Builder eventsClientQueue(int size) {
+      if (size < 1) {
+        throw new IllegalArgumentException("eventsClientQueue must be at least 1");
+      }
+      this.eventsClientQueue = size;
+      return this;
+    }
+
+    /**
+     * How far back a {@code last_log_id} subscription replays (default 10 minutes, hard-coded in
+     * arvados-ws); older events are also forgotten.
+     *
+     * @param window positive
+     * @return this builder
+     * @throws IllegalArgumentException when {@code window} is not positive
+     */
+    public Builder eventsReplayWindow(Duration window) {
+      if (window.isNegative() || window.isZero()) {
+        throw new IllegalArgumentException("eventsReplayWindow must be positive");
+      }
+      this.eventsReplayWindow = window;
+      return this;
+    }
 
     /**
      * The port (default 0: any free port).
@@ -853,7 +1031,12 @@ public final class ArvadosSimulator implements AutoCloseable {
               threads,
               maxBodyBytes,
               recordHistory,
-              Set.copyOf(disabled)));
+              Set.copyOf(disabled),
+              events,
+              eventsPort,
+              eventsKeepalive,
+              eventsClientQueue,
+              eventsReplayWindow));
     }
 
     private static InetAddress loopback() {

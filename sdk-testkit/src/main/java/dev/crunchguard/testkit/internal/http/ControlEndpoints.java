@@ -16,6 +16,7 @@ import dev.crunchguard.testkit.HistoryEvent;
 import dev.crunchguard.testkit.RandomFaults;
 import dev.crunchguard.testkit.SafetyReport;
 import dev.crunchguard.testkit.SafetyViolation;
+import dev.crunchguard.testkit.SimulatorEvents;
 import dev.crunchguard.testkit.internal.model.ApiException;
 import dev.crunchguard.testkit.internal.model.ContainerRecord;
 import dev.crunchguard.testkit.internal.model.ContainersService;
@@ -40,6 +41,9 @@ import org.jspecify.annotations.Nullable;
  *       DELETE faults}
  *   <li>{@code POST containers} (a container spec), {@code GET containers/{uuid}}, {@code POST
  *       containers/{uuid}/priority} ({@code {"priority":N}})
+ *   <li>with events: {@code GET events} (URL and counters), {@code POST events/drop} ({@code
+ *       {"count":N}}), {@code POST events/delay} ({@code {"delay_ms":N}}), {@code POST
+ *       events/restart} ({@code {"downtime_ms":N}}, optional), {@code POST events/stall}
  *   <li>{@code GET counts}, {@code DELETE counts}; {@code POST reset}; {@code GET
  *       tokens?secret=...} is deliberately absent: use {@code api_client_authorizations/current}
  * </ul>
@@ -147,6 +151,43 @@ public final class ControlEndpoints {
           return requireContainer(p[1]).render();
         }
         return null;
+      case "GET events":
+        return p.length == 1 ? eventsJson(sim.events()) : null;
+      case "POST events":
+        return p.length == 2 ? eventFault(sim.events(), p[1], body) : null;
+      default:
+        return null;
+    }
+  }
+
+  private static JsonObject eventsJson(SimulatorEvents ev) {
+    JsonObject o = new JsonObject();
+    o.addProperty("websocket_url", ev.websocketUrl());
+    o.addProperty("open_connections", ev.openConnections());
+    o.addProperty("connections_accepted", ev.connectionsAccepted());
+    o.addProperty("queue_full_disconnects", ev.queueFullDisconnects());
+    o.addProperty("events_sent", ev.eventsSent());
+    o.addProperty("last_event_id", ev.lastEventId());
+    o.addProperty("dropped_events", ev.droppedEvents());
+    return o;
+  }
+
+  private static @Nullable JsonElement eventFault(SimulatorEvents ev, String what, byte[] body) {
+    JsonObject o = body.length == 0 ? new JsonObject() : parseObject(body);
+    switch (what) {
+      case "drop":
+        ev.dropNext(o.has("count") ? o.get("count").getAsInt() : 1);
+        return ok();
+      case "delay":
+        ev.delayDelivery(Duration.ofMillis(o.get("delay_ms").getAsLong()));
+        return ok();
+      case "restart":
+        return Json.object(
+            "dropped",
+            ev.restart(
+                Duration.ofMillis(o.has("downtime_ms") ? o.get("downtime_ms").getAsLong() : 0)));
+      case "stall":
+        return Json.object("stalled", ev.stallClients());
       default:
         return null;
     }

@@ -60,6 +60,7 @@ public final class HttpApi implements HttpHandler {
   private final @Nullable ControlEndpoints control;
   private final int maxBodyBytes;
   private final Set<Endpoint> disabled = ConcurrentHashMap.newKeySet();
+  private volatile java.util.function.@Nullable Supplier<JsonObject> discovery;
 
   public HttpApi(
       ContainersService containers,
@@ -78,6 +79,15 @@ public final class HttpApi implements HttpHandler {
 
   public Set<Endpoint> disabled() {
     return disabled;
+  }
+
+  /**
+   * Serves {@code GET /discovery/v1/apis/arvados/v1/rest} (without a token, like the real one).
+   *
+   * @param document makes the document for each request
+   */
+  public void setDiscovery(java.util.function.Supplier<JsonObject> document) {
+    this.discovery = document;
   }
 
   /** An API request's endpoint and the container it names (null for collection endpoints). */
@@ -118,6 +128,13 @@ public final class HttpApi implements HttpHandler {
         return;
       }
       counters.received();
+      java.util.function.Supplier<JsonObject> doc = discovery;
+      if (doc != null
+          && rawPath.equals("/discovery/v1/apis/arvados/v1/rest")
+          && ex.getRequestMethod().equals("GET")) {
+        sendJson(ex, 200, doc.get());
+        return;
+      }
       Request req =
           Request.parse(
               ex.getRequestMethod(),

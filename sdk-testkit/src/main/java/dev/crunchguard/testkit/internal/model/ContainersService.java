@@ -6,6 +6,7 @@ import com.google.gson.JsonPrimitive;
 import dev.crunchguard.testkit.ClaimSource;
 import dev.crunchguard.testkit.HistoryEvent;
 import dev.crunchguard.testkit.WriteAction;
+import dev.crunchguard.testkit.internal.events.AuditLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -45,6 +46,7 @@ public final class ContainersService {
   private final Caller systemCaller;
   private volatile @Nullable Duration raceWindow;
   private volatile @Nullable Runnable windowHook;
+  private volatile @Nullable AuditLog audit;
 
   private final ContainerRequests requests;
 
@@ -74,6 +76,24 @@ public final class ContainersService {
 
   public Caller systemCaller() {
     return systemCaller;
+  }
+
+  /**
+   * Writes committed changes to the event stream's log.
+   *
+   * @param audit the audit log, or null for no events
+   */
+  public void setAudit(@Nullable AuditLog audit) {
+    this.audit = audit;
+  }
+
+  private static AuditLog.ContainerFacts facts(ContainerRecord r) {
+    return new AuditLog.ContainerFacts(
+        r.uuid(),
+        String.valueOf(r.string(Attr.OWNER_UUID)),
+        String.valueOf(r.string(Attr.STATE)),
+        r.authUuid(),
+        r.string(Attr.RUNTIME_USER_UUID));
   }
 
   /**
@@ -146,6 +166,15 @@ public final class ContainersService {
    */
   public JsonObject createRequest(Map<String, JsonElement> attrs, Caller caller) {
     JsonObject r = requests.create(attrs, caller, u -> find(u) != null);
+    AuditLog a = audit;
+    if (a != null) {
+      a.requestCreated(
+          r.get("uuid").getAsString(),
+          String.valueOf(Json.asString(r.get("owner_uuid"))),
+          String.valueOf(Json.asString(r.get("state"))),
+          Json.asString(r.get("name")),
+          Json.asString(r.get("requesting_container_uuid")));
+    }
     String c = Json.asString(r.get("container_uuid"));
     if (c != null) {
       setPriorityDirect(c, 0);
@@ -179,6 +208,10 @@ public final class ContainersService {
     slot.lock.lock();
     try {
       slots.put(uuid, slot);
+      AuditLog a = audit;
+      if (a != null) {
+        a.containerCreated(facts(saved.record));
+      }
       recordEvent(
           WriteAction.CREATE, uuid, ctx, caller, attrs, null, saved.record, saved.record, null);
     } finally {
@@ -258,6 +291,10 @@ public final class ContainersService {
         }
         written = new ContainerRecord(merged);
         commit(s, current, written);
+      }
+      AuditLog a = audit;
+      if (a != null) {
+        a.containerUpdated(facts(current), facts(written));
       }
       recordEvent(
           WriteAction.UPDATE,
@@ -352,6 +389,10 @@ public final class ContainersService {
       if (auth != null) {
         containerByAuthUuid.remove(auth, uuid);
       }
+      AuditLog a = audit;
+      if (a != null) {
+        a.containerDeleted(facts(cur));
+      }
       recordEvent(WriteAction.DELETE, uuid, ctx, caller, Map.of(), null, cur, cur, null);
       return cur;
     } finally {
@@ -387,6 +428,10 @@ public final class ContainersService {
       }
       if (saved.changed) {
         commit(s, cur, saved.record);
+      }
+      AuditLog a = audit;
+      if (a != null) {
+        a.containerUpdated(facts(cur), facts(saved.record));
       }
       recordEvent(action, uuid, ctx, caller, attrs, requestedState, cur, saved.record, null);
       return saved.record;
