@@ -70,9 +70,16 @@ import org.jspecify.annotations.Nullable;
  * {@code true} when the JVM's first such server starts; against a client's delayed ACKs that costs
  * about 40 ms per request. The testkit does not set the property for you (it would change every JDK
  * HTTP server in your JVM): set it for your test JVM, e.g. in Surefire's {@code
- * systemPropertyVariables}, as this project's build does.
+ * systemPropertyVariables}, as this project's build does. Without it, the first simulator started
+ * in a JVM logs one warning saying so.
  */
 public final class ArvadosSimulator implements AutoCloseable {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(ArvadosSimulator.class);
+  private static final String NODELAY = "sun.net.httpserver.nodelay";
+  private static final java.util.concurrent.atomic.AtomicBoolean NODELAY_ADVISED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   /** The default cluster id. */
   public static final String DEFAULT_CLUSTER_ID = "zzzzz";
 
@@ -142,6 +149,10 @@ public final class ArvadosSimulator implements AutoCloseable {
   public synchronized ArvadosSimulator start() {
     if (server != null || closed) {
       throw new IllegalStateException("simulator already started or closed");
+    }
+    String advice = nodelayAdvice(System.getProperty(NODELAY));
+    if (advice != null && NODELAY_ADVISED.compareAndSet(false, true)) {
+      LOG.warn(advice);
     }
     AtomicInteger n = new AtomicInteger();
     ThreadPoolExecutor ex =
@@ -688,6 +699,22 @@ public final class ArvadosSimulator implements AutoCloseable {
         + config.clusterId()
         + (server == null ? ", not started" : ", " + baseUrl())
         + "]";
+  }
+
+  /**
+   * The warning for a JVM whose JDK HTTP servers keep Nagle's algorithm on, or null when the
+   * property is set to true.
+   */
+  static @Nullable String nodelayAdvice(@Nullable String nodelayProperty) {
+    if ("true".equalsIgnoreCase(nodelayProperty)) {
+      return null;
+    }
+    return "System property "
+        + NODELAY
+        + " is not true: the simulator's JDK HTTP server then keeps Nagle's algorithm on, which costs"
+        + " about 40 ms per request against delayed ACKs. Set -D"
+        + NODELAY
+        + "=true for the test JVM (for example in Surefire's systemPropertyVariables).";
   }
 
   /**

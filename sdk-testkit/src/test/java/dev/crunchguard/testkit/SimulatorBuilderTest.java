@@ -55,4 +55,15 @@ class SimulatorBuilderTest {
       assertThat(first.port()).isNotEqualTo(second.port());
     }
   }
+
+  @Test
+  void aJvmWithoutNoDelayIsToldWhatItCostsAndHowToFixIt() {
+    assertThat(ArvadosSimulator.nodelayAdvice(null))
+        .contains("sun.net.httpserver.nodelay")
+        .contains("40 ms")
+        .contains("-Dsun.net.httpserver.nodelay=true");
+    assertThat(ArvadosSimulator.nodelayAdvice("false")).isNotNull();
+    assertThat(ArvadosSimulator.nodelayAdvice("true")).isNull();
+    assertThat(ArvadosSimulator.nodelayAdvice("TRUE")).isNull();
+  }
 }
