@@ -590,53 +590,47 @@ public final class FaultProxy implements AutoCloseable {
     while (what.endsWith("/")) {
       what = what.substring(0, what.length() - 1);
     }
-    try {
-      JsonElement result;
-      switch (method + " " + what) {
-        case "GET faults":
-          result = ControlEndpoints.faultsJson(faults);
-          break;
-        case "POST faults":
-          ControlEndpoints.addFault(faults, ControlEndpoints.parseObject(body));
-          result = Json.object("ok", true);
-          break;
-        case "DELETE faults":
-          faults.clear();
-          result = Json.object("ok", true);
-          break;
-        case "GET counts":
-          {
-            JsonObject o = new JsonObject();
-            o.add("endpoints", Json.GSON.toJsonTree(counters.totals()));
-            o.add("containers", Json.GSON.toJsonTree(counters.allContainers()));
-            o.addProperty("total", total.sum());
-            result = o;
-            break;
+    String control = what;
+    ControlEndpoints.answer(
+        ex,
+        requestId,
+        () -> {
+          JsonElement result;
+          switch (method + " " + control) {
+            case "GET faults":
+              result = ControlEndpoints.faultsJson(faults);
+              break;
+            case "POST faults":
+              ControlEndpoints.addFault(faults, ControlEndpoints.parseObject(body));
+              result = Json.object("ok", true);
+              break;
+            case "DELETE faults":
+              faults.clear();
+              result = Json.object("ok", true);
+              break;
+            case "GET counts":
+              {
+                JsonObject o = new JsonObject();
+                o.add("endpoints", Json.GSON.toJsonTree(counters.totals()));
+                o.add("containers", Json.GSON.toJsonTree(counters.allContainers()));
+                o.addProperty("total", total.sum());
+                result = o;
+                break;
+              }
+            case "DELETE counts":
+              total.reset();
+              counters.clear();
+              writes.clear();
+              result = Json.object("ok", true);
+              break;
+            case "GET writes":
+              result = writes.json();
+              break;
+            default:
+              throw ApiException.notFound();
           }
-        case "DELETE counts":
-          total.reset();
-          counters.clear();
-          writes.clear();
-          result = Json.object("ok", true);
-          break;
-        case "GET writes":
-          result = writes.json();
-          break;
-        default:
-          throw ApiException.notFound();
-      }
-      HttpApi.sendJson(ex, 200, result);
-    } catch (ApiException e) {
-      HttpApi.sendError(ex, requestId, e);
-    } catch (JsonParseException
-        | IllegalArgumentException
-        | IllegalStateException
-        | NullPointerException
-        | ClassCastException
-        | UnsupportedOperationException e) {
-      HttpApi.sendError(
-          ex, requestId, ApiException.rails(422, "invalid control request: " + e.getMessage()));
-    }
+          return result;
+        });
   }
 
   /** The write log. */

@@ -84,8 +84,34 @@ public final class ControlEndpoints {
       path = path.substring(0, path.length() - 1);
     }
     String method = ex.getRequestMethod();
+    String route = path;
+    answer(ex, requestId, () -> route(method, route, body));
+  }
+
+  /** One control request's work: its JSON answer, or null when there is no such control. */
+  @FunctionalInterface
+  public interface Control {
+    /**
+     * Does the work.
+     *
+     * @return the answer, or null for "no such control" (404)
+     */
+    @Nullable JsonElement run();
+  }
+
+  /**
+   * Runs a control request and answers it, the one way the simulator's and the fault proxy's
+   * control endpoints answer: 200 with the JSON, 404 for no such control or container, the {@link
+   * ApiException}'s own answer, and 422 for a request body the control cannot use.
+   *
+   * @param ex the exchange to answer
+   * @param requestId the request id for error envelopes
+   * @param control the work
+   * @throws IOException if the answer cannot be written
+   */
+  public static void answer(HttpExchange ex, String requestId, Control control) throws IOException {
     try {
-      JsonElement result = route(method, path, body);
+      JsonElement result = control.run();
       if (result == null) {
         throw ApiException.notFound();
       }
