@@ -51,6 +51,7 @@ public final class BenchmarksMain implements Callable<Integer> {
    * @param args the command and its options
    */
   public static void main(String[] args) {
+    Cli.serveWithoutNagleUnlessSet();
     System.exit(run(List.of(args), System.out, System.err));
   }
 

@@ -62,6 +62,7 @@ public final class Main implements Callable<Integer> {
    * @param args the command and its options
    */
   public static void main(String[] args) {
+    Cli.serveWithoutNagleUnlessSet();
     System.exit(run(List.of(args), System.out, System.err));
   }
 

@@ -151,4 +151,17 @@ public final class Cli {
     }
     return value;
   }
+
+  /**
+   * Turns Nagle's algorithm off for the JDK HTTP servers this JVM will start (the embedded
+   * simulator, the benchmarks' responders), unless the user chose otherwise: the JVM-wide property
+   * {@code sun.net.httpserver.nodelay}, read when the first such server starts. Without it each
+   * answer can wait about 40 ms for a delayed ACK. Call it first thing in {@code main}; the testkit
+   * itself never sets JVM-wide properties.
+   */
+  public static void serveWithoutNagleUnlessSet() {
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
 }
