@@ -8,6 +8,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +53,32 @@ class StandaloneJarIT {
       assertThat(http.get("_simulator/check").send().json().get("safe").getAsBoolean()).isTrue();
       assertThat(p.isAlive()).isTrue();
       assertThat(out.ready()).as("nothing else on stdout").isFalse();
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
+  void jarWithEventsAnnouncesAWebsocketUrlThatServesTheStream() throws Exception {
+    Process p = start("--admin-token", "SECRET", "--events", "--events-keepalive", "200ms");
+    try {
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      String line = out.readLine();
+      assertThat(line).matches("listening on http://127\\.0\\.0\\.1:[0-9]+");
+      Http http =
+          new Http(
+              line.substring("listening on ".length()), java.net.http.HttpClient.newHttpClient());
+      String ws = http.get("discovery/v1/apis/arvados/v1/rest").send().str("websocketUrl");
+      assertThat(ws).matches("ws://127\\.0\\.0\\.1:[0-9]+/websocket");
+      try (WsClient c = new WsClient(ws, "SECRET")) {
+        assertThat(c.opened.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(c.openStatus).as(String.valueOf(c.endReason)).isEqualTo(101);
+        c.subscribe("{\"method\":\"subscribe\"}");
+        assertThat(c.next(Duration.ofSeconds(3))).as("--events-keepalive 200ms").isEqualTo("{}");
+      }
+      assertThat(out.ready()).as("still the one line on stdout").isFalse();
     } finally {
       p.destroy();
       assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
