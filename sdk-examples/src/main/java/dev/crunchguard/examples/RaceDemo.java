@@ -392,6 +392,7 @@ final class RaceDemo {
       if (whileRunning != null) {
         java.util.function.Consumer<ArvadosSimulator> hook = whileRunning;
         chaos = new Thread(() -> hook.accept(sim), "race-demo-chaos");
+        chaos.setDaemon(true);
         chaos.start();
       }
 
