@@ -193,7 +193,8 @@ public final class SimulatorMain {
         paramLabel = "DURATION",
         converter = DurationConverter.class,
         description =
-            "with --events: keepalive period and write limit, API.SendTimeout (default 60s)")
+            "with --events: keepalive period and write limit, API.SendTimeout (default 60s;"
+                + " a DURATION is 250ms, 5s, 1.5s, 2m or plain milliseconds)")
     @Nullable Duration eventsKeepalive;
 
     @Option(
