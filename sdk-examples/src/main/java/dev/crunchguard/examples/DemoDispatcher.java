@@ -32,7 +32,8 @@ final class DemoDispatcher implements AutoCloseable {
       Duration poll,
       Duration orphanGrace,
       double relockRate,
-      double cancelRate) {
+      double cancelRate,
+      boolean events) {
     this.id = id;
     this.client =
         ArvadosClient.builder()
@@ -59,6 +60,7 @@ final class DemoDispatcher implements AutoCloseable {
             .maxFailureBackoff(Duration.ofSeconds(2))
             .shutdownTimeout(Duration.ofSeconds(10))
             .orphanGrace(orphanGrace)
+            .events(events)
             .build();
   }
 

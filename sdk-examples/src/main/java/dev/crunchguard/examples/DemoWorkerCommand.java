@@ -59,6 +59,9 @@ final class DemoWorkerCommand implements Callable<Integer> {
   @Option(paramLabel = "<rate>", names = "--cancel-rate", defaultValue = "0")
   double cancelRate;
 
+  @Option(names = "--events", description = "dispatch on the event stream too (events(true))")
+  boolean events;
+
   @Override
   public Integer call() throws Exception {
     Cli.inRange(spec, "--concurrency", concurrency, 1, 1000);
@@ -81,7 +84,8 @@ final class DemoWorkerCommand implements Callable<Integer> {
             poll,
             orphanGrace,
             relockRate,
-            cancelRate)) {
+            cancelRate,
+            events)) {
       d.start();
       out.println("READY");
       out.flush();

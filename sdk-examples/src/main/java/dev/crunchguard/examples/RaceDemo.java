@@ -170,6 +170,9 @@ final class RaceDemo {
   private boolean sharedToken;
   private double lostResponseRate = 0.02;
   private Duration orphanGrace = Duration.ofSeconds(5);
+  private boolean events;
+  private java.util.function.UnaryOperator<ArvadosSimulator.Builder> simulatorSettings = b -> b;
+  private java.util.function.@Nullable Consumer<ArvadosSimulator> whileRunning;
 
   RaceDemo(
       int containers,
@@ -228,6 +231,32 @@ final class RaceDemo {
   }
 
   /**
+   * Makes the simulator serve the event stream and every dispatcher, in this JVM and in the others
+   * ({@code demo-worker --events}), dispatch with {@code events(true)}.
+   */
+  RaceDemo withEvents(boolean on) {
+    this.events = on;
+    return this;
+  }
+
+  /** Further simulator settings, applied after the demo's own (e.g. the stream's queue size). */
+  RaceDemo withSimulatorSettings(java.util.function.UnaryOperator<ArvadosSimulator.Builder> s) {
+    this.simulatorSettings = s;
+    return this;
+  }
+
+  /**
+   * Runs {@code chaos} on its own thread from the moment every dispatcher has started until the run
+   * is over, when the thread is interrupted (it must then return) and joined, before the
+   * dispatchers stop and while the simulator still serves. For faults a test injects during the
+   * run, e.g. the event stream's.
+   */
+  RaceDemo whileRunning(java.util.function.Consumer<ArvadosSimulator> chaos) {
+    this.whileRunning = chaos;
+    return this;
+  }
+
+  /**
    * The soak: guarded rounds with consecutive seeds until the simulator has served at least {@code
    * targetRequests} requests; prints one line per round on {@code lines}.
    */
@@ -268,7 +297,12 @@ final class RaceDemo {
               .withRaceWindow(raceWindow)
               .withSharedToken(sharedToken)
               .withLostResponseRate(lostResponseRate)
-              .withOrphanGrace(orphanGrace);
+              .withOrphanGrace(orphanGrace)
+              .withEvents(events)
+              .withSimulatorSettings(simulatorSettings);
+      if (whileRunning != null) {
+        demo.whileRunning(whileRunning);
+      }
     }
     return new Soak(rounds, Duration.ofNanos(System.nanoTime() - start));
   }
@@ -282,7 +316,10 @@ final class RaceDemo {
     int dispatchers = localDispatchers + jvms;
     List<String> tokens = new ArrayList<>();
     ArvadosSimulator.Builder sb =
-        ArvadosSimulator.builder().maxDispatchAttempts(10).updateRaceWindow(raceWindow);
+        ArvadosSimulator.builder()
+            .maxDispatchAttempts(10)
+            .updateRaceWindow(raceWindow)
+            .events(events);
     for (int i = 0; i < dispatchers; i++) {
       String t =
           sharedToken && i > 0
@@ -302,7 +339,8 @@ final class RaceDemo {
     shared.dispatcher().setMaxRequestsPerHost(256);
     List<DemoDispatcher> local = new ArrayList<>();
     List<Worker> workers = new ArrayList<>();
-    try (ArvadosSimulator sim = sb.build().start()) {
+    Thread chaos = null;
+    try (ArvadosSimulator sim = simulatorSettings.apply(sb).build().start()) {
       for (int i = 0; i < containers; i++) {
         sim.createContainer(
             ContainerSpec.builder().command("true").priority(1 + rnd.nextInt(1000)).build());
@@ -341,7 +379,8 @@ final class RaceDemo {
                 poll,
                 orphanGrace,
                 RELOCK_RATE,
-                CANCEL_RATE);
+                CANCEL_RATE,
+                events);
         local.add(d);
         d.start();
       }
@@ -349,6 +388,12 @@ final class RaceDemo {
         workers.add(
             startWorker(
                 sim.baseUrl(), tokens.get(localDispatchers + j), "jvm-dispatcher-" + j, mode));
+      }
+      if (whileRunning != null) {
+        java.util.function.Consumer<ArvadosSimulator> hook = whileRunning;
+        chaos = new Thread(() -> hook.accept(sim), "race-demo-chaos");
+        chaos.setDaemon(true);
+        chaos.start();
       }
 
       long deadline = start + timeout.toNanos();
@@ -388,6 +433,10 @@ final class RaceDemo {
         Thread.sleep(200);
       }
       Duration wall = Duration.ofNanos(System.nanoTime() - start);
+      if (chaos != null) {
+        chaos.interrupt();
+        chaos.join(TimeUnit.SECONDS.toMillis(20));
+      }
       List<Stuck> stuck =
           sim.containers().stream()
               .filter(c -> !isFinal(c))
@@ -400,6 +449,9 @@ final class RaceDemo {
             c.uuid(), c.state(), c.lockCount(), c.why());
       }
       sim.faults().clear();
+      if (events) {
+        sim.events().clearFaults();
+      }
       long falseLosses = 0;
       long leakedConnections = 0;
       for (Worker w : workers) {
@@ -418,6 +470,9 @@ final class RaceDemo {
       return summarize(
           mode, sim, wall, notFinal, falseLosses, leakedThreads, leakedConnections, stuck);
     } finally {
+      if (chaos != null) {
+        chaos.interrupt();
+      }
       for (Worker w : workers) {
         w.process().destroyForcibly();
       }
@@ -513,6 +568,9 @@ final class RaceDemo {
             Double.toString(RELOCK_RATE),
             "--cancel-rate",
             Double.toString(CANCEL_RATE));
+    if (events) {
+      pb.command().add("--events");
+    }
     pb.environment().put("ARVADOS_API_TOKEN", token);
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     Process p = pb.start();

@@ -22,10 +22,13 @@ import picocli.CommandLine.Option;
 /**
  * Standalone simulator: {@code java -jar arvados-simulator.jar --port 0 --admin-token SECRET}.
  * Prints exactly one line, {@code listening on http://127.0.0.1:PORT}, once ready, then serves
- * until killed. With {@code --proxy UPSTREAM_URL} it runs a {@link FaultProxy} in front of another
- * Arvados server instead. The command line is picocli's (an optional dependency of the testkit,
- * shaded into the standalone jar): {@code --help} and {@code --version} on stdout with exit status
- * 0, a usage error on stderr with exit status 2, a failure to start on stderr with exit status 1.
+ * until killed. With {@code --events} it also serves the event stream, which clients find as the
+ * discovery document's {@code websocketUrl}; the line stays the same. It sets {@code
+ * sun.net.httpserver.nodelay=true} unless given on the command line. With {@code --proxy
+ * UPSTREAM_URL} it runs a {@link FaultProxy} in front of another Arvados server instead. The
+ * command line is picocli's (an optional dependency of the testkit, shaded into the standalone
+ * jar): {@code --help} and {@code --version} on stdout with exit status 0, a usage error on stderr
+ * with exit status 2, a failure to start on stderr with exit status 1.
  */
 public final class SimulatorMain {
   /** Exit status of a usage error. */
@@ -173,6 +176,43 @@ public final class SimulatorMain {
     @Nullable Long raceWindowMs;
 
     @Option(
+        names = "--events",
+        description =
+            "serve the event stream (arvados-ws protocol v0) on its own port, announced as the"
+                + " discovery document's websocketUrl")
+    boolean events;
+
+    @Option(
+        names = "--events-port",
+        paramLabel = "N",
+        description = "with --events: the stream's port (default 0: any free port)")
+    @Nullable Integer eventsPort;
+
+    @Option(
+        names = "--events-keepalive",
+        paramLabel = "DURATION",
+        converter = DurationConverter.class,
+        description =
+            "with --events: keepalive period and write limit, API.SendTimeout (default 60s;"
+                + " a DURATION is 250ms, 5s, 1.5s, 2m or plain milliseconds)")
+    @Nullable Duration eventsKeepalive;
+
+    @Option(
+        names = "--events-queue",
+        paramLabel = "N",
+        description =
+            "with --events: events queued per client before it is closed,"
+                + " API.WebsocketClientEventQueue (default 64)")
+    @Nullable Integer eventsQueue;
+
+    @Option(
+        names = "--events-replay-window",
+        paramLabel = "DURATION",
+        converter = DurationConverter.class,
+        description = "with --events: how far back last_log_id replays (default 10m)")
+    @Nullable Duration eventsReplayWindow;
+
+    @Option(
         names = "--proxy",
         paramLabel = "UPSTREAM_URL",
         description =
@@ -221,6 +261,37 @@ public final class SimulatorMain {
         ControlEndpoints.addFault(p.faults(), f);
       }
       return p;
+    }
+  }
+
+  /**
+   * A positive duration on the command line: {@code 250ms}, {@code 5s}, {@code 1.5s}, {@code 2m},
+   * or plain milliseconds, as the project's other command lines write them.
+   */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String text) {
+      Duration d;
+      try {
+        if (text.endsWith("ms")) {
+          d = Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
+        } else if (text.endsWith("s")) {
+          d =
+              Duration.ofMillis(
+                  Math.round(Double.parseDouble(text.substring(0, text.length() - 1)) * 1000));
+        } else if (text.endsWith("m")) {
+          d = Duration.ofMinutes(Long.parseLong(text.substring(0, text.length() - 1)));
+        } else {
+          d = Duration.ofMillis(Long.parseLong(text));
+        }
+      } catch (NumberFormatException e) {
+        throw new CommandLine.TypeConversionException(
+            "'" + text + "' is not a duration like 500ms, 5s, 1.5s or 2m");
+      }
+      if (d.isNegative() || d.isZero()) {
+        throw new CommandLine.TypeConversionException("must be positive, got " + text);
+      }
+      return d;
     }
   }
 
@@ -291,6 +362,26 @@ public final class SimulatorMain {
         option = simulatorOnly(o, "--race-window-ms");
         o.builder.updateRaceWindow(Duration.ofMillis(o.raceWindowMs));
       }
+      if (o.events) {
+        option = simulatorOnly(o, "--events");
+        o.builder.events(true);
+      }
+      if (o.eventsPort != null) {
+        option = eventsOnly(o, "--events-port");
+        o.builder.eventsPort(o.eventsPort);
+      }
+      if (o.eventsKeepalive != null) {
+        option = eventsOnly(o, "--events-keepalive");
+        o.builder.eventsKeepalive(o.eventsKeepalive);
+      }
+      if (o.eventsQueue != null) {
+        option = eventsOnly(o, "--events-queue");
+        o.builder.eventsClientQueue(o.eventsQueue);
+      }
+      if (o.eventsReplayWindow != null) {
+        option = eventsOnly(o, "--events-replay-window");
+        o.builder.eventsReplayWindow(o.eventsReplayWindow);
+      }
     } catch (IllegalArgumentException e) {
       // Builder validation messages never contain the token value.
       throw new UsageException("option " + option + ": " + e.getMessage());
@@ -350,6 +441,14 @@ public final class SimulatorMain {
         + String.join(", ", options);
   }
 
+  /** A stream setting: a simulator option that also needs {@code --events}. */
+  private static String eventsOnly(Options o, String option) throws UsageException {
+    if (!o.events) {
+      throw new UsageException(option + " needs --events");
+    }
+    return simulatorOnly(o, option);
+  }
+
   private static String simulatorOnly(Options o, String option) {
     if (!o.simulatorOnly.contains(option)) {
       o.simulatorOnly.add(option);
@@ -363,6 +462,12 @@ public final class SimulatorMain {
    * @param args the command line
    */
   public static void main(String[] args) {
+    // Before any server is built: the JDK HTTP server reads this once, at its first start, and
+    // without it each answer waits about 40 ms for the client's delayed ACK (Nagle). The testkit
+    // leaves this JVM-wide property alone when embedded; this JVM is the simulator's own.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
     // The shaded jar carries no SLF4J provider; keep its "no providers" notice off stderr.
     if (System.getProperty("slf4j.internal.verbosity") == null) {
       System.setProperty("slf4j.internal.verbosity", "ERROR");

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SimulatorMainTest {
@@ -24,7 +26,13 @@ class SimulatorMainTest {
       assertThat(run(out, err, help)).isZero();
       assertThat(out.toString(StandardCharsets.UTF_8))
           .startsWith("Usage: arvados-simulator.jar")
-          .contains("--admin-token", "--proxy", "--fault", "--race-window-ms", "Exit status:");
+          .contains("--admin-token", "--proxy", "--fault", "--race-window-ms", "Exit status:")
+          .contains(
+              "--events",
+              "--events-port",
+              "--events-keepalive",
+              "--events-queue",
+              "--events-replay-window");
       assertThat(err.size()).isZero();
     }
   }
@@ -120,6 +128,130 @@ class SimulatorMainTest {
       assertThat(lock.status()).isEqualTo(404);
       assertThat(lock.errors().get(0)).startsWith("Disabled");
     }
+  }
+
+  @Test
+  void withoutEvents_theDiscoveryDocumentAnnouncesNoStream() throws Exception {
+    SimulatorMain.Options o = SimulatorMain.parse(new String[] {"--admin-token", "a1"});
+    try (ArvadosSimulator sim = o.builder.build().start()) {
+      assertThat(discovery(sim).get("websocketUrl").getAsString()).isEmpty();
+    }
+  }
+
+  @Test
+  void eventsServesTheStreamOnTheGivenPort_announcedByTheDiscoveryDocument() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    SimulatorMain.Options o =
+        SimulatorMain.parse(
+            new String[] {"--admin-token", "a1", "--events", "--events-port", "" + port});
+    try (ArvadosSimulator sim = o.builder.build().start()) {
+      assertThat(sim.events().port()).isEqualTo(port);
+      assertThat(discovery(sim).get("websocketUrl").getAsString())
+          .isEqualTo("ws://127.0.0.1:" + port + "/websocket")
+          .isEqualTo(sim.events().websocketUrl());
+      try (WsClient c = WsClient.open(sim, "a1")) {
+        c.subscribe("{\"method\":\"subscribe\"}");
+        String uuid = sim.createContainer();
+        assertThat(c.nextEvent().get("object_uuid").getAsString()).isEqualTo(uuid);
+      }
+    }
+  }
+
+  @Test
+  void eventsKeepaliveSetsTheKeepalivePeriod_inTheDurationSyntax() throws Exception {
+    SimulatorMain.Options o =
+        SimulatorMain.parse(
+            new String[] {"--admin-token", "a1", "--events", "--events-keepalive=0.2s"});
+    try (ArvadosSimulator sim = o.builder.build().start();
+        WsClient c = WsClient.open(sim, "a1")) {
+      // the default period is 60 s: two keepalives within two seconds are the option's
+      assertThat(c.next(Duration.ofSeconds(2))).isEqualTo("{}");
+      assertThat(c.next(Duration.ofSeconds(2))).isEqualTo("{}");
+    }
+  }
+
+  @Test
+  void eventsQueueSetsHowManyEventsAStalledClientHoldsBeforeItIsClosed() throws Exception {
+    SimulatorMain.Options o =
+        SimulatorMain.parse(
+            new String[] {"--admin-token", "a1", "--events", "--events-queue", "2"});
+    try (ArvadosSimulator sim = o.builder.build().start();
+        WsClient c = WsClient.open(sim, "a1")) {
+      c.subscribe("{\"method\":\"subscribe\"}");
+      assertThat(sim.events().stallClients()).isEqualTo(1);
+      sim.createContainer();
+      sim.createContainer();
+      assertThat(c.awaitEnd(Duration.ofMillis(300))).as("two events fit").isFalse();
+      sim.createContainer();
+      assertThat(c.awaitEnd(Duration.ofSeconds(5))).as("the third overflows").isTrue();
+      assertThat(sim.events().queueFullDisconnects()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void eventsReplayWindowBoundsWhatALastLogIdSubscriptionReplays() throws Exception {
+    SimulatorMain.Options o =
+        SimulatorMain.parse(
+            new String[] {"--admin-token", "a1", "--events", "--events-replay-window", "300ms"});
+    try (ArvadosSimulator sim = o.builder.build().start()) {
+      sim.createContainer();
+      long from = sim.events().lastEventId(); // last_log_id 0 means "no replay"
+      sim.createContainer(); // older than the window at the subscription
+      Thread.sleep(600);
+      String recent = sim.createContainer();
+      try (WsClient c = WsClient.open(sim, "a1")) {
+        c.subscribe("{\"method\":\"subscribe\",\"last_log_id\":" + from + "}");
+        List<String> replayed = c.drain(Duration.ofMillis(300));
+        assertThat(replayed).hasSize(1);
+        assertThat(replayed.get(0)).contains(recent);
+      }
+    }
+  }
+
+  @Test
+  void eventSettingsNeedEvents_andBadValuesAreUsageErrors() {
+    for (String[] args :
+        List.of(
+            new String[] {"--events-port", "1234"},
+            new String[] {"--events-keepalive", "5s"},
+            new String[] {"--events-queue", "8"},
+            new String[] {"--events-replay-window", "2m"})) {
+      assertThatThrownBy(() -> SimulatorMain.parse(args))
+          .isInstanceOf(SimulatorMain.UsageException.class)
+          .hasMessageContaining(args[0] + " needs --events");
+    }
+    assertThatThrownBy(
+            () -> SimulatorMain.parse(new String[] {"--events", "--events-keepalive", "soon"}))
+        .hasMessageContaining("not a duration");
+    assertThatThrownBy(
+            () -> SimulatorMain.parse(new String[] {"--events", "--events-replay-window", "0"}))
+        .hasMessageContaining("must be positive");
+    assertThatThrownBy(() -> SimulatorMain.parse(new String[] {"--events", "--events-queue", "0"}))
+        .hasMessageContaining("--events-queue");
+    assertThatThrownBy(
+            () -> SimulatorMain.parse(new String[] {"--events", "--events-port", "70000"}))
+        .hasMessageContaining("--events-port");
+    assertThatThrownBy(
+            () -> SimulatorMain.parse(new String[] {"--proxy", "http://127.0.0.1:1/", "--events"}))
+        .hasMessageContaining("--events")
+        .hasMessageContaining("not a --proxy option");
+  }
+
+  @Test
+  void durationsAreWrittenAsTheOtherCommandLinesWriteThem() {
+    SimulatorMain.DurationConverter c = new SimulatorMain.DurationConverter();
+    assertThat(c.convert("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(c.convert("5s")).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.convert("1.5s")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(c.convert("2m")).isEqualTo(Duration.ofMinutes(2));
+    assertThat(c.convert("40")).isEqualTo(Duration.ofMillis(40));
+  }
+
+  private static com.google.gson.JsonObject discovery(ArvadosSimulator sim) {
+    return new Http(sim).get("discovery/v1/apis/arvados/v1/rest").send().json();
   }
 
   @Test

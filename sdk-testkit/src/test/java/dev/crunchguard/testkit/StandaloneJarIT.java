@@ -8,6 +8,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -23,8 +24,13 @@ class StandaloneJarIT {
   }
 
   private static Process start(String... args) throws Exception {
+    return startWith(List.of(), args);
+  }
+
+  private static Process startWith(List<String> jvmOptions, String... args) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmOptions);
     cmd.add("-jar");
     cmd.add(jar().toString());
     cmd.addAll(List.of(args));
@@ -56,6 +62,75 @@ class StandaloneJarIT {
       p.destroy();
       assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
     }
+  }
+
+  @Test
+  void jarWithEventsAnnouncesAWebsocketUrlThatServesTheStream() throws Exception {
+    Process p = start("--admin-token", "SECRET", "--events", "--events-keepalive", "200ms");
+    try {
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      String line = out.readLine();
+      assertThat(line).matches("listening on http://127\\.0\\.0\\.1:[0-9]+");
+      Http http =
+          new Http(
+              line.substring("listening on ".length()), java.net.http.HttpClient.newHttpClient());
+      String ws = http.get("discovery/v1/apis/arvados/v1/rest").send().str("websocketUrl");
+      assertThat(ws).matches("ws://127\\.0\\.0\\.1:[0-9]+/websocket");
+      try (WsClient c = new WsClient(ws, "SECRET")) {
+        assertThat(c.opened.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(c.openStatus).as(String.valueOf(c.endReason)).isEqualTo(101);
+        c.subscribe("{\"method\":\"subscribe\"}");
+        assertThat(c.next(Duration.ofSeconds(3))).as("--events-keepalive 200ms").isEqualTo("{}");
+      }
+      assertThat(out.ready()).as("still the one line on stdout").isFalse();
+    } finally {
+      p.destroy();
+      assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  /**
+   * The median time of sequential requests on one connection to a jar started with {@code
+   * jvmOptions}: about 40 ms each when the server writes with Nagle's algorithm against the
+   * client's delayed ACKs, a few milliseconds without.
+   */
+  private static long medianRequestMillis(List<String> jvmOptions) throws Exception {
+    Process p = startWith(jvmOptions, "--admin-token", "SECRET");
+    try {
+      String line =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
+              .readLine();
+      Http http =
+          new Http(
+              line.substring("listening on ".length()), java.net.http.HttpClient.newHttpClient());
+      List<Long> millis = new ArrayList<>();
+      for (int i = 0; i < 25; i++) {
+        long t0 = System.nanoTime();
+        assertThat(
+                http.get("arvados/v1/api_client_authorizations/current")
+                    .token("SECRET")
+                    .send()
+                    .status())
+            .isEqualTo(200);
+        millis.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      }
+      java.util.Collections.sort(millis);
+      return millis.get(millis.size() / 2);
+    } finally {
+      p.destroy();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void jarSetsNodelayItself_unlessTheCommandLineGivesIt() throws Exception {
+    assertThat(medianRequestMillis(List.of()))
+        .as("median ms per request, the jar's own sun.net.httpserver.nodelay=true")
+        .isLessThan(25);
+    assertThat(medianRequestMillis(List.of("-Dsun.net.httpserver.nodelay=false")))
+        .as("median ms per request with -Dsun.net.httpserver.nodelay=false: the user's choice kept")
+        .isGreaterThanOrEqualTo(30);
   }
 
   @Test
