@@ -59,8 +59,12 @@ import retrofit2.converter.gson.GsonConverterFactory;
 public final class ArvadosClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ArvadosClient.class);
 
-  /** The SDK's version, from the build ({@code crunchguard-version.properties}). */
-  static final String VERSION = readVersion();
+  /**
+   * This SDK's version, from the build (for example {@code 0.2.0}); {@code unknown} when the
+   * classes were not built by Maven. The default {@code User-Agent} is {@code crunchguard-java/}
+   * and this.
+   */
+  public static final String VERSION = readVersion();
 
   static final String CLIENT_ID_HEADER = "X-Crunch-Guard-Client";
 
