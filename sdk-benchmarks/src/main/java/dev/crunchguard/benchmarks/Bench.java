@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.crunchguard.examples.cli.Cli;
+import dev.crunchguard.examples.cli.Durations;
 import dev.crunchguard.examples.cli.VersionProvider;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -24,9 +25,9 @@ import picocli.CommandLine.Spec;
  * {@code bench}: Crunch Guard's benchmarks, each against a baseline measured in the same run.
  * Progress goes to stderr, the report to stdout (Markdown, or one JSON object with {@code --json}).
  * Parts (select with {@code --parts a,b}): {@code overhead}, {@code jmh}, {@code requests}, {@code
- * dispatch}, {@code loss}, {@code memory}, {@code simulator}; {@code all} runs them all. {@code
- * --smoke} shrinks every parameter so the whole command finishes in seconds (the figures are then
- * meaningless; it checks that the command works).
+ * dispatch}, {@code loss}, {@code memory}, {@code simulator}, {@code latency}; {@code all} runs
+ * them all. {@code --smoke} shrinks every parameter so the whole command finishes in seconds (the
+ * figures are then meaningless; it checks that the command works).
  */
 @Command(
     name = "bench",
@@ -39,7 +40,7 @@ final class Bench implements Callable<Integer> {
   static final String TITLE = "Crunch Guard benchmark report";
 
   static final List<String> PARTS =
-      List.of("overhead", "jmh", "requests", "dispatch", "loss", "memory", "simulator");
+      List.of("overhead", "jmh", "requests", "dispatch", "loss", "memory", "simulator", "latency");
 
   @ParentCommand BenchmarksMain main;
   @Spec CommandSpec spec;
@@ -49,8 +50,8 @@ final class Bench implements Callable<Integer> {
       split = ",",
       paramLabel = "<part>",
       description =
-          "comma-separated: overhead,jmh,requests,dispatch,loss,memory,simulator or all (default"
-              + " all)")
+          "comma-separated: overhead,jmh,requests,dispatch,loss,memory,simulator,latency or all"
+              + " (default all)")
   List<String> partNames = new ArrayList<>(List.of("all"));
 
   @Option(
@@ -176,6 +177,34 @@ final class Bench implements Callable<Integer> {
   @Option(paramLabel = "<n>", names = "--sim-threads", description = "6. client threads (8)")
   @Nullable Integer simThreads;
 
+  @Option(
+      paramLabel = "<n>",
+      names = "--latency-containers",
+      description = "7. containers arriving per configuration (1000)")
+  @Nullable Integer latencyContainers;
+
+  @Option(
+      paramLabel = "<per second>",
+      names = "--arrival-rate",
+      description = "7. mean arrivals per second, Poisson (50)")
+  @Nullable Double arrivalRate;
+
+  @Option(
+      names = "--event-poll-delays",
+      split = ",",
+      paramLabel = "<duration>",
+      description = "7. eventPollDelay of each events configuration (5ms,50ms)")
+  @Nullable List<Duration> eventPollDelays;
+
+  @Option(
+      names = "--latency-polls",
+      split = ",",
+      paramLabel = "<duration>",
+      description =
+          "7. poll interval of each polling-only configuration; the longest is also the events"
+              + " configurations' periodic poll and the requests baseline (10s,1s)")
+  @Nullable List<Duration> latencyPolls;
+
   /** A count option: its value, checked, or the default. */
   private int count(@Nullable Integer value, String option, int dflt, int min) {
     return value == null ? dflt : (int) Cli.inRange(spec, option, value, min, Integer.MAX_VALUE);
@@ -258,6 +287,29 @@ final class Bench implements Callable<Integer> {
     Duration simTime =
         simDuration != null ? simDuration : smoke ? Duration.ofMillis(100) : Duration.ofSeconds(3);
     int simThreadsN = count(simThreads, "--sim-threads", smoke ? 2 : 8, 1);
+    int latencyN = count(latencyContainers, "--latency-containers", smoke ? 30 : 1_000, 1);
+    double rate = arrivalRate == null ? (smoke ? 200 : 50) : arrivalRate;
+    if (!(rate > 0 && rate <= 100_000)) {
+      throw Cli.usageError(spec, "--arrival-rate must be above 0 and at most 100000, got " + rate);
+    }
+    List<Duration> delays =
+        eventPollDelays != null
+            ? eventPollDelays
+            : smoke
+                ? List.of(QueueToLockLatency.DEFAULT_DELAY, Duration.ofMillis(20))
+                : List.of(QueueToLockLatency.DEFAULT_DELAY, Duration.ofMillis(50));
+    for (Duration d : delays) {
+      if (d.compareTo(Duration.ofSeconds(1)) > 0) {
+        throw Cli.usageError(
+            spec, "--event-poll-delays must be at most 1s each, got " + Durations.format(d));
+      }
+    }
+    List<Duration> latencyPollsN =
+        latencyPolls != null
+            ? latencyPolls
+            : smoke
+                ? List.of(Duration.ofSeconds(1), Duration.ofMillis(200))
+                : List.of(Duration.ofSeconds(10), Duration.ofSeconds(1));
 
     Report rep = new Report();
     Instant started = Instant.now();
@@ -316,7 +368,11 @@ final class Bench implements Callable<Integer> {
     }
     if (parts.contains("simulator")) {
       SimulatorCapacity.run(rep, simSizesN, simTime, simThreadsN, err);
-      took(err, "6", p0);
+      p0 = took(err, "6", p0);
+    }
+    if (parts.contains("latency")) {
+      QueueToLockLatency.run(rep, latencyN, rate, delays, latencyPollsN, err);
+      took(err, "7", p0);
     }
 
     Duration took = Duration.ofNanos(System.nanoTime() - t0);

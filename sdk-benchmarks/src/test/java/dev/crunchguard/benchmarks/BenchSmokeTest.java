@@ -47,11 +47,12 @@ class BenchSmokeTest {
             "## 4. Loss detection",
             "## 5. Memory, threads and start-up",
             "## 6. Simulator capacity",
+            "## 7. Queue-to-lock latency",
             "## Targets");
     assertThat(progress).contains("[bench] done");
 
     List<List<String>> tables = tables(report);
-    assertThat(tables).hasSizeGreaterThanOrEqualTo(10);
+    assertThat(tables).hasSizeGreaterThanOrEqualTo(11);
     for (List<String> t : tables) {
       int cells = cells(t.get(0));
       assertThat(t.get(1)).as("separator of %s", t.get(0)).matches("\\|(---\\|)+");
@@ -64,10 +65,26 @@ class BenchSmokeTest {
     assertThat(targets.get(0)).isEqualTo("| part | target | measured | result |");
     List<String> parts = new ArrayList<>();
     for (String row : targets.subList(2, targets.size())) {
-      assertThat(row).matches("\\| [1-6] \\| .+ \\| .+ \\| (met|not met) \\|");
+      assertThat(row).matches("\\| [1-7] \\| .+ \\| .+ \\| (met|not met) \\|");
       parts.add(row.substring(2, 3));
     }
-    assertThat(parts).contains("1", "2", "3", "4", "5");
+    assertThat(parts).contains("1", "2", "3", "4", "5", "7");
+    // Part 7: one row per configuration (two event delays, two poll intervals), and for each
+    // events configuration its three verdicts, p50, p99 and requests per container.
+    List<String> latency = tableAfter(report, "## 7. Queue-to-lock latency");
+    assertThat(latency.get(0))
+        .startsWith("| configuration | periodic poll | containers | p50 ms |");
+    assertThat(latency.subList(2, latency.size()))
+        .hasSize(4)
+        .anySatisfy(r -> assertThat(r).startsWith("| events, eventPollDelay 5 ms (default) |"))
+        .anySatisfy(r -> assertThat(r).startsWith("| polling every 1 s |"))
+        .allSatisfy(r -> assertThat(r).contains("all locked, safe"));
+    assertThat(targets.stream().filter(r -> r.startsWith("| 7 |")))
+        .hasSize(6)
+        .anySatisfy(r -> assertThat(r).contains("p50 ≤ 50 ms"))
+        .anySatisfy(r -> assertThat(r).contains("p99 ≤ 250 ms"))
+        .anySatisfy(
+            r -> assertThat(r).contains("requests per container ≤ polling every 1 s + 10%"));
   }
 
   @Test
@@ -144,6 +161,13 @@ class BenchSmokeTest {
       }
     }
     return out;
+  }
+
+  /** The first table after a heading. */
+  private static List<String> tableAfter(String report, String heading) {
+    int at = report.indexOf(heading);
+    assertThat(at).as(heading).isNotNegative();
+    return tables(report.substring(at)).get(0);
   }
 
   /** Cells of a Markdown row, not counting escaped pipes. */

@@ -35,7 +35,9 @@ class BenchmarksMainTest {
   void benchHelp_listsEveryOption_onStdout() {
     assertThat(run("bench", "--help")).isZero();
     assertThat(out())
-        .contains("--parts", "--smoke", "--json", "--intervals", "--sim-threads", "--jmh-time");
+        .contains("--parts", "--smoke", "--json", "--intervals", "--sim-threads", "--jmh-time")
+        .contains(
+            "--latency-containers", "--arrival-rate", "--event-poll-delays", "--latency-polls");
     assertThat(err()).isEmpty();
     assertThat(run("--help")).isZero();
     assertThat(out()).contains("bench", "Exit status:").doesNotContain("bench-serve");

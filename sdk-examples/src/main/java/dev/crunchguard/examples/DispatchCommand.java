@@ -4,8 +4,10 @@ import dev.crunchguard.AmbiguousLockPolicy;
 import dev.crunchguard.ArvadosClient;
 import dev.crunchguard.dispatch.Dispatcher;
 import dev.crunchguard.dispatch.DispatcherMetrics;
+import dev.crunchguard.dispatch.DispatcherStats;
 import dev.crunchguard.dispatch.RecoveryPolicy;
 import dev.crunchguard.examples.cli.Cli;
+import dev.crunchguard.examples.cli.Durations;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintStream;
@@ -79,12 +81,51 @@ final class DispatchCommand implements Callable<Integer> {
       description = "serve Prometheus text on http://127.0.0.1:<port>/metrics (0: any free port)")
   @Nullable Integer metricsPort;
 
+  @Option(
+      names = "--events",
+      description =
+          "also follow the event stream (arvados-ws): a new container is locked within"
+              + " milliseconds; the periodic poll stays (src/docs/guide.md, 6.1)")
+  boolean events;
+
+  @Option(
+      names = "--events-url",
+      paramLabel = "<url>",
+      description =
+          "with --events: the stream's URL (wss://host/websocket) instead of the discovery"
+              + " document's websocketUrl")
+  @Nullable String eventsUrl;
+
+  @Option(
+      names = "--event-poll-delay",
+      paramLabel = "<duration>",
+      description =
+          "with --events: how long a poll triggered by an event waits for more events (default"
+              + " 5ms, at most 1s)")
+  @Nullable Duration eventPollDelay;
+
+  /** The counters of the progress and summary lines, with the event stream's when it is used. */
+  static String status(DispatcherStats s, boolean events) {
+    String line = DemoDispatcher.format(s);
+    return events
+        ? line + " eventStream=" + s.eventStream() + " eventPolls=" + s.eventPolls()
+        : line;
+  }
+
   @Override
   @SuppressWarnings("try") // the metrics endpoint is only held open for the run
   public Integer call() throws InterruptedException {
     Cli.inRange(spec, "--concurrency", concurrency, 1, 1000);
     if (metricsPort != null) {
       Cli.inRange(spec, "--metrics-port", metricsPort, 0, 65535);
+    }
+    if (!events && (eventsUrl != null || eventPollDelay != null)) {
+      throw Cli.usageError(
+          spec, (eventsUrl != null ? "--events-url" : "--event-poll-delay") + " needs --events");
+    }
+    if (eventPollDelay != null && eventPollDelay.compareTo(Duration.ofSeconds(1)) > 0) {
+      throw Cli.usageError(
+          spec, "--event-poll-delay must be at most 1s, got " + Durations.format(eventPollDelay));
     }
     PrintStream err = main.err;
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -96,21 +137,38 @@ final class DispatchCommand implements Callable<Integer> {
             ArvadosClient.builderFromEnvironment()
                 .userAgent("crunchguard-local-dispatcher")
                 .ambiguousLockPolicy(ambiguousLock)
-                .build();
-        Dispatcher dispatcher =
-            Dispatcher.builder(client, ctx -> LocalDispatcher.launchRunner(ctx, run.watch, err))
-                .maxConcurrentRuns(concurrency)
-                .pollInterval(poll)
-                .lockRetryInterval(poll)
-                .orphanGrace(run.orphanGrace)
-                .recoveryPolicy(recovery)
-                .listener(new DispatcherMetrics(registry, "dispatcher", "local"))
                 .build()) {
-      Runtime.getRuntime().addShutdownHook(new Thread(dispatcher::close));
-      err.println(
-          "dispatching from " + client.baseUrl() + " with up to " + concurrency + " runners");
-      dispatcher.start();
-      return run.run(dispatcher::awaitIdle, () -> DemoDispatcher.format(dispatcher.stats()), err);
+      Dispatcher.Builder builder =
+          Dispatcher.builder(client, ctx -> LocalDispatcher.launchRunner(ctx, run.watch, err))
+              .maxConcurrentRuns(concurrency)
+              .pollInterval(poll)
+              .lockRetryInterval(poll)
+              .orphanGrace(run.orphanGrace)
+              .recoveryPolicy(recovery)
+              .listener(new DispatcherMetrics(registry, "dispatcher", "local"))
+              .events(events);
+      if (eventsUrl != null) {
+        try {
+          builder.eventsWebsocketUrl(eventsUrl);
+        } catch (IllegalArgumentException e) {
+          throw Cli.usageError(spec, "--events-url: " + e.getMessage());
+        }
+      }
+      if (eventPollDelay != null) {
+        builder.eventPollDelay(eventPollDelay);
+      }
+      try (Dispatcher dispatcher = builder.build()) {
+        Runtime.getRuntime().addShutdownHook(new Thread(dispatcher::close));
+        err.println(
+            "dispatching from "
+                + client.baseUrl()
+                + " with up to "
+                + concurrency
+                + " runners"
+                + (events ? ", following the event stream" : ""));
+        dispatcher.start();
+        return run.run(dispatcher::awaitIdle, () -> status(dispatcher.stats(), events), err);
+      }
     }
   }
 }
