@@ -51,17 +51,13 @@ public final class BenchmarksMain implements Callable<Integer> {
    * @param args the command and its options
    */
   public static void main(String[] args) {
+    // The in-process simulators and the helper JVMs' servers (which run this main too) are JDK
+    // HTTP servers: without this, about 40 ms per request against delayed ACKs.
     Cli.serveWithoutNagleUnlessSet();
     System.exit(run(List.of(args), System.out, System.err));
   }
 
   static int run(List<String> args, PrintStream out, PrintStream err) {
-    // The in-process simulators (and the servers of the helper JVMs, which run this main too) are
-    // JDK HTTP servers, which write with Nagle on unless this is set before the first one starts:
-    // about 40 ms per request against delayed ACKs. The testkit no longer sets it for its users.
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
     return Cli.execute(new BenchmarksMain(out, err), args.toArray(new String[0]), out, err);
   }
 

@@ -15,10 +15,8 @@ import java.util.concurrent.Executors;
  */
 final class FixedResponder implements AutoCloseable {
   static {
-    // Same as the simulator: without it the JDK server writes with Nagle on (~40 ms per request).
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
+    // Also when used without BenchmarksMain (JMH forks): no Nagle, no ~40 ms per request.
+    dev.crunchguard.examples.cli.Cli.serveWithoutNagleUnlessSet();
   }
 
   private final HttpServer server;
