@@ -250,7 +250,7 @@ final class LossDetection {
         "A RunnerContext (its own ArvadosClient with the dispatcher's token, as crunch-run uses) holds the "
             + "handed-off epoch while a real child process (`sleep`) runs. After a random delay in [0, interval), the "
             + "dispatcher's client ends the epoch. Two ways: **re-lock**: the plain `POST .../unlock` then `POST .../lock` "
-            + "with the same token (a new epoch). Arvados allows unlock only from Locked (spec §4.2: Running → Queued is "
+            + "with the same token (a new epoch). Arvados allows unlock only from Locked (services/api/app/models/container.rb, State_transitions: Running → Queued is "
             + "not a transition), so a re-lock can only hit a runner still setting up; here the runner started the child "
             + "itself before marking Running and stops it from `cancellation().onCancel` (the context fires it on loss). "
             + "**cancel**: the child runs under `runCommand` (Running) and the dispatcher's own lock cancels the container. "

@@ -252,38 +252,51 @@ final class RequestCount {
             "token current (total)",
             "other (total)"),
         t);
-    rep.sub("Arvados for the same life cycle, counted from the spec (§6.3–6.5)");
+    rep.sub(
+        "Arvados for the same life cycle, counted from the Arvados source (sdk/go/dispatch, lib/dispatchcloud, lib/crunchrun)");
     rep.para("Per container, on the happy path, with the fewest requests the text allows:");
     rep.table(
-        List.of("who", "request (spec §)", "count"),
+        List.of("who", "request (where in the Arvados source)", "count"),
         List.of(
             List.of(
-                "dispatcher (sdk/go/dispatch)", "POST containers/{uuid}/lock (§6.3 step 3)", "1"),
-            List.of("crunch-run", "GET containers/{uuid} (§6.5 step 1)", "1"),
-            List.of("crunch-run", "GET containers/{uuid}/auth (§6.5 step 2)", "1"),
-            List.of("crunch-run", "GET containers/{uuid}/secret_mounts (§6.5 step 2)", "1"),
-            List.of("crunch-run", "PUT state Running (+ gateway_address, log) (§6.5 step 4)", "1"),
+                "dispatcher (sdk/go/dispatch)",
+                "POST containers/{uuid}/lock (sdk/go/dispatch/dispatch.go)",
+                "1"),
+            List.of(
+                "crunch-run", "GET containers/{uuid} (lib/crunchrun/crunchrun.go, step 1)", "1"),
             List.of(
                 "crunch-run",
-                "PUT log, periodically while running (§6.5 step 5)",
+                "GET containers/{uuid}/auth (lib/crunchrun/crunchrun.go, step 2)",
+                "1"),
+            List.of(
+                "crunch-run",
+                "GET containers/{uuid}/secret_mounts (lib/crunchrun/crunchrun.go, step 2)",
+                "1"),
+            List.of(
+                "crunch-run",
+                "PUT state Running (+ gateway_address, log) (lib/crunchrun/crunchrun.go, step 4)",
+                "1"),
+            List.of(
+                "crunch-run",
+                "PUT log, periodically while running (lib/crunchrun/crunchrun.go, step 5)",
                 "≥ 0 (≥ 1 for runs longer than the log period)"),
-            List.of("crunch-run", "PUT exit_code (§6.5 step 6)", "1"),
+            List.of("crunch-run", "PUT exit_code (lib/crunchrun/crunchrun.go, step 6)", "1"),
             List.of(
                 "crunch-run",
-                "GET select=[output], only with API: true (§6.5 step 7)",
+                "GET select=[output], only with API: true (lib/crunchrun/crunchrun.go, step 7)",
                 "0 (1 with API: true)"),
             List.of(
                 "crunch-run",
-                "PUT final state Complete (+ log, exit_code, output, cost) (§6.5 step 8)",
+                "PUT final state Complete (+ log, exit_code, output, cost) (lib/crunchrun/crunchrun.go, step 8)",
                 "1"),
             List.of("**total per container**", "3 reads + 4 writes", "**7** (+ periodic log PUTs)"),
             List.of(
                 "dispatcher, per poll",
                 "each of the 2–3 queries (mine; Queued; uuid in ≤20 unseen) is a count query "
-                    + "(limit 0) plus its pages (§6.3 step 2); GET api_client_authorizations/current once (§6.3 step 1)",
+                    + "(limit 0) plus its pages (sdk/go/dispatch/dispatch.go); GET api_client_authorizations/current once (sdk/go/dispatch/dispatch.go)",
                 "≥ 2 per query that finds anything (count query + a page), so ≥ 3 per poll while it tracks anything")));
     rep.para(
-        "arvados-dispatch-cloud (§6.4) also sends one lock per container and polls with `count=none`, keyset "
+        "arvados-dispatch-cloud (lib/dispatchcloud) also sends one lock per container and polls with `count=none`, keyset "
             + "paging and `limit=1000`; with crunch-run that is again 7 per container. Crunch Guard's hand-written "
             + "life cycle sends 3 (no reads: the guard needs none, the epoch is in the lock response). Its Dispatcher adds "
             + "only list requests: 2 per poll (its own containers, then a page of the queue; `count=exact` on a query's "
@@ -311,7 +324,7 @@ final class RequestCount {
             + hand.maxPerContainer()
             + "), "
             + Summary.f("%.0f", hand.get() * hand.containers() + hand.list() + hand.tokenCurrent())
-            + " reads; Arvados: 7 (spec §6.3–6.5)",
+            + " reads; Arvados: 7 (sdk/go/dispatch, lib/crunchrun)",
         exact);
   }
 }

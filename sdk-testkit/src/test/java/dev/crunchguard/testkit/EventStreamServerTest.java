@@ -13,9 +13,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The simulator's event stream through raw websocket frames, against the arvados-ws facts (spec
- * §A1, §A2.4, §A6.1): message shape, what produces events, filters, permissions, replay, limits and
- * the fault controls.
+ * The simulator's event stream through raw websocket frames, against arvados-ws as services/ws and
+ * sdk/python/arvados/events.py show it (src/docs/simulator.md, section 11): message shape, what
+ * produces events, filters, permissions, replay, limits and the fault controls.
  */
 class EventStreamServerTest {
   static final String ADMIN = "events-admin-secret";

@@ -6,12 +6,13 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The simulator's audit-log callbacks, turned into {@link EventLog} rows as RailsAPI writes them
- * (spec §A2.4): each committed create, update (lock, unlock and every accepted update included) and
- * delete of a container; the container token's ({@code api_client_authorization}) {@code create}
- * when a lock mints it and {@code update} when it is expired, both logged before the container's
- * own row ({@code assign_auth} runs in {@code after_validation}, before {@code after_update}); a
- * container request's create. Raw priority changes (the controller's {@code update_priorities} SQL,
- * a container request's priority) are not audited, so they are not reported here.
+ * (as services/api/app/models/arvados_model.rb logs changes, which services/ws serves): each
+ * committed create, update (lock, unlock and every accepted update included) and delete of a
+ * container; the container token's ({@code api_client_authorization}) {@code create} when a lock
+ * mints it and {@code update} when it is expired, both logged before the container's own row
+ * ({@code assign_auth} runs in {@code after_validation}, before {@code after_update}); a container
+ * request's create. Raw priority changes (the controller's {@code update_priorities} SQL, a
+ * container request's priority) are not audited, so they are not reported here.
  *
  * <p>The simulator calls these after committing a change and while it still holds the record's
  * lock, so one record's rows are in the order of its changes.
