@@ -438,11 +438,11 @@ public final class Dispatcher implements AutoCloseable {
           "event stream {}: {}; dispatching by polling every {} until it is back",
           before == EventStreamStatus.CONNECTING ? "unavailable" : "down",
           reason,
-          pollInterval);
+          pollInterval.toMillis() + " ms");
     } else {
       log.info(
           "event stream connected: events trigger polls, and polls still run every {}",
-          pollInterval);
+          pollInterval.toMillis() + " ms");
     }
     events.eventStreamChanged(status, reason);
   }
