@@ -34,6 +34,7 @@ public final class ContainerQuery {
   private final List<String> order;
   private final int pageSize;
   private final long limit;
+  private final long offset;
   private final List<String> select;
 
   private ContainerQuery(Builder b) {
@@ -41,6 +42,7 @@ public final class ContainerQuery {
     this.order = List.copyOf(b.order);
     this.pageSize = b.pageSize;
     this.limit = b.limit;
+    this.offset = b.offset;
     this.select = List.copyOf(b.select);
   }
 
@@ -88,6 +90,14 @@ public final class ContainerQuery {
   }
 
   /**
+   * @return how many matching items the listing skips first (the API's {@code offset}); 0 by
+   *     default
+   */
+  public long offset() {
+    return offset;
+  }
+
+  /**
    * @return the selected fields, empty for all fields
    */
   public List<String> select() {
@@ -117,6 +127,7 @@ public final class ContainerQuery {
     private final List<String> order = new ArrayList<>();
     private int pageSize = 100;
     private long limit = Long.MAX_VALUE;
+    private long offset;
     private final List<String> select = new ArrayList<>();
 
     private Builder() {}
@@ -200,6 +211,22 @@ public final class ContainerQuery {
         throw new IllegalArgumentException("limit must be >= 1, got " + limit);
       }
       this.limit = limit;
+      return this;
+    }
+
+    /**
+     * Starts the listing after this many matching items (the API's {@code offset}), for callers
+     * that page themselves, for example to correct for items their own writes removed from the
+     * filter's result since the previous page.
+     *
+     * @param offset items to skip, at least 0
+     * @return this builder
+     */
+    public Builder offset(long offset) {
+      if (offset < 0) {
+        throw new IllegalArgumentException("offset must be >= 0, got " + offset);
+      }
+      this.offset = offset;
       return this;
     }
 

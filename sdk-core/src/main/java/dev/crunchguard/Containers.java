@@ -98,6 +98,7 @@ public final class Containers {
 
     Pager(ContainerQuery query) {
       this.query = query;
+      this.offset = query.offset();
     }
 
     @Override

@@ -24,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -40,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -771,24 +771,43 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
-  /** Locks queued containers while there is capacity. Returns whether any lockable one was seen. */
+  /**
+   * Locks queued containers while there is capacity. Returns whether any lockable one was seen.
+   *
+   * <p>It pages the queue itself, one page per request: every lock it attempts takes (or may take)
+   * a container out of the Queued set the offsets count, so the next page starts that many items
+   * earlier. Plain offset paging would skip as many lockable containers as it had just locked
+   * (locking 300 of 500 in one poll). Counting a failed attempt as removed too may show a few
+   * containers twice; they are then held or throttled, and skipped.
+   */
   private boolean lockQueued() {
     if (held.get() >= maxConcurrentRuns || stopping.get()) {
       return true;
     }
-    ContainerQuery q =
-        ContainerQuery.builder()
-            .filter("state", "=", "Queued")
-            .filter("priority", ">", 0)
-            .order("priority desc")
-            .pageSize(pageSize)
-            .select(POLL_FIELDS)
-            .build();
     boolean sawLockable = false;
-    try (Stream<Container> s = containers.list(q)) {
-      Iterator<Container> it = s.iterator();
-      while (it.hasNext() && held.get() < maxConcurrentRuns && !stopping.get()) {
-        Container c = it.next();
+    long offset = 0;
+    while (held.get() < maxConcurrentRuns && !stopping.get()) {
+      ContainerQuery q =
+          ContainerQuery.builder()
+              .filter("state", "=", "Queued")
+              .filter("priority", ">", 0)
+              .order("priority desc")
+              .pageSize(pageSize)
+              .limit(pageSize)
+              .offset(offset)
+              .select(POLL_FIELDS)
+              .build();
+      List<Container> page;
+      try (Stream<Container> s = containers.list(q)) {
+        page = s.collect(Collectors.toList());
+      }
+      int attempted = 0;
+      int seen = 0;
+      for (Container c : page) {
+        if (held.get() >= maxConcurrentRuns || stopping.get()) {
+          break;
+        }
+        seen++;
         Entry e = entries.get(c.uuid());
         if (e != null) {
           synchronized (e) {
@@ -803,13 +822,18 @@ public final class Dispatcher implements AutoCloseable {
         } else {
           sawLockable = true;
         }
+        attempted++;
         tryLock(c);
       }
-      if (it.hasNext()) {
-        sawLockable = true;
+      if (seen < page.size()) {
+        return true; // capacity ran out with lockable containers left
       }
+      if (page.size() < pageSize) {
+        return sawLockable; // the last page
+      }
+      offset += page.size() - attempted;
     }
-    return sawLockable;
+    return true;
   }
 
   private void tryLock(Container c) {

@@ -136,6 +136,39 @@ class DispatcherTest {
   }
 
   @Test
+  void onePollLocksTheWholeBacklog_althoughEachLockShiftsTheQueuesOffsets() throws Exception {
+    // 250 Queued containers, pages of 20: plain offset paging would skip as many containers as
+    // each page had just locked, and one poll would lock only about half of them.
+    for (int i = 0; i < 250; i++) {
+      sim.createContainer(ContainerSpec.builder().priority(1 + i % 7).build());
+    }
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      release.await();
+                      COMPLETE.run(ctx);
+                    })
+                .maxConcurrentRuns(300)
+                .pageSize(20)
+                .build());
+    try {
+      d.pollOnce();
+      assertThat(sim.containers()).allSatisfy(c -> assertThat(c.state()).isEqualTo("Locked"));
+      assertThat(d.stats().locksWon()).isEqualTo(250);
+      // One list request per page, plus the last, short one: no listing of the whole queue per
+      // lock.
+      assertThat(sim.requestCount(Endpoint.LIST)).isLessThanOrEqualTo(250 / 20 + 3);
+    } finally {
+      release.countDown();
+    }
+    await(() -> d.stats().active() == 0, "runs to finish");
+    sim.checkSafety().assertSafe();
+  }
+
+  @Test
   void queuedContainerAtPriorityZero_isNotLocked() {
     String zero = sim.createContainer(ContainerSpec.builder().priority(0).build());
     Dispatcher d = track(dispatcher(TOKEN, COMPLETE).build());
