@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.math.BigDecimal;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -487,17 +486,7 @@ final class ContainerDecoder {
       return null;
     }
     expect(r, JsonToken.NUMBER, name, "an integer");
-    String literal = r.nextString();
-    try {
-      return Long.parseLong(literal);
-    } catch (NumberFormatException notPlain) {
-      try {
-        return new BigDecimal(literal).longValueExact();
-      } catch (ArithmeticException | NumberFormatException e) {
-        throw new Json.DecodeException(
-            "field '" + name + "': expected an integer, got " + Json.abbreviate(literal));
-      }
-    }
+    return Json.integerLiteral(name, r.nextString());
   }
 
   private static @Nullable Double number(JsonReader r, String name) throws IOException {
@@ -505,18 +494,7 @@ final class ContainerDecoder {
       return null;
     }
     expect(r, JsonToken.NUMBER, name, "a number");
-    String literal = r.nextString();
-    double d;
-    try {
-      d = Double.parseDouble(literal);
-    } catch (NumberFormatException e) {
-      d = Double.NaN;
-    }
-    if (!Double.isFinite(d)) {
-      throw new Json.DecodeException(
-          "field '" + name + "': expected a number, got " + Json.abbreviate(literal));
-    }
-    return d;
+    return Json.numberLiteral(name, r.nextString());
   }
 
   private static @Nullable Boolean bool(JsonReader r, String name) throws IOException {
@@ -529,20 +507,7 @@ final class ContainerDecoder {
 
   private static @Nullable Instant timestamp(JsonReader r, String name) throws IOException {
     String s = string(r, name);
-    if (s == null) {
-      return null;
-    }
-    try {
-      return Json.instant(s);
-    } catch (DateTimeParseException ex) {
-      // The value is not echoed: a string field may hold anything, a token included.
-      throw new Json.DecodeException(
-          "field '"
-              + name
-              + "': expected an RFC 3339 timestamp, got a string of "
-              + s.length()
-              + " characters");
-    }
+    return s == null ? null : Json.timestampText(name, s);
   }
 
   private static List<String> stringList(JsonReader r, String name) throws IOException {

@@ -121,14 +121,23 @@ final class Json {
       return null;
     }
     if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
-      try {
-        return new BigDecimal(e.getAsString()).longValueExact();
-      } catch (ArithmeticException | NumberFormatException ex) {
-        throw new DecodeException(
-            "field '" + name + "': expected an integer, got " + abbreviate(e.getAsString()));
-      }
+      return integerLiteral(name, e.getAsString());
     }
     throw wrongType(name, "an integer", e);
+  }
+
+  /** A JSON number literal that must be an exact integer (1e3 is, 1.5 is not). */
+  static long integerLiteral(String name, String literal) {
+    try {
+      return Long.parseLong(literal);
+    } catch (NumberFormatException notPlain) {
+      try {
+        return new BigDecimal(literal).longValueExact();
+      } catch (ArithmeticException | NumberFormatException e) {
+        throw new DecodeException(
+            "field '" + name + "': expected an integer, got " + abbreviate(literal));
+      }
+    }
   }
 
   static @Nullable Double number(JsonObject o, String name) {
@@ -137,18 +146,23 @@ final class Json {
       return null;
     }
     if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
-      try {
-        double d = Double.parseDouble(e.getAsString());
-        if (!Double.isFinite(d)) {
-          throw new NumberFormatException();
-        }
-        return d;
-      } catch (NumberFormatException ex) {
-        throw new DecodeException(
-            "field '" + name + "': expected a number, got " + abbreviate(e.getAsString()));
-      }
+      return numberLiteral(name, e.getAsString());
     }
     throw wrongType(name, "a number", e);
+  }
+
+  /** A JSON number literal as a finite double. */
+  static double numberLiteral(String name, String literal) {
+    try {
+      double d = Double.parseDouble(literal);
+      if (Double.isFinite(d)) {
+        return d;
+      }
+    } catch (NumberFormatException notANumber) {
+      // reported below
+    }
+    throw new DecodeException(
+        "field '" + name + "': expected a number, got " + abbreviate(literal));
   }
 
   static @Nullable Boolean bool(JsonObject o, String name) {
@@ -164,9 +178,11 @@ final class Json {
 
   static @Nullable Instant timestamp(JsonObject o, String name) {
     String s = string(o, name);
-    if (s == null) {
-      return null;
-    }
+    return s == null ? null : timestampText(name, s);
+  }
+
+  /** A string field that must be an RFC 3339 timestamp. */
+  static Instant timestampText(String name, String s) {
     try {
       return instant(s);
     } catch (DateTimeParseException ex) {

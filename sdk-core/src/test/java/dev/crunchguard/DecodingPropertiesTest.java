@@ -48,8 +48,6 @@ public class DecodingPropertiesTest {
 
   @BeforeContainer
   static void start() throws IOException {
-    System.setProperty(
-        "sun.net.httpserver.nodelay", "true"); // no Nagle/delayed-ACK stalls per answer
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     pool = Executors.newFixedThreadPool(4);
     server.setExecutor(pool);
