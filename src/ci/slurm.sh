@@ -53,9 +53,13 @@ port_free() {
 }
 
 free_port() {
-  local p
+  # Below the kernel's ephemeral range: a port there can be taken at any moment by an outgoing
+  # connection, which the listen check below cannot see (seen once: slurmd's bind failed).
+  local p low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 12000 ] 2>/dev/null || low=32768
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((10000 + RANDOM % (low - 10002)))
     if port_free "$p" && port_free "$((p + 1))"; then
       echo "$p"
       return
