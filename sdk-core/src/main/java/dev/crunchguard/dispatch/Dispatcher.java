@@ -21,6 +21,7 @@ import dev.crunchguard.events.EventStreamListener;
 import dev.crunchguard.events.GapReason;
 import dev.crunchguard.internal.Checks;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -99,14 +100,27 @@ import org.slf4j.LoggerFactory;
  * event stream ({@link EventStream}; the URL from the discovery document or {@link
  * Builder#eventsWebsocketUrl(String)}). An event that may make a container lockable (a container
  * created or back in Queued) or end a tracked epoch (a tracked container Queued, Cancelled or
- * Complete) triggers a poll {@link Builder#eventPollDelay(Duration) a few milliseconds} later (for
- * a possibly lockable container only its queue step: list Queued, lock); every event until that
- * poll starts is served by it, so a burst of hundreds of events is one poll. Events are hints: the
- * poll reads the records and the lock endpoint decides, as without events. The periodic poll stays,
- * because some changes produce no event (priority changes made by container requests, a reused
- * container) and events can be lost. When the stream is down, or the cluster has none, the
- * dispatcher works exactly as without events, logs that once per outage, and shows it in {@link
- * DispatcherStats#eventStream()}.
+ * Complete) triggers a poll {@link Builder#eventPollDelay(Duration) a few milliseconds} later;
+ * every event until that poll starts is served by it, so a burst of events is one poll. That poll
+ * does only what the events ask for:
+ *
+ * <ul>
+ *   <li>the containers the events name as Queued are locked directly, one lock request each and no
+ *       list, when they all fit the free capacity and no listed work is waiting; otherwise the
+ *       queue is listed and locked in priority order, so a strictly higher priority still goes
+ *       first whenever capacity is short. A container locked this way reaches its runner with the
+ *       lock answer's fields only, and {@link RunContext#container()} reads its full record on
+ *       first use;
+ *   <li>a tracked container whose epoch may have ended is read again, unless this dispatcher ended
+ *       the epoch itself (its own Complete, Cancelled or unlock caused the event).
+ * </ul>
+ *
+ * Events are hints: the lock endpoint decides, and a tracked runner is stopped only on what a read
+ * shows, as without events. The periodic poll stays, because some changes produce no event
+ * (priority changes made by container requests, a reused container) and events can be lost; a whole
+ * poll also follows every reconnection of the stream. When the stream is down, or the cluster has
+ * none, the dispatcher works exactly as without events, logs that once per outage, and shows it in
+ * {@link DispatcherStats#eventStream()}.
  *
  * <h2>Start-up and shutdown</h2>
  *
@@ -155,10 +169,13 @@ public final class Dispatcher implements AutoCloseable {
    * the request, and then commits under the monitor again. Counters live in one CountingListener
    * that receives the same events as the user's listener; stats() reads them.
    *
-   * Events (optional). The EventStream's delivery thread only reads an entry's phase (under its
-   * monitor, no I/O) and asks for a poll: one flag (pollRequested) set by the first event and
-   * cleared when the triggered poll starts, so the poller queue never holds more than one triggered
-   * poll. Triggered and periodic polls run on the one poll thread and never overlap.
+   * Events (optional). The EventStream's delivery thread only reads an entry (under its monitor,
+   * no I/O), notes what the event asks for (`named`: untracked containers shown Queued, bounded by
+   * maxConcurrentRuns + 1; `toCheck`: tracked ones whose epoch may have ended; `listRequested`) and
+   * asks for a poll: one flag (pollRequested) set by the first event and cleared when the triggered
+   * poll starts, so the poller queue never holds more than one triggered poll. The triggered poll
+   * drains the notes; a whole poll clears them first, because it reads and lists everything.
+   * Triggered and periodic polls run on the one poll thread and never overlap.
    */
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int UUID_BATCH = 20;
@@ -248,6 +265,20 @@ public final class Dispatcher implements AutoCloseable {
   private final long eventPollDelayNanos;
   private final AtomicBoolean pollRequested = new AtomicBoolean();
   private final AtomicBoolean fullPollRequested = new AtomicBoolean();
+
+  /** A triggered poll must list the queue (capacity freed while work waits, an unclear event). */
+  private final AtomicBoolean listRequested = new AtomicBoolean();
+
+  /**
+   * Untracked containers that events name as Queued, with the event's time: the triggered poll
+   * locks them directly when they all fit the free capacity. Bounded by maxConcurrentRuns + 1 (one
+   * more means "more than fit", which lists the queue instead).
+   */
+  private final Map<String, Instant> named = new ConcurrentHashMap<>();
+
+  /** Tracked containers whose epoch an event says may have ended: the triggered poll reads them. */
+  private final Set<String> toCheck = ConcurrentHashMap.newKeySet();
+
   private final Object streamLock = new Object();
   // Guarded by streamLock.
   private @Nullable EventStream stream;
@@ -402,25 +433,48 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
-  private enum Hint {
-    NONE,
-    QUEUE,
-    FULL
-  }
-
   /**
-   * What a container event asks for: the queue step for a container that may be lockable (created,
-   * or back in Queued), a full poll for a tracked one whose epoch may have ended, nothing else.
-   * Runs on the event stream's delivery thread: reads one entry's phase, no I/O.
+   * What a container event asks for, noted for the next triggered poll: a tracked container whose
+   * epoch may have ended is read again; an untracked one the event shows Queued is a candidate for
+   * a direct lock; one whose state the event does not show makes the poll list the queue. Runs on
+   * the event stream's delivery thread: reads one entry, no I/O. Returns whether a poll is needed.
    */
-  private Hint hintOf(ArvadosEvent e) {
+  private boolean note(ArvadosEvent e) {
     ContainerState now = e.newState().orElse(null);
-    Entry en = entries.get(e.objectUuid());
-    Phase p = en == null ? Phase.IDLE : phaseOf(en);
-    if (p != Phase.IDLE) {
-      return now == ContainerState.LOCKED || now == ContainerState.RUNNING ? Hint.NONE : Hint.FULL;
+    String uuid = e.objectUuid();
+    Entry en = entries.get(uuid);
+    Phase p;
+    boolean throttled;
+    if (en == null) {
+      p = Phase.IDLE;
+      throttled = false;
+    } else {
+      synchronized (en) {
+        p = en.phase;
+        throttled = en.notBefore != 0 && en.notBefore - System.nanoTime() > 0;
+      }
     }
-    return now == null || now == ContainerState.QUEUED ? Hint.QUEUE : Hint.NONE;
+    if (p != Phase.IDLE) {
+      if (now == ContainerState.LOCKED || now == ContainerState.RUNNING) {
+        return false; // a change within an epoch (or this dispatcher's own lock): nothing ends
+      }
+      toCheck.add(uuid);
+      return true;
+    }
+    if (now == null) {
+      listRequested.set(true);
+      return true;
+    }
+    if (now != ContainerState.QUEUED || throttled) {
+      return false;
+    }
+    if (named.size() <= maxConcurrentRuns) {
+      Instant at = e.eventAt();
+      named.putIfAbsent(uuid, at != null ? at : Instant.now());
+    } else {
+      listRequested.set(true); // more than can be locked at once: the queue's order decides
+    }
+    return true;
   }
 
   private void streamChanged(EventStreamStatus status, String reason) {
@@ -451,9 +505,8 @@ public final class Dispatcher implements AutoCloseable {
   private final class StreamListener implements EventStreamListener {
     @Override
     public void onEvent(ArvadosEvent event) {
-      Hint h = hintOf(event);
-      if (h != Hint.NONE) {
-        requestPoll(h == Hint.FULL);
+      if (note(event)) {
+        requestPoll(false);
       }
     }
 
@@ -464,7 +517,16 @@ public final class Dispatcher implements AutoCloseable {
 
     @Override
     public void onConnected() {
+      boolean wasDown;
+      synchronized (streamLock) {
+        wasDown = streamStatus == EventStreamStatus.DOWN;
+      }
       streamChanged(EventStreamStatus.UP, "connected");
+      if (wasDown) {
+        // Replay covers the outage only as far as the server kept and sent it (a full client
+        // queue closes the connection again mid-replay): one whole poll makes sure.
+        requestPoll(true);
+      }
     }
 
     @Override
@@ -515,11 +577,16 @@ public final class Dispatcher implements AutoCloseable {
     boolean sawLockable = false;
     try {
       if (!full && recovered) {
-        sawLockable = lockQueued();
+        checkNamed();
+        sawLockable = lockNamedOrQueued();
         events.pollCompleted();
         finishPoll(sawLockable);
         return;
       }
+      // A whole poll reads every tracked record and lists the queue: it serves what events noted.
+      toCheck.clear();
+      named.clear();
+      listRequested.set(false);
       String me = client.tokenUuid();
       retryPendingUnlocks();
       List<Container> mine =
@@ -697,8 +764,16 @@ public final class Dispatcher implements AutoCloseable {
         judge(e, c);
       }
     }
-    for (int i = 0; i < missing.size(); i += UUID_BATCH) {
-      List<String> batch = missing.subList(i, Math.min(missing.size(), i + UUID_BATCH));
+    judgeByUuid(missing);
+  }
+
+  /**
+   * Reads the named tracked containers (a list of up to 20 uuids per request) and judges each; one
+   * that no longer exists has its runner stopped as lost.
+   */
+  private void judgeByUuid(List<String> uuids) {
+    for (int i = 0; i < uuids.size(); i += UUID_BATCH) {
+      List<String> batch = uuids.subList(i, Math.min(uuids.size(), i + UUID_BATCH));
       Set<String> seen = new HashSet<>();
       for (Container c :
           list(ContainerQuery.builder().filter("uuid", "in", batch).pageSize(UUID_BATCH))) {
@@ -715,6 +790,80 @@ public final class Dispatcher implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * A triggered poll's part for tracked containers: reads those whose epoch an event says may have
+   * ended, unless this dispatcher ended the epoch itself (its own Complete, Cancelled or unlock
+   * produced the event) or no longer tracks them.
+   */
+  private void checkNamed() {
+    if (toCheck.isEmpty()) {
+      return;
+    }
+    List<String> read = new ArrayList<>();
+    for (String uuid : drain(toCheck)) {
+      Entry e = entries.get(uuid);
+      if (e == null) {
+        continue;
+      }
+      ContainerLock lock;
+      synchronized (e) {
+        lock = e.phase == Phase.RUNNING || e.phase == Phase.WATCHING ? e.lock : null;
+      }
+      if (lock != null && !lock.isReleased() && !lock.isLost()) {
+        read.add(uuid);
+      }
+    }
+    judgeByUuid(read);
+  }
+
+  private static List<String> drain(Set<String> set) {
+    List<String> out = new ArrayList<>();
+    for (var it = set.iterator(); it.hasNext(); ) {
+      out.add(it.next());
+      it.remove();
+    }
+    return out;
+  }
+
+  /**
+   * A triggered poll's queue step. When every container events named fits the free capacity and no
+   * listed work is waiting, it locks them directly, one request each and no list (the lock endpoint
+   * decides, as always; a container that is no longer lockable costs one refused lock, as a list
+   * would have cost one request). Otherwise, or when an event did not show a state, it lists the
+   * queue in priority order, so that a strictly higher priority still goes first whenever capacity
+   * is short.
+   */
+  private boolean lockNamedOrQueued() {
+    Map<String, Instant> batch = new HashMap<>();
+    for (var it = named.entrySet().iterator(); it.hasNext(); ) {
+      var en = it.next();
+      batch.put(en.getKey(), en.getValue());
+      it.remove();
+    }
+    boolean list = listRequested.getAndSet(false) || workWaiting;
+    if (list || batch.size() > maxConcurrentRuns - held.get()) {
+      return lockQueued();
+    }
+    boolean sawLockable = false;
+    for (var en : batch.entrySet()) {
+      if (held.get() >= maxConcurrentRuns || stopping.get()) {
+        return true;
+      }
+      Entry e = entries.get(en.getKey());
+      if (e != null) {
+        synchronized (e) {
+          if (e.phase != Phase.IDLE || (e.notBefore != 0 && e.notBefore - System.nanoTime() > 0)) {
+            continue; // locked meanwhile (by a poll), or throttled
+          }
+        }
+      }
+      if (tryLock(en.getKey(), null, en.getValue()) == Attempt.FAILED) {
+        sawLockable = true;
+      }
+    }
+    return sawLockable;
   }
 
   /** Fires the runner's stop signal when the record shows its epoch ended or nobody wants it. */
@@ -823,7 +972,7 @@ public final class Dispatcher implements AutoCloseable {
           sawLockable = true;
         }
         attempted++;
-        tryLock(c);
+        tryLock(c.uuid(), c, c.modifiedAt() != null ? c.modifiedAt() : c.createdAt());
       }
       if (seen < page.size()) {
         return true; // capacity ran out with lockable containers left
@@ -836,47 +985,60 @@ public final class Dispatcher implements AutoCloseable {
     return true;
   }
 
-  private void tryLock(Container c) {
-    events.lockAttempted(c.uuid());
+  private enum Attempt {
+    WON,
+    REFUSED,
+    FAILED
+  }
+
+  /**
+   * One lock attempt.
+   *
+   * @param uuid the container
+   * @param listed its listed record, or null for a container named by an event
+   * @param since when it became lockable, as far as known (for the queue-to-lock figure)
+   */
+  private Attempt tryLock(String uuid, @Nullable Container listed, @Nullable Instant since) {
+    events.lockAttempted(uuid);
     ContainerLock lock;
     try {
-      lock = containers.lock(c);
+      lock = listed != null ? containers.lock(listed) : containers.lock(uuid);
     } catch (LockConflictException e) {
       // If a lost answer left the container Locked by this token, the lock may be ours or a
       // sibling's: it is not run, and the orphan sweep unlocks it if nobody starts it.
-      Entry en = entry(c.uuid());
+      Entry en = entry(uuid);
       synchronized (en) {
         en.notBefore = System.nanoTime() + lockRetryInterval.toNanos();
         if (e.observedState() == ContainerState.LOCKED && en.phase == Phase.IDLE) {
           en.phase = Phase.MAYBE_MINE;
         }
       }
-      log.debug("lock conflict on {}: {}", c.uuid(), e.getMessage());
-      events.lockConflict(c.uuid());
-      return;
+      log.debug("lock conflict on {}: {}", uuid, e.getMessage());
+      events.lockConflict(uuid);
+      return Attempt.REFUSED;
     } catch (ArvadosException e) {
       // The lock may have been applied; the orphan sweep takes care of it if so.
-      Entry en = entry(c.uuid());
+      Entry en = entry(uuid);
       synchronized (en) {
         en.notBefore = System.nanoTime() + lockRetryInterval.toNanos();
         if (en.phase == Phase.IDLE) {
           en.phase = Phase.MAYBE_MINE;
         }
       }
-      log.warn("could not lock {}: {}", c.uuid(), e.getMessage());
-      events.lockFailed(c.uuid(), e);
-      return;
+      log.warn("could not lock {}: {}", uuid, e.getMessage());
+      events.lockFailed(uuid, e);
+      return Attempt.FAILED;
     }
     events.lockWon(lock);
-    java.time.Instant since = c.modifiedAt() != null ? c.modifiedAt() : c.createdAt();
     if (since != null) {
-      Duration waited = Duration.between(since, java.time.Instant.now());
-      events.queueToLock(c.uuid(), waited.isNegative() ? Duration.ZERO : waited);
+      Duration waited = Duration.between(since, Instant.now());
+      events.queueToLock(uuid, waited.isNegative() ? Duration.ZERO : waited);
     }
-    startRun(entry(c.uuid()), lock, c);
+    startRun(entry(uuid), lock, listed);
+    return Attempt.WON;
   }
 
-  private void startRun(Entry e, ContainerLock lock, Container seen) {
+  private void startRun(Entry e, ContainerLock lock, @Nullable Container seen) {
     CancellationSource stop = new CancellationSource();
     synchronized (e) {
       if (e.phase != Phase.IDLE && e.phase != Phase.MAYBE_MINE) {
@@ -909,10 +1071,10 @@ public final class Dispatcher implements AutoCloseable {
     }
   }
 
-  private void run(Entry e, ContainerLock lock, CancellationSource stop, Container seen) {
+  private void run(Entry e, ContainerLock lock, CancellationSource stop, @Nullable Container seen) {
     events.runnerStarted(e.uuid);
     Throwable failure = null;
-    RunContext ctx = new RunContext(lock, seen, stop.signal());
+    RunContext ctx = new RunContext(lock, seen, containers, stop.signal());
     boolean unlockLater = false;
     try {
       runner.run(ctx);
@@ -944,7 +1106,8 @@ public final class Dispatcher implements AutoCloseable {
         if (wasRunning) {
           held.decrementAndGet();
           if (streamUp && workWaiting) {
-            requestPoll(false); // capacity freed while work waits: as an event would, poll now
+            listRequested.set(true); // capacity freed while work waits: as an event would, poll now
+            requestPoll(false);
           }
         }
         events.runnerFinished(e.uuid, failure);

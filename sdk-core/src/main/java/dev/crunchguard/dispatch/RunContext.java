@@ -3,7 +3,9 @@ package dev.crunchguard.dispatch;
 import dev.crunchguard.CancellationSignal;
 import dev.crunchguard.Container;
 import dev.crunchguard.ContainerLock;
+import dev.crunchguard.Containers;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a {@link ContainerRunner} gets for one won lock. Thread-safe.
@@ -15,16 +17,29 @@ import java.util.Objects;
  * check, so that a crash after it marked the container Running is cleaned up; a runner process that
  * refused to start (the container was not Locked in the handed-off epoch) is no reason to cancel
  * anything.
+ *
+ * <p>{@link #container()} is the record the poll listed, or, for a container the dispatcher locked
+ * straight from an event (see {@link Dispatcher.Builder#events(boolean)}), read from the server on
+ * its first call: a lock answer carries only five fields, so a runner that needs the command or the
+ * runtime constraints pays one read, and one that does not pays nothing.
  */
 public final class RunContext {
   private final ContainerLock lock;
-  private final Container container;
+  private final Containers containers;
   private final CancellationSignal cancellation;
   private volatile boolean started;
 
-  RunContext(ContainerLock lock, Container container, CancellationSignal cancellation) {
+  /** The listed record, or the one read on the first call of container(); guarded by this. */
+  private @Nullable Container container;
+
+  RunContext(
+      ContainerLock lock,
+      @Nullable Container listed,
+      Containers containers,
+      CancellationSignal cancellation) {
     this.lock = Objects.requireNonNull(lock, "lock");
-    this.container = Objects.requireNonNull(container, "container");
+    this.container = listed;
+    this.containers = Objects.requireNonNull(containers, "containers");
     this.cancellation = Objects.requireNonNull(cancellation, "cancellation");
   }
 
@@ -36,10 +51,20 @@ public final class RunContext {
   }
 
   /**
-   * @return the container as seen by the poll that led to the lock
+   * The container's record: as listed by the poll that led to the lock, or, when the lock was taken
+   * straight from an event, read from the server on the first call (one request; later calls return
+   * the same record). A read that fails throws, and the next call tries again.
+   *
+   * @return the container's record from the time of the lock
+   * @throws dev.crunchguard.ArvadosException if the record had to be read and the read failed
    */
-  public Container container() {
-    return container;
+  public synchronized Container container() {
+    Container c = container;
+    if (c == null) {
+      c = containers.get(lock.containerUuid());
+      container = c;
+    }
+    return c;
   }
 
   /**
