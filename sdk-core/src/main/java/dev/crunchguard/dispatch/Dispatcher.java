@@ -35,6 +35,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -179,6 +180,17 @@ public final class Dispatcher implements AutoCloseable {
    */
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int UUID_BATCH = 20;
+  private static final int MAX_RELISTS = 16;
+
+  /** The most pages of the queue's head racing dispatchers spread over. */
+  private static final int MAX_SPREAD = 16;
+
+  /**
+   * How long the queue step waits for a run slot when every slot is taken: long enough for short
+   * runs to free one (no new list), short enough not to hold up the poll thread's other work.
+   */
+  private static final long SLOT_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
   private static final String[] POLL_FIELDS = {
     "uuid",
     "state",
@@ -256,8 +268,20 @@ public final class Dispatcher implements AutoCloseable {
   private final ReentrantLock pollLock = new ReentrantLock();
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
 
-  /** Entries in RUNNING or WATCHING. */
+  /** Entries in RUNNING or WATCHING, and run slots reserved for lock attempts in flight. */
   private final AtomicInteger held = new AtomicInteger();
+
+  /** Monitor for attemptsInFlight; notified when an attempt ends or a run frees its slot. */
+  private final Object slots = new Object();
+
+  // Guarded by slots.
+  private int attemptsInFlight;
+
+  /** Lock conflicts met by attempts of the queue step; a change during a walk makes it stale. */
+  private final AtomicInteger pageConflicts = new AtomicInteger();
+
+  /** Over how many pages of the queue's head listings spread; only the poll thread uses it. */
+  private int spread = 1;
 
   private final AtomicBoolean started = new AtomicBoolean();
   private final boolean useEvents;
@@ -859,8 +883,13 @@ public final class Dispatcher implements AutoCloseable {
           }
         }
       }
-      if (tryLock(en.getKey(), null, en.getValue()) == Attempt.FAILED) {
+      Outcome o = tryLock(en.getKey(), null, en.getValue());
+      if (o.kind() == Attempt.FAILED) {
         sawLockable = true;
+      }
+      ContainerLock lock = o.lock();
+      if (lock != null) {
+        startRun(entry(en.getKey()), lock, null);
       }
     }
     return sawLockable;
@@ -923,18 +952,28 @@ public final class Dispatcher implements AutoCloseable {
   /**
    * Locks queued containers while there is capacity. Returns whether any lockable one was seen.
    *
-   * <p>It pages the queue itself, one page per request: every lock it attempts takes (or may take)
-   * a container out of the Queued set the offsets count, so the next page starts that many items
-   * earlier. Plain offset paging would skip as many lockable containers as it had just locked
-   * (locking 300 of 500 in one poll). Counting a failed attempt as removed too may show a few
-   * containers twice; they are then held or throttled, and skipped.
+   * <p>Lock attempts run in parallel on the runner pool, each in a run slot reserved for it (a won
+   * lock's run continues on the same thread), and this poll lists nothing new while its attempts
+   * are in flight. Alone on a queue, a dispatcher takes candidates in strict priority order. Lock
+   * conflicts show rivals working the same queue: a page that met one is stale (rivals are taking
+   * from it), and the queue is listed again, from the start of one of the first {@code spread}
+   * pages picked at random, and walked in random order. {@code spread} starts at 1, doubles with
+   * each stale page (up to {@link #MAX_SPREAD}) and shrinks with each clean one, so racing
+   * dispatchers work on different parts of the queue's head instead of trying the same containers
+   * in the same order, and together still take the highest priorities first.
+   *
+   * <p>It pages the queue itself: every lock it attempts takes (or may take) a container out of the
+   * Queued set the offsets count, so the next page starts that many items earlier. Plain offset
+   * paging would skip as many lockable containers as it had just locked. Counting a failed attempt
+   * as removed too may show a few containers twice; they are then held or throttled, and skipped.
    */
   private boolean lockQueued() {
     if (held.get() >= maxConcurrentRuns || stopping.get()) {
       return true;
     }
     boolean sawLockable = false;
-    long offset = 0;
+    long offset = firstOffset();
+    int relists = 0;
     while (held.get() < maxConcurrentRuns && !stopping.get()) {
       ContainerQuery q =
           ContainerQuery.builder()
@@ -950,13 +989,16 @@ public final class Dispatcher implements AutoCloseable {
       try (Stream<Container> s = containers.list(q)) {
         page = s.collect(Collectors.toList());
       }
-      int attempted = 0;
-      int seen = 0;
-      for (Container c : page) {
-        if (held.get() >= maxConcurrentRuns || stopping.get()) {
-          break;
+      if (page.size() < pageSize && offset > 0 && relists++ < MAX_RELISTS && spread > 1) {
+        // A spread page past the queue's end, or the queue's short tail: the rest is above it.
+        spread = Math.max(1, spread / 2);
+        offset = firstOffset();
+        if (page.isEmpty()) {
+          continue;
         }
-        seen++;
+      }
+      List<Container> candidates = new ArrayList<>(page.size());
+      for (Container c : page) {
         Entry e = entries.get(c.uuid());
         if (e != null) {
           synchronized (e) {
@@ -971,18 +1013,173 @@ public final class Dispatcher implements AutoCloseable {
         } else {
           sawLockable = true;
         }
-        attempted++;
-        tryLock(c.uuid(), c, c.modifiedAt() != null ? c.modifiedAt() : c.createdAt());
+        candidates.add(c);
       }
-      if (seen < page.size()) {
-        return true; // capacity ran out with lockable containers left
+      Walk w = walk(candidates);
+      if (w.stale() && relists++ < MAX_RELISTS) {
+        offset = firstOffset(); // rivals are taking from this page: list the queue's head again
+        continue;
+      }
+      if (w.walked() < candidates.size()) {
+        return true; // capacity ran out (or shutdown) with lockable containers left
       }
       if (page.size() < pageSize) {
         return sawLockable; // the last page
       }
-      offset += page.size() - attempted;
+      offset += page.size() - w.attempted();
     }
     return true;
+  }
+
+  /**
+   * Where a fresh listing of the queue starts: the top, or one of the first {@code spread} pages.
+   */
+  private long firstOffset() {
+    return spread <= 1 ? 0 : (long) ThreadLocalRandom.current().nextInt(spread) * pageSize;
+  }
+
+  /**
+   * What one page's walk did: candidates it went through (attempted or found taken meanwhile),
+   * attempts it made, and whether a conflict showed the page stale.
+   */
+  private record Walk(int walked, int attempted, boolean stale) {}
+
+  /**
+   * Attempts the candidates (in priority order) in parallel, each in a reserved run slot, until
+   * they run out, capacity runs out, or a conflict shows the page stale; returns once every attempt
+   * it started has finished (a won lock's run goes on). Only the poll thread walks.
+   */
+  private Walk walk(List<Container> candidates) {
+    List<Container> left = new ArrayList<>(candidates);
+    int attempted = 0;
+    int conflictsBefore = pageConflicts.get();
+    try {
+      while (!left.isEmpty() && !stopping.get() && pageConflicts.get() == conflictsBefore) {
+        if (held.get() >= maxConcurrentRuns) {
+          if (!awaitSlot()) {
+            break; // every slot holds a run: capacity is out
+          }
+          continue;
+        }
+        int pick = spread <= 1 ? 0 : ThreadLocalRandom.current().nextInt(left.size());
+        Container c = left.remove(pick);
+        Entry e = entries.get(c.uuid());
+        if (e != null) {
+          synchronized (e) {
+            if (e.phase != Phase.IDLE
+                || (e.notBefore != 0 && e.notBefore - System.nanoTime() > 0)) {
+              continue; // taken by an event's direct lock meanwhile, or throttled
+            }
+          }
+        }
+        held.incrementAndGet(); // the slot is reserved for the attempt and its run
+        synchronized (slots) {
+          attemptsInFlight++;
+        }
+        attempted++;
+        Instant since = c.modifiedAt() != null ? c.modifiedAt() : c.createdAt();
+        try {
+          runners.execute(() -> attemptAndRun(c, since));
+        } catch (RuntimeException rejected) { // shutting down
+          attemptDone(true);
+          break;
+        }
+      }
+    } finally {
+      awaitAttempts();
+    }
+    boolean stale = pageConflicts.get() != conflictsBefore;
+    if (stale) {
+      spread = Math.min(MAX_SPREAD, spread * 2);
+    } else if (attempted > 0 && spread > 1) {
+      spread -= Math.max(1, spread / 4);
+    }
+    return new Walk(candidates.size() - left.size(), attempted, stale);
+  }
+
+  /** A lock attempt in a reserved slot, on a runner thread; a won lock's run follows here. */
+  private void attemptAndRun(Container c, @Nullable Instant since) {
+    Entry e;
+    ContainerLock lock;
+    CancellationSource stop;
+    try {
+      Outcome o = tryLock(c.uuid(), c, since);
+      if (o.kind() == Attempt.REFUSED) {
+        pageConflicts.incrementAndGet();
+      }
+      ContainerLock won = o.lock();
+      if (won == null) {
+        attemptDone(true);
+        return;
+      }
+      lock = won;
+      e = entry(c.uuid());
+      stop = claim(e, lock);
+    } catch (RuntimeException | Error unexpected) {
+      attemptDone(true);
+      throw unexpected;
+    }
+    attemptDone(false);
+    run(e, lock, stop, c);
+  }
+
+  /** One attempt of the current walk ended; {@code release} frees its reserved slot. */
+  private void attemptDone(boolean release) {
+    if (release) {
+      held.decrementAndGet();
+    }
+    synchronized (slots) {
+      attemptsInFlight--;
+      slots.notifyAll();
+    }
+  }
+
+  /** A run ended and freed its slot. */
+  private void slotFreed() {
+    synchronized (slots) {
+      slots.notifyAll();
+    }
+  }
+
+  /**
+   * Waits until a slot is free. Returns false when every slot still holds a run after {@link
+   * #SLOT_WAIT_NANOS} with no attempt in flight: capacity is out, and the poll ends rather than
+   * keep its thread from the next poll's checks.
+   */
+  private boolean awaitSlot() {
+    long deadline = System.nanoTime() + SLOT_WAIT_NANOS;
+    synchronized (slots) {
+      while (held.get() >= maxConcurrentRuns && !stopping.get()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 && attemptsInFlight == 0) {
+          return false;
+        }
+        try {
+          slots.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(Math.max(left, 1_000_000))));
+        } catch (InterruptedException ex) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      return held.get() < maxConcurrentRuns;
+    }
+  }
+
+  /** Waits for every attempt of the current walk to end (their runs may go on). */
+  private void awaitAttempts() {
+    boolean interrupted = false;
+    synchronized (slots) {
+      while (attemptsInFlight > 0) {
+        try {
+          slots.wait(50);
+        } catch (InterruptedException ex) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private enum Attempt {
@@ -991,14 +1188,16 @@ public final class Dispatcher implements AutoCloseable {
     FAILED
   }
 
+  private record Outcome(Attempt kind, @Nullable ContainerLock lock) {}
+
   /**
-   * One lock attempt.
+   * One lock attempt; a won lock is counted but not yet run.
    *
    * @param uuid the container
    * @param listed its listed record, or null for a container named by an event
    * @param since when it became lockable, as far as known (for the queue-to-lock figure)
    */
-  private Attempt tryLock(String uuid, @Nullable Container listed, @Nullable Instant since) {
+  private Outcome tryLock(String uuid, @Nullable Container listed, @Nullable Instant since) {
     events.lockAttempted(uuid);
     ContainerLock lock;
     try {
@@ -1015,7 +1214,7 @@ public final class Dispatcher implements AutoCloseable {
       }
       log.debug("lock conflict on {}: {}", uuid, e.getMessage());
       events.lockConflict(uuid);
-      return Attempt.REFUSED;
+      return new Outcome(Attempt.REFUSED, null);
     } catch (ArvadosException e) {
       // The lock may have been applied; the orphan sweep takes care of it if so.
       Entry en = entry(uuid);
@@ -1027,18 +1226,23 @@ public final class Dispatcher implements AutoCloseable {
       }
       log.warn("could not lock {}: {}", uuid, e.getMessage());
       events.lockFailed(uuid, e);
-      return Attempt.FAILED;
+      return new Outcome(Attempt.FAILED, null);
     }
     events.lockWon(lock);
     if (since != null) {
       Duration waited = Duration.between(since, Instant.now());
       events.queueToLock(uuid, waited.isNegative() ? Duration.ZERO : waited);
     }
-    startRun(entry(uuid), lock, listed);
-    return Attempt.WON;
+    return new Outcome(Attempt.WON, lock);
   }
 
-  private void startRun(Entry e, ContainerLock lock, @Nullable Container seen) {
+  /**
+   * Makes a won (or adopted) lock's entry RUNNING and wires the lock's loss to the runner's stop
+   * signal. The caller has counted the slot in {@code held}.
+   *
+   * @return the run's stop signal
+   */
+  private CancellationSource claim(Entry e, ContainerLock lock) {
     CancellationSource stop = new CancellationSource();
     synchronized (e) {
       if (e.phase != Phase.IDLE && e.phase != Phase.MAYBE_MINE) {
@@ -1049,7 +1253,6 @@ public final class Dispatcher implements AutoCloseable {
       e.stop = stop;
       e.sighting = null;
     }
-    held.incrementAndGet();
     lock.onLost(
         ex -> {
           events.lostOwnership(e.uuid, ex);
@@ -1059,6 +1262,13 @@ public final class Dispatcher implements AutoCloseable {
           }
           stop(e, StopReason.LOST);
         });
+    return stop;
+  }
+
+  /** Claims a lock and runs it on the runner pool. */
+  private void startRun(Entry e, ContainerLock lock, @Nullable Container seen) {
+    CancellationSource stop = claim(e, lock);
+    held.incrementAndGet();
     try {
       runners.execute(() -> run(e, lock, stop, seen));
     } catch (RuntimeException rejected) {
@@ -1105,6 +1315,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         if (wasRunning) {
           held.decrementAndGet();
+          slotFreed();
           if (streamUp && workWaiting) {
             listRequested.set(true); // capacity freed while work waits: as an event would, poll now
             requestPoll(false);
