@@ -50,7 +50,8 @@ class DispatcherMetricsTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!(sim.container(ok1).state().equals("Complete")
                 && sim.container(ok2).state().equals("Complete")
-                && registry.get("crunchguard.dispatcher.unlocks").counter().count() == 1)
+                && registry.get("crunchguard.dispatcher.unlocks").counter().count() == 1
+                && d.stats().active() == 0) // every run has ended: close() stops none
             && System.nanoTime() < deadline) {
           Thread.sleep(20);
         }
