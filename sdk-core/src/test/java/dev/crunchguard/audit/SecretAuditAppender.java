@@ -33,7 +33,10 @@ public final class SecretAuditAppender extends AppenderBase<ILoggingEvent> {
   private static final Pattern BEARER =
       Pattern.compile("(?:Bearer|OAuth2)\\s+(?!<redacted>)[^\\s\"']{8,}");
   private static final Pattern API_TOKEN =
-      Pattern.compile("\"api_token\"\\s*:\\s*\"(?!<redacted>)[^\"]{8,}\"");
+      // A token has no '<', spaces or ellipsis: a redaction marker cut short by an excerpt's
+      // ellipsis ("<re…") is not a token, and the match must not run on to a later quote; a real
+      // token cut short by an excerpt ("abcdefgh…") still is one.
+      Pattern.compile("\"api_token\"\\s*:\\s*\"(?!<)[^\"\\s\u2026]{8,}[\"\u2026]");
 
   static final AtomicLong EVENTS = new AtomicLong();
   static final List<String> LEAKS = Collections.synchronizedList(new ArrayList<>());

@@ -44,6 +44,13 @@ class WholeSuiteSecretAuditTest {
         .isNotNull();
     assertThat(SecretAuditAppender.leak("v2/zzzzz-gj3su-012345678901234/<redacted>")).isNull();
     assertThat(SecretAuditAppender.leak("{\"api_token\":\"abcdefghijkl\"}")).isNotNull();
+    // An excerpt that cut the marker short, followed by more text with quotes.
+    assertThat(
+            SecretAuditAppender.leak(
+                "body: {\"api_token\":\"<re\u2026 [req-abc] args=[zzzzz-dz642-01\"]"))
+        .isNull();
+    assertThat(SecretAuditAppender.leak("body: {\"api_token\":\"abcdefghijkl\u2026 more\"]"))
+        .isNotNull();
     assertThat(ClassOrderer.OrderAnnotation.class).isNotNull();
   }
 }
