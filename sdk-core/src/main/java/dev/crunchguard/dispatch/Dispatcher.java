@@ -163,8 +163,13 @@ public final class Dispatcher implements AutoCloseable {
    * failing (failures). RUNNING and WATCHING count against maxConcurrentRuns (`held`).
    *
    * Threads. The poll thread (or a caller of pollOnce(); polls never overlap, pollLock) creates
-   * entries and makes every transition except the end of a run. A runner thread makes exactly one
-   * transition: the end of its own run (RUNNING to IDLE or UNLOCK_PENDING), after its clean-up I/O.
+   * entries and makes every transition except a won lock's and the end of a run. The queue step
+   * hands its lock attempts to a pool of MAX_LOCKS_IN_FLIGHT lock threads and waits for them
+   * (slots monitor, attemptsInFlight) before it lists again or returns; each attempt runs in a run
+   * slot reserved in `held` beforehand, and a won attempt makes its entry RUNNING (IDLE or
+   * MAYBE_MINE before, as no other attempt on it can be in flight) and hands the run to the runner
+   * pool. A runner thread makes exactly one transition: the end of its own run (RUNNING to IDLE or
+   * UNLOCK_PENDING), after its clean-up I/O.
    * Every read and write of an entry's fields is under the entry's monitor, and no monitor is held
    * during I/O: a transition that needs a request reads what it needs, releases the monitor, makes
    * the request, and then commits under the monitor again. Counters live in one CountingListener
@@ -181,6 +186,13 @@ public final class Dispatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int UUID_BATCH = 20;
   private static final int MAX_RELISTS = 16;
+
+  /**
+   * The most lock requests one dispatcher has in flight: enough to keep the runner pool fed, few
+   * enough not to open a connection per run slot or crowd the server's request queue (Arvados
+   * answers lock requests last, and with 503 when its queue is full).
+   */
+  private static final int MAX_LOCKS_IN_FLIGHT = 4;
 
   /** The most pages of the queue's head racing dispatchers spread over. */
   private static final int MAX_SPREAD = 16;
@@ -265,6 +277,7 @@ public final class Dispatcher implements AutoCloseable {
 
   private final ScheduledExecutorService poller;
   private final ThreadPoolExecutor runners;
+  private final ThreadPoolExecutor lockers;
   private final ReentrantLock pollLock = new ReentrantLock();
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
 
@@ -346,6 +359,15 @@ public final class Dispatcher implements AutoCloseable {
             new LinkedBlockingQueue<>(),
             threads("crunchguard-runner"));
     this.runners.allowCoreThreadTimeOut(true);
+    this.lockers =
+        new ThreadPoolExecutor(
+            MAX_LOCKS_IN_FLIGHT,
+            MAX_LOCKS_IN_FLIGHT,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            threads("crunchguard-dispatch-lock"));
+    this.lockers.allowCoreThreadTimeOut(true);
   }
 
   /**
@@ -952,15 +974,16 @@ public final class Dispatcher implements AutoCloseable {
   /**
    * Locks queued containers while there is capacity. Returns whether any lockable one was seen.
    *
-   * <p>Lock attempts run in parallel on the runner pool, each in a run slot reserved for it (a won
-   * lock's run continues on the same thread), and this poll lists nothing new while its attempts
-   * are in flight. Alone on a queue, a dispatcher takes candidates in strict priority order. Lock
-   * conflicts show rivals working the same queue: a page that met one is stale (rivals are taking
-   * from it), and the queue is listed again, from the start of one of the first {@code spread}
-   * pages picked at random, and walked in random order. {@code spread} starts at 1, doubles with
-   * each stale page (up to {@link #MAX_SPREAD}) and shrinks with each clean one, so racing
-   * dispatchers work on different parts of the queue's head instead of trying the same containers
-   * in the same order, and together still take the highest priorities first.
+   * <p>Lock attempts run in parallel on a few lock threads, at most {@link #MAX_LOCKS_IN_FLIGHT} at
+   * once, each in a run slot reserved for it (a won lock's run goes to the runner pool), and this
+   * poll lists nothing new while its attempts are in flight. Alone on a queue, a dispatcher takes
+   * candidates in strict priority order. Lock conflicts show rivals working the same queue: a page
+   * that met one is stale (rivals are taking from it), and the queue is listed again, from the
+   * start of one of the first {@code spread} pages picked at random, and walked in random order.
+   * {@code spread} starts at 1, doubles with each stale page (up to {@link #MAX_SPREAD}) and
+   * shrinks with each clean one, so racing dispatchers work on different parts of the queue's head
+   * instead of trying the same containers in the same order, and together still take the highest
+   * priorities first.
    *
    * <p>It pages the queue itself: every lock it attempts takes (or may take) a container out of the
    * Queued set the offsets count, so the next page starts that many items earlier. Plain offset
@@ -1074,12 +1097,21 @@ public final class Dispatcher implements AutoCloseable {
         }
         held.incrementAndGet(); // the slot is reserved for the attempt and its run
         synchronized (slots) {
+          while (attemptsInFlight >= MAX_LOCKS_IN_FLIGHT) {
+            try {
+              slots.wait(50);
+            } catch (InterruptedException ex) {
+              Thread.currentThread().interrupt();
+              held.decrementAndGet();
+              return new Walk(candidates.size() - left.size() - 1, attempted, false);
+            }
+          }
           attemptsInFlight++;
         }
         attempted++;
         Instant since = c.modifiedAt() != null ? c.modifiedAt() : c.createdAt();
         try {
-          runners.execute(() -> attemptAndRun(c, since));
+          lockers.execute(() -> attempt(c, since));
         } catch (RuntimeException rejected) { // shutting down
           attemptDone(true);
           break;
@@ -1097,8 +1129,13 @@ public final class Dispatcher implements AutoCloseable {
     return new Walk(candidates.size() - left.size(), attempted, stale);
   }
 
-  /** A lock attempt in a reserved slot, on a runner thread; a won lock's run follows here. */
-  private void attemptAndRun(Container c, @Nullable Instant since) {
+  /**
+   * A lock attempt in a reserved slot, on a lock thread; a won lock's run goes to the runner pool.
+   * Only the few lock threads do the attempts' I/O, so that a runner thread that does none (a run
+   * handed to another process) keeps no per-thread I/O state (the JDK caches about 4 KB of socket
+   * buffers per thread that has used a socket).
+   */
+  private void attempt(Container c, @Nullable Instant since) {
     Entry e;
     ContainerLock lock;
     CancellationSource stop;
@@ -1119,8 +1156,18 @@ public final class Dispatcher implements AutoCloseable {
       attemptDone(true);
       throw unexpected;
     }
+    try {
+      runners.execute(() -> run(e, lock, stop, c));
+    } catch (RuntimeException rejected) {
+      synchronized (e) {
+        e.phase = Phase.UNLOCK_PENDING;
+        e.stop = null;
+      }
+      attemptDone(true);
+      unlockPending(e, "dispatcher is shutting down");
+      return;
+    }
     attemptDone(false);
-    run(e, lock, stop, c);
   }
 
   /** One attempt of the current walk ended; {@code release} frees its reserved slot. */
@@ -1555,6 +1602,7 @@ public final class Dispatcher implements AutoCloseable {
     poller.shutdown();
     pollLock.lock();
     pollLock.unlock();
+    lockers.shutdown(); // the last poll waited for its attempts: nothing is in flight
     for (Entry e : entries.values()) {
       stop(e, StopReason.SHUTDOWN);
     }
@@ -1566,6 +1614,7 @@ public final class Dispatcher implements AutoCloseable {
         runners.awaitTermination(5, TimeUnit.SECONDS);
       }
       poller.awaitTermination(5, TimeUnit.SECONDS);
+      lockers.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException ex) {
       Thread.currentThread().interrupt();
       runners.shutdownNow();
