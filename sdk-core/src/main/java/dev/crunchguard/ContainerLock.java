@@ -104,7 +104,6 @@ public final class ContainerLock {
 
   private final Containers containers;
   private final Http http;
-  private final ArvadosService service;
   private final LockEpoch epoch;
   private final String containerUuid;
   private final @Nullable String authUuid;
@@ -116,7 +115,6 @@ public final class ContainerLock {
   ContainerLock(Containers containers, LockEpoch epoch, @Nullable Container seen) {
     this.containers = containers;
     this.http = containers.client().http();
-    this.service = containers.client().service();
     this.epoch = epoch;
     this.containerUuid = epoch.containerUuid();
     this.authUuid = epoch.authUuid();
@@ -261,9 +259,11 @@ public final class ContainerLock {
     Http.Outcome o;
     try {
       o =
-          http.execute(
+          http.call(
               "update container " + containerUuid,
-              (h, rid) -> service.update(h, rid, containerUuid, null, body));
+              "PUT",
+              containers.containerUrl(containerUuid, null, null),
+              body);
     } catch (ArvadosTransportException e) {
       // Every answer was lost, and one attempt may have been applied: one read-back decides.
       Containers.Read observed = e.maybeApplied() ? readBack().read() : null;

@@ -15,6 +15,7 @@ import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,10 +38,28 @@ public final class Containers {
   private final Http http;
   private final ArvadosService service;
 
+  /** {@code <base>/arvados/v1/containers/}, the prefix of every container URL, as text. */
+  private final String containersUrl;
+
   Containers(ArvadosClient client) {
     this.client = client;
     this.http = client.http();
     this.service = client.service();
+    this.containersUrl =
+        client.httpUrl().newBuilder().addPathSegments("arvados/v1/containers/").build().toString();
+  }
+
+  /**
+   * The URL of one container, or of one of its actions ({@code lock}, {@code unlock}), with {@code
+   * select} as a query parameter when given. The uuid has been checked ({@link Uuids}), so it needs
+   * no encoding; the select list is encoded by OkHttp like any query value.
+   */
+  HttpUrl containerUrl(String uuid, @Nullable String action, @Nullable String select) {
+    String path = action == null ? containersUrl + uuid : containersUrl + uuid + "/" + action;
+    if (select == null) {
+      return HttpUrl.get(path);
+    }
+    return HttpUrl.get(path).newBuilder().addQueryParameter("select", select).build();
   }
 
   ArvadosClient client() {
@@ -64,7 +83,7 @@ public final class Containers {
 
   Read getJson(String uuid, @Nullable String select) {
     Http.Outcome o =
-        http.execute("get container " + uuid, (h, rid) -> service.get(h, rid, uuid, select));
+        http.call("get container " + uuid, "GET", containerUrl(uuid, null, select), null);
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -140,7 +159,9 @@ public final class Containers {
         query.select().forEach(sel::add);
         params.put("select", sel.toString());
       }
-      Http.Outcome o = http.execute("list containers", (h, rid) -> service.list(h, rid, params));
+      Http.Outcome o =
+          http.execute(
+              "list containers", rid -> service.list(http.clientHeaders(), rid, params).request());
       if (!o.isSuccess()) {
         throw http.error(o);
       }
@@ -199,7 +220,8 @@ public final class Containers {
 
   private ContainerLock lock(String uuid, @Nullable Long knownLockCount) {
     Uuids.container(uuid);
-    Http.Outcome o = http.execute("lock container " + uuid, (h, rid) -> service.lock(h, rid, uuid));
+    Http.Outcome o =
+        http.call("lock container " + uuid, "POST", containerUrl(uuid, "lock", null), null);
     if (o.isSuccess()) {
       Container c = http.container(o);
       if (c.state() != ContainerState.LOCKED || c.lockedByUuid() == null) {
@@ -313,7 +335,9 @@ public final class Containers {
    * @throws NotFoundException if the token is not a container token
    */
   public Container current() {
-    Http.Outcome o = http.execute("get current container", (h, rid) -> service.current(h, rid));
+    Http.Outcome o =
+        http.execute(
+            "get current container", rid -> service.current(http.clientHeaders(), rid).request());
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -331,7 +355,9 @@ public final class Containers {
   public ContainerToken auth(String uuid) {
     Uuids.container(uuid);
     Http.Outcome o =
-        http.execute("get container token for " + uuid, (h, rid) -> service.auth(h, rid, uuid));
+        http.execute(
+            "get container token for " + uuid,
+            rid -> service.auth(http.clientHeaders(), rid, uuid).request());
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -366,7 +392,7 @@ public final class Containers {
   public Container unlock(String uuid) {
     Uuids.container(uuid);
     Http.Outcome o =
-        http.execute("unlock container " + uuid, (h, rid) -> service.unlock(h, rid, uuid));
+        http.call("unlock container " + uuid, "POST", containerUrl(uuid, "unlock", null), null);
     if (o.isSuccess()) {
       return http.container(o);
     }
