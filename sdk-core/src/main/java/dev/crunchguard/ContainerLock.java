@@ -1,9 +1,7 @@
 package dev.crunchguard;
 
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonPrimitive;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -247,15 +245,9 @@ public final class ContainerLock {
 
   /** One guarded PUT; {@code expect} is the state this write owns (HELD, or its own RELEASING). */
   private Container send(ContainerUpdate update, State expect) {
-    JsonObject fields = update.toJson();
-    fields.add("auth_uuid", authUuid == null ? JsonNull.INSTANCE : new JsonPrimitive(authUuid));
-    JsonObject envelope = new JsonObject();
-    envelope.add("container", fields);
-    // Serialised once, for every attempt: no converter buffer per request.
+    // Serialised once, for every attempt.
     okhttp3.RequestBody body =
-        okhttp3.RequestBody.create(
-            Json.GSON.toJson(envelope).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-            Json.MEDIA_TYPE);
+        okhttp3.RequestBody.create(update.guardedBody(authUuid), Json.MEDIA_TYPE);
     Http.Outcome o;
     try {
       o =

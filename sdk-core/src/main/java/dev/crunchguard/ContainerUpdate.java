@@ -4,6 +4,13 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.TypeAdapter;
+import com.google.gson.stream.JsonWriter;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -76,6 +83,38 @@ public final class ContainerUpdate {
   public @Nullable ContainerState state() {
     JsonElement e = fields.get("state");
     return e == null || e.isJsonNull() ? null : ContainerState.fromWire(e.getAsString());
+  }
+
+  /** Writes JSON elements as {@link Json#GSON} does ({@code toJson} of a tree). */
+  private static final TypeAdapter<JsonElement> ELEMENTS = Json.GSON.getAdapter(JsonElement.class);
+
+  /**
+   * The body of the guarded write of this update: {@code {"container":{<fields>,"auth_uuid":…}}} in
+   * UTF-8, {@code auth_uuid} last and JSON null for an unfenced lock. The same bytes as {@code
+   * Json.GSON.toJson} of that envelope built as a tree, streamed without the tree and its copies.
+   */
+  byte[] guardedBody(@Nullable String authUuid) {
+    StringWriter text = new StringWriter(64 + 32 * fields.size());
+    try {
+      JsonWriter out = Json.GSON.newJsonWriter(text);
+      // As Gson's toJson of a tree: lenient (the setters already refuse what JSON cannot hold).
+      out.setStrictness(Strictness.LENIENT);
+      out.beginObject().name("container").beginObject();
+      for (Map.Entry<String, JsonElement> e : fields.entrySet()) {
+        out.name(e.getKey());
+        ELEMENTS.write(out, e.getValue());
+      }
+      out.name("auth_uuid");
+      if (authUuid == null) {
+        out.nullValue();
+      } else {
+        out.value(authUuid);
+      }
+      out.endObject().endObject().flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("a StringWriter does not fail", e);
+    }
+    return text.toString().getBytes(StandardCharsets.UTF_8);
   }
 
   /** The fields as a JSON object, a fresh copy. */
