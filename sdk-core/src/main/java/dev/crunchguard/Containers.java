@@ -38,28 +38,31 @@ public final class Containers {
   private final Http http;
   private final ArvadosService service;
 
-  /** {@code <base>/arvados/v1/containers/}, the prefix of every container URL, as text. */
-  private final String containersUrl;
+  /** {@code <base>/arvados/v1/containers/}: every container URL is built from it. */
+  private final HttpUrl containersUrl;
 
   Containers(ArvadosClient client) {
     this.client = client;
     this.http = client.http();
     this.service = client.service();
     this.containersUrl =
-        client.httpUrl().newBuilder().addPathSegments("arvados/v1/containers/").build().toString();
+        client.httpUrl().newBuilder().addPathSegments("arvados/v1/containers/").build();
   }
 
   /**
    * The URL of one container, or of one of its actions ({@code lock}, {@code unlock}), with {@code
-   * select} as a query parameter when given. The uuid has been checked ({@link Uuids}), so it needs
-   * no encoding; the select list is encoded by OkHttp like any query value.
+   * select} as a query parameter when given. Built from the parsed base URL, so its host is not
+   * parsed again for every call; OkHttp encodes the segments and the query value.
    */
   HttpUrl containerUrl(String uuid, @Nullable String action, @Nullable String select) {
-    String path = action == null ? containersUrl + uuid : containersUrl + uuid + "/" + action;
-    if (select == null) {
-      return HttpUrl.get(path);
+    HttpUrl.Builder url = containersUrl.newBuilder().addPathSegment(uuid);
+    if (action != null) {
+      url.addPathSegment(action);
     }
-    return HttpUrl.get(path).newBuilder().addQueryParameter("select", select).build();
+    if (select != null) {
+      url.addQueryParameter("select", select);
+    }
+    return url.build();
   }
 
   ArvadosClient client() {
