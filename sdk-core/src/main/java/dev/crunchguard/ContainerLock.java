@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,6 +109,7 @@ public final class ContainerLock {
   private final AtomicReference<State> state = new AtomicReference<>(State.HELD);
   private volatile boolean movedToRunning;
   private volatile @Nullable Container lastSeen;
+  private volatile @Nullable HttpUrl updateUrl;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
   ContainerLock(Containers containers, LockEpoch epoch, @Nullable Container seen) {
@@ -250,12 +252,7 @@ public final class ContainerLock {
         okhttp3.RequestBody.create(update.guardedBody(authUuid), Json.MEDIA_TYPE);
     Http.Outcome o;
     try {
-      o =
-          http.call(
-              "update container " + containerUuid,
-              "PUT",
-              containers.containerUrl(containerUuid, null, null),
-              body);
+      o = http.call("update container " + containerUuid, "PUT", updateUrl(), body);
     } catch (ArvadosTransportException e) {
       // Every answer was lost, and one attempt may have been applied: one read-back decides.
       Containers.Read observed = e.maybeApplied() ? readBack().read() : null;
@@ -281,6 +278,15 @@ public final class ContainerLock {
       return c;
     }
     return handleRefusal(update, o, expect);
+  }
+
+  private HttpUrl updateUrl() {
+    HttpUrl url = updateUrl;
+    if (url == null) {
+      url = containers.containerUrl(containerUuid, null, null);
+      updateUrl = url;
+    }
+    return url;
   }
 
   private Container applied(ContainerUpdate update, State expect, Container observed) {

@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Http {
   private static final Logger log = LoggerFactory.getLogger(Http.class);
-  private static final char[] BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
+  private static final byte[] BASE36 =
+      "0123456789abcdefghijklmnopqrstuvwxyz".getBytes(StandardCharsets.US_ASCII);
   static final long MAX_BODY_BYTES = 32L * 1024 * 1024;
   static final String REQUEST_ID_HEADER = "X-Request-Id";
 
@@ -93,11 +94,12 @@ final class Http {
 
   /** {@code req-} followed by 20 lowercase base-36 characters, as Arvados clients generate. */
   static String newRequestId() {
-    char[] c = new char[20];
-    for (int i = 0; i < c.length; i++) {
-      c[i] = BASE36[ThreadLocalRandom.current().nextInt(36)]; // a correlation id, not a secret
+    byte[] id = {'r', 'e', 'q', '-', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    ThreadLocalRandom random = ThreadLocalRandom.current(); // a correlation id, not a secret
+    for (int i = 4; i < id.length; i++) {
+      id[i] = BASE36[random.nextInt(BASE36.length)];
     }
-    return "req-" + new String(c);
+    return new String(id, StandardCharsets.US_ASCII);
   }
 
   /**
