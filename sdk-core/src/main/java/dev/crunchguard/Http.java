@@ -125,7 +125,8 @@ final class Http {
    * sends). See {@link #execute(String, Function)}.
    */
   Outcome call(String operation, String method, HttpUrl url, @Nullable RequestBody body) {
-    return execute(operation, requestId -> request(method, url, body, requestId));
+    String requestId = newRequestId();
+    return send(operation, request(method, url, body, requestId), requestId);
   }
 
   /**
@@ -156,7 +157,10 @@ final class Http {
    */
   Outcome execute(String operation, Function<String, Request> newRequest) {
     String requestId = newRequestId();
-    Request request = newRequest.apply(requestId);
+    return send(operation, newRequest.apply(requestId), requestId);
+  }
+
+  private Outcome send(String operation, Request request, String requestId) {
     long start = nanoClock.getAsLong();
     long budget = policy.maxElapsed().toNanos();
     boolean maybeApplied = false;

@@ -44,6 +44,19 @@ class GuardedBodyTest {
   }
 
   @Example
+  void nonAsciiText_isUtf8_andAnUnpairedSurrogateIsAQuestionMark() {
+    ContainerUpdate u =
+        ContainerUpdate.builder().runtimeStatus(Map.of("activity", "é€\ud83d\ude00\ud83d")).build();
+
+    assertThat(u.guardedBody(AUTH))
+        .isEqualTo(
+            ("{\"container\":{\"runtime_status\":{\"activity\":\"é€\ud83d\ude00?\"},\"auth_uuid\":\""
+                    + AUTH
+                    + "\"}}")
+                .getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Example
   void unfencedLock_sendsAuthUuidAsJsonNull() {
     ContainerUpdate u = ContainerUpdate.builder().state(ContainerState.RUNNING).build();
 
@@ -64,11 +77,15 @@ class GuardedBodyTest {
 
   @Provide
   Arbitrary<ContainerUpdate> updates() {
-    Arbitrary<String> text =
+    Arbitrary<String> plain =
         Arbitraries.strings()
             .withChars("aZ09 \"\\/<>&='\n\t\u0000\u001f\u00e9\u2028\u2029\u20ac")
-            .withCharRange('\ud83d', '\ud83d')
             .ofMaxLength(12);
+    // Surrogates: a pair (one code point, four UTF-8 bytes) and unpaired halves (each a '?').
+    Arbitrary<String> surrogates =
+        Arbitraries.of("", "\ud83d\ude00", "\ud83d", "\ude00", "\ud83dx");
+    Arbitrary<String> text =
+        Combinators.combine(plain, surrogates, plain).as((a, b, c) -> a + b + c);
     Arbitrary<Object> leaf =
         Arbitraries.oneOf(
             text.map(s -> (Object) s),
