@@ -173,7 +173,7 @@ public final class ArvadosClient implements AutoCloseable {
             .add(CLIENT_ID_HEADER, clientId)
             .add("Accept", "application/json")
             .build();
-    this.http = new Http(retryPolicy, redactor, sleeper, nanoClock, clientHeaders);
+    this.http = new Http(okHttp, retryPolicy, redactor, sleeper, nanoClock, clientHeaders);
     this.containers = new Containers(this);
   }
 
@@ -291,7 +291,9 @@ public final class ArvadosClient implements AutoCloseable {
     if (cached != null) {
       return cached;
     }
-    Http.Outcome o = http.execute("get current token", (h, rid) -> service.currentToken(h, rid));
+    Http.Outcome o =
+        http.execute(
+            "get current token", rid -> service.currentToken(clientHeaders, rid).request());
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -359,6 +361,11 @@ public final class ArvadosClient implements AutoCloseable {
 
   ArvadosService service() {
     return service;
+  }
+
+  /** The base URL as parsed, for the requests {@link Http} builds directly. */
+  HttpUrl httpUrl() {
+    return baseUrl;
   }
 
   /** The OkHttp client this client built (derived from the shared one, if any); for tests. */

@@ -2,37 +2,24 @@ package dev.crunchguard;
 
 import java.util.Map;
 import okhttp3.Headers;
-import okhttp3.RequestBody;
 import okhttp3.ResponseBody;
-import org.jspecify.annotations.Nullable;
 import retrofit2.Call;
-import retrofit2.http.Body;
 import retrofit2.http.GET;
 import retrofit2.http.Header;
 import retrofit2.http.HeaderMap;
-import retrofit2.http.POST;
-import retrofit2.http.PUT;
 import retrofit2.http.Path;
-import retrofit2.http.Query;
 import retrofit2.http.QueryMap;
 import retrofit2.http.Streaming;
 
 /**
- * The Arvados endpoints this SDK calls. Bodies are read raw so that decoding failures can be
- * reported with the status and an excerpt (see {@link Http}); {@code @Streaming}, because {@code
- * Http} reads every body itself, bounded, and closes it (Retrofit would otherwise copy each
- * successful body first, unbounded). Request bodies arrive serialised, so no converter runs.
+ * The Arvados endpoints whose requests Retrofit builds: the list query and the rarely called token
+ * and current-container reads. {@link Http} takes each call's {@link Call#request()} and sends it
+ * through OkHttp itself, like the requests it builds directly for the container calls (get, lock,
+ * unlock, update), so every answer is read by the same bounded code; Retrofit never executes a
+ * call. {@code @Streaming} keeps Retrofit from preparing a body converter that would copy bodies.
  */
 interface ArvadosService {
-  String RID = "X-Request-Id";
-
-  @Streaming
-  @GET("arvados/v1/containers/{uuid}")
-  Call<ResponseBody> get(
-      @HeaderMap Headers client,
-      @Header(RID) String requestId,
-      @Path("uuid") String uuid,
-      @Nullable @Query("select") String select);
+  String RID = Http.REQUEST_ID_HEADER;
 
   @Streaming
   @GET("arvados/v1/containers")
@@ -40,25 +27,6 @@ interface ArvadosService {
       @HeaderMap Headers client,
       @Header(RID) String requestId,
       @QueryMap Map<String, String> params);
-
-  @Streaming
-  @POST("arvados/v1/containers/{uuid}/lock")
-  Call<ResponseBody> lock(
-      @HeaderMap Headers client, @Header(RID) String requestId, @Path("uuid") String uuid);
-
-  @Streaming
-  @POST("arvados/v1/containers/{uuid}/unlock")
-  Call<ResponseBody> unlock(
-      @HeaderMap Headers client, @Header(RID) String requestId, @Path("uuid") String uuid);
-
-  @Streaming
-  @PUT("arvados/v1/containers/{uuid}")
-  Call<ResponseBody> update(
-      @HeaderMap Headers client,
-      @Header(RID) String requestId,
-      @Path("uuid") String uuid,
-      @Nullable @Query("select") String select,
-      @Body RequestBody body);
 
   @Streaming
   @GET("arvados/v1/containers/{uuid}/auth")

@@ -1,9 +1,7 @@
 package dev.crunchguard;
 
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonPrimitive;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -11,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,19 +103,18 @@ public final class ContainerLock {
 
   private final Containers containers;
   private final Http http;
-  private final ArvadosService service;
   private final LockEpoch epoch;
   private final String containerUuid;
   private final @Nullable String authUuid;
   private final AtomicReference<State> state = new AtomicReference<>(State.HELD);
   private volatile boolean movedToRunning;
   private volatile @Nullable Container lastSeen;
+  private volatile @Nullable HttpUrl updateUrl;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
   ContainerLock(Containers containers, LockEpoch epoch, @Nullable Container seen) {
     this.containers = containers;
     this.http = containers.client().http();
-    this.service = containers.client().service();
     this.epoch = epoch;
     this.containerUuid = epoch.containerUuid();
     this.authUuid = epoch.authUuid();
@@ -249,21 +247,12 @@ public final class ContainerLock {
 
   /** One guarded PUT; {@code expect} is the state this write owns (HELD, or its own RELEASING). */
   private Container send(ContainerUpdate update, State expect) {
-    JsonObject fields = update.toJson();
-    fields.add("auth_uuid", authUuid == null ? JsonNull.INSTANCE : new JsonPrimitive(authUuid));
-    JsonObject envelope = new JsonObject();
-    envelope.add("container", fields);
-    // Serialised once, for every attempt: no converter buffer per request.
+    // Serialised once, for every attempt.
     okhttp3.RequestBody body =
-        okhttp3.RequestBody.create(
-            Json.GSON.toJson(envelope).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-            Json.MEDIA_TYPE);
+        okhttp3.RequestBody.create(update.guardedBody(authUuid), Json.MEDIA_TYPE);
     Http.Outcome o;
     try {
-      o =
-          http.execute(
-              "update container " + containerUuid,
-              (h, rid) -> service.update(h, rid, containerUuid, null, body));
+      o = http.call("update container " + containerUuid, "PUT", updateUrl(), body);
     } catch (ArvadosTransportException e) {
       // Every answer was lost, and one attempt may have been applied: one read-back decides.
       Containers.Read observed = e.maybeApplied() ? readBack().read() : null;
@@ -289,6 +278,15 @@ public final class ContainerLock {
       return c;
     }
     return handleRefusal(update, o, expect);
+  }
+
+  private HttpUrl updateUrl() {
+    HttpUrl url = updateUrl;
+    if (url == null) {
+      url = containers.containerUrl(containerUuid, null, null);
+      updateUrl = url;
+    }
+    return url;
   }
 
   private Container applied(ContainerUpdate update, State expect, Container observed) {

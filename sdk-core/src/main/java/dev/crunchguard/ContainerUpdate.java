@@ -4,10 +4,17 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.TypeAdapter;
+import com.google.gson.stream.JsonWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import okio.Buffer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -76,6 +83,70 @@ public final class ContainerUpdate {
   public @Nullable ContainerState state() {
     JsonElement e = fields.get("state");
     return e == null || e.isJsonNull() ? null : ContainerState.fromWire(e.getAsString());
+  }
+
+  /** Writes JSON elements as {@link Json#GSON} does ({@code toJson} of a tree). */
+  private static final TypeAdapter<JsonElement> ELEMENTS = Json.GSON.getAdapter(JsonElement.class);
+
+  /**
+   * The body of the guarded write of this update: {@code {"container":{<fields>,"auth_uuid":…}}} in
+   * UTF-8, {@code auth_uuid} last and JSON null for an unfenced lock. The same bytes as {@code
+   * Json.GSON.toJson} of that envelope built as a tree, written by Gson's {@link JsonWriter}
+   * straight into UTF-8 bytes, without the tree, its copies or an intermediate string.
+   */
+  byte[] guardedBody(@Nullable String authUuid) {
+    Utf8Writer bytes = new Utf8Writer();
+    try {
+      JsonWriter out = Json.GSON.newJsonWriter(bytes);
+      // As Gson's toJson of a tree: lenient (the setters already refuse what JSON cannot hold).
+      out.setStrictness(Strictness.LENIENT);
+      out.beginObject().name("container").beginObject();
+      for (Map.Entry<String, JsonElement> e : fields.entrySet()) {
+        out.name(e.getKey());
+        ELEMENTS.write(out, e.getValue());
+      }
+      out.name("auth_uuid");
+      if (authUuid == null) {
+        out.nullValue();
+      } else {
+        out.value(authUuid);
+      }
+      out.endObject().endObject().flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing to memory does not fail", e);
+    }
+    return bytes.buffer.readByteArray();
+  }
+
+  /**
+   * Encodes what it is given as UTF-8 into an okio buffer (pooled segments), as {@code
+   * String.getBytes(UTF_8)} would: an unpaired surrogate becomes {@code ?}. {@link JsonWriter}
+   * writes string contents in runs cut only at escaped characters, so a surrogate pair always
+   * arrives in one call.
+   */
+  private static final class Utf8Writer extends Writer {
+    final Buffer buffer = new Buffer();
+
+    @Override
+    public void write(int c) {
+      buffer.writeUtf8CodePoint(Character.isSurrogate((char) c) ? '?' : (char) c);
+    }
+
+    @Override
+    public void write(String s, int off, int len) {
+      buffer.writeUtf8(s, off, off + len);
+    }
+
+    @Override
+    public void write(char[] chars, int off, int len) {
+      buffer.writeUtf8(new String(chars, off, len));
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
   }
 
   /** The fields as a JSON object, a fresh copy. */

@@ -15,6 +15,7 @@ import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,10 +38,31 @@ public final class Containers {
   private final Http http;
   private final ArvadosService service;
 
+  /** {@code <base>/arvados/v1/containers/}: every container URL is built from it. */
+  private final HttpUrl containersUrl;
+
   Containers(ArvadosClient client) {
     this.client = client;
     this.http = client.http();
     this.service = client.service();
+    this.containersUrl =
+        client.httpUrl().newBuilder().addPathSegments("arvados/v1/containers/").build();
+  }
+
+  /**
+   * The URL of one container, or of one of its actions ({@code lock}, {@code unlock}), with {@code
+   * select} as a query parameter when given. Built from the parsed base URL, so its host is not
+   * parsed again for every call; OkHttp encodes the segments and the query value.
+   */
+  HttpUrl containerUrl(String uuid, @Nullable String action, @Nullable String select) {
+    HttpUrl.Builder url = containersUrl.newBuilder().addPathSegment(uuid);
+    if (action != null) {
+      url.addPathSegment(action);
+    }
+    if (select != null) {
+      url.addQueryParameter("select", select);
+    }
+    return url.build();
   }
 
   ArvadosClient client() {
@@ -64,7 +86,7 @@ public final class Containers {
 
   Read getJson(String uuid, @Nullable String select) {
     Http.Outcome o =
-        http.execute("get container " + uuid, (h, rid) -> service.get(h, rid, uuid, select));
+        http.call("get container " + uuid, "GET", containerUrl(uuid, null, select), null);
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -140,7 +162,9 @@ public final class Containers {
         query.select().forEach(sel::add);
         params.put("select", sel.toString());
       }
-      Http.Outcome o = http.execute("list containers", (h, rid) -> service.list(h, rid, params));
+      Http.Outcome o =
+          http.execute(
+              "list containers", rid -> service.list(http.clientHeaders(), rid, params).request());
       if (!o.isSuccess()) {
         throw http.error(o);
       }
@@ -199,7 +223,8 @@ public final class Containers {
 
   private ContainerLock lock(String uuid, @Nullable Long knownLockCount) {
     Uuids.container(uuid);
-    Http.Outcome o = http.execute("lock container " + uuid, (h, rid) -> service.lock(h, rid, uuid));
+    Http.Outcome o =
+        http.call("lock container " + uuid, "POST", containerUrl(uuid, "lock", null), null);
     if (o.isSuccess()) {
       Container c = http.container(o);
       if (c.state() != ContainerState.LOCKED || c.lockedByUuid() == null) {
@@ -313,7 +338,9 @@ public final class Containers {
    * @throws NotFoundException if the token is not a container token
    */
   public Container current() {
-    Http.Outcome o = http.execute("get current container", (h, rid) -> service.current(h, rid));
+    Http.Outcome o =
+        http.execute(
+            "get current container", rid -> service.current(http.clientHeaders(), rid).request());
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -331,7 +358,9 @@ public final class Containers {
   public ContainerToken auth(String uuid) {
     Uuids.container(uuid);
     Http.Outcome o =
-        http.execute("get container token for " + uuid, (h, rid) -> service.auth(h, rid, uuid));
+        http.execute(
+            "get container token for " + uuid,
+            rid -> service.auth(http.clientHeaders(), rid, uuid).request());
     if (!o.isSuccess()) {
       throw http.error(o);
     }
@@ -366,7 +395,7 @@ public final class Containers {
   public Container unlock(String uuid) {
     Uuids.container(uuid);
     Http.Outcome o =
-        http.execute("unlock container " + uuid, (h, rid) -> service.unlock(h, rid, uuid));
+        http.call("unlock container " + uuid, "POST", containerUrl(uuid, "unlock", null), null);
     if (o.isSuccess()) {
       return http.container(o);
     }

@@ -16,18 +16,22 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import okhttp3.Headers;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
 import okhttp3.ResponseBody;
 import okio.Buffer;
 import okio.BufferedSource;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import retrofit2.Call;
-import retrofit2.Response;
 
 /**
  * Executes one logical call: attempts, retries with backoff, one request id for all attempts,
@@ -39,8 +43,14 @@ import retrofit2.Response;
  */
 final class Http {
   private static final Logger log = LoggerFactory.getLogger(Http.class);
-  private static final char[] BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
+  private static final byte[] BASE36 =
+      "0123456789abcdefghijklmnopqrstuvwxyz".getBytes(StandardCharsets.US_ASCII);
   static final long MAX_BODY_BYTES = 32L * 1024 * 1024;
+  static final String REQUEST_ID_HEADER = "X-Request-Id";
+
+  /** What a POST or PUT without a body sends: nothing, and no {@code Content-Type}. */
+  private static final RequestBody EMPTY_BODY = RequestBody.create(new byte[0], null);
+
   private static final int EXCERPT_CHARS = 200;
 
   /** Sleeps; replaced in tests. */
@@ -57,16 +67,20 @@ final class Http {
 
   /**
    * The headers of every request (token, user agent, client id, Accept), built once per client and
-   * passed to Retrofit with each call: an interceptor adding them would rebuild every request.
+   * copied into each call's request: an interceptor adding them would rebuild every request.
    */
-  private final okhttp3.Headers clientHeaders;
+  private final Headers clientHeaders;
+
+  private final OkHttpClient okHttp;
 
   Http(
+      OkHttpClient okHttp,
       RetryPolicy policy,
       Redactor redactor,
       Sleeper sleeper,
       LongSupplier nanoClock,
-      okhttp3.Headers clientHeaders) {
+      Headers clientHeaders) {
+    this.okHttp = okHttp;
     this.clientHeaders = clientHeaders;
     this.policy = policy;
     this.redactor = redactor;
@@ -80,11 +94,12 @@ final class Http {
 
   /** {@code req-} followed by 20 lowercase base-36 characters, as Arvados clients generate. */
   static String newRequestId() {
-    char[] c = new char[20];
-    for (int i = 0; i < c.length; i++) {
-      c[i] = BASE36[ThreadLocalRandom.current().nextInt(36)]; // a correlation id, not a secret
+    byte[] id = {'r', 'e', 'q', '-', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    ThreadLocalRandom random = ThreadLocalRandom.current(); // a correlation id, not a secret
+    for (int i = 4; i < id.length; i++) {
+      id[i] = BASE36[random.nextInt(BASE36.length)];
     }
-    return "req-" + new String(c);
+    return new String(id, StandardCharsets.US_ASCII);
   }
 
   /**
@@ -105,39 +120,72 @@ final class Http {
   }
 
   /**
-   * Runs the call, retrying per the policy. Returns the last HTTP answer, success or not; throws
-   * {@link ArvadosTransportException} when no attempt produced an answer that can be used.
+   * Runs a call built directly on OkHttp: {@code method} on {@code url} with the client headers and
+   * a fresh request id; {@code body} may be null (an empty body for POST and PUT, as Retrofit
+   * sends). See {@link #execute(String, Function)}.
    */
-  Outcome execute(
-      String operation, BiFunction<okhttp3.Headers, String, Call<ResponseBody>> newCall) {
+  Outcome call(String operation, String method, HttpUrl url, @Nullable RequestBody body) {
     String requestId = newRequestId();
+    return send(operation, request(method, url, body, requestId), requestId);
+  }
+
+  /**
+   * The request of one call: the client headers, then {@code X-Request-Id}. Built once per call;
+   * every attempt sends it again (its body, pre-serialised bytes, can be replayed).
+   */
+  Request request(String method, HttpUrl url, @Nullable RequestBody body, String requestId) {
+    boolean needsBody = method.equals("POST") || method.equals("PUT");
+    RequestBody sent = body == null && needsBody ? EMPTY_BODY : body;
+    return new Request.Builder()
+        .url(url)
+        .headers(clientHeaders)
+        .addHeader(REQUEST_ID_HEADER, requestId)
+        .method(method, sent)
+        .build();
+  }
+
+  /** The client headers (token, user agent, client id, Accept), for requests built elsewhere. */
+  Headers clientHeaders() {
+    return clientHeaders;
+  }
+
+  /**
+   * Runs the call, retrying per the policy. {@code newRequest} builds the call's request from its
+   * request id, once; every attempt sends that request through OkHttp and reads the answer itself,
+   * bounded, whatever its status. Returns the last HTTP answer, success or not; throws {@link
+   * ArvadosTransportException} when no attempt produced an answer that can be used.
+   */
+  Outcome execute(String operation, Function<String, Request> newRequest) {
+    String requestId = newRequestId();
+    return send(operation, newRequest.apply(requestId), requestId);
+  }
+
+  private Outcome send(String operation, Request request, String requestId) {
     long start = nanoClock.getAsLong();
     long budget = policy.maxElapsed().toNanos();
     boolean maybeApplied = false;
     int attempt = 0;
     while (true) {
       attempt++;
-      Call<ResponseBody> call = newCall.apply(clientHeaders, requestId);
-      String method = call.request().method();
-      String path = call.request().url().encodedPath();
       long t0 = nanoClock.getAsLong();
       int status;
       String body;
       @Nullable String retryAfter;
       try {
-        Response<ResponseBody> response = call.execute();
+        Response response = okHttp.newCall(request).execute();
         status = response.code();
-        retryAfter = response.headers().get("Retry-After");
-        ResponseBody rb = response.isSuccessful() ? response.body() : response.errorBody();
-        body = readBounded(rb, status);
+        retryAfter = response.header("Retry-After");
+        body = readBounded(response.body(), status);
       } catch (BodyTooLargeException e) {
-        log.debug(
-            "{} {} -> {} body over {} bytes [{}]",
-            method,
-            path,
-            e.status,
-            MAX_BODY_BYTES,
-            requestId);
+        if (log.isDebugEnabled()) {
+          log.debug(
+              "{} {} -> {} body over {} bytes [{}]",
+              request.method(),
+              request.url().encodedPath(),
+              e.status,
+              MAX_BODY_BYTES,
+              requestId);
+        }
         throw malformed(
             operation,
             e.status,
@@ -147,8 +195,15 @@ final class Http {
       } catch (IOException e) {
         boolean applied = mayHaveReachedServer(e);
         maybeApplied |= applied;
-        log.debug(
-            "{} {} attempt {} failed: {} [{}]", method, path, attempt, describe(e), requestId);
+        if (log.isDebugEnabled()) {
+          log.debug(
+              "{} {} attempt {} failed: {} [{}]",
+              request.method(),
+              request.url().encodedPath(),
+              attempt,
+              describe(e),
+              requestId);
+        }
         if (e instanceof SSLHandshakeException || e instanceof SSLPeerUnverifiedException) {
           // Certificate and handshake problems do not heal by retrying.
           throw new ArvadosTransportException(
@@ -166,21 +221,31 @@ final class Http {
         throw new ArvadosTransportException(
             operation + ": " + describe(e), requestId, attempt, true, e);
       }
-      long ms = TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - t0);
-      log.debug(
-          "{} {} -> {} in {} ms (attempt {}) [{}]", method, path, status, ms, attempt, requestId);
+      if (log.isDebugEnabled()) {
+        long ms = TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - t0);
+        log.debug(
+            "{} {} -> {} in {} ms (attempt {}) [{}]",
+            request.method(),
+            request.url().encodedPath(),
+            status,
+            ms,
+            attempt,
+            requestId);
+      }
       if (policy.isRetryableStatus(status)) {
         boolean gateway = status == 502 || status == 504;
         long wait = nextWait(attempt, start, budget, retryAfter, status);
         if (wait >= 0) {
           maybeApplied |= gateway;
-          log.debug(
-              "{} {} will retry after HTTP {} in {} ms [{}]",
-              method,
-              path,
-              status,
-              TimeUnit.NANOSECONDS.toMillis(wait),
-              requestId);
+          if (log.isDebugEnabled()) {
+            log.debug(
+                "{} {} will retry after HTTP {} in {} ms [{}]",
+                request.method(),
+                request.url().encodedPath(),
+                status,
+                TimeUnit.NANOSECONDS.toMillis(wait),
+                requestId);
+          }
           sleep(wait, operation, requestId, attempt, maybeApplied, null);
           continue;
         }

@@ -231,6 +231,20 @@ class ContainerDecoderTest {
     assertThat(actual).isEqualTo(expected);
   }
 
+  @Property(tries = 2000)
+  void epochDaysCountedDirectlyAreTheCalendarsEpochDays(
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 9999) int year,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 12) int month,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 31) int day) {
+    java.time.LocalDate date;
+    try {
+      date = java.time.LocalDate.of(year, month, day);
+    } catch (java.time.DateTimeException invalid) {
+      return; // only valid dates reach Json.epochDay
+    }
+    assertThat(Json.epochDay(year, month, day)).isEqualTo(date.toEpochDay());
+  }
+
   @Provide
   Arbitrary<String> timestamps() {
     Arbitrary<String> year = Arbitraries.of("2026", "2024", "1900", "0000", "9999", "20a6");
