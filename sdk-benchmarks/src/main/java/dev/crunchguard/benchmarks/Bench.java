@@ -427,7 +427,7 @@ final class Bench implements Callable<Integer> {
       p0 = took(err, "7", p0);
     }
     if (parts.contains("real")) {
-      RealServerBench.run(rep, real, System.getenv(), err);
+      RealServerBench.run(rep, real, main.env, err);
       took(err, "8", p0);
     }
 

@@ -11,7 +11,6 @@ import dev.crunchguard.dispatch.DispatchListener;
 import dev.crunchguard.dispatch.Dispatcher;
 import dev.crunchguard.dispatch.DispatcherStats;
 import dev.crunchguard.examples.cli.Durations;
-import dev.crunchguard.testkit.ContainerSpec;
 import dev.crunchguard.testkit.FaultProxy;
 import dev.crunchguard.testkit.RealArvados;
 import java.io.IOException;
@@ -377,8 +376,9 @@ final class RealServerBench {
             + arv.baseUrl()
             + " (for `src/ci/real-arvados.sh`: RailsAPI on Puma, one process of 5 threads, with"
             + " PostgreSQL, on this machine's 2 cores together with the benchmark's client). Every"
-            + " container is created with the first admin token and a runtime user (the testkit's"
-            + " `RealArvados.createContainer`, not counted), command `true`, and an image named `"
+            + " container is created with the first admin token and a runtime user, as the"
+            + " testkit's `RealArvados.createContainer` does (straight to the server, not counted),"
+            + " command `true`, and an image named `"
             + IMAGE_PREFIX
             + "-…` by which the part finds and cancels anything it leaves unfinished.");
     rep.sub("Requests per container life cycle, counted by a FaultProxy in front of the server");
@@ -555,13 +555,18 @@ final class RealServerBench {
     private final ExecutorService creators = Executors.newFixedThreadPool(4);
     private final List<String> tokens = new ArrayList<>();
     private final List<String> owners = new ArrayList<>();
-    private final List<String> madeTokenUuids = new ArrayList<>();
+
+    /** Token uuid of each token made here, to the token of its owner (who may revoke it). */
+    private final Map<String, String> madeTokens = new java.util.LinkedHashMap<>();
+
     private final long started = System.currentTimeMillis();
 
     Fixture(RealArvados arv, PrintStream progress) {
       this.arv = arv;
       this.progress = progress;
-      this.http = arv.newHttpClient();
+      // Puma closes a keep-alive connection idle for 20 s; a request on such a pooled connection
+      // never reached the server, and OkHttp may send it again on a fresh one.
+      this.http = arv.newHttpClient().newBuilder().retryOnConnectionFailure(true).build();
       tokens.add(arv.adminToken());
       owners.add("admin");
       tokens.add(arv.admin2Token());
@@ -586,17 +591,18 @@ final class RealServerBench {
           .build();
     }
 
-    /** n Queued, lockable containers (priorities 1–1000 from rnd), created by 4 threads. */
+    /**
+     * n Queued, lockable containers (priorities 1–1000 from rnd), created by 4 threads with the
+     * first admin token and the attributes {@link RealArvados#createContainer} sends (a runtime
+     * user and scopes {@code ["all"]}, so that the server lets them be locked), but through this
+     * fixture's client: the testkit's shared client does not resend on a connection the server
+     * closed while idle, which happens between this part's scenarios.
+     */
     List<String> create(int n, String image, Random rnd) {
       List<Future<String>> made = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        ContainerSpec spec =
-            ContainerSpec.builder()
-                .command("true")
-                .containerImage(image)
-                .priority(1 + rnd.nextInt(1000))
-                .build();
-        made.add(creators.submit(() -> arv.createContainer(spec)));
+        long priority = 1 + rnd.nextInt(1000);
+        made.add(creators.submit(() -> createOne(image, priority)));
       }
       List<String> uuids = new ArrayList<>(n);
       try {
@@ -612,6 +618,31 @@ final class RealServerBench {
             "creating containers on the real server failed", e.getCause());
       }
       return uuids;
+    }
+
+    private String createOne(String image, long priority) {
+      JsonObject attrs = new JsonObject();
+      JsonArray command = new JsonArray();
+      command.add("true");
+      attrs.add("command", command);
+      attrs.addProperty("priority", priority);
+      attrs.addProperty("container_image", image);
+      attrs.addProperty("cwd", ".");
+      attrs.addProperty("output_path", "/out");
+      attrs.addProperty("runtime_user_uuid", arv.userUuid());
+      JsonArray scopes = new JsonArray();
+      scopes.add("all");
+      attrs.add("runtime_auth_scopes", scopes);
+      JsonObject body = new JsonObject();
+      body.add("container", attrs);
+      return call(
+              arv.adminToken(),
+              new Request.Builder()
+                  .url(arv.baseUrl() + "arvados/v1/containers")
+                  .post(RequestBody.create(body.toString(), JSON)),
+              "creating a container")
+          .get("uuid")
+          .getAsString();
     }
 
     /**
@@ -657,7 +688,7 @@ final class RealServerBench {
                   .post(RequestBody.create(body.toString(), JSON)),
               "creating a dispatcher token");
       String uuid = t.get("uuid").getAsString();
-      madeTokenUuids.add(uuid);
+      madeTokens.put(uuid, asToken);
       return "v2/" + uuid + "/" + t.get("api_token").getAsString();
     }
 
@@ -811,10 +842,11 @@ final class RealServerBench {
     @Override
     public void close() {
       creators.shutdownNow();
-      for (String uuid : madeTokenUuids) {
+      for (Map.Entry<String, String> made : madeTokens.entrySet()) {
+        String uuid = made.getKey();
         try {
           call(
-              arv.adminToken(),
+              made.getValue(),
               new Request.Builder()
                   .url(arv.baseUrl() + "arvados/v1/api_client_authorizations/" + uuid)
                   .delete(),
