@@ -15,6 +15,8 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.Call;
 import okhttp3.EventListener;
@@ -65,28 +67,37 @@ final class LossDetection {
       Summary fromFirstRequestMs,
       Summary seenRttMs,
       Summary afterReadMs,
+      Summary reactionMs,
       Summary lateMs,
       Summary marginMs,
       int trials,
-      int stopped) {
+      int stopped,
+      @Nullable Trial worst) {
     boolean met() {
       return stopped == trials && marginMs.min() >= 0;
     }
   }
 
   /** One trial's figures, in ms; null fields when the child was not stopped in time. */
-  record Trial(double latency, double fromFirst, double seenRtt, double afterRead, double late) {
+  record Trial(
+      double latency,
+      double fromFirst,
+      double readStart,
+      double seenRtt,
+      double afterRead,
+      double reaction,
+      double late) {
     double margin(Duration watch) {
       return watch.toNanos() / 1e6 + seenRtt - latency;
     }
   }
 
   /**
-   * The runner client's container reads ({@code GET}), start and end (OkHttp's callStart and
-   * callEnd: request sent to answer read and closed), in order of their end.
+   * The runner client's container reads ({@code GET}), in order of their start: OkHttp's callStart,
+   * responseHeadersEnd (the answer's arrival) and callEnd, in {@link System#nanoTime()}.
    */
-  static final class ReadLog extends EventListener {
-    private final java.util.concurrent.ConcurrentLinkedDeque<long[]> reads =
+  static final class ReadLog {
+    private final java.util.concurrent.ConcurrentLinkedDeque<AtomicLongArray> reads =
         new java.util.concurrent.ConcurrentLinkedDeque<>();
 
     EventListener.Factory factory() {
@@ -94,17 +105,22 @@ final class LossDetection {
         if (!call.request().method().equals("GET")) {
           return EventListener.NONE;
         }
+        AtomicLongArray times = new AtomicLongArray(3);
         return new EventListener() {
-          private long start;
-
           @Override
           public void callStart(Call c) {
-            start = System.nanoTime();
+            times.set(0, System.nanoTime());
+            reads.add(times);
+          }
+
+          @Override
+          public void responseHeadersEnd(Call c, okhttp3.Response response) {
+            times.set(1, System.nanoTime());
           }
 
           @Override
           public void callEnd(Call c) {
-            reads.add(new long[] {start, System.nanoTime()});
+            times.set(2, System.nanoTime());
           }
         };
       };
@@ -114,12 +130,12 @@ final class LossDetection {
       reads.clear();
     }
 
-    /** The reads that ended before {@code t}, oldest first. */
-    List<long[]> endedBefore(long t) {
+    /** {start, answer, end} of the reads that started before {@code t}, oldest first. */
+    List<long[]> startedBefore(long t) {
       List<long[]> out = new ArrayList<>();
-      for (long[] r : reads) {
-        if (r[1] <= t) {
-          out.add(r);
+      for (AtomicLongArray r : reads) {
+        if (r.get(0) <= t) {
+          out.add(new long[] {r.get(0), r.get(1), r.get(2)});
         }
       }
       return out;
@@ -163,9 +179,11 @@ final class LossDetection {
           double[] conservative = new double[trials];
           double[] seen = new double[trials];
           double[] after = new double[trials];
+          double[] reaction = new double[trials];
           double[] late = new double[trials];
           double[] margin = new double[trials];
           int stopped = 0;
+          Trial worst = null;
           for (int t = 0; t < trials; t++) {
             marker[0]++;
             Trial tr =
@@ -184,10 +202,15 @@ final class LossDetection {
               conservative[t] = tr.fromFirst();
               seen[t] = tr.seenRtt();
               after[t] = tr.afterRead();
+              reaction[t] = tr.reaction();
               late[t] = tr.late();
               margin[t] = tr.margin(w);
+              if (worst == null || tr.margin(w) < worst.margin(w)) {
+                worst = tr;
+              }
             } else {
-              lat[t] = conservative[t] = seen[t] = after[t] = late[t] = Double.POSITIVE_INFINITY;
+              lat[t] = conservative[t] = seen[t] = after[t] = Double.POSITIVE_INFINITY;
+              reaction[t] = late[t] = Double.POSITIVE_INFINITY;
               margin[t] = Double.NEGATIVE_INFINITY;
             }
           }
@@ -199,10 +222,12 @@ final class LossDetection {
                   Summary.of(conservative),
                   Summary.of(seen),
                   Summary.of(after),
+                  Summary.of(reaction),
                   Summary.of(late),
                   Summary.of(margin),
                   trials,
-                  stopped));
+                  stopped,
+                  worst));
         }
       }
     } finally {
@@ -240,6 +265,12 @@ final class LossDetection {
       // The watch's schedule: a check at scheduled + k * w (k >= 1); its reads start there.
       long scheduled = System.nanoTime();
       readLog.clear();
+      // When the SIGTERM goes out: re-lock, in this trial's own cancellation callback; cancel, an
+      // upper bound: a loss listener registered after the context's own, which runs once the
+      // context's stop (SIGTERM, then its scan for descendants) has returned.
+      AtomicLong sigtermAt = new AtomicLong();
+      AtomicLong lostAt = new AtomicLong();
+      ctx.onLost(e -> lostAt.set(System.nanoTime()));
       if (sc == Scenario.CANCEL) {
         th =
             new Thread(
@@ -248,7 +279,12 @@ final class LossDetection {
       } else {
         Process p = new ProcessBuilder("sleep", seconds).start();
         own = p;
-        ctx.cancellation().onCancel(reason -> p.destroy());
+        ctx.cancellation()
+            .onCancel(
+                reason -> {
+                  sigtermAt.set(System.nanoTime());
+                  p.destroy();
+                });
       }
       ProcessHandle child = awaitChild(seconds, Duration.ofSeconds(20));
       if (sc == Scenario.CANCEL) {
@@ -268,22 +304,37 @@ final class LossDetection {
       Trial ms;
       try {
         long t1 = exited.get(w.toMillis() * 3 + 20_000, TimeUnit.MILLISECONDS);
-        // After the loss the watch reads no more, so the last read that ended before the exit is
-        // the one that saw the change.
-        List<long[]> reads = readLog.endedBefore(t1);
+        // After the loss the watch reads no more, so the last read that started before the loss
+        // fired is the one that saw the change.
+        long lost = lostAt.get() == 0 ? t1 : lostAt.get();
+        long sigterm = sigtermAt.get() != 0 ? sigtermAt.get() : lost;
+        List<long[]> reads = readLog.startedBefore(lost);
         if (reads.isEmpty()) {
           throw new IllegalStateException("no watch read before the child of " + uuid + " exited");
         }
         long[] seen = reads.get(reads.size() - 1);
-        long sinceSchedule = seen[0] - scheduled;
-        long tick = Math.round((double) sinceSchedule / w.toNanos());
-        double late = (sinceSchedule - tick * w.toNanos()) / 1e6;
+        // The first check the schedule puts after the end; a read that started later than that
+        // waited for a CPU (negative: a check that started before the end already saw it).
+        long w0 = w.toNanos();
+        // The schedule's phase: `scheduled` was taken just after start() returned, a little after
+        // the executor fixed its time base. Every watch read starts at a tick or after it, so the
+        // read nearest before its tick gives the phase.
+        long base = scheduled;
+        for (long[] r : reads) {
+          long since = r[0] - scheduled;
+          long offset = since - Math.round((double) since / w0) * w0;
+          base = Math.min(base, scheduled + offset);
+        }
+        long firstTickAfterEnd = base + Math.floorDiv(ended - base + w0 - 1, w0) * w0;
+        double late = (seen[0] - firstTickAfterEnd) / 1e6;
         ms =
             new Trial(
                 (t1 - ended) / 1e6,
                 (t1 - t0) / 1e6,
+                (seen[0] - ended) / 1e6,
                 (seen[1] - seen[0]) / 1e6,
                 (t1 - seen[1]) / 1e6,
+                (sigterm - seen[1]) / 1e6,
                 late);
       } catch (java.util.concurrent.TimeoutException e) {
         child.destroyForcibly();
@@ -366,15 +417,19 @@ final class LossDetection {
             + "the child's exit (ProcessHandle.onExit); the conservative column counts from before the first request "
             + "(for the re-lock: before the unlock, the earliest moment the runner could notice). The watch runs at "
             + "a fixed rate (`scheduleAtFixedRate`, period = interval), and the runner's client records the start and "
-            + "end of each of its reads (OkHttp callStart / callEnd: request sent to answer read). Once the epoch "
+            + "answer of each of its reads (OkHttp callStart / responseHeadersEnd). The SIGTERM's moment is taken in "
+            + "the re-lock's own cancellation callback; for cancel (runCommand's child) it is an upper bound, a loss "
+            + "listener registered after the context's own that runs once the context's stop has returned (the "
+            + "SIGTERM, then its scan for the child's descendants). Once the epoch "
             + "has ended, a read that starts after the ending call returned sees it, and the previous read started "
             + "before it returned, so the read that sees the change starts within one interval of that return. "
-            + "Bound, per trial = interval + the round trip of the read that saw the change (the last read before "
-            + "the child's exit: after the loss the watch reads no more); nothing else is added, so the SDK's "
+            + "Bound, per trial = interval + the round trip of the read that saw the change (the last read started before "
+            + "the loss fired: after it the watch reads no more); nothing else is added, so the SDK's "
             + "reaction, the SIGTERM, the child's exit and the JDK noticing it must fit in the time between the "
             + "previous read's start and the ending call's return. Columns: that read's round trip, the time from "
-            + "its answer to the child's exit (the SDK's reaction + SIGTERM + exit), how late it started against "
-            + "the watch's fixed-rate schedule (thread scheduling), and the smallest margin to the bound.");
+            + "its answer to the child's exit (the SDK's reaction + SIGTERM + exit), how late it started after "
+            + "the first check the fixed-rate schedule puts after the end (thread scheduling; negative when a check "
+            + "that started before the end already saw it), and the smallest margin to the bound.");
     List<List<String>> t = new ArrayList<>();
     for (Interval i : rows) {
       t.add(
@@ -395,6 +450,9 @@ final class LossDetection {
               Summary.f("%.2f", i.afterReadMs().median())
                   + " / "
                   + Summary.f("%.2f", i.afterReadMs().max()),
+              Summary.f("%.2f", i.reactionMs().median())
+                  + " / "
+                  + Summary.f("%.2f", i.reactionMs().max()),
               Summary.f("%.2f", i.lateMs().max()),
               Summary.f("%.2f", i.marginMs().min()),
               Summary.f("%.2f", i.latencyMs().max() / (i.watch().toNanos() / 1e6)),
@@ -412,11 +470,48 @@ final class LossDetection {
             "conservative median / max ms",
             "seeing read RTT median / max ms",
             "read answer → child exit median / max ms",
+            "of which answer → SIGTERM median / max ms",
             "max read lateness ms",
             "min margin to bound ms",
             "max / interval",
             "children stopped"),
         t);
+    rep.sub("The trial nearest its bound in each cell");
+    rep.para(
+        "Latency = (start of the read that saw the change − return of the ending call) + that read's round trip "
+            + "+ (its answer → the child's exit); bound = interval + that read's round trip, so the margin is "
+            + "interval − the first term − the last. The first term is the wait for the schedule's next check "
+            + "(below one interval) + its lateness (the watch thread waiting for a CPU).");
+    List<List<String>> wt = new ArrayList<>();
+    for (Interval i : rows) {
+      Trial w = i.worst();
+      if (w == null) {
+        continue;
+      }
+      wt.add(
+          List.of(
+              i.scenario().name().toLowerCase(java.util.Locale.ROOT),
+              Durations.format(i.watch()),
+              Summary.f("%.1f", w.latency()),
+              Summary.f("%.1f", w.readStart()),
+              Summary.f("%.2f", w.seenRtt()),
+              Summary.f("%.2f", w.afterRead()),
+              Summary.f("%.2f", w.reaction()),
+              Summary.f("%.2f", w.late()),
+              Summary.f("%.2f", w.margin(i.watch()))));
+    }
+    rep.table(
+        List.of(
+            "epoch ended by",
+            "watch interval",
+            "latency ms",
+            "read start after the end ms",
+            "read RTT ms",
+            "answer → exit ms",
+            "of which answer → SIGTERM ms",
+            "lateness ms",
+            "margin ms"),
+        wt);
     for (Interval i : rows) {
       rep.target(
           "4",
