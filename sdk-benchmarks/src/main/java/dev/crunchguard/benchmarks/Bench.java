@@ -233,7 +233,7 @@ final class Bench implements Callable<Integer> {
   @Option(
       paramLabel = "<n>",
       names = "--real-ceiling-threads",
-      description = "8. raw-HTTP ceiling threads on the real server (4)")
+      description = "8. raw-HTTP ceiling threads on the real server (8)")
   @Nullable Integer realCeilingThreads;
 
   @Option(
@@ -361,7 +361,7 @@ final class Bench implements Callable<Integer> {
             counts(realDispatchers, "--real-dispatchers", smoke ? List.of(1, 2) : List.of(1, 4)),
             concurrencyN,
             realPollInterval == null ? Duration.ofMillis(100) : realPollInterval,
-            count(realCeilingThreads, "--real-ceiling-threads", smoke ? 2 : 4, 1));
+            count(realCeilingThreads, "--real-ceiling-threads", smoke ? 2 : 8, 1));
 
     Report rep = new Report();
     Instant started = Instant.now();

@@ -457,7 +457,9 @@ final class RealServerBench {
             + " in process. Figure: N / time from start to the N-th Complete. The ceiling drives"
             + " the same requests by raw OkHttp from "
             + s.ceilingThreads()
-            + " threads with the first admin token (part 3's ceiling load: lock, PUT Running, PUT"
+            + " threads (by default as many as a Dispatcher's runners, and more than Puma's 5 server"
+            + " threads, so that the server and not the client is the limit) with the first admin"
+            + " token (part 3's ceiling load: lock, PUT Running, PUT"
             + " Complete per container, an own-containers page and a Queued page per 100), on"
             + " fresh containers of the same server; each dispatcher run is bracketed by two"
             + " ceiling runs and its share is taken against the better of the two. Outcome checks"
