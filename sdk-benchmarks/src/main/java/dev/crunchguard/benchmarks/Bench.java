@@ -26,8 +26,10 @@ import picocli.CommandLine.Spec;
  * Progress goes to stderr, the report to stdout (Markdown, or one JSON object with {@code --json}).
  * Parts (select with {@code --parts a,b}): {@code overhead}, {@code jmh}, {@code requests}, {@code
  * dispatch}, {@code loss}, {@code memory}, {@code simulator}, {@code latency}; {@code all} runs
- * them all. {@code --smoke} shrinks every parameter so the whole command finishes in seconds (the
- * figures are then meaningless; it checks that the command works).
+ * them all. {@code real} (parts 2 and 3 against a real Arvados server, {@link RealServerBench})
+ * runs only when named: its Dispatchers lock whatever is queued on that server. {@code --smoke}
+ * shrinks every parameter so the whole command finishes in seconds (the figures are then
+ * meaningless; it checks that the command works).
  */
 @Command(
     name = "bench",
@@ -42,6 +44,9 @@ final class Bench implements Callable<Integer> {
   static final List<String> PARTS =
       List.of("overhead", "jmh", "requests", "dispatch", "loss", "memory", "simulator", "latency");
 
+  /** Parts that {@code all} leaves out: they change a server outside this process. */
+  static final List<String> NAMED_ONLY = List.of("real");
+
   @ParentCommand BenchmarksMain main;
   @Spec CommandSpec spec;
 
@@ -51,7 +56,8 @@ final class Bench implements Callable<Integer> {
       paramLabel = "<part>",
       description =
           "comma-separated: overhead,jmh,requests,dispatch,loss,memory,simulator,latency or all"
-              + " (default all)")
+              + " (default all); real (against the server of CRUNCHGUARD_ARVADOS_URL) only when"
+              + " named")
   List<String> partNames = new ArrayList<>(List.of("all"));
 
   @Option(
@@ -205,6 +211,37 @@ final class Bench implements Callable<Integer> {
               + " configurations' periodic poll and the requests baseline (10s,1s)")
   @Nullable List<Duration> latencyPolls;
 
+  @Option(
+      paramLabel = "<n>",
+      names = "--real-lifecycles",
+      description = "8. containers per request-count scenario on the real server (100)")
+  @Nullable Integer realLifecycles;
+
+  @Option(
+      paramLabel = "<n>",
+      names = "--real-containers",
+      description = "8. containers per dispatch and ceiling run on the real server (300)")
+  @Nullable Integer realContainers;
+
+  @Option(
+      names = "--real-dispatchers",
+      split = ",",
+      paramLabel = "<n>",
+      description = "8. racing dispatchers on the real server (1,4)")
+  @Nullable List<Integer> realDispatchers;
+
+  @Option(
+      paramLabel = "<n>",
+      names = "--real-ceiling-threads",
+      description = "8. raw-HTTP ceiling threads on the real server (8)")
+  @Nullable Integer realCeilingThreads;
+
+  @Option(
+      names = "--real-poll-interval",
+      paramLabel = "<duration>",
+      description = "8. dispatcher poll interval on the real server (100ms)")
+  @Nullable Duration realPollInterval;
+
   /** A count option: its value, checked, or the default. */
   private int count(@Nullable Integer value, String option, int dflt, int min) {
     return value == null ? dflt : (int) Cli.inRange(spec, option, value, min, Integer.MAX_VALUE);
@@ -236,11 +273,18 @@ final class Bench implements Callable<Integer> {
       String t = p.trim();
       if (t.equals("all")) {
         parts.addAll(PARTS);
-      } else if (PARTS.contains(t)) {
+      } else if (PARTS.contains(t) || NAMED_ONLY.contains(t)) {
         parts.add(t);
       } else {
         throw Cli.usageError(
-            spec, "unknown part: " + t + " (one of " + String.join(",", PARTS) + ", all)");
+            spec,
+            "unknown part: "
+                + t
+                + " (one of "
+                + String.join(",", PARTS)
+                + ", "
+                + String.join(",", NAMED_ONLY)
+                + ", all)");
       }
     }
     PrintStream out = main.out;
@@ -310,6 +354,14 @@ final class Bench implements Callable<Integer> {
             : smoke
                 ? List.of(Duration.ofSeconds(1), Duration.ofMillis(200))
                 : List.of(Duration.ofSeconds(10), Duration.ofSeconds(1));
+    RealServerBench.Settings real =
+        new RealServerBench.Settings(
+            count(realLifecycles, "--real-lifecycles", smoke ? 5 : 100, 1),
+            count(realContainers, "--real-containers", smoke ? 10 : 300, 1),
+            counts(realDispatchers, "--real-dispatchers", smoke ? List.of(1, 2) : List.of(1, 4)),
+            concurrencyN,
+            realPollInterval == null ? Duration.ofMillis(100) : realPollInterval,
+            count(realCeilingThreads, "--real-ceiling-threads", smoke ? 2 : 8, 1));
 
     Report rep = new Report();
     Instant started = Instant.now();
@@ -372,7 +424,11 @@ final class Bench implements Callable<Integer> {
     }
     if (parts.contains("latency")) {
       QueueToLockLatency.run(rep, latencyN, rate, delays, latencyPollsN, err);
-      took(err, "7", p0);
+      p0 = took(err, "7", p0);
+    }
+    if (parts.contains("real")) {
+      RealServerBench.run(rep, real, main.env, err);
+      took(err, "8", p0);
     }
 
     Duration took = Duration.ofNanos(System.nanoTime() - t0);

@@ -4,6 +4,7 @@ import dev.crunchguard.examples.cli.Cli;
 import dev.crunchguard.examples.cli.VersionProvider;
 import java.io.PrintStream;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
@@ -38,11 +39,15 @@ public final class BenchmarksMain implements Callable<Integer> {
   /** Where progress and errors go. */
   final PrintStream err;
 
+  /** The environment the real-server part reads its server from (the process's, or a test's). */
+  final Map<String, String> env;
+
   @Spec CommandSpec spec;
 
-  private BenchmarksMain(PrintStream out, PrintStream err) {
+  private BenchmarksMain(PrintStream out, PrintStream err, Map<String, String> env) {
     this.out = out;
     this.err = err;
+    this.env = env;
   }
 
   /**
@@ -58,7 +63,11 @@ public final class BenchmarksMain implements Callable<Integer> {
   }
 
   static int run(List<String> args, PrintStream out, PrintStream err) {
-    return Cli.execute(new BenchmarksMain(out, err), args.toArray(new String[0]), out, err);
+    return run(args, out, err, System.getenv());
+  }
+
+  static int run(List<String> args, PrintStream out, PrintStream err, Map<String, String> env) {
+    return Cli.execute(new BenchmarksMain(out, err, env), args.toArray(new String[0]), out, err);
   }
 
   /** No command: the usage on stderr, a usage error. */

@@ -9,7 +9,6 @@ import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSnapshot;
 import dev.crunchguard.testkit.ContainerSpec;
 import dev.crunchguard.testkit.Endpoint;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -236,10 +234,8 @@ final class DispatchThroughput {
   }
 
   /**
-   * The simulator's capacity for the dispatch request mix, by raw HTTP from {@code threads}
-   * threads: per container lock, PUT Running, PUT Complete (each PUT with auth_uuid); per 100
-   * containers one Queued page and one page of its own containers, with the Dispatcher's
-   * parameters. Containers are shared out without conflicts.
+   * The simulator's capacity for the dispatch request mix ({@link CeilingLoad}), by raw HTTP from
+   * {@code threads} threads.
    */
   static Ceiling ceiling(int n, int threads, String when) throws Exception {
     String token = tokens(1).get(0);
@@ -249,43 +245,8 @@ final class DispatchThroughput {
       String me = sim.tokenUuid(token);
       sim.clearHistory();
       sim.resetRequestCounts();
-      AtomicInteger next = new AtomicInteger();
-      AtomicReference<Throwable> failure = new AtomicReference<>();
-      List<Thread> workers = new ArrayList<>();
-      long t0 = System.nanoTime();
-      for (int w = 0; w < threads; w++) {
-        Thread th =
-            new Thread(
-                () -> {
-                  try {
-                    int i;
-                    while ((i = next.getAndIncrement()) < n && failure.get() == null) {
-                      if (i % PAGE == 0) {
-                        raw.call(raw.minePage(me, PAGE));
-                        raw.call(raw.queuePage(PAGE));
-                      }
-                      String uuid = uuids.get(i);
-                      String auth = raw.lock(uuid);
-                      raw.update(uuid, RawHttp.fields(auth, "Running", null));
-                      raw.update(uuid, RawHttp.fields(auth, "Complete", 0));
-                    }
-                  } catch (IOException | RuntimeException e) {
-                    failure.compareAndSet(null, e);
-                  }
-                },
-                "ceiling-" + w);
-        th.start();
-        workers.add(th);
-      }
-      for (Thread th : workers) {
-        th.join();
-      }
-      long t1 = System.nanoTime();
-      if (failure.get() != null) {
-        throw new IllegalStateException("ceiling run failed", failure.get());
-      }
+      double secs = CeilingLoad.drive(raw, uuids, me, threads).seconds();
       long all = sim.requestCounts().values().stream().mapToLong(Long::longValue).sum();
-      double secs = (t1 - t0) / 1e9;
       return new Ceiling(n, threads, when, secs, n / secs, (double) all / n);
     }
   }

@@ -15,6 +15,7 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The ceiling's client: plain OkHttp calls of the containers API, no SDK, no retries, minimal
@@ -33,8 +34,16 @@ final class RawHttp implements AutoCloseable {
   private final String auth;
 
   RawHttp(String baseUrl, String token, int connections) {
+    this(baseUrl, token, connections, null);
+  }
+
+  /**
+   * A client derived from {@code base} (its TLS settings, for a test cluster with a self-signed
+   * certificate), or a plain one when null.
+   */
+  RawHttp(String baseUrl, String token, int connections, @Nullable OkHttpClient base) {
     this.http =
-        new OkHttpClient.Builder()
+        (base == null ? new OkHttpClient.Builder() : base.newBuilder())
             .connectionPool(new ConnectionPool(Math.max(5, connections), 5, TimeUnit.MINUTES))
             .connectTimeout(Duration.ofSeconds(10))
             .readTimeout(Duration.ofSeconds(120))

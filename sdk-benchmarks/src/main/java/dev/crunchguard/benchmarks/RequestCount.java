@@ -11,6 +11,7 @@ import dev.crunchguard.runner.RunnerContext;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
 import dev.crunchguard.testkit.Endpoint;
+import dev.crunchguard.testkit.FaultProxy;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -174,8 +175,62 @@ final class RequestCount {
     }
   }
 
+  /** The server-side request counts of a scenario: the simulator's, or a FaultProxy's. */
+  interface Served {
+    /** Requests for an endpoint, over all containers. */
+    long requestCount(Endpoint endpoint);
+
+    /** Action name to count, over all containers. */
+    Map<String, Long> requestCounts();
+
+    /** Action name to count, for one container. */
+    Map<String, Long> requestCounts(String containerUuid);
+
+    static Served by(ArvadosSimulator sim) {
+      return new Served() {
+        @Override
+        public long requestCount(Endpoint endpoint) {
+          return sim.requestCount(endpoint);
+        }
+
+        @Override
+        public Map<String, Long> requestCounts() {
+          return sim.requestCounts();
+        }
+
+        @Override
+        public Map<String, Long> requestCounts(String containerUuid) {
+          return sim.requestCounts(containerUuid);
+        }
+      };
+    }
+
+    static Served by(FaultProxy proxy) {
+      return new Served() {
+        @Override
+        public long requestCount(Endpoint endpoint) {
+          return proxy.requestCount(endpoint);
+        }
+
+        @Override
+        public Map<String, Long> requestCounts() {
+          return proxy.requestCounts();
+        }
+
+        @Override
+        public Map<String, Long> requestCounts(String containerUuid) {
+          return proxy.requestCounts(containerUuid);
+        }
+      };
+    }
+  }
+
   private static Counts counts(
       String scenario, ArvadosSimulator sim, List<String> uuids, long polls) {
+    return counts(scenario, Served.by(sim), uuids, polls);
+  }
+
+  static Counts counts(String scenario, Served sim, List<String> uuids, long polls) {
     long min = Long.MAX_VALUE;
     long max = 0;
     for (String u : uuids) {
@@ -216,6 +271,49 @@ final class RequestCount {
         polls);
   }
 
+  static final List<String> HEADER =
+      List.of(
+          "scenario",
+          "containers",
+          "lock",
+          "update (PUT)",
+          "get",
+          "unlock",
+          "per container",
+          "min – max per container",
+          "list (total)",
+          "token current (total)",
+          "other (total)");
+
+  /** A row of {@link #HEADER}. */
+  static List<String> row(Counts c) {
+    return List.of(
+        c.scenario(),
+        Integer.toString(c.containers()),
+        Summary.f("%.2f", c.lock()),
+        Summary.f("%.2f", c.update()),
+        Summary.f("%.2f", c.get()),
+        Summary.f("%.2f", c.unlock()),
+        Summary.f("%.2f", c.perContainer()),
+        c.minPerContainer() + " – " + c.maxPerContainer(),
+        Summary.f("%.0f", c.list()) + (c.polls() > 0 ? " (" + c.polls() + " polls)" : ""),
+        Summary.f("%.0f", c.tokenCurrent()),
+        Summary.f("%.0f", c.other()));
+  }
+
+  /** Whether a hand-written life cycle cost exactly lock + 2 PUTs per container, nothing else. */
+  static boolean exactlyThree(Counts hand) {
+    return hand.minPerContainer() == 3
+        && hand.maxPerContainer() == 3
+        && hand.lock() == 1.0
+        && hand.update() == 2.0
+        && hand.get() == 0
+        && hand.unlock() == 0
+        && hand.list() == 0
+        && hand.tokenCurrent() == 0
+        && hand.other() == 0;
+  }
+
   static void report(Report rep, List<Counts> rows) {
     rep.heading("2. Requests per container life cycle (happy path), counted by the server");
     rep.para(
@@ -224,34 +322,9 @@ final class RequestCount {
             + "as totals (they are amortised over all containers and grow with the number of polls, not of containers).");
     List<List<String>> t = new ArrayList<>();
     for (Counts c : rows) {
-      t.add(
-          List.of(
-              c.scenario(),
-              Integer.toString(c.containers()),
-              Summary.f("%.2f", c.lock()),
-              Summary.f("%.2f", c.update()),
-              Summary.f("%.2f", c.get()),
-              Summary.f("%.2f", c.unlock()),
-              Summary.f("%.2f", c.perContainer()),
-              c.minPerContainer() + " – " + c.maxPerContainer(),
-              Summary.f("%.0f", c.list()) + (c.polls() > 0 ? " (" + c.polls() + " polls)" : ""),
-              Summary.f("%.0f", c.tokenCurrent()),
-              Summary.f("%.0f", c.other())));
+      t.add(row(c));
     }
-    rep.table(
-        List.of(
-            "scenario",
-            "containers",
-            "lock",
-            "update (PUT)",
-            "get",
-            "unlock",
-            "per container",
-            "min – max per container",
-            "list (total)",
-            "token current (total)",
-            "other (total)"),
-        t);
+    rep.table(HEADER, t);
     rep.sub(
         "Arvados for the same life cycle, counted from the Arvados source (sdk/go/dispatch, lib/dispatchcloud, lib/crunchrun)");
     rep.para("Per container, on the happy path, with the fewest requests the text allows:");
@@ -305,15 +378,7 @@ final class RequestCount {
             + "check and the full record), and the dispatcher reads once after the run when the runner finished the "
             + "container through its own handed-off lock.");
     Counts hand = rows.get(0);
-    boolean exact =
-        hand.minPerContainer() == 3
-            && hand.maxPerContainer() == 3
-            && hand.lock() == 1.0
-            && hand.update() == 2.0
-            && hand.get() == 0
-            && hand.list() == 0
-            && hand.tokenCurrent() == 0
-            && hand.other() == 0;
+    boolean exact = exactlyThree(hand);
     rep.target(
         "2",
         "happy path lock → Running → Complete = exactly 3 requests, no hidden reads",

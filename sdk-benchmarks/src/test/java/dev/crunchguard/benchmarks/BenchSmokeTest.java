@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -49,6 +50,8 @@ class BenchSmokeTest {
             "## 6. Simulator capacity",
             "## 7. Queue-to-lock latency",
             "## Targets");
+    // The real-server part changes a server outside the process: it runs only when named.
+    assertThat(report).doesNotContain("## 8. Against the real server");
     assertThat(progress).contains("[bench] done");
 
     List<List<String>> tables = tables(report);
@@ -144,6 +147,59 @@ class BenchSmokeTest {
       assertThat(target.get("part").getAsString()).isIn("2", "4");
       assertThat(target.get("met").isJsonPrimitive()).isTrue();
     }
+  }
+
+  @Test
+  @Timeout(value = 1, unit = TimeUnit.MINUTES)
+  void realPart_withoutAServerConfigured_isSkippedWithTheReason_andAddsNoTarget() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        BenchmarksMain.run(
+            List.of("bench", "--smoke", "--json", "--parts", "real"),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Map.of());
+    assertThat(status).as(err.toString(StandardCharsets.UTF_8)).isZero();
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("[bench] 8. skipped: CRUNCHGUARD_ARVADOS_URL is not set");
+
+    JsonObject report =
+        JsonParser.parseString(out.toString(StandardCharsets.UTF_8)).getAsJsonObject();
+    assertThat(report.getAsJsonArray("parts").asList())
+        .extracting(JsonElement::getAsString)
+        .containsExactly("real");
+    JsonObject section = report.getAsJsonArray("sections").get(0).getAsJsonObject();
+    assertThat(section.get("title").getAsString()).startsWith("8. Against the real server");
+    assertThat(section.getAsJsonArray("blocks")).hasSize(1);
+    assertThat(section.getAsJsonArray("blocks").get(0).getAsJsonObject().get("text").getAsString())
+        .startsWith("**Skipped:** CRUNCHGUARD_ARVADOS_URL is not set")
+        .contains("src/ci/real-arvados.sh");
+    assertThat(report.getAsJsonArray("targets")).isEmpty();
+  }
+
+  @Test
+  @Timeout(value = 1, unit = TimeUnit.MINUTES)
+  void realPart_withAnIncompleteConfiguration_isSkippedNamingTheMissingVariables() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        BenchmarksMain.run(
+            List.of("bench", "--smoke", "--parts", "real"),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Map.of(
+                "CRUNCHGUARD_ARVADOS_URL",
+                "http://127.0.0.1:9/",
+                "CRUNCHGUARD_ARVADOS_ADMIN_TOKEN",
+                "v2/zzzzz-gj3su-000000000000000/notarealsecret"));
+    assertThat(status).as(err.toString(StandardCharsets.UTF_8)).isZero();
+    String report = out.toString(StandardCharsets.UTF_8);
+    assertThat(report)
+        .contains("## 8. Against the real server")
+        .contains("**Skipped:** the real server is configured but not usable")
+        .contains("CRUNCHGUARD_ARVADOS_ADMIN2_TOKEN, CRUNCHGUARD_ARVADOS_USER_TOKEN is not")
+        .doesNotContain("notarealsecret");
   }
 
   private static List<List<String>> tables(String report) {

@@ -102,9 +102,9 @@ public final class RunnerContext implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    // At a fixed rate: a check starts every interval whatever the previous one took, so a stale
-    // child
-    // is stopped within one interval plus one round trip of its epoch ending.
+    // At a fixed rate: a check starts every interval whatever the previous one took (a check
+    // that overruns is followed at once by the next), so a stale child is stopped within one
+    // interval plus the round trip of the read that sees the change.
     this.watch =
         watcher.scheduleAtFixedRate(
             this::check, watchInterval.toNanos(), watchInterval.toNanos(), TimeUnit.NANOSECONDS);
@@ -273,9 +273,11 @@ public final class RunnerContext implements AutoCloseable {
     if (!p.isAlive()) {
       return;
     }
-    log.info("stopping the command of {}: {}", lock.containerUuid(), reason);
+    // SIGTERM first: nothing (not even the log line, which may block on a slow appender) comes
+    // between the watch seeing the change and the signal.
     p.destroy();
     p.descendants().forEach(ProcessHandle::destroy);
+    log.info("stopping the command of {}: {}", lock.containerUuid(), reason);
     // Not on the watch thread: close() may already have shut it down, and the SIGKILL must still
     // come.
     java.util.concurrent.CompletableFuture.delayedExecutor(

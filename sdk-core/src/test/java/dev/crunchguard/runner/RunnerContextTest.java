@@ -12,6 +12,10 @@ import dev.crunchguard.StopReason;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ArvadosSimulatorExtension;
 import dev.crunchguard.testkit.ContainerSpec;
+import dev.crunchguard.testkit.Endpoint;
+import dev.crunchguard.testkit.FaultKind;
+import dev.crunchguard.testkit.FaultProxy;
+import dev.crunchguard.testkit.FaultRule;
 import dev.crunchguard.testkit.LeakCheckExtension;
 import dev.crunchguard.testkit.RivalWriter;
 import java.nio.file.Files;
@@ -216,5 +220,41 @@ class RunnerContextTest {
       assertThat(r.outcome()).isEqualTo(RunOutcome.CANCELLED);
     }
     assertThat(sim.container(uuid).state()).isEqualTo("Cancelled");
+  }
+
+  /**
+   * The watch runs at a fixed rate: with every read taking 150 ms and a 200 ms interval, a check
+   * still starts every 200 ms (about 10 reads in 2 s), where a fixed delay (interval after the
+   * previous check returned) would give one every 350 ms (about 6).
+   */
+  @Test
+  void ownershipWatch_startsACheckEveryInterval_evenWhenEachReadIsSlow() throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
+    try (FaultProxy proxy = FaultProxy.builder(sim.baseUrl()).build().start();
+        ArvadosClient slow =
+            ArvadosClient.builder().baseUrl(proxy.baseUrl()).token(TOKEN).build()) {
+      proxy
+          .faults()
+          .add(
+              FaultRule.of(FaultKind.DELAY)
+                  .on(Endpoint.GET)
+                  .container(uuid)
+                  .delay(Duration.ofMillis(150))
+                  .always()
+                  .build());
+      long reads;
+      try (RunnerContext ctx = RunnerContext.builder(slow, handoff).watchInterval(WATCH).start()) {
+        long before = proxy.requestCount(Endpoint.GET, uuid);
+        Thread.sleep(2_000);
+        reads = proxy.requestCount(Endpoint.GET, uuid) - before;
+        assertThat(ctx.lock().isLost()).isFalse();
+      }
+      // close() does not wait for the check in flight: let it (held 150 ms by the proxy) finish
+      // before the proxy goes, or its read would wait for the client's timeout.
+      Thread.sleep(WATCH.toMillis());
+
+      assertThat(reads).as("watch reads in 2 s").isBetween(8L, 11L);
+    }
   }
 }
