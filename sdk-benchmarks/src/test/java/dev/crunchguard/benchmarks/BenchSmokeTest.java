@@ -72,18 +72,24 @@ class BenchSmokeTest {
       parts.add(row.substring(2, 3));
     }
     assertThat(parts).contains("1", "2", "3", "4", "5", "7");
-    // Part 7: one row per configuration (two event delays, two poll intervals), and for each
-    // events configuration its three verdicts, p50, p99 and requests per container.
+    // Part 7: one row per configuration (two event delays, the first again with a runner that
+    // reads the record, two poll intervals), and for each events configuration its three
+    // verdicts, p50, p99 and requests per container.
     List<String> latency = tableAfter(report, "## 7. Queue-to-lock latency");
     assertThat(latency.get(0))
         .startsWith("| configuration | periodic poll | containers | p50 ms |");
     assertThat(latency.subList(2, latency.size()))
-        .hasSize(4)
+        .hasSize(5)
         .anySatisfy(r -> assertThat(r).startsWith("| events, eventPollDelay 5 ms (default) |"))
+        .anySatisfy(
+            r ->
+                assertThat(r)
+                    .startsWith(
+                        "| events, eventPollDelay 5 ms (default), runner reads `ctx.container()` |"))
         .anySatisfy(r -> assertThat(r).startsWith("| polling every 1 s |"))
         .allSatisfy(r -> assertThat(r).contains("all locked, safe"));
     assertThat(targets.stream().filter(r -> r.startsWith("| 7 |")))
-        .hasSize(6)
+        .hasSize(9)
         .anySatisfy(r -> assertThat(r).contains("p50 ≤ 50 ms"))
         .anySatisfy(r -> assertThat(r).contains("p99 ≤ 250 ms"))
         .anySatisfy(
