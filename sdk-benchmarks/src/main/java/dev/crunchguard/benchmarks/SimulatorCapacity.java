@@ -13,6 +13,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import okhttp3.Request;
 
 /**
  * Benchmark 6: what the simulator sustains, by raw HTTP from a few client threads in the same JVM:
@@ -99,6 +100,26 @@ final class SimulatorCapacity {
                 duration,
                 threads,
                 (w, i) -> raw.call(raw.queuePage(100))));
+        int deep = (n - running) / 2;
+        rows.add(
+            timed(
+                n,
+                "list: the same page at offset "
+                    + deep
+                    + " (half the queue; the Dispatcher's own paging moves the offset)",
+                duration,
+                threads,
+                (w, i) -> raw.call(atOffset(raw.queuePage(100), deep))));
+        String me = sim.tokenUuid(TOKEN);
+        rows.add(
+            timed(
+                n,
+                "list: Dispatcher's own containers (locked_by_uuid = me: "
+                    + running
+                    + " Running, order uuid asc, limit 100, count exact)",
+                duration,
+                threads,
+                (w, i) -> raw.call(raw.minePage(me, 100))));
         rows.add(
             timed(
                 n,
@@ -109,13 +130,20 @@ final class SimulatorCapacity {
                   int start = (int) ((w * 7919L + i * 20) % Math.max(1, n - 20));
                   raw.call(raw.byUuids(uuids.subList(start, start + 20)));
                 }));
-        for (Row r : rows.subList(rows.size() - 4, rows.size())) {
+        for (Row r : rows.subList(rows.size() - 6, rows.size())) {
           progress.printf(
               "[bench] 6. N=%d %s: %.0f req/s%n", n, r.operation().split(" \\(")[0], r.perSecond());
         }
       }
     }
     report(rep, rows, duration, threads);
+  }
+
+  /** The request with its {@code offset} parameter replaced. */
+  private static Request.Builder atOffset(Request.Builder rb, int offset) {
+    Request r = rb.build();
+    return r.newBuilder()
+        .url(r.url().newBuilder().setQueryParameter("offset", Integer.toString(offset)).build());
   }
 
   private static Row lockRounds(
