@@ -2,7 +2,6 @@ package dev.crunchguard.testkit.internal.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.gson.JsonObject;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -81,14 +80,14 @@ class EventSenderTest {
       sendText(out, SUBSCRIBE);
       assertThat(readUntil(s.getInputStream(), "\"status\":200")).contains("\"status\":200");
 
-      // From here on the client reads nothing: the socket buffers fill, then a write stalls.
-      JsonObject big = new JsonObject();
-      big.addProperty("filler", "x".repeat(16 * 1024));
+      // From here on the client reads nothing: the socket buffers (a few MiB at most on
+      // loopback) fill, then a write stalls. 4,000 events of 16 KiB are far more than they hold.
+      String big = "x".repeat(16 * 1024); // a free-text row's properties are sent whole
       int written = 0;
       long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
       while (server.writeTimeouts.get() == 0 && System.nanoTime() < deadline) {
-        for (int i = 0; i < 50; i++) {
-          log.append("zzzzz-dz642-" + String.format("%015d", written++), "", "update", null, big);
+        for (int i = 0; i < 50 && written < 4000; i++) {
+          log.appendText("zzzzz-dz642-" + String.format("%015d", written++), "", "dispatch", big);
         }
         Thread.sleep(5);
       }
