@@ -7,6 +7,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.java_websocket.WebSocketAdapter;
@@ -33,6 +34,7 @@ final class DrainSignal implements WrappedByteChannel {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition written = lock.newCondition();
   private @Nullable ByteBuffer lastFinished; // guarded by lock
+  private long finished; // buffers finished, guarded by lock
 
   DrainSignal(ByteChannel delegate) {
     this.delegate = delegate;
@@ -45,6 +47,7 @@ final class DrainSignal implements WrappedByteChannel {
       lock.lock();
       try {
         lastFinished = src;
+        finished++;
         written.signalAll();
       } finally {
         lock.unlock();
@@ -54,26 +57,50 @@ final class DrainSignal implements WrappedByteChannel {
   }
 
   /**
+   * How long a wait goes without a finished write before {@link #awaitDrained} re-arms the
+   * selector. Java-WebSocket 1.6.0 has a race: its selector thread, done writing, sets the key's
+   * interest back to read only ({@code WebSocketServer.doWrite}) after it has written the last
+   * buffer, so a frame queued just then (our sender, woken by that very write) can lose its write
+   * demand and stay queued until the next one. Only then does this timeout matter; a sender is
+   * otherwise woken by the write itself.
+   */
+  static final long STUCK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+  /**
    * Waits until everything queued on {@code outQueue} has been written to the socket.
    *
    * @param outQueue the connection's outgoing buffers
    * @param timeoutNanos how long to wait
+   * @param rearm asks the library to write again when the queue is not empty but the connection is
+   *     not waiting to write (see {@link #STUCK_NANOS}); called without this channel's lock
    * @return false when the timeout passed first
    * @throws InterruptedException when the waiting thread is interrupted (the session ended)
    */
-  boolean awaitDrained(Queue<ByteBuffer> outQueue, long timeoutNanos) throws InterruptedException {
-    long left = timeoutNanos;
-    lock.lock();
-    try {
-      while (!drained(outQueue)) {
-        if (left <= 0) {
-          return false;
+  boolean awaitDrained(Queue<ByteBuffer> outQueue, long timeoutNanos, Runnable rearm)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutNanos;
+    while (true) {
+      lock.lock();
+      try {
+        long finishedBefore = finished;
+        while (!drained(outQueue)) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          written.awaitNanos(Math.min(left, STUCK_NANOS));
+          if (finished == finishedBefore && !drained(outQueue)) {
+            break; // no write finished for a while: re-arm below, without the lock
+          }
+          finishedBefore = finished;
         }
-        left = written.awaitNanos(left);
+        if (drained(outQueue)) {
+          return true;
+        }
+      } finally {
+        lock.unlock();
       }
-      return true;
-    } finally {
-      lock.unlock();
+      rearm.run();
     }
   }
 

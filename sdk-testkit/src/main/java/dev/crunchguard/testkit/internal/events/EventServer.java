@@ -571,7 +571,7 @@ public final class EventServer implements AutoCloseable {
           }
           // Like arvados-ws's blocking write with a SendTimeout deadline: the previous frame must
           // have gone to the socket first, so a client that stops reading fills the queue.
-          if (!drain.awaitDrained(outQueue, options.sendTimeout().toNanos())) {
+          if (!drain.awaitDrained(outQueue, options.sendTimeout().toNanos(), this::rearm)) {
             writeTimeouts.incrementAndGet();
             end("write timeout", false);
             return;
@@ -588,6 +588,21 @@ public final class EventServer implements AutoCloseable {
         }
       } catch (InterruptedException e) {
         // ended
+      }
+    }
+
+    /** Re-asserts the write demand the library's selector may have dropped (DrainSignal). */
+    private void rearm() {
+      try {
+        java.nio.channels.SelectionKey k = ((WebSocketImpl) ws).getSelectionKey();
+        if (k != null
+            && k.isValid()
+            && (k.interestOps() & java.nio.channels.SelectionKey.OP_WRITE) == 0
+            && !outQueue.isEmpty()) {
+          server.onWriteDemand(ws);
+        }
+      } catch (java.nio.channels.CancelledKeyException e) {
+        // closed meanwhile: the session ends
       }
     }
 
