@@ -1,6 +1,10 @@
 package dev.crunchguard.benchmarks;
 
 import com.google.gson.JsonObject;
+import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.events.ArvadosEvent;
+import dev.crunchguard.events.EventFilter;
+import dev.crunchguard.events.EventStream;
 import dev.crunchguard.examples.cli.Durations;
 import dev.crunchguard.testkit.ArvadosSimulator;
 import dev.crunchguard.testkit.ContainerSpec;
@@ -13,6 +17,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import okhttp3.Request;
 
 /**
  * Benchmark 6: what the simulator sustains, by raw HTTP from a few client threads in the same JVM:
@@ -99,6 +104,26 @@ final class SimulatorCapacity {
                 duration,
                 threads,
                 (w, i) -> raw.call(raw.queuePage(100))));
+        int deep = (n - running) / 2;
+        rows.add(
+            timed(
+                n,
+                "list: the same page at offset "
+                    + deep
+                    + " (half the queue; the Dispatcher's own paging moves the offset)",
+                duration,
+                threads,
+                (w, i) -> raw.call(atOffset(raw.queuePage(100), deep))));
+        String me = sim.tokenUuid(TOKEN);
+        rows.add(
+            timed(
+                n,
+                "list: Dispatcher's own containers (locked_by_uuid = me: "
+                    + running
+                    + " Running, order uuid asc, limit 100, count exact)",
+                duration,
+                threads,
+                (w, i) -> raw.call(raw.minePage(me, 100))));
         rows.add(
             timed(
                 n,
@@ -109,13 +134,90 @@ final class SimulatorCapacity {
                   int start = (int) ((w * 7919L + i * 20) % Math.max(1, n - 20));
                   raw.call(raw.byUuids(uuids.subList(start, start + 20)));
                 }));
-        for (Row r : rows.subList(rows.size() - 4, rows.size())) {
+        for (Row r : rows.subList(rows.size() - 6, rows.size())) {
           progress.printf(
               "[bench] 6. N=%d %s: %.0f req/s%n", n, r.operation().split(" \\(")[0], r.perSecond());
         }
       }
     }
+    String events = eventReplay(Heap.quick ? 500 : 5_000, progress);
     report(rep, rows, duration, threads);
+    rep.para(events);
+  }
+
+  /**
+   * The event stream's sender: {@code n} container events already in the log, replayed to one
+   * {@link EventStream} client ({@code resumeAfter}) with a client queue large enough never to
+   * fill, so the rate is the sender's (and the client's), not the producer's.
+   */
+  static String eventReplay(int n, PrintStream progress) throws Exception {
+    try (ArvadosSimulator sim =
+            ArvadosSimulator.builder()
+                .adminToken(TOKEN)
+                .events(true)
+                .eventsClientQueue(1_000_000)
+                .recordHistory(false)
+                .build()
+                .start();
+        ArvadosClient client =
+            ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN).build()) {
+      long before = sim.events().lastEventId();
+      long c0 = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        sim.createContainer(ContainerSpec.builder().priority(1).build());
+      }
+      progress.printf(
+          "[bench] 6. events: created %d containers in %.1f s%n",
+          n, (System.nanoTime() - c0) / 1e9);
+      // resumeAfter needs a positive id: with an empty log the first event (id 1) is left out.
+      long expected = before > 0 ? n : n - 1;
+      AtomicLong got = new AtomicLong();
+      AtomicLong first = new AtomicLong();
+      AtomicLong last = new AtomicLong();
+      java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(1);
+      EventStream.Builder b =
+          EventStream.builder(client)
+              .subscribe(EventFilter.eventTypeIn(ArvadosEvent.CREATE))
+              .objectKinds(ArvadosEvent.KIND_CONTAINER)
+              .deliveryQueueCapacity(2 * n + 1024)
+              .listener(
+                  e -> {
+                    long t = System.nanoTime();
+                    first.compareAndSet(0, t);
+                    last.set(t);
+                    if (got.incrementAndGet() == expected) {
+                      all.countDown();
+                    }
+                  });
+      b.resumeAfter(Math.max(1, before));
+      long t0 = System.nanoTime();
+      try (EventStream stream = b.start()) {
+        boolean complete =
+            all.await(120, java.util.concurrent.TimeUnit.SECONDS) || got.get() >= expected;
+        long end = last.get();
+        double total = (end - t0) / 1e9;
+        double burst = (end - first.get()) / 1e9;
+        String line =
+            String.format(
+                "Event stream (one `EventStream` client, a replay of %,d container events already in"
+                    + " the log, client queue 1,000,000): %,d delivered%s in %.2f s from the"
+                    + " stream's start, %,.0f events/s from the first event to the last.",
+                expected,
+                got.get(),
+                complete ? "" : " (incomplete after 120 s)",
+                total,
+                burst > 0 ? (got.get() - 1) / burst : Double.NaN);
+        progress.printf("[bench] 6. %s%n", line);
+        return line;
+      }
+    }
+  }
+
+  /** The request with its {@code offset} parameter replaced. */
+  private static Request.Builder atOffset(Request.Builder rb, int offset) {
+    Request r = rb.build();
+    return r.newBuilder()
+        .url(r.url().newBuilder().setQueryParameter("offset", Integer.toString(offset)).build());
   }
 
   private static Row lockRounds(

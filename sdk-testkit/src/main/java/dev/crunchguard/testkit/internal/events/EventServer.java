@@ -18,12 +18,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import org.java_websocket.WebSocket;
+import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 import org.java_websocket.server.DefaultSSLWebSocketServerFactory;
+import org.java_websocket.server.DefaultWebSocketServerFactory;
 import org.java_websocket.server.WebSocketServer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -167,9 +169,12 @@ public final class EventServer implements AutoCloseable {
     server.setTcpNoDelay(true);
     server.setConnectionLostTimeout(0); // arvados-ws sends no pings; {} keepalives only
     server.setDaemon(true);
-    if (options.ssl() != null) {
-      server.setWebSocketFactory(new DefaultSSLWebSocketServerFactory(options.ssl()));
-    }
+    SSLContext ssl = options.ssl();
+    server.setWebSocketFactory(
+        new DrainSignal.Factory(
+            ssl == null
+                ? new DefaultWebSocketServerFactory()
+                : new DefaultSSLWebSocketServerFactory(ssl)));
     this.timer =
         new ScheduledThreadPoolExecutor(
             1,
@@ -371,9 +376,17 @@ public final class EventServer implements AutoCloseable {
     final java.util.concurrent.atomic.AtomicBoolean ended =
         new java.util.concurrent.atomic.AtomicBoolean();
     private long msgId; // sender thread only
+    private final java.util.Queue<java.nio.ByteBuffer> outQueue; // the library's, for drain checks
+    private final DrainSignal drain;
 
     Session(WebSocket ws, long number, @Nullable String token) {
       this.ws = ws;
+      WebSocketImpl impl = (WebSocketImpl) ws;
+      this.outQueue = impl.outQueue;
+      if (!(impl.getChannel() instanceof DrainSignal d)) {
+        throw new IllegalStateException("connection without a drain signal");
+      }
+      this.drain = d;
       this.number = number;
       this.token = token;
       this.queue = new java.util.concurrent.ArrayBlockingQueue<>(options.queueSize());
@@ -556,14 +569,12 @@ public final class EventServer implements AutoCloseable {
           } else {
             frame = (String) item;
           }
-          long deadline = System.nanoTime() + options.sendTimeout().toNanos();
-          while (ws.hasBufferedData()) {
-            if (System.nanoTime() > deadline) {
-              writeTimeouts.incrementAndGet();
-              end("write timeout", false);
-              return;
-            }
-            Thread.sleep(1);
+          // Like arvados-ws's blocking write with a SendTimeout deadline: the previous frame must
+          // have gone to the socket first, so a client that stops reading fills the queue.
+          if (!drain.awaitDrained(outQueue, options.sendTimeout().toNanos(), this::rearm)) {
+            writeTimeouts.incrementAndGet();
+            end("write timeout", false);
+            return;
           }
           try {
             ws.send(frame);
@@ -577,6 +588,21 @@ public final class EventServer implements AutoCloseable {
         }
       } catch (InterruptedException e) {
         // ended
+      }
+    }
+
+    /** Re-asserts the write demand the library's selector may have dropped (DrainSignal). */
+    private void rearm() {
+      try {
+        java.nio.channels.SelectionKey k = ((WebSocketImpl) ws).getSelectionKey();
+        if (k != null
+            && k.isValid()
+            && (k.interestOps() & java.nio.channels.SelectionKey.OP_WRITE) == 0
+            && !outQueue.isEmpty()) {
+          server.onWriteDemand(ws);
+        }
+      } catch (java.nio.channels.CancelledKeyException e) {
+        // closed meanwhile: the session ends
       }
     }
 

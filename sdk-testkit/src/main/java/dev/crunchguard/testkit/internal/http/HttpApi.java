@@ -389,7 +389,7 @@ public final class HttpApi implements HttpHandler {
         {
           checkListScope(req, caller);
           ListQuery q = ListQuery.parse(req.params);
-          return q.envelope(containers.readableBy(caller));
+          return containers.list(q, caller);
         }
       case CURRENT:
         {

@@ -43,6 +43,7 @@ public final class ContainersService {
   private final History history;
   private final Map<String, Slot> slots = new ConcurrentHashMap<>();
   private final Map<String, String> containerByAuthUuid = new ConcurrentHashMap<>();
+  private final ContainerIndex index = new ContainerIndex();
   private final Caller systemCaller;
   private volatile @Nullable Duration raceWindow;
   private volatile @Nullable Runnable windowHook;
@@ -128,6 +129,23 @@ public final class ContainersService {
     return out;
   }
 
+  /** The secondary indexes, kept in step with every row under the row's lock. */
+  ContainerIndex index() {
+    return index;
+  }
+
+  /**
+   * The list endpoint: the envelope of {@code query} over the containers {@code caller} can read,
+   * through the index where the query allows (src/docs/simulator.md, "List queries").
+   *
+   * @param query the parsed list parameters
+   * @param caller who lists
+   * @return the response body
+   */
+  public JsonObject list(ListQuery query, Caller caller) {
+    return query.answer(this, caller).envelope();
+  }
+
   /**
    * Container.readable_by: admins read every container; anyone else (users, container and runtime
    * tokens, whose user is the token's owner) only those with a container request the user owns.
@@ -208,6 +226,7 @@ public final class ContainersService {
     slot.lock.lock();
     try {
       slots.put(uuid, slot);
+      index.replace(null, slot.record);
       AuditLog a = audit;
       if (a != null) {
         a.containerCreated(facts(saved.record));
@@ -385,6 +404,7 @@ public final class ContainersService {
       }
       s.deleted = true;
       slots.remove(uuid, s);
+      index.replace(cur, null);
       String auth = cur.authUuid();
       if (auth != null) {
         containerByAuthUuid.remove(auth, uuid);
@@ -442,6 +462,9 @@ public final class ContainersService {
 
   private void commit(Slot s, ContainerRecord before, ContainerRecord after) {
     s.record = after;
+    if (!s.deleted) {
+      index.replace(before, after); // a deleted row (a windowed update racing delete) left it
+    }
     String a0 = before.authUuid();
     String a1 = after.authUuid();
     if (!Objects.equals(a0, a1)) {
@@ -465,10 +488,15 @@ public final class ContainersService {
     }
     s.lock.lock();
     try {
-      EnumMap<Attr, JsonElement> m = s.record.mutableCopy();
+      if (s.deleted) {
+        throw new IllegalArgumentException("no such container: " + uuid);
+      }
+      ContainerRecord before = s.record;
+      EnumMap<Attr, JsonElement> m = before.mutableCopy();
       m.put(Attr.PRIORITY, new JsonPrimitive(priority));
       ContainerRecord r = new ContainerRecord(m);
       s.record = r;
+      index.replace(before, r);
       return r;
     } finally {
       s.lock.unlock();
@@ -543,6 +571,7 @@ public final class ContainersService {
     requests.clear();
     slots.clear();
     containerByAuthUuid.clear();
+    index.clear();
   }
 
   private static @Nullable String requestedState(Map<String, JsonElement> attrs) {

@@ -9,11 +9,14 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -649,10 +652,264 @@ public final class ListQuery {
 
   /**
    * Builds the list envelope of services/api/app/controllers/application_controller.rb's
-   * object_list (line 620).
+   * object_list (line 620) by the general path: every record of {@code all} is filtered, the
+   * matches sorted, then paged. O(n log n) in the size of {@code all}.
+   *
+   * @param all the records the caller can read
+   * @return the envelope
    */
   public JsonObject envelope(Collection<ContainerRecord> all) {
     List<ContainerRecord> m = matching(all);
+    int from = (int) Math.min(offset, m.size());
+    int to = (int) Math.min((long) offset + limit, m.size());
+    return envelope(m.subList(from, to), m.size());
+  }
+
+  /** How {@link #answer} found the rows (for tests and the docs). */
+  enum Plan {
+    /** Every readable row filtered and sorted. */
+    SCAN,
+    /** The rows named by a {@code uuid} {@code =} or {@code in} filter, then the general path. */
+    BY_UUID,
+    /** The rows of a {@code locked_by_uuid =} filter, from the index, then the general path. */
+    LOCKED_BY,
+    /** The Queued rows (in a priority range), from the index, then the general path. */
+    QUEUED,
+    /** A page and its count read straight from the Queued index, in priority order. */
+    QUEUED_PAGE
+  }
+
+  /**
+   * A list answer and how it was found.
+   *
+   * @param envelope the response body
+   * @param plan the path taken
+   * @param examined the rows read to answer it (the whole readable table for {@link Plan#SCAN})
+   */
+  record Answer(JsonObject envelope, Plan plan, long examined) {}
+
+  /**
+   * Answers the query over {@code table} as the general path over every row {@code caller} can read
+   * would, through the table's index where the filters and order allow: the answer (rows, order,
+   * count, paging, select) is the same either way.
+   *
+   * @param table the containers
+   * @param caller who lists (admins read every row; anyone else through container requests)
+   * @return the answer
+   */
+  Answer answer(ContainersService table, Caller caller) {
+    Predicate<ContainerRecord> readable =
+        caller.admin() ? r -> true : r -> table.canRead(r.uuid(), caller);
+    Set<String> uuids = uuidCandidates();
+    if (uuids != null) {
+      List<ContainerRecord> rows = new ArrayList<>(uuids.size());
+      for (String u : uuids) {
+        ContainerRecord r = table.find(u);
+        if (r != null && readable.test(r)) {
+          rows.add(r);
+        }
+      }
+      return new Answer(envelope(rows), Plan.BY_UUID, uuids.size());
+    }
+    String lockedBy = equalityOperand(Attr.LOCKED_BY_UUID);
+    if (lockedBy != null) {
+      List<ContainerRecord> rows = table.index().lockedBy(lockedBy);
+      int examined = rows.size();
+      rows.removeIf(readable.negate());
+      return new Answer(envelope(rows), Plan.LOCKED_BY, examined);
+    }
+    if (State.QUEUED.wire.equals(equalityOperand(Attr.STATE))) {
+      if (caller.admin() && directlyPageable()) {
+        Slice slice = table.index().readQueued(this::queuedSlice);
+        if (slice.total >= 0) {
+          return queuedPage(slice);
+        }
+      }
+      List<ContainerRecord> rows = table.index().readQueued(this::queuedCandidates);
+      int examined = rows.size();
+      rows.removeIf(readable.negate());
+      return new Answer(envelope(rows), Plan.QUEUED, examined);
+    }
+    Collection<ContainerRecord> all = table.readableBy(caller);
+    return new Answer(envelope(all), Plan.SCAN, all.size());
+  }
+
+  /**
+   * The uuids a {@code uuid =} or {@code uuid in} filter names (as the filter compares them), or
+   * null when there is none.
+   */
+  private @Nullable Set<String> uuidCandidates() {
+    for (Filter f : filters) {
+      if (f.attr() != Attr.UUID) {
+        continue;
+      }
+      if ("=".equals(f.op()) && !f.operand().isJsonNull()) {
+        return Set.of((String) key(Attr.UUID, f.operand()));
+      }
+      if ("in".equals(f.op())) {
+        Set<String> out = new LinkedHashSet<>();
+        for (JsonElement x : f.operand().getAsJsonArray()) {
+          if (!x.isJsonNull()) {
+            out.add((String) key(Attr.UUID, x));
+          }
+        }
+        return out;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The text a {@code [attr, "=", value]} filter on the text column {@code attr} compares with, or
+   * null when there is no such filter (or its value is null).
+   */
+  private @Nullable String equalityOperand(Attr attr) {
+    for (Filter f : filters) {
+      if (f.attr() == attr && "=".equals(f.op()) && f.operand().isJsonPrimitive()) {
+        return (String) key(attr, f.operand());
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether the Queued index alone answers the query: besides {@code state = Queued}, only
+   * comparisons of {@code priority} with a value (a range of the index), and the order starting
+   * with {@code priority}.
+   */
+  private boolean directlyPageable() {
+    if (orders.isEmpty() || orders.get(0).attr() != Attr.PRIORITY) {
+      return false;
+    }
+    for (Filter f : filters) {
+      boolean queued =
+          f.attr() == Attr.STATE
+              && "=".equals(f.op())
+              && f.operand().isJsonPrimitive()
+              && State.QUEUED.wire.equals(f.operand().getAsString());
+      boolean range =
+          f.attr() == Attr.PRIORITY
+              && PRIORITY_RANGE_OPS.contains(f.op())
+              && !f.operand().isJsonNull();
+      if (!queued && !range) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static final Set<String> PRIORITY_RANGE_OPS = Set.of("=", "<", "<=", ">", ">=");
+
+  /**
+   * The positions {@code [lo, hi)} of the Queued index (priority desc, uuid asc) that the query's
+   * priority filters keep.
+   */
+  private int[] priorityRange(QueuedTree tree) {
+    int lo = 0;
+    int hi = tree.size();
+    for (Filter f : filters) {
+      if (f.attr() != Attr.PRIORITY || !PRIORITY_RANGE_OPS.contains(f.op())) {
+        continue;
+      }
+      BigDecimal x = (BigDecimal) key(Attr.PRIORITY, f.operand());
+      int above = tree.prefix(p -> BigDecimal.valueOf(p).compareTo(x) > 0);
+      int atOrAbove = tree.prefix(p -> BigDecimal.valueOf(p).compareTo(x) >= 0);
+      switch (f.op()) {
+        case ">":
+          hi = Math.min(hi, above);
+          break;
+        case ">=":
+          hi = Math.min(hi, atOrAbove);
+          break;
+        case "<":
+          lo = Math.max(lo, atOrAbove);
+          break;
+        case "<=":
+          lo = Math.max(lo, above);
+          break;
+        default: // "="
+          lo = Math.max(lo, above);
+          hi = Math.min(hi, atOrAbove);
+      }
+    }
+    return new int[] {lo, Math.max(lo, hi)};
+  }
+
+  /** Every Queued record that the query's priority range keeps, plus any unordered ones. */
+  private List<ContainerRecord> queuedCandidates(ContainerIndex.QueuedView v) {
+    int[] r = priorityRange(v.tree());
+    List<ContainerRecord> rows = v.tree().range(r[0], r[1]);
+    rows.addAll(v.unordered());
+    return rows;
+  }
+
+  /**
+   * What the Queued index gives for a directly pageable query (read under the index's lock, used
+   * after it): the answer's records at logical positions {@code [base, base + rows.size())} in tree
+   * order ({@code priority desc, uuid asc}, reversed for {@code priority asc}) or, when {@code
+   * sort}, a stretch of whole priority groups to sort by the query's order; {@code total} the
+   * count, or -1 when the index holds a Queued record it cannot order.
+   */
+  private record Slice(List<ContainerRecord> rows, int base, boolean sort, int total) {}
+
+  /**
+   * Reads the page and count straight from the Queued index. The range's records are in {@code
+   * priority desc, uuid asc} order, so logical position i of the answer is tree position {@code lo
+   * + i} (priority desc) or {@code hi - 1 - i} (priority asc). When the order's tie-break after
+   * priority is not that uuid order, the page is widened to whole priority groups, which the caller
+   * sorts by the query's order: the records of one priority are contiguous in both orders, so the
+   * sorted groups are exactly that stretch of the general path's answer. O(log n + page + the
+   * priority groups the page touches).
+   */
+  private Slice queuedSlice(ContainerIndex.QueuedView v) {
+    if (!v.unordered().isEmpty()) {
+      return new Slice(List.of(), 0, false, -1);
+    }
+    QueuedTree tree = v.tree();
+    int[] r = priorityRange(tree);
+    int lo = r[0];
+    int hi = r[1];
+    int total = hi - lo;
+    int from = (int) Math.min(offset, total);
+    int to = (int) Math.min((long) offset + limit, total);
+    if (from == to) {
+      return new Slice(List.of(), from, false, total);
+    }
+    boolean desc = orders.get(0).desc();
+    int start = desc ? lo + from : hi - to;
+    int end = desc ? lo + to : hi - from;
+    boolean treeTieBreak =
+        orders.size() > 1 && orders.get(1).attr() == Attr.UUID && orders.get(1).desc() != desc;
+    if (treeTieBreak) {
+      List<ContainerRecord> page = tree.range(start, end);
+      if (!desc) {
+        Collections.reverse(page);
+      }
+      return new Slice(page, from, false, total);
+    }
+    long first = tree.priorityAt(start);
+    long last = tree.priorityAt(end - 1);
+    int groupStart = tree.prefix(p -> p > first);
+    int groupEnd = tree.prefix(p -> p >= last);
+    List<ContainerRecord> block = tree.range(groupStart, groupEnd);
+    return new Slice(block, desc ? groupStart - lo : hi - groupEnd, true, total);
+  }
+
+  /** The answer of a directly pageable query from its slice of the Queued index. */
+  private Answer queuedPage(Slice slice) {
+    int from = (int) Math.min(offset, slice.total);
+    int to = (int) Math.min((long) offset + limit, slice.total);
+    List<ContainerRecord> rows = slice.rows;
+    if (slice.sort) {
+      rows = new ArrayList<>(rows);
+      rows.sort(comparator());
+    }
+    List<ContainerRecord> page = rows.subList(from - slice.base, to - slice.base);
+    return new Answer(envelope(page, slice.total), Plan.QUEUED_PAGE, slice.rows.size());
+  }
+
+  /** The envelope of one page of the sorted matches, {@code total} matches in all. */
+  private JsonObject envelope(List<ContainerRecord> page, long total) {
     JsonObject o = new JsonObject();
     o.addProperty("kind", "arvados#containerList");
     o.addProperty("etag", "");
@@ -660,8 +917,7 @@ public final class ListQuery {
     o.addProperty("offset", offset);
     o.addProperty("limit", limit);
     JsonArray items = new JsonArray();
-    for (int i = offset; i < m.size() && items.size() < limit; i++) {
-      ContainerRecord r = m.get(i);
+    for (ContainerRecord r : page) {
       if (select == null) {
         items.add(r.render());
       } else {
@@ -674,7 +930,7 @@ public final class ListQuery {
     }
     o.add("items", items);
     if (countExact) {
-      o.addProperty("items_available", m.size());
+      o.addProperty("items_available", total);
     }
     return o;
   }
