@@ -541,7 +541,7 @@ final class RealServerBench {
               + " Complete, "
               + r.lockedOnce()
               + " locked once",
-          share >= DispatchThroughput.TARGET_SHARE && r.allCompleteOnce());
+          share >= DispatchThroughput.TARGET_SHARE_ALONE && r.allCompleteOnce());
     }
   }
 
