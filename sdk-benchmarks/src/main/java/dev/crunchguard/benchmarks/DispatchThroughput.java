@@ -49,6 +49,7 @@ final class DispatchThroughput {
       double requestsPerContainer,
       boolean allComplete,
       boolean safe,
+      double cpuMicrosPerContainer,
       double adjacentCeiling) {
     Run withAdjacentCeiling(double c) {
       return new Run(
@@ -64,6 +65,7 @@ final class DispatchThroughput {
           requestsPerContainer,
           allComplete,
           safe,
+          cpuMicrosPerContainer,
           c);
     }
 
@@ -78,7 +80,15 @@ final class DispatchThroughput {
       String when,
       double seconds,
       double perSecond,
-      double requestsPerContainer) {}
+      double requestsPerContainer,
+      double cpuMicrosPerContainer) {}
+
+  /** This JVM's CPU time so far (every thread: clients, dispatchers and the simulator). */
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
 
   static void run(
       Report rep,
@@ -185,10 +195,12 @@ final class DispatchThroughput {
                 .lockRetryInterval(Duration.ofSeconds(1))
                 .build());
       }
+      long cpu0 = processCpuNanos();
       long t0 = System.nanoTime();
       dispatchers.forEach(Dispatcher::start);
       boolean finished = done.await(Math.max(120, n / 20), TimeUnit.SECONDS);
       long t1 = System.nanoTime();
+      long cpu1 = processCpuNanos();
       for (Dispatcher x : dispatchers) {
         x.close();
       }
@@ -227,6 +239,7 @@ final class DispatchThroughput {
           (double) all / n,
           finished && complete == n,
           sim.checkSafety().isSafe(),
+          (cpu1 - cpu0) / 1e3 / n,
           Double.NaN);
     }
   }
@@ -253,9 +266,12 @@ final class DispatchThroughput {
       String me = sim.tokenUuid(token);
       sim.clearHistory();
       sim.resetRequestCounts();
+      long cpu0 = processCpuNanos();
       double secs = CeilingLoad.drive(raw, uuids, me, threads).seconds();
+      long cpu1 = processCpuNanos();
       long all = sim.requestCounts().values().stream().mapToLong(Long::longValue).sum();
-      return new Ceiling(n, threads, when, secs, n / secs, (double) all / n);
+      return new Ceiling(
+          n, threads, when, secs, n / secs, (double) all / n, (cpu1 - cpu0) / 1e3 / n);
     }
   }
 
@@ -277,7 +293,11 @@ final class DispatchThroughput {
             + "per 100 containers, containers shared out without conflicts. Because other processes may load the "
             + "machine, every dispatcher run is bracketed by two ceiling runs with the largest thread count, and its share "
             + "is taken against the better of those two (\"adjacent ceiling\"); the best ceiling of all runs of that N "
-            + "is shown too. Client and server share the 2 cores in both cases.");
+            + "is shown too. Client and server share the 2 cores in both cases. CPU µs per container is"
+            + " the JVM's CPU time over the run (clients, dispatchers and the simulator together,"
+            + " `OperatingSystemMXBean.getProcessCpuTime`) over N; CPU use is that time over the run's"
+            + " wall time and the cores. When both runs use the cores fully, the share of the"
+            + " ceiling is about the ratio of their CPU per container.");
     List<List<String>> ct = new ArrayList<>();
     for (Ceiling c : ceilings) {
       ct.add(
@@ -287,7 +307,9 @@ final class DispatchThroughput {
               c.when(),
               Summary.f("%.0f", c.perSecond()),
               Summary.f("%.2f", c.seconds()),
-              Summary.f("%.2f", c.requestsPerContainer())));
+              Summary.f("%.2f", c.requestsPerContainer()),
+              Summary.f("%.0f", c.cpuMicrosPerContainer()),
+              cpuUse(c.cpuMicrosPerContainer() * c.containers(), c.seconds())));
     }
     rep.sub("Ceiling: raw HTTP, same per-container requests");
     rep.table(
@@ -297,7 +319,9 @@ final class DispatchThroughput {
             "measured",
             "containers/s",
             "seconds",
-            "requests per container"),
+            "requests per container",
+            "CPU µs per container (JVM)",
+            "CPU use"),
         ct);
     rep.sub("Dispatchers");
     List<List<String>> rt = new ArrayList<>();
@@ -319,6 +343,8 @@ final class DispatchThroughput {
               Long.toString(r.polls()),
               Summary.f("%.0f", r.lists()),
               Summary.f("%.2f", r.requestsPerContainer()),
+              Summary.f("%.0f", r.cpuMicrosPerContainer()),
+              cpuUse(r.cpuMicrosPerContainer() * r.containers(), r.seconds()),
               (r.allComplete() ? "all Complete" : "NOT all Complete")
                   + (r.safe() ? ", safe" : ", SAFETY VIOLATION")));
     }
@@ -336,6 +362,8 @@ final class DispatchThroughput {
             "polls (all)",
             "list requests",
             "requests per container (server)",
+            "CPU µs per container (JVM)",
+            "CPU use",
             "outcome"),
         rt);
     for (int n : runs.stream().map(Run::containers).distinct().toList()) {
@@ -425,6 +453,12 @@ final class DispatchThroughput {
             + ": "
             + Summary.f("%.0f%%", 100 * r.perSecond() / best(ceilings, n)),
         share >= target && r.allComplete());
+  }
+
+  /** CPU time over wall time and cores: how busy the machine's CPUs were for this JVM. */
+  static String cpuUse(double cpuMicros, double seconds) {
+    int cores = Runtime.getRuntime().availableProcessors();
+    return Summary.f("%.0f%%", 100 * cpuMicros / 1e6 / seconds / cores) + " of " + cores;
   }
 
   static double best(List<Ceiling> ceilings, int n) {
