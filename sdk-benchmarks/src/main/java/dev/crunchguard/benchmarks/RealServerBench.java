@@ -353,8 +353,7 @@ final class RealServerBench {
     }
     fx.requireAllCompleteOnce(image, n);
     Ceiling c =
-        new Ceiling(
-            n, threads, when, r.seconds(), n / r.seconds(), (double) r.requests() / n, Double.NaN);
+        new Ceiling(n, threads, when, r.seconds(), n / r.seconds(), (double) r.requests() / n);
     progress.printf(
         "[bench] 8. ceiling (%s) N=%d threads=%d: %.1f containers/s (%.1f s)%n",
         when, n, threads, c.perSecond(), c.seconds());
