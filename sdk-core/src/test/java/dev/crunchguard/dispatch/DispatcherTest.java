@@ -136,6 +136,58 @@ class DispatcherTest {
   }
 
   @Test
+  void lockAttempts_runInParallel_butAtMostFourAtOnce() throws Exception {
+    for (int i = 0; i < 12; i++) {
+      sim.createContainer(ContainerSpec.builder().priority(1 + i).build());
+    }
+    // Every lock is held back in the server, so the requests of one poll overlap.
+    sim.faults()
+        .add(
+            FaultRule.of(FaultKind.DELAY)
+                .on(Endpoint.LOCK)
+                .always()
+                .delay(Duration.ofMillis(150))
+                .build());
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Dispatcher d =
+        track(
+            dispatcher(
+                    TOKEN,
+                    ctx -> {
+                      release.await();
+                      COMPLETE.run(ctx);
+                    })
+                .maxConcurrentRuns(12)
+                .build());
+    java.util.concurrent.atomic.AtomicInteger most =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean polling =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread sampler =
+        new Thread(
+            () -> {
+              while (polling.get()) {
+                most.accumulateAndGet(sim.requestsInFlight(), Math::max);
+                Thread.onSpinWait();
+              }
+            });
+    sampler.start();
+    try {
+      d.pollOnce();
+    } finally {
+      polling.set(false);
+      sampler.join();
+      release.countDown();
+    }
+
+    assertThat(d.stats().locksWon()).isEqualTo(12);
+    // In flight at once: more than one (parallel), never more than four lock requests.
+    assertThat(most.get()).isBetween(2, 4);
+    await(() -> d.stats().active() == 0, "runs to finish");
+    sim.checkSafety().assertSafe();
+  }
+
+  @Test
   void onePollLocksTheWholeBacklog_althoughEachLockShiftsTheQueuesOffsets() throws Exception {
     // 250 Queued containers, pages of 20: plain offset paging would skip as many containers as
     // each page had just locked, and one poll would lock only about half of them.
