@@ -1,7 +1,6 @@
 package dev.crunchguard.benchmarks;
 
 import dev.crunchguard.ArvadosClient;
-import dev.crunchguard.ContainerLock;
 import dev.crunchguard.dispatch.Dispatcher;
 import dev.crunchguard.dispatch.DispatcherStats;
 import dev.crunchguard.examples.cli.Durations;
@@ -177,19 +176,7 @@ final class DispatchThroughput {
                 .build();
         clients.add(c);
         dispatchers.add(
-            Dispatcher.builder(
-                    c,
-                    ctx -> {
-                      try {
-                        ContainerLock lock = ctx.lock();
-                        lock.markRunning();
-                        lock.complete(0, null);
-                        done.countDown();
-                      } catch (RuntimeException e) {
-                        failure.compareAndSet(null, e);
-                        throw e;
-                      }
-                    })
+            Dispatcher.builder(c, CompletingRunner.of(false, done, failure))
                 .maxConcurrentRuns(concurrency)
                 .pollInterval(poll)
                 .lockRetryInterval(Duration.ofSeconds(1))

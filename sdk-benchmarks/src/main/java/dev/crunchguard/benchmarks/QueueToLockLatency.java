@@ -1,7 +1,6 @@
 package dev.crunchguard.benchmarks;
 
 import dev.crunchguard.ArvadosClient;
-import dev.crunchguard.ContainerLock;
 import dev.crunchguard.dispatch.Dispatcher;
 import dev.crunchguard.dispatch.DispatcherStats;
 import dev.crunchguard.dispatch.EventStreamStatus;
@@ -138,22 +137,7 @@ final class QueueToLockLatency {
       CountDownLatch done = new CountDownLatch(n);
       AtomicReference<Throwable> failure = new AtomicReference<>();
       Dispatcher.Builder b =
-          Dispatcher.builder(
-                  client,
-                  ctx -> {
-                    try {
-                      if (c.runnerReadsRecord()) {
-                        ctx.container().command();
-                      }
-                      ContainerLock lock = ctx.lock();
-                      lock.markRunning();
-                      lock.complete(0, null);
-                      done.countDown();
-                    } catch (RuntimeException e) {
-                      failure.compareAndSet(null, e);
-                      throw e;
-                    }
-                  })
+          Dispatcher.builder(client, CompletingRunner.of(c.runnerReadsRecord(), done, failure))
               .maxConcurrentRuns(CONCURRENCY)
               .pollInterval(c.poll())
               .lockRetryInterval(Duration.ofSeconds(1))

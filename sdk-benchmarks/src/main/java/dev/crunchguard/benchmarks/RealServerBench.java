@@ -279,19 +279,7 @@ final class RealServerBench {
       ArvadosClient c = fx.client(fx.arv.baseUrl(), tokens.get(i), "bench-real-dispatcher-" + i);
       clients.add(c);
       dispatchers.add(
-          Dispatcher.builder(
-                  c,
-                  ctx -> {
-                    try {
-                      ContainerLock lock = ctx.lock();
-                      lock.markRunning();
-                      lock.complete(0, null);
-                      done.countDown();
-                    } catch (RuntimeException e) {
-                      failure.compareAndSet(null, e);
-                      throw e;
-                    }
-                  })
+          Dispatcher.builder(c, CompletingRunner.of(false, done, failure))
               .maxConcurrentRuns(concurrency)
               .pollInterval(poll)
               .lockRetryInterval(Duration.ofSeconds(1))
