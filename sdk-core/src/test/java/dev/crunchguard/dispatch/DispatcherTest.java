@@ -3,6 +3,7 @@ package dev.crunchguard.dispatch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.crunchguard.ArvadosClient;
+import dev.crunchguard.ArvadosException;
 import dev.crunchguard.ContainerLock;
 import dev.crunchguard.RetryPolicy;
 import dev.crunchguard.StopReason;
@@ -140,7 +141,7 @@ class DispatcherTest {
     for (int i = 0; i < 12; i++) {
       sim.createContainer(ContainerSpec.builder().priority(1 + i).build());
     }
-    // Every lock is held back in the server, so the requests of one poll overlap.
+    // Every lock is held back in the server, so the attempts of one poll overlap.
     sim.faults()
         .add(
             FaultRule.of(FaultKind.DELAY)
@@ -149,6 +150,33 @@ class DispatcherTest {
                 .delay(Duration.ofMillis(150))
                 .build());
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger inFlight =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger most =
+        new java.util.concurrent.atomic.AtomicInteger();
+    // The dispatcher's own view: an attempt starts at lockAttempted and ends at its outcome.
+    DispatchListener counting =
+        new DispatchListener() {
+          @Override
+          public void lockAttempted(String uuid) {
+            most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+          }
+
+          @Override
+          public void lockWon(ContainerLock lock) {
+            inFlight.decrementAndGet();
+          }
+
+          @Override
+          public void lockConflict(String uuid) {
+            inFlight.decrementAndGet();
+          }
+
+          @Override
+          public void lockFailed(String uuid, ArvadosException failure) {
+            inFlight.decrementAndGet();
+          }
+        };
     Dispatcher d =
         track(
             dispatcher(
@@ -158,30 +186,16 @@ class DispatcherTest {
                       COMPLETE.run(ctx);
                     })
                 .maxConcurrentRuns(12)
+                .listener(counting)
                 .build());
-    java.util.concurrent.atomic.AtomicInteger most =
-        new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicBoolean polling =
-        new java.util.concurrent.atomic.AtomicBoolean(true);
-    Thread sampler =
-        new Thread(
-            () -> {
-              while (polling.get()) {
-                most.accumulateAndGet(sim.requestsInFlight(), Math::max);
-                Thread.onSpinWait();
-              }
-            });
-    sampler.start();
     try {
       d.pollOnce();
     } finally {
-      polling.set(false);
-      sampler.join();
       release.countDown();
     }
 
     assertThat(d.stats().locksWon()).isEqualTo(12);
-    // In flight at once: more than one (parallel), never more than four lock requests.
+    // At once: more than one attempt (parallel), never more than four.
     assertThat(most.get()).isBetween(2, 4);
     await(() -> d.stats().active() == 0, "runs to finish");
     sim.checkSafety().assertSafe();
