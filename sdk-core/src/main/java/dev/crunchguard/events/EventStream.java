@@ -69,7 +69,11 @@ import org.slf4j.LoggerFactory;
  *       Builder#reconnectBackoff}); every subscription is sent again with a {@code last_log_id}
  *       {@link Builder#reorderMargin(long) a margin} below the highest id seen, because ids are not
  *       delivered strictly in order. Replayed events already delivered are dropped (de-duplication
- *       by id over the most recent ids).
+ *       by id over the most recent ids). The server replays in id order while live events
+ *       interleave, so a connection that ends before its replay is complete (the stream knows from
+ *       the answer to a probe it sends behind the subscribes, which the server gives only after
+ *       replaying) does not move the resume point past live events: the next connection replays
+ *       from the same point again.
  *   <li><b>Gaps.</b> {@link EventStreamListener#onGap} when the stream cannot vouch for what it may
  *       have missed: see {@link GapReason}. Silent loss on the server side cannot be detected by
  *       any client; only polling repairs it.
@@ -91,6 +95,9 @@ public final class EventStream implements AutoCloseable {
   private static final int MAX_WARNINGS_PER_CONNECTION = 5;
   private static final long CLOSE_GRACE_MILLIS = 1000;
 
+  /** The {@code pendingAcks} entry of {@link Frames#endOfReplayProbe()}. */
+  private static final String END_OF_REPLAY = "end-of-replay probe";
+
   private final ClientTransport transport;
   private final String name;
   private final Set<String> objectKinds;
@@ -110,6 +117,17 @@ public final class EventStream implements AutoCloseable {
   private @Nullable Connection current;
   private int failures;
   private long lastLiveNanos;
+
+  /**
+   * When the last connection ended before its replay was known to be complete: the resume point it
+   * had replayed from, so the next connection replays from there again instead of from past the
+   * live events that arrived in between (0 when none is owed).
+   */
+  private long owedReplayFrom;
+
+  /** For {@link #owedReplayFrom}: when the stream was last known to be current up to it. */
+  private long owedReplaySinceNanos;
+
   private @Nullable ScheduledFuture<?> pendingConnect;
   private @Nullable Call discoveryCall;
   private boolean closed;
@@ -397,6 +415,12 @@ public final class EventStream implements AutoCloseable {
       wasOpen = c.openedNanos != 0;
       if (wasOpen) {
         lastLiveNanos = c.lastFrameNanos;
+        if (c.replayFrom > 0) {
+          owedReplayFrom = c.replayFrom;
+          owedReplaySinceNanos = c.replaySinceNanos;
+        } else {
+          owedReplayFrom = 0;
+        }
       }
       if (closed) {
         return;
@@ -479,6 +503,11 @@ public final class EventStream implements AutoCloseable {
     long openedNanos;
     boolean ended;
     final java.util.ArrayDeque<String> pendingAcks = new java.util.ArrayDeque<>();
+
+    /** The resume point this connection replays from while its replay is running, else 0. */
+    long replayFrom;
+
+    long replaySinceNanos;
     @Nullable GapReason gapOnAck;
     int warnings;
 
@@ -517,11 +546,18 @@ public final class EventStream implements AutoCloseable {
         openedNanos = now;
         lastFrameNanos = now;
         resume = Math.max(dedup.resumePoint(), resumeAfter);
+        long since = lastLiveNanos;
+        if (owedReplayFrom > 0 && owedReplayFrom < resume) {
+          // The last connection ended mid-replay: the ids it had not replayed yet may lie below
+          // live ones it saw, so replay again from where it started (duplicates are dropped).
+          resume = owedReplayFrom;
+          since = owedReplaySinceNanos;
+        }
         GapReason gap = null;
         if (resume == 0) {
           gap = GapReason.NOT_RESUMED;
-        } else if (lastLiveNanos != 0
-            && now - lastLiveNanos
+        } else if (since != 0
+            && now - since
                 > replayWindowNanos
                     - Math.min(TimeUnit.SECONDS.toNanos(30), replayWindowNanos / 10)) {
           gap = GapReason.REPLAY_WINDOW_EXCEEDED;
@@ -529,6 +565,11 @@ public final class EventStream implements AutoCloseable {
         subscriptionCount = subscriptions.size();
         for (List<EventFilter> f : subscriptions) {
           send(Frames.subscribe(f, resume), "subscribe " + f);
+        }
+        if (resume > 0 && subscriptionCount > 0) {
+          replayFrom = resume;
+          replaySinceNanos = since;
+          send(Frames.endOfReplayProbe(), END_OF_REPLAY);
         }
         if (pendingAcks.isEmpty()) {
           immediateGap = gap;
@@ -583,8 +624,16 @@ public final class EventStream implements AutoCloseable {
           gap = gapOnAck;
           gapOnAck = null;
         }
+        if (END_OF_REPLAY.equals(what)) {
+          replayFrom = 0; // every replayed event was queued before this answer
+          if (current == this) {
+            owedReplayFrom = 0;
+          }
+        }
       }
-      if (status != 200) {
+      if (END_OF_REPLAY.equals(what)) {
+        log.debug("{}: replay complete", name);
+      } else if (status != 200) {
         log.warn(
             "{}: arvados-ws answered status {} to {}",
             name,

@@ -57,6 +57,22 @@ final class Frames {
     return o.toString();
   }
 
+  /**
+   * The event type of {@link #endOfReplayProbe()}: no event has it, so no subscription matches it.
+   */
+  static final String END_OF_REPLAY_EVENT_TYPE = "crunchguard:end-of-replay";
+
+  /**
+   * A message sent after the subscribes that carry {@code last_log_id}. arvados-ws replays old
+   * events inside its handling of the subscribe, on the connection's one reader, and reads the next
+   * message only after that (session_v0.go {@code Receive} and {@code sendOldEvents}); its answer
+   * is queued behind the last replayed event. It unsubscribes a filter no one subscribes to, which
+   * the server answers with {@code {"status":400}} and logs only at debug level.
+   */
+  static String endOfReplayProbe() {
+    return unsubscribe(List.of(EventFilter.eventTypeIn(END_OF_REPLAY_EVENT_TYPE)));
+  }
+
   private static JsonArray filters(List<EventFilter> filters) {
     JsonArray all = new JsonArray();
     for (EventFilter f : filters) {

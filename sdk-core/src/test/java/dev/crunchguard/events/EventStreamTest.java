@@ -430,6 +430,58 @@ class EventStreamTest {
   }
 
   @Test
+  void aConnectionLostMidReplay_doesNotResumePastTheLiveEventsItSaw_butACompletedReplayDoes()
+      throws Exception {
+    EventStream s =
+        open(
+            builder()
+                .reorderMargin(10)
+                .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(20)));
+    FakeEventServer.Conn first = ws.nextConnection();
+    first.nextMessage();
+    first.send(Messages.containerCreate(5000, 1, Messages.CONTAINER));
+    listener.await(ArvadosEvent.class);
+    ws.autoAck = false; // the next server answers the subscribe, but never ends its replay
+    first.ws.close(1001, "restart");
+
+    FakeEventServer.Conn second = ws.nextConnection();
+    assertThat(second.nextMessage()).contains("\"method\":\"subscribe\"", "\"last_log_id\":4990");
+    assertThat(second.nextMessage())
+        .isEqualTo(
+            "{\"method\":\"unsubscribe\",\"filters\":[[\"event_type\",\"in\",[\"crunchguard:end-of-replay\"]]]}");
+    second.send("{\"status\":200}");
+    // Replayed ids in order (4995, 4997), with a live one far above them in between; then the
+    // connection drops before the replay reached 5001..5090.
+    second.send(Messages.containerUpdate(4995, 1, "Queued", "Locked"));
+    second.send(Messages.containerCreate(5100, 2, "zzzzz-dz642-yyyyyyyyyyyyyyy"));
+    second.send(Messages.containerUpdate(4997, 3, "Locked", "Running"));
+    while (listener.eventIds().size() < 4) {
+      listener.await(ArvadosEvent.class);
+    }
+    ws.autoAck = true;
+    second.ws.close(1001, "restart mid-replay");
+
+    FakeEventServer.Conn third = ws.nextConnection();
+    assertThat(third.nextMessage())
+        .as("replays again from where the interrupted replay started, not from 5100 - 10")
+        .contains("\"last_log_id\":4990");
+    assertThat(third.nextMessage()).contains("crunchguard:end-of-replay");
+    third.send(Messages.containerUpdate(4995, 1, "Queued", "Locked")); // already delivered
+    third.send(Messages.containerUpdate(5050, 2, "Running", "Complete")); // the one it owed
+    while (listener.eventIds().size() < 5) {
+      listener.await(ArvadosEvent.class);
+    }
+    Thread.sleep(100); // the probe's answer (autoAck) has arrived: this replay is complete
+    third.ws.close(1001, "restart after a complete replay");
+
+    FakeEventServer.Conn fourth = ws.nextConnection();
+    assertThat(fourth.nextMessage()).contains("\"last_log_id\":5090");
+    assertThat(listener.eventIds()).containsExactly(5000L, 4995L, 5100L, 4997L, 5050L);
+    assertThat(s.stats().duplicateEvents()).isEqualTo(1);
+    assertThat(listener.gaps()).containsExactly(GapReason.NOT_RESUMED);
+  }
+
+  @Test
   void anOutageLongerThanTheReplayWindow_isReportedAsAGap_aShortOneIsNot() throws Exception {
     open(
         builder()
