@@ -180,6 +180,7 @@ final class DispatchThroughput {
                 .maxConcurrentRuns(concurrency)
                 .pollInterval(poll)
                 .lockRetryInterval(Duration.ofSeconds(1))
+                .events(false) // this part measures polling
                 .build());
       }
       long cpu0 = processCpuNanos();

@@ -169,6 +169,7 @@ final class MemoryBench {
         .pollInterval(Duration.ofMillis(50))
         .pageSize(1000)
         .shutdownTimeout(Duration.ofSeconds(30))
+        .events(false) // polled by hand; no stream either way
         .build();
   }
 

@@ -232,6 +232,7 @@ final class RealServerBench {
                   })
               .maxConcurrentRuns(4)
               .pollInterval(Duration.ofMillis(100))
+              .events(false) // the real server here runs no arvados-ws
               .listener(
                   new DispatchListener() {
                     @Override
@@ -283,6 +284,7 @@ final class RealServerBench {
               .maxConcurrentRuns(concurrency)
               .pollInterval(poll)
               .lockRetryInterval(Duration.ofSeconds(1))
+              .events(false) // the real server here runs no arvados-ws
               .build());
     }
     long t0 = System.nanoTime();

@@ -122,6 +122,7 @@ final class RequestCount {
                   })
               .maxConcurrentRuns(4)
               .pollInterval(Duration.ofMillis(20))
+              .events(false) // requests per container of polling; part 7 counts them with events
               .listener(
                   new DispatchListener() {
                     @Override

@@ -95,15 +95,15 @@ import org.slf4j.LoggerFactory;
  * runners share an epoch. Other containers Locked or Running under this token are left to their
  * owners.
  *
- * <h2>Events (opt-in)</h2>
+ * <h2>Events</h2>
  *
- * With {@link Builder#events(boolean) events(true)} the dispatcher also subscribes to the Arvados
- * event stream ({@link EventStream}; the URL from the discovery document or {@link
- * Builder#eventsWebsocketUrl(String)}). An event that may make a container lockable (a container
- * created or back in Queued) or end a tracked epoch (a tracked container Queued, Cancelled or
- * Complete) triggers a poll {@link Builder#eventPollDelay(Duration) a few milliseconds} later;
- * every event until that poll starts is served by it, so a burst of events is one poll. That poll
- * does only what the events ask for:
+ * Unless built with {@link Builder#events(boolean) events(false)}, a started dispatcher also
+ * subscribes to the Arvados event stream ({@link EventStream}; the URL from the discovery document
+ * or {@link Builder#eventsWebsocketUrl(String)}). An event that may make a container lockable (a
+ * container created or back in Queued) or end a tracked epoch (a tracked container Queued,
+ * Cancelled or Complete) triggers a poll {@link Builder#eventPollDelay(Duration) a few
+ * milliseconds} later; every event until that poll starts is served by it, so a burst of events is
+ * one poll. That poll does only what the events ask for:
  *
  * <ul>
  *   <li>the containers the events name as Queued are locked directly, one lock request each and no
@@ -524,6 +524,13 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   private void streamChanged(EventStreamStatus status, String reason) {
+    streamChanged(status, reason, false);
+  }
+
+  /**
+   * @param noService the cluster announces no event stream: a deployment choice, logged at INFO
+   */
+  private void streamChanged(EventStreamStatus status, String reason, boolean noService) {
     EventStreamStatus before;
     synchronized (streamLock) {
       before = streamStatus;
@@ -533,7 +540,12 @@ public final class Dispatcher implements AutoCloseable {
       streamStatus = status;
       streamUp = status == EventStreamStatus.UP;
     }
-    if (status == EventStreamStatus.DOWN) {
+    if (noService) {
+      log.info(
+          "no event stream: {}; dispatching by polling every {}",
+          reason,
+          pollInterval.toMillis() + " ms");
+    } else if (status == EventStreamStatus.DOWN) {
       log.warn(
           "event stream {}: {}; dispatching by polling every {} until it is back",
           before == EventStreamStatus.CONNECTING ? "unavailable" : "down",
@@ -583,6 +595,11 @@ public final class Dispatcher implements AutoCloseable {
     @Override
     public void onConnectFailed(String reason) {
       streamChanged(EventStreamStatus.DOWN, reason);
+    }
+
+    @Override
+    public void onNoWebsocketService(String reason) {
+      streamChanged(EventStreamStatus.DOWN, reason, true);
     }
   }
 
@@ -1780,7 +1797,7 @@ public final class Dispatcher implements AutoCloseable {
     private Duration shutdownTimeout = Duration.ofSeconds(30);
     private Duration orphanGrace = Duration.ofMinutes(5);
     private DispatchListener listener = new DispatchListener() {};
-    private boolean events;
+    private boolean events = true;
     private @Nullable String eventsUrl;
     private Duration eventPollDelay = Duration.ofMillis(5);
 
@@ -1889,14 +1906,17 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /**
-     * Also follow the Arvados event stream, so that new work is locked within milliseconds instead
-     * of at the next poll (default false). The periodic poll stays; see "Events" in the class
-     * description for what events do and do not guarantee. The stream needs a websocket service
-     * (arvados-ws): without one the dispatcher polls only, and says so once. The stream is opened
-     * by {@link Dispatcher#start()} and closed by {@link Dispatcher#close()}; a dispatcher driven
-     * only by {@link Dispatcher#pollOnce()} opens none.
+     * Whether to follow the Arvados event stream, so that new work is locked within milliseconds
+     * instead of at the next poll (default true). The periodic poll stays; see "Events" in the
+     * class description for what events do and do not guarantee. The stream needs a websocket
+     * service (arvados-ws): on a cluster without one the dispatcher polls only, says so once at
+     * INFO, and reads the discovery document again every few minutes. The stream is opened by
+     * {@link Dispatcher#start()} and closed by {@link Dispatcher#close()}; a dispatcher driven only
+     * by {@link Dispatcher#pollOnce()} opens none. It costs one websocket connection to arvados-ws
+     * per dispatcher, and one GET per container for runners that read {@link
+     * RunContext#container()} of a container locked from an event.
      *
-     * @param on true to use events
+     * @param on false to find work by polling only
      * @return this builder
      */
     public Builder events(boolean on) {
@@ -1906,7 +1926,7 @@ public final class Dispatcher implements AutoCloseable {
 
     /**
      * The event stream's URL, instead of the discovery document's {@code websocketUrl}; implies
-     * nothing unless {@link #events(boolean) events(true)}.
+     * nothing with {@link #events(boolean) events(false)}.
      *
      * @param url {@code wss://host/websocket} (or ws, http, https), without a query
      * @return this builder

@@ -11,14 +11,15 @@ package dev.crunchguard.dispatch;
  * }</pre>
  */
 public enum EventStreamStatus {
-  /** Events are not used (the default). */
+  /** Events are not used: built with {@code events(false)}, not started, or closed. */
   OFF,
   /** Started, and no connection has opened or failed yet. */
   CONNECTING,
   /** Connected: events trigger polls. */
   UP,
   /**
-   * Not connected (no websocket service, unreachable, or the connection was lost): polling only.
+   * Not connected (the cluster has no websocket service, it is unreachable, or the connection was
+   * lost): polling only.
    */
   DOWN
 }

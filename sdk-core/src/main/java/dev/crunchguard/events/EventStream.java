@@ -106,6 +106,7 @@ public final class EventStream implements AutoCloseable {
   private final long backoffCapNanos;
   private final long replayWindowNanos;
   private final long resumeAfter;
+  private final long noServiceRecheckNanos;
   private final Dedup dedup;
   private final Delivery delivery;
   private final ScheduledThreadPoolExecutor timer;
@@ -127,6 +128,9 @@ public final class EventStream implements AutoCloseable {
 
   /** For {@link #owedReplayFrom}: when the stream was last known to be current up to it. */
   private long owedReplaySinceNanos;
+
+  /** Whether the discovery document has announced no websocket service (logged once). */
+  private boolean noServiceSeen;
 
   private @Nullable ScheduledFuture<?> pendingConnect;
   private @Nullable Call discoveryCall;
@@ -151,6 +155,7 @@ public final class EventStream implements AutoCloseable {
     this.backoffCapNanos = b.backoffCap.toNanos();
     this.replayWindowNanos = b.replayWindow.toNanos();
     this.resumeAfter = b.resumeAfter;
+    this.noServiceRecheckNanos = b.noServiceRecheck.toNanos();
     this.url = b.websocketUrl;
     this.dedup =
         new Dedup(b.reorderMargin, (int) Math.min(1 << 20, Math.max(4096, 4 * b.reorderMargin)));
@@ -352,7 +357,23 @@ public final class EventStream implements AutoCloseable {
         u = discover();
       } catch (DiscoveryException e) {
         synchronized (lock) {
-          if (!closed) {
+          if (closed) {
+            return;
+          }
+          if (e.noService) {
+            // Not a fault: the cluster has no arvados-ws. Check again now and then, quietly.
+            boolean first = !noServiceSeen;
+            noServiceSeen = true;
+            long delay = scheduleLocked(noServiceRecheckNanos);
+            String msg = "{}: {}; checking the discovery document again in {} s";
+            if (first) {
+              log.info(msg, name, e.getMessage(), TimeUnit.NANOSECONDS.toSeconds(delay));
+            } else {
+              log.debug(msg, name, e.getMessage(), TimeUnit.NANOSECONDS.toSeconds(delay));
+            }
+            String why = String.valueOf(e.getMessage());
+            delivery.notice(l -> l.onNoWebsocketService(why));
+          } else {
             long delay = scheduleReconnectLocked(false, 0);
             logFailure(
                 "{}: cannot find the websocket URL: {}; retrying in {} ms",
@@ -386,7 +407,14 @@ public final class EventStream implements AutoCloseable {
       failures = 0; // that connection was healthy: start the back-off afresh
     }
     failures++;
-    long bound = Checks.exponentialNanos(backoffBaseNanos, backoffCapNanos, failures);
+    return scheduleLocked(Checks.exponentialNanos(backoffBaseNanos, backoffCapNanos, failures));
+  }
+
+  /**
+   * Schedules a connection attempt after a random delay between half of {@code bound} and {@code
+   * bound}; returns the delay. Call with {@code lock} held.
+   */
+  private long scheduleLocked(long bound) {
     long half = bound / 2;
     long delay = half + ThreadLocalRandom.current().nextLong(bound - half + 1);
     try {
@@ -730,8 +758,16 @@ public final class EventStream implements AutoCloseable {
   private static final class DiscoveryException extends Exception {
     private static final long serialVersionUID = 1L;
 
+    /** The discovery document answered, and announces no websocket service. */
+    final boolean noService;
+
     DiscoveryException(String message) {
+      this(message, false);
+    }
+
+    DiscoveryException(String message, boolean noService) {
       super(message, null, false, false);
+      this.noService = noService;
     }
   }
 
@@ -770,7 +806,8 @@ public final class EventStream implements AutoCloseable {
       }
       if (ws == null || ws.isJsonNull() || !ws.isJsonPrimitive() || ws.getAsString().isBlank()) {
         throw new DiscoveryException(
-            "the discovery document has no websocketUrl: the cluster runs no websocket service");
+            "the discovery document has no websocketUrl: the cluster runs no websocket service",
+            true);
       }
       try {
         return parseUrl(ws.getAsString());
@@ -891,6 +928,7 @@ public final class EventStream implements AutoCloseable {
     private Duration replayWindow = Duration.ofMinutes(10);
     private long reorderMargin = 1000;
     private long resumeAfter;
+    private Duration noServiceRecheck = Duration.ofMinutes(5);
     private int queueCapacity = 4096;
 
     private Builder(ClientTransport transport) {
@@ -989,6 +1027,20 @@ public final class EventStream implements AutoCloseable {
       }
       this.backoffBase = base;
       this.backoffCap = cap;
+      return this;
+    }
+
+    /**
+     * How often the discovery document is read again while it announces no websocket service (a
+     * cluster without arvados-ws), each wait a random point between half and all of it. Default 5
+     * minutes. This is no fault: it is logged once at INFO and reported to {@link
+     * EventStreamListener#onNoWebsocketService}, not retried with the back-off.
+     *
+     * @param interval the interval, positive
+     * @return this builder
+     */
+    public Builder noServiceRecheck(Duration interval) {
+      this.noServiceRecheck = Checks.positive(interval, "noServiceRecheck");
       return this;
     }
 

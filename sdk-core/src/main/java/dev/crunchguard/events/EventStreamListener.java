@@ -41,11 +41,23 @@ public interface EventStreamListener {
   default void onDisconnected(String reason) {}
 
   /**
-   * A connection attempt failed before the socket opened (no websocket URL in the discovery
-   * document, the service unreachable, the upgrade refused); the stream retries by itself with its
-   * back-off until closed. Called for every failed attempt.
+   * A connection attempt failed before the socket opened (the discovery document unreadable, the
+   * service unreachable, the upgrade refused); the stream retries by itself with its back-off until
+   * closed. Called for every failed attempt.
    *
    * @param reason a short description, free of secrets
    */
   default void onConnectFailed(String reason) {}
+
+  /**
+   * The discovery document announces no websocket service: the cluster runs no arvados-ws. That is
+   * a deployment choice, not a fault; the stream reads the document again every {@link
+   * EventStream.Builder#noServiceRecheck(java.time.Duration) few minutes} until closed, and calls
+   * this after every such reading. By default it calls {@link #onConnectFailed}.
+   *
+   * @param reason a short description, free of secrets
+   */
+  default void onNoWebsocketService(String reason) {
+    onConnectFailed(reason);
+  }
 }

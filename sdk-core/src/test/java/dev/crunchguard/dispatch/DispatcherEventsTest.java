@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The dispatcher with {@code events(true)} against the simulator's event stream. Most tests use a
+ * The dispatcher with events (its default) against the simulator's event stream. Most tests use a
  * periodic poll of an hour, so that only events can explain a prompt lock.
  */
 class DispatcherEventsTest {
@@ -74,8 +74,7 @@ class DispatcherEventsTest {
     ArvadosClient client = ArvadosClient.builder().baseUrl(sim.baseUrl()).token(TOKEN).build();
     closeables.add(client);
     Dispatcher d =
-        Dispatcher.builder(client, runner)
-            .events(true)
+        Dispatcher.builder(client, runner) // events are on by default
             .pollInterval(pollInterval)
             .maxConcurrentRuns(concurrency)
             .shutdownTimeout(Duration.ofSeconds(5))
@@ -318,7 +317,17 @@ class DispatcherEventsTest {
   }
 
   @Test
-  void withoutAStream_itDispatchesByPolling_andReportsTheStateOnce() throws Exception {
+  void onAClusterWithoutAStream_theDefaultDispatchesByPolling_andSaysSoOnceAtInfoNotAsAWarning()
+      throws Exception {
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logs.setContext(root.getLoggerContext());
+    logs.start();
+    root.addAppender(logs);
+    closeables.add(() -> root.detachAppender(logs));
     startSim(false); // the discovery document's websocketUrl is empty
     Dispatcher d = dispatcher(Duration.ofMillis(100), COMPLETE, 4);
     d.start();
@@ -332,11 +341,26 @@ class DispatcherEventsTest {
         () -> uuids.stream().allMatch(u -> state(u).equals("Complete")),
         Duration.ofSeconds(10),
         "every container complete");
-    Thread.sleep(1500); // the stream keeps retrying meanwhile (back-off from 500 ms)
+    Thread.sleep(1500); // would be three retries at the connection back-off (from 500 ms)
 
     assertThat(streamChanges).containsExactly("DOWN");
     assertThat(d.stats().eventStream()).isEqualTo(EventStreamStatus.DOWN);
     assertThat(d.stats().eventPolls()).isZero();
+    List<String> said = new ArrayList<>();
+    synchronized (logs) {
+      for (ch.qos.logback.classic.spi.ILoggingEvent e : logs.list) {
+        if (e.getLoggerName().startsWith("dev.crunchguard")
+            && e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.INFO)) {
+          said.add(e.getLevel() + " " + e.getFormattedMessage());
+        }
+      }
+    }
+    assertThat(said).noneMatch(line -> line.startsWith("WARN") || line.startsWith("ERROR"));
+    assertThat(said.stream().filter(line -> line.contains("runs no websocket service")))
+        .as("the stream's line and the dispatcher's, once each: no recheck within minutes")
+        .hasSize(2)
+        .allMatch(line -> line.startsWith("INFO"))
+        .anyMatch(line -> line.contains("no event stream") && line.contains("polling every"));
   }
 
   @Test

@@ -98,9 +98,78 @@ class EventStreamTest {
   }
 
   @Test
-  void aClusterWithoutAWebsocketService_isRetriedButNeverConnected() throws Exception {
+  void aClusterWithoutAWebsocketService_isRecheckedAtItsOwnIntervalNotTheBackoff_andNeverConnected()
+      throws Exception {
     ws.discoveredUrl = "";
-    EventStream s = open(builder().reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(40)));
+    EventStream s =
+        open(
+            builder()
+                .reconnectBackoff(Duration.ofMillis(5), Duration.ofMillis(10))
+                .noServiceRecheck(Duration.ofMillis(400)));
+
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (ws.discoveryRequests.get() < 3 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    long started = System.nanoTime();
+    int before = ws.discoveryRequests.get();
+    Thread.sleep(300);
+    int during = ws.discoveryRequests.get() - before;
+
+    assertThat(before).isGreaterThanOrEqualTo(3);
+    assertThat(during)
+        .as("rechecks 200-400 ms apart, not at the 5-10 ms back-off")
+        .isLessThanOrEqualTo(2);
+    assertThat(System.nanoTime() - started).isPositive();
+    assertThat(ws.upgradeRequests.get()).isZero();
+    assertThat(s.isConnected()).isFalse();
+    assertThat(s.websocketUrl()).isEmpty();
+    assertThat(listener.await(RecordingListener.ConnectFailed.class).reason())
+        .as("onNoWebsocketService's default tells onConnectFailed")
+        .contains("no websocketUrl");
+    assertThat(listener.history()).doesNotHaveAnyElementsOfTypes(RecordingListener.Connected.class);
+  }
+
+  @Test
+  void aClusterWithoutAWebsocketService_isReportedAsSuch_notAsAFailedConnection() throws Exception {
+    ws.discoveredUrl = "";
+    java.util.concurrent.BlockingQueue<String> noService =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    java.util.concurrent.atomic.AtomicInteger failed =
+        new java.util.concurrent.atomic.AtomicInteger();
+    open(
+        EventStream.builder(client)
+            .subscribe(CHANGES)
+            .noServiceRecheck(Duration.ofMillis(50))
+            .listener(
+                new EventStreamListener() {
+                  @Override
+                  public void onEvent(ArvadosEvent event) {}
+
+                  @Override
+                  public void onConnectFailed(String reason) {
+                    failed.incrementAndGet();
+                  }
+
+                  @Override
+                  public void onNoWebsocketService(String reason) {
+                    noService.add(reason);
+                  }
+                }));
+
+    assertThat(noService.poll(5, TimeUnit.SECONDS)).contains("runs no websocket service");
+    assertThat(noService.poll(5, TimeUnit.SECONDS)).as("after every recheck").isNotNull();
+    assertThat(failed.get()).isZero();
+  }
+
+  @Test
+  void aDiscoveryDocumentThatCannotBeRead_isAFailedConnection_retriedWithTheBackoff()
+      throws Exception {
+    ws.discoveredUrl = "ftp://ws.example/websocket"; // announced, but unusable
+    open(
+        builder()
+            .reconnectBackoff(Duration.ofMillis(5), Duration.ofMillis(10))
+            .noServiceRecheck(Duration.ofMinutes(5)));
 
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (ws.discoveryRequests.get() < 3 && System.nanoTime() < deadline) {
@@ -108,12 +177,8 @@ class EventStreamTest {
     }
 
     assertThat(ws.discoveryRequests.get()).isGreaterThanOrEqualTo(3);
-    assertThat(ws.upgradeRequests.get()).isZero();
-    assertThat(s.isConnected()).isFalse();
-    assertThat(s.websocketUrl()).isEmpty();
     assertThat(listener.await(RecordingListener.ConnectFailed.class).reason())
-        .contains("no websocketUrl");
-    assertThat(listener.history()).doesNotHaveAnyElementsOfTypes(RecordingListener.Connected.class);
+        .contains("websocketUrl is unusable");
   }
 
   @Test

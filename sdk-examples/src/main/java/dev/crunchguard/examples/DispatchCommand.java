@@ -83,16 +83,20 @@ final class DispatchCommand implements Callable<Integer> {
 
   @Option(
       names = "--events",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
       description =
-          "also follow the event stream (arvados-ws): a new container is locked within"
-              + " milliseconds; the periodic poll stays (src/docs/guide.md, 6.1)")
-  boolean events;
+          "follow the event stream (arvados-ws), on by default: a new container is locked within"
+              + " milliseconds; the periodic poll stays (src/docs/guide.md, 6.1). --no-events"
+              + " finds work by polling only")
+  boolean events = true;
 
   @Option(
       names = "--events-url",
       paramLabel = "<url>",
       description =
-          "with --events: the stream's URL (wss://host/websocket) instead of the discovery"
+          "the stream's URL (wss://host/websocket) instead of the discovery"
               + " document's websocketUrl")
   @Nullable String eventsUrl;
 
@@ -100,7 +104,7 @@ final class DispatchCommand implements Callable<Integer> {
       names = "--event-poll-delay",
       paramLabel = "<duration>",
       description =
-          "with --events: how long a poll triggered by an event waits for more events (default"
+          "how long a poll triggered by an event waits for more events (default"
               + " 5ms, at most 1s)")
   @Nullable Duration eventPollDelay;
 
@@ -121,7 +125,9 @@ final class DispatchCommand implements Callable<Integer> {
     }
     if (!events && (eventsUrl != null || eventPollDelay != null)) {
       throw Cli.usageError(
-          spec, (eventsUrl != null ? "--events-url" : "--event-poll-delay") + " needs --events");
+          spec,
+          (eventsUrl != null ? "--events-url" : "--event-poll-delay")
+              + " conflicts with --no-events");
     }
     if (eventPollDelay != null && eventPollDelay.compareTo(Duration.ofSeconds(1)) > 0) {
       throw Cli.usageError(

@@ -17,7 +17,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
-/** {@code dispatch --events}: the local dispatcher following the simulator's event stream. */
+/**
+ * {@code dispatch} (events on by default): the local dispatcher following the simulator's event
+ * stream.
+ */
 class DispatchEventsTest {
   static final String TOKEN = "dispatcheventstesttoken012345";
 
@@ -25,7 +28,7 @@ class DispatchEventsTest {
   static final Duration POLL = Duration.ofSeconds(30);
 
   @Test
-  void dispatchWithEvents_locksAContainerCreatedBetweenPolls_withinSeconds_andSaysSoAtTheEnd()
+  void dispatch_followsTheEventStreamByDefault_locksAContainerCreatedBetweenPolls_withinSeconds()
       throws Exception {
     try (ArvadosSimulator sim =
         ArvadosSimulator.builder().adminToken(TOKEN).events(true).build().start()) {
@@ -41,8 +44,7 @@ class DispatchEventsTest {
               "-cp",
               System.getProperty("java.class.path"),
               Main.class.getName(),
-              "dispatch",
-              "--events",
+              "dispatch", // events are on by default
               "--event-poll-delay",
               "20ms",
               "--until-idle",
@@ -101,22 +103,42 @@ class DispatchEventsTest {
     ByteArrayOutputStream help = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(help, true, StandardCharsets.UTF_8);
 
-    assertThat(Main.run(List.of("dispatch", "--events-url", "wss://ws.example/websocket"), out, e))
+    assertThat(
+            Main.run(
+                List.of("dispatch", "--no-events", "--events-url", "wss://ws.example/websocket"),
+                out,
+                e))
         .isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--events-url needs --events");
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--events-url conflicts with --no-events");
     err.reset();
-    assertThat(Main.run(List.of("dispatch", "--event-poll-delay", "50ms"), out, e)).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--event-poll-delay needs --events");
-    err.reset();
-    assertThat(Main.run(List.of("dispatch", "--events", "--event-poll-delay", "2s"), out, e))
+    assertThat(Main.run(List.of("dispatch", "--no-events", "--event-poll-delay", "50ms"), out, e))
         .isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--event-poll-delay conflicts with --no-events");
+    err.reset();
+    assertThat(Main.run(List.of("dispatch", "--event-poll-delay", "2s"), out, e)).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("--event-poll-delay must be at most 1s, got 2 s");
     err.reset();
     assertThat(help.toString(StandardCharsets.UTF_8)).isEmpty();
     assertThat(Main.run(List.of("help", "dispatch"), out, e)).isZero();
     assertThat(help.toString(StandardCharsets.UTF_8))
-        .contains("--events", "--events-url", "--event-poll-delay");
+        .contains("--[no-]events", "on by default", "--events-url", "--event-poll-delay");
+  }
+
+  @Test
+  void events_areOnByDefault_andNoEventsTurnsThemOff() {
+    DispatchCommand byDefault = new DispatchCommand();
+    new picocli.CommandLine(byDefault).parseArgs();
+    DispatchCommand explicit = new DispatchCommand();
+    new picocli.CommandLine(explicit).parseArgs("--events");
+    DispatchCommand off = new DispatchCommand();
+    new picocli.CommandLine(off).parseArgs("--no-events");
+
+    assertThat(byDefault.events).isTrue();
+    assertThat(explicit.events).isTrue();
+    assertThat(off.events).isFalse();
   }
 
   private static long createdAt(ArvadosSimulator sim, String uuid) {
