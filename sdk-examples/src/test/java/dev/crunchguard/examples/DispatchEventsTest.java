@@ -124,17 +124,18 @@ class DispatchEventsTest {
     assertThat(help.toString(StandardCharsets.UTF_8)).isEmpty();
     assertThat(Main.run(List.of("help", "dispatch"), out, e)).isZero();
     assertThat(help.toString(StandardCharsets.UTF_8))
-        .contains("--[no-]events", "on by default", "--events-url", "--event-poll-delay");
+        .contains("--[no-]events", "--no-events finds work", "--events-url", "--event-poll-delay");
   }
 
   @Test
   void events_areOnByDefault_andNoEventsTurnsThemOff() {
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
     DispatchCommand byDefault = new DispatchCommand();
-    new picocli.CommandLine(byDefault).parseArgs();
+    dev.crunchguard.examples.cli.Cli.commandLine(byDefault, quiet, quiet).parseArgs();
     DispatchCommand explicit = new DispatchCommand();
-    new picocli.CommandLine(explicit).parseArgs("--events");
+    dev.crunchguard.examples.cli.Cli.commandLine(explicit, quiet, quiet).parseArgs("--events");
     DispatchCommand off = new DispatchCommand();
-    new picocli.CommandLine(off).parseArgs("--no-events");
+    dev.crunchguard.examples.cli.Cli.commandLine(off, quiet, quiet).parseArgs("--no-events");
 
     assertThat(byDefault.events).isTrue();
     assertThat(explicit.events).isTrue();
