@@ -100,6 +100,10 @@ final class DispatchThroughput {
       throws Exception {
     List<Run> runs = new ArrayList<>();
     List<Ceiling> ceilings = new ArrayList<>();
+    int tWarm = ceilingThreads.stream().mapToInt(Integer::intValue).max().orElse(8);
+    int warmN =
+        Math.min(WARM_UP_CONTAINERS, sizes.stream().mapToInt(Integer::intValue).max().orElse(1));
+    warmUp(warmN, dispatcherCounts, concurrency, poll, tWarm, progress);
     for (int n : sizes) {
       // Other processes may load the machine: each dispatcher run is bracketed by ceiling runs (the
       // largest thread count) and judged against the better of its two neighbours.
@@ -135,6 +139,38 @@ final class DispatchThroughput {
       }
     }
     report(rep, runs, ceilings, concurrency, poll);
+  }
+
+  /**
+   * Containers per unreported warm-up run. Without one, the first measured dispatcher run (one
+   * dispatcher, the smallest N) met code the JIT had not compiled yet, while its ceiling neighbour
+   * after it had: the first ceiling of a run was at 39 % of the second.
+   */
+  static final int WARM_UP_CONTAINERS = 2000;
+
+  /**
+   * One unreported run of the ceiling and of the fewest and the most dispatchers, so that every
+   * measured run meets compiled code.
+   */
+  static void warmUp(
+      int n,
+      List<Integer> dispatcherCounts,
+      int concurrency,
+      Duration poll,
+      int threads,
+      PrintStream progress)
+      throws Exception {
+    long t0 = System.nanoTime();
+    ceiling(n, threads, "warm-up");
+    int fewest = dispatcherCounts.stream().mapToInt(Integer::intValue).min().orElse(1);
+    int most = dispatcherCounts.stream().mapToInt(Integer::intValue).max().orElse(1);
+    dispatch(n, fewest, concurrency, poll);
+    if (most != fewest) {
+      dispatch(n, most, concurrency, poll);
+    }
+    progress.printf(
+        "[bench] 3. warm-up (N=%d: a ceiling, D=%d%s; not reported): %.1f s%n",
+        n, fewest, most != fewest ? " and D=" + most : "", (System.nanoTime() - t0) / 1e9);
   }
 
   static List<String> tokens(int n) {
@@ -281,7 +317,11 @@ final class DispatchThroughput {
             + "per 100 containers, containers shared out without conflicts. Because other processes may load the "
             + "machine, every dispatcher run is bracketed by two ceiling runs with the largest thread count, and its share "
             + "is taken against the better of those two (\"adjacent ceiling\"); the best ceiling of all runs of that N "
-            + "is shown too. Client and server share the 2 cores in both cases. CPU µs per container is"
+            + "is shown too. Before the first measured run, one unreported warm-up runs a ceiling and the fewest and the most "
+            + "dispatchers over up to "
+            + WARM_UP_CONTAINERS
+            + " containers, so that no measured run meets code the JIT has not compiled yet. "
+            + "Client and server share the 2 cores in both cases. CPU µs per container is"
             + " the JVM's CPU time over the run (clients, dispatchers and the simulator together,"
             + " `OperatingSystemMXBean.getProcessCpuTime`) over N; CPU use is that time over the run's"
             + " wall time and the cores. When both runs use the cores fully, the share of the"
