@@ -104,6 +104,60 @@ class EventStreamAgainstSimulatorTest {
   }
 
   @Test
+  void theEndOfReplayProbe_isAnsweredAfterTheReplay_andIsNoWarning() throws Exception {
+    ch.qos.logback.classic.Logger streamLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(EventStream.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    ch.qos.logback.classic.Level level = streamLog.getLevel();
+    streamLog.setLevel(ch.qos.logback.classic.Level.DEBUG);
+    streamLog.addAppender(logs);
+    try {
+      open();
+      String before = sim.createContainer();
+      awaitEvent(before, ContainerState.QUEUED);
+      sim.events().restart(Duration.ofMillis(300));
+      listener.await(RecordingListener.Disconnected.class);
+      for (int i = 0; i < 30; i++) { // replayed on reconnection, behind the subscribe's answer
+        sim.createContainer();
+      }
+      listener.await(RecordingListener.Connected.class);
+
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+      while (messages(logs).stream().noneMatch(m -> m.endsWith("replay complete"))
+          && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      List<String> said = messages(logs);
+      int complete = indexOf(said, "replay complete");
+      assertThat(complete).as("the probe's answer arrived").isNotNegative();
+      assertThat(listener.eventIds()).hasSize(31).doesNotHaveDuplicates();
+      assertThat(said) // the simulator answers the probe with 400, as arvados-ws does
+          .noneMatch(m -> m.startsWith("WARN") && m.contains("answered status"));
+    } finally {
+      streamLog.detachAppender(logs);
+      streamLog.setLevel(level);
+    }
+  }
+
+  private static List<String> messages(
+      ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs) {
+    synchronized (logs) {
+      return logs.list.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()).toList();
+    }
+  }
+
+  private static int indexOf(List<String> said, String suffix) {
+    for (int i = 0; i < said.size(); i++) {
+      if (said.get(i).endsWith(suffix)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  @Test
   void aStalledConnectionIsClosedByTheServer_andTheStreamCatchesUpOnReconnect() throws Exception {
     open();
     String first = sim.createContainer(); // gives the stream a resume point
