@@ -49,6 +49,7 @@ final class DispatchThroughput {
       boolean allComplete,
       boolean safe,
       double cpuMicrosPerContainer,
+      double simulatorCpuMicrosPerContainer,
       double adjacentCeiling) {
     Run withAdjacentCeiling(double c) {
       return new Run(
@@ -65,6 +66,7 @@ final class DispatchThroughput {
           allComplete,
           safe,
           cpuMicrosPerContainer,
+          simulatorCpuMicrosPerContainer,
           c);
     }
 
@@ -80,7 +82,8 @@ final class DispatchThroughput {
       double seconds,
       double perSecond,
       double requestsPerContainer,
-      double cpuMicrosPerContainer) {}
+      double cpuMicrosPerContainer,
+      double simulatorCpuMicrosPerContainer) {}
 
   /** This JVM's CPU time so far (every thread: clients, dispatchers and the simulator). */
   static long processCpuNanos() {
@@ -219,12 +222,14 @@ final class DispatchThroughput {
                 .events(false) // this part measures polling
                 .build());
       }
+      java.util.Map<Long, Long> sim0 = ThreadCpu.simulatorSnapshot();
       long cpu0 = processCpuNanos();
       long t0 = System.nanoTime();
       dispatchers.forEach(Dispatcher::start);
       boolean finished = done.await(Math.max(120, n / 20), TimeUnit.SECONDS);
       long t1 = System.nanoTime();
       long cpu1 = processCpuNanos();
+      long simCpu = ThreadCpu.simulatorNanos(sim0, ThreadCpu.simulatorSnapshot());
       for (Dispatcher x : dispatchers) {
         x.close();
       }
@@ -264,6 +269,7 @@ final class DispatchThroughput {
           finished && complete == n,
           sim.checkSafety().isSafe(),
           (cpu1 - cpu0) / 1e3 / n,
+          simCpu / 1e3 / n,
           Double.NaN);
     }
   }
@@ -290,12 +296,21 @@ final class DispatchThroughput {
       String me = sim.tokenUuid(token);
       sim.clearHistory();
       sim.resetRequestCounts();
+      java.util.Map<Long, Long> sim0 = ThreadCpu.simulatorSnapshot();
       long cpu0 = processCpuNanos();
       double secs = CeilingLoad.drive(raw, uuids, me, threads).seconds();
       long cpu1 = processCpuNanos();
+      long simCpu = ThreadCpu.simulatorNanos(sim0, ThreadCpu.simulatorSnapshot());
       long all = sim.requestCounts().values().stream().mapToLong(Long::longValue).sum();
       return new Ceiling(
-          n, threads, when, secs, n / secs, (double) all / n, (cpu1 - cpu0) / 1e3 / n);
+          n,
+          threads,
+          when,
+          secs,
+          n / secs,
+          (double) all / n,
+          (cpu1 - cpu0) / 1e3 / n,
+          simCpu / 1e3 / n);
     }
   }
 
@@ -323,7 +338,8 @@ final class DispatchThroughput {
             + " containers, so that no measured run meets code the JIT has not compiled yet. "
             + "Client and server share the 2 cores in both cases. CPU µs per container is"
             + " the JVM's CPU time over the run (clients, dispatchers and the simulator together,"
-            + " `OperatingSystemMXBean.getProcessCpuTime`) over N; CPU use is that time over the run's"
+            + " `OperatingSystemMXBean.getProcessCpuTime`) over N, split into the simulator's HTTP threads"
+            + " (`ThreadMXBean` CPU time of its handler threads) and the rest; CPU use is that time over the run's"
             + " wall time and the cores. When both runs use the cores fully, the share of the"
             + " ceiling is about the ratio of their CPU per container.");
     List<List<String>> ct = new ArrayList<>();
@@ -337,6 +353,8 @@ final class DispatchThroughput {
               Summary.f("%.2f", c.seconds()),
               Summary.f("%.2f", c.requestsPerContainer()),
               Summary.f("%.0f", c.cpuMicrosPerContainer()),
+              Summary.f("%.0f", c.simulatorCpuMicrosPerContainer()),
+              Summary.f("%.0f", c.cpuMicrosPerContainer() - c.simulatorCpuMicrosPerContainer()),
               cpuUse(c.cpuMicrosPerContainer() * c.containers(), c.seconds())));
     }
     rep.sub("Ceiling: raw HTTP, same per-container requests");
@@ -349,6 +367,8 @@ final class DispatchThroughput {
             "seconds",
             "requests per container",
             "CPU µs per container (JVM)",
+            "of which simulator threads",
+            "of which the rest (clients, GC, JIT)",
             "CPU use"),
         ct);
     rep.sub("Dispatchers");
@@ -372,6 +392,8 @@ final class DispatchThroughput {
               Summary.f("%.0f", r.lists()),
               Summary.f("%.2f", r.requestsPerContainer()),
               Summary.f("%.0f", r.cpuMicrosPerContainer()),
+              Summary.f("%.0f", r.simulatorCpuMicrosPerContainer()),
+              Summary.f("%.0f", r.cpuMicrosPerContainer() - r.simulatorCpuMicrosPerContainer()),
               cpuUse(r.cpuMicrosPerContainer() * r.containers(), r.seconds()),
               (r.allComplete() ? "all Complete" : "NOT all Complete")
                   + (r.safe() ? ", safe" : ", SAFETY VIOLATION")));
@@ -391,6 +413,8 @@ final class DispatchThroughput {
             "list requests",
             "requests per container (server)",
             "CPU µs per container (JVM)",
+            "of which simulator threads",
+            "of which the rest (dispatchers, GC, JIT)",
             "CPU use",
             "outcome"),
         rt);
