@@ -1,0 +1,224 @@
+package dev.crunchguard;
+
+import java.util.AbstractList;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.RandomAccess;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The compact forms a decoded record keeps: immutable lists and maps over one exactly sized array
+ * (instead of an {@code ArrayList} or a {@code LinkedHashMap} with its table and entries behind an
+ * unmodifiable wrapper), and a small shared cache of the strings records repeat (map keys, user and
+ * owner uuids, image hashes, short values). A dispatcher keeps the listed record of every container
+ * it tracks, so these are what its heap per tracked container is made of.
+ *
+ * <p>The lists and maps behave as the unmodifiable {@code ArrayList} and {@code LinkedHashMap} they
+ * replace: document order, null elements and values allowed, {@link List#equals}/{@link
+ * Map#equals}, {@code hashCode} and {@code toString} as their interfaces and {@code AbstractList}/
+ * {@code AbstractMap} define them, every mutator throwing {@link UnsupportedOperationException}.
+ */
+final class Compact {
+  private Compact() {}
+
+  /** Maps larger than this keep a hash table (a linear look-up would be slow). */
+  static final int MAX_ARRAY_MAP = 16;
+
+  /** Longer strings are kept as they are: long values rarely repeat. */
+  static final int MAX_SHARED_LENGTH = 96;
+
+  private static final int SLOTS = 1 << 12;
+
+  /**
+   * A direct-mapped cache: a string's slot is given by its hash, and a string that hashes to a
+   * taken slot replaces the one there. Bounded (at most {@link #SLOTS} strings are kept alive by
+   * it), lock-free, and racy by design: a lost write only loses a chance to share. Strings are
+   * immutable with final fields, so a reader sees a whole string or none.
+   */
+  private static final @Nullable String[] SHARED = new String[SLOTS];
+
+  /** The equal string seen most recently in this string's slot, else the string itself. */
+  static @Nullable String share(@Nullable String s) {
+    if (s == null || s.length() > MAX_SHARED_LENGTH) {
+      return s;
+    }
+    if (s.isEmpty()) {
+      return "";
+    }
+    int h = s.hashCode();
+    int i = (h ^ (h >>> 16)) & (SLOTS - 1);
+    String seen = SHARED[i];
+    if (seen != null && seen.equals(s)) {
+      return seen;
+    }
+    SHARED[i] = s;
+    return s;
+  }
+
+  /**
+   * Shares the values of a decoded record that records commonly repeat (kind, owner and user uuids,
+   * the dispatcher's own token uuid, image, working directory, output path), and one timestamp
+   * object when {@code modified_at} equals {@code created_at}. Uuids of the container, its epoch
+   * and its outputs are unique and kept as they are.
+   */
+  static void shareValues(ContainerDecoder.Fields f) {
+    f.kind = share(f.kind);
+    f.ownerUuid = share(f.ownerUuid);
+    f.modifiedByUserUuid = share(f.modifiedByUserUuid);
+    f.containerImage = share(f.containerImage);
+    f.cwd = share(f.cwd);
+    f.lockedByUuid = share(f.lockedByUuid);
+    f.outputPath = share(f.outputPath);
+    f.runtimeUserUuid = share(f.runtimeUserUuid);
+    if (f.modifiedAt != null && f.modifiedAt.equals(f.createdAt)) {
+      f.modifiedAt = f.createdAt;
+    }
+  }
+
+  private static final Double ZERO = 0.0;
+
+  /** {@code 0.0} as one shared box (costs and progress are mostly zero); any other as is. */
+  static Double number(double d) {
+    return Double.doubleToRawLongBits(d) == 0L ? ZERO : Double.valueOf(d);
+  }
+
+  /** The first {@code n} elements as an immutable list. */
+  static <E> List<E> list(@Nullable Object[] elements, int n) {
+    if (n == 0) {
+      return List.of();
+    }
+    return new ArrayBackedList<>(Arrays.copyOf(elements, n));
+  }
+
+  /**
+   * An immutable map of the first {@code n} key/value pairs of {@code kv} (key at {@code 2i}, value
+   * at {@code 2i + 1}), in order; when a key repeats, the last value wins at the key's first
+   * position, as {@code LinkedHashMap.put} would have it.
+   */
+  static <V> Map<String, V> map(@Nullable Object[] kv, int n) {
+    if (n == 0) {
+      return Map.of();
+    }
+    if (n > MAX_ARRAY_MAP) {
+      Map<String, @Nullable Object> m = new LinkedHashMap<>();
+      for (int i = 0; i < n; i++) {
+        m.put((String) kv[2 * i], kv[2 * i + 1]);
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, V> out = (Map<String, V>) Collections.unmodifiableMap(m);
+      return out;
+    }
+    @Nullable Object[] a = new Object[2 * n];
+    int size = 0;
+    for (int i = 0; i < n; i++) {
+      Object key = Objects.requireNonNull(kv[2 * i]);
+      int at = indexOf(a, size, key);
+      if (at >= 0) {
+        a[2 * at + 1] = kv[2 * i + 1];
+      } else {
+        a[2 * size] = key;
+        a[2 * size + 1] = kv[2 * i + 1];
+        size++;
+      }
+    }
+    return new ArrayMap<>(size == n ? a : Arrays.copyOf(a, 2 * size));
+  }
+
+  private static int indexOf(@Nullable Object[] kv, int size, Object key) {
+    for (int i = 0; i < size; i++) {
+      if (key.equals(kv[2 * i])) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** An immutable list over an exactly sized array. */
+  static final class ArrayBackedList<E> extends AbstractList<E> implements RandomAccess {
+    private final @Nullable Object[] elements;
+
+    ArrayBackedList(@Nullable Object[] elements) {
+      this.elements = elements;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public E get(int index) {
+      return (E) elements[index];
+    }
+
+    @Override
+    public int size() {
+      return elements.length;
+    }
+  }
+
+  /** An immutable map over one array of alternating keys and values, in document order. */
+  static final class ArrayMap<V> extends AbstractMap<String, V> {
+    private final @Nullable Object[] kv;
+
+    ArrayMap(@Nullable Object[] kv) {
+      this.kv = kv;
+    }
+
+    @Override
+    public int size() {
+      return kv.length / 2;
+    }
+
+    @Override
+    public boolean containsKey(@Nullable Object key) {
+      return key != null && indexOf(kv, size(), key) >= 0;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public @Nullable V get(@Nullable Object key) {
+      int i = key == null ? -1 : indexOf(kv, size(), key);
+      return i < 0 ? null : (V) kv[2 * i + 1];
+    }
+
+    @Override
+    public Set<Map.Entry<String, V>> entrySet() {
+      return new AbstractSet<>() {
+        @Override
+        public int size() {
+          return ArrayMap.this.size();
+        }
+
+        @Override
+        public Iterator<Map.Entry<String, V>> iterator() {
+          return new Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+              return next < kv.length;
+            }
+
+            @Override
+            @SuppressWarnings("unchecked")
+            public Map.Entry<String, V> next() {
+              if (next >= kv.length) {
+                throw new NoSuchElementException();
+              }
+              Map.Entry<String, V> e =
+                  new AbstractMap.SimpleImmutableEntry<>((String) kv[next], (V) kv[next + 1]);
+              next += 2;
+              return e;
+            }
+          };
+        }
+      };
+    }
+  }
+}
