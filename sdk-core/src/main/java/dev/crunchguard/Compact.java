@@ -4,7 +4,9 @@ import java.util.AbstractList;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +15,10 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.RandomAccess;
 import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -160,6 +166,67 @@ final class Compact {
     public int size() {
       return elements.length;
     }
+
+    // Every mutator refuses, even when it would change nothing (AbstractList lets some pass).
+
+    @Override
+    public boolean add(E e) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public boolean remove(@Nullable Object o) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public boolean addAll(Collection<? extends E> c) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public boolean addAll(int index, Collection<? extends E> c) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public boolean removeAll(Collection<?> c) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public boolean retainAll(Collection<?> c) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public boolean removeIf(Predicate<? super E> filter) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public void replaceAll(UnaryOperator<E> operator) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public void sort(@Nullable Comparator<? super E> c) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public void clear() {
+      throw unmodifiable();
+    }
+
+    @Override
+    public List<E> subList(int fromIndex, int toIndex) {
+      return Collections.unmodifiableList(super.subList(fromIndex, toIndex));
+    }
+  }
+
+  private static UnsupportedOperationException unmodifiable() {
+    return new UnsupportedOperationException("a decoded record is immutable");
   }
 
   /** An immutable map over one array of alternating keys and values, in document order. */
@@ -187,38 +254,118 @@ final class Compact {
       return i < 0 ? null : (V) kv[2 * i + 1];
     }
 
+    // Every mutator refuses, even when it would change nothing (AbstractMap lets some pass); the
+    // views are unmodifiable too.
+
+    @Override
+    public @Nullable V put(String key, V value) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public @Nullable V remove(@Nullable Object key) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public void putAll(Map<? extends String, ? extends V> m) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public void clear() {
+      throw unmodifiable();
+    }
+
+    @Override
+    public void replaceAll(BiFunction<? super String, ? super V, ? extends V> function) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public @Nullable V putIfAbsent(String key, V value) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public boolean remove(@Nullable Object key, @Nullable Object value) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public boolean replace(String key, V oldValue, V newValue) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public @Nullable V replace(String key, V value) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public V computeIfAbsent(String key, Function<? super String, ? extends V> f) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public V computeIfPresent(String key, BiFunction<? super String, ? super V, ? extends V> f) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public V compute(String key, BiFunction<? super String, ? super @Nullable V, ? extends V> f) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public V merge(String key, V value, BiFunction<? super V, ? super V, ? extends V> f) {
+      throw unmodifiable();
+    }
+
+    @Override
+    public Set<String> keySet() {
+      return Collections.unmodifiableSet(super.keySet());
+    }
+
+    @Override
+    public Collection<V> values() {
+      return Collections.unmodifiableCollection(super.values());
+    }
+
     @Override
     public Set<Map.Entry<String, V>> entrySet() {
-      return new AbstractSet<>() {
-        @Override
-        public int size() {
-          return ArrayMap.this.size();
-        }
+      return Collections.unmodifiableSet(new Entries());
+    }
 
-        @Override
-        public Iterator<Map.Entry<String, V>> iterator() {
-          return new Iterator<>() {
-            private int next;
+    private final class Entries extends AbstractSet<Map.Entry<String, V>> {
+      @Override
+      public int size() {
+        return ArrayMap.this.size();
+      }
 
-            @Override
-            public boolean hasNext() {
-              return next < kv.length;
+      @Override
+      public Iterator<Map.Entry<String, V>> iterator() {
+        return new Iterator<>() {
+          private int next;
+
+          @Override
+          public boolean hasNext() {
+            return next < kv.length;
+          }
+
+          @Override
+          @SuppressWarnings("unchecked")
+          public Map.Entry<String, V> next() {
+            if (next >= kv.length) {
+              throw new NoSuchElementException();
             }
-
-            @Override
-            @SuppressWarnings("unchecked")
-            public Map.Entry<String, V> next() {
-              if (next >= kv.length) {
-                throw new NoSuchElementException();
-              }
-              Map.Entry<String, V> e =
-                  new AbstractMap.SimpleImmutableEntry<>((String) kv[next], (V) kv[next + 1]);
-              next += 2;
-              return e;
-            }
-          };
-        }
-      };
+            Map.Entry<String, V> e =
+                new AbstractMap.SimpleImmutableEntry<>((String) kv[next], (V) kv[next + 1]);
+            next += 2;
+            return e;
+          }
+        };
+      }
     }
   }
 }

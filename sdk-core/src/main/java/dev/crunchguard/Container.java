@@ -65,6 +65,27 @@ public final class Container {
   static final Map<String, Integer> FIELD_INDEX = index();
 
   /**
+   * The fields a single-record answer decodes at once (they have their own fields here); the others
+   * are read through {@link #full()}.
+   */
+  private static final long EAGER =
+      bits(
+          "uuid",
+          "state",
+          "created_at",
+          "modified_at",
+          "exit_code",
+          "finished_at",
+          "locked_by_uuid",
+          "priority",
+          "started_at",
+          "auth_uuid",
+          "lock_count");
+
+  /** What {@link #full()} gives a record that carried none of the other fields. */
+  private static final ContainerDecoder.Fields NONE = new ContainerDecoder.Fields();
+
+  /**
    * Which known fields the response carried (a bit per field: no per-record set of names to keep).
    */
   private final long present;
@@ -103,8 +124,14 @@ public final class Container {
     this.startedAt = f.startedAt;
     this.authUuid = f.authUuid;
     this.lockCount = f.lockCount;
-    this.full = source == null ? f : null;
-    this.source = source;
+    if (source != null && (f.present & ~EAGER) == 0) {
+      // Nothing left to decode later (a lock or unlock answer): keep neither body nor fields.
+      this.full = NONE;
+      this.source = null;
+    } else {
+      this.full = source == null ? f : null;
+      this.source = source;
+    }
   }
 
   /** The whole record: decodes the kept body on first use (it was validated when received). */
@@ -121,6 +148,14 @@ public final class Container {
       source = null;
     }
     return f;
+  }
+
+  private static long bits(String... apiFields) {
+    long b = 0;
+    for (String f : apiFields) {
+      b |= 1L << Objects.requireNonNull(FIELD_INDEX.get(f));
+    }
+    return b;
   }
 
   private static Map<String, Integer> index() {
