@@ -73,8 +73,9 @@ final class Compact {
   /**
    * Shares the values of a decoded record that records commonly repeat (kind, owner and user uuids,
    * the dispatcher's own token uuid, image, working directory, output path), and one timestamp
-   * object when {@code modified_at} equals {@code created_at}. Uuids of the container, its epoch
-   * and its outputs are unique and kept as they are.
+   * object when {@code modified_at} equals {@code created_at}. The uuids of the container, its
+   * epoch and its outputs and the etag are unique, and kept as they are (they would only push the
+   * shared values out of the cache).
    */
   static void shareValues(ContainerDecoder.Fields f) {
     f.kind = share(f.kind);

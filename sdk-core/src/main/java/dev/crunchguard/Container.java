@@ -134,6 +134,37 @@ public final class Container {
     }
   }
 
+  /** A copy of {@code o} under its own uuid's equal string {@code uuid}. */
+  private Container(Container o, String uuid) {
+    this.uuid = uuid;
+    this.present = o.present;
+    this.state = o.state;
+    this.createdAt = o.createdAt;
+    this.modifiedAt = o.modifiedAt;
+    this.exitCode = o.exitCode;
+    this.finishedAt = o.finishedAt;
+    this.lockedByUuid = o.lockedByUuid;
+    this.priority = o.priority;
+    this.startedAt = o.startedAt;
+    this.authUuid = o.authUuid;
+    this.lockCount = o.lockCount;
+    this.source = o.source;
+    this.full = o.full;
+    if (this.full != null) {
+      // Decoded meanwhile: the body may be gone, but the fields are there.
+      this.source = null;
+    }
+  }
+
+  /**
+   * This record, holding the caller's string for its uuid when the two are equal (the uuid the
+   * caller asked about, which it keeps anyway): a lock answer kept beside the listed record then
+   * costs no second copy of the uuid. Otherwise this record itself.
+   */
+  Container withUuidOf(String requested) {
+    return requested != uuid && requested.equals(uuid) ? new Container(this, requested) : this;
+  }
+
   /** The whole record: decodes the kept body on first use (it was validated when received). */
   private ContainerDecoder.Fields full() {
     ContainerDecoder.Fields f = full;
