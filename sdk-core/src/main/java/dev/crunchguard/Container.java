@@ -83,7 +83,7 @@ public final class Container {
           "lock_count");
 
   /** What {@link #full()} gives a record that carried none of the other fields. */
-  private static final ContainerDecoder.Fields NONE = new ContainerDecoder.Fields();
+  private static final Rest NONE = new Rest(new ContainerDecoder.Fields());
 
   /**
    * Which known fields the response carried (a bit per field: no per-record set of names to keep).
@@ -106,7 +106,7 @@ public final class Container {
    * answer, whose body ({@link #source}) was checked in full but decoded only for the fields a lock
    * reads. Published once through the volatile write; never modified after decoding.
    */
-  private volatile ContainerDecoder.@Nullable Fields full;
+  private volatile @Nullable Rest full;
 
   /** The answer's body, kept until the whole record is decoded; null once it is. */
   private volatile @Nullable String source;
@@ -129,8 +129,72 @@ public final class Container {
       this.full = NONE;
       this.source = null;
     } else {
-      this.full = source == null ? f : null;
+      this.full = source == null ? new Rest(f) : null;
       this.source = source;
+    }
+  }
+
+  /**
+   * The fields beyond those the record keeps itself, decoded (the decoder's {@link
+   * ContainerDecoder.Fields} without the copies of uuid, state, the epoch and the timestamps).
+   */
+  private static final class Rest {
+    final @Nullable String kind;
+    final @Nullable String etag;
+    final @Nullable String ownerUuid;
+    final @Nullable String modifiedByUserUuid;
+    final List<String> command;
+    final @Nullable String containerImage;
+    final @Nullable String cwd;
+    final Map<String, String> environment;
+    final @Nullable String log;
+    final Map<String, Object> mounts;
+    final @Nullable String output;
+    final @Nullable String outputPath;
+    final List<String> outputGlob;
+    final @Nullable Double progress;
+    final Map<String, Object> runtimeConstraints;
+    final Map<String, Object> runtimeStatus;
+    final Map<String, Object> schedulingParameters;
+    final @Nullable String runtimeUserUuid;
+    final List<String> runtimeAuthScopes;
+    final @Nullable String gatewayAddress;
+    final @Nullable Boolean interactiveSessionStarted;
+    final List<String> outputStorageClasses;
+    final Map<String, Object> outputProperties;
+    final @Nullable Double cost;
+    final @Nullable Double subrequestsCost;
+    final @Nullable Boolean service;
+    final Map<String, Object> publishedPorts;
+
+    Rest(ContainerDecoder.Fields f) {
+      this.kind = f.kind;
+      this.etag = f.etag;
+      this.ownerUuid = f.ownerUuid;
+      this.modifiedByUserUuid = f.modifiedByUserUuid;
+      this.command = f.command;
+      this.containerImage = f.containerImage;
+      this.cwd = f.cwd;
+      this.environment = f.environment;
+      this.log = f.log;
+      this.mounts = f.mounts;
+      this.output = f.output;
+      this.outputPath = f.outputPath;
+      this.outputGlob = f.outputGlob;
+      this.progress = f.progress;
+      this.runtimeConstraints = f.runtimeConstraints;
+      this.runtimeStatus = f.runtimeStatus;
+      this.schedulingParameters = f.schedulingParameters;
+      this.runtimeUserUuid = f.runtimeUserUuid;
+      this.runtimeAuthScopes = f.runtimeAuthScopes;
+      this.gatewayAddress = f.gatewayAddress;
+      this.interactiveSessionStarted = f.interactiveSessionStarted;
+      this.outputStorageClasses = f.outputStorageClasses;
+      this.outputProperties = f.outputProperties;
+      this.cost = f.cost;
+      this.subrequestsCost = f.subrequestsCost;
+      this.service = f.service;
+      this.publishedPorts = f.publishedPorts;
     }
   }
 
@@ -166,15 +230,15 @@ public final class Container {
   }
 
   /** The whole record: decodes the kept body on first use (it was validated when received). */
-  private ContainerDecoder.Fields full() {
-    ContainerDecoder.Fields f = full;
+  private Rest full() {
+    Rest f = full;
     if (f == null) {
       String body = source;
       if (body == null) {
         // Another thread decoded it and dropped the body between our two reads.
         return Objects.requireNonNull(full);
       }
-      f = ContainerDecoder.decodeFully(body);
+      f = new Rest(ContainerDecoder.decodeFully(body));
       full = f;
       source = null;
     }
