@@ -103,7 +103,8 @@ final class Compact {
     if (n == 0) {
       return List.of();
     }
-    return new ArrayBackedList<>(Arrays.copyOf(elements, n));
+    List<E> list = new ArrayBackedList<>(Arrays.copyOf(elements, n));
+    return n <= MAX_ARRAY_MAP ? shareValue(list) : list;
   }
 
   /**
@@ -137,7 +138,72 @@ final class Compact {
         size++;
       }
     }
-    return new ArrayMap<>(size == n ? a : Arrays.copyOf(a, 2 * size));
+    return shareValue(new ArrayMap<>(size == n ? a : Arrays.copyOf(a, 2 * size)));
+  }
+
+  private static final int VALUE_SLOTS = 1 << 10;
+
+  /**
+   * The same kind of cache for small lists and maps (free-form maps such as {@code
+   * runtime_constraints} and {@code scheduling_parameters}, with their nested defaults, repeat from
+   * record to record): an equal value already seen in the slot is returned instead. Equal here
+   * means the same elements, keys and values in the same order, of the same classes, nested lists
+   * and maps being the very same (already shared) objects; so a shared value is in every observable
+   * respect the one it replaces, and a miss only loses a chance to share.
+   */
+  private static final @Nullable Object[] SHARED_VALUES = new Object[VALUE_SLOTS];
+
+  private static <T> T shareValue(T v) {
+    @Nullable Object[] a =
+        v instanceof ArrayMap ? ((ArrayMap<?>) v).kv : ((ArrayBackedList<?>) v).elements;
+    int h = v.getClass().hashCode();
+    for (Object x : a) {
+      if (x == null) {
+        h = 31 * h;
+      } else if (x instanceof String
+          || x instanceof Long
+          || x instanceof Double
+          || x instanceof Boolean) {
+        h = 31 * h + x.hashCode();
+      } else {
+        h = 31 * h + System.identityHashCode(x);
+      }
+    }
+    int i = (h ^ (h >>> 16)) & (VALUE_SLOTS - 1);
+    Object seen = SHARED_VALUES[i];
+    if (seen != null && seen.getClass() == v.getClass()) {
+      @Nullable Object[] b =
+          seen instanceof ArrayMap ? ((ArrayMap<?>) seen).kv : ((ArrayBackedList<?>) seen).elements;
+      if (sameElements(a, b)) {
+        @SuppressWarnings("unchecked")
+        T shared = (T) seen;
+        return shared;
+      }
+    }
+    SHARED_VALUES[i] = v;
+    return v;
+  }
+
+  private static boolean sameElements(@Nullable Object[] a, @Nullable Object[] b) {
+    if (a.length != b.length) {
+      return false;
+    }
+    for (int i = 0; i < a.length; i++) {
+      Object x = a[i];
+      Object y = b[i];
+      if (x == y) {
+        continue;
+      }
+      if (x == null || y == null || x.getClass() != y.getClass()) {
+        return false;
+      }
+      boolean scalar =
+          x instanceof String || x instanceof Long || x instanceof Double || x instanceof Boolean;
+      if (!scalar || !x.equals(y)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static int indexOf(@Nullable Object[] kv, int size, Object key) {

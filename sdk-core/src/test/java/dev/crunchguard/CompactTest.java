@@ -102,6 +102,37 @@ class CompactTest {
   }
 
   @Test
+  void equalSmallMapsAndListsDecodedApartAreOneObject() {
+    Map<String, Object> gpu = Compact.map(new Object[] {"device_count", 0L, "stack", ""}, 2);
+    Map<String, Object> again =
+        Compact.map(new Object[] {new String("device_count"), 0L, new String("stack"), ""}, 2);
+    assertThat(again).isSameAs(gpu);
+    Map<String, Object> outer = Compact.map(new Object[] {"gpu", gpu, "ram", 1L << 30}, 2);
+    assertThat(Compact.map(new Object[] {"gpu", again, "ram", 1L << 30}, 2)).isSameAs(outer);
+    List<Object> scopes = Compact.list(new Object[] {"all"}, 1);
+    assertThat(Compact.list(new Object[] {new String("all")}, 1)).isSameAs(scopes);
+  }
+
+  @Test
+  void valuesEqualOnlyAsMapsOrAsNumbersAreNotShared() {
+    Map<String, Object> ab = Compact.map(new Object[] {"a", 1L, "b", 2L}, 2);
+    Map<String, Object> ba = Compact.map(new Object[] {"b", 2L, "a", 1L}, 2);
+    assertThat(ba).isEqualTo(ab).isNotSameAs(ab);
+    assertThat(ba.toString()).isEqualTo("{b=2, a=1}");
+    List<Object> zero = Compact.list(new Object[] {0.0}, 1);
+    List<Object> negativeZero = Compact.list(new Object[] {-0.0}, 1);
+    assertThat(negativeZero).isNotSameAs(zero);
+    assertThat(Double.doubleToRawLongBits((Double) negativeZero.get(0)))
+        .isEqualTo(Double.doubleToRawLongBits(-0.0));
+    List<Object> integral = Compact.list(new Object[] {1L}, 1);
+    assertThat(Compact.list(new Object[] {1.0}, 1).get(0)).isInstanceOf(Double.class);
+    assertThat(integral.get(0)).isInstanceOf(Long.class);
+    Map<String, Object> nested = Compact.map(new Object[] {"m", ab}, 1);
+    assertThat(Compact.map(new Object[] {"m", ba}, 1)).isNotSameAs(nested);
+    assertThat(Compact.map(new Object[] {"m", ba}, 1).toString()).isEqualTo("{m={b=2, a=1}}");
+  }
+
+  @Test
   void zeroIsOneSharedBoxAndEveryOtherNumberItsOwnValue() {
     assertThat(Compact.number(0.0)).isSameAs(Compact.number(0.0));
     assertThat(Double.doubleToRawLongBits(Compact.number(-0.0)))
