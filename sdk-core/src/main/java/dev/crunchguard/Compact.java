@@ -24,9 +24,12 @@ import org.jspecify.annotations.Nullable;
 /**
  * The compact forms a decoded record keeps: immutable lists and maps over one exactly sized array
  * (instead of an {@code ArrayList} or a {@code LinkedHashMap} with its table and entries behind an
- * unmodifiable wrapper), and a small shared cache of the strings records repeat (map keys, user and
- * owner uuids, image hashes, short values). A dispatcher keeps the listed record of every container
- * it tracks, so these are what its heap per tracked container is made of.
+ * unmodifiable wrapper), and two small bounded caches through which records share what they repeat:
+ * strings (map keys, user and owner uuids, image hashes, short values) and small lists and maps
+ * (the defaults of {@code runtime_constraints} and {@code scheduling_parameters}, scopes, storage
+ * classes). A dispatcher keeps the listed record of every container it tracks, so these are what
+ * its heap per tracked container is made of. The caches cost a fixed 20 KB per JVM (two arrays,
+ * 4,096 and 1,024 slots) and keep at most that many values alive.
  *
  * <p>The lists and maps behave as the unmodifiable {@code ArrayList} and {@code LinkedHashMap} they
  * replace: document order, null elements and values allowed, {@link List#equals}/{@link
