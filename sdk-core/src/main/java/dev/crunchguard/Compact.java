@@ -113,9 +113,22 @@ final class Compact {
   /**
    * An immutable map of the first {@code n} key/value pairs of {@code kv} (key at {@code 2i}, value
    * at {@code 2i + 1}), in order; when a key repeats, the last value wins at the key's first
-   * position, as {@code LinkedHashMap.put} would have it.
+   * position, as {@code LinkedHashMap.put} would have it. An equal map seen before may be returned
+   * instead (see {@link #SHARED_VALUES}).
    */
   static <V> Map<String, V> map(@Nullable Object[] kv, int n) {
+    return map(kv, n, true);
+  }
+
+  /**
+   * As {@link #map(Object[], int)}, never shared: for values that may be confidential (a
+   * container's environment), which the cache would otherwise keep alive after their record.
+   */
+  static <V> Map<String, V> privateMap(@Nullable Object[] kv, int n) {
+    return map(kv, n, false);
+  }
+
+  private static <V> Map<String, V> map(@Nullable Object[] kv, int n, boolean share) {
     if (n == 0) {
       return Map.of();
     }
@@ -141,7 +154,8 @@ final class Compact {
         size++;
       }
     }
-    return shareValue(new ArrayMap<>(size == n ? a : Arrays.copyOf(a, 2 * size)));
+    Map<String, V> m = new ArrayMap<>(size == n ? a : Arrays.copyOf(a, 2 * size));
+    return share ? shareValue(m) : m;
   }
 
   private static final int VALUE_SLOTS = 1 << 10;

@@ -553,12 +553,13 @@ final class ContainerDecoder {
         throw Json.wrongType(name + "." + key, "a string", kindOf(t));
       }
       kv = room(kv, 2 * n + 1);
+      // The environment's values may be secrets: not kept alive in the shared caches.
       kv[2 * n] = Compact.share(key);
-      kv[2 * n + 1] = Compact.share(r.nextString());
+      kv[2 * n + 1] = r.nextString();
       n++;
     }
     r.endObject();
-    return Compact.map(kv, n);
+    return Compact.privateMap(kv, n);
   }
 
   private static Map<String, Object> objectMap(JsonReader r, String name) throws IOException {

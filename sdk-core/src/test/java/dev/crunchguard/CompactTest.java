@@ -133,6 +133,20 @@ class CompactTest {
   }
 
   @Test
+  void recordsShareTheirConstraintDefaultsButNeverTheirEnvironment() {
+    String item =
+        "{\"uuid\":\"zzzzz-dz642-sharingrecord1\",\"environment\":{\"TOKEN\":\"v1-secret\"},"
+            + "\"runtime_constraints\":{\"ram\":1,\"gpu\":{\"stack\":\"\"}}}";
+    List<Container> items =
+        ContainerDecoder.parseList("{\"items\":[" + item + "," + item + "]}").items();
+    Container a = items.get(0);
+    Container b = items.get(1);
+    assertThat(b.runtimeConstraints()).isSameAs(a.runtimeConstraints());
+    assertThat(b.environment()).isEqualTo(a.environment()).isNotSameAs(a.environment());
+    assertThat(b.environment().get("TOKEN")).isNotSameAs(a.environment().get("TOKEN"));
+  }
+
+  @Test
   void zeroIsOneSharedBoxAndEveryOtherNumberItsOwnValue() {
     assertThat(Compact.number(0.0)).isSameAs(Compact.number(0.0));
     assertThat(Double.doubleToRawLongBits(Compact.number(-0.0)))
