@@ -1,13 +1,12 @@
 package dev.crunchguard;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -28,9 +27,31 @@ import org.slf4j.LoggerFactory;
 public final class CancellationSource {
   private static final Logger log = LoggerFactory.getLogger(CancellationSource.class);
 
-  private final AtomicReference<@Nullable StopReason> reason = new AtomicReference<>();
+  /** Set once, through {@link #REASON} (no atomic object per source). */
+  private volatile @Nullable StopReason reason;
+
   private final CountDownLatch latch = new CountDownLatch(1);
-  private final List<Once> callbacks = new CopyOnWriteArrayList<>();
+
+  /**
+   * The {@link #onCancel} callbacks: an array replaced whole through {@link #CALLBACKS} when one is
+   * added (copy on write without a list object and its monitor per source).
+   */
+  private volatile Once[] callbacks = NONE;
+
+  private static final Once[] NONE = new Once[0];
+  private static final VarHandle REASON;
+  private static final VarHandle CALLBACKS;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      REASON = l.findVarHandle(CancellationSource.class, "reason", StopReason.class);
+      CALLBACKS = l.findVarHandle(CancellationSource.class, "callbacks", Once[].class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final CancellationSignal signal = new CancellationSignal(this);
 
   /** A source that has not fired. */
@@ -45,7 +66,7 @@ public final class CancellationSource {
    */
   public boolean cancel(StopReason why) {
     Objects.requireNonNull(why, "why");
-    if (!reason.compareAndSet(null, why)) {
+    if (!REASON.compareAndSet(this, null, why)) {
       return false;
     }
     latch.countDown();
@@ -63,7 +84,7 @@ public final class CancellationSource {
   }
 
   @Nullable StopReason reason() {
-    return reason.get();
+    return reason;
   }
 
   boolean await(Duration timeout) throws InterruptedException {
@@ -73,8 +94,14 @@ public final class CancellationSource {
   void onCancel(Consumer<StopReason> callback) {
     Objects.requireNonNull(callback, "callback");
     Once once = new Once(callback);
-    callbacks.add(once);
-    StopReason r = reason.get();
+    Once[] now;
+    Once[] next;
+    do {
+      now = callbacks;
+      next = Arrays.copyOf(now, now.length + 1);
+      next[now.length] = once;
+    } while (!CALLBACKS.compareAndSet(this, now, next));
+    StopReason r = reason;
     if (r != null) {
       once.run(r);
     }
@@ -83,14 +110,23 @@ public final class CancellationSource {
   /** A callback that runs at most once, whichever of cancel() and onCancel() gets there first. */
   private static final class Once {
     private final Consumer<StopReason> callback;
-    private final AtomicBoolean done = new AtomicBoolean();
+    private volatile boolean done;
+    private static final VarHandle DONE;
+
+    static {
+      try {
+        DONE = MethodHandles.lookup().findVarHandle(Once.class, "done", boolean.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
 
     Once(Consumer<StopReason> callback) {
       this.callback = callback;
     }
 
     void run(StopReason r) {
-      if (done.compareAndSet(false, true)) {
+      if (DONE.compareAndSet(this, false, true)) {
         try {
           callback.accept(r);
         } catch (RuntimeException e) {

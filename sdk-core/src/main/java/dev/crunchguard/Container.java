@@ -65,6 +65,27 @@ public final class Container {
   static final Map<String, Integer> FIELD_INDEX = index();
 
   /**
+   * The fields a single-record answer decodes at once (they have their own fields here); the others
+   * are read through {@link #full()}.
+   */
+  private static final long EAGER =
+      bits(
+          "uuid",
+          "state",
+          "created_at",
+          "modified_at",
+          "exit_code",
+          "finished_at",
+          "locked_by_uuid",
+          "priority",
+          "started_at",
+          "auth_uuid",
+          "lock_count");
+
+  /** What {@link #full()} gives a record that carried none of the other fields. */
+  private static final Rest NONE = new Rest(new ContainerDecoder.Fields());
+
+  /**
    * Which known fields the response carried (a bit per field: no per-record set of names to keep).
    */
   private final long present;
@@ -85,7 +106,7 @@ public final class Container {
    * answer, whose body ({@link #source}) was checked in full but decoded only for the fields a lock
    * reads. Published once through the volatile write; never modified after decoding.
    */
-  private volatile ContainerDecoder.@Nullable Fields full;
+  private volatile @Nullable Rest full;
 
   /** The answer's body, kept until the whole record is decoded; null once it is. */
   private volatile @Nullable String source;
@@ -103,24 +124,133 @@ public final class Container {
     this.startedAt = f.startedAt;
     this.authUuid = f.authUuid;
     this.lockCount = f.lockCount;
-    this.full = source == null ? f : null;
-    this.source = source;
+    if (source != null && (f.present & ~EAGER) == 0) {
+      // Nothing left to decode later (a lock or unlock answer): keep neither body nor fields.
+      this.full = NONE;
+      this.source = null;
+    } else {
+      this.full = source == null ? new Rest(f) : null;
+      this.source = source;
+    }
+  }
+
+  /**
+   * The fields beyond those the record keeps itself, decoded (the decoder's {@link
+   * ContainerDecoder.Fields} without the copies of uuid, state, the epoch and the timestamps).
+   */
+  private static final class Rest {
+    final @Nullable String kind;
+    final @Nullable String etag;
+    final @Nullable String ownerUuid;
+    final @Nullable String modifiedByUserUuid;
+    final List<String> command;
+    final @Nullable String containerImage;
+    final @Nullable String cwd;
+    final Map<String, String> environment;
+    final @Nullable String log;
+    final Map<String, Object> mounts;
+    final @Nullable String output;
+    final @Nullable String outputPath;
+    final List<String> outputGlob;
+    final @Nullable Double progress;
+    final Map<String, Object> runtimeConstraints;
+    final Map<String, Object> runtimeStatus;
+    final Map<String, Object> schedulingParameters;
+    final @Nullable String runtimeUserUuid;
+    final List<String> runtimeAuthScopes;
+    final @Nullable String gatewayAddress;
+    final @Nullable Boolean interactiveSessionStarted;
+    final List<String> outputStorageClasses;
+    final Map<String, Object> outputProperties;
+    final @Nullable Double cost;
+    final @Nullable Double subrequestsCost;
+    final @Nullable Boolean service;
+    final Map<String, Object> publishedPorts;
+
+    Rest(ContainerDecoder.Fields f) {
+      this.kind = f.kind;
+      this.etag = f.etag;
+      this.ownerUuid = f.ownerUuid;
+      this.modifiedByUserUuid = f.modifiedByUserUuid;
+      this.command = f.command;
+      this.containerImage = f.containerImage;
+      this.cwd = f.cwd;
+      this.environment = f.environment;
+      this.log = f.log;
+      this.mounts = f.mounts;
+      this.output = f.output;
+      this.outputPath = f.outputPath;
+      this.outputGlob = f.outputGlob;
+      this.progress = f.progress;
+      this.runtimeConstraints = f.runtimeConstraints;
+      this.runtimeStatus = f.runtimeStatus;
+      this.schedulingParameters = f.schedulingParameters;
+      this.runtimeUserUuid = f.runtimeUserUuid;
+      this.runtimeAuthScopes = f.runtimeAuthScopes;
+      this.gatewayAddress = f.gatewayAddress;
+      this.interactiveSessionStarted = f.interactiveSessionStarted;
+      this.outputStorageClasses = f.outputStorageClasses;
+      this.outputProperties = f.outputProperties;
+      this.cost = f.cost;
+      this.subrequestsCost = f.subrequestsCost;
+      this.service = f.service;
+      this.publishedPorts = f.publishedPorts;
+    }
+  }
+
+  /** A copy of {@code o} under its own uuid's equal string {@code uuid}. */
+  private Container(Container o, String uuid) {
+    this.uuid = uuid;
+    this.present = o.present;
+    this.state = o.state;
+    this.createdAt = o.createdAt;
+    this.modifiedAt = o.modifiedAt;
+    this.exitCode = o.exitCode;
+    this.finishedAt = o.finishedAt;
+    this.lockedByUuid = o.lockedByUuid;
+    this.priority = o.priority;
+    this.startedAt = o.startedAt;
+    this.authUuid = o.authUuid;
+    this.lockCount = o.lockCount;
+    this.source = o.source;
+    this.full = o.full;
+    if (this.full != null) {
+      // Decoded meanwhile: the body may be gone, but the fields are there.
+      this.source = null;
+    }
+  }
+
+  /**
+   * This record, holding the caller's string for its uuid when the two are equal (the uuid the
+   * caller asked about, which it keeps anyway): a lock answer kept beside the listed record then
+   * costs no second copy of the uuid. Otherwise this record itself.
+   */
+  Container withUuidOf(String requested) {
+    return requested != uuid && requested.equals(uuid) ? new Container(this, requested) : this;
   }
 
   /** The whole record: decodes the kept body on first use (it was validated when received). */
-  private ContainerDecoder.Fields full() {
-    ContainerDecoder.Fields f = full;
+  private Rest full() {
+    Rest f = full;
     if (f == null) {
       String body = source;
       if (body == null) {
         // Another thread decoded it and dropped the body between our two reads.
         return Objects.requireNonNull(full);
       }
-      f = ContainerDecoder.decodeFully(body);
+      f = new Rest(ContainerDecoder.decodeFully(body));
       full = f;
       source = null;
     }
     return f;
+  }
+
+  private static long bits(String... apiFields) {
+    long b = 0;
+    for (String f : apiFields) {
+      b |= 1L << Objects.requireNonNull(FIELD_INDEX.get(f));
+    }
+    return b;
   }
 
   private static Map<String, Integer> index() {

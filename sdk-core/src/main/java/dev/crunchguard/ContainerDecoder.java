@@ -13,7 +13,6 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -460,6 +459,7 @@ final class ContainerDecoder {
     if (f.uuid == null) {
       throw new Json.DecodeException("container record has no 'uuid'");
     }
+    Compact.shareValues(f);
     return f;
   }
 
@@ -494,7 +494,7 @@ final class ContainerDecoder {
       return null;
     }
     expect(r, JsonToken.NUMBER, name, "a number");
-    return Json.numberLiteral(name, r.nextString());
+    return Compact.number(Json.numberLiteral(name, r.nextString()));
   }
 
   private static @Nullable Boolean bool(JsonReader r, String name) throws IOException {
@@ -520,16 +520,18 @@ final class ContainerDecoder {
       r.endArray();
       return List.of();
     }
-    List<String> out = new ArrayList<>();
+    @Nullable Object[] out = new Object[4];
+    int n = 0;
     while (r.hasNext()) {
       if (r.peek() != JsonToken.STRING) {
         // As the tree decoder said it: the array, as a whole, is not an array of strings.
         throw Json.wrongType(name, "an array of strings", "an array");
       }
-      out.add(r.nextString());
+      out = room(out, n);
+      out[n++] = Compact.share(r.nextString());
     }
     r.endArray();
-    return Collections.unmodifiableList(out);
+    return Compact.list(out, n);
   }
 
   private static Map<String, String> stringMap(JsonReader r, String name) throws IOException {
@@ -542,17 +544,22 @@ final class ContainerDecoder {
       r.endObject();
       return Map.of();
     }
-    Map<String, String> out = new LinkedHashMap<>();
+    @Nullable Object[] kv = new Object[8];
+    int n = 0;
     while (r.hasNext()) {
       String key = r.nextName();
       JsonToken t = r.peek();
       if (t != JsonToken.STRING) {
         throw Json.wrongType(name + "." + key, "a string", kindOf(t));
       }
-      out.put(key, r.nextString());
+      kv = room(kv, 2 * n + 1);
+      // The environment's values may be secrets: not kept alive in the shared caches.
+      kv[2 * n] = Compact.share(key);
+      kv[2 * n + 1] = r.nextString();
+      n++;
     }
     r.endObject();
-    return Collections.unmodifiableMap(out);
+    return Compact.privateMap(kv, n);
   }
 
   private static Map<String, Object> objectMap(JsonReader r, String name) throws IOException {
@@ -622,27 +629,33 @@ final class ContainerDecoder {
           r.endObject();
           return Map.of();
         }
-        Map<String, @Nullable Object> map = new LinkedHashMap<>();
+        @Nullable Object[] kv = new Object[8];
+        int pairs = 0;
         while (r.hasNext()) {
           String key = r.nextName();
-          map.put(key, value(r));
+          kv = room(kv, 2 * pairs + 1);
+          kv[2 * pairs] = Compact.share(key);
+          kv[2 * pairs + 1] = value(r);
+          pairs++;
         }
         r.endObject();
-        return Collections.unmodifiableMap(map);
+        return Compact.map(kv, pairs);
       case BEGIN_ARRAY:
         r.beginArray();
         if (!r.hasNext()) {
           r.endArray();
           return List.of();
         }
-        List<@Nullable Object> list = new ArrayList<>();
+        @Nullable Object[] items = new Object[4];
+        int n = 0;
         while (r.hasNext()) {
-          list.add(value(r));
+          items = room(items, n);
+          items[n++] = value(r);
         }
         r.endArray();
-        return Collections.unmodifiableList(list);
+        return Compact.list(items, n);
       case STRING:
-        return r.nextString();
+        return Compact.share(r.nextString());
       case NUMBER:
         String literal = r.nextString();
         try {
@@ -652,7 +665,7 @@ final class ContainerDecoder {
           try {
             return d.longValueExact();
           } catch (ArithmeticException notIntegral) {
-            return d.doubleValue();
+            return Compact.number(d.doubleValue());
           }
         }
       case BOOLEAN:
@@ -663,6 +676,11 @@ final class ContainerDecoder {
       default:
         throw new Json.DecodeException("unexpected " + r.peek() + " in a JSON value");
     }
+  }
+
+  /** {@code a}, or a copy twice its length when {@code index} is past its end. */
+  private static @Nullable Object[] room(@Nullable Object[] a, int index) {
+    return index < a.length ? a : java.util.Arrays.copyOf(a, Math.max(2 * a.length, index + 1));
   }
 
   private static void expect(JsonReader r, JsonToken want, String name, String expected)

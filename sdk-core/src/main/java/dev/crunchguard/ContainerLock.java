@@ -2,12 +2,11 @@ package dev.crunchguard;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import java.util.List;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import okhttp3.HttpUrl;
 import org.jspecify.annotations.Nullable;
@@ -106,11 +105,33 @@ public final class ContainerLock {
   private final LockEpoch epoch;
   private final String containerUuid;
   private final @Nullable String authUuid;
-  private final AtomicReference<State> state = new AtomicReference<>(State.HELD);
+
+  /** The lock's state, replaced as one value through {@link #STATE} (no atomic object per lock). */
+  private volatile State state = State.HELD;
+
   private volatile boolean movedToRunning;
   private volatile @Nullable Container lastSeen;
   private volatile @Nullable HttpUrl updateUrl;
-  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+
+  /**
+   * The {@link #onLost} listeners: an array replaced whole through {@link #LISTENERS} when one is
+   * added (copy on write without a list object and its monitor per lock).
+   */
+  private volatile Listener[] listeners = NO_LISTENERS;
+
+  private static final Listener[] NO_LISTENERS = new Listener[0];
+  private static final VarHandle STATE;
+  private static final VarHandle LISTENERS;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      STATE = l.findVarHandle(ContainerLock.class, "state", State.class);
+      LISTENERS = l.findVarHandle(ContainerLock.class, "listeners", Listener[].class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   ContainerLock(Containers containers, LockEpoch epoch, @Nullable Container seen) {
     this.containers = containers;
@@ -200,7 +221,13 @@ public final class ContainerLock {
   public void onLost(Consumer<LostOwnershipException> listener) {
     Objects.requireNonNull(listener, "listener");
     Listener l = new Listener(listener);
-    listeners.add(l);
+    Listener[] now;
+    Listener[] next;
+    do {
+      now = listeners;
+      next = Arrays.copyOf(now, now.length + 1);
+      next[now.length] = l;
+    } while (!LISTENERS.compareAndSet(this, now, next));
     LostOwnershipException cause = current().cause();
     if (cause != null) {
       l.fire(cause);
@@ -232,7 +259,7 @@ public final class ContainerLock {
       return send(update, State.HELD);
     }
     State releasing = new State(Status.RELEASING, Objects.requireNonNull(target).wireName(), null);
-    if (!state.compareAndSet(State.HELD, releasing)) {
+    if (!STATE.compareAndSet(this, State.HELD, releasing)) {
       checkHeld();
       throw new IllegalStateException(
           "the lock on " + containerUuid + " changed state during the call");
@@ -241,7 +268,7 @@ public final class ContainerLock {
       return send(update, releasing);
     } finally {
       // Neither applied nor lost (a refused field, a transport failure): the epoch is still held.
-      state.compareAndSet(releasing, State.HELD);
+      STATE.compareAndSet(this, releasing, State.HELD);
     }
   }
 
@@ -269,7 +296,7 @@ public final class ContainerLock {
       // The server applied the write: an epoch-ending one is released even if the body is
       // undecodable.
       if (endsEpoch(update.state())) {
-        state.compareAndSet(expect, released(update.state()));
+        STATE.compareAndSet(this, expect, released(update.state()));
       } else if (update.state() == ContainerState.RUNNING) {
         movedToRunning = true;
       }
@@ -292,7 +319,7 @@ public final class ContainerLock {
   private Container applied(ContainerUpdate update, State expect, Container observed) {
     lastSeen = observed;
     if (endsEpoch(update.state())) {
-      state.compareAndSet(expect, released(update.state()));
+      STATE.compareAndSet(this, expect, released(update.state()));
     } else if (update.state() == ContainerState.RUNNING) {
       movedToRunning = true;
     }
@@ -431,7 +458,7 @@ public final class ContainerLock {
    * The state value; never null (the reference starts at HELD and is only ever CAS-ed to values).
    */
   private State current() {
-    return Objects.requireNonNull(state.get());
+    return state;
   }
 
   private void checkHeld() {
@@ -608,7 +635,7 @@ public final class ContainerLock {
       @Nullable Throwable cause) {
     LostOwnershipException ex =
         new LostOwnershipException(epoch, detection, observed, reason, cause);
-    if (state.compareAndSet(expect, new State(Status.LOST, null, ex))) {
+    if (STATE.compareAndSet(this, expect, new State(Status.LOST, null, ex))) {
       log.info("lost ownership of {} (auth_uuid {}): {}", containerUuid, authUuid, reason);
       for (Listener l : listeners) {
         l.fire(ex);
@@ -622,14 +649,23 @@ public final class ContainerLock {
 
   private static final class Listener {
     private final Consumer<LostOwnershipException> delegate;
-    private final AtomicBoolean fired = new AtomicBoolean();
+    private volatile boolean fired;
+    private static final VarHandle FIRED;
+
+    static {
+      try {
+        FIRED = MethodHandles.lookup().findVarHandle(Listener.class, "fired", boolean.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
 
     Listener(Consumer<LostOwnershipException> delegate) {
       this.delegate = delegate;
     }
 
     void fire(LostOwnershipException e) {
-      if (fired.compareAndSet(false, true)) {
+      if (FIRED.compareAndSet(this, false, true)) {
         try {
           delegate.accept(e);
         } catch (RuntimeException ex) {

@@ -226,7 +226,7 @@ public final class Containers {
     Http.Outcome o =
         http.call("lock container " + uuid, "POST", containerUrl(uuid, "lock", null), null);
     if (o.isSuccess()) {
-      Container c = http.container(o);
+      Container c = http.container(o).withUuidOf(uuid);
       if (c.state() != ContainerState.LOCKED || c.lockedByUuid() == null) {
         throw http.malformed(
             o.operation(),

@@ -50,4 +50,43 @@ class CancellationSourceTest {
         .doesNotContain("cancel", "fire");
     assertThat(CancellationSignal.class.getConstructors()).isEmpty();
   }
+
+  @Test
+  void callbacksAddedWhileTheSourceFires_eachRunExactlyOnce() throws Exception {
+    for (int round = 0; round < 200; round++) {
+      CancellationSource source = new CancellationSource();
+      int adders = 4;
+      int perAdder = 25;
+      java.util.concurrent.atomic.AtomicIntegerArray runs =
+          new java.util.concurrent.atomic.AtomicIntegerArray(adders * perAdder);
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(adders + 1);
+      List<Thread> threads = new ArrayList<>();
+      for (int t = 0; t < adders; t++) {
+        int first = t * perAdder;
+        Thread th =
+            new Thread(
+                () -> {
+                  try {
+                    start.await();
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                  for (int k = 0; k < perAdder; k++) {
+                    int slot = first + k;
+                    source.signal().onCancel(r -> runs.incrementAndGet(slot));
+                  }
+                });
+        th.start();
+        threads.add(th);
+      }
+      start.await();
+      source.cancel(StopReason.SHUTDOWN);
+      for (Thread th : threads) {
+        th.join();
+      }
+      for (int slot = 0; slot < runs.length(); slot++) {
+        assertThat(runs.get(slot)).as("callback %d in round %d", slot, round).isEqualTo(1);
+      }
+    }
+  }
 }

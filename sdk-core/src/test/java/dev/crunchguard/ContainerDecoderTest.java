@@ -212,6 +212,27 @@ class ContainerDecoderTest {
       actual = "error: " + e.getMessage();
     }
     assertThat(actual).isEqualTo(expected);
+    // The same values in the same document order (lists' and maps' own toString).
+    assertThat(String.valueOf(actual)).isEqualTo(String.valueOf(expected));
+  }
+
+  @Property(tries = 400)
+  void aListedRecordDecodesAsTheTreeAccessorsAndAsASingleAnswer(@ForAll("records") String body)
+      throws Exception {
+    Object expected = oracle(body);
+    Object listed;
+    try {
+      List<Container> items =
+          ContainerDecoder.parseList("{\"items\":[" + body + "," + body + "]}").items();
+      listed = snapshot(items.get(0));
+      // A record decoded twice is the same record, whatever the strings and values they share.
+      assertThat(snapshot(items.get(1))).isEqualTo(listed);
+      assertThat(String.valueOf(snapshot(items.get(1)))).isEqualTo(String.valueOf(listed));
+    } catch (Json.DecodeException e) {
+      listed = "error: " + e.getMessage();
+    }
+    assertThat(listed).isEqualTo(expected);
+    assertThat(String.valueOf(listed)).isEqualTo(String.valueOf(expected));
   }
 
   @Property(tries = 3000)
