@@ -93,8 +93,26 @@ final class ContainerDecoder {
    * @throws Json.DecodeException if the body is not one JSON object that is a valid record
    */
   static Container parse(String text) {
+    if (hasControlCharacter(text)) {
+      // Legal only as whitespace between tokens, which servers do not write. The light read skips
+      // the values a lock does not read, and Gson's skipValue does not apply strict mode's rule
+      // against raw control characters inside strings: read everything now, so that such a body
+      // fails here and not in a later accessor.
+      Fields f = decode(text, false);
+      return Container.of(Objects.requireNonNull(f.uuid), f);
+    }
     Fields f = decode(text, true);
     return Container.lazy(Objects.requireNonNull(f.uuid), f, text);
+  }
+
+  /** Whether {@code text} holds a character below U+0020 (tab, newline and CR included). */
+  static boolean hasControlCharacter(String text) {
+    for (int i = 0, n = text.length(); i < n; i++) {
+      if (text.charAt(i) < 0x20) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The whole record of a body that {@link #parse} accepted. */

@@ -122,6 +122,34 @@ class ContainerDecoderTest {
   }
 
   @Test
+  void aRawControlCharacterInAStringALockNeverReads_failsWhenTheAnswerArrives() {
+    // Gson's skipValue (the light read) lets it through; the whole record must not.
+    assertThatThrownBy(
+            () ->
+                ContainerDecoder.parse(
+                    "{\"uuid\":\"" + UUID + "\",\"command\":[\"echo\",\"a\tb\"]}"))
+        .isInstanceOf(Json.DecodeException.class);
+    assertThatThrownBy(
+            () ->
+                ContainerDecoder.parse(
+                    "{\"uuid\":\"" + UUID + "\",\"mounts\":{\"/x\":{\"kind\":\"a\u0001\"}}}"))
+        .isInstanceOf(Json.DecodeException.class);
+  }
+
+  @Test
+  void anAnswerWithWhitespaceBetweenTokens_decodesInFullAtOnce() {
+    Container c =
+        ContainerDecoder.parse(
+            "{\n\t\"uuid\": \""
+                + UUID
+                + "\",\r\n\t\"state\": \"Locked\",\n\t\"command\": [\"echo\", \"hi\"]\n}\n");
+
+    assertThat(c.uuid()).isEqualTo(UUID);
+    assertThat(c.state()).isEqualTo(ContainerState.LOCKED);
+    assertThat(c.command()).containsExactly("echo", "hi");
+  }
+
+  @Test
   void threadsReadingALazilyDecodedRecordAllSeeTheSameValues() throws Exception {
     String body =
         "{\"uuid\":\""
