@@ -18,7 +18,10 @@ final class CeilingLoad {
   private CeilingLoad() {}
 
   /** What one drive took. */
-  record Result(double seconds, long requests) {}
+  /**
+   * @param clientCpuNanos the CPU time of the client threads (each reads its own at its end)
+   */
+  record Result(double seconds, long requests, long clientCpuNanos) {}
 
   /**
    * Drives the load over {@code uuids} (all Queued, lockable with {@code raw}'s token).
@@ -32,6 +35,7 @@ final class CeilingLoad {
     AtomicInteger next = new AtomicInteger();
     AtomicLong requests = new AtomicLong();
     AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicLong cpu = new AtomicLong();
     List<Thread> workers = new ArrayList<>();
     long t0 = System.nanoTime();
     for (int w = 0; w < threads; w++) {
@@ -54,6 +58,10 @@ final class CeilingLoad {
                   }
                 } catch (IOException | RuntimeException e) {
                   failure.compareAndSet(null, e);
+                } finally {
+                  cpu.addAndGet(
+                      java.lang.management.ManagementFactory.getThreadMXBean()
+                          .getCurrentThreadCpuTime());
                 }
               },
               "ceiling-" + w);
@@ -67,6 +75,6 @@ final class CeilingLoad {
     if (failure.get() != null) {
       throw new IllegalStateException("ceiling run failed", failure.get());
     }
-    return new Result((t1 - t0) / 1e9, requests.get());
+    return new Result((t1 - t0) / 1e9, requests.get(), cpu.get());
   }
 }

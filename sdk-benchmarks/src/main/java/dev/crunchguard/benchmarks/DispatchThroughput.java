@@ -49,7 +49,8 @@ final class DispatchThroughput {
       boolean allComplete,
       boolean safe,
       double cpuMicrosPerContainer,
-      double simulatorCpuMicrosPerContainer,
+      String cpuByThread,
+      long jitMillis,
       double adjacentCeiling) {
     Run withAdjacentCeiling(double c) {
       return new Run(
@@ -66,7 +67,8 @@ final class DispatchThroughput {
           allComplete,
           safe,
           cpuMicrosPerContainer,
-          simulatorCpuMicrosPerContainer,
+          cpuByThread,
+          jitMillis,
           c);
     }
 
@@ -83,7 +85,8 @@ final class DispatchThroughput {
       double perSecond,
       double requestsPerContainer,
       double cpuMicrosPerContainer,
-      double simulatorCpuMicrosPerContainer) {}
+      String cpuByThread,
+      long jitMillis) {}
 
   /** This JVM's CPU time so far (every thread: clients, dispatchers and the simulator). */
   static long processCpuNanos() {
@@ -163,17 +166,51 @@ final class DispatchThroughput {
       int threads,
       PrintStream progress)
       throws Exception {
-    long t0 = System.nanoTime();
-    ceiling(n, threads, "warm-up");
     int fewest = dispatcherCounts.stream().mapToInt(Integer::intValue).min().orElse(1);
     int most = dispatcherCounts.stream().mapToInt(Integer::intValue).max().orElse(1);
-    dispatch(n, fewest, concurrency, poll);
-    if (most != fewest) {
-      dispatch(n, most, concurrency, poll);
+    long start = System.nanoTime();
+    for (int round = 1; ; round++) {
+      long t0 = System.nanoTime();
+      long jit0 = jitMillis();
+      ceiling(n, threads, "warm-up");
+      dispatch(n, fewest, concurrency, poll);
+      if (most != fewest) {
+        dispatch(n, most, concurrency, poll);
+      }
+      double wallMs = (System.nanoTime() - t0) / 1e6;
+      double jitShare = (jitMillis() - jit0) / wallMs;
+      progress.printf(
+          "[bench] 3. warm-up round %d (N=%d: a ceiling, D=%d%s; not reported): %.1f s, JIT"
+              + " compiling %.0f%% of it%n",
+          round, n, fewest, most != fewest ? " and D=" + most : "", wallMs / 1e3, 100 * jitShare);
+      if (jitShare <= WARM_UP_JIT_SHARE
+          || round >= WARM_UP_MAX_ROUNDS
+          || System.nanoTime() - start > WARM_UP_MAX.toNanos()) {
+        return;
+      }
     }
-    progress.printf(
-        "[bench] 3. warm-up (N=%d: a ceiling, D=%d%s; not reported): %.1f s%n",
-        n, fewest, most != fewest ? " and D=" + most : "", (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** The warm-up ends once the JIT compiles for at most this share of a round's time. */
+  static final double WARM_UP_JIT_SHARE = 0.10;
+
+  static final int WARM_UP_MAX_ROUNDS = 8;
+
+  static final Duration WARM_UP_MAX = Duration.ofSeconds(90);
+
+  /** The JIT compilers' total compilation time so far (0 where the JVM does not say). */
+  static long jitMillis() {
+    java.lang.management.CompilationMXBean c =
+        java.lang.management.ManagementFactory.getCompilationMXBean();
+    return c != null && c.isCompilationTimeMonitoringSupported() ? c.getTotalCompilationTime() : 0;
+  }
+
+  /**
+   * Collects the garbage of earlier runs (their simulators and clients) before a measured run, so
+   * that no run pays for the collection of another's objects.
+   */
+  static void settle() {
+    System.gc();
   }
 
   static List<String> tokens(int n) {
@@ -202,6 +239,7 @@ final class DispatchThroughput {
       List<String> uuids = create(sim, n);
       sim.clearHistory();
       sim.resetRequestCounts();
+      settle();
       CountDownLatch done = new CountDownLatch(n);
       AtomicReference<Throwable> failure = new AtomicReference<>();
       List<ArvadosClient> clients = new ArrayList<>();
@@ -222,14 +260,17 @@ final class DispatchThroughput {
                 .events(false) // this part measures polling
                 .build());
       }
-      java.util.Map<Long, Long> sim0 = ThreadCpu.simulatorSnapshot();
+      java.util.Map<Long, ThreadCpu.Sample> threads0 = ThreadCpu.snapshot();
+      long jit0 = jitMillis();
       long cpu0 = processCpuNanos();
       long t0 = System.nanoTime();
       dispatchers.forEach(Dispatcher::start);
       boolean finished = done.await(Math.max(120, n / 20), TimeUnit.SECONDS);
       long t1 = System.nanoTime();
       long cpu1 = processCpuNanos();
-      long simCpu = ThreadCpu.simulatorNanos(sim0, ThreadCpu.simulatorSnapshot());
+      String split =
+          ThreadCpu.split(threads0, ThreadCpu.snapshot(), java.util.Map.of(), cpu1 - cpu0, n);
+      long jit = jitMillis() - jit0;
       for (Dispatcher x : dispatchers) {
         x.close();
       }
@@ -269,7 +310,8 @@ final class DispatchThroughput {
           finished && complete == n,
           sim.checkSafety().isSafe(),
           (cpu1 - cpu0) / 1e3 / n,
-          simCpu / 1e3 / n,
+          split,
+          jit,
           Double.NaN);
     }
   }
@@ -296,21 +338,24 @@ final class DispatchThroughput {
       String me = sim.tokenUuid(token);
       sim.clearHistory();
       sim.resetRequestCounts();
-      java.util.Map<Long, Long> sim0 = ThreadCpu.simulatorSnapshot();
+      settle();
+      java.util.Map<Long, ThreadCpu.Sample> threads0 = ThreadCpu.snapshot();
+      long jit0 = jitMillis();
       long cpu0 = processCpuNanos();
-      double secs = CeilingLoad.drive(raw, uuids, me, threads).seconds();
+      CeilingLoad.Result load = CeilingLoad.drive(raw, uuids, me, threads);
+      double secs = load.seconds();
       long cpu1 = processCpuNanos();
-      long simCpu = ThreadCpu.simulatorNanos(sim0, ThreadCpu.simulatorSnapshot());
+      String split =
+          ThreadCpu.split(
+              threads0,
+              ThreadCpu.snapshot(),
+              java.util.Map.of("ceiling", load.clientCpuNanos()),
+              cpu1 - cpu0,
+              n);
+      long jit = jitMillis() - jit0;
       long all = sim.requestCounts().values().stream().mapToLong(Long::longValue).sum();
       return new Ceiling(
-          n,
-          threads,
-          when,
-          secs,
-          n / secs,
-          (double) all / n,
-          (cpu1 - cpu0) / 1e3 / n,
-          simCpu / 1e3 / n);
+          n, threads, when, secs, n / secs, (double) all / n, (cpu1 - cpu0) / 1e3 / n, split, jit);
     }
   }
 
@@ -338,8 +383,11 @@ final class DispatchThroughput {
             + " containers, so that no measured run meets code the JIT has not compiled yet. "
             + "Client and server share the 2 cores in both cases. CPU µs per container is"
             + " the JVM's CPU time over the run (clients, dispatchers and the simulator together,"
-            + " `OperatingSystemMXBean.getProcessCpuTime`) over N, split into the simulator's HTTP threads"
-            + " (`ThreadMXBean` CPU time of its handler threads) and the rest; CPU use is that time over the run's"
+            + " `OperatingSystemMXBean.getProcessCpuTime`) over N, split by thread (`ThreadMXBean`): sim"
+            + " the simulator's HTTP threads, runner, lock and poll the dispatchers', ceiling the raw clients',"
+            + " other the remaining Java threads (OkHttp's, main), JVM the rest of the process (GC, the JIT"
+            + " compilers); JIT compiling is the compilers' time over the run (`CompilationMXBean`). The"
+            + " warm-up repeats until the JIT compiles for at most a tenth of a round. CPU use is that time over the run's"
             + " wall time and the cores. When both runs use the cores fully, the share of the"
             + " ceiling is about the ratio of their CPU per container.");
     List<List<String>> ct = new ArrayList<>();
@@ -353,8 +401,8 @@ final class DispatchThroughput {
               Summary.f("%.2f", c.seconds()),
               Summary.f("%.2f", c.requestsPerContainer()),
               Summary.f("%.0f", c.cpuMicrosPerContainer()),
-              Summary.f("%.0f", c.simulatorCpuMicrosPerContainer()),
-              Summary.f("%.0f", c.cpuMicrosPerContainer() - c.simulatorCpuMicrosPerContainer()),
+              c.cpuByThread(),
+              Long.toString(c.jitMillis()),
               cpuUse(c.cpuMicrosPerContainer() * c.containers(), c.seconds())));
     }
     rep.sub("Ceiling: raw HTTP, same per-container requests");
@@ -367,8 +415,8 @@ final class DispatchThroughput {
             "seconds",
             "requests per container",
             "CPU µs per container (JVM)",
-            "of which simulator threads",
-            "of which the rest (clients, GC, JIT)",
+            "of which, by thread",
+            "JIT compiling (ms)",
             "CPU use"),
         ct);
     rep.sub("Dispatchers");
@@ -392,8 +440,8 @@ final class DispatchThroughput {
               Summary.f("%.0f", r.lists()),
               Summary.f("%.2f", r.requestsPerContainer()),
               Summary.f("%.0f", r.cpuMicrosPerContainer()),
-              Summary.f("%.0f", r.simulatorCpuMicrosPerContainer()),
-              Summary.f("%.0f", r.cpuMicrosPerContainer() - r.simulatorCpuMicrosPerContainer()),
+              r.cpuByThread(),
+              Long.toString(r.jitMillis()),
               cpuUse(r.cpuMicrosPerContainer() * r.containers(), r.seconds()),
               (r.allComplete() ? "all Complete" : "NOT all Complete")
                   + (r.safe() ? ", safe" : ", SAFETY VIOLATION")));
@@ -413,8 +461,8 @@ final class DispatchThroughput {
             "list requests",
             "requests per container (server)",
             "CPU µs per container (JVM)",
-            "of which simulator threads",
-            "of which the rest (dispatchers, GC, JIT)",
+            "of which, by thread",
+            "JIT compiling (ms)",
             "CPU use",
             "outcome"),
         rt);
