@@ -197,6 +197,12 @@ public final class Dispatcher implements AutoCloseable {
   /** The most pages of the queue's head racing dispatchers spread over. */
   private static final int MAX_SPREAD = 16;
 
+  /** A listing among rivals asks for this many containers per free run slot. */
+  private static final int RELIST_PER_FREE_SLOT = 4;
+
+  /** The fewest containers a listing among rivals asks for. */
+  private static final int MIN_RELIST = 16;
+
   /**
    * How long the queue step waits for a run slot when every slot is taken: long enough for short
    * runs to free one (no new list), short enough not to hold up the poll thread's other work.
@@ -1012,7 +1018,8 @@ public final class Dispatcher implements AutoCloseable {
       return true;
     }
     boolean sawLockable = false;
-    long offset = firstOffset();
+    int limit = spread <= 1 ? pageSize : relistLimit();
+    long offset = firstOffset(limit);
     int relists = 0;
     while (held.get() < maxConcurrentRuns && !stopping.get()) {
       ContainerQuery q =
@@ -1020,8 +1027,8 @@ public final class Dispatcher implements AutoCloseable {
               .filter("state", "=", "Queued")
               .filter("priority", ">", 0)
               .order("priority desc")
-              .pageSize(pageSize)
-              .limit(pageSize)
+              .pageSize(limit)
+              .limit(limit)
               .offset(offset)
               .select(POLL_FIELDS)
               .build();
@@ -1029,10 +1036,11 @@ public final class Dispatcher implements AutoCloseable {
       try (Stream<Container> s = containers.list(q)) {
         page = s.collect(Collectors.toList());
       }
-      if (page.size() < pageSize && offset > 0 && relists++ < MAX_RELISTS && spread > 1) {
+      if (page.size() < limit && offset > 0 && relists++ < MAX_RELISTS && spread > 1) {
         // A spread page past the queue's end, or the queue's short tail: the rest is above it.
         spread = Math.max(1, spread / 2);
-        offset = firstOffset();
+        limit = spread <= 1 ? pageSize : relistLimit();
+        offset = firstOffset(limit);
         if (page.isEmpty()) {
           continue;
         }
@@ -1057,13 +1065,16 @@ public final class Dispatcher implements AutoCloseable {
       }
       Walk w = walk(candidates);
       if (w.stale() && relists++ < MAX_RELISTS) {
-        offset = firstOffset(); // rivals are taking from this page: list the queue's head again
+        // Rivals are taking from this page: list the queue's head again, only as many as the free
+        // capacity can use (a list costs the server and this client per record).
+        limit = relistLimit();
+        offset = firstOffset(limit);
         continue;
       }
       if (w.walked() < candidates.size()) {
         return true; // capacity ran out (or shutdown) with lockable containers left
       }
-      if (page.size() < pageSize) {
+      if (page.size() < limit) {
         return sawLockable; // the last page
       }
       offset += page.size() - w.attempted();
@@ -1072,10 +1083,25 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /**
-   * Where a fresh listing of the queue starts: the top, or one of the first {@code spread} pages.
+   * How many containers a listing among rivals asks for: a few times the free capacity (at least
+   * {@link #MIN_RELIST}), at most a page. Alone on a queue (no conflicts) a dispatcher lists whole
+   * pages.
    */
-  private long firstOffset() {
-    return spread <= 1 ? 0 : (long) ThreadLocalRandom.current().nextInt(spread) * pageSize;
+  private int relistLimit() {
+    int free = Math.max(1, maxConcurrentRuns - held.get());
+    return Math.min(pageSize, Math.max(MIN_RELIST, RELIST_PER_FREE_SLOT * free));
+  }
+
+  /**
+   * Where a fresh listing of {@code limit} containers starts: the top, or at random within the
+   * first {@code spread} pages.
+   */
+  private long firstOffset(int limit) {
+    if (spread <= 1) {
+      return 0;
+    }
+    int span = spread * pageSize - limit;
+    return span <= 0 ? 0 : ThreadLocalRandom.current().nextInt(span + 1);
   }
 
   /**
