@@ -1001,8 +1001,9 @@ public final class Dispatcher implements AutoCloseable {
    * once, each in a run slot reserved for it (a won lock's run goes to the runner pool), and this
    * poll lists nothing new while its attempts are in flight. Alone on a queue, a dispatcher takes
    * candidates in strict priority order. Lock conflicts show rivals working the same queue: a page
-   * that met one is stale (rivals are taking from it), and the queue is listed again, from the
-   * start of one of the first {@code spread} pages picked at random, and walked in random order.
+   * that met one is stale (rivals are taking from it), and the queue is listed again, from a
+   * random point within the first {@code spread} pages, only a few times as many containers as the
+   * free capacity can take, and walked in random order.
    * {@code spread} starts at 1, doubles with each stale page (up to {@link #MAX_SPREAD}) and
    * shrinks with each clean one, so racing dispatchers work on different parts of the queue's head
    * instead of trying the same containers in the same order, and together still take the highest
