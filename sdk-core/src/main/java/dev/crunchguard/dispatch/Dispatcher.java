@@ -1001,13 +1001,12 @@ public final class Dispatcher implements AutoCloseable {
    * once, each in a run slot reserved for it (a won lock's run goes to the runner pool), and this
    * poll lists nothing new while its attempts are in flight. Alone on a queue, a dispatcher takes
    * candidates in strict priority order. Lock conflicts show rivals working the same queue: a page
-   * that met one is stale (rivals are taking from it), and the queue is listed again, from a
-   * random point within the first {@code spread} pages, only a few times as many containers as the
-   * free capacity can take, and walked in random order.
-   * {@code spread} starts at 1, doubles with each stale page (up to {@link #MAX_SPREAD}) and
-   * shrinks with each clean one, so racing dispatchers work on different parts of the queue's head
-   * instead of trying the same containers in the same order, and together still take the highest
-   * priorities first.
+   * that met one is stale (rivals are taking from it), and the queue is listed again, from a random
+   * point within the first {@code spread} pages, only a few times as many containers as the free
+   * capacity can take, and walked in random order. {@code spread} starts at 1, doubles with each
+   * stale page (up to {@link #MAX_SPREAD}) and shrinks with each clean one, so racing dispatchers
+   * work on different parts of the queue's head instead of trying the same containers in the same
+   * order, and together still take the highest priorities first.
    *
    * <p>It pages the queue itself: every lock it attempts takes (or may take) a container out of the
    * Queued set the offsets count, so the next page starts that many items earlier. Plain offset
