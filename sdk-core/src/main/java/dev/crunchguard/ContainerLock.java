@@ -636,10 +636,11 @@ public final class ContainerLock {
     LostOwnershipException ex =
         new LostOwnershipException(epoch, detection, observed, reason, cause);
     if (STATE.compareAndSet(this, expect, new State(Status.LOST, null, ex))) {
-      log.info("lost ownership of {} (auth_uuid {}): {}", containerUuid, authUuid, reason);
+      // The listeners first (a runner's stops its command): the log line may wait on its appender.
       for (Listener l : listeners) {
         l.fire(ex);
       }
+      log.info("lost ownership of {} (auth_uuid {}): {}", containerUuid, authUuid, reason);
       return ex;
     }
     checkHeld(); // throws: lost, released or being released by another call
