@@ -276,7 +276,10 @@ public final class RunnerContext implements AutoCloseable {
     // SIGTERM first: nothing (not even the log line, which may block on a slow appender) comes
     // between the watch seeing the change and the signal.
     p.destroy();
-    p.descendants().forEach(ProcessHandle::destroy);
+    // Remembered: once the command exits, its children are no longer its descendants (they are
+    // re-parented), and one that ignores SIGTERM must still get the SIGKILL.
+    List<ProcessHandle> tree = p.descendants().toList();
+    tree.forEach(ProcessHandle::destroy);
     log.info("stopping the command of {}: {}", lock.containerUuid(), reason);
     // Not on the watch thread: close() may already have shut it down, and the SIGKILL must still
     // come.
@@ -284,8 +287,13 @@ public final class RunnerContext implements AutoCloseable {
             killGrace.toNanos(), TimeUnit.NANOSECONDS)
         .execute(
             () -> {
+              p.descendants().forEach(ProcessHandle::destroyForcibly);
+              for (ProcessHandle h : tree) {
+                if (h.isAlive()) { // a handle also checks the start time: never a reused pid
+                  h.destroyForcibly();
+                }
+              }
               if (p.isAlive()) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
               }
             });

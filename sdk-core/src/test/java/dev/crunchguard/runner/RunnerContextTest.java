@@ -203,6 +203,53 @@ class RunnerContextTest {
   }
 
   @Test
+  void aGrandchildIgnoringSigterm_isKilledAfterTheGrace_thoughTheCommandItselfExitedOnSigterm(
+      @TempDir Path dir) throws Exception {
+    String uuid = sim.createContainer(ContainerSpec.builder().build());
+    LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
+    Path pidFile = dir.resolve("grandchild.pid");
+    Path written = dir.resolve("written");
+    long pid = 0;
+    try (RunnerContext ctx = context(handoff)) {
+      // sh dies of the SIGTERM; its child ignores it and is re-parented once sh is gone.
+      CompletableFuture<RunResult> result =
+          CompletableFuture.supplyAsync(
+              () ->
+                  ctx.runCommand(
+                      List.of(
+                          "sh",
+                          "-c",
+                          "(trap '' TERM; exec sleep 300) & echo $! > "
+                              + pidFile
+                              + "; mv "
+                              + pidFile
+                              + " "
+                              + written
+                              + "; wait")));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!Files.exists(written) && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      pid = Long.parseLong(Files.readString(written).trim());
+      ctx.shutdown();
+      assertThat(result.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(RunOutcome.CANCELLED);
+
+      ProcessHandle grandchild = ProcessHandle.of(pid).orElse(null);
+      long killDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6); // grace 1 s
+      while (grandchild != null && grandchild.isAlive() && System.nanoTime() < killDeadline) {
+        Thread.sleep(20);
+      }
+      assertThat(grandchild != null && grandchild.isAlive())
+          .as("the grandchild that ignored SIGTERM got the SIGKILL")
+          .isFalse();
+    } finally {
+      if (pid != 0) {
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    }
+  }
+
+  @Test
   void priorityZero_stopsTheChild_andCancels(@TempDir Path dir) throws Exception {
     String uuid = sim.createContainer(ContainerSpec.builder().build());
     LockEpoch handoff = dispatcher.containers().lock(uuid).epoch();
