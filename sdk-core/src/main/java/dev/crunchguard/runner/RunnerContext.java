@@ -273,12 +273,12 @@ public final class RunnerContext implements AutoCloseable {
     if (!p.isAlive()) {
       return;
     }
-    // SIGTERM first: nothing (not even the log line, which may block on a slow appender) comes
-    // between the watch seeing the change and the signal.
-    p.destroy();
-    // Remembered: once the command exits, its children are no longer its descendants (they are
-    // re-parented), and one that ignores SIGTERM must still get the SIGKILL.
+    // The command's process tree first: once the command exits, its children are no longer its
+    // descendants (they are re-parented), and a SIGTERM can make it exit before a scan after it
+    // ends. Then the SIGTERMs: nothing else (not even the log line, which may block on a slow
+    // appender) comes between the watch seeing the change and the signals.
     List<ProcessHandle> tree = p.descendants().toList();
+    p.destroy();
     tree.forEach(ProcessHandle::destroy);
     log.info("stopping the command of {}: {}", lock.containerUuid(), reason);
     // Not on the watch thread: close() may already have shut it down, and the SIGKILL must still
@@ -287,7 +287,7 @@ public final class RunnerContext implements AutoCloseable {
             killGrace.toNanos(), TimeUnit.NANOSECONDS)
         .execute(
             () -> {
-              p.descendants().forEach(ProcessHandle::destroyForcibly);
+              p.descendants().forEach(ProcessHandle::destroyForcibly); // started since
               for (ProcessHandle h : tree) {
                 if (h.isAlive()) { // a handle also checks the start time: never a reused pid
                   h.destroyForcibly();
