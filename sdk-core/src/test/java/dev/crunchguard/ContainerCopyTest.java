@@ -2,9 +2,7 @@ package dev.crunchguard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.lang.reflect.Method;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -70,31 +68,7 @@ class ContainerCopyTest {
     assertThat(answer.withUuidOf(answer.uuid())).isSameAs(answer);
   }
 
-  /** Every present field's accessor value, by API name. */
   private static Map<String, Object> snapshot(Container c) throws Exception {
-    Map<String, Object> values = new TreeMap<>();
-    for (String f : Container.FIELD_INDEX.keySet()) {
-      if (!c.has(f)) {
-        continue;
-      }
-      Method m = Container.class.getMethod(camel(f));
-      Object v = m.invoke(c);
-      values.put(f, v == null ? "null" : v);
-    }
-    return values;
-  }
-
-  private static String camel(String api) {
-    StringBuilder b = new StringBuilder();
-    boolean up = false;
-    for (char ch : api.toCharArray()) {
-      if (ch == '_') {
-        up = true;
-      } else {
-        b.append(up ? Character.toUpperCase(ch) : ch);
-        up = false;
-      }
-    }
-    return b.toString();
+    return ContainerDecoderTest.snapshot(c);
   }
 }

@@ -361,8 +361,8 @@ class ContainerDecoderTest {
     return v == null ? "null" : v;
   }
 
-  /** The decoded record as the same map: each present field's accessor value. */
-  private static Object snapshot(Container c) throws Exception {
+  /** The decoded record as the same map: each present field's accessor value, by API name. */
+  static Map<String, Object> snapshot(Container c) throws Exception {
     Map<String, Object> values = new java.util.TreeMap<>();
     for (String f : Container.FIELD_INDEX.keySet()) {
       if (!c.has(f)) {

@@ -88,6 +88,22 @@ final class DispatchThroughput {
       String cpuByThread,
       long jitMillis) {}
 
+  /** The lock conflicts, lock attempts and polls of some dispatchers, summed. */
+  record Totals(long conflicts, long attempts, long polls) {
+    static Totals of(List<Dispatcher> dispatchers) {
+      long conflicts = 0;
+      long attempts = 0;
+      long polls = 0;
+      for (Dispatcher x : dispatchers) {
+        DispatcherStats s = x.stats();
+        conflicts += s.lockConflicts();
+        attempts += s.lockAttempts();
+        polls += s.polls();
+      }
+      return new Totals(conflicts, attempts, polls);
+    }
+  }
+
   /** This JVM's CPU time so far (every thread: clients, dispatchers and the simulator). */
   static long processCpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean)
@@ -278,15 +294,7 @@ final class DispatchThroughput {
       if (failure.get() != null) {
         throw new IllegalStateException("a runner failed", failure.get());
       }
-      long conflicts = 0;
-      long attempts = 0;
-      long polls = 0;
-      for (Dispatcher x : dispatchers) {
-        DispatcherStats s = x.stats();
-        conflicts += s.lockConflicts();
-        attempts += s.lockAttempts();
-        polls += s.polls();
-      }
+      Totals totals = Totals.of(dispatchers);
       long complete = 0;
       for (String u : uuids) {
         ContainerSnapshot c = sim.container(u);
@@ -301,9 +309,9 @@ final class DispatchThroughput {
           d,
           secs,
           finished ? n / secs : complete / secs,
-          conflicts,
-          attempts,
-          polls,
+          totals.conflicts(),
+          totals.attempts(),
+          totals.polls(),
           sim.requestCount(Endpoint.LIST),
           sim.requestCount(Endpoint.GET),
           (double) all / n,

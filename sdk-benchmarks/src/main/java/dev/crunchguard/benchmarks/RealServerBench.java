@@ -298,15 +298,7 @@ final class RealServerBench {
     if (failure.get() != null) {
       throw new IllegalStateException("a runner failed on the real server", failure.get());
     }
-    long conflicts = 0;
-    long attempts = 0;
-    long polls = 0;
-    for (Dispatcher x : dispatchers) {
-      DispatcherStats st = x.stats();
-      conflicts += st.lockConflicts();
-      attempts += st.lockAttempts();
-      polls += st.polls();
-    }
+    DispatchThroughput.Totals totals = DispatchThroughput.Totals.of(dispatchers);
     long[] outcome = fx.completeAndLockedOnce(image);
     if (!finished) {
       progress.printf(
@@ -321,9 +313,9 @@ final class RealServerBench {
         fx.identities(d),
         secs,
         finished ? n / secs : outcome[0] / secs,
-        conflicts,
-        attempts,
-        polls,
+        totals.conflicts(),
+        totals.attempts(),
+        totals.polls(),
         outcome[0],
         outcome[1],
         Double.NaN);

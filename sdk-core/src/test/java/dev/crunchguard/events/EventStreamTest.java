@@ -111,7 +111,6 @@ class EventStreamTest {
     while (ws.discoveryRequests.get() < 3 && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
-    long started = System.nanoTime();
     int before = ws.discoveryRequests.get();
     Thread.sleep(300);
     int during = ws.discoveryRequests.get() - before;
@@ -120,7 +119,6 @@ class EventStreamTest {
     assertThat(during)
         .as("rechecks 200-400 ms apart, not at the 5-10 ms back-off")
         .isLessThanOrEqualTo(2);
-    assertThat(System.nanoTime() - started).isPositive();
     assertThat(ws.upgradeRequests.get()).isZero();
     assertThat(s.isConnected()).isFalse();
     assertThat(s.websocketUrl()).isEmpty();

@@ -73,6 +73,14 @@ class RunnerContextTest {
     runner.close();
   }
 
+  /** Waits up to 10 s for the file the command creates once it runs. */
+  static void awaitFile(Path file) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!Files.exists(file) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+  }
+
   RunnerContext context(LockEpoch handoff) {
     return RunnerContext.builder(runner, handoff)
         .watchInterval(WATCH)
@@ -156,10 +164,7 @@ class RunnerContextTest {
       CompletableFuture<RunResult> result =
           CompletableFuture.supplyAsync(
               () -> ctx.runCommand(List.of("sh", "-c", "touch " + marker + "; exec sleep 30")));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!Files.exists(marker) && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
+      awaitFile(marker);
       assertThat(sim.container(uuid).state()).isEqualTo("Running");
 
       long cancelledAt = System.nanoTime();
@@ -191,10 +196,7 @@ class RunnerContextTest {
                         "sh",
                         "-c",
                         "trap '' TERM; touch " + marker + "; while true; do sleep 0.1; done")));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!Files.exists(marker) && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    awaitFile(marker);
     ctx.close(); // the watch thread is gone before the stop: the SIGKILL must not depend on it
     ctx.shutdown();
 
@@ -226,10 +228,7 @@ class RunnerContextTest {
                               + " "
                               + written
                               + "; wait")));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!Files.exists(written) && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
+      awaitFile(written);
       pid = Long.parseLong(Files.readString(written).trim());
       ctx.shutdown();
       assertThat(result.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(RunOutcome.CANCELLED);
@@ -258,10 +257,7 @@ class RunnerContextTest {
       CompletableFuture<RunResult> result =
           CompletableFuture.supplyAsync(
               () -> ctx.runCommand(List.of("sh", "-c", "touch " + marker + "; exec sleep 30")));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!Files.exists(marker) && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
+      awaitFile(marker);
       sim.setPriority(uuid, 0);
       RunResult r = result.get(10, TimeUnit.SECONDS);
       assertThat(r.outcome()).isEqualTo(RunOutcome.CANCELLED);
